@@ -1,0 +1,30 @@
+package dev.tandem.api;
+
+/** Event-bus addresses shared by the runtime and plugins. */
+public final class Addresses {
+
+  /** Prefix of the per-mapping sync addresses. */
+  public static final String SYNC_PREFIX = "tandem.sync.";
+  /** Prefix of the per-mapping coupling addresses. */
+  public static final String COUPLING_PREFIX = "tandem.coupling.";
+  /** Prefix of the runtime's published events (job started, progress, finished). */
+  public static final String EVENTS_PREFIX = "tandem.events.";
+
+  private Addresses() {}
+
+  /**
+   * @param mapping mapping name, e.g. {@code CUSTOMER}
+   * @return the address sync and full-sync jobs of the mapping are sent to
+   */
+  public static String sync(String mapping) {
+    return SYNC_PREFIX + mapping;
+  }
+
+  /**
+   * @param mapping mapping name
+   * @return the address couple, uncouple and match jobs of the mapping are sent to
+   */
+  public static String coupling(String mapping) {
+    return COUPLING_PREFIX + mapping;
+  }
+}

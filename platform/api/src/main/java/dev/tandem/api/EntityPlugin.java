@@ -1,0 +1,39 @@
+package dev.tandem.api;
+
+import java.util.List;
+import org.pf4j.ExtensionPoint;
+
+/**
+ * The extension point every Tandem entity plugin implements (annotate the implementation with
+ * {@code @org.pf4j.Extension}).
+ *
+ * <p>The runtime calls {@link #mappings()} once at start, checks the dependency graph across all installed
+ * plugins, then calls {@link #verticles(PluginContext)} and deploys what it returns with the plugin's class
+ * loader. New hooks are added as default methods, so a plugin built against an older SPI keeps working.
+ */
+public interface EntityPlugin extends ExtensionPoint {
+
+  /**
+   * The integration table mappings this plugin provides, e.g. CUSTOMER (ERP Customer to CRM account).
+   * Mapping names are global: two plugins may not declare the same name.
+   *
+   * @return the mapping definitions, never {@code null}
+   */
+  List<MappingDefinition> mappings();
+
+  /**
+   * The verticles this plugin contributes: a sync or coupling verticle per mapping where the runtime's generic
+   * ones are not enough (a sales order with its lines, say). Each verticle consumes the job address of its
+   * mapping ({@link Addresses#sync(String)} or {@link Addresses#coupling(String)}) and replies to each
+   * {@link JobRequest} with a {@link JobOutcome}, or fails it through {@link JobFailure}.
+   *
+   * <p>Only called when every required dependency of the plugin's mappings is present; verticles of a mapping
+   * the runtime disabled are not deployed.
+   *
+   * @param context what the runtime offers the plugin
+   * @return the contributions, empty by default
+   */
+  default List<VerticleContribution> verticles(PluginContext context) {
+    return List.of();
+  }
+}

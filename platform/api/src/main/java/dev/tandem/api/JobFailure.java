@@ -1,0 +1,75 @@
+package dev.tandem.api;
+
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+
+/**
+ * How a job verticle reports that a whole job failed, and how the dispatcher reads it back. The failure code
+ * tells the kind ({@link #RETRIABLE} or {@link #PERMANENT}); the message is JSON carrying the stage, the text
+ * and the retry-after.
+ */
+public final class JobFailure {
+
+  /** Failure code of a retriable job failure: the queue retries it with backoff. */
+  public static final int RETRIABLE = 1;
+  /** Failure code of a permanent job failure: the job fails at once. */
+  public static final int PERMANENT = 2;
+
+  private JobFailure() {}
+
+  /**
+   * Fails a job request.
+   *
+   * @param request the event-bus message of the job
+   * @param error the failure; anything not a {@link TandemException} counts as retriable at stage WRITE
+   */
+  public static void fail(Message<?> request, Throwable error) {
+    TandemException e = error instanceof TandemException te ? te
+        : new TandemException(ErrorKind.RETRIABLE, Stage.WRITE, String.valueOf(error.getMessage()), null, error);
+    JsonObject body = new JsonObject()
+        .put("kind", e.kind().name())
+        .put("stage", e.stage().name())
+        .put("message", e.getMessage())
+        .put("retryAfterMs", e.retryAfter() == null ? null : e.retryAfter().toMillis());
+    request.fail(e.kind() == ErrorKind.PERMANENT ? PERMANENT : RETRIABLE, body.encode());
+  }
+
+  /**
+   * Reads a failed reply back into a {@link TandemException}. Event-bus timeouts and other failures that did
+   * not come from {@link #fail} are retriable at stage DISPATCH; a missing consumer is permanent.
+   *
+   * @param failure what the event-bus request failed with
+   * @return the failure
+   */
+  public static TandemException decode(Throwable failure) {
+    if (failure instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      try {
+        JsonObject body = new JsonObject(re.getMessage());
+        Long retryMs = body.getLong("retryAfterMs");
+        return new TandemException(
+            re.failureCode() == PERMANENT ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
+            Stage.valueOf(body.getString("stage", Stage.WRITE.name())),
+            body.getString("message"),
+            retryMs == null ? null : Duration.ofMillis(retryMs), null);
+      } catch (DecodeException | IllegalArgumentException | NullPointerException notOurs) {
+        return new TandemException(re.failureCode() == PERMANENT ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
+            Stage.WRITE, re.getMessage(), null, re);
+      }
+    }
+    if (failure instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
+      return new TandemException(ErrorKind.RETRIABLE, Stage.DISPATCH,
+          "no reply within the job timeout: " + re.getMessage(), null, re);
+    }
+    if (failure instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+      return new TandemException(ErrorKind.PERMANENT, Stage.DISPATCH, re.getMessage(), null, re);
+    }
+    if (failure instanceof TandemException te) {
+      return te;
+    }
+    return new TandemException(ErrorKind.RETRIABLE, Stage.DISPATCH, String.valueOf(failure), null, failure);
+  }
+}

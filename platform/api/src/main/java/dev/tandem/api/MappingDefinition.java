@@ -1,0 +1,247 @@
+package dev.tandem.api;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * An integration table mapping as a plugin declares it: which ERP entity set goes with which CRM entity set,
+ * their keys and modified-on fields, the default direction, fields, options, filters, match fields and
+ * dependencies. Operators override parts of it (direction, filters, enabled fields, schedule) through the
+ * admin API; the runtime keeps those overrides, not the plugin.
+ *
+ * <p>Build one with {@link #builder(String)}; the builder validates the whole definition and names the
+ * mapping and the offending field in its message.
+ *
+ * @param name unique name, upper case, e.g. {@code CUSTOMER}
+ * @param erpEntitySet ERP OData service, e.g. {@code Customer}
+ * @param crmEntitySet CRM entity set, e.g. {@code accounts}
+ * @param erpKey ERP key field, e.g. {@code SystemId}
+ * @param crmKey CRM key column, e.g. {@code accountid}
+ * @param erpModifiedOn ERP modified-on field, e.g. {@code SystemModifiedAt}
+ * @param crmModifiedOn CRM modified-on column, normally {@code modifiedon}
+ * @param direction default direction
+ * @param fields field mappings
+ * @param options option mappings
+ * @param erpFilter OData {@code $filter} applied when reading the ERP side, or {@code null}
+ * @param crmFilter OData {@code $filter} applied when reading the CRM side, or {@code null}
+ * @param matchFields fields for match-based coupling
+ * @param dependencies mappings that must run first
+ * @param schedule default interval of the recurring sync job
+ */
+public record MappingDefinition(
+    String name,
+    String erpEntitySet,
+    String crmEntitySet,
+    String erpKey,
+    String crmKey,
+    String erpModifiedOn,
+    String crmModifiedOn,
+    Direction direction,
+    List<FieldMapping> fields,
+    List<OptionMapping> options,
+    String erpFilter,
+    String crmFilter,
+    List<MatchField> matchFields,
+    List<MappingDependency> dependencies,
+    Duration schedule) {
+
+  private static final Pattern NAME = Pattern.compile("[A-Z][A-Z0-9_-]{0,63}");
+
+  /** Copies the lists. Use {@link #builder(String)}, which validates. */
+  public MappingDefinition {
+    fields = List.copyOf(fields);
+    options = List.copyOf(options);
+    matchFields = List.copyOf(matchFields);
+    dependencies = List.copyOf(dependencies);
+  }
+
+  /**
+   * @param name the mapping's unique name, upper case letters, digits, {@code _} and {@code -}
+   * @return a builder
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** Builds a {@link MappingDefinition}, checking it as a whole. */
+  public static final class Builder {
+    private final String name;
+    private String erpEntitySet;
+    private String crmEntitySet;
+    private String erpKey = "SystemId";
+    private String crmKey;
+    private String erpModifiedOn = "SystemModifiedAt";
+    private String crmModifiedOn = "modifiedon";
+    private Direction direction = Direction.BIDIRECTIONAL;
+    private final List<FieldMapping> fields = new ArrayList<>();
+    private final List<OptionMapping> options = new ArrayList<>();
+    private String erpFilter;
+    private String crmFilter;
+    private final List<MatchField> matchFields = new ArrayList<>();
+    private final List<MappingDependency> dependencies = new ArrayList<>();
+    private Duration schedule = Duration.ofSeconds(30);
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /**
+     * @param entitySet ERP OData service name
+     * @param key key field (default {@code SystemId})
+     * @return this
+     */
+    public Builder erp(String entitySet, String key) {
+      this.erpEntitySet = entitySet;
+      this.erpKey = key;
+      return this;
+    }
+
+    /**
+     * @param entitySet CRM entity set name
+     * @param key key column
+     * @return this
+     */
+    public Builder crm(String entitySet, String key) {
+      this.crmEntitySet = entitySet;
+      this.crmKey = key;
+      return this;
+    }
+
+    /**
+     * @param erpField ERP modified-on field (default {@code SystemModifiedAt})
+     * @param crmField CRM modified-on column (default {@code modifiedon})
+     * @return this
+     */
+    public Builder modifiedOn(String erpField, String crmField) {
+      this.erpModifiedOn = erpField;
+      this.crmModifiedOn = crmField;
+      return this;
+    }
+
+    /**
+     * @param value default direction
+     * @return this
+     */
+    public Builder direction(Direction value) {
+      this.direction = value;
+      return this;
+    }
+
+    /**
+     * @param field a field mapping
+     * @return this
+     */
+    public Builder field(FieldMapping field) {
+      fields.add(field);
+      return this;
+    }
+
+    /**
+     * @param erpField ERP field
+     * @param crmField CRM field
+     * @param fieldDirection direction of this field
+     * @return this
+     */
+    public Builder field(String erpField, String crmField, Direction fieldDirection) {
+      return field(FieldMapping.of(erpField, crmField, fieldDirection));
+    }
+
+    /**
+     * @param option an option mapping
+     * @return this
+     */
+    public Builder option(OptionMapping option) {
+      options.add(option);
+      return this;
+    }
+
+    /**
+     * @param erp OData filter for the ERP side, or null
+     * @param crm OData filter for the CRM side, or null
+     * @return this
+     */
+    public Builder filters(String erp, String crm) {
+      this.erpFilter = erp;
+      this.crmFilter = crm;
+      return this;
+    }
+
+    /**
+     * @param field a match field
+     * @return this
+     */
+    public Builder match(MatchField field) {
+      matchFields.add(field);
+      return this;
+    }
+
+    /**
+     * @param dependency a mapping that must run first
+     * @return this
+     */
+    public Builder dependsOn(MappingDependency dependency) {
+      dependencies.add(dependency);
+      return this;
+    }
+
+    /**
+     * @param mapping the name of a required dependency
+     * @return this
+     */
+    public Builder dependsOn(String mapping) {
+      return dependsOn(MappingDependency.on(mapping));
+    }
+
+    /**
+     * @param interval default interval of the recurring sync job
+     * @return this
+     */
+    public Builder schedule(Duration interval) {
+      this.schedule = interval;
+      return this;
+    }
+
+    /**
+     * @return the definition
+     * @throws IllegalArgumentException naming the mapping and what is wrong with it
+     */
+    public MappingDefinition build() {
+      if (name == null || !NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("mapping name '" + name
+            + "' must be upper case letters, digits, '_' or '-', starting with a letter, at most 64 characters");
+      }
+      require(erpEntitySet, "ERP entity set");
+      require(crmEntitySet, "CRM entity set");
+      require(erpKey, "ERP key field");
+      require(crmKey, "CRM key column");
+      require(erpModifiedOn, "ERP modified-on field");
+      require(crmModifiedOn, "CRM modified-on column");
+      Objects.requireNonNull(direction, "direction");
+      if (schedule == null || schedule.isNegative() || schedule.isZero()) {
+        throw new IllegalArgumentException("mapping " + name + ": schedule must be a positive duration");
+      }
+      for (FieldMapping f : fields) {
+        if (direction != Direction.BIDIRECTIONAL && f.direction() != direction) {
+          throw new IllegalArgumentException("mapping " + name + ": field " + f.erpField() + " <-> " + f.crmField()
+              + " is " + f.direction() + " but the mapping is " + direction);
+        }
+      }
+      for (MappingDependency d : dependencies) {
+        if (d.mapping().equals(name)) {
+          throw new IllegalArgumentException("mapping " + name + " depends on itself");
+        }
+      }
+      return new MappingDefinition(name, erpEntitySet, crmEntitySet, erpKey, crmKey, erpModifiedOn, crmModifiedOn,
+          direction, fields, options, erpFilter, crmFilter, matchFields, dependencies, schedule);
+    }
+
+    private void require(String value, String what) {
+      if (value == null || value.isBlank()) {
+        throw new IllegalArgumentException("mapping " + name + ": " + what + " is missing");
+      }
+    }
+  }
+}

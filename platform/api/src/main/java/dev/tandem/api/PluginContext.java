@@ -1,0 +1,37 @@
+package dev.tandem.api;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Optional;
+
+/**
+ * What the runtime offers a plugin. Plugins reach infrastructure only through this: never PostgreSQL,
+ * Micrometer or the HTTP clients directly. New capabilities are added as default methods.
+ */
+public interface PluginContext {
+
+  /** @return the runtime's Vert.x instance */
+  Vertx vertx();
+
+  /** @return the id of the plugin this context belongs to */
+  String pluginId();
+
+  /**
+   * The plugin's own settings: the object under {@code plugins.<pluginId>} of the runtime configuration.
+   *
+   * @return the settings, empty when none were given
+   */
+  JsonObject config();
+
+  /** @return a logger named after the plugin; messages go to the runtime's log */
+  System.Logger logger();
+
+  /** @return counters and timers that end up in the runtime's metrics, tagged with the plugin id */
+  PluginMetrics metrics();
+
+  /**
+   * @param mapping a mapping name
+   * @return the definition of that mapping if some started plugin provides it and it is enabled
+   */
+  Optional<MappingDefinition> mapping(String mapping);
+}

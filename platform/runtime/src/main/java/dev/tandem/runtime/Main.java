@@ -1,0 +1,159 @@
+package dev.tandem.runtime;
+
+import dev.tandem.runtime.config.ConfigException;
+import dev.tandem.runtime.config.TandemConfig;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code tandem} command: {@code run} in production, {@code demo} on a laptop. */
+@Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Keeps an ERP and a CRM in step across lead-to-cash.",
+    subcommands = {Main.Run.class, Main.Demo.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  /** @param args command line */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new Main()).execute(args));
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** {@code tandem run}: production; needs TANDEM_DB_URL (or database.url) and an admin token. */
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = "Run a Tandem node. Settings come from --config and the TANDEM_* environment variables.")
+  static final class Run implements java.util.concurrent.Callable<Integer> {
+    @Option(names = {"-c", "--config"}, description = "JSON configuration file")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+      TandemConfig cfg;
+      try {
+        cfg = TandemConfig.load(config, System.getenv());
+      } catch (ConfigException e) {
+        System.err.println(e.getMessage());
+        return 2;
+      }
+      return runUntilStopped(cfg, null);
+    }
+  }
+
+  /** {@code tandem demo}: finds or starts a database, then runs a node and prints where it is. */
+  @Command(name = "demo", mixinStandardHelpOptions = true,
+      description = "Run Tandem locally: TANDEM_DB_URL, else PostgreSQL on 127.0.0.1:5432, else an embedded one.")
+  static final class Demo implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--data-dir", defaultValue = ".tandem/demo",
+        description = "where the embedded PostgreSQL keeps its data (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--plugins-dir", description = "plugins directory (default: TANDEM_PLUGINS_DIR or plugins)")
+    Path pluginsDir;
+
+    @Option(names = "--port", description = "admin API port (default: TANDEM_HTTP_PORT or 8080)")
+    Integer port;
+
+    @Option(names = "--banner-file", hidden = true, description = "also write the banner here")
+    Path bannerFile;
+
+    @Override
+    public Integer call() throws Exception {
+      Map<String, String> env = new HashMap<>(System.getenv());
+      try (DemoDatabase db = DemoDatabase.resolve(env.get(TandemConfig.ENV_DB_URL), dataDir)) {
+        env.put(TandemConfig.ENV_DB_URL, db.url());
+        env.putIfAbsent(TandemConfig.ENV_ADMIN_TOKEN, "demo-" + HexFormat.of().formatHex(randomBytes()));
+        if (pluginsDir != null) {
+          env.put(TandemConfig.ENV_PLUGINS_DIR, pluginsDir.toString());
+        }
+        if (port != null) {
+          env.put(TandemConfig.ENV_HTTP_PORT, port.toString());
+        }
+        TandemConfig cfg;
+        try {
+          cfg = TandemConfig.load(null, env);
+        } catch (ConfigException e) {
+          System.err.println(e.getMessage());
+          return 2;
+        }
+        return runUntilStopped(cfg, rt -> {
+          String base = "http://localhost:" + rt.httpPort();
+          String banner = String.join("\n",
+              "",
+              "Tandem demo is running (database: " + db.description() + ")",
+              "  Admin API : " + base + "/api/v1",
+              "  Token     : " + cfg.adminToken(),
+              "  Health    : " + base + "/health/ready",
+              "  Metrics   : " + base + "/metrics",
+              "  Try       : curl -H 'Authorization: Bearer " + cfg.adminToken() + "' " + base + "/api/v1/plugins",
+              "  Plugins   : " + cfg.pluginsDir().toAbsolutePath() + " (" + rt.plugins().plugins().size() + " loaded)",
+              "Press Ctrl+C to stop.",
+              "");
+          System.out.println(banner);
+          if (bannerFile != null) {
+            try {
+              java.nio.file.Files.writeString(bannerFile, banner);
+            } catch (java.io.IOException e) {
+              System.err.println("cannot write " + bannerFile + ": " + e);
+            }
+          }
+        });
+      }
+    }
+
+    private static byte[] randomBytes() {
+      byte[] b = new byte[16];
+      new SecureRandom().nextBytes(b);
+      return b;
+    }
+  }
+
+  static int runUntilStopped(TandemConfig cfg, java.util.function.Consumer<TandemRuntime> onStarted)
+      throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    TandemRuntime rt;
+    try {
+      rt = TandemRuntime.start(cfg).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+    } catch (java.util.concurrent.ExecutionException e) {
+      System.err.println("Tandem failed to start: " + e.getCause().getMessage());
+      return 1;
+    } catch (java.util.concurrent.TimeoutException e) {
+      System.err.println("Tandem did not start within 5 minutes");
+      return 1;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        rt.stop().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("stopping Tandem: " + e);
+      }
+      stopped.countDown();
+    }, "tandem-shutdown"));
+    if (onStarted != null) {
+      onStarted.accept(rt);
+    }
+    stopped.await();
+    return 0;
+  }
+
+  /** Reads the version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"tandem " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

@@ -1,0 +1,178 @@
+package dev.tandem.runtime;
+
+import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.http.AdminHttpServer;
+import dev.tandem.runtime.jobs.DispatcherVerticle;
+import dev.tandem.runtime.jobs.JobMetrics;
+import dev.tandem.runtime.jobs.SchedulerVerticle;
+import dev.tandem.runtime.plugins.MappingStatus;
+import dev.tandem.runtime.plugins.PluginHost;
+import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.PgJobQueue;
+import dev.tandem.runtime.store.PgScheduleStore;
+import dev.tandem.runtime.store.SchemaMigrator;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One Tandem node: Vert.x with Micrometer metrics, the PostgreSQL schema migrated and pooled, plugins loaded,
+ * the dispatcher and scheduler deployed and the admin API listening. Several nodes may share one database.
+ */
+public final class TandemRuntime {
+
+  private static final System.Logger LOG = System.getLogger(TandemRuntime.class.getName());
+
+  private final TandemConfig config;
+  private final Vertx vertx;
+  private final PrometheusMeterRegistry registry;
+  private Pool pool;
+  private PgJobQueue queue;
+  private PgScheduleStore schedules;
+  private PluginHost plugins;
+  private JobMetrics jobMetrics;
+  private AdminHttpServer http;
+  private final List<String> deployments = new ArrayList<>();
+
+  private TandemRuntime(TandemConfig config) {
+    this.config = config;
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+            .setEnabled(true)
+            .setJvmMetricsEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+  }
+
+  /**
+   * Starts a node.
+   *
+   * @param config the configuration
+   * @return the running node; fails (and releases what it started) when the database is unusable
+   */
+  public static Future<TandemRuntime> start(TandemConfig config) {
+    TandemRuntime rt = new TandemRuntime(config);
+    return rt.boot().map(v -> rt).recover(e -> rt.stop().transform(ignored -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> boot() {
+    LOG.log(Level.INFO, "starting node " + config.nodeId() + " against " + config.database());
+    return vertx.executeBlocking(() -> new SchemaMigrator(config.database()).migrate())
+        .compose(version -> {
+          LOG.log(Level.INFO, "database schema at version " + version);
+          pool = PgBuilder.pool()
+              .with(new PoolOptions().setMaxSize(config.database().poolSize()).setName("tandem")
+                  // Fail fast when PostgreSQL is gone instead of queueing requests for the default 30 s.
+                  .setConnectionTimeout(5).setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
+              .with(new io.vertx.core.net.NetClientOptions().setConnectTimeout(3000))
+              .connectingTo(config.database().connectOptions())
+              .using(vertx)
+              .build();
+          queue = new PgJobQueue(pool);
+          schedules = new PgScheduleStore(pool);
+          jobMetrics = new JobMetrics(registry);
+          plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry);
+          return plugins.start();
+        })
+        .compose(v -> {
+          List<Future<Void>> ensured = new ArrayList<>();
+          for (MappingStatus m : plugins.schedulableMappings()) {
+            ensured.add(schedules.ensure(m.name(), m.definition().schedule().toMillis(),
+                config.schedules().inactivityTimeoutMs()));
+          }
+          return Future.all(ensured);
+        })
+        .compose(v -> vertx.deployVerticle(new DispatcherVerticle(queue, config.jobs(), config.nodeId(),
+            plugins::explainMissing, jobMetrics)))
+        .compose(id -> {
+          deployments.add(id);
+          return vertx.deployVerticle(new SchedulerVerticle(schedules, queue, config.schedules().tickMs(),
+              config.schedules().enabled(), config.jobs().maxAttempts(), jobMetrics));
+        })
+        .compose(id -> {
+          deployments.add(id);
+          http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken());
+          return http.start(config.httpHost(), config.httpPort());
+        })
+        .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
+        .mapEmpty();
+  }
+
+  /**
+   * Enqueues a job and wakes this node's dispatcher.
+   *
+   * @param job the job
+   * @return its id
+   */
+  public Future<Long> enqueue(NewJob job) {
+    return queue.enqueue(job, config.jobs().maxAttempts()).onSuccess(id -> {
+      jobMetrics.enqueued(job.kind(), 1);
+      vertx.eventBus().send(DispatcherVerticle.WAKE, null);
+    });
+  }
+
+  /**
+   * Stops the node: admin API, dispatcher (pending completions are written), plugins, pool, Vert.x.
+   *
+   * @return completes when everything is closed
+   */
+  public Future<Void> stop() {
+    Future<Void> f = http == null ? Future.succeededFuture() : http.stop();
+    for (String id : List.copyOf(deployments)) {
+      f = f.compose(v -> vertx.undeploy(id)).recover(e -> Future.succeededFuture());
+    }
+    if (plugins != null) {
+      f = f.compose(v -> plugins.stop()).recover(e -> Future.succeededFuture());
+    }
+    if (pool != null) {
+      f = f.compose(v -> pool.close()).recover(e -> Future.succeededFuture());
+    }
+    return f.compose(v -> vertx.close());
+  }
+
+  /** @return the configuration */
+  public TandemConfig config() {
+    return config;
+  }
+
+  /** @return the admin API's port */
+  public int httpPort() {
+    return http.port();
+  }
+
+  /** @return Vert.x */
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** @return the job queue */
+  public PgJobQueue queue() {
+    return queue;
+  }
+
+  /** @return the plugin host */
+  public PluginHost plugins() {
+    return plugins;
+  }
+
+  /** @return the schedules */
+  public PgScheduleStore schedules() {
+    return schedules;
+  }
+
+  /** @return the Prometheus registry */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+}

@@ -1,0 +1,271 @@
+package dev.tandem.runtime.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The runtime's configuration: a JSON file (optional) overlaid by environment variables. Every problem is
+ * collected and reported at once, naming the setting and where it came from.
+ *
+ * @param database where PostgreSQL is
+ * @param httpHost admin HTTP bind address
+ * @param httpPort admin HTTP port
+ * @param adminToken bearer token for {@code /api/v1}
+ * @param pluginsDir directory of plugin jars and zips
+ * @param nodeId this node's name in job leases
+ * @param jobs job queue and dispatcher settings
+ * @param schedules scheduler settings
+ * @param plugins per-plugin settings, keyed by plugin id
+ */
+public record TandemConfig(
+    DatabaseSettings database,
+    String httpHost,
+    int httpPort,
+    String adminToken,
+    Path pluginsDir,
+    String nodeId,
+    JobSettings jobs,
+    ScheduleSettings schedules,
+    JsonObject plugins) {
+
+  /** Environment variable: PostgreSQL URL. */
+  public static final String ENV_DB_URL = "TANDEM_DB_URL";
+  /** Environment variable: schema for Tandem's tables. */
+  public static final String ENV_DB_SCHEMA = "TANDEM_DB_SCHEMA";
+  /** Environment variable: admin HTTP port. */
+  public static final String ENV_HTTP_PORT = "TANDEM_HTTP_PORT";
+  /** Environment variable: admin bearer token. */
+  public static final String ENV_ADMIN_TOKEN = "TANDEM_ADMIN_TOKEN";
+  /** Environment variable: plugins directory. */
+  public static final String ENV_PLUGINS_DIR = "TANDEM_PLUGINS_DIR";
+  /** Environment variable: node id. */
+  public static final String ENV_NODE_ID = "TANDEM_NODE_ID";
+
+  /**
+   * Job queue and dispatcher settings.
+   *
+   * @param maxConcurrent jobs one node runs at once
+   * @param claimBatch jobs claimed per query
+   * @param pollIntervalMs how often an idle dispatcher looks for due jobs
+   * @param leaseMs how long a claim holds without renewal; renewed every third of it
+   * @param timeoutMs how long a job may run before its reply is given up on
+   * @param maxAttempts attempts before a job fails for good
+   * @param retryBackoffMs first retry delay; doubles per attempt
+   * @param retryBackoffMaxMs the delay's ceiling
+   */
+  public record JobSettings(int maxConcurrent, int claimBatch, long pollIntervalMs, long leaseMs, long timeoutMs,
+      int maxAttempts, long retryBackoffMs, long retryBackoffMaxMs) {
+
+    /** The defaults: retries as the reference system (10 attempts) but with exponential backoff from 30 s. */
+    public static JobSettings defaults() {
+      return new JobSettings(16, 32, 250, 60_000, 3_600_000, 10, 30_000, 600_000);
+    }
+  }
+
+  /**
+   * Scheduler settings.
+   *
+   * @param enabled whether this node creates scheduled jobs
+   * @param tickMs how often due schedules are looked for
+   * @param inactivityTimeoutMs a schedule whose runs changed nothing for this long goes on hold; 0 never
+   */
+  public record ScheduleSettings(boolean enabled, long tickMs, long inactivityTimeoutMs) {
+
+    /** @return on, every second, on hold after an hour without changes */
+    public static ScheduleSettings defaults() {
+      return new ScheduleSettings(true, 1000, 3_600_000);
+    }
+  }
+
+  /**
+   * Loads the configuration.
+   *
+   * @param file a JSON file, or {@code null} for environment variables only
+   * @param env the environment (System.getenv() in production)
+   * @return the configuration
+   * @throws ConfigException listing every problem
+   */
+  public static TandemConfig load(Path file, Map<String, String> env) {
+    List<String> problems = new ArrayList<>();
+    JsonObject json = new JsonObject();
+    String source = "configuration";
+    if (file != null) {
+      source = file.toString();
+      try {
+        json = new JsonObject(Files.readString(file));
+      } catch (IOException e) {
+        throw new ConfigException(List.of("cannot read configuration file " + file + ": " + e));
+      } catch (DecodeException e) {
+        throw new ConfigException(List.of("configuration file " + file + " is not valid JSON: " + e.getMessage()));
+      }
+    }
+    Reader r = new Reader(json, env, source, problems);
+
+    DatabaseSettings db = null;
+    String url = r.string(ENV_DB_URL, "database.url", null);
+    String schema = r.string(ENV_DB_SCHEMA, "database.schema", null);
+    int pool = r.integer(null, "database.poolSize", 8, 1, 200);
+    if (url == null || url.isBlank()) {
+      problems.add("database URL is missing: set " + ENV_DB_URL
+          + " (postgresql://user:password@host:5432/database) or database.url in " + source);
+    } else {
+      try {
+        db = DatabaseSettings.parse(url, schema, pool, env.containsKey(ENV_DB_URL) ? ENV_DB_URL : "database.url");
+      } catch (IllegalArgumentException e) {
+        problems.add(e.getMessage());
+      }
+    }
+    String host = r.string(null, "http.host", "0.0.0.0");
+    int port = r.integer(ENV_HTTP_PORT, "http.port", 8080, 0, 65535);
+    String token = r.string(ENV_ADMIN_TOKEN, "adminToken", null);
+    if (token == null || token.isBlank()) {
+      problems.add("admin token is missing: set " + ENV_ADMIN_TOKEN + " or adminToken in " + source
+          + " (every /api/v1 call needs it as a bearer token)");
+    } else if (token.length() < 16) {
+      problems.add("admin token is too short (" + token.length() + " characters): use at least 16");
+    }
+    String plugins = r.string(ENV_PLUGINS_DIR, "pluginsDir", "plugins");
+    Path pluginsDir = Path.of(plugins);
+    if (Files.exists(pluginsDir) && !Files.isDirectory(pluginsDir)) {
+      problems.add("plugins directory " + pluginsDir.toAbsolutePath() + " (" + ENV_PLUGINS_DIR
+          + " or pluginsDir) is not a directory");
+    }
+    String nodeId = r.string(ENV_NODE_ID, "node.id", defaultNodeId());
+
+    JobSettings d = JobSettings.defaults();
+    JobSettings jobs = new JobSettings(
+        r.integer(null, "jobs.maxConcurrent", d.maxConcurrent(), 1, 10_000),
+        r.integer(null, "jobs.claimBatch", d.claimBatch(), 1, 1_000),
+        r.longValue("jobs.pollIntervalMs", d.pollIntervalMs(), 10),
+        r.longValue("jobs.leaseMs", d.leaseMs(), 300),
+        r.longValue("jobs.timeoutMs", d.timeoutMs(), 100),
+        r.integer(null, "jobs.maxAttempts", d.maxAttempts(), 1, 1_000),
+        r.longValue("jobs.retryBackoffMs", d.retryBackoffMs(), 0),
+        r.longValue("jobs.retryBackoffMaxMs", d.retryBackoffMaxMs(), 0));
+    ScheduleSettings sd = ScheduleSettings.defaults();
+    ScheduleSettings schedules = new ScheduleSettings(
+        r.bool("schedules.enabled", sd.enabled()),
+        r.longValue("schedules.tickMs", sd.tickMs(), 10),
+        r.longValue("schedules.inactivityTimeoutMs", sd.inactivityTimeoutMs(), 0));
+    JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
+
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return new TandemConfig(db, host, port, token, pluginsDir, nodeId, jobs, schedules, pluginSettings);
+  }
+
+  /** @return a copy with other job settings (tests, benchmarks) */
+  public TandemConfig withJobs(JobSettings other) {
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, other, schedules, plugins);
+  }
+
+  /** @return a copy with another node id */
+  public TandemConfig withNodeId(String other) {
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, other, jobs, schedules, plugins);
+  }
+
+  /** @return a copy with other database settings */
+  public TandemConfig withDatabase(DatabaseSettings other) {
+    return new TandemConfig(other, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins);
+  }
+
+  /** @return a copy with other scheduler settings */
+  public TandemConfig withSchedules(ScheduleSettings other) {
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, other, plugins);
+  }
+
+  private static String defaultNodeId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "node";
+    }
+    return host + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Reads settings with an environment variable taking precedence over the dotted JSON path. */
+  private record Reader(JsonObject json, Map<String, String> env, String source, List<String> problems) {
+
+    private Object jsonValue(String path) {
+      Object cur = json;
+      for (String part : path.split("\\.")) {
+        if (!(cur instanceof JsonObject o)) {
+          return null;
+        }
+        cur = o.getValue(part);
+      }
+      return cur;
+    }
+
+    private String where(String envName, String path) {
+      return envName != null && env.containsKey(envName) ? envName : path + " in " + source;
+    }
+
+    String string(String envName, String path, String fallback) {
+      if (envName != null && env.get(envName) != null) {
+        return env.get(envName);
+      }
+      Object v = jsonValue(path);
+      if (v == null) {
+        return fallback;
+      }
+      if (!(v instanceof String s)) {
+        problems.add(path + " in " + source + " must be a string, got " + v);
+        return fallback;
+      }
+      return s;
+    }
+
+    int integer(String envName, String path, int fallback, int min, int max) {
+      return (int) number(envName, path, fallback, min, max, Long::parseLong);
+    }
+
+    long longValue(String path, long fallback, long min) {
+      return number(null, path, fallback, min, Long.MAX_VALUE, Long::parseLong);
+    }
+
+    private long number(String envName, String path, long fallback, long min, long max,
+        Function<String, Long> parse) {
+      Object raw = envName != null && env.get(envName) != null ? env.get(envName) : jsonValue(path);
+      if (raw == null) {
+        return fallback;
+      }
+      long value;
+      try {
+        value = raw instanceof Number n ? n.longValue() : parse.apply(raw.toString().trim());
+      } catch (NumberFormatException e) {
+        problems.add(where(envName, path) + " = '" + raw + "' is not a whole number");
+        return fallback;
+      }
+      if (value < min || value > max) {
+        problems.add(where(envName, path) + " = " + value + " is out of range ["
+            + min + ", " + (max == Long.MAX_VALUE ? "∞" : max) + "]");
+        return fallback;
+      }
+      return value;
+    }
+
+    boolean bool(String path, boolean fallback) {
+      Object v = jsonValue(path);
+      if (v == null) {
+        return fallback;
+      }
+      if (!(v instanceof Boolean b)) {
+        problems.add(path + " in " + source + " must be true or false, got " + v);
+        return fallback;
+      }
+      return b;
+    }
+  }
+}

@@ -1,0 +1,230 @@
+package dev.tandem.runtime.http;
+
+import dev.tandem.runtime.plugins.PluginHost;
+import dev.tandem.runtime.plugins.PluginRecord;
+import dev.tandem.runtime.store.Job;
+import dev.tandem.runtime.store.JobStatus;
+import dev.tandem.runtime.store.PgJobQueue;
+import dev.tandem.runtime.store.PgScheduleStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.sqlclient.Pool;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+
+/**
+ * The admin HTTP API: health, Prometheus metrics, and {@code /api/v1} behind a bearer token. Every error,
+ * including unknown paths, is {@code {"error":{"code","message"}}} with a proper status.
+ */
+public final class AdminHttpServer {
+
+  private static final System.Logger LOG = System.getLogger(AdminHttpServer.class.getName());
+  private static final long READY_TIMEOUT_MS = 2000;
+
+  private final Vertx vertx;
+  private final Pool pool;
+  private final PgJobQueue queue;
+  private final PgScheduleStore schedules;
+  private final PluginHost plugins;
+  private final PrometheusMeterRegistry registry;
+  private final byte[] token;
+  private HttpServer server;
+
+  /**
+   * @param vertx Vert.x
+   * @param pool PostgreSQL pool (readiness)
+   * @param queue job queue
+   * @param schedules schedules
+   * @param plugins plugin host
+   * @param registry Prometheus registry
+   * @param adminToken the bearer token
+   */
+  public AdminHttpServer(Vertx vertx, Pool pool, PgJobQueue queue, PgScheduleStore schedules, PluginHost plugins,
+      PrometheusMeterRegistry registry, String adminToken) {
+    this.vertx = vertx;
+    this.pool = pool;
+    this.queue = queue;
+    this.schedules = schedules;
+    this.plugins = plugins;
+    this.registry = registry;
+    this.token = adminToken.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * @param host bind address
+   * @param port port, 0 for any free one
+   * @return the server, listening
+   */
+  public Future<HttpServer> start(String host, int port) {
+    return vertx.createHttpServer().requestHandler(router()).listen(port, host).onSuccess(s -> server = s);
+  }
+
+  /** @return the port it listens on */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** @return closes the server */
+  public Future<Void> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  Router router() {
+    Router r = Router.router(vertx);
+    r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    r.get("/health/ready").handler(this::ready);
+    r.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+
+    r.route("/api/v1/*").handler(this::authenticate);
+    r.get("/api/v1/plugins").handler(this::listPlugins);
+    r.get("/api/v1/jobs").handler(this::listJobs);
+    r.get("/api/v1/jobs/:id").handler(this::getJob);
+    r.get("/api/v1/schedules").handler(ctx -> schedules.list()
+        .onSuccess(a -> json(ctx, 200, new JsonObject().put("schedules", a))).onFailure(ctx::fail));
+    r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
+
+    r.route().last().handler(ctx -> ApiError.send(ctx, 404, "not_found",
+        "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
+    r.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found",
+        "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
+    r.errorHandler(405, ctx -> ApiError.send(ctx, 405, "method_not_allowed",
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    r.errorHandler(500, this::internalError);
+    return r;
+  }
+
+  private void authenticate(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"tandem\"");
+      ApiError.send(ctx, 401, "unauthorized", "missing bearer token: send Authorization: Bearer <admin token>");
+      return;
+    }
+    byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+    // Constant-time comparison: the token must not leak through response timing.
+    if (!MessageDigest.isEqual(given, token)) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"tandem\", error=\"invalid_token\"");
+      ApiError.send(ctx, 401, "unauthorized", "invalid bearer token");
+      return;
+    }
+    ctx.next();
+  }
+
+  private void ready(RoutingContext ctx) {
+    Future<Void> check = pool.query("SELECT 1").execute().mapEmpty();
+    Future<Void> bounded = Future.future(p -> {
+      long timer = vertx.setTimer(READY_TIMEOUT_MS, id -> p.tryFail("no answer within " + READY_TIMEOUT_MS + " ms"));
+      check.onComplete(ar -> {
+        vertx.cancelTimer(timer);
+        if (ar.succeeded()) {
+          p.tryComplete();
+        } else {
+          p.tryFail(ar.cause());
+        }
+      });
+    });
+    bounded.onComplete(ar -> {
+      JsonObject pg = new JsonObject().put("status", ar.succeeded() ? "UP" : "DOWN");
+      if (ar.failed()) {
+        pg.put("message", String.valueOf(ar.cause().getMessage()));
+      }
+      json(ctx, ar.succeeded() ? 200 : 503, new JsonObject().put("status", ar.succeeded() ? "UP" : "DOWN")
+          .put("checks", new JsonObject().put("postgresql", pg)));
+    });
+  }
+
+  private void listPlugins(RoutingContext ctx) {
+    JsonArray out = new JsonArray();
+    for (PluginRecord p : plugins.plugins()) {
+      out.add(p.toJson());
+    }
+    json(ctx, 200, new JsonObject().put("plugins", out));
+  }
+
+  private void listJobs(RoutingContext ctx) {
+    JobStatus status;
+    Long before;
+    int limit;
+    try {
+      String s = ctx.queryParams().get("status");
+      status = s == null ? null : JobStatus.valueOf(s.toUpperCase(Locale.ROOT));
+      String b = ctx.queryParams().get("before");
+      before = b == null ? null : Long.parseLong(b);
+      String l = ctx.queryParams().get("limit");
+      limit = l == null ? 50 : Integer.parseInt(l);
+      if (limit < 1 || limit > 1000) {
+        throw new IllegalArgumentException("limit must be between 1 and 1000, got " + limit);
+      }
+    } catch (IllegalArgumentException e) {
+      ApiError.send(ctx, 400, "bad_request", "bad query parameter: " + e.getMessage()
+          + " (status is one of queued, running, succeeded, failed, cancelled; before and limit are numbers)");
+      return;
+    }
+    String kind = ctx.queryParams().get("kind");
+    queue.list(status, ctx.queryParams().get("mapping"), kind == null ? null : kind.toUpperCase(Locale.ROOT),
+        before, limit).onSuccess(jobs -> {
+          JsonArray out = new JsonArray();
+          jobs.forEach(j -> out.add(j.toJson()));
+          JsonObject body = new JsonObject().put("jobs", out);
+          if (jobs.size() == limit) {
+            body.put("next", "/api/v1/jobs?before=" + jobs.get(jobs.size() - 1).id() + "&limit=" + limit);
+          }
+          json(ctx, 200, body);
+        }).onFailure(ctx::fail);
+  }
+
+  private void getJob(RoutingContext ctx) {
+    long id;
+    try {
+      id = Long.parseLong(ctx.pathParam("id"));
+    } catch (NumberFormatException e) {
+      ApiError.send(ctx, 400, "bad_request", "job id '" + ctx.pathParam("id") + "' is not a number");
+      return;
+    }
+    queue.get(id).onSuccess(job -> {
+      if (job.isEmpty()) {
+        ApiError.send(ctx, 404, "not_found", "job " + id + " does not exist");
+      } else {
+        json(ctx, 200, job.map(Job::toJson).get());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  private void wake(RoutingContext ctx) {
+    String mapping = ctx.pathParam("mapping");
+    schedules.wake(mapping).onSuccess(n -> {
+      if (n == 0) {
+        ApiError.send(ctx, 404, "not_found", "mapping " + mapping + " has no schedule to wake");
+      } else {
+        vertx.eventBus().send(dev.tandem.runtime.jobs.DispatcherVerticle.WAKE, null);
+        json(ctx, 200, new JsonObject().put("mapping", mapping).put("woken", n));
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  private void internalError(RoutingContext ctx) {
+    Throwable f = ctx.failure();
+    if (f instanceof ApiError e) {
+      ApiError.send(ctx, e.status(), e.code(), e.getMessage());
+      return;
+    }
+    LOG.log(Level.ERROR, "admin API request " + ctx.request().path() + " failed", f);
+    boolean db = f != null && f.getClass().getName().startsWith("io.vertx.pgclient")
+        || f instanceof io.vertx.core.VertxException;
+    ApiError.send(ctx, db ? 503 : 500, db ? "unavailable" : "internal_error",
+        (db ? "PostgreSQL is unavailable: " : "internal error: ") + (f == null ? "unknown" : f.getMessage()));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,61 @@
+package dev.tandem.runtime.jobs;
+
+import dev.tandem.api.JobKind;
+import dev.tandem.runtime.store.PgJobQueue;
+import dev.tandem.runtime.store.PgScheduleStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.lang.System.Logger.Level;
+
+/**
+ * Turns due schedules into jobs, and refreshes the queue-depth gauges. Safe on every node at once: due
+ * schedules are locked with SKIP LOCKED and at most one job per schedule is pending.
+ */
+public final class SchedulerVerticle extends VerticleBase {
+
+  private static final System.Logger LOG = System.getLogger(SchedulerVerticle.class.getName());
+
+  private final PgScheduleStore schedules;
+  private final PgJobQueue queue;
+  private final long tickMs;
+  private final boolean enabled;
+  private final int maxAttempts;
+  private final JobMetrics metrics;
+
+  /**
+   * @param schedules schedule store
+   * @param queue job queue (for depth gauges)
+   * @param tickMs tick interval
+   * @param enabled whether to create jobs from schedules
+   * @param maxAttempts attempts for created jobs
+   * @param metrics metrics
+   */
+  public SchedulerVerticle(PgScheduleStore schedules, PgJobQueue queue, long tickMs, boolean enabled,
+      int maxAttempts, JobMetrics metrics) {
+    this.schedules = schedules;
+    this.queue = queue;
+    this.tickMs = tickMs;
+    this.enabled = enabled;
+    this.maxAttempts = maxAttempts;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public Future<?> start() {
+    if (enabled) {
+      vertx.setPeriodic(tickMs, id -> tick());
+    }
+    vertx.setPeriodic(5000, id -> queue.countByStatus().onSuccess(metrics::depth));
+    queue.countByStatus().onSuccess(metrics::depth);
+    return Future.succeededFuture();
+  }
+
+  private void tick() {
+    schedules.tick(maxAttempts).onSuccess(ids -> {
+      if (!ids.isEmpty()) {
+        metrics.enqueued(JobKind.SYNC, ids.size());
+        vertx.eventBus().send(DispatcherVerticle.WAKE, null);
+      }
+    }).onFailure(e -> LOG.log(Level.DEBUG, "schedule tick failed: " + e));
+  }
+}

@@ -1,0 +1,59 @@
+package dev.tandem.runtime.plugins;
+
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.PluginContext;
+import dev.tandem.api.PluginMetrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.Optional;
+
+/** The runtime's {@link PluginContext}. */
+final class DefaultPluginContext implements PluginContext {
+
+  private final Vertx vertx;
+  private final String pluginId;
+  private final JsonObject config;
+  private final PluginMetrics metrics;
+  private final Map<String, MappingStatus> mappings;
+
+  DefaultPluginContext(Vertx vertx, String pluginId, JsonObject config, PluginMetrics metrics,
+      Map<String, MappingStatus> mappings) {
+    this.vertx = vertx;
+    this.pluginId = pluginId;
+    this.config = config;
+    this.metrics = metrics;
+    this.mappings = mappings;
+  }
+
+  @Override
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  @Override
+  public String pluginId() {
+    return pluginId;
+  }
+
+  @Override
+  public JsonObject config() {
+    return config.copy();
+  }
+
+  @Override
+  public System.Logger logger() {
+    return System.getLogger("tandem.plugin." + pluginId);
+  }
+
+  @Override
+  public PluginMetrics metrics() {
+    return metrics;
+  }
+
+  @Override
+  public Optional<MappingDefinition> mapping(String mapping) {
+    MappingStatus m = mappings.get(mapping);
+    return m != null && m.enabled() ? Optional.of(m.definition()) : Optional.empty();
+  }
+}

@@ -1,0 +1,300 @@
+package dev.tandem.runtime.plugins;
+
+import dev.tandem.api.EntityPlugin;
+import dev.tandem.api.JobKind;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.VerticleContribution;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.pf4j.PluginWrapper;
+
+/**
+ * Loads the plugins in the plugins directory, checks their mappings' dependencies across plugins, and deploys
+ * the verticles they contribute with each plugin's own class loader. A plugin that fails at any step is
+ * recorded with the reason (log and admin API) and the others go on.
+ */
+public final class PluginHost {
+
+  private static final System.Logger LOG = System.getLogger(PluginHost.class.getName());
+
+  private final Vertx vertx;
+  private final Path pluginsDir;
+  private final JsonObject pluginSettings;
+  private final MeterRegistry registry;
+  private TandemPluginManager manager;
+
+  private final Map<String, PluginRecord> plugins = new LinkedHashMap<>();
+  private final Map<String, MappingStatus> mappings = new ConcurrentHashMap<>();
+  private final Map<String, List<EntityPlugin>> extensions = new LinkedHashMap<>();
+  private final Set<String> servedAddresses = ConcurrentHashMap.newKeySet();
+
+  /**
+   * @param vertx Vert.x
+   * @param pluginsDir the plugins directory; absent means no plugins
+   * @param pluginSettings {@code plugins} section of the configuration, by plugin id
+   * @param registry metrics registry for plugin metrics
+   */
+  public PluginHost(Vertx vertx, Path pluginsDir, JsonObject pluginSettings, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.pluginsDir = pluginsDir;
+    this.pluginSettings = pluginSettings;
+    this.registry = registry;
+  }
+
+  /** @return loads, checks and deploys; succeeds even when plugins fail (they are recorded as failed) */
+  public Future<Void> start() {
+    return vertx.executeBlocking(() -> {
+      loadAndStart();
+      return null;
+    }).compose(v -> deployAll());
+  }
+
+  private void loadAndStart() {
+    if (!Files.isDirectory(pluginsDir)) {
+      LOG.log(Level.INFO, "plugins directory " + pluginsDir.toAbsolutePath() + " does not exist: no plugins loaded");
+      return;
+    }
+    manager = new TandemPluginManager(pluginsDir);
+    for (Path path : manager.pluginPaths()) {
+      try {
+        manager.loadPlugin(path);
+      } catch (RuntimeException | LinkageError e) {
+        String id = path.getFileName().toString();
+        PluginRecord failed = new PluginRecord(id, null, null, null, path.toString());
+        failed.fail("failed to load " + path.getFileName() + ": " + rootMessage(e));
+        plugins.put(id, failed);
+        LOG.log(Level.ERROR, "plugin " + path + " failed to load", e);
+      }
+    }
+    for (PluginWrapper w : manager.getPlugins()) {
+      String id = w.getPluginId();
+      PluginRecord rec = new PluginRecord(id, w.getDescriptor().getVersion(), w.getDescriptor().getProvider(),
+          w.getDescriptor().getPluginDescription(), String.valueOf(w.getPluginPath()));
+      plugins.put(id, rec);
+      try {
+        org.pf4j.PluginState s = manager.startPlugin(id);
+        if (s != org.pf4j.PluginState.STARTED) {
+          Throwable why = w.getFailedException();
+          rec.fail("failed to start (PF4J state " + s + ")" + (why == null ? "" : ": " + rootMessage(why)));
+          continue;
+        }
+      } catch (RuntimeException | LinkageError e) {
+        rec.fail("failed to start: " + rootMessage(e));
+        continue;
+      }
+      List<EntityPlugin> found;
+      try {
+        found = manager.getExtensions(EntityPlugin.class, id);
+      } catch (RuntimeException | LinkageError e) {
+        rec.fail("its EntityPlugin extension could not be created: " + rootMessage(e));
+        continue;
+      }
+      if (found.isEmpty()) {
+        rec.fail(explainNoExtension(id, w));
+        continue;
+      }
+      extensions.put(id, found);
+      for (EntityPlugin ext : found) {
+        List<MappingDefinition> defs;
+        try {
+          defs = ext.mappings();
+        } catch (RuntimeException | LinkageError e) {
+          rec.fail("declaring its mappings failed: " + rootMessage(e));
+          break;
+        }
+        for (MappingDefinition def : defs) {
+          MappingStatus status = new MappingStatus(def, id);
+          rec.mappingsMutable().add(status);
+          MappingStatus existing = mappings.putIfAbsent(def.name(), status);
+          if (existing != null) {
+            status.disable("mapping " + def.name() + " is already provided by plugin " + existing.pluginId());
+          }
+        }
+      }
+    }
+    Map<String, MappingStatus> usable = new LinkedHashMap<>();
+    for (PluginRecord rec : plugins.values()) {
+      if (rec.state() == PluginState.FAILED) {
+        rec.mappingsMutable().forEach(m -> m.disable("plugin " + rec.id() + " failed: " + rec.reason()));
+      }
+    }
+    mappings.values().forEach(m -> usable.put(m.name(), m));
+    MappingGraph.check(usable);
+    plugins.values().forEach(PluginHost::settleState);
+    plugins.values().forEach(p -> LOG.log(p.state() == PluginState.STARTED ? Level.INFO : Level.WARNING,
+        "plugin " + p.id() + ": " + p.state() + (p.reason() == null ? "" : " - " + p.reason())));
+  }
+
+  private static void settleState(PluginRecord rec) {
+    if (rec.state() == PluginState.FAILED) {
+      return;
+    }
+    List<MappingStatus> disabled = rec.mappingsMutable().stream().filter(m -> !m.enabled()).toList();
+    if (disabled.isEmpty()) {
+      return;
+    }
+    String why = disabled.stream().map(MappingStatus::disabledReason).collect(Collectors.joining("; "));
+    rec.state(disabled.size() == rec.mappingsMutable().size() ? PluginState.FAILED : PluginState.DEGRADED, why);
+  }
+
+  private String explainNoExtension(String id, PluginWrapper w) {
+    Set<String> names = manager.getExtensionClassNames(id);
+    if (names == null || names.isEmpty()) {
+      return "declares no EntityPlugin extension: its jar has no META-INF/extensions.idx entry "
+          + "(annotate the class with @Extension and keep tandem-api and pf4j 'provided')";
+    }
+    List<String> problems = new ArrayList<>();
+    for (String name : names) {
+      try {
+        Class<?> c = w.getPluginClassLoader().loadClass(name);
+        if (!EntityPlugin.class.isAssignableFrom(c)) {
+          problems.add(name + " does not implement " + EntityPlugin.class.getName()
+              + " as the runtime loads it (does the plugin bundle its own copy of tandem-api?)");
+        }
+      } catch (ClassNotFoundException | LinkageError e) {
+        problems.add("extension class " + name + " cannot be loaded: " + rootMessage(e));
+      }
+    }
+    return "no usable EntityPlugin extension: " + (problems.isEmpty() ? names.toString() : String.join("; ", problems));
+  }
+
+  private Future<Void> deployAll() {
+    List<Future<?>> all = new ArrayList<>();
+    for (Map.Entry<String, List<EntityPlugin>> e : extensions.entrySet()) {
+      PluginRecord rec = plugins.get(e.getKey());
+      if (rec.state() != PluginState.FAILED) {
+        all.add(deploy(rec, e.getValue()).recover(err -> Future.succeededFuture()));
+      }
+    }
+    return Future.join(all).mapEmpty();
+  }
+
+  private Future<Void> deploy(PluginRecord rec, List<EntityPlugin> exts) {
+    ClassLoader loader = manager.getPluginClassLoader(rec.id());
+    JsonObject settings = pluginSettings.getValue(rec.id()) instanceof JsonObject o ? o : new JsonObject();
+    DefaultPluginContext ctx = new DefaultPluginContext(vertx, rec.id(), settings,
+        new MicrometerPluginMetrics(registry, rec.id()), mappings);
+    Set<String> own = rec.mappingsMutable().stream().filter(MappingStatus::enabled).map(MappingStatus::name)
+        .collect(Collectors.toSet());
+    List<VerticleContribution> contributions = new ArrayList<>();
+    try {
+      for (EntityPlugin ext : exts) {
+        contributions.addAll(ext.verticles(ctx));
+      }
+    } catch (RuntimeException | LinkageError e) {
+      return failDeployment(rec, "contributing its verticles failed: " + rootMessage(e));
+    }
+    Future<Void> chain = Future.succeededFuture();
+    for (VerticleContribution c : contributions) {
+      if (!own.contains(c.mapping())) {
+        LOG.log(Level.WARNING, "plugin " + rec.id() + " contributes a verticle for mapping " + c.mapping()
+            + ", which it does not provide or which is disabled: not deployed");
+        continue;
+      }
+      chain = chain.compose(v -> vertx.deployVerticle(c.factory(),
+              new DeploymentOptions().setClassLoader(loader).setInstances(c.instances()))
+          .map(id -> {
+            rec.deployments().add(id);
+            servedAddresses.add(c.address());
+            if (c.kind() == JobKind.SYNC) {
+              servedAddresses.add(JobKind.FULL_SYNC.address(c.mapping()));
+            }
+            return (Void) null;
+          }));
+    }
+    return chain.recover(e -> failDeployment(rec, "deploying its verticles failed: " + rootMessage(e)));
+  }
+
+  private Future<Void> failDeployment(PluginRecord rec, String why) {
+    rec.fail(why);
+    rec.mappingsMutable().forEach(m -> m.disable("plugin " + rec.id() + " failed: " + why));
+    LOG.log(Level.ERROR, "plugin " + rec.id() + " " + why);
+    List<Future<?>> undeploys = new ArrayList<>();
+    for (String id : List.copyOf(rec.deployments())) {
+      undeploys.add(vertx.undeploy(id));
+    }
+    rec.deployments().clear();
+    return Future.join(undeploys).transform(ar -> Future.failedFuture(why));
+  }
+
+  /** @return every plugin found, in load order */
+  public Collection<PluginRecord> plugins() {
+    return List.copyOf(plugins.values());
+  }
+
+  /** @return every mapping declared by a started plugin, by name */
+  public Map<String, MappingStatus> mappings() {
+    return Map.copyOf(mappings);
+  }
+
+  /** @return enabled mappings that have a verticle serving their sync jobs */
+  public List<MappingStatus> schedulableMappings() {
+    return mappings.values().stream()
+        .filter(m -> m.enabled() && servedAddresses.contains(JobKind.SYNC.address(m.name())))
+        .toList();
+  }
+
+  /**
+   * Says why no verticle consumes a mapping's jobs, naming the plugin concerned.
+   *
+   * @param mapping the mapping
+   * @return the explanation
+   */
+  public String explainMissing(String mapping) {
+    MappingStatus m = mappings.get(mapping);
+    if (m == null) {
+      String failedLoads = plugins.values().stream().filter(p -> p.state() == PluginState.FAILED
+              && p.mappings().isEmpty())
+          .map(p -> p.id() + " (" + p.reason() + ")").collect(Collectors.joining(", "));
+      return "no installed plugin provides mapping " + mapping
+          + (failedLoads.isEmpty() ? "" : "; plugins that failed before declaring mappings: " + failedLoads);
+    }
+    PluginRecord rec = plugins.get(m.pluginId());
+    if (rec != null && rec.state() == PluginState.FAILED) {
+      return "plugin " + rec.id() + ", which provides mapping " + mapping + ", failed: " + rec.reason();
+    }
+    if (!m.enabled()) {
+      return "mapping " + mapping + " of plugin " + m.pluginId() + " is disabled: " + m.disabledReason();
+    }
+    return "plugin " + m.pluginId() + " provides mapping " + mapping
+        + " but no verticle serves this kind of job for it";
+  }
+
+  /** @return undeploys plugin verticles and stops the plugins */
+  public Future<Void> stop() {
+    List<Future<?>> undeploys = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    plugins.values().forEach(p -> ids.addAll(p.deployments()));
+    ids.forEach(id -> undeploys.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
+    return Future.join(undeploys).compose(v -> vertx.executeBlocking(() -> {
+      if (manager != null) {
+        manager.stopAndUnloadAll();
+      }
+      return null;
+    })).mapEmpty();
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getClass().getSimpleName() + ": " + t.getMessage();
+    return t == e ? m : e.getMessage() + " (" + m + ")";
+  }
+}

@@ -1,0 +1,99 @@
+package dev.tandem.runtime.store;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Recurring jobs per mapping. Each tick turns due schedules into jobs in one statement; a schedule whose runs
+ * changed nothing for its inactivity timeout goes on hold instead ("sleeps", as the reference system's job queue
+ * entries do), and {@link #wake(String)} makes it active and due at once.
+ */
+public final class PgScheduleStore {
+
+  private static final String TICK = "WITH due AS (SELECT id FROM schedule WHERE state = 'active' AND next_run_at <= now() "
+      + "  ORDER BY next_run_at FOR UPDATE SKIP LOCKED), "
+      + "upd AS (UPDATE schedule s SET "
+      + "  state = CASE WHEN s.inactivity_timeout_ms > 0 "
+      + "    AND s.last_activity_at + s.inactivity_timeout_ms * interval '1 millisecond' < now() THEN 'on_hold' ELSE 'active' END, "
+      + "  held_at = CASE WHEN s.inactivity_timeout_ms > 0 "
+      + "    AND s.last_activity_at + s.inactivity_timeout_ms * interval '1 millisecond' < now() THEN now() ELSE NULL END, "
+      + "  next_run_at = now() + s.interval_ms * interval '1 millisecond' "
+      + "  FROM due WHERE s.id = due.id RETURNING s.id, s.mapping, s.kind, s.direction, s.state) "
+      + "INSERT INTO job (kind, mapping, direction, schedule_id, max_attempts) "
+      + "SELECT kind, mapping, direction, id, $1 FROM upd WHERE state = 'active' "
+      + "ON CONFLICT (schedule_id) WHERE status IN ('queued', 'running') DO NOTHING RETURNING id";
+
+  private final Pool pool;
+
+  /** @param pool the pool */
+  public PgScheduleStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Creates the sync schedule of a mapping if it has none; an existing schedule keeps its settings (operators
+   * may have changed them).
+   *
+   * @param mapping mapping name
+   * @param intervalMs interval
+   * @param inactivityTimeoutMs on-hold timeout, 0 for never
+   * @return nothing
+   */
+  public Future<Void> ensure(String mapping, long intervalMs, long inactivityTimeoutMs) {
+    return pool.preparedQuery("INSERT INTO schedule (mapping, kind, interval_ms, inactivity_timeout_ms) "
+            + "VALUES ($1, 'SYNC', $2, $3) ON CONFLICT (mapping, kind) DO NOTHING")
+        .execute(Tuple.of(mapping, intervalMs, inactivityTimeoutMs)).mapEmpty();
+  }
+
+  /**
+   * Enqueues a job for every due, active schedule that has no job queued or running.
+   *
+   * @param maxAttempts attempts for the jobs created
+   * @return the ids of the jobs created
+   */
+  public Future<List<Long>> tick(int maxAttempts) {
+    return pool.preparedQuery(TICK).execute(Tuple.of(maxAttempts)).map(rows -> {
+      List<Long> ids = new ArrayList<>();
+      rows.forEach(r -> ids.add(r.getLong(0)));
+      return ids;
+    });
+  }
+
+  /**
+   * Wakes a mapping's schedules: active, due now, inactivity clock restarted.
+   *
+   * @param mapping the mapping
+   * @return how many schedules were woken (0 when the mapping has none)
+   */
+  public Future<Integer> wake(String mapping) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, last_activity_at = now(), "
+            + "next_run_at = now() WHERE mapping = $1 AND state <> 'disabled'")
+        .execute(Tuple.of(mapping)).map(r -> r.rowCount());
+  }
+
+  /** @return every schedule as the admin API shows it */
+  public Future<JsonArray> list() {
+    return pool.query("SELECT id, mapping, kind, direction, interval_ms, inactivity_timeout_ms, state, next_run_at, "
+        + "last_activity_at, held_at FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
+          JsonArray out = new JsonArray();
+          rows.forEach(r -> out.add(new JsonObject()
+              .put("id", r.getLong("id"))
+              .put("mapping", r.getString("mapping"))
+              .put("kind", r.getString("kind"))
+              .put("direction", r.getString("direction"))
+              .put("intervalMs", r.getLong("interval_ms"))
+              .put("inactivityTimeoutMs", r.getLong("inactivity_timeout_ms"))
+              .put("state", r.getString("state").toUpperCase(java.util.Locale.ROOT))
+              .put("nextRunAt", String.valueOf(r.getOffsetDateTime("next_run_at").toInstant()))
+              .put("lastActivityAt", String.valueOf(r.getOffsetDateTime("last_activity_at").toInstant()))
+              .put("heldAt", r.getOffsetDateTime("held_at") == null ? null
+                  : r.getOffsetDateTime("held_at").toInstant().toString())));
+          return out;
+        });
+  }
+}

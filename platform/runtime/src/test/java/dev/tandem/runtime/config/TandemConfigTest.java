@@ -1,0 +1,108 @@
+package dev.tandem.runtime.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TandemConfigTest {
+
+  private static final String TOKEN = "0123456789abcdef0123";
+
+  @Test
+  void everyMissingSettingIsReportedAtOnce() {
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, Map.of()));
+    assertEquals(2, e.problems().size(), e.getMessage());
+    assertTrue(e.problems().get(0).contains("TANDEM_DB_URL"), e.getMessage());
+    assertTrue(e.problems().get(1).contains("TANDEM_ADMIN_TOKEN"), e.getMessage());
+  }
+
+  @Test
+  void malformedValuesNameTheSetting() {
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, Map.of(
+        "TANDEM_DB_URL", "mysql://root@localhost/x",
+        "TANDEM_HTTP_PORT", "eighty",
+        "TANDEM_ADMIN_TOKEN", "short")));
+    String all = String.join("\n", e.problems());
+    assertTrue(all.contains("TANDEM_DB_URL 'mysql://root@localhost/x' is not a PostgreSQL URL"), all);
+    assertTrue(all.contains("TANDEM_HTTP_PORT = 'eighty' is not a whole number"), all);
+    assertTrue(all.contains("admin token is too short"), all);
+  }
+
+  @Test
+  void portOutOfRange() {
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, Map.of(
+        "TANDEM_DB_URL", "postgresql://u@h/db", "TANDEM_HTTP_PORT", "70000", "TANDEM_ADMIN_TOKEN", TOKEN)));
+    assertTrue(e.getMessage().contains("TANDEM_HTTP_PORT = 70000 is out of range [0, 65535]"), e.getMessage());
+  }
+
+  @Test
+  void passwordsAreNotEchoed() {
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, Map.of(
+        "TANDEM_DB_URL", "mysql://root:s3cret@localhost/x", "TANDEM_ADMIN_TOKEN", TOKEN)));
+    assertTrue(!e.getMessage().contains("s3cret") && e.getMessage().contains("***"), e.getMessage());
+  }
+
+  @Test
+  void environmentOverridesTheFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tandem.json");
+    Files.writeString(file, """
+        {"database": {"url": "postgresql://file@db.example:6543/tandem", "schema": "sync", "poolSize": 4},
+         "http": {"port": 9000}, "adminToken": "%s", "pluginsDir": "/opt/tandem/plugins",
+         "jobs": {"maxConcurrent": 4, "maxAttempts": 3}, "plugins": {"customers": {"x": 1}}}
+        """.formatted(TOKEN));
+    TandemConfig c = TandemConfig.load(file, Map.of("TANDEM_HTTP_PORT", "9100", "TANDEM_NODE_ID", "n1"));
+    assertEquals(9100, c.httpPort());
+    assertEquals("db.example", c.database().host());
+    assertEquals(6543, c.database().port());
+    assertEquals("tandem", c.database().database());
+    assertEquals("file", c.database().user());
+    assertEquals("sync", c.database().schema());
+    assertEquals(4, c.database().poolSize());
+    assertEquals(Path.of("/opt/tandem/plugins"), c.pluginsDir());
+    assertEquals("n1", c.nodeId());
+    assertEquals(4, c.jobs().maxConcurrent());
+    assertEquals(3, c.jobs().maxAttempts());
+    assertEquals(1, c.plugins().getJsonObject("customers").getInteger("x"));
+  }
+
+  @Test
+  void malformedJsonFileIsNamed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.json");
+    Files.writeString(file, "{\"http\": {\"port\": 80,}");
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(file, Map.of()));
+    assertTrue(e.getMessage().contains(file + " is not valid JSON"), e.getMessage());
+  }
+
+  @Test
+  void wrongTypesInTheFileAreNamed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("t.json");
+    Files.writeString(file, """
+        {"database": {"url": 5}, "adminToken": "%s", "schedules": {"enabled": "yes"}}
+        """.formatted(TOKEN));
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(file, Map.of()));
+    String all = String.join("\n", e.problems());
+    assertTrue(all.contains("database.url in " + file + " must be a string"), all);
+    assertTrue(all.contains("schedules.enabled in " + file + " must be true or false"), all);
+  }
+
+  @Test
+  void urlForms() {
+    DatabaseSettings a = DatabaseSettings.parse("jdbc:postgresql://h:5433/d?user=u&password=p", null, 2, "x");
+    assertEquals("u", a.user());
+    assertEquals("p", a.password());
+    assertEquals(5433, a.port());
+    assertEquals("public", a.schema());
+    DatabaseSettings b = DatabaseSettings.parse("postgres://us%40r:p%3Ass@h/d", "s1", 2, "x");
+    assertEquals("us@r", b.user());
+    assertEquals("p:ss", b.password());
+    assertEquals(5432, b.port());
+    assertThrows(IllegalArgumentException.class, () -> DatabaseSettings.parse("postgresql://h:5432/", null, 2, "x"));
+    assertThrows(IllegalArgumentException.class, () -> DatabaseSettings.parse("postgresql://h/d", "Bad-Schema", 2, "x"));
+  }
+}
