@@ -50,8 +50,8 @@ public record Job(long id, JobKind kind, String mapping, Direction direction, Jo
         dir == null ? null : Direction.valueOf(dir),
         JobStatus.fromDb(r.getString("status")),
         r.getInteger("priority"),
-        (JsonObject) r.getValue("parameters"),
-        (JsonObject) r.getValue("checkpoint"),
+        json(r.getValue("parameters")),
+        json(r.getValue("checkpoint")),
         r.getLong("parent_id"),
         r.getLong("schedule_id"),
         r.getInteger("attempts"),
@@ -66,6 +66,10 @@ public record Job(long id, JobKind kind, String mapping, Direction direction, Jo
             r.getLong("skipped"), r.getLong("failed"), r.getLong("coupled"), r.getLong("uncoupled"),
             r.getString("message")),
         r.getString("error_stage"));
+  }
+
+  private static JsonObject json(Object v) {
+    return v == null ? null : v instanceof JsonObject o ? o : new JsonObject(v.toString());
   }
 
   /** @return the request the dispatcher sends for this job */

@@ -114,12 +114,13 @@ public final class PgJobQueue {
     }
     // WITH ORDINALITY keeps the ids in the order of the jobs given.
     String sql = "INSERT INTO job (kind, mapping, direction, parameters, priority, max_attempts, parent_id) "
-        + "SELECT kind, mapping, direction, parameters, priority, max_attempts, parent_id "
-        + "FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::int[], $6::int[], $7::bigint[]) "
+        + "SELECT kind, mapping, direction, parameters::jsonb, priority, max_attempts, parent_id "
+        + "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[]) "
         + "WITH ORDINALITY AS t(kind, mapping, direction, parameters, priority, max_attempts, parent_id, ord) "
         + "ORDER BY ord RETURNING id";
     return pool.preparedQuery(sql)
-        .execute(Tuple.of(kinds, mappings, directions, params, priorities, attempts, parents))
+        .execute(Tuple.tuple().addValue(kinds).addValue(mappings).addValue(directions).addValue(params)
+            .addValue(priorities).addValue(attempts).addValue(parents))
         .map(rows -> {
           List<Long> ids = new ArrayList<>(n);
           rows.forEach(r -> ids.add(r.getLong(0)));
@@ -151,7 +152,7 @@ public final class PgJobQueue {
     if (ids.isEmpty()) {
       return Future.succeededFuture(0);
     }
-    return pool.preparedQuery(RENEW).execute(Tuple.of(node, ids.toArray(new Long[0]), leaseMs))
+    return pool.preparedQuery(RENEW).execute(Tuple.tuple().addValue(node).addValue(ids.toArray(new Long[0])).addValue(leaseMs))
         .map(RowSet::rowCount);
   }
 
@@ -183,7 +184,8 @@ public final class PgJobQueue {
       messages[i] = o.message();
       i++;
     }
-    Tuple t = Tuple.of(node, ids);
+    // Tuple.of(Object, Object...) would spread an array argument: add arrays one by one.
+    Tuple t = Tuple.tuple().addValue(node).addValue(ids);
     for (Long[] c : counts) {
       t.addValue(c);
     }
