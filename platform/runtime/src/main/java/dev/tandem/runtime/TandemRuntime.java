@@ -138,7 +138,10 @@ public final class TandemRuntime {
     if (pool != null) {
       f = f.compose(v -> pool.close()).recover(e -> Future.succeededFuture());
     }
-    return f.compose(v -> vertx.close());
+    // Close Vert.x from outside its event loops: a close future bound to an event-loop context would never
+    // report completion, because that event loop is gone by then.
+    return Future.fromCompletionStage(f.toCompletionStage()
+        .thenComposeAsync(v -> vertx.close().toCompletionStage(), java.util.concurrent.ForkJoinPool.commonPool()));
   }
 
   /** @return the configuration */

@@ -89,8 +89,7 @@ public final class PluginHost {
       try {
         org.pf4j.PluginState s = manager.startPlugin(id);
         if (s != org.pf4j.PluginState.STARTED) {
-          Throwable why = w.getFailedException();
-          rec.fail("failed to start (PF4J state " + s + ")" + (why == null ? "" : ": " + rootMessage(why)));
+          rec.fail(explainStartFailure(w, s));
           continue;
         }
       } catch (RuntimeException | LinkageError e) {
@@ -150,6 +149,21 @@ public final class PluginHost {
     }
     String why = disabled.stream().map(MappingStatus::disabledReason).collect(Collectors.joining("; "));
     rec.state(disabled.size() == rec.mappingsMutable().size() ? PluginState.FAILED : PluginState.DEGRADED, why);
+  }
+
+  /** PF4J reports a missing plugin class as a NullPointerException: name the class instead. */
+  private static String explainStartFailure(PluginWrapper w, org.pf4j.PluginState s) {
+    String pluginClass = w.getDescriptor().getPluginClass();
+    if (pluginClass != null && !pluginClass.isBlank() && !pluginClass.equals(org.pf4j.Plugin.class.getName())) {
+      try {
+        w.getPluginClassLoader().loadClass(pluginClass);
+      } catch (ClassNotFoundException | LinkageError e) {
+        return "failed to start: its plugin class " + pluginClass
+            + " (Plugin-Class in its descriptor) cannot be loaded: " + rootMessage(e);
+      }
+    }
+    Throwable why = w.getFailedException();
+    return "failed to start (PF4J state " + s + ")" + (why == null ? "" : ": " + rootMessage(why));
   }
 
   private String explainNoExtension(String id, PluginWrapper w) {
