@@ -46,17 +46,22 @@ final class DemoDatabase implements AutoCloseable {
       return new DemoDatabase("postgresql://postgres@127.0.0.1:5432/tandem_demo",
           "the PostgreSQL on 127.0.0.1:5432, database tandem_demo", null);
     } catch (SQLException local) {
-      Path dir = dataDir.resolve("postgres");
-      Files.createDirectories(dir);
       System.err.println("No PostgreSQL usable on 127.0.0.1:5432 (" + local.getMessage()
-          + "); starting an embedded one in " + dir.toAbsolutePath());
-      EmbeddedPostgres pg = EmbeddedPostgres.builder()
-          .setDataDirectory(dir)
-          .setCleanDataDirectory(false)
-          .start();
-      return new DemoDatabase("postgresql://postgres@127.0.0.1:" + pg.getPort() + "/postgres",
-          "an embedded PostgreSQL (data in " + dir.toAbsolutePath() + ")", pg);
+          + "); starting an embedded one");
+      return embedded(dataDir);
     }
+  }
+
+  /** Starts (or restarts, keeping its data) the embedded PostgreSQL in {@code dataDir/postgres}. */
+  static DemoDatabase embedded(Path dataDir) throws IOException {
+    Path dir = dataDir.resolve("postgres");
+    Files.createDirectories(dir);
+    EmbeddedPostgres pg = EmbeddedPostgres.builder()
+        .setDataDirectory(dir)
+        .setCleanDataDirectory(false)
+        .start();
+    return new DemoDatabase("postgresql://postgres@127.0.0.1:" + pg.getPort() + "/postgres",
+        "an embedded PostgreSQL (data in " + dir.toAbsolutePath() + ")", pg);
   }
 
   String url() {
