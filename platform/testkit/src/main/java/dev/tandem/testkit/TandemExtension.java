@@ -1,0 +1,176 @@
+package dev.tandem.testkit;
+
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.config.DatabaseSettings;
+import dev.tandem.runtime.config.TandemConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * Gives a test class a fresh PostgreSQL schema and a running Tandem node loading the plugin jars or zips you
+ * choose; drops the schema afterwards. Register it as a static field:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static TandemExtension tandem = TandemExtension.withPlugins(Path.of("target/my-plugin.zip"));
+ * }</pre>
+ *
+ * <p>The database is {@code TANDEM_TEST_DB_URL}, by default {@code postgresql://postgres@127.0.0.1:5432/test}.
+ */
+public final class TandemExtension implements BeforeAllCallback, AfterAllCallback {
+
+  /** The admin token of the node under test. */
+  public static final String TOKEN = "testkit-token-" + UUID.randomUUID();
+
+  private final List<Path> pluginFiles;
+  private UnaryOperator<TandemConfig> customizer = UnaryOperator.identity();
+  private DatabaseSettings db;
+  private TandemRuntime runtime;
+  private Path pluginsDir;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private TandemExtension(List<Path> pluginFiles) {
+    this.pluginFiles = List.copyOf(pluginFiles);
+  }
+
+  /**
+   * @param plugins plugin jars or zips to install
+   * @return the extension
+   */
+  public static TandemExtension withPlugins(Path... plugins) {
+    return new TandemExtension(List.of(plugins));
+  }
+
+  /**
+   * @param change adjusts the node's configuration before it starts (job settings, schedules)
+   * @return this
+   */
+  public TandemExtension configure(UnaryOperator<TandemConfig> change) {
+    this.customizer = change;
+    return this;
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
+    String url = System.getenv().getOrDefault("TANDEM_TEST_DB_URL", "postgresql://postgres@127.0.0.1:5432/test");
+    String schema = "tk_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    db = DatabaseSettings.parse(url, schema, 8, "TANDEM_TEST_DB_URL");
+    pluginsDir = Files.createTempDirectory("tandem-plugins-");
+    for (Path p : pluginFiles) {
+      if (!Files.isRegularFile(p)) {
+        throw new IOException("plugin file " + p.toAbsolutePath() + " does not exist: build the plugin first");
+      }
+      Files.copy(p, pluginsDir.resolve(p.getFileName()));
+    }
+    Map<String, String> env = new HashMap<>();
+    env.put(TandemConfig.ENV_DB_URL, url);
+    env.put(TandemConfig.ENV_DB_SCHEMA, schema);
+    env.put(TandemConfig.ENV_HTTP_PORT, "0");
+    env.put(TandemConfig.ENV_ADMIN_TOKEN, TOKEN);
+    env.put(TandemConfig.ENV_PLUGINS_DIR, pluginsDir.toString());
+    TandemConfig config = customizer.apply(TandemConfig.load(null, env).withDatabase(db));
+    runtime = await(TandemRuntime.start(config));
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) throws Exception {
+    try {
+      if (runtime != null) {
+        await(runtime.stop());
+      }
+    } finally {
+      dropSchema();
+    }
+  }
+
+  private void dropSchema() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      Pool pool = PgBuilder.pool().connectingTo(db.connectOptions()).using(vertx).build();
+      await(pool.query("DROP SCHEMA IF EXISTS " + db.schema() + " CASCADE").execute());
+      await(pool.close());
+    } finally {
+      await(vertx.close());
+    }
+  }
+
+  /** @return the running node */
+  public TandemRuntime runtime() {
+    return runtime;
+  }
+
+  /** @return the node's database settings (its own schema) */
+  public DatabaseSettings database() {
+    return db;
+  }
+
+  /** @return the base URL of the node's admin API, e.g. {@code http://localhost:41234} */
+  public String baseUrl() {
+    return "http://localhost:" + runtime.httpPort();
+  }
+
+  /**
+   * Calls the admin API with the node's token.
+   *
+   * @param method HTTP method
+   * @param path path, e.g. {@code /api/v1/plugins}
+   * @param body JSON body, or null
+   * @return the response
+   * @throws Exception on I/O failure
+   */
+  public ApiResponse api(String method, String path, JsonObject body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+        .header("Authorization", "Bearer " + TOKEN)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body.encode()));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return new ApiResponse(r.statusCode(), r.body());
+  }
+
+  /**
+   * An admin API response.
+   *
+   * @param status HTTP status
+   * @param body the body text
+   */
+  public record ApiResponse(int status, String body) {
+    /** @return the body as a JSON object */
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  /** Lists the plugin files a test installed, for assertions and messages. */
+  List<Path> installed() throws IOException {
+    try (var s = Files.list(pluginsDir)) {
+      return new ArrayList<>(s.toList());
+    }
+  }
+}
