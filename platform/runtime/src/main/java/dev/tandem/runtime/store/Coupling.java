@@ -1,0 +1,52 @@
+package dev.tandem.runtime.store;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import java.time.OffsetDateTime;
+
+/**
+ * A coupling: one ERP record and one CRM record of a mapping that are kept in step. A pending row has one side
+ * empty: its counterpart could not be created yet and is retried first in the next run.
+ *
+ * @param id id
+ * @param mapping mapping name
+ * @param erpId ERP key, or null while pending from the CRM side
+ * @param crmId CRM key, or null while pending from the ERP side
+ * @param erpModifiedOn ERP modified-on as last synchronized
+ * @param crmModifiedOn CRM modified-on as last synchronized
+ * @param lastResultToCrm last result of the ERP-to-CRM direction, or null
+ * @param lastResultFromCrm last result of the CRM-to-ERP direction, or null
+ * @param lastError the last error message, or null
+ * @param errorRepeats how many times in a row that error happened
+ * @param skipped left alone until someone retries it
+ * @param lastJobId the last job that touched it
+ */
+public record Coupling(long id, String mapping, String erpId, String crmId, OffsetDateTime erpModifiedOn,
+    OffsetDateTime crmModifiedOn, String lastResultToCrm, String lastResultFromCrm, String lastError,
+    int errorRepeats, boolean skipped, Long lastJobId) {
+
+  static final String COLUMNS = "id, mapping, erp_id, crm_id, erp_modified_on, crm_modified_on, last_result_to_crm, "
+      + "last_result_from_crm, last_error, error_repeats, skipped, last_job_id";
+
+  static Coupling from(Row r) {
+    return new Coupling(r.getLong("id"), r.getString("mapping"), r.getString("erp_id"), r.getString("crm_id"),
+        r.getOffsetDateTime("erp_modified_on"), r.getOffsetDateTime("crm_modified_on"),
+        r.getString("last_result_to_crm"), r.getString("last_result_from_crm"), r.getString("last_error"),
+        r.getInteger("error_repeats"), r.getBoolean("skipped"), r.getLong("last_job_id"));
+  }
+
+  /** @return true when both sides are known */
+  public boolean coupled() {
+    return erpId != null && crmId != null;
+  }
+
+  /** @return the admin API's view */
+  public JsonObject toJson() {
+    return new JsonObject().put("id", id).put("mapping", mapping).put("erpId", erpId).put("crmId", crmId)
+        .put("erpModifiedOn", erpModifiedOn == null ? null : erpModifiedOn.toInstant().toString())
+        .put("crmModifiedOn", crmModifiedOn == null ? null : crmModifiedOn.toInstant().toString())
+        .put("lastResultToCrm", lastResultToCrm).put("lastResultFromCrm", lastResultFromCrm)
+        .put("lastError", lastError).put("errorRepeats", errorRepeats).put("skipped", skipped)
+        .put("lastJobId", lastJobId).put("state", coupled() ? "COUPLED" : "PENDING");
+  }
+}

@@ -1,0 +1,222 @@
+package dev.tandem.runtime.store;
+
+import dev.tandem.api.Direction;
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Couplings in PostgreSQL. Everything the engine needs per page is one statement: the couplings of a page's
+ * rows are loaded with {@code = ANY(ids)}, and a page's outcomes are written with one {@code unnest} upsert per
+ * direction, inside the page's transaction.
+ */
+public final class PgCouplingStore {
+
+  /** The result of one record in one direction, as the engine stores it. */
+  public record Outcome(String erpId, String crmId, OffsetDateTime erpModifiedOn, OffsetDateTime crmModifiedOn,
+      String result, String error) {}
+
+  /** Coupling a record that is already coupled; the message names both existing couplings. */
+  public static final class CouplingConflictException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** @param message what is coupled already */
+    public CouplingConflictException(String message) {
+      super(message);
+    }
+  }
+
+  private static final String RECORD = "INSERT INTO coupling AS c (mapping, %1$s, %2$s, erp_modified_on, "
+      + "crm_modified_on, %3$s, last_error, error_repeats, skipped, last_job_id) "
+      + "SELECT $1, v.src, v.dst, v.erp_mod, v.crm_mod, v.result, v.error, "
+      + "  CASE WHEN v.error IS NULL THEN 0 ELSE 1 END, CASE WHEN v.error IS NULL THEN false ELSE 1 >= $3 END, $2 "
+      + "FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[]) "
+      + "  AS v(src, dst, erp_mod, crm_mod, result, error) "
+      + "ON CONFLICT (mapping, %1$s) DO UPDATE SET "
+      + "  %2$s = COALESCE(EXCLUDED.%2$s, c.%2$s), "
+      + "  erp_modified_on = COALESCE(EXCLUDED.erp_modified_on, c.erp_modified_on), "
+      + "  crm_modified_on = COALESCE(EXCLUDED.crm_modified_on, c.crm_modified_on), "
+      + "  %3$s = EXCLUDED.%3$s, last_error = EXCLUDED.last_error, "
+      + "  error_repeats = CASE WHEN EXCLUDED.last_error IS NULL THEN 0 "
+      + "    WHEN EXCLUDED.last_error = c.last_error THEN c.error_repeats + 1 ELSE 1 END, "
+      + "  skipped = CASE WHEN EXCLUDED.last_error IS NULL THEN false "
+      + "    ELSE (CASE WHEN EXCLUDED.last_error = c.last_error THEN c.error_repeats + 1 ELSE 1 END) >= $3 END, "
+      + "  last_job_id = EXCLUDED.last_job_id, updated_at = now()";
+
+  private final Pool pool;
+
+  /** @param pool the pool */
+  public PgCouplingStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /**
+   * Loads the couplings of many records of one side in one query.
+   *
+   * @param client the pool or a transaction's connection
+   * @param mapping mapping
+   * @param side which side the ids are of: {@link Direction#TO_CRM} means ERP ids (the source of TO_CRM)
+   * @param ids record ids
+   * @return couplings by that side's id (records without one are absent)
+   */
+  public Future<Map<String, Coupling>> bySourceIds(SqlClient client, String mapping, Direction side,
+      Collection<String> ids) {
+    String column = sourceColumn(side);
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return client.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 AND "
+            + column + " = ANY($2::text[])")
+        .execute(Tuple.tuple().addValue(mapping).addValue(ids.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, Coupling> out = new HashMap<>(rows.rowCount() * 2);
+          for (Row r : rows) {
+            Coupling c = Coupling.from(r);
+            out.put(side == Direction.TO_CRM ? c.erpId() : c.crmId(), c);
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Writes a page's outcomes for one direction in one statement: creates couplings for inserted counterparts,
+   * records each side's modified-on, the result and the error; the same error {@code skipAfter} times in a row
+   * marks the record skipped.
+   *
+   * @param client the page transaction's connection
+   * @param mapping mapping
+   * @param flow TO_CRM or FROM_CRM
+   * @param jobId the job
+   * @param skipAfter identical errors in a row before a record is skipped
+   * @param outcomes the outcomes
+   * @return how many rows were written
+   */
+  public Future<Integer> record(SqlClient client, String mapping, Direction flow, long jobId, int skipAfter,
+      List<Outcome> outcomes) {
+    if (outcomes.isEmpty()) {
+      return Future.succeededFuture(0);
+    }
+    int n = outcomes.size();
+    String[] src = new String[n];
+    String[] dst = new String[n];
+    OffsetDateTime[] erpMod = new OffsetDateTime[n];
+    OffsetDateTime[] crmMod = new OffsetDateTime[n];
+    String[] result = new String[n];
+    String[] error = new String[n];
+    for (int i = 0; i < n; i++) {
+      Outcome o = outcomes.get(i);
+      src[i] = flow == Direction.TO_CRM ? o.erpId() : o.crmId();
+      dst[i] = flow == Direction.TO_CRM ? o.crmId() : o.erpId();
+      erpMod[i] = o.erpModifiedOn();
+      crmMod[i] = o.crmModifiedOn();
+      result[i] = o.result();
+      error[i] = o.error();
+    }
+    String sql = RECORD.formatted(sourceColumn(flow), flow == Direction.TO_CRM ? "crm_id" : "erp_id",
+        flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm");
+    return client.preparedQuery(sql)
+        .execute(Tuple.tuple().addValue(mapping).addValue(jobId).addValue(skipAfter).addValue(src).addValue(dst)
+            .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error))
+        .map(RowSet::rowCount);
+  }
+
+  /**
+   * Couples two records by hand.
+   *
+   * @param mapping mapping
+   * @param erpId ERP key
+   * @param crmId CRM key
+   * @return the coupling
+   * @throws CouplingConflictException (as the failure) when either record is coupled already
+   */
+  public Future<Coupling> couple(String mapping, String erpId, String crmId) {
+    return pool.preparedQuery("INSERT INTO coupling (mapping, erp_id, crm_id) VALUES ($1, $2, $3) RETURNING "
+            + Coupling.COLUMNS)
+        .execute(Tuple.of(mapping, erpId, crmId))
+        .map(rows -> Coupling.from(rows.iterator().next()))
+        .recover(e -> {
+          if (e instanceof PgException pg && "23505".equals(pg.getSqlState())) {
+            return pool.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 AND "
+                    + "(erp_id = $2 OR crm_id = $3)").execute(Tuple.of(mapping, erpId, crmId))
+                .compose(rows -> {
+                  List<String> taken = new ArrayList<>();
+                  for (Row r : rows) {
+                    Coupling c = Coupling.from(r);
+                    taken.add("ERP " + c.erpId() + " <-> CRM " + c.crmId() + " (coupling " + c.id() + ")");
+                  }
+                  return Future.failedFuture(new CouplingConflictException("mapping " + mapping + ": ERP record "
+                      + erpId + " or CRM record " + crmId + " is coupled already: " + String.join("; ", taken)));
+                });
+          }
+          return Future.failedFuture(e);
+        });
+  }
+
+  /**
+   * @param mapping mapping
+   * @param ids coupling ids
+   * @return how many were removed
+   */
+  public Future<Integer> uncouple(String mapping, Collection<Long> ids) {
+    return pool.preparedQuery("DELETE FROM coupling WHERE mapping = $1 AND id = ANY($2::bigint[])")
+        .execute(Tuple.tuple().addValue(mapping).addValue(ids.toArray(new Long[0]))).map(RowSet::rowCount);
+  }
+
+  /**
+   * The records of a direction that failed and are not skipped, to be retried first; keyset paged.
+   *
+   * @param mapping mapping
+   * @param flow TO_CRM or FROM_CRM
+   * @param afterId only coupling ids above this
+   * @param limit page size
+   * @return the couplings
+   */
+  public Future<List<Coupling>> retryable(String mapping, Direction flow, long afterId, int limit) {
+    String column = flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm";
+    return pool.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 AND NOT skipped "
+            + "AND " + column + " = 'failed' AND id > $2 ORDER BY id LIMIT $3")
+        .execute(Tuple.of(mapping, afterId, limit)).map(PgCouplingStore::couplings);
+  }
+
+  /**
+   * Lists couplings for the admin API, keyset paged.
+   *
+   * @param mapping only this mapping, or null
+   * @param erpId only this ERP id, or null
+   * @param crmId only this CRM id, or null
+   * @param skipped only skipped (true) or not skipped (false) ones, or null
+   * @param afterId only ids above this
+   * @param limit page size
+   * @return the couplings
+   */
+  public Future<List<Coupling>> list(String mapping, String erpId, String crmId, Boolean skipped, long afterId,
+      int limit) {
+    return pool.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE ($1::text IS NULL OR mapping = $1) "
+            + "AND ($2::text IS NULL OR erp_id = $2) AND ($3::text IS NULL OR crm_id = $3) "
+            + "AND ($4::boolean IS NULL OR skipped = $4) AND id > $5 ORDER BY id LIMIT $6")
+        .execute(Tuple.of(mapping, erpId, crmId, skipped, afterId, limit)).map(PgCouplingStore::couplings);
+  }
+
+  private static String sourceColumn(Direction side) {
+    if (side == Direction.BIDIRECTIONAL) {
+      throw new IllegalArgumentException("a side or flow is TO_CRM (ERP ids) or FROM_CRM (CRM ids)");
+    }
+    return side == Direction.TO_CRM ? "erp_id" : "crm_id";
+  }
+
+  private static List<Coupling> couplings(RowSet<Row> rows) {
+    List<Coupling> out = new ArrayList<>(rows.rowCount());
+    rows.forEach(r -> out.add(Coupling.from(r)));
+    return out;
+  }
+}
