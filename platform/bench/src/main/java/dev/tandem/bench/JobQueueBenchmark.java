@@ -78,7 +78,7 @@ public final class JobQueueBenchmark implements Callable<Integer> {
       PgJobQueue producer = new PgJobQueue(pool(producerVertx, db));
 
       // Dispatchers idle until the clock starts: the first enqueue wakes them by polling.
-      JobSettings settings = new JobSettings(concurrency, batch, 20, 30_000, 60_000, 3, 1_000, 10_000);
+      JobSettings settings = new JobSettings(concurrency, batch, 20, 30_000, 60_000, 3, 1_000, 10_000, 0);
       for (int i = 0; i < dispatchers; i++) {
         Vertx v = Vertx.vertx();
         nodes.add(v);

@@ -98,7 +98,7 @@ public final class TandemRuntime {
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(new SchedulerVerticle(schedules, queue, config.schedules().tickMs(),
-              config.schedules().enabled(), config.jobs().maxAttempts(), jobMetrics));
+              config.schedules().enabled(), config.jobs().maxAttempts(), jobMetrics, config.jobs().retentionMs()));
         })
         .compose(id -> {
           deployments.add(id);

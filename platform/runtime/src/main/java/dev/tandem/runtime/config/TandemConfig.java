@@ -61,13 +61,23 @@ public record TandemConfig(
    * @param maxAttempts attempts before a job fails for good
    * @param retryBackoffMs first retry delay; doubles per attempt
    * @param retryBackoffMaxMs the delay's ceiling
+   * @param retentionMs ended jobs older than this are deleted from the log; 0 keeps them forever
    */
   public record JobSettings(int maxConcurrent, int claimBatch, long pollIntervalMs, long leaseMs, long timeoutMs,
-      int maxAttempts, long retryBackoffMs, long retryBackoffMaxMs) {
+      int maxAttempts, long retryBackoffMs, long retryBackoffMaxMs, long retentionMs) {
 
-    /** The defaults: retries as the reference system (10 attempts) but with exponential backoff from 30 s. */
+    /**
+     * The defaults: retries as the reference system (10 attempts) but with exponential backoff from 30 s; the log
+     * keeps ended jobs for 7 days, as the reference system's "delete entries older than 7 days".
+     */
     public static JobSettings defaults() {
-      return new JobSettings(16, 32, 250, 60_000, 3_600_000, 10, 30_000, 600_000);
+      return new JobSettings(16, 32, 250, 60_000, 3_600_000, 10, 30_000, 600_000, 7L * 24 * 3_600_000);
+    }
+
+    /** @return a copy with another retention */
+    public JobSettings withRetentionMs(long ms) {
+      return new JobSettings(maxConcurrent, claimBatch, pollIntervalMs, leaseMs, timeoutMs, maxAttempts,
+          retryBackoffMs, retryBackoffMaxMs, ms);
     }
   }
 
@@ -150,7 +160,8 @@ public record TandemConfig(
         r.longValue("jobs.timeoutMs", d.timeoutMs(), 100),
         r.integer(null, "jobs.maxAttempts", d.maxAttempts(), 1, 1_000),
         r.longValue("jobs.retryBackoffMs", d.retryBackoffMs(), 0),
-        r.longValue("jobs.retryBackoffMaxMs", d.retryBackoffMaxMs(), 0));
+        r.longValue("jobs.retryBackoffMaxMs", d.retryBackoffMaxMs(), 0),
+        r.longValue("jobs.retentionMs", d.retentionMs(), 0));
     ScheduleSettings sd = ScheduleSettings.defaults();
     ScheduleSettings schedules = new ScheduleSettings(
         r.bool("schedules.enabled", sd.enabled()),

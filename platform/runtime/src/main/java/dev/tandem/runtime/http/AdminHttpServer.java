@@ -89,6 +89,7 @@ public final class AdminHttpServer {
     r.get("/api/v1/plugins").handler(this::listPlugins);
     r.get("/api/v1/jobs").handler(this::listJobs);
     r.get("/api/v1/jobs/:id").handler(this::getJob);
+    r.post("/api/v1/jobs/:id/cancel").handler(this::cancelJob);
     r.get("/api/v1/schedules").handler(ctx -> schedules.list()
         .onSuccess(a -> json(ctx, 200, new JsonObject().put("schedules", a))).onFailure(ctx::fail));
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
@@ -196,6 +197,26 @@ public final class AdminHttpServer {
         ApiError.send(ctx, 404, "not_found", "job " + id + " does not exist");
       } else {
         json(ctx, 200, job.map(Job::toJson).get());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  private void cancelJob(RoutingContext ctx) {
+    long id;
+    try {
+      id = Long.parseLong(ctx.pathParam("id"));
+    } catch (NumberFormatException e) {
+      ApiError.send(ctx, 400, "bad_request", "job id '" + ctx.pathParam("id") + "' is not a number");
+      return;
+    }
+    queue.cancel(id).onSuccess(status -> {
+      if (status.isEmpty()) {
+        ApiError.send(ctx, 404, "not_found", "job " + id + " does not exist");
+      } else if (status.get() != JobStatus.CANCELLED) {
+        ApiError.send(ctx, 409, "conflict", "job " + id + " is " + status.get()
+            + ": only a queued job can be cancelled");
+      } else {
+        queue.get(id).onSuccess(job -> json(ctx, 200, job.map(Job::toJson).orElseThrow())).onFailure(ctx::fail);
       }
     }).onFailure(ctx::fail);
   }

@@ -8,7 +8,7 @@ import io.vertx.core.VerticleBase;
 import java.lang.System.Logger.Level;
 
 /**
- * Turns due schedules into jobs, and refreshes the queue-depth gauges. Safe on every node at once: due
+ * Turns due schedules into jobs, refreshes the queue-depth gauges, and applies the job log's retention. Safe on every node at once: due
  * schedules are locked with SKIP LOCKED and at most one job per schedule is pending.
  */
 public final class SchedulerVerticle extends VerticleBase {
@@ -21,6 +21,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private final boolean enabled;
   private final int maxAttempts;
   private final JobMetrics metrics;
+  private final long retentionMs;
 
   /**
    * @param schedules schedule store
@@ -29,15 +30,17 @@ public final class SchedulerVerticle extends VerticleBase {
    * @param enabled whether to create jobs from schedules
    * @param maxAttempts attempts for created jobs
    * @param metrics metrics
+   * @param retentionMs ended jobs older than this are purged from the log (0 never)
    */
   public SchedulerVerticle(PgScheduleStore schedules, PgJobQueue queue, long tickMs, boolean enabled,
-      int maxAttempts, JobMetrics metrics) {
+      int maxAttempts, JobMetrics metrics, long retentionMs) {
     this.schedules = schedules;
     this.queue = queue;
     this.tickMs = tickMs;
     this.enabled = enabled;
     this.maxAttempts = maxAttempts;
     this.metrics = metrics;
+    this.retentionMs = retentionMs;
   }
 
   @Override
@@ -47,7 +50,22 @@ public final class SchedulerVerticle extends VerticleBase {
     }
     vertx.setPeriodic(5000, id -> queue.countByStatus().onSuccess(metrics::depth));
     queue.countByStatus().onSuccess(metrics::depth);
+    if (retentionMs > 0) {
+      vertx.setPeriodic(1000, 60_000, id -> purge());
+    }
     return Future.succeededFuture();
+  }
+
+  private void purge() {
+    queue.purgeEnded(retentionMs, 10_000).onSuccess(n -> {
+      if (n > 0) {
+        LOG.log(Level.INFO, "job log retention: deleted " + n + " ended jobs");
+        // More may be left: carry on at once, in bounded steps.
+        if (n == 10_000) {
+          vertx.runOnContext(v -> purge());
+        }
+      }
+    }).onFailure(e -> LOG.log(Level.DEBUG, "job log retention failed: " + e));
   }
 
   private void tick() {

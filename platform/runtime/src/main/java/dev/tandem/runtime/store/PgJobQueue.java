@@ -271,6 +271,36 @@ public final class PgJobQueue {
   }
 
   /**
+   * Cancels a job that has not started yet.
+   *
+   * @param id the job
+   * @return the job's status afterwards: CANCELLED, or the status that prevented it (empty when absent)
+   */
+  public Future<Optional<JobStatus>> cancel(long id) {
+    return pool.preparedQuery("WITH c AS (UPDATE job SET status = 'cancelled', finished_at = now(), "
+            + "message = 'cancelled before it ran' WHERE id = $1 AND status = 'queued' RETURNING status) "
+            + "SELECT status FROM c UNION ALL SELECT status FROM job WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM c)")
+        .execute(Tuple.of(id))
+        .map(rows -> rows.rowCount() == 0 ? Optional.<JobStatus>empty()
+            : Optional.of(JobStatus.fromDb(rows.iterator().next().getString(0))));
+  }
+
+  /**
+   * Deletes ended jobs (succeeded, failed, cancelled) that finished before the cutoff: the job log's retention.
+   * Jobs still referenced as a parent are kept until their children go.
+   *
+   * @param olderThanMs age in milliseconds
+   * @param limit at most this many per call, so a large backlog is removed in bounded steps
+   * @return how many were deleted
+   */
+  public Future<Integer> purgeEnded(long olderThanMs, int limit) {
+    return pool.preparedQuery("DELETE FROM job WHERE id IN (SELECT id FROM job j WHERE status IN "
+            + "('succeeded', 'failed', 'cancelled') AND finished_at < now() - $1 * interval '1 millisecond' "
+            + "AND NOT EXISTS (SELECT 1 FROM job c WHERE c.parent_id = j.id) LIMIT $2)")
+        .execute(Tuple.of(olderThanMs, limit)).map(RowSet::rowCount);
+  }
+
+  /**
    * Stores a checkpoint for a running job, so a later attempt resumes from it.
    *
    * @param node the node running it

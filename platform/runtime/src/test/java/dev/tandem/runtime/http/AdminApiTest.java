@@ -79,6 +79,7 @@ class AdminApiTest {
     assertError(call("GET", "/api/v1/jobs/abc", "Bearer " + TestRuntimes.TOKEN), 400, "bad_request");
     assertError(call("GET", "/api/v1/jobs?status=sleeping", "Bearer " + TestRuntimes.TOKEN), 400, "bad_request");
     assertError(call("POST", "/api/v1/schedules/NONE/wake", "Bearer " + TestRuntimes.TOKEN), 404, "not_found");
+    assertError(call("POST", "/api/v1/jobs/987654/cancel", "Bearer " + TestRuntimes.TOKEN), 404, "not_found");
   }
 
   @Test
@@ -112,6 +113,7 @@ class AdminApiTest {
     assertTrue(job.getString("message").contains("no installed plugin provides mapping LISTED"));
     HttpResponse<String> next = call("GET", body.getString("next"), "Bearer " + TestRuntimes.TOKEN);
     assertEquals(1, new JsonObject(next.body()).getJsonArray("jobs").size());
+    assertError(call("POST", "/api/v1/jobs/" + first + "/cancel", "Bearer " + TestRuntimes.TOKEN), 409, "conflict");
     HttpResponse<String> filtered = call("GET", "/api/v1/jobs?status=succeeded&mapping=LISTED",
         "Bearer " + TestRuntimes.TOKEN);
     assertEquals(0, new JsonObject(filtered.body()).getJsonArray("jobs").size());

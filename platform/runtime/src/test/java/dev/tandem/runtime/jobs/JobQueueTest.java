@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 /** The job queue and dispatcher against a real PostgreSQL. */
 class JobQueueTest {
 
-  private static final JobSettings FAST = new JobSettings(16, 32, 50, 2_000, 10_000, 10, 100, 1_000);
+  private static final JobSettings FAST = new JobSettings(16, 32, 50, 2_000, 10_000, 10, 100, 1_000, 0);
 
   private TestDatabase db;
   private final List<QueueNode> nodes = new ArrayList<>();
@@ -109,7 +109,7 @@ class JobQueueTest {
       attemptSeen.set(JobRequest.fromJson(m.body()).attempt());
       m.reply(JobOutcome.EMPTY.withMessage("recovered").toJson());
     });
-    survivor.dispatch("survivor", new JobSettings(4, 4, 50, 600, 10_000, 5, 100, 1_000));
+    survivor.dispatch("survivor", new JobSettings(4, 4, 50, 600, 10_000, 5, 100, 1_000, 0));
 
     await("orphaned job succeeded", 15_000, () -> "succeeded".equals(
         db.queryString("SELECT status FROM job WHERE id = " + id)));
@@ -125,7 +125,7 @@ class JobQueueTest {
     QueueNode n = node();
     n.consume(Addresses.sync("SLOW"), m -> n.vertx.setTimer(1_500, t -> m.reply(JobOutcome.EMPTY.toJson())));
     long id = n.await(n.queue.enqueue(NewJob.of(JobKind.SYNC, "SLOW"), 5));
-    n.dispatch("slow-node", new JobSettings(4, 4, 50, 400, 10_000, 5, 100, 1_000));
+    n.dispatch("slow-node", new JobSettings(4, 4, 50, 400, 10_000, 5, 100, 1_000, 0));
     await("slow job succeeded", 10_000, () -> "succeeded".equals(
         db.queryString("SELECT status FROM job WHERE id = " + id)));
     assertEquals(1, job(n, id).attempts(), "renewed lease: never taken back while running");
@@ -142,7 +142,7 @@ class JobQueueTest {
       JobFailure.fail(m, TandemException.retriable(Stage.WRITE, "CRM answered 503 Service Unavailable", null));
     });
     long id = n.await(n.queue.enqueue(new NewJob(JobKind.SYNC, "FLAKY", null, null, 100, 3, null), 10));
-    n.dispatch("n1", new JobSettings(4, 4, 50, 5_000, 10_000, 10, 300, 10_000));
+    n.dispatch("n1", new JobSettings(4, 4, 50, 5_000, 10_000, 10, 300, 10_000, 0));
 
     await("job failed for good", 15_000, () -> "failed".equals(
         db.queryString("SELECT status FROM job WHERE id = " + id)));
@@ -171,7 +171,7 @@ class JobQueueTest {
       }
     });
     long id = n.await(n.queue.enqueue(NewJob.of(JobKind.SYNC, "THROTTLED"), 5));
-    n.dispatch("n1", new JobSettings(4, 4, 50, 5_000, 10_000, 5, 10, 10));
+    n.dispatch("n1", new JobSettings(4, 4, 50, 5_000, 10_000, 5, 10, 10, 0));
     await("throttled job succeeded", 10_000, () -> "succeeded".equals(
         db.queryString("SELECT status FROM job WHERE id = " + id)));
     assertTrue(times.get(1) - times.get(0) >= 1_150, "waited the retry-after: " + (times.get(1) - times.get(0)));
@@ -239,5 +239,24 @@ class JobQueueTest {
       n.await(n.queue.complete("n1", Map.of(ids.get(0), new JobOutcome(0, 1, 0, 0, 0, 0, 0, 0, null))));
     }
     assertEquals("active", db.queryString("SELECT state FROM schedule WHERE mapping = 'BUSY'"));
+  }
+
+  @Test
+  void onlyQueuedJobsCanBeCancelledAndEndedJobsArePurgedAfterTheRetention() throws Exception {
+    QueueNode n = node();
+    long queued = n.await(n.queue.enqueue(NewJob.of(JobKind.SYNC, "LATER"), 5));
+    assertEquals(JobStatus.CANCELLED, n.await(n.queue.cancel(queued)).orElseThrow());
+    assertEquals("cancelled before it ran", job(n, queued).counts().message());
+    assertEquals(JobStatus.CANCELLED, n.await(n.queue.cancel(queued)).orElseThrow(), "idempotent");
+    long running = n.await(n.queue.enqueue(NewJob.of(JobKind.SYNC, "NOW"), 5));
+    n.await(n.queue.claim("n1", 10, 5_000));
+    assertEquals(JobStatus.RUNNING, n.await(n.queue.cancel(running)).orElseThrow(), "a running job is left alone");
+    assertTrue(n.await(n.queue.cancel(999_999)).isEmpty());
+
+    db.exec("UPDATE job SET finished_at = now() - interval '8 days' WHERE id = " + queued);
+    assertEquals(0, n.await(n.queue.purgeEnded(9L * 24 * 3_600_000, 100)), "younger than the retention");
+    assertEquals(1, n.await(n.queue.purgeEnded(7L * 24 * 3_600_000, 100)));
+    assertEquals(0, db.queryLong("SELECT count(*) FROM job WHERE id = " + queued));
+    assertEquals(1, db.queryLong("SELECT count(*) FROM job WHERE id = " + running), "running jobs are kept");
   }
 }
