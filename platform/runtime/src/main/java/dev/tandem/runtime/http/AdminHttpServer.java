@@ -184,12 +184,19 @@ public final class AdminHttpServer {
         }).onFailure(ctx::fail);
   }
 
-  private void getJob(RoutingContext ctx) {
-    long id;
+  /** The {id} path parameter as a job id; answers 400 and returns null when it is not a number. */
+  private static Long jobId(RoutingContext ctx) {
     try {
-      id = Long.parseLong(ctx.pathParam("id"));
+      return Long.parseLong(ctx.pathParam("id"));
     } catch (NumberFormatException e) {
       ApiError.send(ctx, 400, "bad_request", "job id '" + ctx.pathParam("id") + "' is not a number");
+      return null;
+    }
+  }
+
+  private void getJob(RoutingContext ctx) {
+    Long id = jobId(ctx);
+    if (id == null) {
       return;
     }
     queue.get(id).onSuccess(job -> {
@@ -202,11 +209,8 @@ public final class AdminHttpServer {
   }
 
   private void cancelJob(RoutingContext ctx) {
-    long id;
-    try {
-      id = Long.parseLong(ctx.pathParam("id"));
-    } catch (NumberFormatException e) {
-      ApiError.send(ctx, 400, "bad_request", "job id '" + ctx.pathParam("id") + "' is not a number");
+    Long id = jobId(ctx);
+    if (id == null) {
       return;
     }
     queue.cancel(id).onSuccess(status -> {
