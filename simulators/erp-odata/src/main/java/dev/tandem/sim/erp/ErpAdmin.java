@@ -1,0 +1,200 @@
+package dev.tandem.sim.erp;
+
+import dev.tandem.sim.core.EntityStore;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SeedNames;
+import dev.tandem.sim.core.SimResponse;
+import dev.tandem.sim.core.SimulatorServer;
+import dev.tandem.sim.erp.ErpServices.Service;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The ERP simulator's admin API under {@code /__admin/sim/}: reset, counts, seed, rows read-back, stock and the
+ * CRM product ids behind item availability.
+ */
+final class ErpAdmin {
+
+  private ErpAdmin() {}
+
+  static void register(ErpSimulator sim, SimulatorServer server) {
+    server.adminRoute("POST", "/sim/reset", (r, p) -> {
+      sim.store().reset();
+      sim.itemCrmIds().clear();
+      return SimResponse.json(200, sim.store().counts());
+    });
+    server.adminRoute("GET", "/sim/counts", (r, p) -> SimResponse.json(200, sim.store().counts()));
+    server.adminRoute("POST", "/sim/seed", (r, p) -> {
+      Map<String, Object> body = Json.object(r.bodyText());
+      long seed = body.get("seed") instanceof Number n ? n.longValue() : sim.options().seed();
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      if (body.get("counts") instanceof Map<?, ?> m) {
+        m.forEach((k, v) -> counts.put(String.valueOf(k), ((Number) v).intValue()));
+      }
+      seed(sim, seed, counts);
+      return SimResponse.json(200, sim.store().counts());
+    });
+    server.adminRoute("GET", "/sim/rows/{entitySet}", (r, p) -> {
+      EntityStore.Table t = sim.store().table(p.get("entitySet"));
+      if (t == null) {
+        return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
+            "no entity set " + p.get("entitySet") + "; known: " + ErpServices.ALL.keySet())));
+      }
+      int skip = Integer.parseInt(r.query().getOrDefault("skip", "0"));
+      int top = Integer.parseInt(r.query().getOrDefault("top", "1000"));
+      return sim.store().read(() -> {
+        List<Map<String, Object>> all = t.all(null, null);
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = skip; i < Math.min(all.size(), skip + top); i++) {
+          out.add(ErpSimulator.present(all.get(i)));
+        }
+        return SimResponse.json(200, Map.of("total", all.size(), "rows", out));
+      });
+    });
+    server.adminRoute("POST", "/sim/stock", (r, p) -> {
+      Map<String, Object> body = Json.object(r.bodyText());
+      String itemNo = String.valueOf(body.get("itemNo"));
+      Object inventory = body.get("inventory");
+      if (!(inventory instanceof Number)) {
+        throw new IllegalArgumentException("inventory must be a number");
+      }
+      return sim.store().write(() -> {
+        Service item = ErpServices.ALL.get("Item");
+        String key = ErpKeys.parse(item, "'" + itemNo.replace("'", "''") + "'");
+        Map<String, Object> row = sim.store().table("Item").get(key);
+        if (row == null) {
+          return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
+              "item " + itemNo + " does not exist")));
+        }
+        Map<String, Object> changed = new LinkedHashMap<>(row);
+        sim.applyFields(item, changed, Map.of("Inventory", inventory), false);
+        sim.restamp(changed);
+        sim.store().table("Item").put(changed);
+        return SimResponse.json(200, ErpSimulator.present(changed));
+      });
+    });
+    server.adminRoute("POST", "/sim/item-crm-ids", (r, p) -> {
+      Json.object(r.bodyText()).forEach((item, crm) -> sim.itemCrmIds().put(item, String.valueOf(crm)));
+      return SimResponse.json(200, Map.of("items", sim.itemCrmIds().size()));
+    });
+  }
+
+  /** Seeds deterministic data: the same seed and counts give the same rows (ids and timestamps aside). */
+  static void seed(ErpSimulator sim, long seed, Map<String, Integer> counts) {
+    SeedNames names = new SeedNames(seed);
+    sim.store().write(() -> {
+      put(sim, "Currency", Map.of("Code", "EUR", "Description", "Euro", "Symbol", "€", "ISO_Code", "EUR"));
+      put(sim, "Currency", Map.of("Code", "USD", "Description", "US dollar", "Symbol", "$", "ISO_Code", "USD"));
+      put(sim, "Currency", Map.of("Code", "GBP", "Description", "Pound sterling", "Symbol", "£", "ISO_Code", "GBP"));
+      put(sim, "Currency", Map.of("Code", "DKK", "Description", "Danish krone", "Symbol", "kr.", "ISO_Code", "DKK"));
+      put(sim, "Currency", Map.of("Code", "SEK", "Description", "Swedish krona", "Symbol", "kr", "ISO_Code", "SEK"));
+      for (String[] u : new String[][] {{"PCS", "Piece", "H87"}, {"BOX", "Box", "BX"}, {"HOUR", "Hour", "HUR"},
+          {"KG", "Kilogram", "KGM"}, {"DAY", "Day", "DAY"}}) {
+        put(sim, "UnitOfMeasure", Map.of("Code", u[0], "Description", u[1], "International_Standard_Code", u[2]));
+      }
+      for (String[] t : new String[][] {{"14 DAYS", "Net 14 days", "14D"}, {"30 DAYS", "Net 30 days", "30D"},
+          {"CM", "Current month", "CM"}, {"COD", "Cash on delivery", "0D"}}) {
+        put(sim, "PaymentTerms", Map.of("Code", t[0], "Description", t[1], "Due_Date_Calculation", t[2]));
+      }
+      for (String[] t : new String[][] {{"EXW", "Ex works"}, {"CIF", "Cost insurance freight"},
+          {"DDP", "Delivered duty paid"}, {"PICKUP", "Pickup at warehouse"}}) {
+        put(sim, "ShipmentMethod", Map.of("Code", t[0], "Description", t[1]));
+      }
+      for (String[] g : new String[][] {{"RETAIL", "Retail"}, {"WHOLESALE", "Wholesale"}, {"EXPORT", "Export"}}) {
+        put(sim, "CustomerPriceGroup", Map.of("Code", g[0], "Description", g[1]));
+      }
+      int salespeople = counts.getOrDefault("SalespersonPurchaser", 10);
+      List<String> spCodes = new ArrayList<>();
+      for (int i = 1; i <= salespeople; i++) {
+        String first = names.firstName();
+        String last = names.lastName();
+        String code = "SP" + i;
+        spCodes.add(code);
+        put(sim, "SalespersonPurchaser", Map.of("Code", code, "Name", SeedNames.fit(first + " " + last, 50),
+            "E_Mail", names.email(first, last + i, "cronus.example"), "Phone_No", names.phone()));
+      }
+      String[] currencies = {"", "", "", "EUR", "USD", "GBP"};
+      String[] terms = {"14 DAYS", "30 DAYS", "CM", "COD"};
+      String[] ship = {"EXW", "CIF", "DDP", "PICKUP"};
+      String[] groups = {"RETAIL", "WHOLESALE", "EXPORT"};
+      int customers = counts.getOrDefault("Customer", 0);
+      List<String> customerNos = new ArrayList<>();
+      for (int i = 1; i <= customers; i++) {
+        int place = names.place();
+        String no = "C" + (10000 + i);
+        customerNos.add(no);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("No", no);
+        c.put("Name", SeedNames.fit(names.company(i), 100));
+        c.put("Address", names.street());
+        c.put("City", SeedNames.fit(names.city(place), 30));
+        c.put("Post_Code", names.postCode());
+        c.put("Country_Region_Code", names.country(place));
+        c.put("Phone_No", names.phone());
+        c.put("E_Mail", "info" + i + "@customer" + i + ".example");
+        c.put("Home_Page", "www.customer" + i + ".example");
+        c.put("Salesperson_Code", spCodes.isEmpty() ? "" : spCodes.get(names.nextInt(spCodes.size())));
+        c.put("Currency_Code", currencies[names.nextInt(currencies.length)]);
+        c.put("Customer_Price_Group", groups[names.nextInt(groups.length)]);
+        c.put("Payment_Terms_Code", terms[names.nextInt(terms.length)]);
+        c.put("Shipment_Method_Code", ship[names.nextInt(ship.length)]);
+        c.put("Credit_Limit_LCY", names.amount(5_000_000));
+        c.put("Blocked", names.nextInt(50) == 0 ? "All" : " ");
+        put(sim, "Customer", c);
+      }
+      int contacts = counts.getOrDefault("Contact", 0);
+      for (int i = 1; i <= contacts; i++) {
+        String first = names.firstName();
+        String last = names.lastName();
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("No", "CT" + (200000 + i));
+        c.put("Type", "Person");
+        if (!customerNos.isEmpty()) {
+          c.put("Company_No", customerNos.get(names.nextInt(customerNos.size())));
+        }
+        c.put("Name", SeedNames.fit(first + " " + last, 100));
+        c.put("First_Name", first);
+        c.put("Surname", last);
+        c.put("E_Mail", names.email(first, last + i, "contact.example"));
+        c.put("Phone_No", names.phone());
+        put(sim, "Contact", c);
+      }
+      String[] units = {"PCS", "BOX", "KG"};
+      int items = counts.getOrDefault("Item", 0);
+      for (int i = 1; i <= items; i++) {
+        Map<String, Object> it = new LinkedHashMap<>();
+        it.put("No", "I" + (1000 + i));
+        it.put("Description", SeedNames.fit(names.company(i).replace(" ", "-") + " part", 100));
+        it.put("Base_Unit_of_Measure", units[names.nextInt(units.length)]);
+        it.put("Unit_Price", names.amount(100_000));
+        it.put("Unit_Cost", names.amount(50_000));
+        it.put("Inventory", names.nextInt(1000));
+        it.put("Blocked", names.nextInt(40) == 0);
+        put(sim, "Item", it);
+        for (String g : groups) {
+          if (names.nextInt(3) == 0) {
+            put(sim, "SalesPrice", Map.of("Item_No", it.get("No"), "Sales_Type", "Customer Price Group",
+                "Sales_Code", g, "Currency_Code", names.nextInt(2) == 0 ? "" : "EUR",
+                "Unit_of_Measure_Code", it.get("Base_Unit_of_Measure"), "Starting_Date", "2026-01-01",
+                "Unit_Price", names.amount(100_000)));
+          }
+        }
+      }
+      int resources = counts.getOrDefault("Resource", 0);
+      for (int i = 1; i <= resources; i++) {
+        put(sim, "Resource", Map.of("No", "R" + (100 + i), "Name", SeedNames.fit(names.firstName() + " "
+            + names.lastName(), 100), "Base_Unit_of_Measure", "HOUR", "Unit_Price", names.amount(20_000)));
+      }
+      return null;
+    });
+  }
+
+  private static void put(ErpSimulator sim, String service, Map<String, Object> fields) {
+    Service s = ErpServices.ALL.get(service);
+    if (sim.store().table(service).get(ErpKeys.of(s, fields)) == null) {
+      sim.insert(s, fields);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+package dev.tandem.sim.erp;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The page web services the ERP simulator publishes, with Business Central's field names, types and lengths.
+ */
+final class ErpServices {
+
+  /** Field types as the pages expose them. */
+  enum Type { CODE, TEXT, DECIMAL, INTEGER, BOOLEAN, DATE, OPTION, GUID, DATETIME }
+
+  /** A field: type and, for CODE and TEXT, its maximum length; OPTION fields list their values. */
+  record Field(String name, Type type, int length, List<String> options) {}
+
+  /**
+   * A published page.
+   *
+   * @param name service name
+   * @param keys key fields, in order
+   * @param fields every field by name
+   * @param numberPrefix prefix of the number series for the last key field, or null
+   * @param readOnly whether writes are refused (posted documents, calculated views)
+   */
+  record Service(String name, List<String> keys, Map<String, Field> fields, String numberPrefix, boolean readOnly) {}
+
+  static final Map<String, Service> ALL = new LinkedHashMap<>();
+
+  private static final class B {
+    final Map<String, Field> fields = new LinkedHashMap<>();
+
+    B code(String n, int len) {
+      fields.put(n, new Field(n, Type.CODE, len, null));
+      return this;
+    }
+
+    B text(String n, int len) {
+      fields.put(n, new Field(n, Type.TEXT, len, null));
+      return this;
+    }
+
+    B dec(String n) {
+      fields.put(n, new Field(n, Type.DECIMAL, 0, null));
+      return this;
+    }
+
+    B integer(String n) {
+      fields.put(n, new Field(n, Type.INTEGER, 0, null));
+      return this;
+    }
+
+    B bool(String n) {
+      fields.put(n, new Field(n, Type.BOOLEAN, 0, null));
+      return this;
+    }
+
+    B date(String n) {
+      fields.put(n, new Field(n, Type.DATE, 0, null));
+      return this;
+    }
+
+    B option(String n, String... values) {
+      fields.put(n, new Field(n, Type.OPTION, 0, List.of(values)));
+      return this;
+    }
+
+    void register(String name, List<String> keys, String prefix, boolean readOnly) {
+      fields.put("SystemId", new Field("SystemId", Type.GUID, 0, null));
+      fields.put("SystemModifiedAt", new Field("SystemModifiedAt", Type.DATETIME, 0, null));
+      ALL.put(name, new Service(name, keys, Map.copyOf(fields), prefix, readOnly));
+    }
+  }
+
+  static {
+    new B().code("No", 20).text("Name", 100).text("Name_2", 50).text("Address", 100).text("Address_2", 50)
+        .text("City", 30).code("Post_Code", 20).code("Country_Region_Code", 10).text("County", 30)
+        .text("Phone_No", 30).text("Fax_No", 30).text("E_Mail", 80).text("Home_Page", 80).text("Contact", 100)
+        .code("Salesperson_Code", 20).code("Currency_Code", 10).code("Customer_Price_Group", 10)
+        .code("Payment_Terms_Code", 10).code("Shipment_Method_Code", 10).dec("Credit_Limit_LCY").dec("Balance_LCY")
+        .option("Blocked", " ", "Ship", "Invoice", "All").date("Last_Date_Modified")
+        .register("Customer", List.of("No"), "C", false);
+    new B().code("No", 20).option("Type", "Company", "Person").code("Company_No", 20).text("Company_Name", 100)
+        .text("Name", 100).text("First_Name", 30).text("Middle_Name", 30).text("Surname", 30).text("Job_Title", 30)
+        .text("Address", 100).text("City", 30).code("Post_Code", 20).code("Country_Region_Code", 10)
+        .text("Phone_No", 30).text("Mobile_Phone_No", 30).text("E_Mail", 80).code("Salesperson_Code", 20)
+        .register("Contact", List.of("No"), "CT", false);
+    new B().code("Code", 20).text("Name", 50).text("E_Mail", 80).text("Phone_No", 30).text("Job_Title", 30)
+        .bool("Blocked").register("SalespersonPurchaser", List.of("Code"), null, false);
+    new B().code("Code", 10).text("Description", 30).text("Symbol", 10).code("ISO_Code", 3)
+        .dec("Amount_Rounding_Precision").register("Currency", List.of("Code"), null, false);
+    new B().code("Code", 10).text("Description", 50).code("International_Standard_Code", 10)
+        .register("UnitOfMeasure", List.of("Code"), null, false);
+    new B().code("No", 20).text("Description", 100).text("Description_2", 50).code("Base_Unit_of_Measure", 10)
+        .dec("Unit_Price").dec("Unit_Cost").dec("Inventory").code("Item_Category_Code", 20).bool("Blocked")
+        .option("Type", "Inventory", "Service", "Non-Inventory").register("Item", List.of("No"), "I", false);
+    new B().code("No", 20).text("Name", 100).option("Type", "Person", "Machine").code("Base_Unit_of_Measure", 10)
+        .dec("Unit_Price").dec("Unit_Cost").bool("Blocked").register("Resource", List.of("No"), "R", false);
+    new B().code("Code", 10).text("Description", 100).register("CustomerPriceGroup", List.of("Code"), null, false);
+    new B().code("Item_No", 20).option("Sales_Type", "Customer", "Customer Price Group", "All Customers", "Campaign")
+        .code("Sales_Code", 20).code("Currency_Code", 10).code("Unit_of_Measure_Code", 10).date("Starting_Date")
+        .dec("Minimum_Quantity").dec("Unit_Price")
+        .register("SalesPrice", List.of("Item_No", "Sales_Type", "Sales_Code", "Currency_Code", "Unit_of_Measure_Code",
+            "Starting_Date"), null, false);
+    new B().code("Code", 10).text("Description", 100).text("Due_Date_Calculation", 20)
+        .register("PaymentTerms", List.of("Code"), null, false);
+    new B().code("Code", 10).text("Description", 100).register("ShipmentMethod", List.of("Code"), null, false);
+    new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("No", 20)
+        .code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("External_Document_No", 35)
+        .date("Order_Date").code("Currency_Code", 10).option("Status", "Open", "Released", "Pending Approval")
+        .code("Salesperson_Code", 20).dec("Amount").register("SalesOrder", List.of("Document_Type", "No"), "SO", false);
+    new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("Document_No", 20)
+        .integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource", "Fixed Asset", "Charge (Item)")
+        .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10).dec("Unit_Price")
+        .dec("Line_Amount").dec("Quantity_Shipped")
+        .register("SalesOrderLine", List.of("Document_Type", "Document_No", "Line_No"), null, false);
+    new B().code("No", 20).code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("Order_No", 20)
+        .code("External_Document_No", 35).date("Posting_Date").date("Due_Date").code("Currency_Code", 10)
+        .dec("Amount").bool("Closed").register("SalesInvoice", List.of("No"), "PSI", true);
+    new B().code("Document_No", 20).integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource")
+        .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10).dec("Unit_Price")
+        .dec("Line_Amount").register("SalesInvoiceLine", List.of("Document_No", "Line_No"), null, true);
+  }
+
+  private ErpServices() {}
+}

@@ -1,0 +1,567 @@
+package dev.tandem.sim.erp;
+
+import dev.tandem.sim.core.EntityStore;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.ODataFilter;
+import dev.tandem.sim.core.ODataQuery;
+import dev.tandem.sim.core.ODataQueryException;
+import dev.tandem.sim.core.SimRequest;
+import dev.tandem.sim.core.SimResponse;
+import dev.tandem.sim.core.Simulator;
+import dev.tandem.sim.core.SimulatorServer;
+import dev.tandem.sim.erp.ErpServices.Field;
+import dev.tandem.sim.erp.ErpServices.Service;
+import java.math.BigDecimal;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Emulates Dynamics NAV / Business Central OData v4 page web services from an in-memory store:
+ * {@code /{instance}/ODataV4/Company('{company}')/{Service}}, Basic authentication with a web service access
+ * key, {@code $filter}/{@code $select}/{@code $orderby}/{@code $top}/{@code $count}, server-driven paging,
+ * ETags with If-Match on every change, field lengths and upper-case codes, JSON {@code $batch}, and item
+ * availability.
+ */
+public final class ErpSimulator implements Simulator {
+
+  /** Settings. */
+  public record Options(int port, long seed, String instance, String company, String user, String accessKey,
+      int maxPageSize, int batchLimit) {
+
+    /** @return port 0 (free), seed 42, instance BC, company CRONUS International Ltd., user TANDEM */
+    public static Options defaults() {
+      return new Options(0, 42, "BC", "CRONUS International Ltd.", "TANDEM",
+          "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==", 20_000, 100);
+    }
+
+    /** @return a copy with another port */
+    public Options withPort(int p) {
+      return new Options(p, seed, instance, company, user, accessKey, maxPageSize, batchLimit);
+    }
+
+    /** @return a copy with another batch limit */
+    public Options withBatchLimit(int n) {
+      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, n);
+    }
+  }
+
+  static final DateTimeFormatter MILLIS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+      .withZone(ZoneOffset.UTC);
+  private static final Pattern ENTITY = Pattern.compile("^Company\\('((?:[^']|'')*)'\\)/([A-Za-z]+)(?:\\((.*)\\))?$");
+
+  private final Options options;
+  private final EntityStore store = new EntityStore();
+  private final SimulatorServer server;
+  private final AtomicLong lastModified = new AtomicLong();
+  private final Map<String, String> itemCrmIds = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> numberSeries = new ConcurrentHashMap<>();
+  private final String root;
+  private final String expectedAuth;
+
+  /** @param options settings */
+  public ErpSimulator(Options options) {
+    this.options = options;
+    this.root = "/" + options.instance() + "/ODataV4/";
+    this.expectedAuth = "Basic " + Base64.getEncoder().encodeToString(
+        (options.user() + ":" + options.accessKey()).getBytes(StandardCharsets.UTF_8));
+    for (Service s : ErpServices.ALL.values()) {
+      store.define(s.name(), "$key", List.of("SystemId"));
+    }
+    this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::handle, this::template,
+        status -> error(status, status == 429 ? "Application_TooManyRequests" : "Internal_ServerError",
+            status == 429 ? "The request was throttled: too many requests." : "The server could not handle the request."));
+    ErpAdmin.register(this, server);
+  }
+
+  /** Starts with defaults on a free port. */
+  public ErpSimulator() {
+    this(Options.defaults());
+  }
+
+  @Override
+  public void start() {
+    server.start();
+  }
+
+  @Override
+  public void stop() {
+    server.stop();
+  }
+
+  @Override
+  public SimulatorServer server() {
+    return server;
+  }
+
+  /** @return the store */
+  public EntityStore store() {
+    return store;
+  }
+
+  /** @return settings */
+  public Options options() {
+    return options;
+  }
+
+  /** @return the OData root clients use, e.g. {@code http://localhost:7048/BC/ODataV4} */
+  public String serviceRoot() {
+    return baseUrl() + "/" + options.instance() + "/ODataV4";
+  }
+
+  /** @return the company root, e.g. {@code .../ODataV4/Company('CRONUS%20International%20Ltd.')} */
+  public String companyUrl() {
+    return serviceRoot() + "/Company('" + URLEncoder.encode(options.company(), StandardCharsets.UTF_8)
+        .replace("+", "%20") + "')";
+  }
+
+  Map<String, String> itemCrmIds() {
+    return itemCrmIds;
+  }
+
+  // ---- protocol -------------------------------------------------------------------------------------------
+
+  private String template(SimRequest r) {
+    String p = r.path();
+    if (!p.startsWith(root)) {
+      return p;
+    }
+    String rest = p.substring(root.length());
+    Matcher m = ENTITY.matcher(rest);
+    return m.matches() ? m.group(2) + (m.group(3) == null ? "" : "(key)") : rest;
+  }
+
+  SimResponse handle(SimRequest r) {
+    if (!expectedAuth.equals(r.header("Authorization"))) {
+      return error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
+          .with("WWW-Authenticate", "Basic realm=\"\"");
+    }
+    if (!r.path().startsWith(root)) {
+      return error(404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI '"
+          + r.path() + "'.");
+    }
+    String rest = r.path().substring(root.length());
+    if (rest.equals("$batch")) {
+      return r.method().equals("POST") ? ErpBatch.handle(this, r) : error(405, "BadRequest_MethodNotAllowed",
+          "The requested resource does not support http method '" + r.method() + "'.");
+    }
+    Matcher m = ENTITY.matcher(rest);
+    if (!m.matches()) {
+      return error(404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI '"
+          + r.path() + "'.");
+    }
+    String company = m.group(1).replace("''", "'");
+    if (!company.equals(options.company())) {
+      return error(400, "Internal_CompanyNotFound", "Cannot process the request because the default company '"
+          + company + "' does not exist.");
+    }
+    String serviceName = m.group(2);
+    if (serviceName.equals("ProductItemAvailability")) {
+      return r.method().equals("GET") ? availability(r) : readOnly(serviceName);
+    }
+    Service s = ErpServices.ALL.get(serviceName);
+    if (s == null) {
+      return error(404, "BadRequest_NotFound", "The web service '" + serviceName + "' is not published.");
+    }
+    try {
+      if (m.group(3) == null) {
+        return switch (r.method()) {
+          case "GET" -> list(s, r);
+          case "POST" -> s.readOnly() ? readOnly(serviceName) : create(s, r);
+          default -> error(405, "BadRequest_MethodNotAllowed", "The requested resource does not support http method '"
+              + r.method() + "'.");
+        };
+      }
+      String key = ErpKeys.parse(s, m.group(3));
+      return switch (r.method()) {
+        case "GET" -> get(s, key);
+        case "PATCH", "PUT" -> s.readOnly() ? readOnly(serviceName) : update(s, key, r);
+        case "DELETE" -> s.readOnly() ? readOnly(serviceName) : delete(s, key, r);
+        default -> error(405, "BadRequest_MethodNotAllowed", "The requested resource does not support http method '"
+            + r.method() + "'.");
+      };
+    } catch (ODataQueryException e) {
+      return error(400, "BadRequest", e.getMessage());
+    } catch (ErpError e) {
+      return e.response;
+    }
+  }
+
+  private SimResponse readOnly(String service) {
+    return error(405, "BadRequest_MethodNotAllowed", "The page '" + service + "' is read-only: "
+        + "inserting, modifying and deleting are not allowed.");
+  }
+
+  private SimResponse list(Service s, SimRequest r) {
+    ODataQuery q = ODataQuery.parse(r.query(), false);
+    if (q.filter() != null) {
+      refuseOrAcrossFields(q.filter().root());
+    }
+    int pageSize = ODataQuery.maxPageSize(r.header("Prefer"), options.maxPageSize(), options.maxPageSize());
+    String token = r.query().get("$skiptoken");
+    return store.read(() -> {
+      EntityStore.Table t = store.table(s.name());
+      List<Map<String, Object>> page;
+      String next = null;
+      int limit = q.top() >= 0 ? q.top() : Integer.MAX_VALUE;
+      if (q.orderBy() == null) {
+        String after = token == null ? null : decodeToken(token);
+        int already = token == null ? 0 : Integer.parseInt(r.query().getOrDefault("$skiptaken", "0"));
+        int want = Math.min(pageSize, limit - already);
+        page = want <= 0 ? List.of() : t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
+        if (page.size() > want) {
+          page = page.subList(0, want);
+          next = nextLink(r, encodeToken((String) page.get(page.size() - 1).get("$key")), already + want);
+        }
+      } else {
+        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
+        int offset = token == null ? 0 : Integer.parseInt(decodeToken(token).substring(2));
+        int end = Math.min(all.size(), Math.min(limit, offset + pageSize));
+        page = offset >= end ? List.of() : all.subList(offset, end);
+        if (end < Math.min(all.size(), limit)) {
+          next = nextLink(r, encodeToken("o:" + end), end);
+        }
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name());
+      if (q.count()) {
+        body.put("@odata.count", q.filter() == null ? t.size() : t.all(q.filter()::test, null).size());
+      }
+      List<Map<String, Object>> value = new ArrayList<>(page.size());
+      for (Map<String, Object> row : page) {
+        value.add(q.project(present(row), List.of("@odata.etag")));
+      }
+      body.put("value", value);
+      if (next != null) {
+        body.put("@odata.nextLink", next);
+      }
+      return SimResponse.json(200, body);
+    });
+  }
+
+  private String nextLink(SimRequest r, String token, int taken) {
+    StringBuilder sb = new StringBuilder(baseUrl()).append(r.path().replace(" ", "%20").replace("'", "%27"))
+        .append('?');
+    for (Map.Entry<String, String> e : r.query().entrySet()) {
+      if (!e.getKey().equals("$skiptoken") && !e.getKey().equals("$skiptaken")) {
+        sb.append(enc(e.getKey())).append('=').append(enc(e.getValue())).append('&');
+      }
+    }
+    return sb.append("$skiptoken=").append(enc(token)).append("&$skiptaken=").append(taken).toString();
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%24", "$");
+  }
+
+  private static String encodeToken(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String decodeToken(String s) {
+    try {
+      return new String(Base64.getUrlDecoder().decode(s), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ODataQueryException("The skip token '" + s + "' is not valid.");
+    }
+  }
+
+  /** Business Central refuses OR between terms on different fields. */
+  private static void refuseOrAcrossFields(ODataFilter.Node n) {
+    if (n instanceof ODataFilter.Or o && o.fields().size() > 1) {
+      throw new ODataQueryException("The 'OR' operator is not supported on distinct fields on an OData filter.");
+    }
+    if (n instanceof ODataFilter.Or o) {
+      refuseOrAcrossFields(o.left());
+      refuseOrAcrossFields(o.right());
+    } else if (n instanceof ODataFilter.And a) {
+      refuseOrAcrossFields(a.left());
+      refuseOrAcrossFields(a.right());
+    } else if (n instanceof ODataFilter.Not x) {
+      refuseOrAcrossFields(x.inner());
+    }
+  }
+
+  private SimResponse get(Service s, String key) {
+    return store.read(() -> {
+      Map<String, Object> row = store.table(s.name()).get(key);
+      if (row == null) {
+        return notFound(s);
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name()
+          + "/$entity");
+      body.putAll(present(row));
+      return SimResponse.json(200, body).with("ETag", (String) row.get("@odata.etag"));
+    });
+  }
+
+  private SimResponse notFound(Service s) {
+    return error(404, "Internal_RecordNotFound", "The " + s.name() + " does not exist. Identification fields and "
+        + "values: the record you are trying to access does not exist.");
+  }
+
+  private SimResponse create(Service s, SimRequest r) {
+    Map<String, Object> body = parseBody(r);
+    return store.write(() -> SimResponse.json(201, present(insert(s, body))));
+  }
+
+  /** Inserts a row the way the page's insert trigger does; throws {@link ErpError}. Call inside write(). */
+  Map<String, Object> insert(Service s, Map<String, Object> body) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    for (Field f : s.fields().values()) {
+      if (!f.name().equals("SystemModifiedAt")) {
+        row.put(f.name(), defaultValue(f));
+      }
+    }
+    applyFields(s, row, body, true);
+    String last = s.keys().get(s.keys().size() - 1);
+    if ((row.get(last) == null || "".equals(row.get(last))) && s.numberPrefix() != null) {
+      row.put(last, nextNumber(s));
+    }
+    for (String k : s.keys()) {
+      Object v = row.get(k);
+      if (v == null || "".equals(v) && !k.equals("Currency_Code") && !k.equals("Unit_of_Measure_Code")
+          && !k.equals("Starting_Date")) {
+        throw new ErpError(error(400, "Application_FieldMustHaveValue", k + " must have a value in " + s.name()
+            + ": It cannot be zero or empty."));
+      }
+    }
+    String key = ErpKeys.of(s, row);
+    if (store.table(s.name()).get(key) != null) {
+      throw new ErpError(error(400, "Internal_EntityWithSameKeyExists", "The record in table " + s.name()
+          + " already exists. Identification fields and values: " + describeKey(s, row)));
+    }
+    if (row.get("SystemId") == null || "".equals(row.get("SystemId"))) {
+      row.put("SystemId", UUID.randomUUID().toString());
+    }
+    row.put("$key", key);
+    stamp(row);
+    store.table(s.name()).put(row);
+    return row;
+  }
+
+  private String nextNumber(Service s) {
+    AtomicLong counter = numberSeries.computeIfAbsent(s.name(), n -> new AtomicLong(100_000));
+    EntityStore.Table t = store.table(s.name());
+    String candidate;
+    do {
+      candidate = s.numberPrefix() + counter.incrementAndGet();
+    } while (s.keys().size() == 1 && t.get(candidate) != null);
+    return candidate;
+  }
+
+  private SimResponse update(Service s, String key, SimRequest r) {
+    Map<String, Object> body = parseBody(r);
+    String ifMatch = r.header("If-Match");
+    if (ifMatch == null) {
+      return error(400, "BadRequest", "Could not validate the client concurrency token required by the service. "
+          + "Please provide a valid token in the client request.");
+    }
+    return store.write(() -> {
+      Map<String, Object> current = store.table(s.name()).get(key);
+      if (current == null) {
+        return notFound(s);
+      }
+      if (!ifMatch.equals("*") && !ifMatch.equals(current.get("@odata.etag"))) {
+        return error(409, "Request_EntityChanged", "Another user has already changed the record.");
+      }
+      Map<String, Object> row = new LinkedHashMap<>(current);
+      applyFields(s, row, body, false);
+      if (!ErpKeys.of(s, row).equals(key)) {
+        throw new ErpError(error(400, "BadRequest", "Key fields cannot be changed with PATCH; rename the record "
+            + "in the client instead."));
+      }
+      stamp(row);
+      store.table(s.name()).put(row);
+      return SimResponse.json(200, present(row)).with("ETag", (String) row.get("@odata.etag"));
+    });
+  }
+
+  private SimResponse delete(Service s, String key, SimRequest r) {
+    String ifMatch = r.header("If-Match");
+    if (ifMatch == null) {
+      return error(400, "BadRequest", "Could not validate the client concurrency token required by the service. "
+          + "Please provide a valid token in the client request.");
+    }
+    return store.write(() -> {
+      Map<String, Object> current = store.table(s.name()).get(key);
+      if (current == null) {
+        return notFound(s);
+      }
+      if (!ifMatch.equals("*") && !ifMatch.equals(current.get("@odata.etag"))) {
+        return error(409, "Request_EntityChanged", "Another user has already changed the record.");
+      }
+      store.table(s.name()).delete(key);
+      return SimResponse.empty(204);
+    });
+  }
+
+  private SimResponse availability(SimRequest r) {
+    ODataQuery q = ODataQuery.parse(r.query(), false);
+    return store.read(() -> {
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (Map<String, Object> item : store.table("Item").all(null, null)) {
+        String crm = itemCrmIds.get((String) item.get("No"));
+        if (crm == null) {
+          continue;
+        }
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("CRM_ID", crm);
+        a.put("ItemNo", item.get("No"));
+        a.put("UOM", item.get("Base_Unit_of_Measure"));
+        a.put("Inventory", item.get("Inventory"));
+        if (q.filter() == null || q.filter().test(a)) {
+          rows.add(q.project(a, List.of()));
+        }
+      }
+      return SimResponse.json(200, Map.of("@odata.context", serviceRoot() + "/$metadata#ProductItemAvailability",
+          "value", q.top() >= 0 && rows.size() > q.top() ? rows.subList(0, q.top()) : rows));
+    });
+  }
+
+  // ---- rows -----------------------------------------------------------------------------------------------
+
+  private static Object defaultValue(Field f) {
+    return switch (f.type()) {
+      case CODE, TEXT, GUID -> "";
+      case DECIMAL, INTEGER -> 0;
+      case BOOLEAN -> false;
+      case OPTION -> f.options().get(0);
+      case DATE -> "0001-01-01";
+      case DATETIME -> null;
+    };
+  }
+
+  private Map<String, Object> parseBody(SimRequest r) {
+    try {
+      return Json.object(r.bodyText());
+    } catch (IllegalArgumentException e) {
+      throw new ErpError(error(400, "BadRequest_InvalidRequestBody", "The request body is not valid JSON: "
+          + e.getMessage()));
+    }
+  }
+
+  /** Validates and applies body fields: known names, types, lengths, upper-case codes. */
+  void applyFields(Service s, Map<String, Object> row, Map<String, Object> body, boolean insert) {
+    for (Map.Entry<String, Object> e : body.entrySet()) {
+      String name = e.getKey();
+      if (name.startsWith("@odata.")) {
+        continue;
+      }
+      Field f = s.fields().get(name);
+      if (f == null) {
+        throw new ErpError(error(400, "BadRequest", "The property '" + name + "' does not exist on type "
+            + "'NAV." + s.name() + "'. Make sure to only use property names that are defined by the type."));
+      }
+      if (f.name().equals("SystemModifiedAt") || (f.name().equals("SystemId") && !insert)) {
+        continue;
+      }
+      row.put(name, coerce(s, f, e.getValue()));
+    }
+  }
+
+  private Object coerce(Service s, Field f, Object v) {
+    try {
+      return switch (f.type()) {
+        case CODE -> checkLength(f, v == null ? "" : String.valueOf(v).toUpperCase(Locale.ROOT));
+        case TEXT -> checkLength(f, v == null ? "" : String.valueOf(v));
+        case DECIMAL -> v instanceof Number n ? n : new BigDecimal(String.valueOf(v));
+        case INTEGER -> v instanceof Number n ? n.intValue() : Integer.parseInt(String.valueOf(v));
+        case BOOLEAN -> v instanceof Boolean b ? b : Boolean.parseBoolean(String.valueOf(v));
+        case OPTION -> {
+          String o = String.valueOf(v);
+          if (!f.options().contains(o)) {
+            throw new ErpError(error(400, "BadRequest", "Cannot convert the literal '" + o + "' to the expected "
+                + "type of " + f.name() + ": allowed are " + f.options()));
+          }
+          yield o;
+        }
+        case DATE -> LocalDate.parse(String.valueOf(v)).toString();
+        case GUID -> UUID.fromString(String.valueOf(v)).toString();
+        case DATETIME -> Instant.parse(String.valueOf(v)).toString();
+      };
+    } catch (NumberFormatException | DateTimeParseException e) {
+      throw new ErpError(error(400, "BadRequest", "Cannot convert the value '" + v + "' of " + s.name() + "."
+          + f.name() + " to " + f.type()));
+    }
+  }
+
+  private Object checkLength(Field f, String value) {
+    if (value.length() > f.length()) {
+      throw new ErpError(error(400, "Application_StringExceededLength", "The length of the string is "
+          + value.length() + ", but it must be less than or equal to " + f.length() + " characters. Value: " + value));
+    }
+    return value;
+  }
+
+  void restamp(Map<String, Object> row) {
+    stamp(row);
+  }
+
+  /** Gives a changed row a new SystemModifiedAt (strictly increasing, millisecond precision) and ETag. */
+  private void stamp(Map<String, Object> row) {
+    long now = System.currentTimeMillis();
+    long ms = lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
+    row.put("SystemModifiedAt", MILLIS.format(Instant.ofEpochMilli(ms)));
+    String tag = "'" + ms + ";" + row.get("SystemId") + ";'";
+    row.put("@odata.etag", "W/\"" + Base64.getEncoder().encodeToString(tag.getBytes(StandardCharsets.UTF_8)) + "\"");
+  }
+
+  private static String describeKey(Service s, Map<String, Object> row) {
+    List<String> parts = new ArrayList<>();
+    for (String k : s.keys()) {
+      parts.add(k + "='" + row.get(k) + "'");
+    }
+    return String.join(",", parts);
+  }
+
+  /** @return the row as clients see it: without internal fields */
+  static Map<String, Object> present(Map<String, Object> row) {
+    Map<String, Object> out = new LinkedHashMap<>(row.size());
+    out.put("@odata.etag", row.get("@odata.etag"));
+    for (Map.Entry<String, Object> e : row.entrySet()) {
+      if (!e.getKey().startsWith("$") && !e.getKey().equals("@odata.etag")) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * @param status HTTP status
+   * @param code Business Central error code
+   * @param message message
+   * @return the error in Business Central's shape, with a correlation id
+   */
+  static SimResponse error(int status, String code, String message) {
+    return SimResponse.json(status, Map.of("error", Map.of("code", code,
+        "message", message + "  CorrelationId:  " + UUID.randomUUID() + ".")));
+  }
+
+  /** A protocol error carrying its response. */
+  static final class ErpError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient SimResponse response;
+
+    ErpError(SimResponse response) {
+      super(response.bodyText(), null, false, false);
+      this.response = response;
+    }
+  }
+}
