@@ -1,0 +1,237 @@
+package dev.tandem.sim.crm;
+
+import dev.tandem.sim.core.EntityStore;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SeedNames;
+import dev.tandem.sim.core.SimRequest;
+import dev.tandem.sim.core.SimResponse;
+import dev.tandem.sim.core.SimulatorServer;
+import dev.tandem.sim.crm.DataverseEntities.Entity;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The Dataverse simulator's setup and admin API under {@code /__admin/sim/}: reset, counts, seed, rows read-back,
+ * service-protection limits, token expiry; plus the setup actions (ImportSolution, role assignment).
+ */
+final class DataverseAdmin {
+
+  static final String ADMIN_ROLE = "System Administrator";
+
+  private DataverseAdmin() {}
+
+  /** Creates the integration user and the standard roles; returns the integration user's id. */
+  static String bootstrap(DataverseSimulator sim) {
+    String id = UUID.nameUUIDFromBytes(("integration:" + sim.options().clientId()).getBytes()).toString();
+    sim.store().write(() -> {
+      Entity users = sim.entity("systemusers");
+      Map<String, Object> u = new LinkedHashMap<>();
+      u.put("firstname", "# Tandem");
+      u.put("lastname", "Integration");
+      u.put("domainname", sim.options().clientId() + "@integration");
+      u.put("internalemailaddress", "tandem-integration@contoso.example");
+      u.put("isdisabled", false);
+      u.put("islicensed", false);
+      u.put("applicationid", sim.options().clientId());
+      u.put("accessmode", 4);
+      sim.insert(users, u, id, id);
+      Entity roles = sim.entity("roles");
+      for (String name : new String[] {ADMIN_ROLE, "System Customizer", "Integration Administrator",
+          "Integration User", "Salesperson"}) {
+        sim.insert(roles, Map.of("name", name), id, null);
+      }
+      return null;
+    });
+    return id;
+  }
+
+  static void register(DataverseSimulator sim, SimulatorServer server) {
+    server.adminRoute("POST", "/sim/reset", (r, p) -> {
+      sim.store().reset();
+      sim.protection().reset();
+      bootstrap(sim);
+      return SimResponse.json(200, sim.store().counts());
+    });
+    server.adminRoute("GET", "/sim/counts", (r, p) -> SimResponse.json(200, sim.store().counts()));
+    server.adminRoute("POST", "/sim/seed", (r, p) -> {
+      Map<String, Object> body = Json.object(r.bodyText());
+      long seed = body.get("seed") instanceof Number n ? n.longValue() : sim.options().seed();
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      if (body.get("counts") instanceof Map<?, ?> m) {
+        m.forEach((k, v) -> counts.put(String.valueOf(k), ((Number) v).intValue()));
+      }
+      seed(sim, seed, counts);
+      return SimResponse.json(200, sim.store().counts());
+    });
+    server.adminRoute("GET", "/sim/rows/{entitySet}", (r, p) -> {
+      EntityStore.Table t = sim.store().table(p.get("entitySet"));
+      if (t == null) {
+        return DataverseSimulator.error(404, "not_found", "no entity set " + p.get("entitySet"));
+      }
+      int skip = Integer.parseInt(r.query().getOrDefault("skip", "0"));
+      int top = Integer.parseInt(r.query().getOrDefault("top", "1000"));
+      return sim.store().read(() -> {
+        List<Map<String, Object>> all = t.all(null, null);
+        return SimResponse.json(200, Map.of("total", all.size(),
+            "rows", all.subList(Math.min(skip, all.size()), Math.min(all.size(), skip + top))));
+      });
+    });
+    server.adminRoute("GET", "/sim/limits", (r, p) -> SimResponse.json(200, sim.protection().limits()));
+    server.adminRoute("POST", "/sim/limits", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      ServiceProtection.Limits d = sim.protection().limits();
+      ServiceProtection.Limits l = new ServiceProtection.Limits(
+          ((Number) b.getOrDefault("requests", d.requests())).intValue(),
+          ((Number) b.getOrDefault("executionMs", d.executionMs())).longValue(),
+          ((Number) b.getOrDefault("concurrent", d.concurrent())).intValue(),
+          ((Number) b.getOrDefault("windowMs", d.windowMs())).longValue());
+      sim.protection().limits(l);
+      sim.protection().reset();
+      return SimResponse.json(200, l);
+    });
+    server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {
+      sim.auth().expireAll();
+      return SimResponse.empty(204);
+    });
+    server.adminRoute("POST", "/sim/clients", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      sim.auth().register((String) b.get("clientId"), (String) b.get("clientSecret"),
+          b.get("userId") == null ? sim.integrationUserId() : (String) b.get("userId"));
+      if (b.get("tokenLifetimeSeconds") instanceof Number n) {
+        sim.auth().lifetime(n.longValue());
+      }
+      return SimResponse.empty(204);
+    });
+  }
+
+  /** ImportSolution: needs the System Administrator role; records the solution. */
+  static SimResponse importSolution(DataverseSimulator sim, SimRequest r, String user) {
+    if (!hasRole(sim, user, ADMIN_ROLE)) {
+      return DataverseSimulator.error(403, "0x80040220", "Principal user (Id=" + user + ", type=8) is missing "
+          + "prvImportCustomizations privilege: only a System Administrator can import solutions.");
+    }
+    Map<String, Object> body = Json.object(r.bodyText());
+    Object file = body.get("CustomizationFile");
+    if (!(file instanceof String s) || s.isBlank()) {
+      return DataverseSimulator.error(400, "0x80048d19", "ImportSolution needs a base64 CustomizationFile.");
+    }
+    try {
+      Base64.getDecoder().decode(s);
+    } catch (IllegalArgumentException e) {
+      return DataverseSimulator.error(400, "0x80048d19", "CustomizationFile is not base64.");
+    }
+    Map<String, Object> record = new LinkedHashMap<>(body);
+    record.remove("CustomizationFile");
+    record.put("size", s.length());
+    sim.importedSolutions.add(record);
+    return SimResponse.empty(204);
+  }
+
+  /** POST systemusers(id)/systemuserroles_association/$ref with {"@odata.id": ".../roles(id)"}. */
+  static SimResponse assignRole(DataverseSimulator sim, String userId, SimRequest r) {
+    Map<String, Object> body = Json.object(r.bodyText());
+    String ref = String.valueOf(body.get("@odata.id"));
+    int open = ref.lastIndexOf('(');
+    String roleId = open < 0 ? "" : ref.substring(open + 1, ref.length() - 1).toLowerCase(java.util.Locale.ROOT);
+    return sim.store().write(() -> {
+      if (userId == null || sim.store().table("systemusers").get(userId) == null) {
+        return sim.notFound(sim.entity("systemusers"), String.valueOf(userId));
+      }
+      if (sim.store().table("roles").get(roleId) == null) {
+        return sim.notFound(sim.entity("roles"), roleId);
+      }
+      Map<String, Object> link = new LinkedHashMap<>();
+      link.put("id", userId + ":" + roleId);
+      link.put("systemuserid", userId);
+      link.put("roleid", roleId);
+      sim.store().table("systemuserroles").put(link);
+      return SimResponse.empty(204);
+    });
+  }
+
+  static boolean hasRole(DataverseSimulator sim, String userId, String roleName) {
+    return sim.store().read(() -> {
+      Map<String, Object> role = sim.store().table("roles").all(r -> roleName.equals(r.get("name")), null)
+          .stream().findFirst().orElse(null);
+      return role != null && sim.store().table("systemuserroles").get(userId + ":" + role.get("roleid")) != null;
+    });
+  }
+
+  /** Deterministic sample data; references (owners, currencies, unit groups) point at seeded rows. */
+  static void seed(DataverseSimulator sim, long seed, Map<String, Integer> counts) {
+    SeedNames names = new SeedNames(seed);
+    String user = sim.integrationUserId();
+    sim.store().write(() -> {
+      List<String> users = new ArrayList<>();
+      for (int i = 1; i <= counts.getOrDefault("systemusers", 0); i++) {
+        String first = names.firstName();
+        String last = names.lastName();
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("firstname", first);
+        u.put("lastname", last);
+        u.put("internalemailaddress", names.email(first, last + i, "contoso.example"));
+        u.put("domainname", names.email(first, last + i, "contoso.example"));
+        u.put("mobilephone", names.phone());
+        u.put("isdisabled", false);
+        u.put("islicensed", true);
+        users.add((String) sim.insert(sim.entity("systemusers"), u, user, null).get("systemuserid"));
+      }
+      Map<String, String> currencies = new LinkedHashMap<>();
+      for (String[] c : new String[][] {{"EUR", "Euro", "€"}, {"USD", "US Dollar", "$"}, {"GBP", "Pound", "£"}}) {
+        Map<String, Object> row = sim.store().table("transactioncurrencies").byUnique("isocurrencycode", c[0]);
+        if (row == null && counts.getOrDefault("transactioncurrencies", 1) > 0) {
+          row = sim.insert(sim.entity("transactioncurrencies"), Map.of("isocurrencycode", c[0], "currencyname", c[1],
+              "currencysymbol", c[2], "exchangerate", 1.0, "currencyprecision", 2), user, null);
+        }
+        if (row != null) {
+          currencies.put(c[0], (String) row.get("transactioncurrencyid"));
+        }
+      }
+      for (int i = 1; i <= counts.getOrDefault("accounts", 0); i++) {
+        int place = names.place();
+        Map<String, Object> a = new LinkedHashMap<>();
+        a.put("name", SeedNames.fit(names.company(i), 160));
+        a.put("accountnumber", "A" + (50000 + i));
+        a.put("address1_line1", names.street());
+        a.put("address1_city", names.city(place));
+        a.put("address1_postalcode", names.postCode());
+        a.put("address1_country", names.country(place));
+        a.put("telephone1", names.phone());
+        a.put("emailaddress1", "office" + i + "@account" + i + ".example");
+        a.put("customertypecode", 3);
+        if (!users.isEmpty()) {
+          a.put("ownerid@odata.bind", "/systemusers(" + users.get(names.nextInt(users.size())) + ")");
+        }
+        if (!currencies.isEmpty() && names.nextInt(2) == 0) {
+          a.put("transactioncurrencyid@odata.bind", "/transactioncurrencies(" + currencies.values().iterator().next() + ")");
+        }
+        sim.insert(sim.entity("accounts"), a, user, null);
+      }
+      List<String> accounts = new ArrayList<>(sim.store().table("accounts").all(null, null).stream()
+          .map(r -> (String) r.get("accountid")).toList());
+      for (int i = 1; i <= counts.getOrDefault("contacts", 0); i++) {
+        String first = names.firstName();
+        String last = names.lastName();
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("firstname", first);
+        c.put("lastname", last);
+        c.put("emailaddress1", names.email(first, last + i, "people.example"));
+        c.put("telephone1", names.phone());
+        if (!accounts.isEmpty()) {
+          c.put("parentcustomerid_account@odata.bind", "/accounts(" + accounts.get(names.nextInt(accounts.size())) + ")");
+        }
+        sim.insert(sim.entity("contacts"), c, user, null);
+      }
+      for (int i = 1; i <= counts.getOrDefault("products", 0); i++) {
+        sim.insert(sim.entity("products"), Map.of("name", SeedNames.fit(names.company(i) + " kit", 100),
+            "productnumber", "P" + (7000 + i), "price", names.amount(100_000), "quantityonhand", names.nextInt(500)),
+            user, null);
+      }
+      return null;
+    });
+  }
+}

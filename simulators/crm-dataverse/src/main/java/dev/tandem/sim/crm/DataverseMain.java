@@ -1,0 +1,65 @@
+package dev.tandem.sim.crm;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code java -jar tandem-sim-crm-dataverse-…-standalone.jar --port 8081 --seed 42 --accounts 500}. */
+@Command(name = "crm-dataverse-simulator", mixinStandardHelpOptions = true,
+    description = "Dataverse Web API v9.2 simulator.")
+public final class DataverseMain implements Callable<Integer> {
+
+  @Option(names = "--port", defaultValue = "8081", description = "port (default ${DEFAULT-VALUE}; 0 = any free)")
+  int port;
+  @Option(names = "--seed", defaultValue = "42", description = "seed of the generated data (default ${DEFAULT-VALUE})")
+  long seed;
+  @Option(names = "--tenant", defaultValue = "tandem-tenant", description = "tenant in the token endpoint path")
+  String tenant;
+  @Option(names = "--client-id", defaultValue = "tandem-sync", description = "OAuth client id of the integration user")
+  String clientId;
+  @Option(names = "--client-secret", defaultValue = "tandem-secret", description = "its secret")
+  String clientSecret;
+  @Option(names = "--systemusers", defaultValue = "20", description = "licensed users to generate")
+  int users;
+  @Option(names = "--accounts", defaultValue = "0", description = "accounts to generate")
+  int accounts;
+  @Option(names = "--contacts", defaultValue = "0", description = "contacts to generate")
+  int contacts;
+  @Option(names = "--products", defaultValue = "0", description = "products to generate")
+  int products;
+
+  /** @param args command line */
+  public static void main(String[] args) {
+    int rc = new CommandLine(new DataverseMain()).execute(args);
+    if (rc != 0) {
+      System.exit(rc);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    DataverseSimulator sim = new DataverseSimulator(new DataverseSimulator.Options(port, seed, tenant, clientId,
+        clientSecret));
+    sim.start();
+    Map<String, Integer> counts = new LinkedHashMap<>();
+    counts.put("systemusers", users);
+    counts.put("accounts", accounts);
+    counts.put("contacts", contacts);
+    counts.put("products", products);
+    DataverseAdmin.seed(sim, seed, counts);
+    System.out.println("Dataverse simulator listening: " + sim.apiUrl());
+    System.out.println("  token endpoint " + sim.tokenUrl() + ", client " + clientId + " / " + clientSecret);
+    System.out.println("  rows: " + sim.store().counts());
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      sim.stop();
+      stop.countDown();
+    }));
+    stop.await();
+    return 0;
+  }
+}

@@ -1,0 +1,128 @@
+package dev.tandem.sim.crm;
+
+import dev.tandem.sim.core.EntityStore;
+import dev.tandem.sim.core.ODataQuery;
+import dev.tandem.sim.core.ODataQueryException;
+import dev.tandem.sim.core.SimRequest;
+import dev.tandem.sim.core.SimResponse;
+import dev.tandem.sim.crm.DataverseEntities.Entity;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Collection reads: query options, paging with {@code odata.maxpagesize} (default and maximum 5000) and
+ * {@code $skiptoken} next links, {@code @odata.count} capped at 5000, and change tracking with delta links.
+ */
+final class DataverseQueries {
+
+  private static final int MAX_PAGE = 5000;
+
+  private DataverseQueries() {}
+
+  static SimResponse list(DataverseSimulator sim, Entity e, SimRequest r) {
+    String delta = r.query().get("$deltatoken");
+    boolean track = ODataQuery.prefers(r.header("Prefer"), "odata.track-changes");
+    ODataQuery q = ODataQuery.parse(r.query(), true);
+    if ((track || delta != null) && (q.filter() != null || q.orderBy() != null || q.top() >= 0
+        || r.query().containsKey("$expand"))) {
+      throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");
+    }
+    if (delta != null) {
+      return delta(sim, e, r, q, Long.parseLong(DataverseSimulator.untoken(delta)));
+    }
+    int pageSize = ODataQuery.maxPageSize(r.header("Prefer"), MAX_PAGE, MAX_PAGE);
+    boolean paged = r.header("Prefer") != null && r.header("Prefer").contains("odata.maxpagesize");
+    String skip = r.query().get("$skiptoken");
+    EntityStore store = sim.store();
+    return store.read(() -> {
+      EntityStore.Table t = store.table(e.set());
+      String[] state = skip == null ? new String[] {"", String.valueOf(store.sequence()), "0"}
+          : DataverseSimulator.untoken(skip).split("\u0001", -1);
+      List<Map<String, Object>> page;
+      String nextState = null;
+      // $top is ignored when a page size is asked for, as Dataverse does.
+      int top = q.top() >= 0 && !paged ? q.top() : Integer.MAX_VALUE;
+      if (q.orderBy() == null) {
+        int want = Math.min(pageSize, top);
+        page = t.scan(state[0].isEmpty() ? null : state[0],
+            q.filter() == null ? null : q.filter()::test, want + 1);
+        if (page.size() > want && top == Integer.MAX_VALUE) {
+          page = page.subList(0, want);
+          nextState = page.get(page.size() - 1).get(e.key()) + "\u0001" + state[1] + "\u00010";
+        } else if (page.size() > want) {
+          page = page.subList(0, want);
+        }
+      } else {
+        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
+        int offset = Integer.parseInt(state[2]);
+        int end = Math.min(all.size(), Math.min(top, offset + pageSize));
+        page = offset >= end ? List.of() : all.subList(offset, end);
+        if (end < Math.min(all.size(), top)) {
+          nextState = "\u0001" + state[1] + "\u0001" + end;
+        }
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set());
+      if (q.count()) {
+        int n = q.filter() == null ? t.size() : t.all(q.filter()::test, null).size();
+        body.put("@odata.count", Math.min(n, MAX_PAGE));
+      }
+      List<Map<String, Object>> value = new ArrayList<>(page.size());
+      for (Map<String, Object> row : page) {
+        value.add(sim.present(e, row, q));
+      }
+      body.put("value", value);
+      if (nextState != null) {
+        body.put("@odata.nextLink", link(sim, e, r, "$skiptoken", DataverseSimulator.token(nextState)));
+      } else if (track) {
+        body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(state[1])));
+      }
+      SimResponse resp = SimResponse.json(200, body);
+      List<String> applied = new ArrayList<>();
+      if (paged) {
+        applied.add("odata.maxpagesize=" + pageSize);
+      }
+      if (track) {
+        applied.add("odata.track-changes");
+      }
+      return applied.isEmpty() ? resp : resp.with("Preference-Applied", String.join(",", applied));
+    });
+  }
+
+  private static SimResponse delta(DataverseSimulator sim, Entity e, SimRequest r, ODataQuery q, long since) {
+    EntityStore store = sim.store();
+    return store.read(() -> {
+      EntityStore.Table t = store.table(e.set());
+      List<Map<String, Object>> value = new ArrayList<>();
+      for (String key : t.changedSince(since)) {
+        value.add(sim.present(e, t.get(key), q));
+      }
+      for (EntityStore.Deletion d : t.deletedSince(since)) {
+        Map<String, Object> del = new LinkedHashMap<>();
+        del.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$deletedEntity");
+        del.put("id", d.key());
+        del.put("reason", "deleted");
+        value.add(del);
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$delta");
+      body.put("value", value);
+      body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(
+          String.valueOf(store.sequence()))));
+      return SimResponse.json(200, body);
+    });
+  }
+
+  private static String link(DataverseSimulator sim, Entity e, SimRequest r, String param, String token) {
+    StringBuilder sb = new StringBuilder(sim.apiUrl()).append('/').append(e.set()).append('?');
+    for (Map.Entry<String, String> kv : r.query().entrySet()) {
+      if (!kv.getKey().equals("$skiptoken") && !kv.getKey().equals("$deltatoken")) {
+        sb.append(DataverseSimulator.enc(kv.getKey())).append('=').append(DataverseSimulator.enc(kv.getValue()))
+            .append('&');
+      }
+    }
+    return sb.append(param).append('=').append(token).toString();
+  }
+}

@@ -1,0 +1,553 @@
+package dev.tandem.sim.crm;
+
+import dev.tandem.sim.core.EntityStore;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.ODataQuery;
+import dev.tandem.sim.core.ODataQueryException;
+import dev.tandem.sim.core.SimRequest;
+import dev.tandem.sim.core.SimResponse;
+import dev.tandem.sim.core.Simulator;
+import dev.tandem.sim.core.SimulatorServer;
+import dev.tandem.sim.crm.DataverseEntities.Entity;
+import dev.tandem.sim.crm.DataverseEntities.Lookup;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Emulates the Dataverse Web API v9.2 from an in-memory store: OAuth 2.0 client credentials, CRUD and upsert
+ * with ETags, lookups and alternate keys, queries with server-driven paging, change tracking, multipart
+ * {@code $batch} with atomic change sets, the *Multiple actions, and service protection limits.
+ */
+public final class DataverseSimulator implements Simulator {
+
+  /** Settings. */
+  public record Options(int port, long seed, String tenant, String clientId, String clientSecret) {
+    /** @return port 0, seed 42, tenant "tandem-tenant", client "tandem-sync" / "tandem-secret" */
+    public static Options defaults() {
+      return new Options(0, 42, "tandem-tenant", "tandem-sync", "tandem-secret");
+    }
+
+    /** @return a copy with another port */
+    public Options withPort(int p) {
+      return new Options(p, seed, tenant, clientId, clientSecret);
+    }
+  }
+
+  static final String API = "/api/data/v9.2/";
+  static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss'Z'")
+      .withZone(ZoneOffset.UTC);
+  private static final Pattern RECORD = Pattern.compile("^([a-z_]+)\\((.*)\\)(/.*)?$");
+  private static final Pattern GUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
+  private final Options options;
+  private final EntityStore store = new EntityStore();
+  private final SimulatorServer server;
+  private final DataverseAuth auth = new DataverseAuth();
+  private final ServiceProtection protection;
+  private final AtomicLong lastModified = new AtomicLong();
+  private final AtomicLong version = new AtomicLong(1_000_000);
+  final String integrationUserId;
+  final String organizationId = UUID.randomUUID().toString();
+  final String businessUnitId = UUID.randomUUID().toString();
+  final List<Map<String, Object>> importedSolutions = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** @param options settings */
+  public DataverseSimulator(Options options) {
+    this.options = options;
+    for (Entity e : DataverseEntities.BY_SET.values()) {
+      store.define(e.set(), e.key(), e.alternateKeys());
+    }
+    store.define("systemuserroles", "id", List.of());
+    this.protection = new ServiceProtection(auth::user);
+    this.server = new SimulatorServer("crm-dataverse", options.port(), options.seed(), this::handle, this::template,
+        status -> status == 429
+            ? error(429, "0x80072322", "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
+            : error(status, "0x80040216", "An unexpected error occurred."))
+        .gate(protection);
+    this.integrationUserId = DataverseAdmin.bootstrap(this);
+    auth.register(options.clientId(), options.clientSecret(), integrationUserId);
+    DataverseAdmin.register(this, server);
+  }
+
+  /** Starts with defaults on a free port. */
+  public DataverseSimulator() {
+    this(Options.defaults());
+  }
+
+  @Override
+  public void start() {
+    server.start();
+  }
+
+  @Override
+  public void stop() {
+    server.stop();
+  }
+
+  @Override
+  public SimulatorServer server() {
+    return server;
+  }
+
+  /** @return the Web API root, e.g. {@code http://localhost:8081/api/data/v9.2} */
+  public String apiUrl() {
+    return baseUrl() + API.substring(0, API.length() - 1);
+  }
+
+  /** @return the token endpoint */
+  public String tokenUrl() {
+    return baseUrl() + "/" + options.tenant() + "/oauth2/v2.0/token";
+  }
+
+  /** @return settings */
+  public Options options() {
+    return options;
+  }
+
+  /** @return the application user the default client acts as */
+  public String integrationUserId() {
+    return integrationUserId;
+  }
+
+  EntityStore store() {
+    return store;
+  }
+
+  DataverseAuth auth() {
+    return auth;
+  }
+
+  ServiceProtection protection() {
+    return protection;
+  }
+
+  private String template(SimRequest r) {
+    String p = r.path();
+    if (!p.startsWith(API)) {
+      return p.endsWith("/token") ? "token" : p;
+    }
+    String rest = p.substring(API.length());
+    Matcher m = RECORD.matcher(rest);
+    return m.matches() ? m.group(1) + "(id)" + (m.group(3) == null ? "" : m.group(3)) : rest;
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------------------
+
+  SimResponse handle(SimRequest r) {
+    if (r.method().equals("POST") && r.path().equals("/" + options.tenant() + "/oauth2/v2.0/token")) {
+      return auth.token(r);
+    }
+    if (!r.path().startsWith(API)) {
+      return error(404, "0x80060888", "Resource not found for the segment '" + r.path() + "'.");
+    }
+    String user = auth.user(r);
+    if (user == null) {
+      return SimResponse.empty(401).with("WWW-Authenticate", "Bearer authorization_uri=" + tokenUrl());
+    }
+    try {
+      return route(r, r.path().substring(API.length()), user);
+    } catch (DvError e) {
+      return e.response();
+    } catch (ODataQueryException e) {
+      return error(400, "0x80060888", e.getMessage());
+    }
+  }
+
+  /** Routes a Web API request (also used for the parts of a $batch). */
+  SimResponse route(SimRequest r, String rest, String user) {
+    if (rest.equals("$batch")) {
+      return DataverseBatch.handle(this, r, user);
+    }
+    if (rest.equals("WhoAmI")) {
+      return SimResponse.json(200, Map.of("@odata.context", apiUrl() + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
+          "BusinessUnitId", businessUnitId, "UserId", user, "OrganizationId", organizationId));
+    }
+    if (rest.equals("ImportSolution") && r.method().equals("POST")) {
+      return DataverseAdmin.importSolution(this, r, user);
+    }
+    Matcher m = RECORD.matcher(rest);
+    if (m.matches()) {
+      Entity e = entity(m.group(1));
+      String key = resolveKey(e, m.group(2));
+      if (m.group(3) != null) {
+        if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association/$ref")
+            && r.method().equals("POST")) {
+          return DataverseAdmin.assignRole(this, key, r);
+        }
+        throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + m.group(3) + "'."));
+      }
+      return switch (r.method()) {
+        case "GET" -> get(e, key, m.group(2), r);
+        case "PATCH" -> upsert(e, key, m.group(2), Json.object(body(r)), r, user);
+        case "DELETE" -> delete(e, key, m.group(2), r);
+        default -> error(405, "0x8006088a", "The HTTP method '" + r.method() + "' is not allowed here.");
+      };
+    }
+    int slash = rest.indexOf('/');
+    String set = slash < 0 ? rest : rest.substring(0, slash);
+    String action = slash < 0 ? null : rest.substring(slash + 1);
+    Entity e = entity(set);
+    if (action == null) {
+      return switch (r.method()) {
+        case "GET" -> DataverseQueries.list(this, e, r);
+        case "POST" -> create(e, Json.object(body(r)), r, user);
+        default -> error(405, "0x8006088a", "The HTTP method '" + r.method() + "' is not allowed here.");
+      };
+    }
+    if (action.equals("$count") && r.method().equals("GET")) {
+      return SimResponse.text(200, "text/plain", String.valueOf(Math.min(5000, store.read(() -> store.table(set).size()))));
+    }
+    if (action.startsWith("Microsoft.Dynamics.CRM.") && r.method().equals("POST")) {
+      return DataverseMultiple.handle(this, e, action.substring("Microsoft.Dynamics.CRM.".length()),
+          Json.object(body(r)), user);
+    }
+    throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + action + "'."));
+  }
+
+  private static String body(SimRequest r) {
+    String b = r.bodyText();
+    if (b.isBlank()) {
+      throw new DvError(error(400, "0x80048d19", "Error identified in Payload provided by the user for Entity: the "
+          + "request body is empty."));
+    }
+    return b;
+  }
+
+  Entity entity(String set) {
+    Entity e = DataverseEntities.BY_SET.get(set);
+    if (e == null) {
+      throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + set + "'."));
+    }
+    return e;
+  }
+
+  /** A record segment: a GUID, or alternate key values {@code accountnumber='C1'}. Returns the key, or null when absent. */
+  String resolveKey(Entity e, String segment) {
+    String s = segment.trim();
+    if (GUID.matcher(s).matches()) {
+      return s.toLowerCase(Locale.ROOT);
+    }
+    if (!s.contains("=")) {
+      throw new DvError(error(400, "0x80060888", "Bad Request - Error in query syntax: '" + segment
+          + "' is not a GUID or an alternate key."));
+    }
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (String part : s.split(",(?=(?:[^']*'[^']*')*[^']*$)")) {
+      int eq = part.indexOf('=');
+      String col = part.substring(0, eq).trim();
+      String v = part.substring(eq + 1).trim();
+      values.put(col, v.startsWith("'") ? v.substring(1, v.length() - 1).replace("''", "'") : v);
+    }
+    if (values.size() != 1 || !e.alternateKeys().contains(values.keySet().iterator().next())) {
+      throw new DvError(error(400, "0x80060888", "The key " + values.keySet() + " is not an alternate key of "
+          + e.logical() + "; alternate keys: " + e.alternateKeys()));
+    }
+    Map.Entry<String, Object> kv = values.entrySet().iterator().next();
+    return store.read(() -> {
+      Map<String, Object> row = store.table(e.set()).byUnique(kv.getKey(), kv.getValue());
+      return row == null ? null : (String) row.get(e.key());
+    });
+  }
+
+  // ---- CRUD -----------------------------------------------------------------------------------------------
+
+  private SimResponse get(Entity e, String key, String segment, SimRequest r) {
+    ODataQuery q = ODataQuery.parse(r.query(), true);
+    return store.read(() -> {
+      Map<String, Object> row = key == null ? null : store.table(e.set()).get(key);
+      if (row == null) {
+        return notFound(e, key == null ? segment : key);
+      }
+      String etag = etag(row);
+      if (etag.equals(r.header("If-None-Match"))) {
+        return SimResponse.empty(304).with("ETag", etag);
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("@odata.context", apiUrl() + "/$metadata#" + e.set() + "/$entity");
+      out.putAll(present(e, row, q));
+      return SimResponse.json(200, out).with("ETag", etag).with("OData-Version", "4.0");
+    });
+  }
+
+  SimResponse create(Entity e, Map<String, Object> body, SimRequest r, String user) {
+    Map<String, Object> row = store.write(() -> insert(e, body, user, null));
+    String location = apiUrl() + "/" + e.set() + "(" + row.get(e.key()) + ")";
+    if (ODataQuery.prefers(r.header("Prefer"), "return=representation")) {
+      return SimResponse.json(201, present(e, row, ODataQuery.parse(r.query(), true)))
+          .with("OData-EntityId", location).with("ETag", etag(row)).with("Preference-Applied", "return=representation");
+    }
+    return SimResponse.empty(204).with("OData-EntityId", location);
+  }
+
+  /** Inserts a row; call inside write(). */
+  Map<String, Object> insert(Entity e, Map<String, Object> body, String user, String key) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    Object given = body.get(e.key());
+    String id = key != null ? key : given != null ? String.valueOf(given).toLowerCase(Locale.ROOT)
+        : UUID.randomUUID().toString();
+    row.put(e.key(), id);
+    apply(e, row, body);
+    for (String req : e.required()) {
+      if (row.get(req) == null) {
+        throw new DvError(error(400, "0x80040203", "Attribute '" + req + "' cannot be NULL: it is required on "
+            + e.logical() + "."));
+      }
+    }
+    if (store.table(e.set()).get(id) != null) {
+      throw new DvError(error(412, "0x80040237", "A record with matching key values already exists."));
+    }
+    if (e.hasState()) {
+      row.putIfAbsent("statecode", 0);
+      row.putIfAbsent("statuscode", e.set().equals("pricelevels") ? 100001 : 1);
+    }
+    String now = stamp(row, user);
+    row.put("createdon", now);
+    row.put("_createdby_value", user);
+    computed(e, row);
+    putRow(e, row);
+    return row;
+  }
+
+  private void putRow(Entity e, Map<String, Object> row) {
+    try {
+      store.table(e.set()).put(row);
+    } catch (EntityStore.DuplicateKeyException dup) {
+      throw new DvError(error(412, "0x80060892", "A record that has the attribute values " + dup.field() + " '"
+          + dup.value() + "' already exists. The entity key " + e.logical() + "_" + dup.field()
+          + " requires that this set of attributes contains unique values."));
+    }
+  }
+
+  private SimResponse upsert(Entity e, String key, String segment, Map<String, Object> body, SimRequest r, String user) {
+    String ifMatch = r.header("If-Match");
+    String ifNoneMatch = r.header("If-None-Match");
+    boolean byAlternateKey = !GUID.matcher(segment.trim()).matches();
+    Object[] created = {false};
+    Map<String, Object> row = store.write(() -> {
+      Map<String, Object> current = key == null ? null : store.table(e.set()).get(key);
+      if (current == null) {
+        if (ifMatch != null) {
+          throw new DvError(notFound(e, key == null ? segment : key));
+        }
+        Map<String, Object> fields = new LinkedHashMap<>(body);
+        if (byAlternateKey) {
+          String s = segment.trim();
+          int eq = s.indexOf('=');
+          String v = s.substring(eq + 1).trim();
+          fields.putIfAbsent(s.substring(0, eq).trim(), v.startsWith("'") ? v.substring(1, v.length() - 1)
+              .replace("''", "'") : v);
+        }
+        created[0] = true;
+        return insert(e, fields, user, byAlternateKey ? null : key);
+      }
+      if ("*".equals(ifNoneMatch)) {
+        throw new DvError(error(412, "0x80040237", "A record with matching key values already exists."));
+      }
+      if (ifMatch != null && !ifMatch.equals("*") && !ifMatch.equals(etag(current))) {
+        throw new DvError(error(412, "0x80060882", "The version of the existing record doesn't match the RowVersion "
+            + "property provided."));
+      }
+      return update(e, current, body, user);
+    });
+    String location = apiUrl() + "/" + e.set() + "(" + row.get(e.key()) + ")";
+    if (ODataQuery.prefers(r.header("Prefer"), "return=representation")) {
+      return SimResponse.json((boolean) created[0] ? 201 : 200, present(e, row, ODataQuery.parse(r.query(), true)))
+          .with("OData-EntityId", location).with("ETag", etag(row));
+    }
+    return SimResponse.empty(204).with("OData-EntityId", location);
+  }
+
+  /** Applies changes to an existing row; call inside write(). */
+  Map<String, Object> update(Entity e, Map<String, Object> current, Map<String, Object> body, String user) {
+    Map<String, Object> row = new LinkedHashMap<>(current);
+    apply(e, row, body);
+    stamp(row, user);
+    computed(e, row);
+    putRow(e, row);
+    return row;
+  }
+
+  private SimResponse delete(Entity e, String key, String segment, SimRequest r) {
+    return store.write(() -> {
+      Map<String, Object> current = key == null ? null : store.table(e.set()).get(key);
+      if (current == null) {
+        return notFound(e, key == null ? segment : key);
+      }
+      String ifMatch = r.header("If-Match");
+      if (ifMatch != null && !ifMatch.equals("*") && !ifMatch.equals(etag(current))) {
+        return error(412, "0x80060882", "The version of the existing record doesn't match the RowVersion property "
+            + "provided.");
+      }
+      store.table(e.set()).delete(key);
+      return SimResponse.empty(204);
+    });
+  }
+
+  /** Validates and applies a body: known columns, lengths, lookups bound to existing rows. */
+  private void apply(Entity e, Map<String, Object> row, Map<String, Object> body) {
+    for (Map.Entry<String, Object> kv : body.entrySet()) {
+      String name = kv.getKey();
+      Object value = kv.getValue();
+      if (name.equals("@odata.type") || name.equals("@odata.id") || name.equals(e.key())) {
+        continue;
+      }
+      if (name.endsWith("@odata.bind")) {
+        String nav = name.substring(0, name.length() - "@odata.bind".length());
+        Lookup l = e.lookups().get(nav);
+        if (l == null) {
+          throw new DvError(error(400, "0x80048d19", "An undeclared property '" + nav + "' which only has property "
+              + "annotations in the payload but no property value was found in the payload. In OData, only declared "
+              + "navigation properties and declared named streams can be represented as properties without values."));
+        }
+        row.put(l.valueColumn(), value == null ? null : bind(e, l, nav, String.valueOf(value)));
+        continue;
+      }
+      if (name.startsWith("_") && name.endsWith("_value")) {
+        throw new DvError(error(400, "0x80048d19", "The property '" + name + "' is read-only: set lookups with "
+            + "'<navigation>@odata.bind'."));
+      }
+      Integer max = e.columns().get(name);
+      if (max == null && !(e.hasState() && (name.equals("statecode") || name.equals("statuscode")))) {
+        throw new DvError(error(400, "0x80060888", "Could not find a property named '" + name + "' on type "
+            + "'Microsoft.Dynamics.CRM." + e.logical() + "'."));
+      }
+      if (max != null && max > 0 && value instanceof String s && s.length() > max) {
+        throw new DvError(error(400, "0x80044331", "The length of the '" + name + "' attribute of the '" + e.logical()
+            + "' entity exceeded the maximum allowed length of '" + max + "'."));
+      }
+      row.put(name, value);
+    }
+  }
+
+  private String bind(Entity e, Lookup l, String nav, String ref) {
+    String r = ref;
+    int api = r.indexOf(API);
+    if (api >= 0) {
+      r = r.substring(api + API.length());
+    }
+    r = r.startsWith("/") ? r.substring(1) : r;
+    Matcher m = RECORD.matcher(r);
+    if (!m.matches()) {
+      throw new DvError(error(400, "0x80048d19", "The value '" + ref + "' of " + nav + "@odata.bind is not an "
+          + "entity reference like /accounts(<id>)."));
+    }
+    String targetSet = m.group(1);
+    if (!l.targets().contains(targetSet)) {
+      throw new DvError(error(400, "0x80048d19", nav + " of " + e.logical() + " cannot point to " + targetSet
+          + "; it points to " + l.targets()));
+    }
+    Entity target = entity(targetSet);
+    String key = resolveKey(target, m.group(2));
+    if (key == null || store.table(targetSet).get(key) == null) {
+      throw new DvError(error(404, "0x80040217", target.logical() + " With Id = " + (key == null ? m.group(2) : key)
+          + " Does Not Exist"));
+    }
+    return key;
+  }
+
+  private static void computed(Entity e, Map<String, Object> row) {
+    if (e.set().equals("contacts") || e.set().equals("systemusers")) {
+      String full = ((row.get("firstname") == null ? "" : row.get("firstname") + " ")
+          + (row.get("lastname") == null ? "" : row.get("lastname"))).trim();
+      row.put("fullname", full);
+    }
+  }
+
+  /** New modifiedon (strictly increasing), versionnumber and modifier. */
+  private String stamp(Map<String, Object> row, String user) {
+    long now = System.currentTimeMillis();
+    long ms = lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
+    String t = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ms));
+    row.put("modifiedon", t);
+    row.put("versionnumber", version.incrementAndGet());
+    row.put("_modifiedby_value", user);
+    return t;
+  }
+
+  static String etag(Map<String, Object> row) {
+    return "W/\"" + row.get("versionnumber") + "\"";
+  }
+
+  /** The row as the API returns it: annotations, then the selected columns. */
+  Map<String, Object> present(Entity e, Map<String, Object> row, ODataQuery q) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("@odata.etag", etag(row));
+    if (q == null || q.select().isEmpty()) {
+      out.putAll(row);
+    } else {
+      out.put(e.key(), row.get(e.key()));
+      for (String s : q.select()) {
+        Lookup l = e.lookups().get(s);
+        String col = l != null ? l.valueColumn() : s;
+        out.put(col, row.get(col));
+      }
+    }
+    return out;
+  }
+
+  SimResponse notFound(Entity e, String key) {
+    return error(404, "0x80040217", e.logical() + " With Id = " + key + " Does Not Exist");
+  }
+
+  /**
+   * @param status HTTP status
+   * @param code Dataverse error code
+   * @param message message
+   * @return the error in Dataverse's shape
+   */
+  static SimResponse error(int status, String code, String message) {
+    return SimResponse.json(status, Map.of("error", Map.of("code", code, "message", message)));
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%24", "$");
+  }
+
+  static String token(String s) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static String untoken(String s) {
+    try {
+      return new String(Base64.getUrlDecoder().decode(s), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ODataQueryException("The skip or delta token '" + s + "' is not valid.");
+    }
+  }
+
+  /** A protocol error carrying its response. */
+  static final class DvError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final transient SimResponse response;
+
+    DvError(SimResponse response) {
+      super(response.bodyText(), null, false, false);
+      this.response = response;
+    }
+
+    SimResponse response() {
+      return response;
+    }
+
+    int status() {
+      return response.status();
+    }
+  }
+
+  List<String> sets() {
+    return new ArrayList<>(DataverseEntities.BY_SET.keySet());
+  }
+}

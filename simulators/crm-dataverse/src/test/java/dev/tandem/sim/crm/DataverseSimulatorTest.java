@@ -1,0 +1,363 @@
+package dev.tandem.sim.crm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The Dataverse simulator's protocol, over plain HTTP. */
+class DataverseSimulatorTest {
+
+  @RegisterExtension
+  static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
+
+  private static final HttpClient HTTP = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(80)).build();
+  private static String token;
+
+  static HttpResponse<String> raw(String method, String url, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static String newToken() throws Exception {
+    HttpResponse<String> r = raw("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id=tandem-sync"
+        + "&client_secret=tandem-secret&scope=" + URLEncoder.encode("https://org.crm.dynamics.com/.default",
+            StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded");
+    assertEquals(200, r.statusCode(), r.body());
+    return (String) Json.object(r.body()).get("access_token");
+  }
+
+  static HttpResponse<String> api(String method, String path, String body, String... headers) throws Exception {
+    List<String> h = new ArrayList<>(List.of(headers));
+    h.add("Authorization");
+    h.add("Bearer " + token);
+    if (body != null && !List.of(headers).contains("Content-Type")) {
+      h.add("Content-Type");
+      h.add("application/json");
+    }
+    String url = path.startsWith("http") ? path : crm.get().apiUrl() + "/" + path;
+    return raw(method, url, body, h.toArray(new String[0]));
+  }
+
+  private static Map<String, Object> json(HttpResponse<String> r) {
+    return Json.object(r.body());
+  }
+
+  private static String code(HttpResponse<String> r) {
+    return String.valueOf(((Map<?, ?>) json(r).get("error")).get("code"));
+  }
+
+  private static String message(HttpResponse<String> r) {
+    return String.valueOf(((Map<?, ?>) json(r).get("error")).get("message"));
+  }
+
+  private static String idFrom(HttpResponse<String> r) {
+    String h = r.headers().firstValue("OData-EntityId").orElseThrow();
+    return h.substring(h.lastIndexOf('(') + 1, h.length() - 1);
+  }
+
+  private static String q(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  @BeforeEach
+  void reset() throws Exception {
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/reset", null);
+    raw("DELETE", crm.get().baseUrl() + "/__admin/sim/faults", null);
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/limits", "{\"requests\":6000,\"executionMs\":1200000,"
+        + "\"concurrent\":52,\"windowMs\":300000}");
+    token = newToken();
+  }
+
+  @Test
+  void tokensAreRequiredAndExpire() throws Exception {
+    assertEquals(401, raw("GET", crm.get().apiUrl() + "/accounts", null).statusCode());
+    assertEquals(401, raw("GET", crm.get().apiUrl() + "/accounts", null, "Authorization", "Bearer nope").statusCode());
+    assertEquals(401, raw("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id=tandem-sync"
+        + "&client_secret=wrong", "Content-Type", "application/x-www-form-urlencoded").statusCode());
+    assertEquals(200, api("GET", "accounts", null).statusCode());
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/tokens/expire", null);
+    assertEquals(401, api("GET", "accounts", null).statusCode());
+    Map<String, Object> who = json(raw("GET", crm.get().apiUrl() + "/WhoAmI", null, "Authorization",
+        "Bearer " + newToken()));
+    assertEquals(crm.get().integrationUserId(), who.get("UserId"));
+  }
+
+  @Test
+  void pagingThrough12345AccountsReturnsEachExactlyOnce() throws Exception {
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":3,\"counts\":{\"accounts\":12345}}");
+    Set<String> seen = new HashSet<>();
+    String url = "accounts?$select=name,accountnumber";
+    int pages = 0;
+    while (url != null) {
+      HttpResponse<String> r = api("GET", url, null, "Prefer", "odata.maxpagesize=5000");
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals("odata.maxpagesize=5000", r.headers().firstValue("Preference-Applied").orElse(""));
+      for (Map<String, Object> row : Json.objects(json(r).get("value"))) {
+        assertTrue(seen.add((String) row.get("accountid")));
+      }
+      url = (String) json(r).get("@odata.nextLink");
+      pages++;
+    }
+    assertEquals(12345, seen.size());
+    assertEquals(3, pages);
+    assertEquals("5000", api("GET", "accounts/$count", null).body());
+    assertEquals(5000, json(api("GET", "accounts?$count=true&$top=1", null)).get("@odata.count"));
+  }
+
+  @Test
+  void createValidatesLengthsAndRequiredColumnsAndReturnsTheId() throws Exception {
+    HttpResponse<String> created = api("POST", "accounts", "{\"name\":\"Müller GmbH\",\"accountnumber\":\"C1\"}");
+    assertEquals(204, created.statusCode(), created.body());
+    String id = idFrom(created);
+    HttpResponse<String> rep = api("POST", "accounts?$select=name", "{\"name\":\"Rep\"}", "Prefer", "return=representation");
+    assertEquals(201, rep.statusCode());
+    assertEquals("Rep", json(rep).get("name"));
+    HttpResponse<String> tooLong = api("POST", "accounts", "{\"name\":\"" + "n".repeat(161) + "\"}");
+    assertEquals(400, tooLong.statusCode());
+    assertEquals("0x80044331", code(tooLong));
+    assertEquals("The length of the 'name' attribute of the 'account' entity exceeded the maximum allowed length of "
+        + "'160'.", message(tooLong));
+    assertEquals(400, api("POST", "contacts", "{\"firstname\":\"No last name\"}").statusCode());
+    assertEquals(400, api("POST", "accounts", "{\"name\":\"x\",\"nickname\":\"y\"}").statusCode());
+    Map<String, Object> row = json(api("GET", "accounts(" + id + ")", null));
+    assertEquals(crm.get().integrationUserId(), row.get("_modifiedby_value"));
+    assertEquals(0, row.get("statecode"));
+    assertNotNull(row.get("versionnumber"));
+    HttpResponse<String> dup = api("POST", "accounts", "{\"name\":\"dup\",\"accountnumber\":\"c1\"}");
+    assertEquals(412, dup.statusCode(), "alternate keys are unique");
+  }
+
+  @Test
+  void etagsConditionalRequestsAndUpsert() throws Exception {
+    String id = idFrom(api("POST", "accounts", "{\"name\":\"v1\",\"accountnumber\":\"K1\"}"));
+    HttpResponse<String> got = api("GET", "accounts(" + id + ")", null);
+    String etag = (String) json(got).get("@odata.etag");
+    assertTrue(etag.matches("W/\"\\d+\""), etag);
+    assertEquals(304, api("GET", "accounts(" + id + ")", null, "If-None-Match", etag).statusCode());
+    assertEquals(204, api("PATCH", "accounts(" + id + ")", "{\"name\":\"v2\"}", "If-Match", etag).statusCode());
+    HttpResponse<String> stale = api("PATCH", "accounts(" + id + ")", "{\"name\":\"v3\"}", "If-Match", etag);
+    assertEquals(412, stale.statusCode());
+    assertEquals("The version of the existing record doesn't match the RowVersion property provided.", message(stale));
+    assertEquals(404, api("PATCH", "accounts(00000000-0000-0000-0000-000000000001)", "{\"name\":\"x\"}",
+        "If-Match", "*").statusCode());
+    assertEquals(412, api("PATCH", "accounts(" + id + ")", "{\"name\":\"x\"}", "If-None-Match", "*").statusCode());
+    HttpResponse<String> upsertNew = api("PATCH", "accounts(accountnumber='K2')", "{\"name\":\"new by key\"}");
+    assertEquals(204, upsertNew.statusCode(), upsertNew.body());
+    Map<String, Object> byKey = json(api("GET", "accounts(accountnumber='K2')", null));
+    assertEquals("new by key", byKey.get("name"));
+    assertEquals(204, api("PATCH", "accounts(accountnumber='K2')", "{\"name\":\"updated by key\"}").statusCode());
+    assertEquals("updated by key", json(api("GET", "accounts(accountnumber='K2')", null)).get("name"));
+    assertEquals(204, api("DELETE", "accounts(" + id + ")", null).statusCode());
+    assertEquals(404, api("DELETE", "accounts(" + id + ")", null).statusCode());
+  }
+
+  @Test
+  void lookupsBindAndReadBack() throws Exception {
+    String user = crm.get().integrationUserId();
+    String acc = idFrom(api("POST", "accounts", "{\"name\":\"Parent\",\"ownerid@odata.bind\":\"/systemusers(" + user + ")\"}"));
+    assertEquals(user, json(api("GET", "accounts(" + acc + ")?$select=name,ownerid", null)).get("_ownerid_value"));
+    String contact = idFrom(api("POST", "contacts", "{\"lastname\":\"Åkesson\",\"firstname\":\"Björn\","
+        + "\"parentcustomerid_account@odata.bind\":\"/accounts(" + acc + ")\"}"));
+    Map<String, Object> c = json(api("GET", "contacts(" + contact + ")", null));
+    assertEquals(acc, c.get("_parentcustomerid_value"));
+    assertEquals("Björn Åkesson", c.get("fullname"));
+    HttpResponse<String> missing = api("POST", "accounts", "{\"name\":\"x\",\"ownerid@odata.bind\":"
+        + "\"/systemusers(11111111-1111-1111-1111-111111111111)\"}");
+    assertEquals(404, missing.statusCode());
+    assertEquals("0x80040217", code(missing));
+    assertEquals("systemuser With Id = 11111111-1111-1111-1111-111111111111 Does Not Exist", message(missing));
+  }
+
+  @Test
+  void queriesFilterSelectOrderAndCaseInsensitiveText() throws Exception {
+    api("POST", "accounts", "{\"name\":\"O'Hara Ltd\",\"address1_city\":\"Dublin\",\"creditlimit\":100}");
+    api("POST", "accounts", "{\"name\":\"Zeta AB\",\"address1_city\":\"Malmö\",\"creditlimit\":300}");
+    api("POST", "accounts", "{\"name\":\"Alpha GmbH\",\"address1_city\":\"Berlin\",\"creditlimit\":200}");
+    List<Map<String, Object>> r = Json.objects(json(api("GET", "accounts?$filter=" + q("name eq 'o''hara ltd'"),
+        null)).get("value"));
+    assertEquals(1, r.size());
+    List<Map<String, Object>> ordered = Json.objects(json(api("GET", "accounts?$select=name&$orderby="
+        + q("creditlimit desc") + "&$filter=" + q("creditlimit gt 100 or address1_city eq 'Dublin'"), null)).get("value"));
+    assertEquals(List.of("Zeta AB", "Alpha GmbH", "O'Hara Ltd"), ordered.stream().map(m -> m.get("name")).toList());
+    assertEquals(400, api("GET", "accounts?$filter=" + q("name eq"), null).statusCode());
+  }
+
+  @Test
+  void changeSetIsAtomicAndContinueOnErrorGivesEachPartItsStatus() throws Exception {
+    String bad = "x".repeat(200);
+    String body = "--batch_1\r\nContent-Type: multipart/mixed; boundary=changeset_1\r\n\r\n"
+        + part("changeset_1", "1", "POST", "accounts", "{\"name\":\"In change set\"}")
+        + part("changeset_1", "2", "POST", "contacts", "{\"lastname\":\"Child\",\"parentcustomerid_account@odata.bind\":\"$1\"}")
+        + part("changeset_1", "3", "POST", "accounts", "{\"name\":\"" + bad + "\"}")
+        + "--changeset_1--\r\n--batch_1--\r\n";
+    HttpResponse<String> r = api("POST", "$batch", body, "Content-Type", "multipart/mixed; boundary=batch_1");
+    assertEquals(400, r.statusCode(), r.body());
+    assertEquals("0x80044331", code(r));
+    assertEquals(0, ((Map<?, ?>) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/counts", null))).get("accounts"));
+    assertEquals(0, ((Map<?, ?>) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/counts", null))).get("contacts"));
+
+    String ok = "--batch_2\r\nContent-Type: multipart/mixed; boundary=changeset_2\r\n\r\n"
+        + part("changeset_2", "1", "POST", "accounts", "{\"name\":\"Parent\"}")
+        + part("changeset_2", "2", "POST", "contacts", "{\"lastname\":\"Child\",\"parentcustomerid_account@odata.bind\":\"$1\"}")
+        + "--changeset_2--\r\n"
+        + single("batch_2", "POST", "accounts", "{\"name\":\"" + bad + "\"}")
+        + single("batch_2", "POST", "accounts", "{\"name\":\"After the bad one\"}")
+        + "--batch_2--\r\n";
+    HttpResponse<String> r2 = api("POST", "$batch", ok, "Content-Type", "multipart/mixed; boundary=batch_2",
+        "Prefer", "odata.continue-on-error");
+    assertEquals(200, r2.statusCode(), r2.body());
+    assertTrue(r2.body().contains("HTTP/1.1 400"), r2.body());
+    assertEquals(4, r2.body().split("HTTP/1.1 ").length - 1, r2.body());
+    Map<?, ?> counts = json(raw("GET", crm.get().baseUrl() + "/__admin/sim/counts", null));
+    assertEquals(2, counts.get("accounts"));
+    assertEquals(1, counts.get("contacts"));
+    Map<String, Object> child = Json.objects(json(api("GET", "contacts", null)).get("value")).get(0);
+    assertNotNull(child.get("_parentcustomerid_value"), "Content-ID reference resolved");
+  }
+
+  private static String part(String boundary, String id, String method, String path, String json) {
+    return "--" + boundary + "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: "
+        + id + "\r\n\r\n" + method + " /api/data/v9.2/" + path + " HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"
+        + json + "\r\n";
+  }
+
+  private static String single(String boundary, String method, String path, String json) {
+    return "--" + boundary + "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        + method + " /api/data/v9.2/" + path + " HTTP/1.1\r\nContent-Type: application/json\r\n\r\n" + json + "\r\n";
+  }
+
+  @Test
+  void multipleActionsAreAtomic() throws Exception {
+    HttpResponse<String> created = api("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+        "{\"Targets\":[{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"name\":\"M1\",\"accountnumber\":\"M1\"},"
+            + "{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"name\":\"M2\",\"accountnumber\":\"M2\"}]}");
+    assertEquals(200, created.statusCode(), created.body());
+    assertEquals(2, ((List<?>) json(created).get("Ids")).size());
+    HttpResponse<String> rolledBack = api("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+        "{\"Targets\":[{\"name\":\"M3\"},{\"name\":\"" + "z".repeat(170) + "\"}]}");
+    assertEquals(400, rolledBack.statusCode());
+    assertEquals(2, ((Map<?, ?>) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/counts", null))).get("accounts"));
+    HttpResponse<String> upserted = api("POST", "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        "{\"Targets\":[{\"@odata.id\":\"accounts(accountnumber='M1')\",\"name\":\"M1 changed\"},"
+            + "{\"@odata.id\":\"accounts(accountnumber='M9')\",\"name\":\"M9 new\"}]}");
+    assertEquals(204, upserted.statusCode(), upserted.body());
+    assertEquals("M1 changed", json(api("GET", "accounts(accountnumber='M1')", null)).get("name"));
+    assertEquals("M9 new", json(api("GET", "accounts(accountnumber='M9')", null)).get("name"));
+  }
+
+  @Test
+  void deltaLinkReturnsExactlyTheChangesAndDeletionsSinceItWasIssued() throws Exception {
+    String a = idFrom(api("POST", "accounts", "{\"name\":\"A\"}"));
+    String b = idFrom(api("POST", "accounts", "{\"name\":\"B\"}"));
+    idFrom(api("POST", "accounts", "{\"name\":\"C\"}"));
+    HttpResponse<String> initial = api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes");
+    assertEquals(3, Json.objects(json(initial).get("value")).size());
+    String delta = (String) json(initial).get("@odata.deltaLink");
+    assertTrue(delta.contains("$deltatoken="), delta);
+    api("PATCH", "accounts(" + a + ")", "{\"name\":\"A2\"}");
+    api("DELETE", "accounts(" + b + ")", null);
+    String d = idFrom(api("POST", "accounts", "{\"name\":\"D\"}"));
+    HttpResponse<String> changes = api("GET", delta, null);
+    assertEquals(200, changes.statusCode(), changes.body());
+    assertTrue(((String) json(changes).get("@odata.context")).endsWith("/$delta"));
+    List<Map<String, Object>> value = Json.objects(json(changes).get("value"));
+    assertEquals(3, value.size(), value.toString());
+    Set<String> changed = new HashSet<>();
+    String deleted = null;
+    for (Map<String, Object> v : value) {
+      if (v.containsKey("reason")) {
+        deleted = (String) v.get("id");
+        assertTrue(((String) v.get("@odata.context")).endsWith("$deletedEntity"));
+      } else {
+        changed.add((String) v.get("accountid"));
+      }
+    }
+    assertEquals(Set.of(a, d), changed);
+    assertEquals(b, deleted);
+    String next = (String) json(changes).get("@odata.deltaLink");
+    assertEquals(0, Json.objects(json(api("GET", next, null)).get("value")).size(), "nothing since");
+    assertEquals(400, api("GET", "accounts?$filter=" + q("name eq 'A'"), null, "Prefer", "odata.track-changes").statusCode());
+  }
+
+  @Test
+  void the53rdConcurrentRequestIsRefusedWhenTheLimitIs52() throws Exception {
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"/uoms\",\"kind\":\"LATENCY\","
+        + "\"latencyMs\":1500,\"rate\":1.0}");
+    ExecutorService pool = Executors.newFixedThreadPool(53);
+    List<Callable<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 53; i++) {
+      calls.add(() -> api("GET", "uoms", null));
+    }
+    List<HttpResponse<String>> results = new ArrayList<>();
+    for (Future<HttpResponse<String>> f : pool.invokeAll(calls)) {
+      results.add(f.get());
+    }
+    pool.shutdown();
+    List<HttpResponse<String>> refused = results.stream().filter(r -> r.statusCode() == 429).toList();
+    assertEquals(1, refused.size(), results.stream().map(HttpResponse::statusCode).toList().toString());
+    assertEquals("0x80072326", code(refused.get(0)));
+    assertTrue(refused.get(0).headers().firstValue("Retry-After").isPresent());
+    assertEquals(52, results.stream().filter(r -> r.statusCode() == 200).count());
+  }
+
+  @Test
+  void requestCountLimitAnswers429WithRetryAfter() throws Exception {
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/limits", "{\"requests\":5,\"windowMs\":60000}");
+    for (int i = 0; i < 5; i++) {
+      assertEquals(200, api("GET", "accounts", null).statusCode());
+    }
+    HttpResponse<String> r = api("GET", "accounts", null);
+    assertEquals(429, r.statusCode());
+    assertEquals("0x80072322", code(r));
+    int retry = Integer.parseInt(r.headers().firstValue("Retry-After").orElseThrow());
+    assertTrue(retry >= 1 && retry <= 60, String.valueOf(retry));
+  }
+
+  @Test
+  void setupActions() throws Exception {
+    String user = crm.get().integrationUserId();
+    HttpResponse<String> refused = api("POST", "ImportSolution", "{\"CustomizationFile\":\"UEsDBA==\","
+        + "\"OverwriteUnmanagedCustomizations\":true,\"PublishWorkflows\":true}");
+    assertEquals(403, refused.statusCode());
+    Map<String, Object> admin = Json.objects(json(api("GET", "roles?$filter=" + q("name eq 'System Administrator'"),
+        null)).get("value")).get(0);
+    assertEquals(204, api("POST", "systemusers(" + user + ")/systemuserroles_association/$ref",
+        "{\"@odata.id\":\"" + crm.get().apiUrl() + "/roles(" + admin.get("roleid") + ")\"}").statusCode());
+    assertEquals(204, api("POST", "ImportSolution", "{\"CustomizationFile\":\"UEsDBA==\"}").statusCode());
+    HttpResponse<String> conn = api("POST", "nav_connections", "{\"nav_name\":\"ERP\",\"nav_dynamicsnavodataurl\":"
+        + "\"http://erp/BC/ODataV4\",\"nav_dynamicsnavodatausername\":\"TANDEM\",\"nav_dynamicsnavodataaccesskey\":\"k\"}");
+    assertEquals(204, conn.statusCode(), conn.body());
+  }
+
+  @Test
+  void commandLineHelp() {
+    java.io.StringWriter out = new java.io.StringWriter();
+    assertEquals(0, new picocli.CommandLine(new DataverseMain()).setOut(new java.io.PrintWriter(out)).execute("--help"));
+    assertTrue(out.toString().contains("--accounts"));
+  }
+}
