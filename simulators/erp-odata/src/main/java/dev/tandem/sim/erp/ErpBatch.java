@@ -4,7 +4,6 @@ import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimRequest;
 import dev.tandem.sim.core.SimResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +32,9 @@ final class ErpBatch {
           + " operations; the maximum is " + sim.options().batchLimit() + ".");
     }
     String root = "/" + sim.options().instance() + "/ODataV4/";
-    List<Map<String, Object>> responses = new ArrayList<>(requests.size());
+    // Written by hand so each inner response body goes in as it is, not parsed and written again.
+    StringBuilder out = new StringBuilder(requests.size() * 600).append("{\"responses\":[");
+    boolean first = true;
     for (Object o : requests) {
       @SuppressWarnings("unchecked")
       Map<String, Object> req = (Map<String, Object>) o;
@@ -51,16 +52,14 @@ final class ErpBatch {
       }
       byte[] inner = req.get("body") == null ? new byte[0] : Json.write(req.get("body")).getBytes(StandardCharsets.UTF_8);
       SimResponse r = sim.handle(SimRequest.of(String.valueOf(req.get("method")), url, headers, inner));
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("id", req.get("id"));
-      out.put("status", r.status());
-      Map<String, String> rh = new LinkedHashMap<>(r.headers());
-      out.put("headers", rh);
+      out.append(first ? "" : ",").append("{\"id\":").append(Json.write(String.valueOf(req.get("id"))))
+          .append(",\"status\":").append(r.status()).append(",\"headers\":").append(Json.write(r.headers()));
       if (r.body().length > 0) {
-        out.put("body", Json.object(r.bodyText()));
+        out.append(",\"body\":").append(r.bodyText());
       }
-      responses.add(out);
+      out.append('}');
+      first = false;
     }
-    return SimResponse.json(200, Map.of("responses", responses));
+    return SimResponse.json(200, out.append("]}").toString());
   }
 }

@@ -244,7 +244,7 @@ public final class ErpSimulator implements Simulator {
       }
       List<Map<String, Object>> value = new ArrayList<>(page.size());
       for (Map<String, Object> row : page) {
-        value.add(q.project(present(row), List.of("@odata.etag")));
+        value.add(q.select().isEmpty() ? present(row) : q.project(row, List.of("@odata.etag")));
       }
       body.put("value", value);
       if (next != null) {
