@@ -99,6 +99,8 @@ public final class Main implements Runnable {
               "  Metrics   : " + base + "/metrics",
               "  Try       : curl -H 'Authorization: Bearer " + cfg.adminToken() + "' " + base + "/api/v1/plugins",
               "  Plugins   : " + cfg.pluginsDir().toAbsolutePath() + " (" + rt.plugins().plugins().size() + " loaded)",
+              "  ERP sim   : " + System.getenv().getOrDefault("TANDEM_DEMO_ERP_URL", "not started"),
+              "  CRM sim   : " + System.getenv().getOrDefault("TANDEM_DEMO_CRM_URL", "not started"),
               "Press Ctrl+C to stop.",
               "");
           System.out.println(banner);

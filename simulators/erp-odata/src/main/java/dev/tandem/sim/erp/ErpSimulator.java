@@ -226,7 +226,9 @@ public final class ErpSimulator implements Simulator {
         page = want <= 0 ? List.of() : t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
         if (page.size() > want) {
           page = page.subList(0, want);
-          next = nextLink(r, encodeToken((String) page.get(page.size() - 1).get("$key")), already + want);
+          if (already + want < limit) {
+            next = nextLink(r, encodeToken((String) page.get(page.size() - 1).get("$key")), already + want);
+          }
         }
       } else {
         List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());

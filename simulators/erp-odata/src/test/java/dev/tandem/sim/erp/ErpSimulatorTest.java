@@ -151,6 +151,14 @@ class ErpSimulatorTest {
     List<Map<String, Object>> top = value(ordered);
     assertEquals(List.of("A3", "A2"), List.of(top.get(0).get("No"), top.get(1).get("No")));
     assertEquals(400, call("GET", customers() + "?$filter=" + q("Name eq"), null).statusCode());
+    HttpResponse<String> topOne = call("GET", customers() + "?$top=1", null, "Prefer", "odata.maxpagesize=1");
+    assertEquals(1, value(topOne).size());
+    assertFalse(json(topOne).containsKey("@odata.nextLink"), "$top reached: no next page");
+    HttpResponse<String> topTwo = call("GET", customers() + "?$top=2", null, "Prefer", "odata.maxpagesize=1");
+    HttpResponse<String> second = call("GET", (String) json(topTwo).get("@odata.nextLink"), null,
+        "Prefer", "odata.maxpagesize=1");
+    assertEquals(1, value(second).size());
+    assertFalse(json(second).containsKey("@odata.nextLink"));
   }
 
   @Test
