@@ -1,0 +1,141 @@
+package dev.tandem.runtime.connectors;
+
+import dev.tandem.api.ErrorKind;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The transport both connectors share: every request goes through a circuit breaker, an {@link AdaptiveLimiter}
+ * and a retry loop. 429 answers pause all new requests for the full Retry-After (2^n s when absent) and halve the
+ * concurrency; 5xx answers and I/O failures are retried with jittered exponential backoff; when retries run out
+ * the request fails as retriable. After five such failures in a row the breaker opens for 30 s and requests fail
+ * fast, so a job pauses (the queue retries it) instead of failing record after record against a dead endpoint.
+ *
+ * <p>Not thread-safe: use it from one Vert.x context.
+ */
+public final class ResilientHttp {
+
+  private static final int BREAKER_THRESHOLD = 5;
+  private static final long BREAKER_OPEN_MS = 30_000;
+
+  private final Vertx vertx;
+  private final String endpoint;
+  private final AdaptiveLimiter limiter;
+  private final int maxRetries;
+  private final EndpointMetrics metrics;
+  private int consecutiveFailures;
+  private long openUntilNanos;
+
+  /**
+   * @param vertx Vert.x, for timers
+   * @param endpoint "ERP" or "CRM", in messages and metrics
+   * @param limiter the endpoint's limiter
+   * @param maxRetries retries per request
+   * @param metrics request counters
+   */
+  public ResilientHttp(Vertx vertx, String endpoint, AdaptiveLimiter limiter, int maxRetries, EndpointMetrics metrics) {
+    this.vertx = vertx;
+    this.endpoint = endpoint;
+    this.limiter = limiter;
+    this.maxRetries = maxRetries;
+    this.metrics = metrics;
+  }
+
+  /**
+   * Sends a request. Answers with any status below 500 other than 429; the caller decides what a 4xx means.
+   *
+   * @param stage stage for failures
+   * @param prepare builds the request; its argument is true when the previous attempt got 401 and credentials
+   *     should be renewed (return a failed future to give up); called once per attempt
+   * @param body the body, or null
+   * @return the response
+   */
+  public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
+      Buffer body) {
+    long now = System.nanoTime();
+    if (now < openUntilNanos) {
+      long waitMs = (openUntilNanos - now) / 1_000_000;
+      return Future.failedFuture(TandemException.retriable(stage, endpoint + " is unavailable after "
+          + BREAKER_THRESHOLD + " failed requests in a row: circuit open for another " + waitMs + " ms",
+          Duration.ofMillis(waitMs)));
+    }
+    return attempt(stage, prepare, body, 0, false).andThen(ar -> {
+      if (ar.failed() && ar.cause() instanceof TandemException te && te.kind() == ErrorKind.RETRIABLE) {
+        if (++consecutiveFailures >= BREAKER_THRESHOLD) {
+          openUntilNanos = System.nanoTime() + BREAKER_OPEN_MS * 1_000_000L;
+          consecutiveFailures = 0;
+        }
+      } else if (ar.succeeded()) {
+        consecutiveFailures = 0;
+      }
+    });
+  }
+
+  /** @return true while the breaker fails requests fast */
+  public boolean open() {
+    return System.nanoTime() < openUntilNanos;
+  }
+
+  private Future<HttpResponse<Buffer>> attempt(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
+      Buffer body, int retry, boolean renew) {
+    return limiter.run(() -> prepare.apply(renew).compose(req -> body == null ? req.send() : req.sendBuffer(body)))
+        .transform(ar -> {
+          if (ar.failed()) {
+            if (ar.cause() instanceof TandemException te) {
+              return Future.failedFuture(te);
+            }
+            metrics.request(endpoint, "io_error");
+            return retry < maxRetries ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false))
+                : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
+          }
+          HttpResponse<Buffer> r = ar.result();
+          int status = r.statusCode();
+          metrics.request(endpoint, String.valueOf(status));
+          if (status == 429) {
+            Duration ra = HttpFailures.retryAfter(r.headers());
+            long waitMs = ra != null ? ra.toMillis() : 1000L << Math.min(retry, 6);
+            limiter.throttled(waitMs);
+            metrics.throttled(endpoint);
+            // The limiter holds every new request until the Retry-After has passed; this one waits too.
+            return retry < maxRetries ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false))
+                : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
+                    false));
+          }
+          if (status >= 500) {
+            Duration ra = HttpFailures.retryAfter(r.headers());
+            return retry < maxRetries
+                ? later(ra != null ? ra.toMillis() : backoff(retry), () -> attempt(stage, prepare, body, retry + 1,
+                    false))
+                : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
+                    false));
+          }
+          if (status == 401 && !renew) {
+            // Credentials may have expired early: the caller gets one chance to renew them.
+            return attempt(stage, prepare, body, retry, true).recover(e -> Future.succeededFuture(r));
+          }
+          limiter.succeeded();
+          return Future.succeededFuture(r);
+        });
+  }
+
+  private static long backoff(int retry) {
+    long base = 200L << Math.min(retry, 8);
+    return base + ThreadLocalRandom.current().nextLong(base / 2 + 1);
+  }
+
+  private <T> Future<T> later(long ms, Supplier<Future<T>> next) {
+    Promise<T> p = Promise.promise();
+    vertx.setTimer(Math.max(1, ms), id -> next.get().onComplete(p));
+    return p.future();
+  }
+}

@@ -1,0 +1,346 @@
+package dev.tandem.runtime.connectors.crm;
+
+import dev.tandem.api.ErrorKind;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.AdaptiveLimiter;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.HttpFailures;
+import dev.tandem.runtime.connectors.Page;
+import dev.tandem.runtime.connectors.ResilientHttp;
+import dev.tandem.runtime.connectors.WriteResult;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Dataverse Web API client built for bulk synchronization: OAuth 2.0 client credentials with the token cached
+ * and refreshed before it expires; server-driven paging and change tracking; batched writes
+ * ({@code UpsertMultiple}, and {@code $batch} with continue-on-error for per-record results); service-protection
+ * aware — a 429 pauses every new request for the full Retry-After and halves the concurrency, which then grows
+ * back while nothing is throttled, never above 52 in flight; retries with backoff on 5xx and dropped
+ * connections; and a circuit breaker, so an endpoint that is down fails jobs fast (to be retried by the queue)
+ * instead of failing every record.
+ *
+ * <p>Use one client per Vert.x context (a sync verticle): its limiter and token cache are not thread-safe.
+ */
+public final class DataverseClient {
+
+  private static final String ENDPOINT = "CRM";
+
+  private final Vertx vertx;
+  private final DataverseSettings settings;
+  private final WebClient web;
+  private final AdaptiveLimiter limiter;
+  private final ResilientHttp http;
+  private final String apiPath;
+
+  /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
+  private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
+  private String token;
+  private long tokenRefreshAtNanos;
+  private Future<String> tokenInFlight;
+
+  /**
+   * @param vertx Vert.x
+   * @param settings where and how
+   * @param metrics request counters, may be {@link EndpointMetrics#NONE}
+   */
+  public DataverseClient(Vertx vertx, DataverseSettings settings, EndpointMetrics metrics) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.web = WebClient.create(vertx, new WebClientOptions()
+        .setKeepAlive(true)
+        .setDecompressionSupported(true)
+        .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
+    this.limiter = new AdaptiveLimiter(vertx, settings.initialConcurrency(), settings.maxConcurrency(), 20);
+    this.http = new ResilientHttp(vertx, ENDPOINT, limiter, settings.maxRetries(), metrics);
+    this.apiPath = URI.create(settings.apiUrl()).getRawPath();
+  }
+
+  /** @return the concurrency limiter (for metrics and tests) */
+  public AdaptiveLimiter limiter() {
+    return limiter;
+  }
+
+  /** Closes the HTTP client. */
+  public void close() {
+    web.close();
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------------------
+
+  /**
+   * Reads the first page of a query.
+   *
+   * @param entitySetAndQuery e.g. {@code accounts?$select=name,accountnumber&$filter=statecode eq 0}
+   * @return the page
+   */
+  public Future<Page> query(String entitySetAndQuery) {
+    return page(settings.apiUrl() + "/" + entitySetAndQuery, false);
+  }
+
+  /**
+   * Starts change tracking on an entity set: all rows, in pages, and on the last page a delta link.
+   *
+   * @param entitySet e.g. {@code accounts}
+   * @param select the columns, comma-separated
+   * @return the first page
+   */
+  public Future<Page> trackChanges(String entitySet, String select) {
+    return page(settings.apiUrl() + "/" + entitySet + "?$select=" + select, true);
+  }
+
+  /**
+   * Follows a next link (or a delta link, which returns what changed since it was issued).
+   *
+   * @param link the absolute link the endpoint gave
+   * @return the page
+   */
+  public Future<Page> follow(String link) {
+    return page(link, link.contains("$deltatoken=") || trackedLinks.remove(link));
+  }
+
+  /** @return the calling user: {@code UserId}, {@code BusinessUnitId}, {@code OrganizationId} */
+  public Future<JsonObject> whoAmI() {
+    return send(HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ)
+        .compose(r -> r.statusCode() == 200 ? Future.succeededFuture(r.bodyAsJsonObject())
+            : Future.failedFuture(fail(r, Stage.READ, false)));
+  }
+
+  private Future<Page> page(String url, boolean tracked) {
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+        .add("Prefer", "odata.maxpagesize=" + settings.pageSize() + (tracked ? ",odata.track-changes" : ""));
+    return send(HttpMethod.GET, url, headers, null, Stage.READ).compose(r -> {
+      if (r.statusCode() != 200) {
+        return Future.failedFuture(fail(r, Stage.READ, false));
+      }
+      JsonObject body = r.bodyAsJsonObject();
+      JsonArray value = body.getJsonArray("value", new JsonArray());
+      List<JsonObject> rows = new ArrayList<>(value.size());
+      for (int i = 0; i < value.size(); i++) {
+        rows.add(value.getJsonObject(i));
+      }
+      String next = body.getString("@odata.nextLink");
+      if (tracked && next != null) {
+        trackedLinks.add(next);
+      }
+      return Future.succeededFuture(new Page(rows, next, body.getString("@odata.deltaLink")));
+    });
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------------------
+
+  /**
+   * Creates or updates rows with {@code UpsertMultiple}, in chunks of the batch size. Dataverse rolls a whole
+   * call back when one target fails; such a chunk is then sent again as a {@code $batch} with continue-on-error,
+   * so every target gets its own result and good rows are not held back by a bad one.
+   *
+   * @param entitySet e.g. {@code accounts}
+   * @param logicalName e.g. {@code account}
+   * @param targets rows, each with {@code @odata.id} (key or alternate key) or its primary key column
+   * @return one result per target, in order
+   */
+  public Future<List<WriteResult>> upsertMultiple(String entitySet, String logicalName, List<JsonObject> targets) {
+    List<Future<List<WriteResult>>> chunks = new ArrayList<>();
+    for (int from = 0; from < targets.size(); from += settings.batchSize()) {
+      int start = from;
+      List<JsonObject> chunk = targets.subList(from, Math.min(targets.size(), from + settings.batchSize()));
+      chunks.add(upsertChunk(entitySet, logicalName, chunk).map(results -> offset(results, start)));
+    }
+    return collect(chunks);
+  }
+
+  private Future<List<WriteResult>> upsertChunk(String entitySet, String logicalName, List<JsonObject> chunk) {
+    JsonArray array = new JsonArray();
+    for (JsonObject t : chunk) {
+      array.add(t.copy().put("@odata.type", "Microsoft.Dynamics.CRM." + logicalName));
+    }
+    Buffer body = new JsonObject().put("Targets", array).toBuffer();
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
+    return send(HttpMethod.POST, settings.apiUrl() + "/" + entitySet + "/Microsoft.Dynamics.CRM.UpsertMultiple",
+        headers, body, Stage.WRITE).compose(r -> {
+          if (r.statusCode() / 100 == 2) {
+            List<WriteResult> ok = new ArrayList<>(chunk.size());
+            for (int i = 0; i < chunk.size(); i++) {
+              ok.add(new WriteResult(i, r.statusCode(), null, null, null));
+            }
+            return Future.succeededFuture(ok);
+          }
+          TandemException e = fail(r, Stage.WRITE, true);
+          if (e.kind() != ErrorKind.DATA) {
+            return Future.failedFuture(e);
+          }
+          // One bad target rolled the call back: find out which, per record.
+          List<BatchOperation> ops = new ArrayList<>(chunk.size());
+          for (JsonObject t : chunk) {
+            JsonObject row = t.copy();
+            String id = (String) row.remove("@odata.id");
+            ops.add(new BatchOperation("PATCH", id == null ? entitySet : id, null, row));
+          }
+          return batch(ops);
+        });
+  }
+
+  /**
+   * Sends operations as {@code $batch} requests with {@code odata.continue-on-error}, in chunks of the batch
+   * size; every operation gets its own result.
+   *
+   * @param ops the operations
+   * @return one result per operation, in order
+   */
+  public Future<List<WriteResult>> batch(List<BatchOperation> ops) {
+    List<Future<List<WriteResult>>> chunks = new ArrayList<>();
+    for (int from = 0; from < ops.size(); from += settings.batchSize()) {
+      int start = from;
+      chunks.add(batchChunk(ops.subList(from, Math.min(ops.size(), from + settings.batchSize())))
+          .map(results -> offset(results, start)));
+    }
+    return collect(chunks);
+  }
+
+  private Future<List<WriteResult>> batchChunk(List<BatchOperation> ops) {
+    String boundary = ODataMultipart.boundary();
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap()
+        .add("Content-Type", "multipart/mixed; boundary=" + boundary)
+        .add("Prefer", "odata.continue-on-error");
+    return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(fail(r, Stage.WRITE, false));
+          }
+          List<ODataMultipart.Part> parts = ODataMultipart.decode(r.getHeader("Content-Type"), r.bodyAsString());
+          List<WriteResult> results = new ArrayList<>(ops.size());
+          for (int i = 0; i < ops.size(); i++) {
+            if (i >= parts.size()) {
+              results.add(new WriteResult(i, 0, null, null, TandemException.retriable(Stage.WRITE,
+                  "CRM $batch answered " + parts.size() + " parts for " + ops.size() + " operations", null)));
+              continue;
+            }
+            ODataMultipart.Part p = parts.get(i);
+            String entityId = entityIdOf(p.headers().get("OData-EntityId"));
+            if (p.status() / 100 == 2) {
+              results.add(new WriteResult(i, p.status(), entityId, ODataMultipart.json(p.body()), null));
+            } else {
+              TandemException e = HttpFailures.classify(ENDPOINT, Stage.WRITE, p.status(), p.headers(), p.body(), true);
+              results.add(new WriteResult(i, p.status(), entityId, ODataMultipart.json(p.body()), e));
+            }
+          }
+          return Future.succeededFuture(results);
+        });
+  }
+
+  /** @return the GUID in {@code .../accounts(<guid>)}, or null */
+  static String entityIdOf(String header) {
+    if (header == null) {
+      return null;
+    }
+    int open = header.lastIndexOf('(');
+    int close = header.lastIndexOf(')');
+    return open >= 0 && close > open ? header.substring(open + 1, close) : null;
+  }
+
+  private static List<WriteResult> offset(List<WriteResult> results, int start) {
+    if (start == 0) {
+      return results;
+    }
+    List<WriteResult> out = new ArrayList<>(results.size());
+    for (WriteResult r : results) {
+      out.add(new WriteResult(r.index() + start, r.status(), r.entityId(), r.body(), r.error()));
+    }
+    return out;
+  }
+
+  private static Future<List<WriteResult>> collect(List<Future<List<WriteResult>>> chunks) {
+    return Future.all(chunks).map(all -> {
+      List<WriteResult> out = new ArrayList<>();
+      for (int i = 0; i < chunks.size(); i++) {
+        out.addAll(all.<List<WriteResult>>resultAt(i));
+      }
+      return out;
+    });
+  }
+
+  // ---- transport ------------------------------------------------------------------------------------------
+
+  private TandemException fail(HttpResponse<Buffer> r, Stage stage, boolean recordLevel) {
+    return HttpFailures.classify(ENDPOINT, stage, r.statusCode(), r.headers(), r.bodyAsString(), recordLevel);
+  }
+
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage) {
+    return http.send(stage, renew -> {
+      if (renew) {
+        token = null;
+      }
+      return token().map(t -> {
+        HttpRequest<Buffer> req = web.requestAbs(method, url)
+            .timeout(settings.timeoutMs())
+            .putHeader("Authorization", "Bearer " + t)
+            .putHeader("Accept", "application/json")
+            .putHeader("OData-MaxVersion", "4.0")
+            .putHeader("OData-Version", "4.0");
+        if (headers != null) {
+          req.putHeaders(headers);
+        }
+        return req;
+      });
+    }, body);
+  }
+
+  // ---- OAuth ----------------------------------------------------------------------------------------------
+
+  /** The cached token, or a new one when it is missing or close to expiry; one request at a time. */
+  Future<String> token() {
+    if (token != null && System.nanoTime() < tokenRefreshAtNanos) {
+      return Future.succeededFuture(token);
+    }
+    if (tokenInFlight != null) {
+      return tokenInFlight;
+    }
+    MultiMap form = MultiMap.caseInsensitiveMultiMap()
+        .add("grant_type", "client_credentials")
+        .add("client_id", settings.clientId())
+        .add("client_secret", settings.clientSecret());
+    if (settings.scope() != null) {
+      form.add("scope", settings.scope());
+    }
+    tokenInFlight = web.postAbs(settings.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
+        .transform(ar -> {
+          tokenInFlight = null;
+          if (ar.failed()) {
+            return Future.failedFuture(HttpFailures.io("CRM token endpoint", Stage.READ, ar.cause()));
+          }
+          HttpResponse<Buffer> r = ar.result();
+          if (r.statusCode() != 200) {
+            String why = r.bodyAsString();
+            return Future.failedFuture(r.statusCode() >= 500 || r.statusCode() == 429
+                ? TandemException.retriable(Stage.READ, "CRM token endpoint answered " + r.statusCode(),
+                    HttpFailures.retryAfter(r.headers()))
+                : TandemException.permanent(Stage.READ, "CRM token endpoint refused client " + settings.clientId()
+                    + " (" + r.statusCode() + "): " + (why == null ? "" : why)
+                    + " — check the client id and secret of the integration user"));
+          }
+          JsonObject t = r.bodyAsJsonObject();
+          long lifetime = t.getLong("expires_in", 3599L);
+          // Refresh ahead of expiry: a tenth of the lifetime, at most five minutes, so no request carries a
+          // token that expires on its way.
+          long margin = Math.min(300, Math.max(1, lifetime / 10));
+          token = t.getString("access_token");
+          tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
+          return Future.succeededFuture(token);
+        });
+    return tokenInFlight;
+  }
+}

@@ -1,0 +1,59 @@
+package dev.tandem.runtime.connectors.crm;
+
+import java.util.Objects;
+
+/**
+ * Where and how to reach a Dataverse environment.
+ *
+ * @param apiUrl Web API root, e.g. {@code https://contoso.crm.dynamics.com/api/data/v9.2}
+ * @param tokenUrl OAuth 2.0 token endpoint, e.g. {@code https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token}
+ * @param clientId application (client) id of the integration user
+ * @param clientSecret its secret
+ * @param scope token scope, e.g. {@code https://contoso.crm.dynamics.com/.default}
+ * @param pageSize rows per page ({@code odata.maxpagesize}, at most 5000)
+ * @param maxConcurrency requests in flight at most (Dataverse allows 52 per user)
+ * @param initialConcurrency requests in flight to start with; grows while nothing is throttled
+ * @param maxRetries retries of one request on 429, 5xx and I/O failures
+ * @param batchSize operations per $batch or *Multiple request (at most 1000)
+ * @param timeoutMs per-request timeout
+ */
+public record DataverseSettings(String apiUrl, String tokenUrl, String clientId, String clientSecret, String scope,
+    int pageSize, int maxConcurrency, int initialConcurrency, int maxRetries, int batchSize, long timeoutMs) {
+
+  /** Dataverse's per-user limit of concurrent requests. */
+  public static final int DATAVERSE_CONCURRENCY_LIMIT = 52;
+
+  /** Validates. */
+  public DataverseSettings {
+    Objects.requireNonNull(apiUrl, "apiUrl");
+    Objects.requireNonNull(tokenUrl, "tokenUrl");
+    Objects.requireNonNull(clientId, "clientId");
+    Objects.requireNonNull(clientSecret, "clientSecret");
+    apiUrl = apiUrl.replaceAll("/+$", "");
+    if (pageSize < 1 || pageSize > 5000) {
+      throw new IllegalArgumentException("CRM page size must be 1..5000, got " + pageSize);
+    }
+    if (maxConcurrency < 1 || maxConcurrency > DATAVERSE_CONCURRENCY_LIMIT) {
+      throw new IllegalArgumentException("CRM concurrency must be 1.." + DATAVERSE_CONCURRENCY_LIMIT
+          + " (Dataverse's per-user limit), got " + maxConcurrency);
+    }
+    if (batchSize < 1 || batchSize > 1000) {
+      throw new IllegalArgumentException("CRM batch size must be 1..1000, got " + batchSize);
+    }
+    initialConcurrency = Math.max(1, Math.min(initialConcurrency, maxConcurrency));
+  }
+
+  /**
+   * @param apiUrl Web API root
+   * @param tokenUrl token endpoint
+   * @param clientId client id
+   * @param clientSecret secret
+   * @param scope scope
+   * @return settings with the defaults: pages of 5000, up to 52 in flight starting at 8, 5 retries, batches of 1000
+   */
+  public static DataverseSettings of(String apiUrl, String tokenUrl, String clientId, String clientSecret,
+      String scope) {
+    return new DataverseSettings(apiUrl, tokenUrl, clientId, clientSecret, scope, 5000,
+        DATAVERSE_CONCURRENCY_LIMIT, 8, 5, 1000, 120_000);
+  }
+}

@@ -1,0 +1,150 @@
+package dev.tandem.runtime.connectors;
+
+import static dev.tandem.runtime.connectors.ConnectorTestSupport.admin;
+import static dev.tandem.runtime.connectors.ConnectorTestSupport.on;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.api.ErrorKind;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.connectors.erp.ODataErpClient.Write;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.erp.ErpSimulator;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The ERP OData client against the ERP simulator over HTTP. */
+class ODataErpClientTest {
+
+  @RegisterExtension
+  static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);
+
+  private Vertx vertx;
+  private ODataErpClient client;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @BeforeEach
+  void setUp() throws Exception {
+    admin(erp.get().baseUrl(), "POST", "reset", null);
+    admin(erp.get().baseUrl(), "DELETE", "faults", null);
+    vertx = Vertx.vertx();
+    client = client(erp.get().options().accessKey());
+  }
+
+  private ODataErpClient client(String key) {
+    ErpSimulator.Options o = erp.get().options();
+    return new ODataErpClient(vertx, new ODataErpSettings(erp.get().serviceRoot(), o.company(), o.user(), key, 200,
+        100, 5, 3, 10_000), EndpointMetrics.micrometer(registry));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  private List<JsonObject> readAll(String service, String filter) throws Exception {
+    List<JsonObject> rows = new ArrayList<>();
+    Page page = on(vertx, () -> client.read(service, filter, null, null));
+    rows.addAll(page.rows());
+    while (page.hasNext()) {
+      String next = page.nextLink();
+      page = on(vertx, () -> client.follow(next));
+      rows.addAll(page.rows());
+    }
+    return rows;
+  }
+
+  @Test
+  void pagesThroughEveryRowAndEscapesFilterValues() throws Exception {
+    admin(erp.get().baseUrl(), "POST", "seed", "{\"seed\":5,\"counts\":{\"Customer\":1234}}");
+    List<JsonObject> all = readAll("Customer", null);
+    Set<String> nos = new HashSet<>();
+    all.forEach(r -> nos.add(r.getString("No")));
+    assertEquals(1234, nos.size());
+    List<WriteResult> w = on(vertx, () -> client.batch(List.of(
+        new Write("POST", "Customer", null, null, new JsonObject().put("No", "Q1").put("Name", "O'Brien & Co. 100%")))));
+    assertTrue(w.get(0).ok(), String.valueOf(w.get(0).error()));
+    List<JsonObject> found = readAll("Customer", "Name eq " + ODataErpClient.literal("O'Brien & Co. 100%"));
+    assertEquals(1, found.size());
+    assertEquals("Q1", found.get(0).getString("No"));
+    // A value cannot widen the query: the quote stays inside the literal.
+    assertEquals(0, readAll("Customer", "Name eq " + ODataErpClient.literal("x' or No ne '")).size());
+  }
+
+  @Test
+  void changedRowsByModifiedAtAndBatchedWritesWithIfMatch() throws Exception {
+    List<WriteResult> created = on(vertx, () -> client.batch(List.of(
+        new Write("POST", "Customer", null, null, new JsonObject().put("No", "W1").put("Name", "One")),
+        new Write("POST", "Customer", null, null, new JsonObject().put("No", "W2").put("Name", "x".repeat(101))),
+        new Write("POST", "Customer", null, null, new JsonObject().put("No", "W3").put("Name", "Three")))));
+    assertTrue(created.get(0).ok());
+    assertEquals(ErrorKind.DATA, created.get(1).error().kind());
+    assertEquals(Stage.WRITE, created.get(1).error().stage());
+    assertTrue(created.get(1).error().getMessage().contains("Application_StringExceededLength"));
+    assertTrue(created.get(2).ok());
+    String etag = created.get(0).body().getString("@odata.etag");
+    Instant mark = Instant.parse(created.get(2).body().getString("SystemModifiedAt"));
+    List<WriteResult> updated = on(vertx, () -> client.batch(List.of(
+        new Write("PATCH", "Customer", ODataErpClient.literal("W1"), etag, new JsonObject().put("City", "Cork")),
+        new Write("PATCH", "Customer", ODataErpClient.literal("W3"), "W/\"stale\"", new JsonObject().put("City", "x")))));
+    assertTrue(updated.get(0).ok(), String.valueOf(updated.get(0).error()));
+    assertEquals(409, updated.get(1).status());
+    assertEquals(ErrorKind.DATA, updated.get(1).error().kind());
+    List<JsonObject> changed = readAll("Customer", ODataErpClient.modifiedSince("SystemModifiedAt", mark));
+    assertEquals(1, changed.size());
+    assertEquals("Cork", changed.get(0).getString("City"));
+    assertThrows(IllegalArgumentException.class, () -> client.batch(List.of(
+        new Write("PATCH", "Customer", ODataErpClient.literal("W1"), null, new JsonObject()))));
+  }
+
+  @Test
+  void wrongAccessKeyIsPermanentAndServerErrorsAreRetried() throws Exception {
+    ODataErpClient wrong = client("not-the-key");
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> on(vertx, () -> wrong.read("Customer", null, null, null)));
+    TandemException te = (TandemException) e.getCause();
+    assertEquals(ErrorKind.PERMANENT, te.kind());
+    assertTrue(te.getMessage().contains("401"), te.getMessage());
+
+    admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/Currency\",\"kind\":\"STATUS\",\"status\":503,\"nth\":1}");
+    admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/Currency\",\"kind\":\"DROP\",\"nth\":1}");
+    admin(erp.get().baseUrl(), "POST", "seed", "{\"seed\":1,\"counts\":{}}");
+    Page page = on(vertx, () -> client.read("Currency", null, List.of("Code"), "Code"));
+    assertEquals(5, page.rows().size(), "succeeds after a 503 and a dropped connection");
+    assertNull(page.nextLink());
+    assertEquals(1.0, registry.get("tandem.endpoint.requests").tag("status", "503").counter().count());
+    assertEquals(1.0, registry.get("tandem.endpoint.requests").tag("status", "io_error").counter().count());
+  }
+
+  @Test
+  void anEndpointThatStaysDownOpensTheCircuit() throws Exception {
+    admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/Item\",\"kind\":\"STATUS\",\"status\":503,\"rate\":1.0}");
+    for (int i = 0; i < 5; i++) {
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> on(vertx, () -> client.read("Item", null, null, null)));
+      assertEquals(ErrorKind.RETRIABLE, ((TandemException) e.getCause()).kind());
+    }
+    ExecutionException open = assertThrows(ExecutionException.class,
+        () -> on(vertx, () -> client.read("Customer", null, null, null)));
+    TandemException te = (TandemException) open.getCause();
+    assertEquals(ErrorKind.RETRIABLE, te.kind());
+    assertTrue(te.getMessage().contains("circuit open"), te.getMessage());
+    assertTrue(te.retryAfter() != null && te.retryAfter().toMillis() > 0);
+  }
+}
