@@ -1,11 +1,11 @@
 package dev.tandem.sim.crm;
 
-import dev.tandem.sim.core.EntityStore;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SeedNames;
 import dev.tandem.sim.core.SimRequest;
 import dev.tandem.sim.core.SimResponse;
 import dev.tandem.sim.core.SimulatorServer;
+import dev.tandem.sim.core.StoreAdmin;
 import dev.tandem.sim.crm.DataverseEntities.Entity;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -50,36 +50,11 @@ final class DataverseAdmin {
   }
 
   static void register(DataverseSimulator sim, SimulatorServer server) {
-    server.adminRoute("POST", "/sim/reset", (r, p) -> {
+    StoreAdmin.register(server, sim.store(), () -> {
       sim.store().reset();
       sim.protection().reset();
       bootstrap(sim);
-      return SimResponse.json(200, sim.store().counts());
-    });
-    server.adminRoute("GET", "/sim/counts", (r, p) -> SimResponse.json(200, sim.store().counts()));
-    server.adminRoute("POST", "/sim/seed", (r, p) -> {
-      Map<String, Object> body = Json.object(r.bodyText());
-      long seed = body.get("seed") instanceof Number n ? n.longValue() : sim.options().seed();
-      Map<String, Integer> counts = new LinkedHashMap<>();
-      if (body.get("counts") instanceof Map<?, ?> m) {
-        m.forEach((k, v) -> counts.put(String.valueOf(k), ((Number) v).intValue()));
-      }
-      seed(sim, seed, counts);
-      return SimResponse.json(200, sim.store().counts());
-    });
-    server.adminRoute("GET", "/sim/rows/{entitySet}", (r, p) -> {
-      EntityStore.Table t = sim.store().table(p.get("entitySet"));
-      if (t == null) {
-        return DataverseSimulator.error(404, "not_found", "no entity set " + p.get("entitySet"));
-      }
-      int skip = Integer.parseInt(r.query().getOrDefault("skip", "0"));
-      int top = Integer.parseInt(r.query().getOrDefault("top", "1000"));
-      return sim.store().read(() -> {
-        List<Map<String, Object>> all = t.all(null, null);
-        return SimResponse.json(200, Map.of("total", all.size(),
-            "rows", all.subList(Math.min(skip, all.size()), Math.min(all.size(), skip + top))));
-      });
-    });
+    }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), row -> row);
     server.adminRoute("GET", "/sim/limits", (r, p) -> SimResponse.json(200, sim.protection().limits()));
     server.adminRoute("POST", "/sim/limits", (r, p) -> {
       Map<String, Object> b = Json.object(r.bodyText());

@@ -3,7 +3,7 @@ package dev.tandem.sim.crm;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import dev.tandem.sim.core.StoreAdmin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,12 +54,7 @@ public final class DataverseMain implements Callable<Integer> {
     System.out.println("Dataverse simulator listening: " + sim.apiUrl());
     System.out.println("  token endpoint " + sim.tokenUrl() + ", client " + clientId + " / " + clientSecret);
     System.out.println("  rows: " + sim.store().counts());
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      sim.stop();
-      stop.countDown();
-    }));
-    stop.await();
+    StoreAdmin.runUntilStopped(sim);
     return 0;
   }
 }

@@ -1,10 +1,10 @@
 package dev.tandem.sim.erp;
 
-import dev.tandem.sim.core.EntityStore;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SeedNames;
 import dev.tandem.sim.core.SimResponse;
 import dev.tandem.sim.core.SimulatorServer;
+import dev.tandem.sim.core.StoreAdmin;
 import dev.tandem.sim.erp.ErpServices.Service;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,39 +20,10 @@ final class ErpAdmin {
   private ErpAdmin() {}
 
   static void register(ErpSimulator sim, SimulatorServer server) {
-    server.adminRoute("POST", "/sim/reset", (r, p) -> {
+    StoreAdmin.register(server, sim.store(), () -> {
       sim.store().reset();
       sim.itemCrmIds().clear();
-      return SimResponse.json(200, sim.store().counts());
-    });
-    server.adminRoute("GET", "/sim/counts", (r, p) -> SimResponse.json(200, sim.store().counts()));
-    server.adminRoute("POST", "/sim/seed", (r, p) -> {
-      Map<String, Object> body = Json.object(r.bodyText());
-      long seed = body.get("seed") instanceof Number n ? n.longValue() : sim.options().seed();
-      Map<String, Integer> counts = new LinkedHashMap<>();
-      if (body.get("counts") instanceof Map<?, ?> m) {
-        m.forEach((k, v) -> counts.put(String.valueOf(k), ((Number) v).intValue()));
-      }
-      seed(sim, seed, counts);
-      return SimResponse.json(200, sim.store().counts());
-    });
-    server.adminRoute("GET", "/sim/rows/{entitySet}", (r, p) -> {
-      EntityStore.Table t = sim.store().table(p.get("entitySet"));
-      if (t == null) {
-        return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
-            "no entity set " + p.get("entitySet") + "; known: " + ErpServices.ALL.keySet())));
-      }
-      int skip = Integer.parseInt(r.query().getOrDefault("skip", "0"));
-      int top = Integer.parseInt(r.query().getOrDefault("top", "1000"));
-      return sim.store().read(() -> {
-        List<Map<String, Object>> all = t.all(null, null);
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (int i = skip; i < Math.min(all.size(), skip + top); i++) {
-          out.add(ErpSimulator.present(all.get(i)));
-        }
-        return SimResponse.json(200, Map.of("total", all.size(), "rows", out));
-      });
-    });
+    }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
     server.adminRoute("POST", "/sim/stock", (r, p) -> {
       Map<String, Object> body = Json.object(r.bodyText());
       String itemNo = String.valueOf(body.get("itemNo"));

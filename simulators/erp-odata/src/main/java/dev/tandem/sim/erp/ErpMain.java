@@ -3,7 +3,7 @@ package dev.tandem.sim.erp;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import dev.tandem.sim.core.StoreAdmin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -64,12 +64,7 @@ public final class ErpMain implements Callable<Integer> {
     System.out.println("ERP OData simulator listening: " + sim.companyUrl());
     System.out.println("  user " + sim.options().user() + ", web service access key " + sim.options().accessKey());
     System.out.println("  rows: " + sim.store().counts());
-    CountDownLatch stop = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      sim.stop();
-      stop.countDown();
-    }));
-    stop.await();
+    StoreAdmin.runUntilStopped(sim);
     return 0;
   }
 }

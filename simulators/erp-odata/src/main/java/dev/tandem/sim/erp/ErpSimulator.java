@@ -313,7 +313,7 @@ public final class ErpSimulator implements Simulator {
     });
   }
 
-  private SimResponse notFound(Service s) {
+  private static SimResponse notFound(Service s) {
     return error(404, "Internal_RecordNotFound", "The " + s.name() + " does not exist. Identification fields and "
         + "values: the record you are trying to access does not exist.");
   }
@@ -377,11 +377,9 @@ public final class ErpSimulator implements Simulator {
     }
     return store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
-      if (current == null) {
-        return notFound(s);
-      }
-      if (!ifMatch.equals("*") && !ifMatch.equals(current.get("@odata.etag"))) {
-        return error(409, "Request_EntityChanged", "Another user has already changed the record.");
+      SimResponse refused = checkIfMatch(s, current, ifMatch);
+      if (refused != null) {
+        return refused;
       }
       Map<String, Object> row = new LinkedHashMap<>(current);
       applyFields(s, row, body, false);
@@ -403,15 +401,24 @@ public final class ErpSimulator implements Simulator {
     }
     return store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
-      if (current == null) {
-        return notFound(s);
-      }
-      if (!ifMatch.equals("*") && !ifMatch.equals(current.get("@odata.etag"))) {
-        return error(409, "Request_EntityChanged", "Another user has already changed the record.");
+      SimResponse refused = checkIfMatch(s, current, ifMatch);
+      if (refused != null) {
+        return refused;
       }
       store.table(s.name()).delete(key);
       return SimResponse.empty(204);
     });
+  }
+
+  /** Business Central's concurrency check: the row must exist and the ETag match (or be {@code *}). */
+  private static SimResponse checkIfMatch(Service s, Map<String, Object> current, String ifMatch) {
+    if (current == null) {
+      return notFound(s);
+    }
+    if (!ifMatch.equals("*") && !ifMatch.equals(current.get("@odata.etag"))) {
+      return error(409, "Request_EntityChanged", "Another user has already changed the record.");
+    }
+    return null;
   }
 
   private SimResponse availability(SimRequest r) {
