@@ -2,6 +2,8 @@ package dev.tandem.runtime.config;
 
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -35,7 +37,21 @@ public record TandemConfig(
     String nodeId,
     JobSettings jobs,
     ScheduleSettings schedules,
-    JsonObject plugins) {
+    JsonObject plugins,
+    Connections connections) {
+
+  /**
+   * Where the ERP and the CRM are; either may be absent (then mappings run only through plugin verticles).
+   *
+   * @param erp the ERP's OData web services, or null
+   * @param crm the CRM's Web API, or null
+   */
+  public record Connections(ODataErpSettings erp, DataverseSettings crm) {
+    /** @return no connections */
+    public static Connections none() {
+      return new Connections(null, null);
+    }
+  }
 
   /** Environment variable: PostgreSQL URL. */
   public static final String ENV_DB_URL = "TANDEM_DB_URL";
@@ -168,31 +184,80 @@ public record TandemConfig(
         r.longValue("schedules.tickMs", sd.tickMs(), 10),
         r.longValue("schedules.inactivityTimeoutMs", sd.inactivityTimeoutMs(), 0));
     JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
+    ODataErpSettings erp = null;
+    String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);
+    if (erpUrl != null) {
+      String company = r.string("TANDEM_ERP_COMPANY", "connections.erp.company", null);
+      String user = r.string("TANDEM_ERP_USER", "connections.erp.user", null);
+      String key = r.string("TANDEM_ERP_ACCESS_KEY", "connections.erp.accessKey", null);
+      if (company == null || user == null || key == null) {
+        problems.add("the ERP connection needs a company, a user and a web service access key: set TANDEM_ERP_COMPANY, "
+            + "TANDEM_ERP_USER and TANDEM_ERP_ACCESS_KEY (or connections.erp.company/user/accessKey in " + source + ")");
+      } else {
+        ODataErpSettings ed = ODataErpSettings.of(erpUrl, company, user, key);
+        erp = new ODataErpSettings(erpUrl, company, user, key,
+            r.integer(null, "connections.erp.pageSize", ed.pageSize(), 1, 100_000),
+            r.integer(null, "connections.erp.batchSize", ed.batchSize(), 1, 1_000),
+            r.integer(null, "connections.erp.maxConcurrency", ed.maxConcurrency(), 1, 64), ed.maxRetries(),
+            ed.timeoutMs());
+      }
+    }
+    DataverseSettings crm = null;
+    String crmUrl = r.string("TANDEM_CRM_URL", "connections.crm.url", null);
+    if (crmUrl != null) {
+      String tokenUrl = r.string("TANDEM_CRM_TOKEN_URL", "connections.crm.tokenUrl", null);
+      String clientId = r.string("TANDEM_CRM_CLIENT_ID", "connections.crm.clientId", null);
+      String secret = r.string("TANDEM_CRM_CLIENT_SECRET", "connections.crm.clientSecret", null);
+      String scope = r.string("TANDEM_CRM_SCOPE", "connections.crm.scope", null);
+      if (tokenUrl == null || clientId == null || secret == null) {
+        problems.add("the CRM connection needs a token URL, a client id and a client secret: set TANDEM_CRM_TOKEN_URL, "
+            + "TANDEM_CRM_CLIENT_ID and TANDEM_CRM_CLIENT_SECRET (or connections.crm.* in " + source + ")");
+      } else {
+        DataverseSettings cd = DataverseSettings.of(crmUrl, tokenUrl, clientId, secret, scope);
+        crm = new DataverseSettings(crmUrl, tokenUrl, clientId, secret, scope,
+            r.integer(null, "connections.crm.pageSize", cd.pageSize(), 1, 5000),
+            r.integer(null, "connections.crm.maxConcurrency", cd.maxConcurrency(), 1,
+                DataverseSettings.DATAVERSE_CONCURRENCY_LIMIT),
+            cd.initialConcurrency(), cd.maxRetries(),
+            r.integer(null, "connections.crm.batchSize", cd.batchSize(), 1, 1000), cd.timeoutMs());
+      }
+    }
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return new TandemConfig(db, host, port, token, pluginsDir, nodeId, jobs, schedules, pluginSettings);
+    return new TandemConfig(db, host, port, token, pluginsDir, nodeId, jobs, schedules, pluginSettings,
+        new Connections(erp, crm));
   }
 
   /** @return a copy with other job settings (tests, benchmarks) */
   public TandemConfig withJobs(JobSettings other) {
-    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, other, schedules, plugins);
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, other, schedules, plugins,
+        connections);
   }
 
   /** @return a copy with another node id */
   public TandemConfig withNodeId(String other) {
-    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, other, jobs, schedules, plugins);
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, other, jobs, schedules, plugins,
+        connections);
   }
 
   /** @return a copy with other database settings */
   public TandemConfig withDatabase(DatabaseSettings other) {
-    return new TandemConfig(other, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins);
+    return new TandemConfig(other, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins,
+        connections);
+  }
+
+  /** @return a copy with other connections */
+  public TandemConfig withConnections(Connections other) {
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins,
+        other);
   }
 
   /** @return a copy with other scheduler settings */
   public TandemConfig withSchedules(ScheduleSettings other) {
-    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, other, plugins);
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, other, plugins,
+        connections);
   }
 
   private static String defaultNodeId() {

@@ -1,0 +1,41 @@
+package dev.tandem.runtime.store;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+
+/** Watermarks per mapping and side; written inside a page's transaction, so they double as checkpoints. */
+public final class PgWatermarkStore {
+
+  /** Which side a watermark belongs to. */
+  public enum Side { ERP, CRM }
+
+  /**
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side side
+   * @return the highest modified-on processed, or null before the first run
+   */
+  public Future<OffsetDateTime> get(SqlClient client, String mapping, Side side) {
+    return client.preparedQuery("SELECT modified_on FROM watermark WHERE mapping = $1 AND side = $2")
+        .execute(Tuple.of(mapping, side.name()))
+        .map(rows -> rows.rowCount() == 0 ? null : rows.iterator().next().getOffsetDateTime(0));
+  }
+
+  /**
+   * Moves a watermark forward (never back).
+   *
+   * @param client the page transaction
+   * @param mapping mapping
+   * @param side side
+   * @param modifiedOn the new value
+   * @return nothing
+   */
+  public Future<Void> advance(SqlClient client, String mapping, Side side, OffsetDateTime modifiedOn) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, modified_on) VALUES ($1, $2, $3) "
+            + "ON CONFLICT (mapping, side) DO UPDATE SET modified_on = GREATEST(watermark.modified_on, "
+            + "EXCLUDED.modified_on), updated_at = now()")
+        .execute(Tuple.of(mapping, side.name(), modifiedOn)).mapEmpty();
+  }
+}

@@ -1,0 +1,188 @@
+package dev.tandem.runtime.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.FieldMapping;
+import dev.tandem.api.JobOutcome;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import dev.tandem.runtime.store.SchemaMigrator;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** ERP-to-CRM runs against both simulators and a real PostgreSQL. */
+class ToCrmSyncTest {
+
+  @RegisterExtension
+  static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);
+  @RegisterExtension
+  static SimulatorExtension<DataverseSimulator> crmSim = new SimulatorExtension<>(DataverseSimulator::new);
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static final MappingDefinition SALESPEOPLE = MappingDefinition.builder("SALESPEOPLE")
+      .erp("SalespersonPurchaser", "Code").crm("systemusers", "systemuserid").direction(Direction.FROM_CRM).build();
+  private static final MappingDefinition CUSTOMER = MappingDefinition.builder("CUSTOMER")
+      .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.TO_CRM)
+      .field("Name", "name", Direction.TO_CRM)
+      .field("City", "address1_city", Direction.TO_CRM)
+      .field("No", "accountnumber", Direction.TO_CRM)
+      .field(FieldMapping.of("Salesperson_Code", "ownerid", Direction.TO_CRM).lookupThrough("SALESPEOPLE"))
+      .filters("Blocked eq ' '", null)
+      .dependsOn("SALESPEOPLE")
+      .build();
+
+  private TestDatabase db;
+  private Vertx vertx;
+  private Pool pool;
+  private PgCouplingStore couplings;
+  private ODataErpClient erp;
+  private DataverseClient crm;
+  private long job;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    admin(erpSim.get().baseUrl(), "reset", null);
+    admin(crmSim.get().baseUrl(), "reset", null);
+    admin(erpSim.get().baseUrl(), "seed", "{\"seed\":11,\"counts\":{\"SalespersonPurchaser\":5,\"Customer\":300}}");
+    admin(crmSim.get().baseUrl(), "seed", "{\"seed\":11,\"counts\":{\"systemusers\":5}}");
+    db = TestDatabase.fresh();
+    new SchemaMigrator(db.settings()).migrate();
+    vertx = Vertx.vertx();
+    pool = PgBuilder.pool().connectingTo(db.settings().connectOptions()).using(vertx).build();
+    couplings = new PgCouplingStore(pool);
+    ErpSimulator.Options o = erpSim.get().options();
+    erp = new ODataErpClient(vertx, new ODataErpSettings(erpSim.get().serviceRoot(), o.company(), o.user(),
+        o.accessKey(), 100, 100, 5, 3, 10_000), EndpointMetrics.NONE);
+    crm = new DataverseClient(vertx, DataverseSettings.of(crmSim.get().apiUrl(), crmSim.get().tokenUrl(),
+        "tandem-sync", "tandem-secret", null), EndpointMetrics.NONE);
+    // Couple the five salespeople with the five seeded CRM users.
+    List<Map<String, Object>> users = Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/systemusers", null))
+        .get("rows")).stream().filter(u -> Boolean.TRUE.equals(u.get("islicensed"))).toList();
+    for (int i = 0; i < 5; i++) {
+      String userId = (String) users.get(i).get("systemuserid");
+      int n = i + 1;
+      on(() -> couplings.couple("SALESPEOPLE", "SP" + n, userId));
+    }
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+    db.close();
+  }
+
+  private <T> T on(Supplier<Future<T>> call) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    vertx.runOnContext(v -> call.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        f.complete(ar.result());
+      } else {
+        f.completeExceptionally(ar.cause());
+      }
+    }));
+    return f.get(120, TimeUnit.SECONDS);
+  }
+
+  private static String admin(String base, String path, String body) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/__admin/sim/" + path));
+    b = body == null && !path.equals("reset") ? b.GET() : b.POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body));
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private JobOutcome run() throws Exception {
+    long id = ++job;
+    RecordMapper mapper = new RecordMapper(CUSTOMER, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
+    return on(() -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER, mapper, id, 2)
+        .run(OffsetDateTime.now()));
+  }
+
+  private int crmAccounts() throws Exception {
+    return ((Number) Json.object(admin(crmSim.get().baseUrl(), "counts", null)).get("accounts")).intValue();
+  }
+
+  @Test
+  void fullThenIncrementalThenNothing() throws Exception {
+    long blocked = Json.objects(Json.object(admin(erpSim.get().baseUrl(), "rows/Customer?top=1000", null)).get("rows"))
+        .stream().filter(c -> "All".equals(c.get("Blocked"))).count();
+    JobOutcome first = run();
+    assertEquals(300 - blocked, first.inserted(), first.toString());
+    assertEquals(300 - blocked, first.coupled());
+    assertEquals(0, first.failed());
+    assertEquals(300 - blocked, crmAccounts());
+    Map<String, Object> account = Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/accounts?top=1", null))
+        .get("rows")).get(0);
+    assertTrue(((String) account.get("accountnumber")).startsWith("C1"));
+    assertTrue(account.get("_ownerid_value") != null, "owner through SALESPEOPLE");
+
+    JobOutcome second = run();
+    assertEquals(0, second.inserted() + second.modified(), "a second run writes nothing: " + second);
+
+    // Change one customer in the ERP: only it is written.
+    String no = (String) account.get("accountnumber");
+    Map<String, Object> row = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(erpSim.get().companyUrl()
+        + "/Customer('" + no + "')")).header("Authorization", basic()).build(), HttpResponse.BodyHandlers.ofString()).body());
+    HttpResponse<String> patched = HTTP.send(HttpRequest.newBuilder(URI.create(erpSim.get().companyUrl()
+            + "/Customer('" + no + "')")).header("Authorization", basic()).header("If-Match", (String) row.get("@odata.etag"))
+        .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+            "{\"City\":\"Reykjavík\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, patched.statusCode(), patched.body());
+    JobOutcome third = run();
+    assertEquals(1, third.modified(), third.toString());
+    assertEquals(0, third.inserted());
+    assertEquals(300 - blocked, crmAccounts());
+  }
+
+  @Test
+  void anUncoupledSalespersonFailsOnlyThatRecordAndARerunAfterLostCouplingsDuplicatesNothing() throws Exception {
+    db.exec("SELECT 1");
+    on(() -> couplings.uncouple("SALESPEOPLE", List.of(1L)));
+    JobOutcome r = run();
+    assertTrue(r.failed() > 0, r.toString());
+    assertTrue(r.inserted() > 0);
+    String message = db.queryString("SELECT last_error FROM coupling WHERE mapping = 'CUSTOMER' AND last_error IS NOT NULL LIMIT 1");
+    assertTrue(message.contains("Salesperson_Code refers to SP1, which is not coupled in mapping SALESPEOPLE: "
+        + "couple or synchronize SALESPEOPLE first"), message);
+    int accounts = crmAccounts();
+    // As if the run crashed after writing to the CRM but before committing: couplings and watermark lost.
+    db.exec("DELETE FROM coupling WHERE mapping = 'CUSTOMER'; DELETE FROM watermark");
+    JobOutcome again = run();
+    assertEquals(accounts, crmAccounts(), "no duplicates: the counterparts' ids are derived from the ERP keys");
+    assertEquals(accounts, again.coupled(), again.toString());
+  }
+
+  private static String basic() {
+    ErpSimulator.Options o = erpSim.get().options();
+    return "Basic " + java.util.Base64.getEncoder().encodeToString((o.user() + ":" + o.accessKey()).getBytes());
+  }
+}
