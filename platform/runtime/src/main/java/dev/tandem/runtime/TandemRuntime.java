@@ -24,6 +24,9 @@ import io.vertx.sqlclient.PoolOptions;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.sync.GenericSyncVerticle;
 
 /**
  * One Tandem node: Vert.x with Micrometer metrics, the PostgreSQL schema migrated and pooled, plugins loaded,
@@ -85,6 +88,7 @@ public final class TandemRuntime {
           plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry);
           return plugins.start();
         })
+        .compose(v -> deployGenericEngine())
         .compose(v -> {
           List<Future<Void>> ensured = new ArrayList<>();
           for (MappingStatus m : plugins.schedulableMappings()) {
@@ -109,6 +113,32 @@ public final class TandemRuntime {
         .mapEmpty();
   }
 
+  /** Serves every enabled mapping that no plugin verticle serves and the generic engine can run. */
+  private Future<Void> deployGenericEngine() {
+    TandemConfig.Connections c = config.connections();
+    if (c.erp() == null || c.crm() == null) {
+      return Future.succeededFuture();
+    }
+    Map<String, MappingStatus> all = plugins.mappings();
+    java.util.function.Function<String, dev.tandem.api.MappingDefinition> enabled = name -> {
+      MappingStatus m = all.get(name);
+      return m != null && m.enabled() ? m.definition() : null;
+    };
+    EndpointMetrics metrics = EndpointMetrics.micrometer(registry);
+    List<Future<?>> deployed = new ArrayList<>();
+    for (MappingStatus m : all.values()) {
+      if (m.enabled() && !plugins.syncServed(m.name()) && GenericSyncVerticle.supports(m.definition())) {
+        deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics))
+            .onSuccess(id -> {
+              deployments.add(id);
+              plugins.served(dev.tandem.api.Addresses.sync(m.name()));
+              LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+            }));
+      }
+    }
+    return Future.all(deployed).mapEmpty();
+  }
+
   /**
    * Enqueues a job and wakes this node's dispatcher.
    *
@@ -129,7 +159,10 @@ public final class TandemRuntime {
    */
   public Future<Void> stop() {
     Future<Void> f = http == null ? Future.succeededFuture() : http.stop();
-    for (String id : List.copyOf(deployments)) {
+    // Reverse order: the dispatcher and scheduler stop before the verticles that serve their jobs.
+    List<String> reversed = new ArrayList<>(deployments);
+    java.util.Collections.reverse(reversed);
+    for (String id : reversed) {
       f = f.compose(v -> vertx.undeploy(id)).recover(e -> Future.succeededFuture());
     }
     if (plugins != null) {

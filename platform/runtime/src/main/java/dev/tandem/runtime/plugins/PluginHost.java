@@ -256,6 +256,23 @@ public final class PluginHost {
     return Map.copyOf(mappings);
   }
 
+  /**
+   * Records that something outside the plugins (the runtime's generic engine) serves an address.
+   *
+   * @param address the address now served
+   */
+  public void served(String address) {
+    servedAddresses.add(address);
+  }
+
+  /**
+   * @param mapping a mapping
+   * @return whether a verticle serves its sync jobs
+   */
+  public boolean syncServed(String mapping) {
+    return servedAddresses.contains(JobKind.SYNC.address(mapping));
+  }
+
   /** @return enabled mappings that have a verticle serving their sync jobs */
   public List<MappingStatus> schedulableMappings() {
     return mappings.values().stream()
@@ -286,7 +303,8 @@ public final class PluginHost {
       return "mapping " + mapping + " of plugin " + m.pluginId() + " is disabled: " + m.disabledReason();
     }
     return "plugin " + m.pluginId() + " provides mapping " + mapping
-        + " but no verticle serves this kind of job for it";
+        + " but no verticle serves this kind of job for it (the generic engine runs " + m.definition().direction()
+        + " mappings only when both connections are configured and, in this release, only TO_CRM ones)";
   }
 
   /** @return undeploys plugin verticles and stops the plugins */

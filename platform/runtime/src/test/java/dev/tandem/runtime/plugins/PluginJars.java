@@ -20,11 +20,11 @@ import javax.tools.ToolProvider;
  * Builds real PF4J plugin jars and zips inside a test: compiles the sources with javac (PF4J's annotation
  * processor writes META-INF/extensions.idx, as in a plugin's own build) and packs them with a descriptor.
  */
-final class PluginJars {
+public final class PluginJars {
 
   private PluginJars() {}
 
-  static Path compile(Path work, Map<String, String> sources) throws IOException {
+  public static Path compile(Path work, Map<String, String> sources) throws IOException {
     Path src = Files.createDirectories(work.resolve("src"));
     Path out = Files.createDirectories(work.resolve("classes"));
     List<String> args = new ArrayList<>(List.of("-d", out.toString(), "-classpath",
@@ -44,7 +44,7 @@ final class PluginJars {
   }
 
   /** A plugin jar with its descriptor in the manifest. */
-  static Path jar(Path pluginsDir, String id, String pluginClass, Map<String, String> sources, Path work)
+  public static Path jar(Path pluginsDir, String id, String pluginClass, Map<String, String> sources, Path work)
       throws IOException {
     Path classes = compile(work.resolve(id), sources);
     Manifest mf = new Manifest();
@@ -65,7 +65,7 @@ final class PluginJars {
   }
 
   /** A plugin zip: plugin.properties at the root, classes under classes/, as PF4J expands it. */
-  static Path zip(Path pluginsDir, String id, Map<String, String> sources, Path work) throws IOException {
+  public static Path zip(Path pluginsDir, String id, Map<String, String> sources, Path work) throws IOException {
     Path classes = compile(work.resolve(id), sources);
     Path zip = pluginsDir.resolve(id + "-1.0.0.zip");
     try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip))) {
@@ -91,7 +91,7 @@ final class PluginJars {
   }
 
   /** Source of a plugin declaring one mapping and a sync verticle that replies with fixed counts. */
-  static String entityPlugin(String pkg, String cls, String mapping, String dependsOn) {
+  public static String entityPlugin(String pkg, String cls, String mapping, String dependsOn) {
     return """
         package %1$s;
 

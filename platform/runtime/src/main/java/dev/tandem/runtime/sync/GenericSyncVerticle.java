@@ -1,0 +1,102 @@
+package dev.tandem.runtime.sync;
+
+import dev.tandem.api.Addresses;
+import dev.tandem.api.Direction;
+import dev.tandem.api.JobFailure;
+import dev.tandem.api.JobRequest;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The runtime's own sync verticle for a mapping whose plugin contributes none: consumes the mapping's sync jobs
+ * and runs them with the generic engine. Its clients live on its own context. This release runs ERP-to-CRM
+ * (TO_CRM) mappings; the CRM-to-ERP direction follows.
+ */
+public final class GenericSyncVerticle extends VerticleBase {
+
+  /** Identical errors in a row before a record is skipped, as the reference system does. */
+  static final int SKIP_AFTER = 2;
+
+  private final MappingDefinition def;
+  private final Function<String, MappingDefinition> mappings;
+  private final Pool pool;
+  private final Connections connections;
+  private final EndpointMetrics metrics;
+  private ODataErpClient erp;
+  private DataverseClient crm;
+
+  /**
+   * @param def the mapping
+   * @param mappings finds the other enabled mappings (lookups)
+   * @param pool PostgreSQL
+   * @param connections both endpoints
+   * @param metrics endpoint metrics
+   */
+  public GenericSyncVerticle(MappingDefinition def, Function<String, MappingDefinition> mappings, Pool pool,
+      Connections connections, EndpointMetrics metrics) {
+    this.def = def;
+    this.mappings = mappings;
+    this.pool = pool;
+    this.connections = connections;
+    this.metrics = metrics;
+  }
+
+  /**
+   * @param def a mapping
+   * @return whether this release's generic engine can run it
+   */
+  public static boolean supports(MappingDefinition def) {
+    return def.direction() == Direction.TO_CRM;
+  }
+
+  @Override
+  public Future<?> start() {
+    erp = new ODataErpClient(vertx, connections.erp(), metrics);
+    crm = new DataverseClient(vertx, connections.crm(), metrics);
+    return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
+      JobRequest req = JobRequest.fromJson(msg.body());
+      if (req.direction() != null && req.direction() != Direction.TO_CRM) {
+        JobFailure.fail(msg, TandemException.permanent(Stage.DISPATCH, "mapping " + def.name() + " synchronizes "
+            + "ERP to CRM; a " + req.direction() + " run was asked for"));
+        return;
+      }
+      RecordMapper mapper = new RecordMapper(def, Set.of(), mappings);
+      new ToCrmSync(pool, new PgCouplingStore(pool), new PgWatermarkStore(), erp, crm, def, mapper, req.jobId(),
+          SKIP_AFTER)
+          .run(OffsetDateTime.now(ZoneOffset.UTC))
+          .onSuccess(outcome -> msg.reply(outcome.withMessage(summary(outcome)).toJson()))
+          .onFailure(e -> JobFailure.fail(msg, e));
+    }).completion();
+  }
+
+  private String summary(dev.tandem.api.JobOutcome o) {
+    return def.name() + " to CRM: " + o.inserted() + " inserted, " + o.modified() + " modified, " + o.unchanged()
+        + " unchanged, " + o.failed() + " failed, " + o.skipped() + " skipped";
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (erp != null) {
+      erp.close();
+    }
+    if (crm != null) {
+      crm.close();
+    }
+    return Future.succeededFuture();
+  }
+}

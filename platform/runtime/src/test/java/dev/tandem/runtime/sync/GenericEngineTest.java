@@ -1,0 +1,101 @@
+package dev.tandem.runtime.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.api.JobKind;
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.TestRuntimes;
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.plugins.PluginJars;
+import dev.tandem.runtime.store.Job;
+import dev.tandem.runtime.store.JobStatus;
+import dev.tandem.runtime.store.NewJob;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A plugin that declares mappings only: the runtime's generic engine runs its TO_CRM mapping end to end. */
+class GenericEngineTest {
+
+  @RegisterExtension
+  static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);
+  @RegisterExtension
+  static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static final String PLUGIN = """
+      package test.declarative;
+
+      import dev.tandem.api.*;
+      import java.util.List;
+      import org.pf4j.Extension;
+
+      @Extension
+      public class Declarative implements EntityPlugin {
+        @Override
+        public List<MappingDefinition> mappings() {
+          return List.of(
+              MappingDefinition.builder("CURRENCIES")
+                  .erp("Currency", "Code").crm("transactioncurrencies", "transactioncurrencyid")
+                  .direction(Direction.TO_CRM)
+                  .field("Code", "isocurrencycode", Direction.TO_CRM)
+                  .field("Description", "currencyname", Direction.TO_CRM)
+                  .field("Symbol", "currencysymbol", Direction.TO_CRM)
+                  .field(FieldMapping.of(null, "exchangerate", Direction.TO_CRM).withConstant(1.0))
+                  .field(FieldMapping.of(null, "currencyprecision", Direction.TO_CRM).withConstant(2))
+                  .build());
+        }
+      }
+      """;
+
+  @Test
+  void aScheduledJobRunsTheMappingWithTheGenericEngine(@TempDir Path work) throws Exception {
+    HTTP.send(HttpRequest.newBuilder(URI.create(erp.get().baseUrl() + "/__admin/sim/seed"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"seed\":1,\"counts\":{}}")).build(), HttpResponse.BodyHandlers.ofString());
+    Path plugins = Files.createDirectories(work.resolve("plugins"));
+    PluginJars.jar(plugins, "declarative", null, Map.of("test.declarative.Declarative", PLUGIN), work);
+    ErpSimulator.Options o = erp.get().options();
+    Connections connections = new Connections(
+        ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
+        DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null));
+    try (TestDatabase db = TestDatabase.fresh()) {
+      TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections));
+      try {
+        long id = rt.enqueue(NewJob.of(JobKind.SYNC, "CURRENCIES")).toCompletionStage().toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+        TestRuntimes.await("job ended", 30_000, () -> !List.of("queued", "running").contains(
+            db.queryString("SELECT status FROM job WHERE id = " + id)));
+        Job job = rt.queue().get(id).toCompletionStage().toCompletableFuture().get().orElseThrow();
+        assertEquals(JobStatus.SUCCEEDED, job.status(), job.counts().message());
+        assertEquals(5, job.counts().inserted());
+        assertEquals(5, job.counts().coupled());
+        assertTrue(job.counts().message().startsWith("CURRENCIES to CRM: 5 inserted"), job.counts().message());
+        Map<String, Object> counts = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl()
+            + "/__admin/sim/counts")).build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertEquals(5, counts.get("transactioncurrencies"));
+        assertEquals(5, db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'CURRENCIES' AND crm_id IS NOT NULL"));
+        assertTrue(rt.registry().scrape().contains("tandem_endpoint_requests_total{endpoint=\"CRM\",status=\"200\"}"));
+      } finally {
+        TestRuntimes.stop(rt);
+      }
+    }
+  }
+}
