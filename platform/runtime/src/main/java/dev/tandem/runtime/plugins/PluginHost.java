@@ -304,7 +304,7 @@ public final class PluginHost {
     }
     return "plugin " + m.pluginId() + " provides mapping " + mapping
         + " but no verticle serves this kind of job for it (the generic engine runs " + m.definition().direction()
-        + " mappings only when both connections are configured and, in this release, only TO_CRM ones)";
+        + " mappings only when both connections are configured and, in this release, only one-way ones)";
   }
 
   /** @return undeploys plugin verticles and stops the plugins */

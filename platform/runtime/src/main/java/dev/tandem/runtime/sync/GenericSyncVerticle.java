@@ -24,8 +24,8 @@ import java.util.function.Function;
 
 /**
  * The runtime's own sync verticle for a mapping whose plugin contributes none: consumes the mapping's sync jobs
- * and runs them with the generic engine. Its clients live on its own context. This release runs ERP-to-CRM
- * (TO_CRM) mappings; the CRM-to-ERP direction follows.
+ * and runs them with the generic engine. Its clients live on its own context. This release runs one-way
+ * mappings (TO_CRM and FROM_CRM); bidirectional ones need conflict detection first, which comes next.
  */
 public final class GenericSyncVerticle extends VerticleBase {
 
@@ -61,7 +61,7 @@ public final class GenericSyncVerticle extends VerticleBase {
    * @return whether this release's generic engine can run it
    */
   public static boolean supports(MappingDefinition def) {
-    return def.direction() == Direction.TO_CRM;
+    return def.direction() != Direction.BIDIRECTIONAL;
   }
 
   @Override
@@ -70,22 +70,25 @@ public final class GenericSyncVerticle extends VerticleBase {
     crm = new DataverseClient(vertx, connections.crm(), metrics);
     return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
-      if (req.direction() != null && req.direction() != Direction.TO_CRM) {
+      if (req.direction() != null && req.direction() != def.direction()) {
         JobFailure.fail(msg, TandemException.permanent(Stage.DISPATCH, "mapping " + def.name() + " synchronizes "
-            + "ERP to CRM; a " + req.direction() + " run was asked for"));
+            + def.direction() + "; a " + req.direction() + " run was asked for"));
         return;
       }
       RecordMapper mapper = new RecordMapper(def, Set.of(), mappings);
-      new ToCrmSync(pool, new PgCouplingStore(pool), new PgWatermarkStore(), erp, crm, def, mapper, req.jobId(),
-          SKIP_AFTER)
-          .run(OffsetDateTime.now(ZoneOffset.UTC))
+      PgCouplingStore couplings = new PgCouplingStore(pool);
+      PgWatermarkStore watermarks = new PgWatermarkStore();
+      OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
+      (def.direction() == Direction.TO_CRM
+          ? new ToCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, req.jobId(), SKIP_AFTER).run(start)
+          : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, req.jobId(), SKIP_AFTER).run(start))
           .onSuccess(outcome -> msg.reply(outcome.withMessage(summary(outcome)).toJson()))
           .onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
 
   private String summary(dev.tandem.api.JobOutcome o) {
-    return def.name() + " to CRM: " + o.inserted() + " inserted, " + o.modified() + " modified, " + o.unchanged()
+    return def.name() + (def.direction() == Direction.TO_CRM ? " to CRM: " : " from CRM: ") + o.inserted() + " inserted, " + o.modified() + " modified, " + o.unchanged()
         + " unchanged, " + o.failed() + " failed, " + o.skipped() + " skipped";
   }
 

@@ -39,6 +39,13 @@ final class DataverseAdmin {
       u.put("applicationid", sim.options().clientId());
       u.put("accessmode", 4);
       sim.insert(users, u, id, id);
+      // Dataverse's own SYSTEM user: seeded rows are created by it, not by the integration user, so Tandem's
+      // CRM reads (which leave out the integration user's own changes) see them as people's data.
+      String system = systemUserId();
+      if (sim.store().table("systemusers").get(system) == null) {
+        sim.insert(users, Map.of("firstname", "", "lastname", "SYSTEM", "isdisabled", false, "islicensed", false,
+            "accessmode", 3), system, system);
+      }
       Entity roles = sim.entity("roles");
       for (String name : new String[] {ADMIN_ROLE, "System Customizer", "Integration Administrator",
           "Integration User", "Salesperson"}) {
@@ -47,6 +54,11 @@ final class DataverseAdmin {
       return null;
     });
     return id;
+  }
+
+  /** @return the id of the SYSTEM user that creates seeded rows */
+  static String systemUserId() {
+    return UUID.nameUUIDFromBytes("dataverse:SYSTEM".getBytes()).toString();
   }
 
   static void register(DataverseSimulator sim, SimulatorServer server) {
@@ -139,7 +151,7 @@ final class DataverseAdmin {
   /** Deterministic sample data; references (owners, currencies, unit groups) point at seeded rows. */
   static void seed(DataverseSimulator sim, long seed, Map<String, Integer> counts) {
     SeedNames names = new SeedNames(seed);
-    String user = sim.integrationUserId();
+    String user = systemUserId();
     sim.store().write(() -> {
       List<String> users = new ArrayList<>();
       for (int i = 1; i <= counts.getOrDefault("systemusers", 0); i++) {

@@ -1,0 +1,166 @@
+package dev.tandem.runtime.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.FieldMapping;
+import dev.tandem.api.JobOutcome;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import dev.tandem.runtime.store.SchemaMigrator;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** CRM-to-ERP runs against both simulators and a real PostgreSQL. */
+class FromCrmSyncTest {
+
+  @RegisterExtension
+  static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);
+  @RegisterExtension
+  static SimulatorExtension<DataverseSimulator> crmSim = new SimulatorExtension<>(DataverseSimulator::new);
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static final MappingDefinition SALESPEOPLE = MappingDefinition.builder("SALESPEOPLE")
+      .erp("SalespersonPurchaser", "Code").crm("systemusers", "systemuserid").direction(Direction.FROM_CRM).build();
+  private static final MappingDefinition ACCOUNTS = MappingDefinition.builder("ACCOUNT-CUSTOMER")
+      .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.FROM_CRM)
+      .field("Name", "name", Direction.FROM_CRM)
+      .field("City", "address1_city", Direction.FROM_CRM)
+      .field(FieldMapping.of("Salesperson_Code", "ownerid", Direction.FROM_CRM).lookupThrough("SALESPEOPLE"))
+      .build();
+
+  private TestDatabase db;
+  private Vertx vertx;
+  private Pool pool;
+  private PgCouplingStore couplings;
+  private ODataErpClient erp;
+  private DataverseClient crm;
+  private long job;
+  private List<String> users;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    post(erpSim.get().baseUrl() + "/__admin/sim/reset", "", null);
+    post(crmSim.get().baseUrl() + "/__admin/sim/reset", "", null);
+    post(erpSim.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":2,\"counts\":{\"SalespersonPurchaser\":5}}", null);
+    post(crmSim.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":2,\"counts\":{\"systemusers\":5,\"accounts\":150}}", null);
+    db = TestDatabase.fresh();
+    new SchemaMigrator(db.settings()).migrate();
+    vertx = Vertx.vertx();
+    pool = PgBuilder.pool().connectingTo(db.settings().connectOptions()).using(vertx).build();
+    couplings = new PgCouplingStore(pool);
+    ErpSimulator.Options o = erpSim.get().options();
+    erp = new ODataErpClient(vertx, new ODataErpSettings(erpSim.get().serviceRoot(), o.company(), o.user(),
+        o.accessKey(), 100, 100, 5, 3, 10_000), EndpointMetrics.NONE);
+    crm = new DataverseClient(vertx, new DataverseSettings(crmSim.get().apiUrl(), crmSim.get().tokenUrl(),
+        "tandem-sync", "tandem-secret", null, 40, 52, 8, 3, 1000, 10_000), EndpointMetrics.NONE);
+    users = Json.objects(Json.object(get(crmSim.get().baseUrl() + "/__admin/sim/rows/systemusers")).get("rows"))
+        .stream().filter(u -> Boolean.TRUE.equals(u.get("islicensed"))).map(u -> (String) u.get("systemuserid"))
+        .toList();
+    for (int i = 0; i < users.size(); i++) {
+      String id = users.get(i);
+      int n = i + 1;
+      on(() -> couplings.couple("SALESPEOPLE", "SP" + n, id));
+    }
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+    db.close();
+  }
+
+  private <T> T on(Supplier<Future<T>> call) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    vertx.runOnContext(v -> call.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        f.complete(ar.result());
+      } else {
+        f.completeExceptionally(ar.cause());
+      }
+    }));
+    return f.get(120, TimeUnit.SECONDS);
+  }
+
+  private static String get(String url) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private static HttpResponse<String> post(String url, String body, String contentType) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private JobOutcome run() throws Exception {
+    long id = ++job;
+    RecordMapper mapper = new RecordMapper(ACCOUNTS, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
+    return on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS, mapper, id, 2)
+        .run(OffsetDateTime.now()));
+  }
+
+  @Test
+  void accountsBecomeCustomersAndOnlyOtherUsersChangesComeBack() throws Exception {
+    JobOutcome first = run();
+    assertEquals(150, first.inserted(), first.toString());
+    assertEquals(150, first.coupled());
+    Map<String, Object> erpCounts = Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts"));
+    assertEquals(150, erpCounts.get("Customer"));
+    List<Map<String, Object>> customers = Json.objects(Json.object(get(erpSim.get().baseUrl()
+        + "/__admin/sim/rows/Customer?top=1")).get("rows"));
+    assertTrue(((String) customers.get(0).get("Salesperson_Code")).startsWith("SP"), customers.toString());
+
+    assertEquals(0, run().inserted() + run().modified(), "nothing changed since");
+
+    // A salesperson (not the integration user) edits one account in the CRM.
+    post(crmSim.get().baseUrl() + "/__admin/sim/clients", "{\"clientId\":\"someone\",\"clientSecret\":\"pw\","
+        + "\"userId\":\"" + users.get(0) + "\"}", "application/json");
+    String token = (String) Json.object(post(crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id=someone"
+        + "&client_secret=pw", "application/x-www-form-urlencoded").body()).get("access_token");
+    String accountId = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'ACCOUNT-CUSTOMER' LIMIT 1");
+    HttpResponse<String> edit = HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().apiUrl() + "/accounts("
+        + accountId + ")")).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"address1_city\":\"Tórshavn\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, edit.statusCode(), edit.body());
+    JobOutcome third = run();
+    assertEquals(1, third.modified(), third.toString());
+    String erpId = db.queryString("SELECT erp_id FROM coupling WHERE crm_id = '" + accountId + "'");
+    Map<String, Object> customer = Json.objects(Json.object(get(erpSim.get().baseUrl()
+        + "/__admin/sim/rows/Customer?top=1000")).get("rows")).stream().filter(c -> erpId.equals(c.get("No")))
+        .findFirst().orElseThrow();
+    assertEquals("Tórshavn", customer.get("City"));
+  }
+}
