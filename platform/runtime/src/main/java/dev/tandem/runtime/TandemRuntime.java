@@ -24,6 +24,11 @@ import io.vertx.sqlclient.PoolOptions;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
+import dev.tandem.api.Addresses;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.sync.MappingSettings;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
@@ -66,7 +71,17 @@ public final class TandemRuntime {
    */
   public static Future<TandemRuntime> start(TandemConfig config) {
     TandemRuntime rt = new TandemRuntime(config);
-    return rt.boot().map(v -> rt).recover(e -> rt.stop().transform(ignored -> Future.failedFuture(e)));
+    // A promise bound to no Vert.x context: when the boot fails, Vert.x is closed before the failure is reported,
+    // and a context-bound future would never deliver it.
+    io.vertx.core.Promise<TandemRuntime> result = io.vertx.core.Promise.promise();
+    rt.boot().onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(rt);
+      } else {
+        rt.stop().onComplete(ignored -> result.fail(ar.cause()));
+      }
+    });
+    return result.future();
   }
 
   private Future<Void> boot() {
@@ -106,7 +121,8 @@ public final class TandemRuntime {
         })
         .compose(id -> {
           deployments.add(id);
-          http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken());
+          http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
+              .enqueue(this::enqueue);
           return http.start(config.httpHost(), config.httpPort());
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
@@ -120,23 +136,27 @@ public final class TandemRuntime {
       return Future.succeededFuture();
     }
     Map<String, MappingStatus> all = plugins.mappings();
-    java.util.function.Function<String, dev.tandem.api.MappingDefinition> enabled = name -> {
+    Function<String, MappingDefinition> enabled = name -> {
       MappingStatus m = all.get(name);
       return m != null && m.enabled() ? m.definition() : null;
     };
     EndpointMetrics metrics = EndpointMetrics.micrometer(registry);
-    List<Future<?>> deployed = new ArrayList<>();
-    for (MappingStatus m : all.values()) {
-      if (m.enabled() && !plugins.syncServed(m.name()) && GenericSyncVerticle.supports(m.definition())) {
+    return new PgMappingSettingsStore(pool).all().compose(overrides -> {
+      List<Future<?>> deployed = new ArrayList<>();
+      for (MappingStatus m : all.values()) {
+        MappingDefinition effective = overrides.getOrDefault(m.name(), MappingSettings.NONE).applyTo(m.definition());
+        if (!m.enabled() || plugins.syncServed(m.name()) || !GenericSyncVerticle.supports(effective)) {
+          continue;
+        }
         deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics))
             .onSuccess(id -> {
               deployments.add(id);
-              plugins.served(dev.tandem.api.Addresses.sync(m.name()));
+              plugins.served(Addresses.sync(m.name()));
               LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
             }));
       }
-    }
-    return Future.all(deployed).mapEmpty();
+      return Future.all(deployed).mapEmpty();
+    });
   }
 
   /**

@@ -37,6 +37,7 @@ public final class AdminHttpServer {
   private final PluginHost plugins;
   private final PrometheusMeterRegistry registry;
   private final byte[] token;
+  private java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> enqueue;
   private HttpServer server;
 
   /**
@@ -57,6 +58,15 @@ public final class AdminHttpServer {
     this.plugins = plugins;
     this.registry = registry;
     this.token = adminToken.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * @param value enqueues a job on this node (and wakes its dispatcher); enables the mappings API
+   * @return this
+   */
+  public AdminHttpServer enqueue(java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> value) {
+    this.enqueue = value;
+    return this;
   }
 
   /**
@@ -93,6 +103,9 @@ public final class AdminHttpServer {
     r.get("/api/v1/schedules").handler(ctx -> schedules.list()
         .onSuccess(a -> json(ctx, 200, new JsonObject().put("schedules", a))).onFailure(ctx::fail));
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
+    if (enqueue != null) {
+      new MappingsApi(plugins, pool, enqueue).mount(r);
+    }
 
     r.route().last().handler(ctx -> ApiError.send(ctx, 404, "not_found",
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));

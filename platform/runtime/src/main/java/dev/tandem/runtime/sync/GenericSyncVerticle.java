@@ -12,6 +12,7 @@ import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgMappingSettingsStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -19,7 +20,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -29,14 +29,12 @@ import java.util.function.Function;
  */
 public final class GenericSyncVerticle extends VerticleBase {
 
-  /** Identical errors in a row before a record is skipped, as the reference system does. */
-  static final int SKIP_AFTER = 2;
-
   private final MappingDefinition def;
   private final Function<String, MappingDefinition> mappings;
   private final Pool pool;
   private final Connections connections;
   private final EndpointMetrics metrics;
+  private final PgMappingSettingsStore settings;
   private ODataErpClient erp;
   private DataverseClient crm;
 
@@ -54,6 +52,7 @@ public final class GenericSyncVerticle extends VerticleBase {
     this.pool = pool;
     this.connections = connections;
     this.metrics = metrics;
+    this.settings = new PgMappingSettingsStore(pool);
   }
 
   /**
@@ -70,24 +69,32 @@ public final class GenericSyncVerticle extends VerticleBase {
     crm = new DataverseClient(vertx, connections.crm(), metrics);
     return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
-      if (req.direction() != null && req.direction() != def.direction()) {
-        JobFailure.fail(msg, TandemException.permanent(Stage.DISPATCH, "mapping " + def.name() + " synchronizes "
-            + def.direction() + "; a " + req.direction() + " run was asked for"));
-        return;
-      }
-      RecordMapper mapper = new RecordMapper(def, Set.of(), mappings);
-      PgCouplingStore couplings = new PgCouplingStore(pool);
-      PgWatermarkStore watermarks = new PgWatermarkStore();
-      OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
-      (def.direction() == Direction.TO_CRM
-          ? new ToCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, req.jobId(), SKIP_AFTER).run(start)
-          : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, req.jobId(), SKIP_AFTER).run(start))
-          .onSuccess(outcome -> msg.reply(outcome.withMessage(summary(outcome)).toJson()))
-          .onFailure(e -> JobFailure.fail(msg, e));
+      settings.get(def.name()).compose(s -> {
+        // The effective mapping: the plugin's definition with the operator's overrides.
+        MappingDefinition eff = s.applyTo(def);
+        if (eff.direction() == Direction.BIDIRECTIONAL) {
+          return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
+              + " is bidirectional; the generic engine runs one-way mappings in this release: set its direction "
+              + "to TO_CRM or FROM_CRM (PATCH /api/v1/mappings/" + def.name() + ")"));
+        }
+        if (req.direction() != null && req.direction() != eff.direction()) {
+          return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
+              + " synchronizes " + eff.direction() + "; a " + req.direction() + " run was asked for"));
+        }
+        RecordMapper mapper = new RecordMapper(eff, s.disabledFields(), mappings);
+        PgCouplingStore couplings = new PgCouplingStore(pool);
+        PgWatermarkStore watermarks = new PgWatermarkStore();
+        OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
+        return (eff.direction() == Direction.TO_CRM
+            ? new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter()).run(start)
+            : new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter())
+                .run(start))
+            .map(outcome -> outcome.withMessage(summary(eff, outcome)));
+      }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
 
-  private String summary(dev.tandem.api.JobOutcome o) {
+  private static String summary(MappingDefinition def, dev.tandem.api.JobOutcome o) {
     return def.name() + (def.direction() == Direction.TO_CRM ? " to CRM: " : " from CRM: ") + o.inserted() + " inserted, " + o.modified() + " modified, " + o.unchanged()
         + " unchanged, " + o.failed() + " failed, " + o.skipped() + " skipped";
   }

@@ -66,6 +66,20 @@ class GenericEngineTest {
       }
       """;
 
+  record Api(int status, String body) {
+    io.vertx.core.json.JsonObject json() {
+      return new io.vertx.core.json.JsonObject(body);
+    }
+  }
+
+  private static Api api(TandemRuntime rt, String method, String path, String body) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + rt.httpPort() + path))
+        .header("Authorization", "Bearer " + TestRuntimes.TOKEN).header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    return new Api(r.statusCode(), r.body());
+  }
+
   @Test
   void aScheduledJobRunsTheMappingWithTheGenericEngine(@TempDir Path work) throws Exception {
     HTTP.send(HttpRequest.newBuilder(URI.create(erp.get().baseUrl() + "/__admin/sim/seed"))
@@ -79,15 +93,41 @@ class GenericEngineTest {
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections));
       try {
+        // The mappings API: the effective mapping, a refused and an accepted change, a run on demand.
+        io.vertx.core.json.JsonObject listed = api(rt, "GET", "/api/v1/mappings", null).json();
+        io.vertx.core.json.JsonObject m = listed.getJsonArray("mappings").getJsonObject(0);
+        assertEquals("CURRENCIES", m.getString("name"));
+        assertEquals("TO_CRM", m.getJsonObject("effective").getString("direction"));
+        assertEquals(5, m.getJsonObject("effective").getJsonArray("fields").size());
+        Api bad = api(rt, "PATCH", "/api/v1/mappings/CURRENCIES", "{\"direction\":\"SIDEWAYS\"}");
+        assertEquals(400, bad.status(), bad.body());
+        assertTrue(bad.body().contains("direction 'SIDEWAYS' is not one of"), bad.body());
+        assertEquals(400, api(rt, "PATCH", "/api/v1/mappings/CURRENCIES", "{\"disabledFields\":[\"Nope\"]}").status());
+        Api filtered = api(rt, "PATCH", "/api/v1/mappings/CURRENCIES", "{\"erpFilter\":\"Code eq 'EUR'\"}");
+        assertEquals(200, filtered.status(), filtered.body());
+        assertEquals("Code eq 'EUR'", filtered.json().getJsonObject("effective").getString("erpFilter"));
+        Api ran = api(rt, "POST", "/api/v1/mappings/CURRENCIES/sync", "{}");
+        assertEquals(202, ran.status(), ran.body());
+        long onDemand = ran.json().getLong("jobId");
+        TestRuntimes.await("on-demand job ended", 30_000, () -> "succeeded".equals(
+            db.queryString("SELECT status FROM job WHERE id = " + onDemand)));
+        assertEquals(1, rt.queue().get(onDemand).toCompletionStage().toCompletableFuture().get().orElseThrow()
+            .counts().inserted(), "only EUR passes the operator's filter");
+        assertEquals(1, api(rt, "GET", "/api/v1/couplings?mapping=CURRENCIES", null).json()
+            .getJsonArray("couplings").size());
+        assertEquals(200, api(rt, "PATCH", "/api/v1/mappings/CURRENCIES", "{\"erpFilter\":null}").status());
+        db.exec("DELETE FROM watermark");
+
         long id = rt.enqueue(NewJob.of(JobKind.SYNC, "CURRENCIES")).toCompletionStage().toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
         TestRuntimes.await("job ended", 30_000, () -> !List.of("queued", "running").contains(
             db.queryString("SELECT status FROM job WHERE id = " + id)));
         Job job = rt.queue().get(id).toCompletionStage().toCompletableFuture().get().orElseThrow();
         assertEquals(JobStatus.SUCCEEDED, job.status(), job.counts().message());
-        assertEquals(5, job.counts().inserted());
-        assertEquals(5, job.counts().coupled());
-        assertTrue(job.counts().message().startsWith("CURRENCIES to CRM: 5 inserted"), job.counts().message());
+        assertEquals(4, job.counts().inserted(), job.counts().toString());
+        assertEquals(4, job.counts().coupled());
+        assertEquals(1, job.counts().unchanged(), "EUR is there already");
+        assertTrue(job.counts().message().startsWith("CURRENCIES to CRM: 4 inserted"), job.counts().message());
         Map<String, Object> counts = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl()
             + "/__admin/sim/counts")).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals(5, counts.get("transactioncurrencies"));

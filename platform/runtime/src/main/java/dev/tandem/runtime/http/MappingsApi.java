@@ -1,0 +1,267 @@
+package dev.tandem.runtime.http;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.FieldMapping;
+import dev.tandem.api.JobKind;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.plugins.MappingStatus;
+import dev.tandem.runtime.plugins.PluginHost;
+import dev.tandem.runtime.store.Coupling;
+import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.sync.MappingSettings;
+import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * {@code /api/v1/mappings} (the effective mappings: the plugin's definition with operators' overrides; change them
+ * with PATCH; run one now) and {@code /api/v1/couplings} (list).
+ */
+final class MappingsApi {
+
+  private final PluginHost plugins;
+  private final PgMappingSettingsStore settings;
+  private final PgCouplingStore couplings;
+  private final Pool pool;
+  private final Function<NewJob, Future<Long>> enqueue;
+
+  MappingsApi(PluginHost plugins, Pool pool, Function<NewJob, Future<Long>> enqueue) {
+    this.plugins = plugins;
+    this.pool = pool;
+    this.settings = new PgMappingSettingsStore(pool);
+    this.couplings = new PgCouplingStore(pool);
+    this.enqueue = enqueue;
+  }
+
+  void mount(Router r) {
+    r.route("/api/v1/mappings*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    r.get("/api/v1/mappings").handler(this::list);
+    r.get("/api/v1/mappings/:name").handler(this::get);
+    r.patch("/api/v1/mappings/:name").handler(this::patch);
+    r.post("/api/v1/mappings/:name/sync").handler(this::sync);
+    r.get("/api/v1/couplings").handler(this::listCouplings);
+  }
+
+  private MappingStatus mapping(RoutingContext ctx) {
+    MappingStatus m = plugins.mappings().get(ctx.pathParam("name"));
+    if (m == null) {
+      ApiError.send(ctx, 404, "not_found", "no installed plugin provides mapping " + ctx.pathParam("name"));
+    }
+    return m;
+  }
+
+  private void list(RoutingContext ctx) {
+    settings.all().onSuccess(all -> {
+      JsonArray out = new JsonArray();
+      plugins.mappings().values().stream().sorted((a, b) -> a.name().compareTo(b.name()))
+          .forEach(m -> out.add(view(m, all.getOrDefault(m.name(), MappingSettings.NONE))));
+      json(ctx, 200, new JsonObject().put("mappings", out));
+    }).onFailure(ctx::fail);
+  }
+
+  private void get(RoutingContext ctx) {
+    MappingStatus m = mapping(ctx);
+    if (m != null) {
+      settings.get(m.name()).onSuccess(s -> json(ctx, 200, view(m, s))).onFailure(ctx::fail);
+    }
+  }
+
+  private JsonObject view(MappingStatus m, MappingSettings s) {
+    MappingDefinition eff = s.applyTo(m.definition());
+    JsonArray fields = new JsonArray();
+    for (FieldMapping f : eff.fields()) {
+      fields.add(new JsonObject().put("erpField", f.erpField()).put("crmField", f.crmField())
+          .put("direction", f.direction().name()).put("enabled", f.enabled()).put("lookupMapping", f.lookupMapping())
+          .put("constant", f.constant()).put("transformations", new JsonArray(f.transformations().stream()
+              .map(t -> t.name()).toList())));
+    }
+    return m.toJson()
+        .put("erpKey", eff.erpKey()).put("crmKey", eff.crmKey())
+        .put("effective", new JsonObject()
+            .put("direction", eff.direction().name())
+            .put("erpFilter", eff.erpFilter())
+            .put("crmFilter", eff.crmFilter())
+            .put("conflictPolicy", s.policy().name())
+            .put("skipAfterRepeats", s.skipAfter())
+            .put("scheduleSeconds", eff.schedule().toSeconds())
+            .put("fields", fields))
+        .put("overrides", s.toJson());
+  }
+
+  private void patch(RoutingContext ctx) {
+    MappingStatus m = mapping(ctx);
+    if (m == null) {
+      return;
+    }
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      ApiError.send(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage());
+      return;
+    }
+    if (body == null) {
+      ApiError.send(ctx, 400, "bad_request", "the body must be a JSON object with the settings to change");
+      return;
+    }
+    settings.get(m.name()).compose(current -> {
+      MappingSettings next;
+      try {
+        next = merge(m.definition(), current, body);
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(new ApiError(400, "bad_request", "mapping " + m.name() + ": " + e.getMessage()));
+      }
+      Future<Void> stored = settings.put(m.name(), next);
+      if (body.containsKey("scheduleSeconds")) {
+        long ms = (next.schedule() == null ? m.definition().schedule() : next.schedule()).toMillis();
+        stored = stored.compose(v -> pool.preparedQuery("UPDATE schedule SET interval_ms = $2 WHERE mapping = $1")
+            .execute(io.vertx.sqlclient.Tuple.of(m.name(), ms)).mapEmpty());
+      }
+      return stored.map(v -> next);
+    }).onSuccess(s -> json(ctx, 200, view(m, s))).onFailure(ctx::fail);
+  }
+
+  /** Applies a PATCH body to the current overrides; a null value resets a setting to the plugin's definition. */
+  static MappingSettings merge(MappingDefinition def, MappingSettings cur, JsonObject body) {
+    Set<String> known = Set.of("direction", "erpFilter", "crmFilter", "disabledFields", "conflictPolicy",
+        "scheduleSeconds", "skipAfterRepeats");
+    for (String k : body.fieldNames()) {
+      if (!known.contains(k)) {
+        throw new IllegalArgumentException("unknown setting '" + k + "'; settings are " + known);
+      }
+    }
+    Direction direction = cur.direction();
+    if (body.containsKey("direction")) {
+      String d = body.getString("direction");
+      direction = d == null ? null : parse(Direction.class, d, "direction");
+    }
+    Set<String> disabled = cur.disabledFields();
+    if (body.containsKey("disabledFields")) {
+      JsonArray a = body.getJsonArray("disabledFields");
+      disabled = new HashSet<>();
+      Set<String> names = new HashSet<>();
+      def.fields().forEach(f -> {
+        names.add(f.erpField());
+        names.add(f.crmField());
+      });
+      def.options().forEach(o -> {
+        names.add(o.erpField());
+        names.add(o.crmField());
+      });
+      for (Object o : a == null ? List.of() : a.getList()) {
+        if (!names.contains(String.valueOf(o))) {
+          throw new IllegalArgumentException("field '" + o + "' is not a field of this mapping");
+        }
+        disabled.add(String.valueOf(o));
+      }
+    }
+    ConflictPolicy policy = cur.conflictPolicy();
+    if (body.containsKey("conflictPolicy")) {
+      String p = body.getString("conflictPolicy");
+      policy = p == null ? null : parse(ConflictPolicy.class, p, "conflictPolicy");
+    }
+    Duration schedule = cur.schedule();
+    if (body.containsKey("scheduleSeconds")) {
+      Long sec = body.getLong("scheduleSeconds");
+      if (sec != null && sec < 1) {
+        throw new IllegalArgumentException("scheduleSeconds must be at least 1");
+      }
+      schedule = sec == null ? null : Duration.ofSeconds(sec);
+    }
+    Integer skip = cur.skipAfterRepeats();
+    if (body.containsKey("skipAfterRepeats")) {
+      skip = body.getInteger("skipAfterRepeats");
+      if (skip != null && skip < 1) {
+        throw new IllegalArgumentException("skipAfterRepeats must be at least 1");
+      }
+    }
+    return new MappingSettings(direction,
+        body.containsKey("erpFilter") ? body.getString("erpFilter") : cur.erpFilter(),
+        body.containsKey("crmFilter") ? body.getString("crmFilter") : cur.crmFilter(),
+        disabled, policy, schedule, skip);
+  }
+
+  private static <E extends Enum<E>> E parse(Class<E> type, String value, String what) {
+    try {
+      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(what + " '" + value + "' is not one of "
+          + List.of(type.getEnumConstants()));
+    }
+  }
+
+  private void sync(RoutingContext ctx) {
+    MappingStatus m = mapping(ctx);
+    if (m == null) {
+      return;
+    }
+    if (!m.enabled()) {
+      ApiError.send(ctx, 409, "conflict", "mapping " + m.name() + " is disabled: " + m.disabledReason());
+      return;
+    }
+    JsonObject body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+    Direction direction = null;
+    if (body.getString("direction") != null) {
+      try {
+        direction = parse(Direction.class, body.getString("direction"), "direction");
+      } catch (IllegalArgumentException e) {
+        ApiError.send(ctx, 400, "bad_request", e.getMessage());
+        return;
+      }
+    }
+    if (body.containsKey("records")) {
+      ApiError.send(ctx, 400, "bad_request", "synchronizing selected records is not available yet: omit 'records' "
+          + "to synchronize every changed record of " + m.name());
+      return;
+    }
+    enqueue.apply(new NewJob(JobKind.SYNC, m.name(), direction, null, 50, 0, null))
+        .onSuccess(id -> json(ctx, 202, new JsonObject().put("jobId", id).put("job", "/api/v1/jobs/" + id)))
+        .onFailure(ctx::fail);
+  }
+
+  private void listCouplings(RoutingContext ctx) {
+    String skipped = ctx.queryParams().get("skipped");
+    long after;
+    int limit;
+    try {
+      after = Long.parseLong(ctx.queryParams().get("after") == null ? "0" : ctx.queryParams().get("after"));
+      limit = Integer.parseInt(ctx.queryParams().get("limit") == null ? "100" : ctx.queryParams().get("limit"));
+      if (limit < 1 || limit > 5000) {
+        throw new NumberFormatException("limit must be 1..5000");
+      }
+    } catch (NumberFormatException e) {
+      ApiError.send(ctx, 400, "bad_request", "after and limit must be numbers (limit 1..5000): " + e.getMessage());
+      return;
+    }
+    couplings.list(ctx.queryParams().get("mapping"), ctx.queryParams().get("erpId"), ctx.queryParams().get("crmId"),
+        skipped == null ? null : Boolean.valueOf(skipped), after, limit).onSuccess(list -> {
+          JsonArray out = new JsonArray();
+          list.forEach(c -> out.add(c.toJson()));
+          JsonObject body = new JsonObject().put("couplings", out);
+          if (list.size() == limit) {
+            Coupling last = list.get(list.size() - 1);
+            body.put("next", "/api/v1/couplings?after=" + last.id() + "&limit=" + limit
+                + (ctx.queryParams().get("mapping") == null ? "" : "&mapping=" + ctx.queryParams().get("mapping")));
+          }
+          json(ctx, 200, body);
+        }).onFailure(ctx::fail);
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,93 @@
+package dev.tandem.runtime.sync;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.FieldMapping;
+import dev.tandem.api.MappingDefinition;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An operator's overrides of a mapping; null means "as the plugin defines it".
+ *
+ * @param direction direction, or null
+ * @param erpFilter ERP filter, or null
+ * @param crmFilter CRM filter, or null
+ * @param disabledFields ERP or CRM field names switched off
+ * @param conflictPolicy what happens when both sides changed, or null for NONE
+ * @param schedule interval of the recurring sync, or null
+ * @param skipAfterRepeats identical errors in a row before a record is skipped, or null for 2
+ */
+public record MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
+    ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats) {
+
+  /** What happens when both sides of a coupled record changed since the last synchronization. */
+  public enum ConflictPolicy {
+    /** The record fails with a message naming both changes; nothing is written. */
+    NONE,
+    /** The ERP's values are sent to the CRM. */
+    ERP_WINS,
+    /** The CRM's values are taken into the ERP. */
+    CRM_WINS
+  }
+
+  /** No overrides. */
+  public static final MappingSettings NONE = new MappingSettings(null, null, null, Set.of(), null, null, null);
+
+  /** Copies the set. */
+  public MappingSettings {
+    disabledFields = Set.copyOf(disabledFields == null ? Set.of() : disabledFields);
+  }
+
+  /** @return the conflict policy in force */
+  public ConflictPolicy policy() {
+    return conflictPolicy == null ? ConflictPolicy.NONE : conflictPolicy;
+  }
+
+  /** @return identical errors before a record is skipped */
+  public int skipAfter() {
+    return skipAfterRepeats == null ? 2 : skipAfterRepeats;
+  }
+
+  /**
+   * @param def the plugin's definition
+   * @return the definition with these overrides applied (direction, filters, disabled fields, schedule)
+   */
+  public MappingDefinition applyTo(MappingDefinition def) {
+    Direction dir = direction == null ? def.direction() : direction;
+    List<FieldMapping> fields = new ArrayList<>();
+    for (FieldMapping f : def.fields()) {
+      boolean off = (f.erpField() != null && disabledFields.contains(f.erpField()))
+          || (f.crmField() != null && disabledFields.contains(f.crmField()));
+      boolean allowed = dir == Direction.BIDIRECTIONAL || f.direction() == dir || f.direction() == Direction.BIDIRECTIONAL;
+      FieldMapping g = off ? f.withEnabled(false) : f;
+      if (allowed) {
+        // A bidirectional field of a mapping narrowed to one way flows that way only.
+        fields.add(dir != Direction.BIDIRECTIONAL && g.direction() == Direction.BIDIRECTIONAL
+            ? new FieldMapping(g.erpField(), g.crmField(), dir, g.constant(), g.transformations(), g.lookupMapping(),
+                g.enabled(), g.clearOnFailedLookup())
+            : g);
+      }
+    }
+    return new MappingDefinition(def.name(), def.erpEntitySet(), def.crmEntitySet(), def.erpKey(), def.crmKey(),
+        def.erpModifiedOn(), def.crmModifiedOn(), dir, fields, def.options().stream()
+            .filter(o -> dir == Direction.BIDIRECTIONAL || o.direction() == dir).toList(),
+        erpFilter == null ? def.erpFilter() : erpFilter, crmFilter == null ? def.crmFilter() : crmFilter,
+        def.matchFields(), def.dependencies(), schedule == null ? def.schedule() : schedule);
+  }
+
+  /** @return the admin API's view of the overrides */
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("direction", direction == null ? null : direction.name())
+        .put("erpFilter", erpFilter)
+        .put("crmFilter", crmFilter)
+        .put("disabledFields", new JsonArray(List.copyOf(disabledFields)))
+        .put("conflictPolicy", conflictPolicy == null ? null : conflictPolicy.name())
+        .put("scheduleSeconds", schedule == null ? null : schedule.toSeconds())
+        .put("skipAfterRepeats", skipAfterRepeats);
+  }
+}
