@@ -27,8 +27,6 @@ import java.util.List;
 import java.util.function.Function;
 import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
-import dev.tandem.runtime.store.PgMappingSettingsStore;
-import dev.tandem.runtime.sync.MappingSettings;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
@@ -129,7 +127,7 @@ public final class TandemRuntime {
         .mapEmpty();
   }
 
-  /** Serves every enabled mapping that no plugin verticle serves and the generic engine can run. */
+  /** Serves every enabled mapping that no plugin verticle serves with the runtime's generic engine. */
   private Future<Void> deployGenericEngine() {
     TandemConfig.Connections c = config.connections();
     if (c.erp() == null || c.crm() == null) {
@@ -141,22 +139,19 @@ public final class TandemRuntime {
       return m != null && m.enabled() ? m.definition() : null;
     };
     EndpointMetrics metrics = EndpointMetrics.micrometer(registry);
-    return new PgMappingSettingsStore(pool).all().compose(overrides -> {
-      List<Future<?>> deployed = new ArrayList<>();
-      for (MappingStatus m : all.values()) {
-        MappingDefinition effective = overrides.getOrDefault(m.name(), MappingSettings.NONE).applyTo(m.definition());
-        if (!m.enabled() || plugins.syncServed(m.name()) || !GenericSyncVerticle.supports(effective)) {
-          continue;
-        }
-        deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics))
-            .onSuccess(id -> {
-              deployments.add(id);
-              plugins.served(Addresses.sync(m.name()));
-              LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
-            }));
+    List<Future<?>> deployed = new ArrayList<>();
+    for (MappingStatus m : all.values()) {
+      if (!m.enabled() || plugins.syncServed(m.name())) {
+        continue;
       }
-      return Future.all(deployed).mapEmpty();
-    });
+      deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics))
+          .onSuccess(id -> {
+            deployments.add(id);
+            plugins.served(Addresses.sync(m.name()));
+            LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+          }));
+    }
+    return Future.all(deployed).mapEmpty();
   }
 
   /**

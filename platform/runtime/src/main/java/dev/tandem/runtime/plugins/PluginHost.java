@@ -303,8 +303,8 @@ public final class PluginHost {
       return "mapping " + mapping + " of plugin " + m.pluginId() + " is disabled: " + m.disabledReason();
     }
     return "plugin " + m.pluginId() + " provides mapping " + mapping
-        + " but no verticle serves this kind of job for it (the generic engine runs " + m.definition().direction()
-        + " mappings only when both connections are configured and, in this release, only one-way ones)";
+        + " but no verticle serves this kind of job for it (the generic engine serves mappings when both the ERP "
+        + "and the CRM connection are configured)";
   }
 
   /** @return undeploys plugin verticles and stops the plugins */

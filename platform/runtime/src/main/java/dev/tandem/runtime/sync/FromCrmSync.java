@@ -46,6 +46,7 @@ public final class FromCrmSync {
   private final RecordMapper mapper;
   private final long jobId;
   private final int skipAfter;
+  private final MappingSettings.ConflictPolicy policy;
   private JobOutcome counts = JobOutcome.EMPTY;
 
   /**
@@ -58,9 +59,11 @@ public final class FromCrmSync {
    * @param mapper its record mapper
    * @param jobId the job
    * @param skipAfter identical errors in a row before a record is skipped
+   * @param policy what a bidirectional conflict leads to
    */
   public FromCrmSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
-      DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter) {
+      DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter,
+      MappingSettings.ConflictPolicy policy) {
     this.pool = pool;
     this.couplings = couplings;
     this.watermarks = watermarks;
@@ -70,6 +73,7 @@ public final class FromCrmSync {
     this.mapper = mapper;
     this.jobId = jobId;
     this.skipAfter = skipAfter;
+    this.policy = policy;
   }
 
   /**
@@ -165,6 +169,15 @@ public final class FromCrmSync {
             .compose(n -> watermarks.advance(tx, def.name(), Side.CRM, checkpoint))));
   }
 
+  /** Whether the ERP row changed since it was last synchronized (the integration's own writes are recorded). */
+  private boolean erpChangedSinceSync(Coupling c, JsonObject erpRow) {
+    if (def.direction() != Direction.BIDIRECTIONAL || c.erpModifiedOn() == null) {
+      return false;
+    }
+    String modifiedOn = erpRow.getString(def.erpModifiedOn());
+    return modifiedOn != null && OffsetDateTime.parse(modifiedOn).isAfter(c.erpModifiedOn());
+  }
+
   /** The coupled ERP rows, read in chunks with {@code key eq 'a' or key eq 'b'} (one field, which the ERP allows). */
   private Future<Map<String, JsonObject>> currentErpRows(Set<String> crmKeys, Map<String, Coupling> coupled) {
     List<String> ids = new ArrayList<>();
@@ -189,6 +202,7 @@ public final class FromCrmSync {
     List<Write> writes = new ArrayList<>();
     List<String> writeKeys = new ArrayList<>();
     long unchanged = 0;
+    long conflicts = 0;
     for (Map.Entry<String, Map<String, Object>> e : desired.entrySet()) {
       String crmKey = e.getKey();
       Coupling c = coupled.get(crmKey);
@@ -200,13 +214,27 @@ public final class FromCrmSync {
         outcomes.add(new Outcome(c == null ? null : c.erpId(), crmKey, null, crmModified, "unchanged", null));
         continue;
       }
+      if (erpRow != null && erpChangedSinceSync(c, erpRow)) {
+        List<String> both = Conflicts.bidirectional(def, Direction.FROM_CRM, changes);
+        if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.NONE) {
+          conflicts++;
+          outcomes.add(new Outcome(c.erpId(), crmKey, null, null, "conflict",
+              Conflicts.message(def, c.erpId(), crmKey, both)));
+          continue;
+        }
+        if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.ERP_WINS) {
+          unchanged++;
+          outcomes.add(new Outcome(c.erpId(), crmKey, null, crmModified, "unchanged", null));
+          continue;
+        }
+      }
       writes.add(erpRow == null
           ? new Write("POST", def.erpEntitySet(), null, null, new JsonObject(changes))
           : new Write("PATCH", def.erpEntitySet(), ODataErpClient.literal(c.erpId()),
               erpRow.getString("@odata.etag"), new JsonObject(changes)));
       writeKeys.add(crmKey);
     }
-    counts = counts.plus(new JobOutcome(0, 0, 0, unchanged, 0, 0, 0, 0, null));
+    counts = counts.plus(new JobOutcome(0, 0, 0, unchanged, 0, conflicts, 0, 0, null));
     if (writes.isEmpty()) {
       return Future.succeededFuture();
     }

@@ -3,6 +3,7 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobFailure;
+import dev.tandem.api.JobOutcome;
 import dev.tandem.api.JobRequest;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.Stage;
@@ -24,8 +25,8 @@ import java.util.function.Function;
 
 /**
  * The runtime's own sync verticle for a mapping whose plugin contributes none: consumes the mapping's sync jobs
- * and runs them with the generic engine. Its clients live on its own context. This release runs one-way
- * mappings (TO_CRM and FROM_CRM); bidirectional ones need conflict detection first, which comes next.
+ * and runs them with the generic engine: ERP to CRM, CRM to ERP, or both in that order, with the mapping's current
+ * overrides and conflict policy. Its clients live on its own context.
  */
 public final class GenericSyncVerticle extends VerticleBase {
 
@@ -55,14 +56,6 @@ public final class GenericSyncVerticle extends VerticleBase {
     this.settings = new PgMappingSettingsStore(pool);
   }
 
-  /**
-   * @param def a mapping
-   * @return whether this release's generic engine can run it
-   */
-  public static boolean supports(MappingDefinition def) {
-    return def.direction() != Direction.BIDIRECTIONAL;
-  }
-
   @Override
   public Future<?> start() {
     erp = new ODataErpClient(vertx, connections.erp(), metrics);
@@ -72,12 +65,8 @@ public final class GenericSyncVerticle extends VerticleBase {
       settings.get(def.name()).compose(s -> {
         // The effective mapping: the plugin's definition with the operator's overrides.
         MappingDefinition eff = s.applyTo(def);
-        if (eff.direction() == Direction.BIDIRECTIONAL) {
-          return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
-              + " is bidirectional; the generic engine runs one-way mappings in this release: set its direction "
-              + "to TO_CRM or FROM_CRM (PATCH /api/v1/mappings/" + def.name() + ")"));
-        }
-        if (req.direction() != null && req.direction() != eff.direction()) {
+        if (req.direction() != null && eff.direction() != Direction.BIDIRECTIONAL
+            && req.direction() != eff.direction()) {
           return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
               + " synchronizes " + eff.direction() + "; a " + req.direction() + " run was asked for"));
         }
@@ -85,18 +74,33 @@ public final class GenericSyncVerticle extends VerticleBase {
         PgCouplingStore couplings = new PgCouplingStore(pool);
         PgWatermarkStore watermarks = new PgWatermarkStore();
         OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
-        return (eff.direction() == Direction.TO_CRM
-            ? new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter()).run(start)
-            : new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter())
-                .run(start))
-            .map(outcome -> outcome.withMessage(summary(eff, outcome)));
+        Direction only = req.direction() != null ? req.direction() : eff.direction();
+        // Bidirectional: ERP to CRM first, then CRM to ERP, as the reference system does.
+        Future<JobOutcome> toCrm = only == Direction.FROM_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
+            : new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter(), s.policy())
+                .run(start);
+        return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
+                : new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter(),
+                    s.policy()).run(start))
+            .map(b -> a.plus(b).withMessage(summary(eff, only, a, b))));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
 
-  private static String summary(MappingDefinition def, dev.tandem.api.JobOutcome o) {
-    return def.name() + (def.direction() == Direction.TO_CRM ? " to CRM: " : " from CRM: ") + o.inserted() + " inserted, " + o.modified() + " modified, " + o.unchanged()
-        + " unchanged, " + o.failed() + " failed, " + o.skipped() + " skipped";
+  private static String summary(MappingDefinition def, Direction only, JobOutcome toCrm, JobOutcome fromCrm) {
+    StringBuilder sb = new StringBuilder(def.name());
+    if (only != Direction.FROM_CRM) {
+      sb.append(" to CRM: ").append(counts(toCrm));
+    }
+    if (only != Direction.TO_CRM) {
+      sb.append(only == Direction.BIDIRECTIONAL ? "; from CRM: " : " from CRM: ").append(counts(fromCrm));
+    }
+    return sb.toString();
+  }
+
+  private static String counts(JobOutcome o) {
+    return o.inserted() + " inserted, " + o.modified() + " modified, " + o.unchanged() + " unchanged, "
+        + o.failed() + " failed, " + o.skipped() + " skipped";
   }
 
   @Override

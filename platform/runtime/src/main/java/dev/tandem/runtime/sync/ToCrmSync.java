@@ -47,6 +47,8 @@ public final class ToCrmSync {
   private final RecordMapper mapper;
   private final long jobId;
   private final int skipAfter;
+  private final MappingSettings.ConflictPolicy policy;
+  private String integrationUser;
   private JobOutcome counts = JobOutcome.EMPTY;
 
   /**
@@ -59,9 +61,11 @@ public final class ToCrmSync {
    * @param mapper its record mapper
    * @param jobId the job
    * @param skipAfter identical errors in a row before a record is skipped
+   * @param policy what a bidirectional conflict leads to
    */
   public ToCrmSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
-      DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter) {
+      DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter,
+      MappingSettings.ConflictPolicy policy) {
     this.pool = pool;
     this.couplings = couplings;
     this.watermarks = watermarks;
@@ -71,6 +75,7 @@ public final class ToCrmSync {
     this.mapper = mapper;
     this.jobId = jobId;
     this.skipAfter = skipAfter;
+    this.policy = policy;
   }
 
   /**
@@ -78,7 +83,13 @@ public final class ToCrmSync {
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
-    return watermarks.get(pool, def.name(), Side.ERP).compose(wm -> {
+    Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
+        ? crm.whoAmI().map(w -> {
+          integrationUser = w.getString("UserId");
+          return null;
+        })
+        : Future.succeededFuture();
+    return me.compose(x -> watermarks.get(pool, def.name(), Side.ERP)).compose(wm -> {
       String changed = wm == null ? null
           : ODataErpClient.modifiedSince(def.erpModifiedOn(), wm.minusSeconds(1).toInstant());
       String filter = and(def.erpFilter(), changed);
@@ -191,6 +202,7 @@ public final class ToCrmSync {
     List<String> opIds = new ArrayList<>();
     List<Boolean> opInsert = new ArrayList<>();
     long unchanged = 0;
+    long conflicts = 0;
     for (Map.Entry<String, Map<String, Object>> e : desired.entrySet()) {
       String key = e.getKey();
       Coupling c = coupled.get(key);
@@ -204,12 +216,28 @@ public final class ToCrmSync {
         outcomes.add(new Outcome(key, crmId, modified, null, "unchanged", null));
         continue;
       }
-      ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + crmId + ")", null, new JsonObject(changes)));
+      if (exists && crmChangedSinceSync(c, current.get(c.crmId().toLowerCase()))) {
+        List<String> both = Conflicts.bidirectional(def, Direction.TO_CRM, changes);
+        if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.NONE) {
+          conflicts++;
+          // The ERP side's modified-on is kept as it was, so the CRM-to-ERP run sees the conflict too.
+          outcomes.add(new Outcome(key, crmId, null, null, "conflict", Conflicts.message(def, key, crmId, both)));
+          continue;
+        }
+        if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.CRM_WINS) {
+          unchanged++;
+          // Recorded as synchronized on the ERP side: the CRM-to-ERP run then takes the CRM's values.
+          outcomes.add(new Outcome(key, crmId, modified, null, "unchanged", null));
+          continue;
+        }
+      }
+      ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + crmId + ")",
+          Map.of("Prefer", "return=representation"), new JsonObject(changes)));
       opKeys.add(key);
       opIds.add(crmId);
       opInsert.add(!exists);
     }
-    counts = counts.plus(new JobOutcome(0, 0, 0, unchanged, 0, 0, 0, 0, null));
+    counts = counts.plus(new JobOutcome(0, 0, 0, unchanged, 0, conflicts, 0, 0, null));
     if (ops.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -227,8 +255,9 @@ public final class ToCrmSync {
           modified += insert ? 0 : 1;
           Coupling c = coupled.get(key);
           coupledNew += c == null || !c.coupled() ? 1 : 0;
-          outcomes.add(new Outcome(key, opIds.get(r.index()), erpModified, null, insert ? "inserted" : "modified",
-              null));
+          String crmModified = r.body() == null ? null : r.body().getString(def.crmModifiedOn());
+          outcomes.add(new Outcome(key, opIds.get(r.index()), erpModified,
+              crmModified == null ? null : OffsetDateTime.parse(crmModified), insert ? "inserted" : "modified", null));
         } else {
           failed++;
           TandemException err = r.error();
@@ -239,6 +268,16 @@ public final class ToCrmSync {
       counts = counts.plus(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
       return null;
     });
+  }
+
+  /** Whether someone other than the integration user changed the CRM row since it was last synchronized. */
+  private boolean crmChangedSinceSync(Coupling c, JsonObject crmRow) {
+    if (def.direction() != Direction.BIDIRECTIONAL || c.crmModifiedOn() == null) {
+      return false;
+    }
+    String modifiedOn = crmRow.getString(def.crmModifiedOn());
+    return modifiedOn != null && OffsetDateTime.parse(modifiedOn).isAfter(c.crmModifiedOn())
+        && !String.valueOf(crmRow.getString("_modifiedby_value")).equalsIgnoreCase(String.valueOf(integrationUser));
   }
 
   /** The CRM id of the counterpart created for an ERP key: the same on every attempt, so retries never duplicate. */

@@ -127,7 +127,8 @@ class FromCrmSyncTest {
   private JobOutcome run() throws Exception {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(ACCOUNTS, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
-    return on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS, mapper, id, 2)
+    return on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS, mapper, id, 2,
+        MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now()));
   }
 

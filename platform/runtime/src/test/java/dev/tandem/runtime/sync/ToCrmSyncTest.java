@@ -123,7 +123,8 @@ class ToCrmSyncTest {
   private JobOutcome run() throws Exception {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(CUSTOMER, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
-    return on(() -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER, mapper, id, 2)
+    return on(() -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER, mapper, id, 2,
+        MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now()));
   }
 

@@ -1,0 +1,206 @@
+package dev.tandem.runtime.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.JobOutcome;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import dev.tandem.runtime.store.SchemaMigrator;
+import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.OffsetDateTime;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Both directions in one job, with the conflict policies, against both simulators. */
+class BidirectionalSyncTest {
+
+  @RegisterExtension
+  static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);
+  @RegisterExtension
+  static SimulatorExtension<DataverseSimulator> crmSim = new SimulatorExtension<>(DataverseSimulator::new);
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final MappingDefinition CUSTOMER = MappingDefinition.builder("CUSTOMER")
+      .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.BIDIRECTIONAL)
+      .field("Name", "name", Direction.BIDIRECTIONAL)
+      .field("City", "address1_city", Direction.BIDIRECTIONAL)
+      .field("No", "accountnumber", Direction.TO_CRM)
+      .build();
+
+  private TestDatabase db;
+  private Vertx vertx;
+  private Pool pool;
+  private ODataErpClient erp;
+  private DataverseClient crm;
+  private long job;
+  private String personToken;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    post(erpSim.get().baseUrl() + "/__admin/sim/reset", "", null, null);
+    post(crmSim.get().baseUrl() + "/__admin/sim/reset", "", null, null);
+    post(erpSim.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":4,\"counts\":{\"Customer\":30}}", null, null);
+    post(crmSim.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":4,\"counts\":{\"systemusers\":1}}", null, null);
+    String person = (String) Json.objects(Json.object(get(crmSim.get().baseUrl() + "/__admin/sim/rows/systemusers"))
+        .get("rows")).stream().filter(u -> Boolean.TRUE.equals(u.get("islicensed"))).findFirst().orElseThrow()
+        .get("systemuserid");
+    post(crmSim.get().baseUrl() + "/__admin/sim/clients", "{\"clientId\":\"person\",\"clientSecret\":\"pw\","
+        + "\"userId\":\"" + person + "\"}", "application/json", null);
+    personToken = (String) Json.object(post(crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id=person"
+        + "&client_secret=pw", "application/x-www-form-urlencoded", null).body()).get("access_token");
+    db = TestDatabase.fresh();
+    new SchemaMigrator(db.settings()).migrate();
+    vertx = Vertx.vertx();
+    pool = PgBuilder.pool().connectingTo(db.settings().connectOptions()).using(vertx).build();
+    ErpSimulator.Options o = erpSim.get().options();
+    erp = new ODataErpClient(vertx, ODataErpSettings.of(erpSim.get().serviceRoot(), o.company(), o.user(),
+        o.accessKey()), EndpointMetrics.NONE);
+    crm = new DataverseClient(vertx, DataverseSettings.of(crmSim.get().apiUrl(), crmSim.get().tokenUrl(),
+        "tandem-sync", "tandem-secret", null), EndpointMetrics.NONE);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+    db.close();
+  }
+
+  private <T> T on(Supplier<Future<T>> call) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    vertx.runOnContext(v -> call.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        f.complete(ar.result());
+      } else {
+        f.completeExceptionally(ar.cause());
+      }
+    }));
+    return f.get(120, TimeUnit.SECONDS);
+  }
+
+  private static String get(String url) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private static HttpResponse<String> post(String url, String body, String type, String auth) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (type != null) {
+      b.header("Content-Type", type);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** One bidirectional job, as the generic engine runs it: ERP to CRM, then CRM to ERP. */
+  private JobOutcome run(ConflictPolicy policy) throws Exception {
+    long id = ++job;
+    RecordMapper mapper = new RecordMapper(CUSTOMER, Set.of(), n -> null);
+    PgCouplingStore couplings = new PgCouplingStore(pool);
+    PgWatermarkStore watermarks = new PgWatermarkStore();
+    OffsetDateTime start = OffsetDateTime.now();
+    return on(() -> new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy).run(start)
+        .compose(a -> new FromCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy)
+            .run(start).map(a::plus)));
+  }
+
+  private void editErp(String no, String city) throws Exception {
+    String auth = "Basic " + Base64.getEncoder().encodeToString((erpSim.get().options().user() + ":"
+        + erpSim.get().options().accessKey()).getBytes());
+    String url = erpSim.get().companyUrl() + "/Customer('" + no + "')";
+    Map<String, Object> row = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
+        .build(), HttpResponse.BodyHandlers.ofString()).body());
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
+        .header("If-Match", (String) row.get("@odata.etag")).header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"City\":\"" + city + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  private void editCrm(String accountId, String city) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().apiUrl() + "/accounts("
+        + accountId + ")")).header("Authorization", "Bearer " + personToken).header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"address1_city\":\"" + city + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, r.statusCode(), r.body());
+  }
+
+  private String erpCity(String no) throws Exception {
+    return (String) Json.objects(Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/rows/Customer?top=100"))
+        .get("rows")).stream().filter(c -> no.equals(c.get("No"))).findFirst().orElseThrow().get("City");
+  }
+
+  private String crmCity(String id) throws Exception {
+    return (String) Json.objects(Json.object(get(crmSim.get().baseUrl() + "/__admin/sim/rows/accounts?top=100"))
+        .get("rows")).stream().filter(a -> id.equals(a.get("accountid"))).findFirst().orElseThrow()
+        .get("address1_city");
+  }
+
+  @Test
+  void ownWritesNeverComeBackAndConflictsFollowThePolicy() throws Exception {
+    JobOutcome first = run(ConflictPolicy.NONE);
+    assertEquals(30, first.inserted(), first.toString());
+    JobOutcome second = run(ConflictPolicy.NONE);
+    assertEquals(0, second.inserted() + second.modified(), "no ping-pong: " + second);
+
+    String no = db.queryString("SELECT erp_id FROM coupling ORDER BY erp_id LIMIT 1");
+    String id = db.queryString("SELECT crm_id FROM coupling WHERE erp_id = '" + no + "'");
+    // A CRM-only edit flows to the ERP.
+    editCrm(id, "Cork");
+    JobOutcome crmEdit = run(ConflictPolicy.NONE);
+    assertEquals(1, crmEdit.modified(), crmEdit.toString());
+    assertEquals("Cork", erpCity(no));
+    assertEquals(0, run(ConflictPolicy.NONE).modified(), "and nothing bounces back");
+
+    // Both sides edit the same field: with NONE neither side is overwritten.
+    editErp(no, "Galway");
+    editCrm(id, "Limerick");
+    JobOutcome none = run(ConflictPolicy.NONE);
+    assertEquals(2, none.failed(), "the conflict fails the record in both directions: " + none);
+    assertEquals("Galway", erpCity(no));
+    assertEquals("Limerick", crmCity(id));
+    String message = db.queryString("SELECT last_error FROM coupling WHERE erp_id = '" + no + "'");
+    assertTrue(message.contains("both changed since the last synchronization and differ in")
+        && message.contains("conflict policy NONE"), message);
+
+    editErp(no, "Sligo");
+    editCrm(id, "Derry");
+    JobOutcome erpWins = run(ConflictPolicy.ERP_WINS);
+    assertEquals(0, erpWins.failed(), erpWins.toString());
+    assertEquals("Sligo", crmCity(id));
+    assertEquals("Sligo", erpCity(no));
+
+    editErp(no, "Ennis");
+    editCrm(id, "Tralee");
+    JobOutcome crmWins = run(ConflictPolicy.CRM_WINS);
+    assertEquals(0, crmWins.failed(), crmWins.toString());
+    assertEquals("Tralee", erpCity(no));
+    assertEquals("Tralee", crmCity(id));
+  }
+}
