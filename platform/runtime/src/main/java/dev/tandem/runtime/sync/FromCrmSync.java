@@ -83,7 +83,7 @@ public final class FromCrmSync {
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<JsonObject> me = crm.whoAmI();
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm).compose(v -> {
+    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart)).compose(v -> {
       List<String> terms = new ArrayList<>();
       if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
         terms.add("(" + def.crmFilter() + ")");
@@ -98,17 +98,38 @@ public final class FromCrmSync {
     }).map(v -> counts);
   }
 
+  /** Records that failed last time (and are not skipped) go first, read again by id, without moving the watermark. */
+  private Future<Void> retryFailed(long afterId, OffsetDateTime jobStart) {
+    return couplings.retryable(def.name(), Direction.FROM_CRM, afterId, 200).compose(failed -> {
+      if (failed.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      List<JsonObject> rows = new ArrayList<>();
+      List<Future<?>> reads = new ArrayList<>();
+      for (int from = 0; from < failed.size(); from += READ_CHUNK) {
+        List<String> terms = new ArrayList<>();
+        failed.subList(from, Math.min(failed.size(), from + READ_CHUNK))
+            .forEach(c -> terms.add(def.crmKey() + " eq " + c.crmId()));
+        reads.add(crm.query(def.crmEntitySet() + "?$filter=" + encode(String.join(" or ", terms)))
+            .onSuccess(p -> rows.addAll(p.rows())));
+      }
+      long last = failed.get(failed.size() - 1).id();
+      return Future.all(reads).compose(v -> process(rows, jobStart, false))
+          .compose(v -> failed.size() < 200 ? Future.succeededFuture() : retryFailed(last, jobStart));
+    });
+  }
+
   private static String encode(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private Future<Void> pages(Page page, OffsetDateTime jobStart) {
-    return process(page.rows(), jobStart).compose(v -> page.hasNext()
+    return process(page.rows(), jobStart, true).compose(v -> page.hasNext()
         ? crm.follow(page.nextLink()).compose(next -> pages(next, jobStart))
         : Future.succeededFuture());
   }
 
-  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart) {
+  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, boolean advance) {
     if (rows.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -120,11 +141,11 @@ public final class FromCrmSync {
         Direction.FROM_CRM, ids).onSuccess(found -> lookups.put(mapping, found))));
     Future<Map<String, Coupling>> own = couplings.bySourceIds(pool, def.name(), Direction.FROM_CRM, keys);
     loads.add(own);
-    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart));
+    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, advance));
   }
 
   private Future<Void> decide(List<JsonObject> rows, Map<String, Coupling> coupled,
-      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart) {
+      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, boolean advance) {
     RecordMapper.Lookups resolve = (mapping, flow, key) -> {
       Coupling c = lookups.getOrDefault(mapping, Map.of()).get(key);
       return c == null ? null : c.erpId();
@@ -166,7 +187,8 @@ public final class FromCrmSync {
         .compose(current -> write(desired, sources, coupled, current, outcomes))
         .compose(v -> pool.withTransaction(tx -> couplings.record(tx, def.name(), Direction.FROM_CRM, jobId,
                 skipAfter, outcomes)
-            .compose(n -> watermarks.advance(tx, def.name(), Side.CRM, checkpoint))));
+            .compose(n -> advance ? watermarks.advance(tx, def.name(), Side.CRM, checkpoint)
+                : Future.<Void>succeededFuture())));
   }
 
   /** Whether the ERP row changed since it was last synchronized (the integration's own writes are recorded). */

@@ -89,13 +89,38 @@ public final class ToCrmSync {
           return null;
         })
         : Future.succeededFuture();
-    return me.compose(x -> watermarks.get(pool, def.name(), Side.ERP)).compose(wm -> {
+    return me.compose(x -> retryFailed(0L, jobStart)).compose(x -> watermarks.get(pool, def.name(), Side.ERP))
+        .compose(wm -> {
       String changed = wm == null ? null
           : ODataErpClient.modifiedSince(def.erpModifiedOn(), wm.minusSeconds(1).toInstant());
       String filter = and(def.erpFilter(), changed);
       return erp.read(def.erpEntitySet(), filter, null, def.erpModifiedOn())
           .compose(page -> pages(page, jobStart));
     }).map(v -> counts);
+  }
+
+  /**
+   * Records that failed last time (and are not skipped) go first, whether or not they changed since: their
+   * rows are read again by key, a page of couplings at a time, without moving the watermark.
+   */
+  private Future<Void> retryFailed(long afterId, OffsetDateTime jobStart) {
+    return couplings.retryable(def.name(), Direction.TO_CRM, afterId, 200).compose(failed -> {
+      if (failed.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      List<String> keys = new ArrayList<>();
+      failed.forEach(c -> keys.add(c.erpId()));
+      List<JsonObject> rows = new ArrayList<>();
+      List<Future<?>> reads = new ArrayList<>();
+      for (int from = 0; from < keys.size(); from += READ_CHUNK) {
+        reads.add(erp.read(def.erpEntitySet(), ODataErpClient.anyOf(def.erpKey(),
+            keys.subList(from, Math.min(keys.size(), from + READ_CHUNK))), null, null)
+            .onSuccess(p -> rows.addAll(p.rows())));
+      }
+      long last = failed.get(failed.size() - 1).id();
+      return Future.all(reads).compose(v -> process(rows, jobStart, false))
+          .compose(v -> failed.size() < 200 ? Future.succeededFuture() : retryFailed(last, jobStart));
+    });
   }
 
   private static String and(String a, String b) {
@@ -106,12 +131,12 @@ public final class ToCrmSync {
   }
 
   private Future<Void> pages(Page page, OffsetDateTime jobStart) {
-    return process(page.rows(), jobStart).compose(v -> page.hasNext()
+    return process(page.rows(), jobStart, true).compose(v -> page.hasNext()
         ? erp.follow(page.nextLink()).compose(next -> pages(next, jobStart))
         : Future.succeededFuture());
   }
 
-  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart) {
+  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, boolean advance) {
     if (rows.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -124,11 +149,11 @@ public final class ToCrmSync {
         .onSuccess(found -> lookups.put(mapping, found))));
     Future<Map<String, Coupling>> own = couplings.bySourceIds(pool, def.name(), Direction.TO_CRM, keys);
     loads.add(own);
-    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart));
+    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, advance));
   }
 
   private Future<Void> decide(List<JsonObject> rows, Map<String, Coupling> coupled,
-      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart) {
+      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, boolean advance) {
     RecordMapper.Lookups resolve = (mapping, flow, key) -> {
       Coupling c = lookups.getOrDefault(mapping, Map.of()).get(key);
       return c == null ? null : c.crmId();
@@ -170,7 +195,8 @@ public final class ToCrmSync {
         .compose(current -> write(desired, sourceByKey, coupled, current, outcomes))
         .compose(v -> pool.withTransaction(tx -> couplings.record(tx, def.name(), Direction.TO_CRM, jobId, skipAfter,
                 outcomes)
-            .compose(n -> watermarks.advance(tx, def.name(), Side.ERP, checkpoint))));
+            .compose(n -> advance ? watermarks.advance(tx, def.name(), Side.ERP, checkpoint)
+                : Future.<Void>succeededFuture())));
   }
 
   /** The coupled counterparts of the rows to write, read in chunks of ids (one request per chunk). */

@@ -174,12 +174,19 @@ class ToCrmSyncTest {
     String message = db.queryString("SELECT last_error FROM coupling WHERE mapping = 'CUSTOMER' AND last_error IS NOT NULL LIMIT 1");
     assertTrue(message.contains("Salesperson_Code refers to SP1, which is not coupled in mapping SALESPEOPLE: "
         + "couple or synchronize SALESPEOPLE first"), message);
+    // Once SP1 is coupled again, the failed records go through on the next run, though none of them changed.
+    String sp1User = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'SALESPEOPLE' AND erp_id = 'SP2'");
+    db.exec("UPDATE coupling SET erp_id = 'SP1' WHERE mapping = 'SALESPEOPLE' AND erp_id = 'SP2'");
+    JobOutcome retried = run();
+    assertEquals(r.failed(), retried.inserted(), "failed records are retried first: " + retried);
+    assertEquals(0, retried.failed(), retried.toString());
+    db.exec("UPDATE coupling SET erp_id = 'SP2' WHERE mapping = 'SALESPEOPLE' AND crm_id = '" + sp1User + "'");
     int accounts = crmAccounts();
     // As if the run crashed after writing to the CRM but before committing: couplings and watermark lost.
     db.exec("DELETE FROM coupling WHERE mapping = 'CUSTOMER'; DELETE FROM watermark");
     JobOutcome again = run();
     assertEquals(accounts, crmAccounts(), "no duplicates: the counterparts' ids are derived from the ERP keys");
-    assertEquals(accounts, again.coupled(), again.toString());
+    assertEquals(accounts, again.coupled() + again.failed(), again.toString());
   }
 
   private static String basic() {
