@@ -101,7 +101,7 @@ public final class SeedNames {
    */
   public String email(String first, String last, String domain) {
     String local = java.text.Normalizer.normalize((first + "." + last).toLowerCase(java.util.Locale.ROOT),
-        java.text.Normalizer.Form.NFD).replaceAll("[^a-z.]", "");
+        java.text.Normalizer.Form.NFD).replaceAll("[^a-z0-9.]", "");
     return local + "@" + domain;
   }
 

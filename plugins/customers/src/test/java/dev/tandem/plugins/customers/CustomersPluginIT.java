@@ -1,0 +1,134 @@
+package dev.tandem.plugins.customers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
+import dev.tandem.testkit.TandemExtension;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The packaged plugin jar in a running node, against both simulators and a real PostgreSQL. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class CustomersPluginIT {
+
+  @RegisterExtension
+  @Order(1)
+  static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);
+  @RegisterExtension
+  @Order(2)
+  static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
+  @RegisterExtension
+  @Order(3)
+  static TandemExtension tandem = TandemExtension.withPlugins(Path.of(System.getProperty("tandem.plugin.jar")))
+      .configure(c -> {
+        seed();
+        ErpSimulator.Options o = erp.get().options();
+        return c.withSchedules(new ScheduleSettings(false, 1000, 0)).withConnections(new Connections(
+            ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
+            DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null)));
+      });
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private static void seed() {
+    try {
+      post(erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":21,\"counts\":{\"SalespersonPurchaser\":0,"
+          + "\"Customer\":100,\"Contact\":60}}");
+      post(crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":21,\"counts\":{\"systemusers\":20}}");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String post(String url, String body) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private static String get(String url) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  private static int count(String simBase, String set) throws Exception {
+    return ((Number) Json.object(get(simBase + "/__admin/sim/counts")).get(set)).intValue();
+  }
+
+  /** Runs a mapping through the admin API and waits for its job. */
+  private static JsonObject sync(String mapping) throws Exception {
+    TandemExtension.ApiResponse r = tandem.api("POST", "/api/v1/mappings/" + mapping + "/sync", new JsonObject());
+    assertEquals(202, r.status(), r.body());
+    long id = r.json().getLong("jobId");
+    for (int i = 0; i < 600; i++) {
+      JsonObject job = tandem.api("GET", "/api/v1/jobs/" + id, null).json();
+      if (List.of("SUCCEEDED", "FAILED").contains(job.getString("status"))) {
+        assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+        return job;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("job " + id + " did not end");
+  }
+
+  @Test
+  @Order(1)
+  void thePluginsMappingsRunInDependencyOrder() throws Exception {
+    JsonObject plugins = tandem.api("GET", "/api/v1/plugins", null).json();
+    JsonObject plugin = plugins.getJsonArray("plugins").getJsonObject(0);
+    assertEquals("customers", plugin.getString("id"));
+    assertEquals("STARTED", plugin.getString("state"), plugin.encode());
+    JsonObject customerMapping = tandem.api("GET", "/api/v1/mappings/CUSTOMER", null).json();
+    assertTrue(customerMapping.getJsonArray("notes").getString(0).contains("optional dependency CURRENCY"),
+        customerMapping.encode());
+
+    JsonObject salespeople = sync("SALESPEOPLE");
+    assertEquals(20, salespeople.getJsonObject("counts").getInteger("inserted"), salespeople.encode());
+    assertEquals(20, count(erp.get().baseUrl(), "SalespersonPurchaser"));
+
+    long blocked = Json.objects(Json.object(get(erp.get().baseUrl() + "/__admin/sim/rows/Customer?top=1000"))
+        .get("rows")).stream().filter(c -> "All".equals(c.get("Blocked"))).count();
+    JsonObject customers = sync("CUSTOMER");
+    assertEquals(100 - blocked, (long) customers.getJsonObject("counts").getInteger("inserted"), customers.encode());
+    assertEquals(100 - blocked, (long) count(crm.get().baseUrl(), "accounts"));
+    Map<String, Object> account = Json.objects(Json.object(get(crm.get().baseUrl()
+        + "/__admin/sim/rows/accounts?top=1")).get("rows")).get(0);
+    assertEquals(3, account.get("customertypecode"));
+    assertTrue(account.get("paymenttermscode") != null && account.get("accountnumber") != null, account.toString());
+
+    JsonObject contacts = sync("CONTACT");
+    int created = contacts.getJsonObject("counts").getInteger("inserted");
+    int failed = contacts.getJsonObject("counts").getInteger("failed");
+    assertEquals(60, created + failed, contacts.encode());
+    assertEquals(created, count(crm.get().baseUrl(), "contacts"));
+    assertTrue(created > 40, "contacts of blocked customers fail with a lookup error; the rest go through: " + contacts);
+  }
+
+  @Test
+  @Order(2)
+  void aSecondRunChangesNothing() throws Exception {
+    for (String m : List.of("SALESPEOPLE", "CUSTOMER", "CONTACT")) {
+      JsonObject counts = sync(m).getJsonObject("counts");
+      assertEquals(0, counts.getInteger("inserted") + counts.getInteger("modified"), m + ": " + counts.encode());
+    }
+    JsonObject couplings = tandem.api("GET", "/api/v1/couplings?mapping=CUSTOMER&limit=5", null).json();
+    assertEquals(5, couplings.getJsonArray("couplings").size());
+  }
+}
