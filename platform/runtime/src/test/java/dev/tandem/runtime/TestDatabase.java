@@ -23,6 +23,18 @@ public final class TestDatabase implements AutoCloseable {
     this.settings = settings;
   }
 
+  /** @return the newest migration version shipped with this code, e.g. "4" */
+  public static String latestMigration() {
+    try (var files = java.nio.file.Files.list(java.nio.file.Path.of(
+        TestDatabase.class.getResource("/db/tandem").toURI()))) {
+      return String.valueOf(files.map(f -> f.getFileName().toString())
+          .filter(n -> n.matches("V\\d+__.*\\.sql"))
+          .mapToInt(n -> Integer.parseInt(n.substring(1, n.indexOf("__")))).max().orElseThrow());
+    } catch (java.io.IOException | java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** @return a new, empty schema */
   public static TestDatabase fresh() {
     String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
