@@ -131,4 +131,51 @@ class CustomersPluginIT {
     JsonObject couplings = tandem.api("GET", "/api/v1/couplings?mapping=CUSTOMER&limit=5", null).json();
     assertEquals(5, couplings.getJsonArray("couplings").size());
   }
+
+  @Test
+  @Order(3)
+  void throttlingAndServerErrorsStillEndWithEveryRecordCorrect() throws Exception {
+    // 30 customers change in the ERP, then 10% of CRM requests are throttled and 10% of ERP requests fail with 503.
+    String auth = "Basic " + java.util.Base64.getEncoder().encodeToString((erp.get().options().user() + ":"
+        + erp.get().options().accessKey()).getBytes());
+    List<Map<String, Object>> customers = Json.objects(Json.object(get(erp.get().companyUrl()
+        + "/Customer?$filter=" + java.net.URLEncoder.encode("Blocked eq ' '", java.nio.charset.StandardCharsets.UTF_8)
+            .replace("+", "%20") + "&$top=30", auth)).get("value"));
+    for (Map<String, Object> c : customers) {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(erp.get().companyUrl() + "/Customer('"
+          + c.get("No") + "')")).header("Authorization", auth).header("If-Match", (String) c.get("@odata.etag"))
+          .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+              "{\"Phone_No\":\"+354 555 0" + c.get("No").toString().substring(1) + "\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+    }
+    post(crm.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"/api/data\",\"kind\":\"STATUS\","
+        + "\"status\":429,\"retryAfterSeconds\":1,\"rate\":0.1}");
+    post(erp.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"/ODataV4\",\"kind\":\"STATUS\","
+        + "\"status\":503,\"rate\":0.1}");
+    try {
+      JsonObject run = sync("CUSTOMER");
+      assertEquals(30, run.getJsonObject("counts").getInteger("modified"), run.encode());
+      assertEquals(0, run.getJsonObject("counts").getInteger("failed"), run.encode());
+    } finally {
+      HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl() + "/__admin/sim/faults")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+      HTTP.send(HttpRequest.newBuilder(URI.create(erp.get().baseUrl() + "/__admin/sim/faults")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
+    List<Map<String, Object>> accounts = Json.objects(Json.object(get(crm.get().baseUrl()
+        + "/__admin/sim/rows/accounts?top=1000")).get("rows"));
+    for (Map<String, Object> c : customers) {
+      Map<String, Object> account = accounts.stream().filter(a -> c.get("No").equals(a.get("accountnumber")))
+          .findFirst().orElseThrow();
+      assertEquals("+354 555 0" + c.get("No").toString().substring(1), account.get("telephone1"));
+    }
+    Map<String, Object> throttled = Json.object(get(crm.get().baseUrl() + "/__admin/sim/stats"));
+    assertTrue(((Number) throttled.get("total")).intValue() > 0);
+  }
+
+  private static String get(String url, String auth) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
 }
