@@ -124,9 +124,39 @@ public final class PgCouplingStore {
     }
     String sql = RECORD.formatted(sourceColumn(flow), flow == Direction.TO_CRM ? "crm_id" : "erp_id",
         flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm");
+    String column = sourceColumn(flow);
+    // The error log in the same statement: failures are logged, earlier errors of records that went through now
+    // are resolved.
+    String log = "WITH v AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]) AS v(src, dst, error)), "
+        + "logged AS (INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
+        + "  SELECT $1, $2, $3, " + (flow == Direction.TO_CRM ? "v.src, v.dst" : "v.dst, v.src")
+        + "  , v.error FROM v WHERE v.error IS NOT NULL RETURNING id) "
+        + "UPDATE record_error e SET resolved_at = now() FROM v WHERE v.error IS NULL AND e.mapping = $2 "
+        + "AND e.resolved_at IS NULL AND e." + column + " = v.src";
     return client.preparedQuery(sql)
         .execute(Tuple.tuple().addValue(mapping).addValue(jobId).addValue(skipAfter).addValue(src).addValue(dst)
             .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error))
+        .compose(rows -> client.preparedQuery(log).execute(Tuple.tuple().addValue(jobId).addValue(mapping)
+                .addValue(flow.name()).addValue(src).addValue(dst).addValue(error))
+            .map(x -> rows.rowCount()));
+  }
+
+  /**
+   * Makes records retried first on the next run: not skipped, no repeat count, last result failed.
+   *
+   * @param mapping the mapping
+   * @param couplingIds the couplings, or null for every failed, skipped or conflicting one of the mapping
+   * @return how many were reset
+   */
+  public Future<Integer> retry(String mapping, List<Long> couplingIds) {
+    return pool.preparedQuery("UPDATE coupling SET skipped = false, error_repeats = 0, "
+            + "last_result_to_crm = CASE WHEN last_result_to_crm IN ('failed', 'conflict') THEN 'failed' "
+            + "  ELSE last_result_to_crm END, "
+            + "last_result_from_crm = CASE WHEN last_result_from_crm IN ('failed', 'conflict') THEN 'failed' "
+            + "  ELSE last_result_from_crm END, updated_at = now() "
+            + "WHERE mapping = $1 AND ($2::bigint[] IS NULL OR id = ANY($2)) AND (skipped "
+            + "  OR last_result_to_crm IN ('failed', 'conflict') OR last_result_from_crm IN ('failed', 'conflict'))")
+        .execute(Tuple.tuple().addValue(mapping).addValue(couplingIds == null ? null : couplingIds.toArray(new Long[0])))
         .map(RowSet::rowCount);
   }
 

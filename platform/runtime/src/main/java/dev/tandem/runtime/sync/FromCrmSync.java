@@ -48,6 +48,8 @@ public final class FromCrmSync {
   private final int skipAfter;
   private final MappingSettings.ConflictPolicy policy;
   private JobOutcome counts = JobOutcome.EMPTY;
+  /** Records this run has dealt with: one retried first is not handled again when the changed rows come by. */
+  private final java.util.Set<String> handled = new java.util.HashSet<>();
 
   /**
    * @param pool PostgreSQL
@@ -161,6 +163,9 @@ public final class FromCrmSync {
       String key = row.getString(def.crmKey());
       OffsetDateTime modified = OffsetDateTime.parse(row.getString(def.crmModifiedOn()));
       highest = highest == null || modified.isAfter(highest) ? modified : highest;
+      if (!handled.add(key)) {
+        continue;
+      }
       Coupling c = coupled.get(key);
       if (c != null && c.skipped()) {
         skipped++;

@@ -50,6 +50,8 @@ public final class ToCrmSync {
   private final MappingSettings.ConflictPolicy policy;
   private String integrationUser;
   private JobOutcome counts = JobOutcome.EMPTY;
+  /** Records this run has dealt with: one retried first is not handled again when the changed rows come by. */
+  private final java.util.Set<String> handled = new java.util.HashSet<>();
 
   /**
    * @param pool PostgreSQL
@@ -169,6 +171,9 @@ public final class ToCrmSync {
       String key = String.valueOf(row.getValue(def.erpKey()));
       OffsetDateTime modified = OffsetDateTime.parse(row.getString(def.erpModifiedOn()));
       highest = highest == null || modified.isAfter(highest) ? modified : highest;
+      if (!handled.add(key)) {
+        continue;
+      }
       Coupling c = coupled.get(key);
       if (c != null && c.skipped()) {
         skipped++;

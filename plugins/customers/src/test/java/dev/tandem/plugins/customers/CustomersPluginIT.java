@@ -12,6 +12,7 @@ import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
 import dev.tandem.sim.erp.ErpSimulator;
 import dev.tandem.testkit.TandemExtension;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -172,6 +173,33 @@ class CustomersPluginIT {
     }
     Map<String, Object> throttled = Json.object(get(crm.get().baseUrl() + "/__admin/sim/stats"));
     assertTrue(((Number) throttled.get("total")).intValue() > 0);
+  }
+
+  @Test
+  @Order(4)
+  void failedRecordsAreLoggedSkippedAfterTheSameErrorTwiceAndRetriedOnRequest() throws Exception {
+    JsonObject errors = tandem.api("GET", "/api/v1/errors?mapping=CONTACT", null).json();
+    JsonArray list = errors.getJsonArray("errors");
+    assertTrue(list.size() > 0, errors.encode());
+    JsonObject first = list.getJsonObject(0);
+    assertTrue(first.getString("message").contains("which is not coupled in mapping CUSTOMER"), first.encode());
+    assertTrue(first.getString("erpId").startsWith("CT"), first.encode());
+    int skipped = tandem.api("GET", "/api/v1/couplings?mapping=CONTACT&skipped=true&limit=1000", null).json()
+        .getJsonArray("couplings").size();
+    assertTrue(skipped > 0, "two runs with the same error skip the record");
+    TandemExtension.ApiResponse retried = tandem.api("POST", "/api/v1/errors/retry-all?mapping=CONTACT", null);
+    assertEquals(202, retried.status(), retried.body());
+    assertEquals(skipped, retried.json().getInteger("retried"));
+    long job = retried.json().getJsonArray("jobs").getJsonObject(0).getLong("jobId");
+    for (int i = 0; i < 300 && !List.of("SUCCEEDED", "FAILED").contains(
+        tandem.api("GET", "/api/v1/jobs/" + job, null).json().getString("status")); i++) {
+      Thread.sleep(100);
+    }
+    JsonObject counts = tandem.api("GET", "/api/v1/jobs/" + job, null).json().getJsonObject("counts");
+    assertEquals(skipped, counts.getInteger("failed"), "retried first, and still failing: " + counts.encode());
+    assertEquals(0, tandem.api("GET", "/api/v1/couplings?mapping=CONTACT&skipped=true", null).json()
+        .getJsonArray("couplings").size(), "one new failure is not two in a row");
+    assertEquals(404, tandem.api("POST", "/api/v1/errors/999999/retry", null).status());
   }
 
   private static String get(String url, String auth) throws Exception {
