@@ -2,7 +2,7 @@
 -- when the record later goes through.
 CREATE TABLE record_error (
   id           bigserial PRIMARY KEY,
-  job_id       bigint REFERENCES job (id) ON DELETE SET NULL,
+  job_id       bigint,  -- no foreign key: the job log's retention may have purged the job by now
   mapping      text        NOT NULL,
   direction    text        NOT NULL CHECK (direction IN ('TO_CRM', 'FROM_CRM')),
   erp_id       text,
