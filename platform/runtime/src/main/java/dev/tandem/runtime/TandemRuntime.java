@@ -29,6 +29,7 @@ import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
 
 /**
@@ -151,6 +152,9 @@ public final class TandemRuntime {
             LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
           }));
     }
+    // On-hold schedules wake when the ERP side of their mapping changes.
+    deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
+        config.schedules().erpWakeCheckMs(), metrics)).onSuccess(deployments::add));
     return Future.all(deployed).mapEmpty();
   }
 

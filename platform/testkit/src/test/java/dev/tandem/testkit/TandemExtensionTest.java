@@ -11,7 +11,7 @@ class TandemExtensionTest {
 
   @RegisterExtension
   static TandemExtension tandem = TandemExtension.withPlugins()
-      .configure(c -> c.withSchedules(new ScheduleSettings(false, 1000, 0)));
+      .configure(c -> c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000)));
 
   @Test
   void startsANodeInItsOwnSchema() throws Exception {

@@ -103,12 +103,13 @@ public record TandemConfig(
    * @param enabled whether this node creates scheduled jobs
    * @param tickMs how often due schedules are looked for
    * @param inactivityTimeoutMs a schedule whose runs changed nothing for this long goes on hold; 0 never
+   * @param erpWakeCheckMs how often on-hold schedules look for ERP-side changes that wake them
    */
-  public record ScheduleSettings(boolean enabled, long tickMs, long inactivityTimeoutMs) {
+  public record ScheduleSettings(boolean enabled, long tickMs, long inactivityTimeoutMs, long erpWakeCheckMs) {
 
-    /** @return on, every second, on hold after an hour without changes */
+    /** @return on, every second, on hold after an hour without changes, woken within 30 s of an ERP change */
     public static ScheduleSettings defaults() {
-      return new ScheduleSettings(true, 1000, 3_600_000);
+      return new ScheduleSettings(true, 1000, 3_600_000, 30_000);
     }
   }
 
@@ -182,7 +183,8 @@ public record TandemConfig(
     ScheduleSettings schedules = new ScheduleSettings(
         r.bool("schedules.enabled", sd.enabled()),
         r.longValue("schedules.tickMs", sd.tickMs(), 10),
-        r.longValue("schedules.inactivityTimeoutMs", sd.inactivityTimeoutMs(), 0));
+        r.longValue("schedules.inactivityTimeoutMs", sd.inactivityTimeoutMs(), 0),
+        r.longValue("schedules.erpWakeCheckMs", sd.erpWakeCheckMs(), 100));
     JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
     ODataErpSettings erp = null;
     String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);

@@ -84,7 +84,7 @@ class CrashResumeTest {
         DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null));
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemConfig cfg = TestRuntimes.config(db.settings(), plugins).withConnections(connections)
-          .withSchedules(new ScheduleSettings(false, 1000, 0))
+          .withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
           .withJobs(new JobSettings(4, 4, 50, 2_000, 120_000, 5, 100, 1_000, 0));
       TandemRuntime first = TestRuntimes.start(cfg.withNodeId("node-1"));
       long job = first.enqueue(NewJob.of(JobKind.SYNC, "ACCOUNTS")).toCompletionStage().toCompletableFuture()

@@ -43,7 +43,7 @@ class CustomersPluginIT {
       .configure(c -> {
         seed();
         ErpSimulator.Options o = erp.get().options();
-        return c.withSchedules(new ScheduleSettings(false, 1000, 0)).withConnections(new Connections(
+        return c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000)).withConnections(new Connections(
             ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
             DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null)));
       });

@@ -137,6 +137,20 @@ public final class ODataErpClient {
   }
 
   /**
+   * Whether any row passes a filter: one request for at most one row's key.
+   *
+   * @param service e.g. {@code Customer}
+   * @param filter an OData filter, or null
+   * @param key the key field to select
+   * @return true when a row exists
+   */
+  public Future<Boolean> any(String service, String filter, String key) {
+    String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(key)
+        + (filter == null || filter.isBlank() ? "" : "&$filter=" + queryEncode(filter));
+    return follow(url).map(p -> !p.rows().isEmpty());
+  }
+
+  /**
    * Follows a next link.
    *
    * @param url an absolute URL (a next link, or a query URL)
