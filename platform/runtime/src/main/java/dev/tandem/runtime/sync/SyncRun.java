@@ -1,0 +1,196 @@
+package dev.tandem.runtime.sync;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.JobOutcome;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.connectors.Page;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.store.Coupling;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgCouplingStore.Outcome;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import dev.tandem.runtime.store.PgWatermarkStore.Side;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a run in either direction does, page by page: failed records first (read again by key, without moving
+ * the watermark), then the rows changed since the watermark; per page the couplings and the lookups' couplings
+ * in one query each, unchanged and skipped records set aside, the rest mapped, the counterparts read in bulk,
+ * written by the direction's own {@link #write}, and couplings, errors and the watermark committed in one
+ * transaction. Each record is handled once per run.
+ */
+abstract class SyncRun {
+
+  /** Rows per bulk read of counterparts by key. */
+  static final int READ_CHUNK = 50;
+  private static final int RETRY_PAGE = 200;
+
+  protected final Pool pool;
+  protected final PgCouplingStore couplings;
+  protected final PgWatermarkStore watermarks;
+  protected final ODataErpClient erp;
+  protected final DataverseClient crm;
+  protected final MappingDefinition def;
+  protected final RecordMapper mapper;
+  protected final long jobId;
+  protected final int skipAfter;
+  protected final MappingSettings.ConflictPolicy policy;
+  private final Direction flow;
+  private final Set<String> handled = new HashSet<>();
+  private JobOutcome counts = JobOutcome.EMPTY;
+
+  SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
+      MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy,
+      Direction flow) {
+    this.pool = pool;
+    this.couplings = couplings;
+    this.watermarks = watermarks;
+    this.erp = erp;
+    this.crm = crm;
+    this.def = def;
+    this.mapper = mapper;
+    this.jobId = jobId;
+    this.skipAfter = skipAfter;
+    this.policy = policy;
+    this.flow = flow;
+  }
+
+  /** @return the source side's key of a row */
+  abstract String sourceKey(JsonObject row);
+
+  /** @return the source side's modified-on of a row */
+  abstract OffsetDateTime sourceModified(JsonObject row);
+
+  /** @return the source side's modified-on as last synchronized */
+  abstract OffsetDateTime syncedSourceModified(Coupling c);
+
+  /** @return the coupling's last result in this direction */
+  abstract String lastResult(Coupling c);
+
+  /** @return the counterpart's key of a coupling */
+  abstract String counterpart(Coupling c);
+
+  /** An outcome, given the source and counterpart keys and the source's modified-on. */
+  abstract Outcome outcome(String sourceKey, String counterpartKey, OffsetDateTime sourceModified, String result,
+      String error);
+
+  /** @return the source rows of failed couplings, read by key */
+  abstract Future<List<JsonObject>> readSourceRows(List<Coupling> failed);
+
+  /** @return the next page of the changed rows */
+  abstract Future<Page> next(String link);
+
+  /** @return the coupled counterparts of the given source keys, by counterpart key */
+  abstract Future<Map<String, JsonObject>> counterparts(Set<String> sourceKeys, Map<String, Coupling> coupled);
+
+  /** Writes the desired values, adding one outcome per record and counting what it did. */
+  abstract Future<Void> write(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
+      Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes);
+
+  /** @return the side whose watermark this run moves */
+  abstract Side side();
+
+  /** Adds to the run's counts. */
+  final void count(JobOutcome more) {
+    counts = counts.plus(more);
+  }
+
+  /** @return the counts so far */
+  final JobOutcome counts() {
+    return counts;
+  }
+
+  /** Failed, not skipped records go first, a page of couplings at a time. */
+  final Future<Void> retryFailed(long afterId, OffsetDateTime jobStart) {
+    return couplings.retryable(def.name(), flow, afterId, RETRY_PAGE).compose(failed -> {
+      if (failed.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      long last = failed.get(failed.size() - 1).id();
+      return readSourceRows(failed).compose(rows -> process(rows, jobStart, false))
+          .compose(v -> failed.size() < RETRY_PAGE ? Future.succeededFuture() : retryFailed(last, jobStart));
+    });
+  }
+
+  /** The changed rows, page after page. */
+  final Future<Void> pages(Page page, OffsetDateTime jobStart) {
+    return process(page.rows(), jobStart, true)
+        .compose(v -> page.hasNext() ? next(page.nextLink()).compose(n -> pages(n, jobStart))
+            : Future.succeededFuture());
+  }
+
+  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, boolean advance) {
+    if (rows.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<String> keys = new ArrayList<>(rows.size());
+    rows.forEach(r -> keys.add(sourceKey(r)));
+    Map<String, Map<String, Coupling>> lookups = new HashMap<>();
+    List<Future<?>> loads = new ArrayList<>();
+    mapper.references(flow, rows).forEach((mapping, ids) -> loads.add(couplings.bySourceIds(pool, mapping, flow, ids)
+        .onSuccess(found -> lookups.put(mapping, found))));
+    Future<Map<String, Coupling>> own = couplings.bySourceIds(pool, def.name(), flow, keys);
+    loads.add(own);
+    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, advance));
+  }
+
+  private Future<Void> decide(List<JsonObject> rows, Map<String, Coupling> coupled,
+      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, boolean advance) {
+    RecordMapper.Lookups resolve = (mapping, f, key) -> {
+      Coupling c = lookups.getOrDefault(mapping, Map.of()).get(key);
+      return c == null ? null : counterpart(c);
+    };
+    List<Outcome> outcomes = new ArrayList<>();
+    Map<String, JsonObject> sources = new LinkedHashMap<>();
+    Map<String, Map<String, Object>> desired = new LinkedHashMap<>();
+    long unchanged = 0;
+    long skipped = 0;
+    long failed = 0;
+    OffsetDateTime highest = null;
+    for (JsonObject row : rows) {
+      String key = sourceKey(row);
+      OffsetDateTime modified = sourceModified(row);
+      highest = highest == null || modified.isAfter(highest) ? modified : highest;
+      if (!handled.add(key)) {
+        continue;
+      }
+      Coupling c = coupled.get(key);
+      if (c != null && c.skipped()) {
+        skipped++;
+        continue;
+      }
+      if (c != null && c.coupled() && syncedSourceModified(c) != null && !modified.isAfter(syncedSourceModified(c))
+          && !"failed".equals(lastResult(c))) {
+        unchanged++;
+        continue;
+      }
+      RecordMapper.Mapped m = mapper.map(flow, row, resolve);
+      if (m.error() != null) {
+        failed++;
+        outcomes.add(outcome(key, c == null ? null : counterpart(c), modified, "failed", "[" + m.error().stage() + "] "
+            + m.error().getMessage()));
+        continue;
+      }
+      sources.put(key, row);
+      desired.put(key, m.values());
+    }
+    count(new JobOutcome(0, 0, 0, unchanged, skipped, failed, 0, 0, null));
+    OffsetDateTime checkpoint = highest == null || highest.isAfter(jobStart) ? jobStart : highest;
+    return counterparts(desired.keySet(), coupled)
+        .compose(current -> write(desired, sources, coupled, current, outcomes))
+        .compose(v -> pool.withTransaction(tx -> couplings.record(tx, def.name(), flow, jobId, skipAfter, outcomes)
+            .compose(n -> advance ? watermarks.advance(tx, def.name(), side(), checkpoint)
+                : Future.<Void>succeededFuture())));
+  }
+}
