@@ -31,6 +31,7 @@ import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
+import dev.tandem.runtime.sync.SyncMetrics;
 
 /**
  * One Tandem node: Vert.x with Micrometer metrics, the PostgreSQL schema migrated and pooled, plugins loaded,
@@ -140,12 +141,14 @@ public final class TandemRuntime {
       return m != null && m.enabled() ? m.definition() : null;
     };
     EndpointMetrics metrics = EndpointMetrics.micrometer(registry);
+    SyncMetrics syncMetrics = new SyncMetrics(registry);
     List<Future<?>> deployed = new ArrayList<>();
     for (MappingStatus m : all.values()) {
       if (!m.enabled() || plugins.syncServed(m.name())) {
         continue;
       }
-      deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics))
+      deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
+              syncMetrics))
           .onSuccess(id -> {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));

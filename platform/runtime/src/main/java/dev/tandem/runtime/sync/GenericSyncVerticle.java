@@ -35,6 +35,7 @@ public final class GenericSyncVerticle extends VerticleBase {
   private final Pool pool;
   private final Connections connections;
   private final EndpointMetrics metrics;
+  private final SyncMetrics syncMetrics;
   private final PgMappingSettingsStore settings;
   private ODataErpClient erp;
   private DataverseClient crm;
@@ -45,14 +46,16 @@ public final class GenericSyncVerticle extends VerticleBase {
    * @param pool PostgreSQL
    * @param connections both endpoints
    * @param metrics endpoint metrics
+   * @param syncMetrics engine metrics
    */
   public GenericSyncVerticle(MappingDefinition def, Function<String, MappingDefinition> mappings, Pool pool,
-      Connections connections, EndpointMetrics metrics) {
+      Connections connections, EndpointMetrics metrics, SyncMetrics syncMetrics) {
     this.def = def;
     this.mappings = mappings;
     this.pool = pool;
     this.connections = connections;
     this.metrics = metrics;
+    this.syncMetrics = syncMetrics;
     this.settings = new PgMappingSettingsStore(pool);
   }
 
@@ -74,6 +77,7 @@ public final class GenericSyncVerticle extends VerticleBase {
         PgCouplingStore couplings = new PgCouplingStore(pool);
         PgWatermarkStore watermarks = new PgWatermarkStore();
         OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
+        long t0 = System.nanoTime();
         Direction only = req.direction() != null ? req.direction() : eff.direction();
         // Bidirectional: ERP to CRM first, then CRM to ERP, as the reference system does.
         Future<JobOutcome> toCrm = only == Direction.FROM_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
@@ -82,7 +86,12 @@ public final class GenericSyncVerticle extends VerticleBase {
         return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
                 : new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter(),
                     s.policy()).run(start))
-            .map(b -> a.plus(b).withMessage(summary(eff, only, a, b))));
+            .map(b -> {
+              syncMetrics.records(def.name(), Direction.TO_CRM, a);
+              syncMetrics.records(def.name(), Direction.FROM_CRM, b);
+              syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
+              return a.plus(b).withMessage(summary(eff, only, a, b));
+            }));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }

@@ -132,7 +132,11 @@ class GenericEngineTest {
             + "/__admin/sim/counts")).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals(5, counts.get("transactioncurrencies"));
         assertEquals(5, db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'CURRENCIES' AND crm_id IS NOT NULL"));
-        assertTrue(rt.registry().scrape().contains("tandem_endpoint_requests_total{endpoint=\"CRM\",status=\"200\"}"));
+        String scrape = rt.registry().scrape();
+        assertTrue(scrape.contains("tandem_endpoint_requests_total{endpoint=\"CRM\",status=\"200\"}"));
+        assertTrue(scrape.contains("tandem_sync_records_total{direction=\"TO_CRM\",mapping=\"CURRENCIES\",result=\"inserted\"} 5.0"),
+            "inserted in two runs: 1 and 4");
+        assertTrue(scrape.contains("tandem_sync_duration_seconds_bucket{mapping=\"CURRENCIES\""));
       } finally {
         TestRuntimes.stop(rt);
       }
