@@ -97,6 +97,8 @@ final class MappingsApi {
             .put("crmFilter", eff.crmFilter())
             .put("conflictPolicy", s.policy().name())
             .put("skipAfterRepeats", s.skipAfter())
+            .put("deletionPolicy", s.deletions().name())
+            .put("syncOnlyCoupled", s.onlyCoupled())
             .put("scheduleSeconds", eff.schedule().toSeconds())
             .put("fields", fields))
         .put("overrides", s.toJson());
@@ -138,7 +140,7 @@ final class MappingsApi {
   /** Applies a PATCH body to the current overrides; a null value resets a setting to the plugin's definition. */
   static MappingSettings merge(MappingDefinition def, MappingSettings cur, JsonObject body) {
     Set<String> known = Set.of("direction", "erpFilter", "crmFilter", "disabledFields", "conflictPolicy",
-        "scheduleSeconds", "skipAfterRepeats");
+        "scheduleSeconds", "skipAfterRepeats", "deletionPolicy", "syncOnlyCoupled");
     for (String k : body.fieldNames()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown setting '" + k + "'; settings are " + known);
@@ -189,10 +191,16 @@ final class MappingsApi {
         throw new IllegalArgumentException("skipAfterRepeats must be at least 1");
       }
     }
+    MappingSettings.DeletionPolicy deletion = cur.deletionPolicy();
+    if (body.containsKey("deletionPolicy")) {
+      String d = body.getString("deletionPolicy");
+      deletion = d == null ? null : parse(MappingSettings.DeletionPolicy.class, d, "deletionPolicy");
+    }
     return new MappingSettings(direction,
         body.containsKey("erpFilter") ? body.getString("erpFilter") : cur.erpFilter(),
         body.containsKey("crmFilter") ? body.getString("crmFilter") : cur.crmFilter(),
-        disabled, policy, schedule, skip);
+        disabled, policy, schedule, skip, deletion,
+        body.containsKey("syncOnlyCoupled") ? body.getBoolean("syncOnlyCoupled") : cur.syncOnlyCoupled());
   }
 
   private static <E extends Enum<E>> E parse(Class<E> type, String value, String what) {

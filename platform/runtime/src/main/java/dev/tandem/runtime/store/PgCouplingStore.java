@@ -142,6 +142,44 @@ public final class PgCouplingStore {
   }
 
   /**
+   * Prepares a coupling whose record was deleted on one side to be created again by the next run in the other
+   * direction: the deleted side is treated as never synchronized and the record as failed, so it goes first.
+   *
+   * @param id the coupling
+   * @param deletedOnCrm true when the CRM record is gone (restored by ERP-to-CRM, with the same id); false when the
+   *     ERP record is gone (restored by CRM-to-ERP, as a new record)
+   * @return nothing
+   */
+  public Future<Void> prepareRestore(long id, boolean deletedOnCrm) {
+    String sql = deletedOnCrm
+        ? "UPDATE coupling SET erp_modified_on = NULL, crm_modified_on = NULL, last_result_to_crm = 'failed', "
+            + "skipped = false, error_repeats = 0, updated_at = now() WHERE id = $1"
+        : "UPDATE coupling SET erp_id = NULL, erp_modified_on = NULL, crm_modified_on = NULL, "
+            + "last_result_from_crm = 'failed', skipped = false, error_repeats = 0, updated_at = now() WHERE id = $1";
+    return pool.preparedQuery(sql).execute(Tuple.of(id)).mapEmpty();
+  }
+
+  /**
+   * Logs a deletion the policy leaves alone, once: the coupling keeps the message, and the error log gets it
+   * when it is new.
+   *
+   * @param c the coupling
+   * @param jobId the job
+   * @param direction the direction the deletion concerns (TO_CRM: the ERP record is gone)
+   * @param message what happened and what to do
+   * @return nothing
+   */
+  public Future<Void> noteDeletion(Coupling c, long jobId, Direction direction, String message) {
+    return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, updated_at = now() "
+            + "WHERE id = $1 AND last_error IS DISTINCT FROM $2 RETURNING id) "
+            + "INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
+            + "SELECT $3, $4, $5, $6, $7, $2 FROM u")
+        .execute(Tuple.tuple().addValue(c.id()).addValue(message).addValue(jobId).addValue(c.mapping())
+            .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId()))
+        .mapEmpty();
+  }
+
+  /**
    * Makes records retried first on the next run: not skipped, no repeat count, last result failed.
    *
    * @param mapping the mapping

@@ -26,7 +26,7 @@ public final class PgMappingSettingsStore {
    */
   public Future<MappingSettings> get(String mapping) {
     return pool.preparedQuery("SELECT direction, erp_filter, crm_filter, disabled_fields, conflict_policy, schedule_ms, "
-            + "skip_after_repeats FROM mapping_settings WHERE mapping = $1").execute(Tuple.of(mapping))
+            + "skip_after_repeats, deletion_policy, sync_only_coupled FROM mapping_settings WHERE mapping = $1").execute(Tuple.of(mapping))
         .map(rows -> rows.rowCount() == 0 ? MappingSettings.NONE : from(rows.iterator().next()));
   }
 
@@ -37,25 +37,30 @@ public final class PgMappingSettingsStore {
    */
   public Future<Void> put(String mapping, MappingSettings s) {
     return pool.preparedQuery("INSERT INTO mapping_settings (mapping, direction, erp_filter, crm_filter, disabled_fields, "
-            + "conflict_policy, schedule_ms, skip_after_repeats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            + "conflict_policy, schedule_ms, skip_after_repeats, deletion_policy, sync_only_coupled) "
+            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
             + "ON CONFLICT (mapping) DO UPDATE SET direction = EXCLUDED.direction, erp_filter = EXCLUDED.erp_filter, "
             + "crm_filter = EXCLUDED.crm_filter, disabled_fields = EXCLUDED.disabled_fields, "
             + "conflict_policy = EXCLUDED.conflict_policy, schedule_ms = EXCLUDED.schedule_ms, "
-            + "skip_after_repeats = EXCLUDED.skip_after_repeats, updated_at = now()")
+            + "skip_after_repeats = EXCLUDED.skip_after_repeats, deletion_policy = EXCLUDED.deletion_policy, "
+            + "sync_only_coupled = EXCLUDED.sync_only_coupled, "
+            + "updated_at = now()")
         .execute(Tuple.tuple().addValue(mapping)
             .addValue(s.direction() == null ? null : s.direction().name())
             .addValue(s.erpFilter()).addValue(s.crmFilter())
             .addValue(s.disabledFields().toArray(new String[0]))
             .addValue(s.conflictPolicy() == null ? null : s.conflictPolicy().name())
             .addValue(s.schedule() == null ? null : s.schedule().toMillis())
-            .addValue(s.skipAfterRepeats()))
+            .addValue(s.skipAfterRepeats())
+            .addValue(s.deletionPolicy() == null ? null : s.deletionPolicy().name())
+            .addValue(s.syncOnlyCoupled()))
         .mapEmpty();
   }
 
   /** @return every mapping's overrides, by mapping name */
   public Future<java.util.Map<String, MappingSettings>> all() {
     return pool.query("SELECT mapping, direction, erp_filter, crm_filter, disabled_fields, conflict_policy, schedule_ms, "
-        + "skip_after_repeats FROM mapping_settings").execute().map(rows -> {
+        + "skip_after_repeats, deletion_policy, sync_only_coupled FROM mapping_settings").execute().map(rows -> {
           java.util.Map<String, MappingSettings> out = new java.util.HashMap<>();
           rows.forEach(r -> out.put(r.getString("mapping"), from(r)));
           return out;
@@ -67,9 +72,11 @@ public final class PgMappingSettingsStore {
     String policy = r.getString("conflict_policy");
     Long schedule = r.getLong("schedule_ms");
     String[] disabled = r.getArrayOfStrings("disabled_fields");
+    String deletion = r.getString("deletion_policy");
     return new MappingSettings(dir == null ? null : Direction.valueOf(dir), r.getString("erp_filter"),
         r.getString("crm_filter"), disabled == null ? Set.of() : Set.of(disabled),
         policy == null ? null : ConflictPolicy.valueOf(policy), schedule == null ? null : Duration.ofMillis(schedule),
-        r.getInteger("skip_after_repeats"));
+        r.getInteger("skip_after_repeats"),
+        deletion == null ? null : MappingSettings.DeletionPolicy.valueOf(deletion), r.getBoolean("sync_only_coupled"));
   }
 }

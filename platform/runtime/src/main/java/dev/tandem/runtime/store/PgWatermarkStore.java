@@ -38,4 +38,27 @@ public final class PgWatermarkStore {
             + "EXCLUDED.modified_on), updated_at = now()")
         .execute(Tuple.of(mapping, side.name(), modifiedOn)).mapEmpty();
   }
+
+  /**
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @return the CRM change-tracking delta link kept for deletions, or null
+   */
+  public Future<String> deltaLink(SqlClient client, String mapping) {
+    return client.preparedQuery("SELECT delta_link FROM watermark WHERE mapping = $1 AND side = 'CRM'")
+        .execute(Tuple.of(mapping))
+        .map(rows -> rows.rowCount() == 0 ? null : rows.iterator().next().getString(0));
+  }
+
+  /**
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param link the delta link to follow next time
+   * @return nothing
+   */
+  public Future<Void> deltaLink(SqlClient client, String mapping, String link) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, delta_link) VALUES ($1, 'CRM', $2) "
+            + "ON CONFLICT (mapping, side) DO UPDATE SET delta_link = EXCLUDED.delta_link, updated_at = now()")
+        .execute(Tuple.of(mapping, link)).mapEmpty();
+  }
 }

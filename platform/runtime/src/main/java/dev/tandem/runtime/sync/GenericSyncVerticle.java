@@ -79,13 +79,16 @@ public final class GenericSyncVerticle extends VerticleBase {
         OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
         long t0 = System.nanoTime();
         Direction only = req.direction() != null ? req.direction() : eff.direction();
-        // Bidirectional: ERP to CRM first, then CRM to ERP, as the reference system does.
-        Future<JobOutcome> toCrm = only == Direction.FROM_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
-            : new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter(), s.policy())
-                .run(start);
+        // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
+        // mapping, ERP to CRM before CRM to ERP, as the reference system does.
+        Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
+            req.jobId()).run();
+        Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
+            ? Future.succeededFuture(JobOutcome.EMPTY)
+            : toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start)).map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(),
+                    null))));
         return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
-                : new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, req.jobId(), s.skipAfter(),
-                    s.policy()).run(start))
+                : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start))
             .map(b -> {
               syncMetrics.records(def.name(), Direction.TO_CRM, a);
               syncMetrics.records(def.name(), Direction.FROM_CRM, b);
@@ -94,6 +97,21 @@ public final class GenericSyncVerticle extends VerticleBase {
             }));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
+  }
+
+  private ToCrmSync toCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
+      RecordMapper mapper, long jobId, MappingSettings s) {
+    ToCrmSync run = new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(), s.policy());
+    run.onlyCoupled(s.onlyCoupled());
+    return run;
+  }
+
+  private FromCrmSync fromCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
+      RecordMapper mapper, long jobId, MappingSettings s) {
+    FromCrmSync run = new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(),
+        s.policy());
+    run.onlyCoupled(s.onlyCoupled());
+    return run;
   }
 
   private static String summary(MappingDefinition def, Direction only, JobOutcome toCrm, JobOutcome fromCrm) {

@@ -20,9 +20,24 @@ import java.util.Set;
  * @param conflictPolicy what happens when both sides changed, or null for NONE
  * @param schedule interval of the recurring sync, or null
  * @param skipAfterRepeats identical errors in a row before a record is skipped, or null for 2
+ * @param deletionPolicy what a deleted coupled record leads to, or null for NONE
+ * @param syncOnlyCoupled when true, uncoupled records are not created on the other side (null: false)
  */
 public record MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
-    ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats) {
+    ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats, DeletionPolicy deletionPolicy,
+    Boolean syncOnlyCoupled) {
+
+  /** What happens when a coupled record is deleted on one side. */
+  public enum DeletionPolicy {
+    /** Nothing is changed; the deletion goes to the error log. */
+    NONE,
+    /** The deleted record is created again from its counterpart on the next run. */
+    RESTORE,
+    /** The coupling is removed; the counterpart stays. */
+    REMOVE_COUPLING,
+    /** The counterpart is deleted too, and the coupling removed. */
+    DELETE_COUNTERPART
+  }
 
   /** What happens when both sides of a coupled record changed since the last synchronization. */
   public enum ConflictPolicy {
@@ -35,7 +50,8 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
   }
 
   /** No overrides. */
-  public static final MappingSettings NONE = new MappingSettings(null, null, null, Set.of(), null, null, null);
+  public static final MappingSettings NONE = new MappingSettings(null, null, null, Set.of(), null, null, null, null,
+      null);
 
   /** Copies the set. */
   public MappingSettings {
@@ -45,6 +61,16 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
   /** @return the conflict policy in force */
   public ConflictPolicy policy() {
     return conflictPolicy == null ? ConflictPolicy.NONE : conflictPolicy;
+  }
+
+  /** @return the deletion policy in force */
+  public DeletionPolicy deletions() {
+    return deletionPolicy == null ? DeletionPolicy.NONE : deletionPolicy;
+  }
+
+  /** @return whether only coupled records are synchronized */
+  public boolean onlyCoupled() {
+    return Boolean.TRUE.equals(syncOnlyCoupled);
   }
 
   /** @return identical errors before a record is skipped */
@@ -88,6 +114,8 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
         .put("disabledFields", new JsonArray(List.copyOf(disabledFields)))
         .put("conflictPolicy", conflictPolicy == null ? null : conflictPolicy.name())
         .put("scheduleSeconds", schedule == null ? null : schedule.toSeconds())
-        .put("skipAfterRepeats", skipAfterRepeats);
+        .put("skipAfterRepeats", skipAfterRepeats)
+        .put("deletionPolicy", deletionPolicy == null ? null : deletionPolicy.name())
+        .put("syncOnlyCoupled", syncOnlyCoupled);
   }
 }

@@ -47,6 +47,7 @@ abstract class SyncRun {
   protected final int skipAfter;
   protected final MappingSettings.ConflictPolicy policy;
   private final Direction flow;
+  private boolean onlyCoupled;
   private final Set<String> handled = new HashSet<>();
   private JobOutcome counts = JobOutcome.EMPTY;
 
@@ -64,6 +65,15 @@ abstract class SyncRun {
     this.skipAfter = skipAfter;
     this.policy = policy;
     this.flow = flow;
+  }
+
+  /**
+   * @param value when true, uncoupled records are skipped instead of created on the other side
+   * @return this
+   */
+  final SyncRun onlyCoupled(boolean value) {
+    this.onlyCoupled = value;
+    return this;
   }
 
   /** @return the source side's key of a row */
@@ -166,7 +176,7 @@ abstract class SyncRun {
         continue;
       }
       Coupling c = coupled.get(key);
-      if (c != null && c.skipped()) {
+      if (c != null && c.skipped() || onlyCoupled && (c == null || !c.coupled())) {
         skipped++;
         continue;
       }

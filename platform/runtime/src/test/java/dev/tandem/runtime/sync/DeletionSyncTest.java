@@ -1,0 +1,214 @@
+package dev.tandem.runtime.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.JobOutcome;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import dev.tandem.runtime.store.SchemaMigrator;
+import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
+import dev.tandem.runtime.sync.MappingSettings.DeletionPolicy;
+import dev.tandem.sim.core.Json;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.OffsetDateTime;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** A coupled record deleted on either side, under each deletion policy. */
+class DeletionSyncTest {
+
+  @RegisterExtension
+  static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);
+  @RegisterExtension
+  static SimulatorExtension<DataverseSimulator> crmSim = new SimulatorExtension<>(DataverseSimulator::new);
+
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final MappingDefinition CUSTOMER = MappingDefinition.builder("CUSTOMER")
+      .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.BIDIRECTIONAL)
+      .field("Name", "name", Direction.BIDIRECTIONAL)
+      .field("City", "address1_city", Direction.BIDIRECTIONAL)
+      .build();
+
+  private TestDatabase db;
+  private Vertx vertx;
+  private Pool pool;
+  private ODataErpClient erp;
+  private DataverseClient crm;
+  private long job;
+  private String erpGone;
+  private String crmGone;
+  private String crmGoneErpKey;
+  private String erpGoneCrmId;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    send("POST", erpSim.get().baseUrl() + "/__admin/sim/reset", "", null);
+    send("POST", crmSim.get().baseUrl() + "/__admin/sim/reset", "", null);
+    send("POST", erpSim.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":6,\"counts\":{\"Customer\":10}}", null);
+    db = TestDatabase.fresh();
+    new SchemaMigrator(db.settings()).migrate();
+    vertx = Vertx.vertx();
+    pool = PgBuilder.pool().connectingTo(db.settings().connectOptions()).using(vertx).build();
+    ErpSimulator.Options o = erpSim.get().options();
+    erp = new ODataErpClient(vertx, ODataErpSettings.of(erpSim.get().serviceRoot(), o.company(), o.user(),
+        o.accessKey()), EndpointMetrics.NONE);
+    crm = new DataverseClient(vertx, DataverseSettings.of(crmSim.get().apiUrl(), crmSim.get().tokenUrl(),
+        "tandem-sync", "tandem-secret", null), EndpointMetrics.NONE);
+    JobOutcome first = run(DeletionPolicy.NONE);
+    assertEquals(10, first.inserted(), first.toString());
+    // One record deleted on each side.
+    erpGone = db.queryString("SELECT erp_id FROM coupling ORDER BY erp_id LIMIT 1");
+    erpGoneCrmId = db.queryString("SELECT crm_id FROM coupling WHERE erp_id = '" + erpGone + "'");
+    crmGone = db.queryString("SELECT crm_id FROM coupling ORDER BY erp_id DESC LIMIT 1");
+    crmGoneErpKey = db.queryString("SELECT erp_id FROM coupling WHERE crm_id = '" + crmGone + "'");
+    String basic = "Basic " + Base64.getEncoder().encodeToString((o.user() + ":" + o.accessKey()).getBytes());
+    assertEquals(204, send("DELETE", erpSim.get().companyUrl() + "/Customer('" + erpGone + "')", null,
+        new String[] {"Authorization", basic, "If-Match", "*"}).statusCode());
+    String token = (String) Json.object(send("POST", crmSim.get().tokenUrl(), "grant_type=client_credentials"
+        + "&client_id=tandem-sync&client_secret=tandem-secret",
+        new String[] {"Content-Type", "application/x-www-form-urlencoded"}).body()).get("access_token");
+    assertEquals(204, send("DELETE", crmSim.get().apiUrl() + "/accounts(" + crmGone + ")", null,
+        new String[] {"Authorization", "Bearer " + token}).statusCode());
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+    db.close();
+  }
+
+  private static HttpResponse<String> send(String method, String url, String body, String[] headers)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; headers != null && i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private <T> T on(Supplier<Future<T>> call) throws Exception {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    vertx.runOnContext(v -> call.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        f.complete(ar.result());
+      } else {
+        f.completeExceptionally(ar.cause());
+      }
+    }));
+    return f.get(120, TimeUnit.SECONDS);
+  }
+
+  /** A job as the generic engine runs it: deletions, then ERP to CRM, then CRM to ERP. */
+  private JobOutcome run(DeletionPolicy deletions) throws Exception {
+    return run(deletions, false);
+  }
+
+  private JobOutcome run(DeletionPolicy deletions, boolean onlyCoupled) throws Exception {
+    long id = ++job;
+    RecordMapper mapper = new RecordMapper(CUSTOMER, Set.of(), n -> null);
+    PgCouplingStore couplings = new PgCouplingStore(pool);
+    PgWatermarkStore watermarks = new PgWatermarkStore();
+    OffsetDateTime start = OffsetDateTime.now();
+    return on(() -> new DeletionSync(pool, couplings, watermarks, erp, crm, CUSTOMER, deletions, id).run()
+        .compose(d -> {
+          ToCrmSync to = new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2,
+              ConflictPolicy.NONE);
+          to.onlyCoupled(onlyCoupled);
+          return to.run(start).map(d::plus);
+        })
+        .compose(a -> {
+          FromCrmSync from = new FromCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2,
+              ConflictPolicy.NONE);
+          from.onlyCoupled(onlyCoupled);
+          return from.run(start).map(a::plus);
+        }));
+  }
+
+  private int count(String base, String set) throws Exception {
+    return ((Number) Json.object(send("GET", base + "/__admin/sim/counts", null, null).body()).get(set)).intValue();
+  }
+
+  private List<Map<String, Object>> rows(String base, String set) throws Exception {
+    return Json.objects(Json.object(send("GET", base + "/__admin/sim/rows/" + set + "?top=100", null, null).body())
+        .get("rows"));
+  }
+
+  @Test
+  void noneLeavesBothSidesAndLogsEachDeletionOnce() throws Exception {
+    JobOutcome r = run(DeletionPolicy.NONE);
+    assertEquals(2, r.failed(), r.toString());
+    assertEquals(9, count(erpSim.get().baseUrl(), "Customer"));
+    assertEquals(9, count(crmSim.get().baseUrl(), "accounts"));
+    assertEquals(2, db.queryLong("SELECT count(*) FROM record_error WHERE message LIKE '%was deleted; deletion policy NONE%'"));
+    run(DeletionPolicy.NONE);
+    assertEquals(2, db.queryLong("SELECT count(*) FROM record_error WHERE message LIKE '%was deleted%'"),
+        "CRM deletions come once through change tracking; the ERP one is logged once");
+  }
+
+  @Test
+  void removeCouplingUncouplesBothAndOnlyCoupledRecordsLeavesThemAlone() throws Exception {
+    JobOutcome r = run(DeletionPolicy.REMOVE_COUPLING, true);
+    assertEquals(2, r.uncoupled(), r.toString());
+    assertEquals(8, db.queryLong("SELECT count(*) FROM coupling"));
+    assertEquals(9, count(crmSim.get().baseUrl(), "accounts"));
+    assertEquals(9, count(erpSim.get().baseUrl(), "Customer"));
+    // Without "synchronize only coupled records", the uncoupled ERP customer is a new record for the CRM; the
+    // uncoupled CRM account is not one for the ERP: Tandem itself created it, and its own writes never come back.
+    JobOutcome all = run(DeletionPolicy.REMOVE_COUPLING, false);
+    assertEquals(1, all.inserted(), all.toString());
+    assertEquals(9, db.queryLong("SELECT count(*) FROM coupling"));
+  }
+
+  @Test
+  void deleteCounterpartDeletesTheOtherSide() throws Exception {
+    JobOutcome r = run(DeletionPolicy.DELETE_COUNTERPART);
+    assertEquals(2, r.deleted(), r.toString());
+    assertEquals(2, r.uncoupled());
+    assertEquals(8, count(erpSim.get().baseUrl(), "Customer"));
+    assertEquals(8, count(crmSim.get().baseUrl(), "accounts"));
+    assertTrue(rows(crmSim.get().baseUrl(), "accounts").stream().noneMatch(a -> erpGoneCrmId.equals(a.get("accountid"))));
+    assertTrue(rows(erpSim.get().baseUrl(), "Customer").stream().noneMatch(c -> crmGoneErpKey.equals(c.get("No"))));
+  }
+
+  @Test
+  void restoreCreatesTheDeletedRecordsAgainInTheSameJob() throws Exception {
+    JobOutcome r = run(DeletionPolicy.RESTORE);
+    assertEquals(2, r.inserted(), r.toString());
+    assertEquals(10, count(erpSim.get().baseUrl(), "Customer"));
+    assertEquals(10, count(crmSim.get().baseUrl(), "accounts"));
+    assertTrue(rows(crmSim.get().baseUrl(), "accounts").stream().anyMatch(a -> crmGone.equals(a.get("accountid"))),
+        "the CRM record comes back with its id");
+    assertEquals(10, db.queryLong("SELECT count(*) FROM coupling WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL"));
+    JobOutcome again = run(DeletionPolicy.RESTORE);
+    assertEquals(0, again.inserted() + again.modified() + again.failed(), again.toString());
+  }
+}
