@@ -231,12 +231,23 @@ final class MappingsApi {
         return;
       }
     }
+    JsonObject parameters = new JsonObject();
     if (body.containsKey("records")) {
-      ApiError.send(ctx, 400, "bad_request", "synchronizing selected records is not available yet: omit 'records' "
-          + "to synchronize every changed record of " + m.name());
-      return;
+      JsonArray records = body.getValue("records") instanceof JsonArray a ? a : null;
+      if (records == null || records.isEmpty() || records.size() > 1000) {
+        ApiError.send(ctx, 400, "bad_request", "records must be a list of 1 to 1000 keys of the source side "
+            + "(ERP keys for TO_CRM, CRM ids for FROM_CRM)");
+        return;
+      }
+      Direction effective = direction != null ? direction : m.definition().direction();
+      if (effective == Direction.BIDIRECTIONAL) {
+        ApiError.send(ctx, 400, "bad_request", "mapping " + m.name() + " is bidirectional: give a direction "
+            + "(TO_CRM or FROM_CRM) for the selected records");
+        return;
+      }
+      parameters.put("records", records);
     }
-    enqueue.apply(new NewJob(JobKind.SYNC, m.name(), direction, null, 50, 0, null))
+    enqueue.apply(new NewJob(JobKind.SYNC, m.name(), direction, parameters, 50, 0, null))
         .onSuccess(id -> json(ctx, 202, new JsonObject().put("jobId", id).put("job", "/api/v1/jobs/" + id)))
         .onFailure(ctx::fail);
   }

@@ -103,6 +103,20 @@ public final class FromCrmSync extends SyncRun {
   }
 
   @Override
+  String sourceKeyOf(Coupling c) {
+    return c.crmId();
+  }
+
+  /**
+   * @param crmIds the CRM records to synchronize now
+   * @param jobStart the job's start
+   * @return the counts
+   */
+  public Future<JobOutcome> runSelected(List<String> crmIds, OffsetDateTime jobStart) {
+    return selected(crmIds, jobStart).map(v -> counts());
+  }
+
+  @Override
   Outcome outcome(String sourceKey, String counterpartKey, OffsetDateTime sourceModified, String result, String error) {
     return new Outcome(counterpartKey, sourceKey, null, sourceModified, result, error);
   }
@@ -118,13 +132,13 @@ public final class FromCrmSync extends SyncRun {
   }
 
   @Override
-  Future<List<JsonObject>> readSourceRows(List<Coupling> failed) {
+  Future<List<JsonObject>> readSourceRows(List<String> keys) {
     List<JsonObject> rows = new ArrayList<>();
     List<Future<?>> reads = new ArrayList<>();
-    for (int from = 0; from < failed.size(); from += READ_CHUNK) {
+    for (int from = 0; from < keys.size(); from += READ_CHUNK) {
       List<String> terms = new ArrayList<>();
-      failed.subList(from, Math.min(failed.size(), from + READ_CHUNK))
-          .forEach(c -> terms.add(def.crmKey() + " eq " + c.crmId()));
+      keys.subList(from, Math.min(keys.size(), from + READ_CHUNK))
+          .forEach(k -> terms.add(def.crmKey() + " eq " + k));
       reads.add(crm.query(def.crmEntitySet() + "?$filter=" + encode(String.join(" or ", terms)))
           .onSuccess(p -> rows.addAll(p.rows())));
     }

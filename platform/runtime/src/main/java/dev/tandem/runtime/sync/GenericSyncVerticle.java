@@ -21,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.function.Function;
 
 /**
@@ -79,6 +80,26 @@ public final class GenericSyncVerticle extends VerticleBase {
         OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
         long t0 = System.nanoTime();
         Direction only = req.direction() != null ? req.direction() : eff.direction();
+        io.vertx.core.json.JsonArray records = req.parameters().getJsonArray("records");
+        if (records != null) {
+          // "Synchronize now" on selected records: those only, in one direction, whether or not they changed.
+          if (only == Direction.BIDIRECTIONAL) {
+            return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
+                + " is bidirectional: say which direction the selected records go (TO_CRM or FROM_CRM)"));
+          }
+          List<String> keys = new java.util.ArrayList<>();
+          records.forEach(k -> keys.add(String.valueOf(k)));
+          long t1 = System.nanoTime();
+          return (only == Direction.TO_CRM ? toCrm(couplings, watermarks, eff, mapper, req.jobId(), s)
+                  .runSelected(keys, start)
+              : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runSelected(keys, start))
+              .map(o -> {
+                syncMetrics.records(def.name(), only, o);
+                syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t1));
+                return o.withMessage(def.name() + " " + keys.size() + " selected records "
+                    + (only == Direction.TO_CRM ? "to CRM: " : "from CRM: ") + counts(o));
+              });
+        }
         // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
         // mapping, ERP to CRM before CRM to ERP, as the reference system does.
         Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),

@@ -48,6 +48,7 @@ abstract class SyncRun {
   protected final MappingSettings.ConflictPolicy policy;
   private final Direction flow;
   private boolean onlyCoupled;
+  private boolean force;
   private final Set<String> handled = new HashSet<>();
   private JobOutcome counts = JobOutcome.EMPTY;
 
@@ -95,8 +96,11 @@ abstract class SyncRun {
   abstract Outcome outcome(String sourceKey, String counterpartKey, OffsetDateTime sourceModified, String result,
       String error);
 
-  /** @return the source rows of failed couplings, read by key */
-  abstract Future<List<JsonObject>> readSourceRows(List<Coupling> failed);
+  /** @return the source rows with these keys (missing ones are left out) */
+  abstract Future<List<JsonObject>> readSourceRows(List<String> keys);
+
+  /** @return the source side's key of a coupling */
+  abstract String sourceKeyOf(Coupling c);
 
   /** @return the next page of the changed rows */
   abstract Future<Page> next(String link);
@@ -128,9 +132,25 @@ abstract class SyncRun {
         return Future.succeededFuture();
       }
       long last = failed.get(failed.size() - 1).id();
-      return readSourceRows(failed).compose(rows -> process(rows, jobStart, false))
+      List<String> keys = new ArrayList<>(failed.size());
+      failed.forEach(c -> keys.add(sourceKeyOf(c)));
+      return readSourceRows(keys).compose(rows -> process(rows, jobStart, false))
           .compose(v -> failed.size() < RETRY_PAGE ? Future.succeededFuture() : retryFailed(last, jobStart));
     });
+  }
+
+  /**
+   * Synchronizes the given records now, whether or not they changed since the last run ("synchronize now" on
+   * selected records); values that already agree are still not written. The watermark does not move.
+   */
+  final Future<Void> selected(List<String> keys, OffsetDateTime jobStart) {
+    force = true;
+    Future<Void> chain = Future.succeededFuture();
+    for (int from = 0; from < keys.size(); from += RETRY_PAGE) {
+      List<String> chunk = keys.subList(from, Math.min(keys.size(), from + RETRY_PAGE));
+      chain = chain.compose(v -> readSourceRows(chunk)).compose(rows -> process(rows, jobStart, false));
+    }
+    return chain;
   }
 
   /** The changed rows, page after page. */
@@ -180,8 +200,8 @@ abstract class SyncRun {
         skipped++;
         continue;
       }
-      if (c != null && c.coupled() && syncedSourceModified(c) != null && !modified.isAfter(syncedSourceModified(c))
-          && !"failed".equals(lastResult(c))) {
+      if (!force && c != null && c.coupled() && syncedSourceModified(c) != null
+          && !modified.isAfter(syncedSourceModified(c)) && !"failed".equals(lastResult(c))) {
         unchanged++;
         continue;
       }

@@ -75,6 +75,21 @@ public final class ToCrmSync extends SyncRun {
         }).map(v -> counts());
   }
 
+  /**
+   * @param erpKeys the ERP records to synchronize now
+   * @param jobStart the job's start
+   * @return the counts
+   */
+  public Future<JobOutcome> runSelected(List<String> erpKeys, OffsetDateTime jobStart) {
+    Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
+        ? crm.whoAmI().map(w -> {
+          integrationUser = w.getString("UserId");
+          return null;
+        })
+        : Future.succeededFuture();
+    return me.compose(v -> selected(erpKeys, jobStart)).map(v -> counts());
+  }
+
   private static String and(String a, String b) {
     if (a == null || a.isBlank()) {
       return b;
@@ -108,6 +123,11 @@ public final class ToCrmSync extends SyncRun {
   }
 
   @Override
+  String sourceKeyOf(Coupling c) {
+    return c.erpId();
+  }
+
+  @Override
   Outcome outcome(String sourceKey, String counterpartKey, OffsetDateTime sourceModified, String result, String error) {
     return new Outcome(sourceKey, counterpartKey, sourceModified, null, result, error);
   }
@@ -123,9 +143,7 @@ public final class ToCrmSync extends SyncRun {
   }
 
   @Override
-  Future<List<JsonObject>> readSourceRows(List<Coupling> failed) {
-    List<String> keys = new ArrayList<>();
-    failed.forEach(c -> keys.add(c.erpId()));
+  Future<List<JsonObject>> readSourceRows(List<String> keys) {
     List<JsonObject> rows = new ArrayList<>();
     List<Future<?>> reads = new ArrayList<>();
     for (int from = 0; from < keys.size(); from += READ_CHUNK) {

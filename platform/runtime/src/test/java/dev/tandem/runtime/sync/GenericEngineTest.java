@@ -132,6 +132,27 @@ class GenericEngineTest {
             + "/__admin/sim/counts")).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals(5, counts.get("transactioncurrencies"));
         assertEquals(5, db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'CURRENCIES' AND crm_id IS NOT NULL"));
+        // "Synchronize now" on a selected record: a drifted CRM value is put right though the ERP row did not change.
+        String eurId = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'CURRENCIES' AND erp_id = 'EUR'");
+        String token = (String) Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().tokenUrl()))
+            .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
+                "grant_type=client_credentials&client_id=tandem-sync&client_secret=tandem-secret")).build(),
+            HttpResponse.BodyHandlers.ofString()).body()).get("access_token");
+        HttpResponse<String> drift = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().apiUrl()
+            + "/transactioncurrencies(" + eurId + ")")).header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json").method("PATCH", HttpRequest.BodyPublishers.ofString(
+                "{\"currencyname\":\"Drifted\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(204, drift.statusCode(), drift.body());
+        assertEquals(400, api(rt, "POST", "/api/v1/mappings/CURRENCIES/sync", "{\"records\":[]}").status());
+        Api selected = api(rt, "POST", "/api/v1/mappings/CURRENCIES/sync", "{\"records\":[\"EUR\"]}");
+        assertEquals(202, selected.status(), selected.body());
+        long selectedJob = selected.json().getLong("jobId");
+        TestRuntimes.await("selected job ended", 30_000, () -> "succeeded".equals(
+            db.queryString("SELECT status FROM job WHERE id = " + selectedJob)));
+        Job sel = rt.queue().get(selectedJob).toCompletionStage().toCompletableFuture().get().orElseThrow();
+        assertEquals(1, sel.counts().modified(), sel.counts().toString());
+        assertTrue(sel.counts().message().contains("1 selected records to CRM"), sel.counts().message());
+
         String scrape = rt.registry().scrape();
         assertTrue(scrape.contains("tandem_endpoint_requests_total{endpoint=\"CRM\",status=\"200\"}"));
         assertTrue(scrape.contains("tandem_sync_records_total{direction=\"TO_CRM\",mapping=\"CURRENCIES\",result=\"inserted\"} 5.0"),
