@@ -54,6 +54,9 @@ final class MappingsApi {
     r.patch("/api/v1/mappings/:name").handler(this::patch);
     r.post("/api/v1/mappings/:name/sync").handler(this::sync);
     r.get("/api/v1/couplings").handler(this::listCouplings);
+    r.route("/api/v1/couplings*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    r.post("/api/v1/couplings").handler(this::couple);
+    r.delete("/api/v1/couplings/:id").handler(this::uncouple);
   }
 
   private MappingStatus mapping(RoutingContext ctx) {
@@ -250,6 +253,53 @@ final class MappingsApi {
     enqueue.apply(new NewJob(JobKind.SYNC, m.name(), direction, parameters, 50, 0, null))
         .onSuccess(id -> json(ctx, 202, new JsonObject().put("jobId", id).put("job", "/api/v1/jobs/" + id)))
         .onFailure(ctx::fail);
+  }
+
+  /** Couples two records by hand: {@code {"mapping","erpId","crmId"}}; one-to-one on both sides (409 otherwise). */
+  private void couple(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      body = null;
+    }
+    if (body == null || body.getString("mapping") == null || body.getString("erpId") == null
+        || body.getString("crmId") == null) {
+      ApiError.send(ctx, 400, "bad_request", "give {\"mapping\",\"erpId\",\"crmId\"}");
+      return;
+    }
+    String mapping = body.getString("mapping");
+    if (!plugins.mappings().containsKey(mapping)) {
+      ApiError.send(ctx, 404, "not_found", "no installed plugin provides mapping " + mapping);
+      return;
+    }
+    couplings.couple(mapping, body.getString("erpId"), body.getString("crmId").toLowerCase(Locale.ROOT))
+        .onSuccess(c -> json(ctx, 201, c.toJson()))
+        .onFailure(e -> {
+          if (e instanceof PgCouplingStore.CouplingConflictException) {
+            ApiError.send(ctx, 409, "conflict", e.getMessage());
+          } else {
+            ctx.fail(e);
+          }
+        });
+  }
+
+  private void uncouple(RoutingContext ctx) {
+    long id;
+    try {
+      id = Long.parseLong(ctx.pathParam("id"));
+    } catch (NumberFormatException e) {
+      ApiError.send(ctx, 400, "bad_request", "coupling id '" + ctx.pathParam("id") + "' is not a number");
+      return;
+    }
+    couplings.remove(id)
+        .onSuccess(n -> {
+          if (n == 0) {
+            ApiError.send(ctx, 404, "not_found", "coupling " + id + " does not exist");
+          } else {
+            ctx.response().setStatusCode(204).end();
+          }
+        }).onFailure(ctx::fail);
   }
 
   private void listCouplings(RoutingContext ctx) {

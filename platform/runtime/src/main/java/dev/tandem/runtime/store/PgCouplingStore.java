@@ -241,6 +241,14 @@ public final class PgCouplingStore {
   }
 
   /**
+   * @param id a coupling
+   * @return 1 when it was removed, 0 when it did not exist
+   */
+  public Future<Integer> remove(long id) {
+    return pool.preparedQuery("DELETE FROM coupling WHERE id = $1").execute(Tuple.of(id)).map(RowSet::rowCount);
+  }
+
+  /**
    * The records of a direction that failed and are not skipped, to be retried first; keyset paged.
    *
    * @param mapping mapping
