@@ -133,35 +133,16 @@ public final class FromCrmSync extends SyncRun {
 
   @Override
   Future<List<JsonObject>> readSourceRows(List<String> keys) {
-    List<JsonObject> rows = new ArrayList<>();
-    List<Future<?>> reads = new ArrayList<>();
-    for (int from = 0; from < keys.size(); from += READ_CHUNK) {
-      List<String> terms = new ArrayList<>();
-      keys.subList(from, Math.min(keys.size(), from + READ_CHUNK))
-          .forEach(k -> terms.add(def.crmKey() + " eq " + k));
-      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + encode(String.join(" or ", terms)))
-          .onSuccess(p -> rows.addAll(p.rows())));
-    }
-    return Future.all(reads).map(v -> rows);
+    return crmRowsByIds(keys);
   }
 
   @Override
   Future<Map<String, JsonObject>> counterparts(Set<String> crmKeys, Map<String, Coupling> coupled) {
-    List<String> ids = new ArrayList<>();
-    for (String k : crmKeys) {
-      Coupling c = coupled.get(k);
-      if (c != null && c.coupled()) {
-        ids.add(c.erpId());
-      }
-    }
-    Map<String, JsonObject> out = new HashMap<>();
-    List<Future<?>> reads = new ArrayList<>();
-    for (int from = 0; from < ids.size(); from += READ_CHUNK) {
-      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + READ_CHUNK));
-      reads.add(erp.read(def.erpEntitySet(), ODataErpClient.anyOf(def.erpKey(), chunk), null, null)
-          .onSuccess(page -> page.rows().forEach(r -> out.put(String.valueOf(r.getValue(def.erpKey())), r))));
-    }
-    return Future.all(reads).map(v -> out);
+    return erpRowsByKeys(coupledCounterparts(crmKeys, coupled)).map(rows -> {
+      Map<String, JsonObject> out = new HashMap<>();
+      rows.forEach(r -> out.put(String.valueOf(r.getValue(def.erpKey())), r));
+      return out;
+    });
   }
 
   @Override

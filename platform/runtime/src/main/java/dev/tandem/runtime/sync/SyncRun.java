@@ -115,6 +115,44 @@ abstract class SyncRun {
   /** @return the side whose watermark this run moves */
   abstract Side side();
 
+  /** @return the ERP rows with these keys, read in chunks ({@code key eq 'a' or key eq 'b'}, one field) */
+  final Future<List<JsonObject>> erpRowsByKeys(List<String> keys) {
+    List<JsonObject> rows = new ArrayList<>();
+    List<Future<?>> reads = new ArrayList<>();
+    for (int from = 0; from < keys.size(); from += READ_CHUNK) {
+      reads.add(erp.read(def.erpEntitySet(), ODataErpClient.anyOf(def.erpKey(),
+          keys.subList(from, Math.min(keys.size(), from + READ_CHUNK))), null, null)
+          .onSuccess(p -> rows.addAll(p.rows())));
+    }
+    return Future.all(reads).map(v -> rows);
+  }
+
+  /** @return the CRM rows with these ids, read in chunks ({@code id eq a or id eq b}) */
+  final Future<List<JsonObject>> crmRowsByIds(List<String> ids) {
+    List<JsonObject> rows = new ArrayList<>();
+    List<Future<?>> reads = new ArrayList<>();
+    for (int from = 0; from < ids.size(); from += READ_CHUNK) {
+      List<String> terms = new ArrayList<>();
+      ids.subList(from, Math.min(ids.size(), from + READ_CHUNK)).forEach(k -> terms.add(def.crmKey() + " eq " + k));
+      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + java.net.URLEncoder.encode(String.join(" or ", terms),
+              java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+          .onSuccess(p -> rows.addAll(p.rows())));
+    }
+    return Future.all(reads).map(v -> rows);
+  }
+
+  /** @return the counterpart keys of the coupled ones among these source keys */
+  final List<String> coupledCounterparts(Set<String> sourceKeys, Map<String, Coupling> coupled) {
+    List<String> ids = new ArrayList<>();
+    for (String k : sourceKeys) {
+      Coupling c = coupled.get(k);
+      if (c != null && c.coupled()) {
+        ids.add(counterpart(c));
+      }
+    }
+    return ids;
+  }
+
   /** Adds to the run's counts. */
   final void count(JobOutcome more) {
     counts = counts.plus(more);

@@ -144,36 +144,16 @@ public final class ToCrmSync extends SyncRun {
 
   @Override
   Future<List<JsonObject>> readSourceRows(List<String> keys) {
-    List<JsonObject> rows = new ArrayList<>();
-    List<Future<?>> reads = new ArrayList<>();
-    for (int from = 0; from < keys.size(); from += READ_CHUNK) {
-      reads.add(erp.read(def.erpEntitySet(), ODataErpClient.anyOf(def.erpKey(),
-          keys.subList(from, Math.min(keys.size(), from + READ_CHUNK))), null, null)
-          .onSuccess(p -> rows.addAll(p.rows())));
-    }
-    return Future.all(reads).map(v -> rows);
+    return erpRowsByKeys(keys);
   }
 
   @Override
   Future<Map<String, JsonObject>> counterparts(Set<String> keys, Map<String, Coupling> coupled) {
-    List<String> ids = new ArrayList<>();
-    for (String k : keys) {
-      Coupling c = coupled.get(k);
-      if (c != null && c.coupled()) {
-        ids.add(c.crmId());
-      }
-    }
-    Map<String, JsonObject> out = new HashMap<>();
-    List<Future<?>> reads = new ArrayList<>();
-    for (int from = 0; from < ids.size(); from += READ_CHUNK) {
-      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + READ_CHUNK));
-      List<String> terms = new ArrayList<>();
-      chunk.forEach(id -> terms.add(def.crmKey() + " eq " + id));
-      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + java.net.URLEncoder.encode(String.join(" or ", terms),
-              StandardCharsets.UTF_8).replace("+", "%20"))
-          .onSuccess(page -> page.rows().forEach(r -> out.put(r.getString(def.crmKey()).toLowerCase(), r))));
-    }
-    return Future.all(reads).map(v -> out);
+    return crmRowsByIds(coupledCounterparts(keys, coupled)).map(rows -> {
+      Map<String, JsonObject> out = new HashMap<>();
+      rows.forEach(r -> out.put(r.getString(def.crmKey()).toLowerCase(java.util.Locale.ROOT), r));
+      return out;
+    });
   }
 
   @Override
