@@ -11,13 +11,22 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /** Runs connector calls on a Vert.x context (the clients are single-context) and talks to simulator admin APIs. */
-final class ConnectorTestSupport {
+public final class ConnectorTestSupport {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private ConnectorTestSupport() {}
 
-  static <T> T on(Vertx vertx, Supplier<Future<T>> call) throws Exception {
+  /**
+   * Runs a call on a Vert.x context (the clients and stores are single-context) and waits for its result.
+   *
+   * @param vertx Vert.x
+   * @param call the call
+   * @param <T> result type
+   * @return the result
+   * @throws Exception the call's failure
+   */
+  public static <T> T on(Vertx vertx, Supplier<Future<T>> call) throws Exception {
     CompletableFuture<T> f = new CompletableFuture<>();
     vertx.runOnContext(v -> call.get().onComplete(ar -> {
       if (ar.succeeded()) {
@@ -26,7 +35,7 @@ final class ConnectorTestSupport {
         f.completeExceptionally(ar.cause());
       }
     }));
-    return f.get(60, TimeUnit.SECONDS);
+    return f.get(120, TimeUnit.SECONDS);
   }
 
   static String admin(String baseUrl, String method, String path, String body) throws Exception {

@@ -7,6 +7,7 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.connectors.ConnectorTestSupport;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
@@ -32,8 +33,6 @@ import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,15 +94,7 @@ class BidirectionalSyncTest {
   }
 
   private <T> T on(Supplier<Future<T>> call) throws Exception {
-    CompletableFuture<T> f = new CompletableFuture<>();
-    vertx.runOnContext(v -> call.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        f.complete(ar.result());
-      } else {
-        f.completeExceptionally(ar.cause());
-      }
-    }));
-    return f.get(120, TimeUnit.SECONDS);
+    return ConnectorTestSupport.on(vertx, call);
   }
 
   private static String get(String url) throws Exception {

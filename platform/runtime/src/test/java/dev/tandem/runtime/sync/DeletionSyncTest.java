@@ -7,6 +7,7 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.connectors.ConnectorTestSupport;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
@@ -34,8 +35,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -116,15 +115,7 @@ class DeletionSyncTest {
   }
 
   private <T> T on(Supplier<Future<T>> call) throws Exception {
-    CompletableFuture<T> f = new CompletableFuture<>();
-    vertx.runOnContext(v -> call.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        f.complete(ar.result());
-      } else {
-        f.completeExceptionally(ar.cause());
-      }
-    }));
-    return f.get(120, TimeUnit.SECONDS);
+    return ConnectorTestSupport.on(vertx, call);
   }
 
   /** A job as the generic engine runs it: deletions, then ERP to CRM, then CRM to ERP. */
