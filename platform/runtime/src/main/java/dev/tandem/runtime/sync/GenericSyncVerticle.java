@@ -109,7 +109,8 @@ public final class GenericSyncVerticle extends VerticleBase {
             : toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start)).map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(),
                     null))));
         return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
-                : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start))
+                : mergedRun(fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s),
+                    () -> toCrm(couplings, watermarks, eff, mapper, req.jobId(), s), start))
             .map(b -> {
               syncMetrics.records(def.name(), Direction.TO_CRM, a);
               syncMetrics.records(def.name(), Direction.FROM_CRM, b);
@@ -118,6 +119,16 @@ public final class GenericSyncVerticle extends VerticleBase {
             }));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
+  }
+
+  /**
+   * The CRM-to-ERP run, then, for the records it merged under policy MERGE, the ERP's own changes to the CRM as
+   * selected records, so a merge completes within the job.
+   */
+  private static Future<JobOutcome> mergedRun(FromCrmSync fromCrm, java.util.function.Supplier<ToCrmSync> toCrm,
+      OffsetDateTime start) {
+    return fromCrm.run(start).compose(b -> fromCrm.merged().isEmpty() ? Future.succeededFuture(b)
+        : toCrm.get().runSelected(fromCrm.merged(), start).map(b::plus));
   }
 
   private ToCrmSync toCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
