@@ -60,19 +60,38 @@ public final class FromCrmSync extends SyncRun {
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<JsonObject> me = crm.whoAmI();
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart)).compose(v -> {
-      List<String> terms = new ArrayList<>();
-      if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
-        terms.add("(" + def.crmFilter() + ")");
-      }
-      if (wm.result() != null) {
-        terms.add(def.crmModifiedOn() + " gt " + wm.result().minusSeconds(1).toInstant());
-      }
-      terms.add("_modifiedby_value ne " + me.result().getString("UserId"));
-      String query = def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
-          + encode(def.crmModifiedOn());
-      return crm.query(query).compose(page -> pages(page, jobStart));
-    }).map(v -> counts());
+    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart))
+        .compose(v -> crm.query(changedSince(wm.result(), me.result())).compose(page -> pages(page, jobStart)))
+        .map(v -> counts());
+  }
+
+  /**
+   * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
+   * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
+   * modified-on committed (with the usual one-second overlap; records handled already are unchanged). The
+   * mapping's watermark does not move.
+   *
+   * @param place the checkpoint of earlier attempts and where this one saves its own
+   * @param jobStart the job's start
+   * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
+   */
+  public Future<JobOutcome> runFull(FullSyncCheckpoint place, OffsetDateTime jobStart) {
+    return crm.whoAmI().compose(me -> crm.query(changedSince(place.highest(), me)))
+        .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx, null, highest, counts())))
+        .map(v -> counts());
+  }
+
+  private String changedSince(OffsetDateTime since, JsonObject me) {
+    List<String> terms = new ArrayList<>();
+    if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
+      terms.add("(" + def.crmFilter() + ")");
+    }
+    if (since != null) {
+      terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
+    }
+    terms.add("_modifiedby_value ne " + me.getString("UserId"));
+    return def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
+        + encode(def.crmModifiedOn());
   }
 
   private static String encode(String s) {

@@ -76,6 +76,36 @@ public final class ToCrmSync extends SyncRun {
   }
 
   /**
+   * Full synchronization ERP to CRM: every ERP row the mapping's filter passes within a key range, read in key
+   * order, whether or not it changed; after a crash the next attempt resumes after the last committed key. The
+   * mapping's watermark does not move (the full-sync coordinator moves it when every range is done).
+   *
+   * @param from the first key of the range (inclusive), or null
+   * @param to the end of the range (exclusive), or null
+   * @param place the checkpoint of earlier attempts and where this one saves its own
+   * @param jobStart the job's start
+   * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
+   */
+  public Future<JobOutcome> runFull(String from, String to, FullSyncCheckpoint place, OffsetDateTime jobStart) {
+    Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
+        ? crm.whoAmI().map(w -> {
+          integrationUser = w.getString("UserId");
+          return null;
+        })
+        : Future.succeededFuture();
+    String key = def.erpKey();
+    String lower = place.lastKey() != null ? key + " gt " + ODataErpClient.literal(place.lastKey())
+        : from != null ? key + " ge " + ODataErpClient.literal(from) : null;
+    String upper = to == null ? null : key + " lt " + ODataErpClient.literal(to);
+    String filter = and(def.erpFilter(), and(lower, upper));
+    keyOrdered();
+    return me.compose(v -> erp.read(def.erpEntitySet(), filter, null, key))
+        .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx,
+            sourceKey(rows.get(rows.size() - 1)), null, counts())))
+        .map(v -> counts());
+  }
+
+  /**
    * @param erpKeys the ERP records to synchronize now
    * @param jobStart the job's start
    * @return the counts
