@@ -109,7 +109,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     crm = new DataverseClient(vertx, connections.crm(), endpointMetrics);
     vertx.setPeriodic(tickMs, id -> tick());
     return Future.all(
-        vertx.eventBus().<JsonObject>consumer(REVIEW, msg -> review(true).onComplete(ar -> reply(msg, ar))).completion(),
+        vertx.eventBus().<JsonObject>consumer(REVIEW, msg -> review(msg.body() == null
+            || msg.body().getBoolean("counts", true)).onComplete(ar -> reply(msg, ar))).completion(),
         vertx.eventBus().<JsonObject>consumer(PROGRESS, msg -> review(false).onComplete(ar -> reply(msg, ar)))
             .completion(),
         vertx.eventBus().<JsonObject>consumer(START, msg -> start(msg.body() == null ? new JsonObject() : msg.body())

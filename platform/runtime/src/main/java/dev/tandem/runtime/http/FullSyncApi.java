@@ -44,7 +44,9 @@ final class FullSyncApi {
       }
     });
     r.route("/api/v1/full-sync*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
-    r.get("/api/v1/full-sync").handler(ctx -> ask(ctx, FullSyncCoordinatorVerticle.REVIEW, new JsonObject(), 200));
+    // ?counts=false leaves out the endpoint counts and recommendations: a cheap read for polling.
+    r.get("/api/v1/full-sync").handler(ctx -> ask(ctx, FullSyncCoordinatorVerticle.REVIEW, new JsonObject()
+        .put("counts", !"false".equals(ctx.request().getParam("counts"))), 200));
     r.post("/api/v1/full-sync/start").handler(ctx -> {
       JsonObject body;
       try {
