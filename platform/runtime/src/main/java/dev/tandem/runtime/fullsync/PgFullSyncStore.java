@@ -1,7 +1,6 @@
 package dev.tandem.runtime.fullsync;
 
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
@@ -215,13 +214,6 @@ public final class PgFullSyncStore {
   Future<Void> finish(SqlClient tx, long runId, String status, String message) {
     return tx.preparedQuery("UPDATE full_sync_run SET status = $2, message = $3, finished_at = now() WHERE id = $1")
         .execute(Tuple.of(runId, status, message)).mapEmpty();
-  }
-
-  /** @return the lines as JSON names, for messages */
-  static JsonArray names(List<Line> lines) {
-    JsonArray a = new JsonArray();
-    lines.forEach(l -> a.add(l.mapping()));
-    return a;
   }
 
   private static Run run(Row r) {
