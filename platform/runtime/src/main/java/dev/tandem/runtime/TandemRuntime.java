@@ -2,6 +2,8 @@ package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.TandemConfig;
 import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
+import dev.tandem.runtime.plugins.PluginServices;
+import dev.tandem.runtime.store.PgCouplingService;
 import dev.tandem.runtime.http.AdminHttpServer;
 import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.jobs.JobMetrics;
@@ -101,7 +103,9 @@ public final class TandemRuntime {
           queue = new PgJobQueue(pool);
           schedules = new PgScheduleStore(pool);
           jobMetrics = new JobMetrics(registry);
-          plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry);
+          plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry)
+              .services(new PluginServices(config.connections().erp(), EndpointMetrics.micrometer(registry),
+                  new PgCouplingService(pool)));
           return plugins.start();
         })
         .compose(v -> deployGenericEngine())

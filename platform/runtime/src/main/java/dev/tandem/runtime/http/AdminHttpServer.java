@@ -118,6 +118,7 @@ public final class AdminHttpServer {
       new ErrorsApi(pool, enqueue).mount(r);
     }
     new FullSyncApi(vertx, fullSync, 1000).mount(r);
+    new AvailabilityApi(vertx).mount(r);
 
     r.route().last().handler(ctx -> ApiError.send(ctx, 404, "not_found",
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
