@@ -29,6 +29,7 @@ import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.coupling.GenericCouplingVerticle;
 import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
 import dev.tandem.runtime.sync.SyncMetrics;
@@ -153,6 +154,17 @@ public final class TandemRuntime {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));
             LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+          }));
+    }
+    // Coupling jobs (match, create counterparts, uncouple) of mappings whose plugin brings no coupling verticle.
+    for (MappingStatus m : all.values()) {
+      if (!m.enabled() || plugins.couplingServed(m.name())) {
+        continue;
+      }
+      deployed.add(vertx.deployVerticle(new GenericCouplingVerticle(m.definition(), enabled, pool, c, metrics))
+          .onSuccess(id -> {
+            deployments.add(id);
+            plugins.served(Addresses.coupling(m.name()));
           }));
     }
     // On-hold schedules wake when the ERP side of their mapping changes.
