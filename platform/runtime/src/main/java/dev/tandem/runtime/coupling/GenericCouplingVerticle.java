@@ -162,7 +162,7 @@ public final class GenericCouplingVerticle extends VerticleBase {
       if (cs != null) {
         cs.forEach(f -> exact.add(String.valueOf(f)));
       }
-      MatchIndex index = new MatchIndex(eff.matchFields(), erpSide, "uncoupled " + sideName(!erpSide) + " records",
+      MatchIndex index = new MatchIndex(eff.matchFields(), erpSide, sideName(!erpSide) + " records",
           exact);
       ReferenceGuard guard = new ReferenceGuard(pool, couplings, eff, mapper, flow());
       long[] alreadyCoupled = {0};

@@ -62,7 +62,7 @@ public final class MatchIndex {
   /**
    * @param fields the mapping's match fields
    * @param drivenByErp true when ERP rows are matched against CRM candidates; false for the other way round
-   * @param candidates how the candidates are called in reasons, e.g. {@code CRM accounts}
+   * @param candidates how the candidates are called in reasons, e.g. {@code CRM accounts records}
    * @param caseSensitive field names (ERP or CRM) compared exactly, on top of the fields that say so themselves
    */
   public MatchIndex(List<MatchField> fields, boolean drivenByErp, String candidates, Set<String> caseSensitive) {
@@ -137,7 +137,7 @@ public final class MatchIndex {
         tentativeLevel.put(key, level.priority());
         claims.computeIfAbsent(found.get(0), x -> new ArrayList<>(1)).add(key);
       } else {
-        unmatched.add(new Result(key, Kind.AMBIGUOUS, null, found.size() + " " + candidates + " match on "
+        unmatched.add(new Result(key, Kind.AMBIGUOUS, null, found.size() + " uncoupled " + candidates + " match on "
             + describe(level) + ": " + sample(found)));
       }
       return;
