@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.config.TandemConfig.JobSettings;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
 import dev.tandem.runtime.connectors.erp.ODataErpSettings;
@@ -20,6 +21,8 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import io.vertx.core.json.JsonArray;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -28,13 +31,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The acceptance suite every entity plugin passes, for one of its ERP-to-CRM or bidirectional mappings: a full
- * synchronization from empty, a second run that writes nothing, a conflicting change on both sides, a deleted
- * record, and invalid configuration. Extend it in a test that runs after {@code package} (failsafe) with the
+ * synchronization from empty (and, for a bidirectional mapping, a record made in the CRM reaching the ERP), a
+ * second run that writes nothing, a change that follows the direction (a conflicting change on both sides that
+ * follows the conflict policy, for a bidirectional mapping), a run whose node is killed midway and that another
+ * node resumes without duplicates, a deleted record, and invalid configuration. Tests that do not apply to the
+ * mapping (its direction, or no CRM row to create given) are skipped, and say why. Extend it in a test that runs after {@code package} (failsafe) with the
  * system property {@code tandem.plugin.jar} pointing at the plugin jar; the suite starts both simulators, seeds
  * them with {@link #erpSeed()}, and runs a node with the plugin.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 public abstract class MappingAcceptanceSuite {
+
+  /** ERP rows per page while the suite runs. */
+  protected static final int ERP_PAGE = 10;
 
   /** The ERP simulator. */
   @RegisterExtension
@@ -50,8 +59,13 @@ public abstract class MappingAcceptanceSuite {
   protected static final TandemExtension TANDEM = TandemExtension.withPlugins(Path.of(System.getProperty(
       "tandem.plugin.jar", "target/plugin.jar"))).configure(c -> {
         ErpSimulator.Options o = ERP.get().options();
-        return c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000)).withConnections(new Connections(
-            ODataErpSettings.of(ERP.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
+        // Small ERP pages and short leases: the crash test kills a run between pages and another node resumes it
+        // once the lease has expired.
+        return c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
+            .withJobs(new JobSettings(4, 4, 50, 2_000, 120_000, 5, 100, 1_000, 0))
+            .withConnections(new Connections(
+            new ODataErpSettings(ERP.get().serviceRoot(), o.company(), o.user(), o.accessKey(), ERP_PAGE, 100, 5, 3,
+                30_000),
             DataverseSettings.of(CRM.get().apiUrl(), CRM.get().tokenUrl(), "tandem-sync", "tandem-secret", null)));
       });
 
@@ -74,6 +88,40 @@ public abstract class MappingAcceptanceSuite {
 
   /** @return CRM entity set and the text column coupled with {@link #erpRecord()}'s field: {set, column} */
   protected abstract String[] crmRecord();
+
+  /**
+   * A row to create on the CRM side for the "from CRM, from empty" test of a bidirectional mapping: the columns
+   * the CRM requires, in the mapping's CRM entity set. The default {@code null} skips that test.
+   *
+   * @return column values, or {@code null}
+   */
+  protected Map<String, Object> newCrmRow() {
+    return null;
+  }
+
+  /**
+   * Settings PATCHed to the mapping before the first test (e.g. {@code {"direction":"TO_CRM"}} to run the suite on
+   * a bidirectional mapping as one-way). Empty by default.
+   *
+   * @return the overrides
+   */
+  protected JsonObject overrides() {
+    return new JsonObject();
+  }
+
+  /**
+   * @return the mapping's effective direction, as the admin API reports it
+   * @throws Exception when the API cannot be reached
+   */
+  protected String direction() throws Exception {
+    TandemExtension.ApiResponse r = TANDEM.api("GET", "/api/v1/mappings/" + mapping(), null);
+    assertEquals(200, r.status(), r.body());
+    return r.json().getJsonObject("effective").getString("direction");
+  }
+
+  private boolean bidirectional() throws Exception {
+    return "BIDIRECTIONAL".equals(direction());
+  }
 
   /** Runs a mapping now and waits for its job; returns the job. */
   protected static JsonObject sync(String mapping) throws Exception {
@@ -115,9 +163,24 @@ public abstract class MappingAcceptanceSuite {
 
   private void editBothSides(String erpValue, String crmValue) throws Exception {
     JsonObject c = coupling();
-    String[] e = erpRecord();
-    String auth = "Basic " + Base64.getEncoder().encodeToString((ERP.get().options().user() + ":"
+    editErp(c, erpValue);
+    String[] r = crmRecord();
+    HttpResponse<String> crm = HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().apiUrl() + "/" + r[0] + "("
+            + c.getString("crmId") + ")")).header("Authorization", "Bearer " + crmToken("person"))
+        .header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(new JsonObject().put(r[1], crmValue).encode())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, crm.statusCode(), crm.body());
+  }
+
+  private String erpAuth() {
+    return "Basic " + Base64.getEncoder().encodeToString((ERP.get().options().user() + ":"
         + ERP.get().options().accessKey()).getBytes());
+  }
+
+  private void editErp(JsonObject c, String erpValue) throws Exception {
+    String[] e = erpRecord();
+    String auth = erpAuth();
     String url = ERP.get().companyUrl() + "/" + e[0] + "('" + c.getString("erpId").replace("'", "''") + "')";
     Map<String, Object> row = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
         .build(), HttpResponse.BodyHandlers.ofString()).body());
@@ -126,13 +189,34 @@ public abstract class MappingAcceptanceSuite {
         .method("PATCH", HttpRequest.BodyPublishers.ofString(new JsonObject().put(e[2], erpValue).encode())).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(200, erp.statusCode(), erp.body());
+  }
+
+  private Map<String, Object> crmRow(String id) throws Exception {
     String[] r = crmRecord();
-    HttpResponse<String> crm = HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().apiUrl() + "/" + r[0] + "("
-            + c.getString("crmId") + ")")).header("Authorization", "Bearer " + crmToken("person"))
-        .header("Content-Type", "application/json")
-        .method("PATCH", HttpRequest.BodyPublishers.ofString(new JsonObject().put(r[1], crmValue).encode())).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertEquals(204, crm.statusCode(), crm.body());
+    HttpResponse<String> got = HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().apiUrl() + "/" + r[0] + "(" + id
+        + ")")).header("Authorization", "Bearer " + crmToken("person")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, got.statusCode(), got.body());
+    return Json.object(got.body());
+  }
+
+  private long crmCount() throws Exception {
+    Object n = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().baseUrl() + "/__admin/sim/counts"))
+        .build(), HttpResponse.BodyHandlers.ofString()).body()).get(crmRecord()[0]);
+    return n == null ? 0 : ((Number) n).longValue();
+  }
+
+  private long couplings() throws Exception {
+    long n = 0;
+    String after = "";
+    while (true) {
+      JsonObject page = TANDEM.api("GET", "/api/v1/couplings?mapping=" + mapping() + "&limit=5000" + after, null)
+          .json();
+      n += page.getJsonArray("couplings").size();
+      if (page.getJsonArray("couplings").size() < 5000) {
+        return n;
+      }
+      after = "&after=" + page.getJsonArray("couplings").getJsonObject(4999).getLong("id");
+    }
   }
 
   @Test
@@ -147,12 +231,17 @@ public abstract class MappingAcceptanceSuite {
             + "/__admin/sim/rows/systemusers")).build(), HttpResponse.BodyHandlers.ofString()).body()).get("rows"))
             .stream().filter(u -> Boolean.TRUE.equals(u.get("islicensed"))).findFirst().orElseThrow()
             .get("systemuserid") + "\"}");
+    if (!overrides().isEmpty()) {
+      TandemExtension.ApiResponse r = TANDEM.api("PATCH", "/api/v1/mappings/" + mapping(), overrides());
+      assertEquals(200, r.status(), r.body());
+    }
     for (String m : prerequisites()) {
       succeeded(m);
     }
     JsonObject counts = succeeded(mapping());
     assertTrue(counts.getInteger("inserted") > 0, counts.encode());
     assertEquals(counts.getInteger("inserted"), counts.getInteger("coupled"), counts.encode());
+    assertEquals((long) counts.getInteger("coupled"), couplings(), "every inserted record is coupled once");
   }
 
   @Test
@@ -164,7 +253,43 @@ public abstract class MappingAcceptanceSuite {
 
   @Test
   @Order(3)
-  void aConflictingChangeFollowsThePolicy() throws Exception {
+  void aRecordMadeInTheCrmReachesTheErp() throws Exception {
+    Assumptions.assumeTrue(bidirectional() && newCrmRow() != null,
+        "only for bidirectional mappings whose test names a CRM row to create (newCrmRow)");
+    HttpResponse<String> made = HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().apiUrl() + "/"
+            + crmRecord()[0])).header("Authorization", "Bearer " + crmToken("person"))
+        .header("Content-Type", "application/json").header("Prefer", "return=representation")
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject(newCrmRow()).encode())).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(201, made.statusCode(), made.body());
+    String crmId = new JsonObject(made.body()).getString(TANDEM.api("GET", "/api/v1/mappings/" + mapping(), null)
+        .json().getString("crmKey"));
+    JsonObject counts = succeeded(mapping());
+    assertEquals(1, counts.getInteger("inserted"), counts.encode());
+    JsonArray found = TANDEM.api("GET", "/api/v1/couplings?mapping=" + mapping() + "&crmId=" + crmId, null).json()
+        .getJsonArray("couplings");
+    assertEquals(1, found.size(), "the CRM record is coupled to the ERP record made from it");
+    String[] e = erpRecord();
+    HttpResponse<String> erp = HTTP.send(HttpRequest.newBuilder(URI.create(ERP.get().companyUrl() + "/" + e[0] + "('"
+        + found.getJsonObject(0).getString("erpId").replace("'", "''") + "')")).header("Authorization", erpAuth())
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, erp.statusCode(), "the ERP record exists: " + erp.body());
+    JsonObject again = succeeded(mapping());
+    assertEquals(0, again.getInteger("inserted") + again.getInteger("modified"), "no ping-pong: " + again.encode());
+  }
+
+  @Test
+  @Order(4)
+  void aChangeFollowsTheDirectionAndAConflictThePolicy() throws Exception {
+    if (!bidirectional()) {
+      // One way: an ERP change reaches the CRM on the next run.
+      JsonObject c = coupling();
+      editErp(c, "Changed in the ERP");
+      JsonObject counts = succeeded(mapping());
+      assertEquals(1, counts.getInteger("modified"), counts.encode());
+      assertEquals("Changed in the ERP", crmRow(c.getString("crmId")).get(crmRecord()[1]));
+      return;
+    }
     editBothSides("Changed in the ERP", "Changed in the CRM");
     JsonObject none = succeeded(mapping());
     assertTrue(none.getInteger("failed") > 0, "policy NONE fails the record: " + none.encode());
@@ -175,10 +300,60 @@ public abstract class MappingAcceptanceSuite {
     JsonObject erpWins = succeeded(mapping());
     assertEquals(0, erpWins.getInteger("failed"), erpWins.encode());
     assertTrue(erpWins.getInteger("modified") >= 1, erpWins.encode());
+    assertEquals("ERP wins", crmRow(coupling().getString("crmId")).get(crmRecord()[1]));
   }
 
   @Test
-  @Order(4)
+  @Order(5)
+  void aRunKilledMidwayIsResumedByAnotherNodeWithoutDuplicates() throws Exception {
+    long crmBefore = crmCount();
+    long coupledBefore = couplings();
+    // More ERP rows of the mapping's service: the same seed with a larger count adds rows after the existing ones.
+    Map<String, Integer> grown = new java.util.HashMap<>(erpSeed());
+    String service = erpRecord()[0];
+    grown.put(service, Math.max(grown.getOrDefault(service, 0) * 2, grown.getOrDefault(service, 0) + 40));
+    post(ERP.get().baseUrl() + "/__admin/sim/seed", new JsonObject().put("seed", 5)
+        .put("counts", new JsonObject(Map.copyOf(grown))).encode());
+    // Slow ERP pages, so the run is between pages when its node dies.
+    post(ERP.get().baseUrl() + "/__admin/sim/faults", new JsonObject().put("pathPattern", "/" + service)
+        .put("method", "GET").put("kind", "LATENCY").put("latencyMs", 250).put("rate", 1.0).encode());
+    long job;
+    try {
+      TandemExtension.ApiResponse r = TANDEM.api("POST", "/api/v1/mappings/" + mapping() + "/sync", new JsonObject());
+      assertEquals(202, r.status(), r.body());
+      job = r.json().getLong("jobId");
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (couplings() == coupledBefore && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      Assumptions.assumeTrue(couplings() > coupledBefore,
+          "seeding " + service + " again added no rows this mapping synchronizes: nothing to interrupt");
+      TANDEM.crash();
+    } finally {
+      HTTP.send(HttpRequest.newBuilder(URI.create(ERP.get().baseUrl() + "/__admin/sim/faults")).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString());
+    }
+    TANDEM.restart();
+    JsonObject resumed = null;
+    for (int i = 0; i < 1200 && resumed == null; i++) {
+      JsonObject j = TANDEM.api("GET", "/api/v1/jobs/" + job, null).json();
+      if (List.of("SUCCEEDED", "FAILED").contains(j.getString("status"))) {
+        resumed = j;
+      }
+      Thread.sleep(100);
+    }
+    assertTrue(resumed != null, "the job of the dead node was taken over and ended");
+    assertEquals("SUCCEEDED", resumed.getString("status"), resumed.encode());
+    assertTrue(resumed.getInteger("attempts") >= 2, "resumed by a second attempt: " + resumed.encode());
+    long added = couplings() - coupledBefore;
+    assertTrue(added > 0, "new records were coupled");
+    assertEquals(added, crmCount() - crmBefore, "each new CRM record is coupled: no duplicate from the crash");
+    JsonObject again = succeeded(mapping());
+    assertEquals(0, again.getInteger("inserted") + again.getInteger("modified"), again.encode());
+  }
+
+  @Test
+  @Order(6)
   void aDeletedRecordFollowsTheDeletionPolicy() throws Exception {
     JsonObject c = coupling();
     assertEquals(200, TANDEM.api("PATCH", "/api/v1/mappings/" + mapping(), new JsonObject()
@@ -192,7 +367,7 @@ public abstract class MappingAcceptanceSuite {
   }
 
   @Test
-  @Order(5)
+  @Order(7)
   void invalidConfigurationIsRefusedOrFailsTheJobWithItsCause() throws Exception {
     TandemExtension.ApiResponse unknown = TANDEM.api("PATCH", "/api/v1/mappings/" + mapping(),
         new JsonObject().put("disabledFields", new io.vertx.core.json.JsonArray().add("NoSuchField")));

@@ -46,6 +46,8 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
   private UnaryOperator<TandemConfig> customizer = UnaryOperator.identity();
   private DatabaseSettings db;
   private TandemRuntime runtime;
+  private TandemConfig config;
+  private int restarts;
   private Path pluginsDir;
   private final HttpClient http = HttpClient.newHttpClient();
 
@@ -88,7 +90,7 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
     env.put(TandemConfig.ENV_HTTP_PORT, "0");
     env.put(TandemConfig.ENV_ADMIN_TOKEN, TOKEN);
     env.put(TandemConfig.ENV_PLUGINS_DIR, pluginsDir.toString());
-    TandemConfig config = customizer.apply(TandemConfig.load(null, env).withDatabase(db));
+    config = customizer.apply(TandemConfig.load(null, env).withDatabase(db));
     runtime = await(TandemRuntime.start(config));
   }
 
@@ -112,6 +114,32 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
     } finally {
       await(vertx.close());
     }
+  }
+
+  /**
+   * Kills the node the way a crash would: its Vert.x instance goes away without finishing its jobs or giving
+   * their leases back, so another node only takes them over once the leases expire. Call {@link #restart()}
+   * next.
+   *
+   * @throws Exception when the node does not go away within a minute
+   */
+  public void crash() throws Exception {
+    TandemRuntime dead = runtime;
+    runtime = null;
+    await(dead.vertx().close());
+  }
+
+  /**
+   * Starts a new node on the same schema and plugins, as a replacement for one that {@link #crash() crashed};
+   * it has its own node id, so it claims the dead node's jobs once their leases expire.
+   *
+   * @throws Exception when the node does not start
+   */
+  public void restart() throws Exception {
+    if (runtime != null) {
+      await(runtime.stop());
+    }
+    runtime = await(TandemRuntime.start(config.withNodeId(config.nodeId() + "-restart-" + (++restarts))));
   }
 
   /** @return the running node */

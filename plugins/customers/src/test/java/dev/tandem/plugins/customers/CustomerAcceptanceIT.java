@@ -36,4 +36,9 @@ class CustomerAcceptanceIT extends MappingAcceptanceSuite {
   protected String[] crmRecord() {
     return new String[] {"accounts", "address1_city"};
   }
+
+  @Override
+  protected Map<String, Object> newCrmRow() {
+    return Map.of("name", "Fjord Outfitters (made in the CRM)", "address1_city", "Bergen");
+  }
 }

@@ -1,0 +1,12 @@
+package dev.tandem.plugins.customers;
+
+import io.vertx.core.json.JsonObject;
+
+/** CUSTOMER, set to synchronize ERP to CRM only, passes the acceptance suite's one-way tests too. */
+class CustomerOneWayAcceptanceIT extends CustomerAcceptanceIT {
+
+  @Override
+  protected JsonObject overrides() {
+    return new JsonObject().put("direction", "TO_CRM");
+  }
+}
