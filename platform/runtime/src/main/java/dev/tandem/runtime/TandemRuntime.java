@@ -32,6 +32,7 @@ import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.coupling.GenericCouplingVerticle;
 import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
 import dev.tandem.runtime.sync.SyncMetrics;
@@ -162,6 +163,17 @@ public final class TandemRuntime {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));
             LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+          }));
+    }
+    // Coupling jobs (match, create counterparts, uncouple) of mappings whose plugin brings no coupling verticle.
+    for (MappingStatus m : all.values()) {
+      if (!m.enabled() || plugins.couplingServed(m.name())) {
+        continue;
+      }
+      deployed.add(vertx.deployVerticle(new GenericCouplingVerticle(m.definition(), enabled, pool, c, metrics))
+          .onSuccess(id -> {
+            deployments.add(id);
+            plugins.served(Addresses.coupling(m.name()));
           }));
     }
     deployed.add(vertx.deployVerticle(new FullSyncCoordinatorVerticle(pool, c, plugins::mappings, this::enqueue,

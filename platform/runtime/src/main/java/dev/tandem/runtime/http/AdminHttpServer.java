@@ -115,6 +115,7 @@ public final class AdminHttpServer {
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
     if (enqueue != null) {
       new MappingsApi(plugins, pool, enqueue).mount(r);
+      new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
     new FullSyncApi(vertx, fullSync, 1000).mount(r);

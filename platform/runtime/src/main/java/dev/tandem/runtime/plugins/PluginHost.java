@@ -285,6 +285,14 @@ public final class PluginHost {
     return servedAddresses.contains(JobKind.SYNC.address(mapping));
   }
 
+  /**
+   * @param mapping a mapping
+   * @return whether a verticle serves its coupling jobs (couple, uncouple, match)
+   */
+  public boolean couplingServed(String mapping) {
+    return servedAddresses.contains(JobKind.COUPLE.address(mapping));
+  }
+
   /** @return enabled mappings that have a verticle serving their sync jobs */
   public List<MappingStatus> schedulableMappings() {
     return mappings.values().stream()
