@@ -79,24 +79,46 @@ public final class ReferenceGuard {
           refs.add(String.valueOf(v));
         }
       }
-      checks.add(couplings.bySourceIds(pool, f.lookupMapping(), flow, refs).onSuccess(found -> {
-        Set<String> absent = new HashSet<>();
-        for (String r : refs) {
-          Coupling c = found.get(r);
-          if (c == null || !c.coupled()) {
-            absent.add(r);
-          }
-        }
-        if (absent.isEmpty()) {
-          return;
-        }
-        String k = f.lookupMapping() + "\u0000" + (flow == Direction.TO_CRM ? f.erpField() : f.crmField());
-        missing.computeIfAbsent(k, x -> new TreeSet<>()).addAll(absent);
-        long n = rows.stream().filter(row -> absent.contains(String.valueOf(row.getValue(column(f))))).count();
-        referring.merge(k, n, Long::sum);
-      }));
+      checks.add(couplings.bySourceIds(pool, f.lookupMapping(), flow, refs).onSuccess(found -> note(f, rows, refs,
+          found)));
     }
     return Future.all(checks).mapEmpty();
+  }
+
+  /**
+   * Notes the missing references of rows whose lookups' couplings were loaded already (a sync run's page).
+   *
+   * @param rows the rows
+   * @param loaded per lookup mapping, the couplings of the references the rows hold
+   */
+  public void observe(List<JsonObject> rows, Map<String, Map<String, Coupling>> loaded) {
+    for (FieldMapping f : lookups) {
+      Set<String> refs = new HashSet<>();
+      for (JsonObject row : rows) {
+        Object v = row.getValue(column(f));
+        if (v != null && !"".equals(v)) {
+          refs.add(String.valueOf(v));
+        }
+      }
+      note(f, rows, refs, loaded.getOrDefault(f.lookupMapping(), Map.of()));
+    }
+  }
+
+  private void note(FieldMapping f, List<JsonObject> rows, Set<String> refs, Map<String, Coupling> found) {
+    Set<String> absent = new HashSet<>();
+    for (String r : refs) {
+      Coupling c = found.get(r);
+      if (c == null || !c.coupled()) {
+        absent.add(r);
+      }
+    }
+    if (absent.isEmpty()) {
+      return;
+    }
+    String k = f.lookupMapping() + "\u0000" + (flow == Direction.TO_CRM ? f.erpField() : f.crmField());
+    missing.computeIfAbsent(k, x -> new TreeSet<>()).addAll(absent);
+    long n = rows.stream().filter(row -> absent.contains(String.valueOf(row.getValue(column(f))))).count();
+    referring.merge(k, n, Long::sum);
   }
 
   /** @return true when a reference is missing */

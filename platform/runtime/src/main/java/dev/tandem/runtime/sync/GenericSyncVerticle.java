@@ -108,18 +108,18 @@ public final class GenericSyncVerticle extends VerticleBase {
         // mapping, ERP to CRM before CRM to ERP, as the reference system does.
         Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
             req.jobId()).run();
+        ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
+        FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
-            ? Future.succeededFuture(JobOutcome.EMPTY)
-            : toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start)).map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(),
-                    null))));
+            ? Future.succeededFuture(JobOutcome.EMPTY) : toRun.run(start))
+            .map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(), null))));
         return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
-                : mergedRun(fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s),
-                    () -> toCrm(couplings, watermarks, eff, mapper, req.jobId(), s), start))
+                : mergedRun(fromRun, () -> toCrm(couplings, watermarks, eff, mapper, req.jobId(), s), start))
             .map(b -> {
               syncMetrics.records(def.name(), Direction.TO_CRM, a);
               syncMetrics.records(def.name(), Direction.FROM_CRM, b);
               syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
-              return a.plus(b).withMessage(summary(eff, only, a, b));
+              return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun));
             }));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
@@ -140,17 +140,19 @@ public final class GenericSyncVerticle extends VerticleBase {
     FullSyncCheckpoint place = new FullSyncCheckpoint(vertx, req.jobId(), def.name(), dir, req.checkpoint());
     String from = req.parameters().getString("from");
     String to = req.parameters().getString("to");
-    Future<JobOutcome> run = dir == Direction.TO_CRM
-        ? toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runFull(from, to, place, start)
-        : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runFull(place, start);
+    ToCrmSync toRun = dir == Direction.TO_CRM ? toCrm(couplings, watermarks, eff, mapper, req.jobId(), s) : null;
+    FromCrmSync fromRun = dir == Direction.FROM_CRM ? fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s)
+        : null;
+    SyncRun used = toRun != null ? toRun : fromRun;
+    Future<JobOutcome> run = toRun != null ? toRun.runFull(from, to, place, start) : fromRun.runFull(place, start);
     return run.map(attempt -> {
       syncMetrics.records(def.name(), dir, attempt);
       syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
       JobOutcome o = place.base().plus(attempt);
       String range = from == null && to == null ? "" : " keys " + (from == null ? "" : from) + ".."
           + (to == null ? "" : to);
-      return o.withMessage(def.name() + " full synchronization " + (dir == Direction.TO_CRM ? "to CRM" : "from CRM")
-          + range + ": " + counts(o));
+      return o.withMessage(withMissing(def.name() + " full synchronization "
+          + (dir == Direction.TO_CRM ? "to CRM" : "from CRM") + range + ": " + counts(o), used));
     });
   }
 
@@ -177,6 +179,17 @@ public final class GenericSyncVerticle extends VerticleBase {
         s.policy());
     run.onlyCoupled(s.onlyCoupled());
     return run;
+  }
+
+  /** The job's message, with the dependency guard's one-line summary of uncoupled references, if any. */
+  private static String withMissing(String message, SyncRun... runs) {
+    StringBuilder sb = new StringBuilder(message);
+    for (SyncRun r : runs) {
+      if (r.missingReferences() != null) {
+        sb.append("; ").append(r.missingReferences());
+      }
+    }
+    return sb.toString();
   }
 
   private static String summary(MappingDefinition def, Direction only, JobOutcome toCrm, JobOutcome fromCrm) {

@@ -53,6 +53,7 @@ abstract class SyncRun {
   private final Set<String> handled = new HashSet<>();
   private boolean keyOrdered;
   private JobOutcome counts = JobOutcome.EMPTY;
+  private final dev.tandem.runtime.coupling.ReferenceGuard guard;
 
   SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
       MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy,
@@ -68,6 +69,15 @@ abstract class SyncRun {
     this.skipAfter = skipAfter;
     this.policy = policy;
     this.flow = flow;
+    this.guard = new dev.tandem.runtime.coupling.ReferenceGuard(pool, couplings, def, mapper, flow);
+  }
+
+  /**
+   * @return the run's uncoupled references in one line, naming the records referred to and the mapping to
+   *     couple first (the dependency guard's summary), or null when every reference resolved
+   */
+  public final String missingReferences() {
+    return guard.message();
   }
 
   /**
@@ -254,6 +264,7 @@ abstract class SyncRun {
     List<Outcome> outcomes = new ArrayList<>();
     Map<String, JsonObject> sources = new LinkedHashMap<>();
     Map<String, Map<String, Object>> desired = new LinkedHashMap<>();
+    List<JsonObject> mapped = new ArrayList<>();
     long unchanged = 0;
     long skipped = 0;
     long failed = 0;
@@ -275,6 +286,7 @@ abstract class SyncRun {
         unchanged++;
         continue;
       }
+      mapped.add(row);
       RecordMapper.Mapped m = mapper.map(flow, row, resolve);
       if (m.error() != null) {
         failed++;
@@ -286,6 +298,7 @@ abstract class SyncRun {
       desired.put(key, m.values());
     }
     count(new JobOutcome(0, 0, 0, unchanged, skipped, failed, 0, 0, null));
+    guard.observe(mapped, lookups);
     OffsetDateTime checkpoint = highest == null || highest.isAfter(jobStart) ? jobStart : highest;
     return counterparts(desired.keySet(), coupled)
         .compose(current -> write(desired, sources, coupled, current, outcomes))

@@ -51,12 +51,15 @@ class SalespeopleThenCustomersIT {
     return Json.objects(Json.object(http("GET", base + "/__admin/sim/rows/" + set + "?top=5000", null)).get("rows"));
   }
 
+  private static String lastMessage;
+
   private static JsonObject sync(String mapping) throws Exception {
     long id = tandem.api("POST", "/api/v1/mappings/" + mapping + "/sync", new JsonObject()).json().getLong("jobId");
     for (int i = 0; i < 600; i++) {
       JsonObject job = tandem.api("GET", "/api/v1/jobs/" + id, null).json();
       if (List.of("SUCCEEDED", "FAILED").contains(job.getString("status"))) {
         assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+        lastMessage = job.getString("message");
         return job.getJsonObject("counts");
       }
       Thread.sleep(100);
@@ -92,6 +95,10 @@ class SalespeopleThenCustomersIT {
     JsonObject counts = sync("CUSTOMER");
     assertEquals(active - ofSp10, (long) counts.getInteger("inserted"), counts.encode());
     assertEquals(ofSp10, (long) counts.getInteger("failed"), counts.encode());
+    // The job's message sums it up in one line, as the dependency guard words it.
+    assertTrue(lastMessage.contains("[LOOKUP] CUSTOMER: " + ofSp10 + " ERP Customer records refer through "
+        + "Salesperson_Code to 1 records that are not coupled in SALESPEOPLE: SP10: couple SALESPEOPLE first"),
+        lastMessage);
     JsonObject error = tandem.api("GET", "/api/v1/errors?mapping=CUSTOMER&limit=1", null).json()
         .getJsonArray("errors").getJsonObject(0);
     assertTrue(error.getString("message").contains("Salesperson_Code refers to SP10, which is not coupled in mapping "
