@@ -111,6 +111,7 @@ public final class PluginHost {
       for (EntityPlugin ext : found) {
         List<MappingDefinition> defs;
         try {
+          ext.configure(pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject());
           defs = ext.mappings();
         } catch (RuntimeException | LinkageError e) {
           rec.fail("declaring its mappings failed: " + rootMessage(e));
