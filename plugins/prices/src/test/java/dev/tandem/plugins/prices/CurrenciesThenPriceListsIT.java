@@ -41,6 +41,10 @@ class CurrenciesThenPriceListsIT {
   void currenciesAreCoupledOrCreatedThenPriceListsGetTheLocalCurrency() throws Exception {
     http("POST", erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":5,\"counts\":{}}");
     http("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":5,\"counts\":{}}");
+    JsonObject prices = tandem.api("GET", "/api/v1/mappings/SALESPRC-PRODPRICE", null).json();
+    assertEquals("DISABLED", prices.getString("state"), "without the items plugin: " + prices.encode());
+    assertEquals("mapping SALESPRC-PRODPRICE depends on mapping ITEM-PRODUCT, which no installed plugin provides: "
+        + "install the plugin that provides ITEM-PRODUCT", prices.getString("reason"));
     Map<String, String> before = isoToId();
     assertEquals(List.of("EUR", "GBP", "USD"), before.keySet().stream().sorted().toList());
 
