@@ -1,6 +1,7 @@
 package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
 import dev.tandem.runtime.http.AdminHttpServer;
 import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.jobs.JobMetrics;
@@ -122,12 +123,16 @@ public final class TandemRuntime {
         .compose(id -> {
           deployments.add(id);
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
-              .enqueue(this::enqueue);
+              .enqueue(this::enqueue)
+              .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
   }
+
+  /** Key ranges a large ERP-to-CRM full synchronization line is cut into unless its start says otherwise. */
+  static final int FULL_SYNC_PARTS = 4;
 
   /** Serves every enabled mapping that no plugin verticle serves with the runtime's generic engine. */
   private Future<Void> deployGenericEngine() {
@@ -155,6 +160,8 @@ public final class TandemRuntime {
             LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
           }));
     }
+    deployed.add(vertx.deployVerticle(new FullSyncCoordinatorVerticle(pool, c, plugins::mappings, this::enqueue,
+        metrics, registry, 1000, FULL_SYNC_PARTS)).onSuccess(deployments::add));
     // On-hold schedules wake when the ERP side of their mapping changes.
     deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
         config.schedules().erpWakeCheckMs(), metrics)).onSuccess(deployments::add));

@@ -89,6 +89,24 @@ public final class TestDatabase implements AutoCloseable {
     }
   }
 
+  /**
+   * @param sql a query returning text values in its first column
+   * @return the values, nulls left out
+   */
+  public java.util.List<String> queryStrings(String sql) {
+    try (Connection c = connect(); Statement st = c.createStatement(); var rs = st.executeQuery(sql)) {
+      java.util.List<String> out = new java.util.ArrayList<>();
+      while (rs.next()) {
+        if (rs.getString(1) != null) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private Connection connect() throws SQLException {
     Connection c = DriverManager.getConnection(settings.jdbcUrl(), settings.user(), settings.password());
     try (Statement st = c.createStatement()) {

@@ -3,6 +3,13 @@ package dev.tandem.testkit;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.config.DatabaseSettings;
 import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.sim.core.SimulatorExtension;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -70,6 +77,33 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
   public TandemExtension configure(UnaryOperator<TandemConfig> change) {
     this.customizer = change;
     return this;
+  }
+
+  /**
+   * The node's connections to the simulators of a test, with Tandem's integration client ({@code tandem-sync})
+   * on the CRM side.
+   *
+   * @param erp the ERP simulator (started)
+   * @param crm the CRM simulator (started)
+   * @return connections with the default page and batch sizes
+   */
+  public static Connections connections(ErpSimulator erp, DataverseSimulator crm) {
+    ErpSimulator.Options o = erp.options();
+    return new Connections(ODataErpSettings.of(erp.serviceRoot(), o.company(), o.user(), o.accessKey()),
+        DataverseSettings.of(crm.apiUrl(), crm.tokenUrl(), "tandem-sync", "tandem-secret", null));
+  }
+
+  /**
+   * Points the node at a test's simulators, with its schedules off so the test runs jobs itself.
+   *
+   * @param erp the ERP simulator's extension (registered before this one)
+   * @param crm the CRM simulator's extension (registered before this one)
+   * @return this
+   */
+  public TandemExtension againstSimulators(SimulatorExtension<ErpSimulator> erp,
+      SimulatorExtension<DataverseSimulator> crm) {
+    return configure(c -> c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
+        .withConnections(connections(erp.get(), crm.get())));
   }
 
   @Override

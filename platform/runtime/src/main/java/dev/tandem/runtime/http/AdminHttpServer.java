@@ -39,6 +39,7 @@ public final class AdminHttpServer {
   private final byte[] token;
   private java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> enqueue;
   private HttpServer server;
+  private boolean fullSync;
 
   /**
    * @param vertx Vert.x
@@ -66,6 +67,15 @@ public final class AdminHttpServer {
    */
   public AdminHttpServer enqueue(java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> value) {
     this.enqueue = value;
+    return this;
+  }
+
+  /**
+   * @param value whether this node runs the full synchronization coordinator (both connections configured)
+   * @return this
+   */
+  public AdminHttpServer fullSync(boolean value) {
+    this.fullSync = value;
     return this;
   }
 
@@ -107,6 +117,7 @@ public final class AdminHttpServer {
       new MappingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
+    new FullSyncApi(vertx, fullSync, 1000).mount(r);
 
     r.route().last().handler(ctx -> ApiError.send(ctx, 404, "not_found",
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));

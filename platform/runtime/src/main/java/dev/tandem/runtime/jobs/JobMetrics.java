@@ -33,6 +33,10 @@ public final class JobMetrics {
           .description("Jobs currently " + s.db() + " in the shared queue")
           .register(registry);
     }
+    // The name the operations guide promises scrapers for the backlog; the same value as tandem_jobs_queued.
+    Gauge.builder("tandem.job.queue.depth", depth.get(JobStatus.QUEUED), AtomicLong::get)
+        .description("Jobs waiting in the shared queue (claimable now or later)")
+        .register(registry);
   }
 
   /**

@@ -20,19 +20,30 @@ import java.time.OffsetDateTime;
  * @param errorRepeats how many times in a row that error happened
  * @param skipped left alone until someone retries it
  * @param lastJobId the last job that touched it
+ * @param synced both sides' bidirectional field values as of the last synchronization
+ *     ({@code {"erp":{...},"crm":{...}}}), or null when none were recorded
  */
 public record Coupling(long id, String mapping, String erpId, String crmId, OffsetDateTime erpModifiedOn,
     OffsetDateTime crmModifiedOn, String lastResultToCrm, String lastResultFromCrm, String lastError,
-    int errorRepeats, boolean skipped, Long lastJobId) {
+    int errorRepeats, boolean skipped, Long lastJobId, JsonObject synced) {
 
   static final String COLUMNS = "id, mapping, erp_id, crm_id, erp_modified_on, crm_modified_on, last_result_to_crm, "
-      + "last_result_from_crm, last_error, error_repeats, skipped, last_job_id";
+      + "last_result_from_crm, last_error, error_repeats, skipped, last_job_id, synced";
+
+  /** A coupling without recorded field values. */
+  public Coupling(long id, String mapping, String erpId, String crmId, OffsetDateTime erpModifiedOn,
+      OffsetDateTime crmModifiedOn, String lastResultToCrm, String lastResultFromCrm, String lastError,
+      int errorRepeats, boolean skipped, Long lastJobId) {
+    this(id, mapping, erpId, crmId, erpModifiedOn, crmModifiedOn, lastResultToCrm, lastResultFromCrm, lastError,
+        errorRepeats, skipped, lastJobId, null);
+  }
 
   static Coupling from(Row r) {
     return new Coupling(r.getLong("id"), r.getString("mapping"), r.getString("erp_id"), r.getString("crm_id"),
         r.getOffsetDateTime("erp_modified_on"), r.getOffsetDateTime("crm_modified_on"),
         r.getString("last_result_to_crm"), r.getString("last_result_from_crm"), r.getString("last_error"),
-        r.getInteger("error_repeats"), r.getBoolean("skipped"), r.getLong("last_job_id"));
+        r.getInteger("error_repeats"), r.getBoolean("skipped"), r.getLong("last_job_id"),
+        (JsonObject) r.getJson("synced"));
   }
 
   /** @return true when both sides are known */

@@ -2,6 +2,7 @@ package dev.tandem.runtime.store;
 
 import dev.tandem.api.Direction;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -24,7 +25,14 @@ public final class PgCouplingStore {
 
   /** The result of one record in one direction, as the engine stores it. */
   public record Outcome(String erpId, String crmId, OffsetDateTime erpModifiedOn, OffsetDateTime crmModifiedOn,
-      String result, String error) {}
+      String result, String error, JsonObject synced) {
+
+    /** An outcome that keeps the coupling's recorded field values as they are. */
+    public Outcome(String erpId, String crmId, OffsetDateTime erpModifiedOn, OffsetDateTime crmModifiedOn,
+        String result, String error) {
+      this(erpId, crmId, erpModifiedOn, crmModifiedOn, result, error, null);
+    }
+  }
 
   /** Coupling a record that is already coupled; the message names both existing couplings. */
   public static final class CouplingConflictException extends RuntimeException {
@@ -37,13 +45,15 @@ public final class PgCouplingStore {
   }
 
   private static final String RECORD = "INSERT INTO coupling AS c (mapping, %1$s, %2$s, erp_modified_on, "
-      + "crm_modified_on, %3$s, last_error, error_repeats, skipped, last_job_id) "
+      + "crm_modified_on, %3$s, last_error, error_repeats, skipped, last_job_id, synced) "
       + "SELECT $1, v.src, v.dst, v.erp_mod, v.crm_mod, v.result, v.error, "
-      + "  CASE WHEN v.error IS NULL THEN 0 ELSE 1 END, CASE WHEN v.error IS NULL THEN false ELSE 1 >= $3 END, $2 "
-      + "FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[]) "
-      + "  AS v(src, dst, erp_mod, crm_mod, result, error) "
+      + "  CASE WHEN v.error IS NULL THEN 0 ELSE 1 END, CASE WHEN v.error IS NULL THEN false ELSE 1 >= $3 END, $2, "
+      + "  v.synced::jsonb "
+      + "FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], "
+      + "  $10::text[]) AS v(src, dst, erp_mod, crm_mod, result, error, synced) "
       + "ON CONFLICT (mapping, %1$s) DO UPDATE SET "
       + "  %2$s = COALESCE(EXCLUDED.%2$s, c.%2$s), "
+      + "  synced = COALESCE(EXCLUDED.synced, c.synced), "
       + "  erp_modified_on = COALESCE(EXCLUDED.erp_modified_on, c.erp_modified_on), "
       + "  crm_modified_on = COALESCE(EXCLUDED.crm_modified_on, c.crm_modified_on), "
       + "  %3$s = EXCLUDED.%3$s, last_error = EXCLUDED.last_error, "
@@ -113,6 +123,7 @@ public final class PgCouplingStore {
     OffsetDateTime[] crmMod = new OffsetDateTime[n];
     String[] result = new String[n];
     String[] error = new String[n];
+    String[] synced = new String[n];
     for (int i = 0; i < n; i++) {
       Outcome o = outcomes.get(i);
       src[i] = flow == Direction.TO_CRM ? o.erpId() : o.crmId();
@@ -121,6 +132,7 @@ public final class PgCouplingStore {
       crmMod[i] = o.crmModifiedOn();
       result[i] = o.result();
       error[i] = o.error();
+      synced[i] = o.synced() == null ? null : o.synced().encode();
     }
     String sql = RECORD.formatted(sourceColumn(flow), flow == Direction.TO_CRM ? "crm_id" : "erp_id",
         flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm");
@@ -135,7 +147,7 @@ public final class PgCouplingStore {
         + "AND e.resolved_at IS NULL AND e." + column + " = v.src";
     return client.preparedQuery(sql)
         .execute(Tuple.tuple().addValue(mapping).addValue(jobId).addValue(skipAfter).addValue(src).addValue(dst)
-            .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error))
+            .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error).addValue(synced))
         .compose(rows -> client.preparedQuery(log).execute(Tuple.tuple().addValue(jobId).addValue(mapping)
                 .addValue(flow.name()).addValue(src).addValue(dst).addValue(error))
             .map(x -> rows.rowCount()));

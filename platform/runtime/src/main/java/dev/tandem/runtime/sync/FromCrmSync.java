@@ -33,6 +33,8 @@ import java.util.Set;
  */
 public final class FromCrmSync extends SyncRun {
 
+  private final Set<String> merged = new java.util.LinkedHashSet<>();
+
   /**
    * @param pool PostgreSQL
    * @param couplings coupling store
@@ -58,19 +60,38 @@ public final class FromCrmSync extends SyncRun {
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<JsonObject> me = crm.whoAmI();
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart)).compose(v -> {
-      List<String> terms = new ArrayList<>();
-      if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
-        terms.add("(" + def.crmFilter() + ")");
-      }
-      if (wm.result() != null) {
-        terms.add(def.crmModifiedOn() + " gt " + wm.result().minusSeconds(1).toInstant());
-      }
-      terms.add("_modifiedby_value ne " + me.result().getString("UserId"));
-      String query = def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
-          + encode(def.crmModifiedOn());
-      return crm.query(query).compose(page -> pages(page, jobStart));
-    }).map(v -> counts());
+    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart))
+        .compose(v -> crm.query(changedSince(wm.result(), me.result())).compose(page -> pages(page, jobStart)))
+        .map(v -> counts());
+  }
+
+  /**
+   * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
+   * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
+   * modified-on committed (with the usual one-second overlap; records handled already are unchanged). The
+   * mapping's watermark does not move.
+   *
+   * @param place the checkpoint of earlier attempts and where this one saves its own
+   * @param jobStart the job's start
+   * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
+   */
+  public Future<JobOutcome> runFull(FullSyncCheckpoint place, OffsetDateTime jobStart) {
+    return crm.whoAmI().compose(me -> crm.query(changedSince(place.highest(), me)))
+        .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx, null, highest, counts())))
+        .map(v -> counts());
+  }
+
+  private String changedSince(OffsetDateTime since, JsonObject me) {
+    List<String> terms = new ArrayList<>();
+    if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
+      terms.add("(" + def.crmFilter() + ")");
+    }
+    if (since != null) {
+      terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
+    }
+    terms.add("_modifiedby_value ne " + me.getString("UserId"));
+    return def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
+        + encode(def.crmModifiedOn());
   }
 
   private static String encode(String s) {
@@ -160,11 +181,32 @@ public final class FromCrmSync extends SyncRun {
       Map<String, Object> changes = RecordMapper.changes(Direction.FROM_CRM, e.getValue(), erpRow);
       if (changes.isEmpty()) {
         unchanged++;
-        outcomes.add(new Outcome(c == null ? null : c.erpId(), crmKey, null, crmModified, "unchanged", null));
+        outcomes.add(new Outcome(c == null ? null : c.erpId(), crmKey, null, crmModified, "unchanged", null,
+            Conflicts.snapshot(def, erpRow, sources.get(crmKey))));
         continue;
       }
       if (erpRow != null && erpChangedSinceSync(c, erpRow)) {
         List<String> both = Conflicts.bidirectional(def, Direction.FROM_CRM, changes);
+        if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.MERGE) {
+          Conflicts.Changed changed = Conflicts.changed(def, c.synced(), erpRow, sources.get(crmKey));
+          if (changed == null || !changed.overlap().isEmpty()) {
+            conflicts++;
+            outcomes.add(new Outcome(c.erpId(), crmKey, null, null, "conflict",
+                Conflicts.unmergeable(def, c.erpId(), crmKey, changed == null ? null : changed.overlap())));
+            continue;
+          }
+          // Only the CRM's changes go to the ERP; the ERP's own stay, and go to the CRM after this run.
+          changes.keySet().removeIf(f -> {
+            String erpField = Conflicts.erpFieldOf(def, Direction.FROM_CRM, f);
+            return erpField != null && !changed.crm().contains(erpField);
+          });
+          merged.add(c.erpId());
+          if (changes.isEmpty()) {
+            unchanged++;
+            outcomes.add(new Outcome(c.erpId(), crmKey, null, crmModified, "unchanged", null));
+            continue;
+          }
+        }
         if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.NONE) {
           conflicts++;
           outcomes.add(new Outcome(c.erpId(), crmKey, null, null, "conflict",
@@ -202,7 +244,13 @@ public final class FromCrmSync extends SyncRun {
           inserted += insert ? 1 : 0;
           modified += insert ? 0 : 1;
           coupledNew += insert ? 1 : 0;
-          outcomes.add(new Outcome(erpKey, crmKey, erpModified, crmModified, insert ? "inserted" : "modified", null));
+          if (merged.contains(erpKey)) {
+            // Half merged: the ERP's own changes are still to go to the CRM, so its modified-on stays as it was.
+            outcomes.add(new Outcome(erpKey, crmKey, null, crmModified, "modified", null));
+          } else {
+            outcomes.add(new Outcome(erpKey, crmKey, erpModified, crmModified, insert ? "inserted" : "modified", null,
+                Conflicts.snapshot(def, r.body(), sources.get(crmKey))));
+          }
         } else {
           failed++;
           outcomes.add(new Outcome(null, crmKey, null, crmModified, "failed", "[" + r.error().stage() + "] CRM "
@@ -212,6 +260,14 @@ public final class FromCrmSync extends SyncRun {
       count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
       return null;
     });
+  }
+
+  /**
+   * @return the ERP keys of records merged under policy MERGE in this run: the CRM's changes went to the ERP, and
+   *     the ERP's own changes are still to go to the CRM (synchronize them as selected records, ERP to CRM)
+   */
+  public List<String> merged() {
+    return List.copyOf(merged);
   }
 
   private boolean erpChangedSinceSync(Coupling c, JsonObject erpRow) {

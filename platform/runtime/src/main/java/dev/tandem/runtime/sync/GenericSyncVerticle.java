@@ -3,6 +3,7 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobFailure;
+import dev.tandem.api.JobKind;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.JobRequest;
 import dev.tandem.api.MappingDefinition;
@@ -80,6 +81,9 @@ public final class GenericSyncVerticle extends VerticleBase {
         OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
         long t0 = System.nanoTime();
         Direction only = req.direction() != null ? req.direction() : eff.direction();
+        if (req.kind() == JobKind.FULL_SYNC) {
+          return fullSync(req, eff, mapper, couplings, watermarks, s, start, t0);
+        }
         io.vertx.core.json.JsonArray records = req.parameters().getJsonArray("records");
         if (records != null) {
           // "Synchronize now" on selected records: those only, in one direction, whether or not they changed.
@@ -109,7 +113,8 @@ public final class GenericSyncVerticle extends VerticleBase {
             : toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start)).map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(),
                     null))));
         return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
-                : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).run(start))
+                : mergedRun(fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s),
+                    () -> toCrm(couplings, watermarks, eff, mapper, req.jobId(), s), start))
             .map(b -> {
               syncMetrics.records(def.name(), Direction.TO_CRM, a);
               syncMetrics.records(def.name(), Direction.FROM_CRM, b);
@@ -118,6 +123,45 @@ public final class GenericSyncVerticle extends VerticleBase {
             }));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
+  }
+
+  /**
+   * A full synchronization, in one direction (the job's, else the mapping's; a bidirectional mapping needs one),
+   * over the key range in the job's parameters ({@code from} inclusive, {@code to} exclusive, ERP to CRM only),
+   * resuming from the job's checkpoint.
+   */
+  private Future<JobOutcome> fullSync(JobRequest req, MappingDefinition eff, RecordMapper mapper,
+      PgCouplingStore couplings, PgWatermarkStore watermarks, MappingSettings s, OffsetDateTime start, long t0) {
+    Direction dir = req.direction() != null ? req.direction() : eff.direction();
+    if (dir == Direction.BIDIRECTIONAL) {
+      return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
+          + " is bidirectional: a full synchronization needs a direction (TO_CRM or FROM_CRM)"));
+    }
+    FullSyncCheckpoint place = new FullSyncCheckpoint(vertx, req.jobId(), def.name(), dir, req.checkpoint());
+    String from = req.parameters().getString("from");
+    String to = req.parameters().getString("to");
+    Future<JobOutcome> run = dir == Direction.TO_CRM
+        ? toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runFull(from, to, place, start)
+        : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runFull(place, start);
+    return run.map(attempt -> {
+      syncMetrics.records(def.name(), dir, attempt);
+      syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
+      JobOutcome o = place.base().plus(attempt);
+      String range = from == null && to == null ? "" : " keys " + (from == null ? "" : from) + ".."
+          + (to == null ? "" : to);
+      return o.withMessage(def.name() + " full synchronization " + (dir == Direction.TO_CRM ? "to CRM" : "from CRM")
+          + range + ": " + counts(o));
+    });
+  }
+
+  /**
+   * The CRM-to-ERP run, then, for the records it merged under policy MERGE, the ERP's own changes to the CRM as
+   * selected records, so a merge completes within the job.
+   */
+  private static Future<JobOutcome> mergedRun(FromCrmSync fromCrm, java.util.function.Supplier<ToCrmSync> toCrm,
+      OffsetDateTime start) {
+    return fromCrm.run(start).compose(b -> fromCrm.merged().isEmpty() ? Future.succeededFuture(b)
+        : toCrm.get().runSelected(fromCrm.merged(), start).map(b::plus));
   }
 
   private ToCrmSync toCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,

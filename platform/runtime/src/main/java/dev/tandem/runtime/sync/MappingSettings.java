@@ -46,7 +46,12 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
     /** The ERP's values are sent to the CRM. */
     ERP_WINS,
     /** The CRM's values are taken into the ERP. */
-    CRM_WINS
+    CRM_WINS,
+    /**
+     * Each side's changes go to the other when the two changed different fields; when they changed the same field
+     * the record fails as under {@link #NONE}, naming those fields.
+     */
+    MERGE
   }
 
   /** No overrides. */

@@ -14,6 +14,7 @@ import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,6 +51,7 @@ abstract class SyncRun {
   private boolean onlyCoupled;
   private boolean force;
   private final Set<String> handled = new HashSet<>();
+  private boolean keyOrdered;
   private JobOutcome counts = JobOutcome.EMPTY;
 
   SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
@@ -74,6 +76,17 @@ abstract class SyncRun {
    */
   final SyncRun onlyCoupled(boolean value) {
     this.onlyCoupled = value;
+    return this;
+  }
+
+  /**
+   * A run that reads each source row once, in key order (full synchronization ERP to CRM), need not remember
+   * which records it handled: memory stays flat however many rows it reads.
+   *
+   * @return this
+   */
+  final SyncRun keyOrdered() {
+    this.keyOrdered = true;
     return this;
   }
 
@@ -172,7 +185,7 @@ abstract class SyncRun {
       long last = failed.get(failed.size() - 1).id();
       List<String> keys = new ArrayList<>(failed.size());
       failed.forEach(c -> keys.add(sourceKeyOf(c)));
-      return readSourceRows(keys).compose(rows -> process(rows, jobStart, false))
+      return readSourceRows(keys).compose(rows -> process(rows, jobStart, null))
           .compose(v -> failed.size() < RETRY_PAGE ? Future.succeededFuture() : retryFailed(last, jobStart));
     });
   }
@@ -186,19 +199,38 @@ abstract class SyncRun {
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < keys.size(); from += RETRY_PAGE) {
       List<String> chunk = keys.subList(from, Math.min(keys.size(), from + RETRY_PAGE));
-      chain = chain.compose(v -> readSourceRows(chunk)).compose(rows -> process(rows, jobStart, false));
+      chain = chain.compose(v -> readSourceRows(chunk)).compose(rows -> process(rows, jobStart, null));
     }
     return chain;
   }
 
-  /** The changed rows, page after page. */
+  /**
+   * What a page's transaction stores besides the couplings and the error log: the watermark for an incremental
+   * run, the job's checkpoint for a full synchronization.
+   */
+  interface PageCommit {
+    /**
+     * @param tx the page's transaction
+     * @param rows the page's source rows, in read order
+     * @param highest the highest source modified-on of the page, capped at the job's start
+     * @return done
+     */
+    Future<Void> commit(SqlConnection tx, List<JsonObject> rows, OffsetDateTime highest);
+  }
+
+  /** The changed rows, page after page, moving the watermark with each. */
   final Future<Void> pages(Page page, OffsetDateTime jobStart) {
-    return process(page.rows(), jobStart, true)
-        .compose(v -> page.hasNext() ? next(page.nextLink()).compose(n -> pages(n, jobStart))
+    return pages(page, jobStart, (tx, rows, highest) -> watermarks.advance(tx, def.name(), side(), highest));
+  }
+
+  /** Rows page after page; each page's transaction also runs {@code commit}. */
+  final Future<Void> pages(Page page, OffsetDateTime jobStart, PageCommit commit) {
+    return process(page.rows(), jobStart, commit)
+        .compose(v -> page.hasNext() ? next(page.nextLink()).compose(n -> pages(n, jobStart, commit))
             : Future.succeededFuture());
   }
 
-  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, boolean advance) {
+  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, PageCommit commit) {
     if (rows.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -210,11 +242,11 @@ abstract class SyncRun {
         .onSuccess(found -> lookups.put(mapping, found))));
     Future<Map<String, Coupling>> own = couplings.bySourceIds(pool, def.name(), flow, keys);
     loads.add(own);
-    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, advance));
+    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, commit));
   }
 
   private Future<Void> decide(List<JsonObject> rows, Map<String, Coupling> coupled,
-      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, boolean advance) {
+      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, PageCommit commit) {
     RecordMapper.Lookups resolve = (mapping, f, key) -> {
       Coupling c = lookups.getOrDefault(mapping, Map.of()).get(key);
       return c == null ? null : counterpart(c);
@@ -230,7 +262,7 @@ abstract class SyncRun {
       String key = sourceKey(row);
       OffsetDateTime modified = sourceModified(row);
       highest = highest == null || modified.isAfter(highest) ? modified : highest;
-      if (!handled.add(key)) {
+      if (!keyOrdered && !handled.add(key)) {
         continue;
       }
       Coupling c = coupled.get(key);
@@ -258,7 +290,6 @@ abstract class SyncRun {
     return counterparts(desired.keySet(), coupled)
         .compose(current -> write(desired, sources, coupled, current, outcomes))
         .compose(v -> pool.withTransaction(tx -> couplings.record(tx, def.name(), flow, jobId, skipAfter, outcomes)
-            .compose(n -> advance ? watermarks.advance(tx, def.name(), side(), checkpoint)
-                : Future.<Void>succeededFuture())));
+            .compose(n -> commit == null ? Future.<Void>succeededFuture() : commit.commit(tx, rows, checkpoint))));
   }
 }

@@ -76,6 +76,36 @@ public final class ToCrmSync extends SyncRun {
   }
 
   /**
+   * Full synchronization ERP to CRM: every ERP row the mapping's filter passes within a key range, read in key
+   * order, whether or not it changed; after a crash the next attempt resumes after the last committed key. The
+   * mapping's watermark does not move (the full-sync coordinator moves it when every range is done).
+   *
+   * @param from the first key of the range (inclusive), or null
+   * @param to the end of the range (exclusive), or null
+   * @param place the checkpoint of earlier attempts and where this one saves its own
+   * @param jobStart the job's start
+   * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
+   */
+  public Future<JobOutcome> runFull(String from, String to, FullSyncCheckpoint place, OffsetDateTime jobStart) {
+    Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
+        ? crm.whoAmI().map(w -> {
+          integrationUser = w.getString("UserId");
+          return null;
+        })
+        : Future.succeededFuture();
+    String key = def.erpKey();
+    String lower = place.lastKey() != null ? key + " gt " + ODataErpClient.literal(place.lastKey())
+        : from != null ? key + " ge " + ODataErpClient.literal(from) : null;
+    String upper = to == null ? null : key + " lt " + ODataErpClient.literal(to);
+    String filter = and(def.erpFilter(), and(lower, upper));
+    keyOrdered();
+    return me.compose(v -> erp.read(def.erpEntitySet(), filter, null, key))
+        .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx,
+            sourceKey(rows.get(rows.size() - 1)), null, counts())))
+        .map(v -> counts());
+  }
+
+  /**
    * @param erpKeys the ERP records to synchronize now
    * @param jobStart the job's start
    * @return the counts
@@ -173,13 +203,32 @@ public final class ToCrmSync extends SyncRun {
       Map<String, Object> changes = RecordMapper.changes(Direction.TO_CRM, e.getValue(),
           exists ? current.get(c.crmId().toLowerCase()) : null);
       OffsetDateTime modified = OffsetDateTime.parse(sources.get(key).getString(def.erpModifiedOn()));
+      JsonObject crmRow = exists ? current.get(c.crmId().toLowerCase()) : null;
       if (changes.isEmpty()) {
         unchanged++;
-        outcomes.add(new Outcome(key, crmId, modified, null, "unchanged", null));
+        outcomes.add(new Outcome(key, crmId, modified, null, "unchanged", null,
+            Conflicts.snapshot(def, sources.get(key), crmRow)));
         continue;
       }
-      if (exists && crmChangedSinceSync(c, current.get(c.crmId().toLowerCase()))) {
+      if (exists && crmChangedSinceSync(c, crmRow)) {
         List<String> both = Conflicts.bidirectional(def, Direction.TO_CRM, changes);
+        if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.MERGE) {
+          Conflicts.Changed changed = Conflicts.changed(def, c.synced(), sources.get(key), crmRow);
+          if (changed == null || !changed.overlap().isEmpty()) {
+            conflicts++;
+            outcomes.add(new Outcome(key, crmId, null, null, "conflict",
+                Conflicts.unmergeable(def, key, crmId, changed == null ? null : changed.overlap())));
+            continue;
+          }
+          if (!changed.crm().isEmpty()) {
+            // Writing now would make the integration user the CRM record's last modifier and hide the CRM's own
+            // changes from the CRM-to-ERP run: that run takes them first (the ERP's modified-on is kept as it
+            // was), then the ERP's changes follow (FromCrmSync#merged).
+            unchanged++;
+            outcomes.add(new Outcome(key, crmId, null, null, "unchanged", null));
+            continue;
+          }
+        }
         if (!both.isEmpty() && policy == MappingSettings.ConflictPolicy.NONE) {
           conflicts++;
           // The ERP side's modified-on is kept as it was, so the CRM-to-ERP run sees the conflict too.
@@ -239,7 +288,8 @@ public final class ToCrmSync extends SyncRun {
           coupledNew += c == null || !c.coupled() ? 1 : 0;
           String crmModified = r.body() == null ? null : r.body().getString(def.crmModifiedOn());
           outcomes.add(new Outcome(key, crmId, erpModified,
-              crmModified == null ? null : OffsetDateTime.parse(crmModified), insert ? "inserted" : "modified", null));
+              crmModified == null ? null : OffsetDateTime.parse(crmModified), insert ? "inserted" : "modified", null,
+              Conflicts.snapshot(def, sources.get(key), r.body())));
         } else {
           failed++;
           TandemException err = r.error();

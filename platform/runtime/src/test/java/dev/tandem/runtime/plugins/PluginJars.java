@@ -126,4 +126,32 @@ public final class PluginJars {
         }
         """.formatted(pkg, cls, mapping, dependsOn == null ? "" : "b.dependsOn(\"" + dependsOn + "\");");
   }
+
+  /**
+   * Source of a plugin whose one mapping, ACCOUNTS, copies ERP customers (name and number) to CRM accounts.
+   *
+   * @param pkg the package; the class is {@code Accounts}
+   * @return the source
+   */
+  public static String accountsToCrm(String pkg) {
+    return """
+        package %s;
+
+        import dev.tandem.api.*;
+        import java.util.List;
+        import org.pf4j.Extension;
+
+        @Extension
+        public class Accounts implements EntityPlugin {
+          @Override
+          public List<MappingDefinition> mappings() {
+            return List.of(MappingDefinition.builder("ACCOUNTS")
+                .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.TO_CRM)
+                .field("Name", "name", Direction.TO_CRM)
+                .field("No", "accountnumber", Direction.TO_CRM)
+                .build());
+          }
+        }
+        """.formatted(pkg);
+  }
 }

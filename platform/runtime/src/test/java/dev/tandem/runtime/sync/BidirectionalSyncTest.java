@@ -116,9 +116,12 @@ class BidirectionalSyncTest {
     PgCouplingStore couplings = new PgCouplingStore(pool);
     PgWatermarkStore watermarks = new PgWatermarkStore();
     OffsetDateTime start = OffsetDateTime.now();
+    FromCrmSync fromCrm = new FromCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy);
+    // As GenericSyncVerticle: records merged by the CRM-to-ERP run then send the ERP's changes to the CRM.
     return on(() -> new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy).run(start)
-        .compose(a -> new FromCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy)
-            .run(start).map(a::plus)));
+        .compose(a -> fromCrm.run(start).compose(b -> fromCrm.merged().isEmpty() ? Future.succeededFuture(b)
+            : new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy)
+                .runSelected(fromCrm.merged(), start).map(b::plus)).map(a::plus)));
   }
 
   private void editErp(String no, String city) throws Exception {
@@ -135,22 +138,34 @@ class BidirectionalSyncTest {
   }
 
   private void editCrm(String accountId, String city) throws Exception {
+    editCrmColumn(accountId, "address1_city", city);
+  }
+
+  private void editCrmColumn(String accountId, String column, String value) throws Exception {
     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().apiUrl() + "/accounts("
         + accountId + ")")).header("Authorization", "Bearer " + personToken).header("Content-Type", "application/json")
-        .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"address1_city\":\"" + city + "\"}")).build(),
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"" + column + "\":\"" + value + "\"}")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(204, r.statusCode(), r.body());
   }
 
   private String erpCity(String no) throws Exception {
+    return erpValue(no, "City");
+  }
+
+  private String erpValue(String no, String field) throws Exception {
     return (String) Json.objects(Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/rows/Customer?top=100"))
-        .get("rows")).stream().filter(c -> no.equals(c.get("No"))).findFirst().orElseThrow().get("City");
+        .get("rows")).stream().filter(c -> no.equals(c.get("No"))).findFirst().orElseThrow().get(field);
   }
 
   private String crmCity(String id) throws Exception {
+    return crmValue(id, "address1_city");
+  }
+
+  private String crmValue(String id, String column) throws Exception {
     return (String) Json.objects(Json.object(get(crmSim.get().baseUrl() + "/__admin/sim/rows/accounts?top=100"))
         .get("rows")).stream().filter(a -> id.equals(a.get("accountid"))).findFirst().orElseThrow()
-        .get("address1_city");
+        .get(column);
   }
 
   @Test
@@ -193,5 +208,36 @@ class BidirectionalSyncTest {
     assertEquals(0, crmWins.failed(), crmWins.toString());
     assertEquals("Tralee", erpCity(no));
     assertEquals("Tralee", crmCity(id));
+  }
+
+  @Test
+  void mergeTakesBothSidesChangesToDifferentFieldsAndRefusesOverlappingOnes() throws Exception {
+    assertEquals(30, run(ConflictPolicy.MERGE).inserted());
+    String no = db.queryString("SELECT erp_id FROM coupling ORDER BY erp_id LIMIT 1");
+    String id = db.queryString("SELECT crm_id FROM coupling WHERE erp_id = '" + no + "'");
+    assertTrue(db.queryString("SELECT synced::text FROM coupling WHERE erp_id = '" + no + "'").contains("address1_city"),
+        "the synchronized values are recorded");
+
+    // The ERP changes the city, the CRM the name: one job takes both, each to the other side.
+    editErp(no, "Galway");
+    editCrmColumn(id, "name", "Merged Name Ltd");
+    JobOutcome merged = run(ConflictPolicy.MERGE);
+    assertEquals(0, merged.failed(), merged.toString());
+    assertEquals("Galway", erpCity(no));
+    assertEquals("Merged Name Ltd", erpValue(no, "Name"));
+    assertEquals("Galway", crmCity(id));
+    assertEquals("Merged Name Ltd", crmValue(id, "name"));
+    JobOutcome after = run(ConflictPolicy.MERGE);
+    assertEquals(0, after.inserted() + after.modified() + after.failed(), "settled, no ping-pong: " + after);
+
+    // Both change the city: MERGE cannot choose, so the record fails and neither side is overwritten.
+    editErp(no, "Sligo");
+    editCrm(id, "Derry");
+    JobOutcome overlap = run(ConflictPolicy.MERGE);
+    assertTrue(overlap.failed() >= 1, overlap.toString());
+    assertEquals("Sligo", erpCity(no));
+    assertEquals("Derry", crmCity(id));
+    String message = db.queryString("SELECT last_error FROM coupling WHERE erp_id = '" + no + "'");
+    assertTrue(message.contains("both changed City") && message.contains("conflict policy MERGE"), message);
   }
 }

@@ -44,25 +44,7 @@ class CrashResumeTest {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  private static final String PLUGIN = """
-      package test.crash;
-
-      import dev.tandem.api.*;
-      import java.util.List;
-      import org.pf4j.Extension;
-
-      @Extension
-      public class Accounts implements EntityPlugin {
-        @Override
-        public List<MappingDefinition> mappings() {
-          return List.of(MappingDefinition.builder("ACCOUNTS")
-              .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.TO_CRM)
-              .field("Name", "name", Direction.TO_CRM)
-              .field("No", "accountnumber", Direction.TO_CRM)
-              .build());
-        }
-      }
-      """;
+  private static final String PLUGIN = PluginJars.accountsToCrm("test.crash");
 
   private static String admin(String base, String method, String path, String body) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create(base + "/__admin/sim/" + path)).method(method,

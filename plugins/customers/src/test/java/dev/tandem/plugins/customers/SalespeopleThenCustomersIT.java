@@ -3,10 +3,6 @@ package dev.tandem.plugins.customers;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tandem.runtime.config.TandemConfig.Connections;
-import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
-import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
@@ -41,12 +37,7 @@ class SalespeopleThenCustomersIT {
   @RegisterExtension
   @Order(3)
   static TandemExtension tandem = TandemExtension.withPlugins(Path.of(System.getProperty("tandem.plugin.jar")))
-      .configure(c -> {
-        ErpSimulator.Options o = erp.get().options();
-        return c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000)).withConnections(new Connections(
-            ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
-            DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null)));
-      });
+      .againstSimulators(erp, crm);
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 

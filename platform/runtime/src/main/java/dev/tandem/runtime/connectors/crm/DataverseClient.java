@@ -112,6 +112,29 @@ public final class DataverseClient {
     return page(link, link.contains("$deltatoken=") || trackedLinks.remove(link));
   }
 
+  /**
+   * How many rows pass a filter, as far as Dataverse counts ({@code @odata.count} stops at 5000): one request
+   * for at most one row.
+   *
+   * @param entitySet e.g. {@code accounts}
+   * @param key the key column to select
+   * @param filter an OData filter, or null
+   * @return the count, at most 5000
+   */
+  public Future<Long> count(String entitySet, String key, String filter) {
+    String url = settings.apiUrl() + "/" + entitySet + "?$count=true&$select=" + key
+        + (filter == null || filter.isBlank() ? "" : "&$filter=" + java.net.URLEncoder.encode(filter,
+            java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+    return send(HttpMethod.GET, url, MultiMap.caseInsensitiveMultiMap().add("Prefer", "odata.maxpagesize=1"), null,
+        Stage.READ).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(fail(r, Stage.READ, false));
+          }
+          Long n = r.bodyAsJsonObject().getLong("@odata.count");
+          return Future.succeededFuture(n == null ? (long) r.bodyAsJsonObject().getJsonArray("value").size() : n);
+        });
+  }
+
   /** @return the calling user: {@code UserId}, {@code BusinessUnitId}, {@code OrganizationId} */
   public Future<JsonObject> whoAmI() {
     return send(HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ)

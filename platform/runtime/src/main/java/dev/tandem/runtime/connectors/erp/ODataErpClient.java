@@ -156,6 +156,28 @@ public final class ODataErpClient {
   }
 
   /**
+   * How many rows pass a filter: one request ({@code $count=true}) for at most one row's key.
+   *
+   * @param service e.g. {@code Customer}
+   * @param filter an OData filter, or null
+   * @param key the key field to select
+   * @return the count the ERP reports
+   */
+  public Future<Long> count(String service, String filter, String key) {
+    String url = companyRoot + "/" + service + "?$top=1&$count=true&$select=" + queryEncode(key)
+        + (filter == null || filter.isBlank() ? "" : "&$filter=" + queryEncode(filter));
+    return send(HttpMethod.GET, url, MultiMap.caseInsensitiveMultiMap(), null, Stage.READ).compose(r -> {
+      if (r.statusCode() != 200) {
+        return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.READ, r.statusCode(), r.headers(),
+            r.bodyAsString(), false));
+      }
+      Long n = r.bodyAsJsonObject().getLong("@odata.count");
+      return n == null ? Future.failedFuture(TandemException.permanent(Stage.READ, "ERP " + service
+          + " answered a $count query without @odata.count")) : Future.succeededFuture(n);
+    });
+  }
+
+  /**
    * Follows a next link.
    *
    * @param url an absolute URL (a next link, or a query URL)

@@ -1,0 +1,553 @@
+package dev.tandem.runtime.fullsync;
+
+import dev.tandem.api.Direction;
+import dev.tandem.api.JobKind;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.MappingDependency;
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.Page;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.fullsync.PgFullSyncStore.Line;
+import dev.tandem.runtime.fullsync.PgFullSyncStore.Progress;
+import dev.tandem.runtime.fullsync.PgFullSyncStore.Run;
+import dev.tandem.runtime.plugins.MappingStatus;
+import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.store.PgWatermarkStore;
+import dev.tandem.runtime.store.PgWatermarkStore.Side;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlConnection;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The full synchronization review and its runs, on every node. {@code start} creates a run whose lines are the
+ * enabled mappings, each with its recommended direction; every tick, the node that gets the running run's row lock
+ * advances it: a waiting line whose dependencies all succeeded (or were skipped) is launched as FULL_SYNC jobs —
+ * a large ERP-to-CRM line cut into key ranges that any node may claim — a line whose dependency failed is held,
+ * a running line ends when its jobs have, and the run ends when no line waits or runs. All of it is state in
+ * PostgreSQL, so a run carries on after any node dies, and each job resumes from its own checkpoint.
+ */
+public final class FullSyncCoordinatorVerticle extends VerticleBase {
+
+  /** Event-bus address of the review: replies with {@code {run, lines}}. */
+  public static final String REVIEW = "tandem.fullsync.review";
+  /** Event-bus address of start ({@code {mappings?, parts?}}): replies with {@code {runId, lines}}. */
+  public static final String START = "tandem.fullsync.start";
+  /** Event-bus address of the progress snapshot, without endpoint counts: replies with {@code {run, lines}}. */
+  public static final String PROGRESS = "tandem.fullsync.progress";
+  /** A line of ERP-to-CRM with at least this many rows is cut into the run's key ranges. */
+  static final long SPLIT_THRESHOLD = 10_000;
+  private static final System.Logger LOG = System.getLogger(FullSyncCoordinatorVerticle.class.getName());
+
+  private final Pool pool;
+  private final Connections connections;
+  private final Supplier<Map<String, MappingStatus>> mappings;
+  private final Function<NewJob, Future<Long>> enqueue;
+  private final EndpointMetrics endpointMetrics;
+  private final MeterRegistry registry;
+  private final long tickMs;
+  private final int defaultParts;
+  private final PgFullSyncStore store;
+  private final PgMappingSettingsStore settings;
+  private final PgWatermarkStore watermarks = new PgWatermarkStore();
+  private final Map<String, AtomicLong> ratios = new ConcurrentHashMap<>();
+  private ODataErpClient erp;
+  private DataverseClient crm;
+  private boolean ticking;
+
+  /**
+   * @param pool PostgreSQL
+   * @param connections both endpoints
+   * @param mappings the plugins' mappings
+   * @param enqueue enqueues a job on this node
+   * @param endpointMetrics connector metrics
+   * @param registry where {@code tandem_full_sync_progress_ratio} goes
+   * @param tickMs how often the run is advanced
+   * @param defaultParts key ranges per large ERP-to-CRM line when start does not say
+   */
+  public FullSyncCoordinatorVerticle(Pool pool, Connections connections, Supplier<Map<String, MappingStatus>> mappings,
+      Function<NewJob, Future<Long>> enqueue, EndpointMetrics endpointMetrics, MeterRegistry registry, long tickMs,
+      int defaultParts) {
+    this.pool = pool;
+    this.connections = connections;
+    this.mappings = mappings;
+    this.enqueue = enqueue;
+    this.endpointMetrics = endpointMetrics;
+    this.registry = registry;
+    this.tickMs = tickMs;
+    this.defaultParts = defaultParts;
+    this.store = new PgFullSyncStore(pool);
+    this.settings = new PgMappingSettingsStore(pool);
+  }
+
+  @Override
+  public Future<?> start() {
+    erp = new ODataErpClient(vertx, connections.erp(), endpointMetrics);
+    crm = new DataverseClient(vertx, connections.crm(), endpointMetrics);
+    vertx.setPeriodic(tickMs, id -> tick());
+    return Future.all(
+        vertx.eventBus().<JsonObject>consumer(REVIEW, msg -> review(msg.body() == null
+            || msg.body().getBoolean("counts", true)).onComplete(ar -> reply(msg, ar))).completion(),
+        vertx.eventBus().<JsonObject>consumer(PROGRESS, msg -> review(false).onComplete(ar -> reply(msg, ar)))
+            .completion(),
+        vertx.eventBus().<JsonObject>consumer(START, msg -> start(msg.body() == null ? new JsonObject() : msg.body())
+            .onComplete(ar -> reply(msg, ar))).completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    erp.close();
+    crm.close();
+    return Future.succeededFuture();
+  }
+
+  private static void reply(io.vertx.core.eventbus.Message<JsonObject> msg, io.vertx.core.AsyncResult<JsonObject> ar) {
+    if (ar.succeeded()) {
+      msg.reply(ar.result());
+    } else if (ar.cause() instanceof PgFullSyncStore.AlreadyRunningException) {
+      msg.fail(409, ar.cause().getMessage());
+    } else if (ar.cause() instanceof IllegalArgumentException) {
+      msg.fail(400, ar.cause().getMessage());
+    } else {
+      LOG.log(Level.WARNING, "full synchronization request failed", ar.cause());
+      msg.fail(500, String.valueOf(ar.cause().getMessage()));
+    }
+  }
+
+  // ---- the review ----------------------------------------------------------------------------------------------
+
+  /** The enabled mappings with their effective definitions, in dependency order (dependencies first). */
+  private Future<List<MappingDefinition>> effective() {
+    List<MappingStatus> enabled = new ArrayList<>();
+    mappings.get().values().forEach(m -> {
+      if (m.enabled()) {
+        enabled.add(m);
+      }
+    });
+    return settings.all().map(all -> {
+      Map<String, MappingDefinition> byName = new LinkedHashMap<>();
+      for (MappingStatus m : enabled) {
+        var s = all.get(m.name());
+        byName.put(m.name(), s == null ? m.definition() : s.applyTo(m.definition()));
+      }
+      List<MappingDefinition> ordered = new ArrayList<>();
+      Set<String> placed = new java.util.HashSet<>();
+      // The graph was checked for cycles at start; a simple repeated pass orders it.
+      while (ordered.size() < byName.size()) {
+        int before = ordered.size();
+        for (MappingDefinition d : byName.values()) {
+          if (!placed.contains(d.name()) && d.dependencies().stream()
+              .allMatch(dep -> placed.contains(dep.mapping()) || !byName.containsKey(dep.mapping()))) {
+            ordered.add(d);
+            placed.add(d.name());
+          }
+        }
+        if (ordered.size() == before) {
+          break;
+        }
+      }
+      return ordered;
+    });
+  }
+
+  /** Counts of both sides (the CRM's stop at 5000) and of couplings, per mapping. */
+  private record Sides(long erp, long crm, long coupled) {}
+
+  private Future<Map<String, Sides>> sides(List<MappingDefinition> defs) {
+    Map<String, Future<Long>> erpCounts = new HashMap<>();
+    Map<String, Future<Long>> crmCounts = new HashMap<>();
+    List<Future<?>> all = new ArrayList<>();
+    for (MappingDefinition d : defs) {
+      Future<Long> e = erp.count(d.erpEntitySet(), d.erpFilter(), d.erpKey());
+      Future<Long> c = crm.count(d.crmEntitySet(), d.crmKey(), d.crmFilter());
+      erpCounts.put(d.name(), e);
+      crmCounts.put(d.name(), c);
+      all.add(e);
+      all.add(c);
+    }
+    Future<Map<String, Long>> coupled = pool.query("SELECT mapping, count(*) AS n FROM coupling "
+        + "WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL GROUP BY mapping").execute().map(rows -> {
+          Map<String, Long> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString("mapping"), r.getLong("n")));
+          return out;
+        });
+    all.add(coupled);
+    return Future.join(all).transform(ignored -> {
+      Map<String, Sides> out = new HashMap<>();
+      for (MappingDefinition d : defs) {
+        Future<Long> e = erpCounts.get(d.name());
+        Future<Long> c = crmCounts.get(d.name());
+        if (e.failed()) {
+          return Future.failedFuture(new IllegalStateException("counting ERP " + d.erpEntitySet() + " for mapping "
+              + d.name() + " failed: " + e.cause().getMessage(), e.cause()));
+        }
+        if (c.failed()) {
+          return Future.failedFuture(new IllegalStateException("counting CRM " + d.crmEntitySet() + " for mapping "
+              + d.name() + " failed: " + c.cause().getMessage(), c.cause()));
+        }
+        out.put(d.name(), new Sides(e.result(), c.result(),
+            coupled.succeeded() ? coupled.result().getOrDefault(d.name(), 0L) : 0L));
+      }
+      return Future.succeededFuture(out);
+    });
+  }
+
+  /**
+   * The reference system's recommendation: a full synchronization from the side that has data when the other is
+   * empty; coupling first when both hold data and nothing is coupled yet (a full synchronization would duplicate
+   * records); nothing when both are empty. Once records are coupled, a full synchronization in the mapping's
+   * direction (ERP to CRM for a bidirectional one) only creates what is still uncoupled and updates the rest.
+   */
+  static JsonObject recommend(MappingDefinition d, long erpRows, long crmRows, long coupled) {
+    String rec;
+    Direction dir = null;
+    String why;
+    if (erpRows == 0 && crmRows == 0) {
+      rec = "NOTHING";
+      why = "both sides are empty";
+    } else if (erpRows > 0 && crmRows > 0 && coupled == 0) {
+      rec = "COUPLE_FIRST";
+      why = "both sides hold data and none of it is coupled: couple first (couple-by-match), or the full "
+          + "synchronization would create duplicates";
+    } else if (d.direction() == Direction.FROM_CRM) {
+      rec = crmRows > 0 ? "FULL_SYNC" : "NOTHING";
+      dir = crmRows > 0 ? Direction.FROM_CRM : null;
+      why = crmRows > 0 ? "CRM to ERP" : "the CRM side is empty";
+    } else if (d.direction() == Direction.TO_CRM) {
+      rec = erpRows > 0 ? "FULL_SYNC" : "NOTHING";
+      dir = erpRows > 0 ? Direction.TO_CRM : null;
+      why = erpRows > 0 ? "ERP to CRM" : "the ERP side is empty";
+    } else {
+      rec = "FULL_SYNC";
+      dir = erpRows == 0 ? Direction.FROM_CRM : Direction.TO_CRM;
+      why = dir == Direction.FROM_CRM ? "the ERP side is empty: CRM to ERP" : "ERP to CRM";
+    }
+    return new JsonObject().put("recommendation", rec).put("direction", dir == null ? null : dir.name())
+        .put("reason", why);
+  }
+
+  /** The newest run with its lines and their jobs' progress. */
+  private record State(Run run, List<Line> lines, Map<String, Progress> progress) {}
+
+  private Future<State> state() {
+    return store.latest().compose(run -> run.isEmpty()
+        ? Future.succeededFuture(new State(null, List.of(), Map.of()))
+        : store.lines(pool, run.get().id()).compose(lines -> store.progress(pool, run.get().id())
+            .map(p -> new State(run.get(), lines, p))));
+  }
+
+  private Future<JsonObject> review(boolean withCounts) {
+    return effective().compose(defs -> {
+      Future<Map<String, Sides>> counts = withCounts ? sides(defs) : Future.succeededFuture(Map.of());
+      return counts.compose(sides -> state().compose(st -> schedules().map(sched -> render(defs, sides, st, sched))));
+    });
+  }
+
+  private JsonObject render(List<MappingDefinition> defs, Map<String, Sides> sides, State st,
+      Map<String, String> sched) {
+    Map<String, Line> byMapping = new HashMap<>();
+    st.lines().forEach(l -> byMapping.put(l.mapping(), l));
+    JsonArray out = new JsonArray();
+    for (MappingDefinition d : defs) {
+      JsonObject line = new JsonObject().put("mapping", d.name())
+          .put("direction", d.direction().name())
+          .put("dependencies", new JsonArray(d.dependencies().stream().map(MappingDependency::mapping).toList()))
+          .put("jobQueueStatus", sched.getOrDefault(d.name(), "NONE"));
+      Sides s = sides.get(d.name());
+      if (s != null) {
+        line.put("erpRows", s.erp()).put("crmRows", s.crm()).put("crmRowsCapped", s.crm() >= 5000)
+            .put("coupled", s.coupled()).mergeIn(recommend(d, s.erp(), s.crm(), s.coupled()));
+      }
+      Line l = byMapping.get(d.name());
+      Progress p = st.progress().get(d.name());
+      line.put("toCrm", status(l, p, Direction.TO_CRM));
+      line.put("fromCrm", status(l, p, Direction.FROM_CRM));
+      if (l != null) {
+        line.put("line", new JsonObject().put("status", l.status().toUpperCase(java.util.Locale.ROOT))
+            .put("reason", l.reason()).put("dependencies", new JsonArray(l.dependencies())));
+      }
+      out.add(line);
+    }
+    updateRatios(st.lines(), st.progress());
+    return new JsonObject().put("run", st.run() == null ? null : st.run().toJson()).put("lines", out);
+  }
+
+  private Future<Map<String, String>> schedules() {
+    return pool.query("SELECT mapping, state FROM schedule WHERE kind = 'SYNC'").execute().map(rows -> {
+      Map<String, String> out = new HashMap<>();
+      rows.forEach(r -> out.put(r.getString("mapping"), r.getString("state").toUpperCase(java.util.Locale.ROOT)));
+      return out;
+    });
+  }
+
+  /** One direction's status of a line: NOT_STARTED, IN_PROCESS, SUCCESS or ERROR, with progress. */
+  static JsonObject status(Line l, Progress p, Direction dir) {
+    if (l == null || !dir.name().equals(l.direction())) {
+      return new JsonObject().put("status", "NOT_STARTED");
+    }
+    String st = switch (l.status()) {
+      case "running" -> "IN_PROCESS";
+      case "succeeded" -> "SUCCESS";
+      case "failed", "held" -> "ERROR";
+      default -> "NOT_STARTED";
+    };
+    JsonObject o = new JsonObject().put("status", st).put("reason", l.reason());
+    long done = p == null ? 0 : p.done();
+    Long estimated = l.estimated();
+    o.put("done", done).put("estimated", estimated).put("counts", p == null ? new JsonObject() : p.counts())
+        .put("jobs", p == null ? 0 : p.jobs());
+    if (estimated != null && estimated > 0) {
+      o.put("progress", Math.min(1.0, done / (double) estimated));
+    }
+    if (l.startedAt() != null) {
+      OffsetDateTime end = l.finishedAt() != null ? l.finishedAt() : OffsetDateTime.now();
+      double seconds = Math.max(0.001, Duration.between(l.startedAt(), end).toMillis() / 1000.0);
+      double rate = done / seconds;
+      o.put("startedAt", l.startedAt().toInstant().toString()).put("ratePerSecond", Math.round(rate * 10) / 10.0);
+      if ("running".equals(l.status()) && estimated != null && rate > 0) {
+        o.put("etaSeconds", Math.max(0, Math.round((estimated - done) / rate)));
+      }
+    }
+    if (l.finishedAt() != null) {
+      o.put("finishedAt", l.finishedAt().toInstant().toString());
+    }
+    return o;
+  }
+
+  private void updateRatios(List<Line> lines, Map<String, Progress> progress) {
+    for (Line l : lines) {
+      Progress p = progress.get(l.mapping());
+      double ratio = switch (l.status()) {
+        case "succeeded", "skipped" -> 1.0;
+        default -> l.estimated() == null || l.estimated() == 0 || p == null ? 0.0
+            : Math.min(1.0, p.done() / (double) l.estimated());
+      };
+      ratios.computeIfAbsent(l.mapping(), m -> {
+        AtomicLong v = new AtomicLong();
+        Gauge.builder("tandem.full.sync.progress.ratio", v, x -> Double.longBitsToDouble(x.get()))
+            .description("Share of a mapping's rows the running (or last) full synchronization has handled")
+            .tag("mapping", m).register(registry);
+        return v;
+      }).set(Double.doubleToLongBits(ratio));
+    }
+  }
+
+  // ---- start ----------------------------------------------------------------------------------------------------
+
+  private Future<JsonObject> start(JsonObject body) {
+    int parts;
+    long splitAt;
+    try {
+      parts = body.getInteger("parts", defaultParts);
+      splitAt = body.getLong("splitAtRows", SPLIT_THRESHOLD);
+    } catch (ClassCastException e) {
+      return Future.failedFuture(new IllegalArgumentException("parts and splitAtRows must be whole numbers"));
+    }
+    if (parts < 1 || parts > 64) {
+      return Future.failedFuture(new IllegalArgumentException("parts must be 1 to 64, got " + parts));
+    }
+    if (splitAt < 1) {
+      return Future.failedFuture(new IllegalArgumentException("splitAtRows must be positive, got " + splitAt));
+    }
+    JsonArray only = body.getJsonArray("mappings");
+    return effective().compose(all -> {
+      List<MappingDefinition> defs = new ArrayList<>();
+      Set<String> names = new java.util.HashSet<>();
+      all.forEach(d -> names.add(d.name()));
+      if (only != null) {
+        for (Object o : only) {
+          if (!names.contains(String.valueOf(o))) {
+            return Future.failedFuture(new IllegalArgumentException("mapping " + o
+                + " is not an enabled mapping of any started plugin"));
+          }
+        }
+      }
+      for (MappingDefinition d : all) {
+        if (only == null || only.contains(d.name())) {
+          defs.add(d);
+        }
+      }
+      if (defs.isEmpty()) {
+        return Future.failedFuture(new IllegalArgumentException("no enabled mapping to synchronize"));
+      }
+      return sides(defs).compose(sides -> {
+        Set<String> inRun = new java.util.HashSet<>();
+        defs.forEach(d -> inRun.add(d.name()));
+        List<Line> lines = new ArrayList<>();
+        for (MappingDefinition d : defs) {
+          Sides s = sides.get(d.name());
+          JsonObject rec = recommend(d, s.erp(), s.crm(), s.coupled());
+          List<String> deps = d.dependencies().stream().map(MappingDependency::mapping).filter(inRun::contains)
+              .toList();
+          boolean run = "FULL_SYNC".equals(rec.getString("recommendation"));
+          lines.add(new Line(d.name(), rec.getString("direction"), deps, run ? "waiting" : "skipped",
+              run ? null : rec.getString("reason"), run
+                  ? ("TO_CRM".equals(rec.getString("direction")) ? s.erp() : s.crm()) : null, null, null));
+        }
+        return store.create(parts, splitAt, lines).map(id -> {
+          vertx.setTimer(1, t -> tick());
+          return new JsonObject().put("runId", id).put("parts", parts).put("splitAtRows", splitAt)
+              .put("lines", new JsonArray(lines.stream().map(l -> new JsonObject().put("mapping", l.mapping())
+                  .put("direction", l.direction()).put("status", l.status().toUpperCase(java.util.Locale.ROOT))
+                  .put("reason", l.reason())).toList()));
+        });
+      });
+    });
+  }
+
+  // ---- advancing a run ------------------------------------------------------------------------------------------
+
+  private void tick() {
+    if (ticking) {
+      return;
+    }
+    ticking = true;
+    pool.withTransaction(tx -> store.lockRunning(tx).compose(run -> run.isEmpty() ? Future.succeededFuture()
+            : advance(tx, run.get())))
+        .onFailure(e -> LOG.log(Level.WARNING, "advancing the full synchronization failed; retrying: "
+            + e.getMessage()))
+        .onComplete(ar -> ticking = false);
+  }
+
+  private Future<Void> advance(SqlConnection tx, Run run) {
+    return store.lines(tx, run.id()).compose(lines -> store.progress(tx, run.id()).compose(progress -> {
+      updateRatios(lines, progress);
+      Map<String, Line> byMapping = new HashMap<>();
+      lines.forEach(l -> byMapping.put(l.mapping(), l));
+      Future<Void> chain = Future.succeededFuture();
+      Map<String, String> now = new HashMap<>();
+      lines.forEach(l -> now.put(l.mapping(), l.status()));
+      for (Line l : lines) {
+        switch (l.status()) {
+          case "running" -> {
+            Progress p = progress.get(l.mapping());
+            if (p != null && p.succeeded() + p.failed() == p.jobs()) {
+              boolean ok = p.failed() == 0;
+              now.put(l.mapping(), ok ? "succeeded" : "failed");
+              chain = chain.compose(v -> store.setLine(tx, run.id(), l.mapping(), ok ? "succeeded" : "failed",
+                  ok ? null : p.firstError(), null)).compose(v -> ok ? settle(tx, l) : Future.succeededFuture());
+            }
+          }
+          case "waiting" -> {
+            String blocked = null;
+            boolean ready = true;
+            for (String dep : l.dependencies()) {
+              String st = now.getOrDefault(dep, "succeeded");
+              if (st.equals("failed") || st.equals("held")) {
+                Line d = byMapping.get(dep);
+                blocked = "dependency " + dep + " " + (st.equals("failed") ? "failed" : "is held")
+                    + (d != null && d.reason() != null ? ": " + d.reason() : "");
+              } else if (!st.equals("succeeded") && !st.equals("skipped")) {
+                ready = false;
+              }
+            }
+            if (blocked != null) {
+              now.put(l.mapping(), "held");
+              String why = blocked;
+              chain = chain.compose(v -> store.setLine(tx, run.id(), l.mapping(), "held", why, null));
+            } else if (ready) {
+              now.put(l.mapping(), "running");
+              chain = chain.compose(v -> launch(tx, run, l));
+            }
+          }
+          default -> { }
+        }
+      }
+      return chain.compose(v -> {
+        if (now.values().stream().anyMatch(s -> s.equals("waiting") || s.equals("running"))) {
+          return Future.succeededFuture();
+        }
+        long bad = now.values().stream().filter(s -> s.equals("failed") || s.equals("held")).count();
+        long ok = now.values().stream().filter(s -> s.equals("succeeded")).count();
+        String message = ok + " mappings synchronized, " + (now.size() - ok - bad) + " skipped"
+            + (bad > 0 ? ", " + bad + " failed or held" : "");
+        LOG.log(Level.INFO, "full synchronization " + run.id() + " ended: " + message);
+        return store.finish(tx, run.id(), bad > 0 ? "failed" : "succeeded", message);
+      });
+    }));
+  }
+
+  /** A line whose every range is done: the mapping's watermark moves to the line's start, so incremental runs go on
+   * from there instead of reading everything again. */
+  private Future<Void> settle(SqlConnection tx, Line l) {
+    if (l.startedAt() == null) {
+      return Future.succeededFuture();
+    }
+    return watermarks.advance(tx, l.mapping(), "TO_CRM".equals(l.direction()) ? Side.ERP : Side.CRM,
+        l.startedAt().minusSeconds(1));
+  }
+
+  /** Enqueues a line's jobs: key ranges for a large ERP-to-CRM line, else one job. */
+  private Future<Void> launch(SqlConnection tx, Run run, Line l) {
+    MappingStatus m = mappings.get().get(l.mapping());
+    if (m == null || !m.enabled()) {
+      return store.setLine(tx, run.id(), l.mapping(), "failed", "mapping " + l.mapping()
+          + " is no longer enabled on this node", null);
+    }
+    Direction dir = Direction.valueOf(l.direction());
+    Future<List<String>> bounds = dir == Direction.TO_CRM && run.parts() > 1 && l.estimated() != null
+        && l.estimated() >= run.splitAtRows()
+        ? settings.get(l.mapping()).compose(s -> boundaries(s.applyTo(m.definition()), l.estimated(), run.parts()))
+        : Future.succeededFuture(List.of());
+    return bounds.compose(b -> {
+      List<Future<Long>> jobs = new ArrayList<>();
+      int parts = b.size() + 1;
+      for (int i = 0; i < parts; i++) {
+        JsonObject params = new JsonObject().put("fullSyncRun", run.id()).put("part", i + 1).put("parts", parts)
+            .put("from", i == 0 ? null : b.get(i - 1)).put("to", i == b.size() ? null : b.get(i));
+        jobs.add(enqueue.apply(new NewJob(JobKind.FULL_SYNC, l.mapping(), dir, params, 100, 0, null)));
+      }
+      return Future.all(jobs);
+    }).compose(v -> store.setLine(tx, run.id(), l.mapping(), "running", null, null))
+        .recover(e -> store.setLine(tx, run.id(), l.mapping(), "failed", "launching failed: " + e.getMessage(), null));
+  }
+
+  /**
+   * Cuts an ERP entity set into {@code parts} key ranges of about equal size: one key-only pass in key order,
+   * keeping only every n-th key, so memory stays flat however large the set.
+   */
+  private Future<List<String>> boundaries(MappingDefinition d, long estimated, int parts) {
+    long every = Math.max(1, (estimated + parts - 1) / parts);
+    List<String> out = new ArrayList<>();
+    long[] seen = {0};
+    return erp.read(d.erpEntitySet(), d.erpFilter(), List.of(d.erpKey()), d.erpKey())
+        .compose(p -> keys(p, d, every, seen, out, parts)).map(v -> out);
+  }
+
+  private Future<Void> keys(Page page, MappingDefinition d, long every, long[] seen, List<String> out, int parts) {
+    for (JsonObject row : page.rows()) {
+      if (seen[0] > 0 && seen[0] % every == 0 && out.size() < parts - 1) {
+        out.add(String.valueOf(row.getValue(d.erpKey())));
+      }
+      seen[0]++;
+    }
+    return page.hasNext() && out.size() < parts - 1
+        ? erp.follow(page.nextLink()).compose(n -> keys(n, d, every, seen, out, parts)) : Future.succeededFuture();
+  }
+
+  /** @return the failure code of an event-bus reply error, or 500 */
+  public static int code(Throwable e) {
+    return e instanceof ReplyException r && r.failureCode() > 0 ? r.failureCode() : 500;
+  }
+}

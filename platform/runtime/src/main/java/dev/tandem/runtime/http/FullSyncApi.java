@@ -1,0 +1,104 @@
+package dev.tandem.runtime.http;
+
+import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
+import dev.tandem.runtime.sync.FullSyncCheckpoint;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The full synchronization review: {@code GET /api/v1/full-sync}, {@code POST /api/v1/full-sync/start} and the
+ * live progress stream {@code GET /api/v1/full-sync/events} (server-sent events). The work is the node's
+ * {@link FullSyncCoordinatorVerticle}'s, asked over the event bus.
+ */
+final class FullSyncApi {
+
+  private static final DeliveryOptions SLOW = new DeliveryOptions().setSendTimeout(60_000);
+  private final Vertx vertx;
+  private final boolean available;
+  private final long eventIntervalMs;
+
+  /**
+   * @param vertx Vert.x
+   * @param available whether this node has both connections (and so a coordinator)
+   * @param eventIntervalMs how often the event stream looks for progress
+   */
+  FullSyncApi(Vertx vertx, boolean available, long eventIntervalMs) {
+    this.vertx = vertx;
+    this.available = available;
+    this.eventIntervalMs = eventIntervalMs;
+  }
+
+  void mount(Router r) {
+    r.route("/api/v1/full-sync*").handler(ctx -> {
+      if (!available) {
+        ApiError.send(ctx, 503, "unavailable", "full synchronization needs both the ERP and the CRM connection "
+            + "configured on this node (connections.erp and connections.crm)");
+      } else {
+        ctx.next();
+      }
+    });
+    r.route("/api/v1/full-sync*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
+    // ?counts=false leaves out the endpoint counts and recommendations: a cheap read for polling.
+    r.get("/api/v1/full-sync").handler(ctx -> ask(ctx, FullSyncCoordinatorVerticle.REVIEW, new JsonObject()
+        .put("counts", !"false".equals(ctx.request().getParam("counts"))), 200));
+    r.post("/api/v1/full-sync/start").handler(ctx -> {
+      JsonObject body;
+      try {
+        body = ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+      } catch (RuntimeException e) {
+        ApiError.send(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage());
+        return;
+      }
+      ask(ctx, FullSyncCoordinatorVerticle.START, body == null ? new JsonObject() : body, 202);
+    });
+    r.get("/api/v1/full-sync/events").handler(this::events);
+  }
+
+  private void ask(RoutingContext ctx, String address, JsonObject body, int status) {
+    vertx.eventBus().<JsonObject>request(address, body, SLOW).onSuccess(m -> {
+      JsonObject out = m.body();
+      if (status == 202) {
+        out.put("review", "/api/v1/full-sync").put("events", "/api/v1/full-sync/events");
+      }
+      ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(out.encode());
+    }).onFailure(e -> {
+      int code = FullSyncCoordinatorVerticle.code(e);
+      ApiError.send(ctx, code, switch (code) {
+        case 400 -> "bad_request";
+        case 409 -> "conflict";
+        default -> "internal_error";
+      }, e.getMessage());
+    });
+  }
+
+  /**
+   * Server-sent events: {@code progress} with the review's lines (without endpoint counts) whenever they change,
+   * read from PostgreSQL so it covers every node's jobs, and {@code page} for each page this node commits.
+   */
+  private void events(RoutingContext ctx) {
+    HttpServerResponse res = ctx.response().setChunked(true).putHeader("Content-Type", "text/event-stream")
+        .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
+    res.write(": full synchronization progress\n\n");
+    String[] last = {null};
+    MessageConsumer<JsonObject> pages = vertx.eventBus().consumer(FullSyncCheckpoint.EVENTS,
+        m -> res.write("event: page\ndata: " + m.body().encode() + "\n\n"));
+    long timer = vertx.setPeriodic(1, eventIntervalMs, id -> vertx.eventBus()
+        .<JsonObject>request(FullSyncCoordinatorVerticle.PROGRESS, new JsonObject(), SLOW).onSuccess(m -> {
+          String now = m.body().encode();
+          if (!now.equals(last[0]) && !res.closed()) {
+            last[0] = now;
+            res.write("event: progress\ndata: " + now + "\n\n");
+          }
+        }));
+    res.closeHandler(v -> {
+      vertx.cancelTimer(timer);
+      pages.unregister();
+    });
+  }
+}
