@@ -61,6 +61,11 @@ final class ErpAdmin {
       put(sim, "Currency", Map.of("Code", "GBP", "Description", "Pound sterling", "Symbol", "£", "ISO_Code", "GBP"));
       put(sim, "Currency", Map.of("Code", "DKK", "Description", "Danish krone", "Symbol", "kr.", "ISO_Code", "DKK"));
       put(sim, "Currency", Map.of("Code", "SEK", "Description", "Swedish krona", "Symbol", "kr", "ISO_Code", "SEK"));
+      // The five named currencies always; a larger Currency count adds numbered ones (X06, ... up to X99).
+      for (int i = 6; i <= Math.min(99, counts.getOrDefault("Currency", 5)); i++) {
+        String code = String.format("X%02d", i);
+        put(sim, "Currency", Map.of("Code", code, "Description", "Currency " + i, "Symbol", "¤", "ISO_Code", code));
+      }
       for (String[] u : new String[][] {{"PCS", "Piece", "H87"}, {"BOX", "Box", "BX"}, {"HOUR", "Hour", "HUR"},
           {"KG", "Kilogram", "KGM"}, {"DAY", "Day", "DAY"}}) {
         put(sim, "UnitOfMeasure", Map.of("Code", u[0], "Description", u[1], "International_Standard_Code", u[2]));

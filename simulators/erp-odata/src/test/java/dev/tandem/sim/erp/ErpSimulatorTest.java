@@ -315,12 +315,15 @@ class ErpSimulatorTest {
   }
 
   @Test
-  void moreCustomerPriceGroupsAreAddedAfterTheNamedOnes() throws Exception {
+  void morePriceGroupsAndCurrenciesAreAddedAfterTheNamedOnes() throws Exception {
     String admin = erp.get().baseUrl() + "/__admin/sim";
     call("POST", admin + "/reset", null);
     call("POST", admin + "/seed", "{\"seed\":3,\"counts\":{\"CustomerPriceGroup\":2}}");
     assertEquals(2, json(call("GET", admin + "/counts", null)).get("CustomerPriceGroup"));
-    call("POST", admin + "/seed", "{\"seed\":3,\"counts\":{\"CustomerPriceGroup\":5,\"Customer\":20}}");
+    call("POST", admin + "/seed", "{\"seed\":3,\"counts\":{\"CustomerPriceGroup\":5,\"Customer\":20,"
+        + "\"Currency\":7}}");
+    assertEquals(List.of("DKK", "EUR", "GBP", "SEK", "USD", "X06", "X07"), Json.objects(json(call("GET",
+        admin + "/rows/Currency", null)).get("rows")).stream().map(c -> (String) c.get("Code")).sorted().toList());
     List<Map<String, Object>> groups = Json.objects(json(call("GET", admin + "/rows/CustomerPriceGroup", null))
         .get("rows"));
     assertEquals(List.of("EXPORT", "PG4", "PG5", "RETAIL", "WHOLESALE"),
