@@ -1,10 +1,7 @@
 package dev.tandem.plugins.prices;
 
 import dev.tandem.runtime.config.TandemConfig;
-import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
-import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
@@ -41,10 +38,8 @@ final class PricesHarness {
   /** @return a runtime configuration against the simulators, schedules off, with the prices plugin's settings */
   static TandemConfig against(TandemConfig c, SimulatorExtension<ErpSimulator> erp,
       SimulatorExtension<DataverseSimulator> crm, JsonObject pricesSettings) {
-    ErpSimulator.Options o = erp.get().options();
-    TandemConfig base = c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000)).withConnections(new Connections(
-        ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
-        DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null)));
+    TandemConfig base = c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
+        .withConnections(TandemExtension.connections(erp.get(), crm.get()));
     return new TandemConfig(base.database(), base.httpHost(), base.httpPort(), base.adminToken(), base.pluginsDir(),
         base.nodeId(), base.jobs(), base.schedules(), new JsonObject().put("prices", pricesSettings),
         base.connections());
