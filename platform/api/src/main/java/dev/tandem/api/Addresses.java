@@ -10,6 +10,13 @@ public final class Addresses {
   /** Prefix of the runtime's published events (job started, progress, finished). */
   public static final String EVENTS_PREFIX = "tandem.events.";
 
+  /**
+   * Where the admin API asks for a CRM product's availability ({@code GET /api/v1/availability/{id}}): a plugin
+   * verticle consumes it with a body {@code {"crmProductId"}} and replies with the figure, or fails the message
+   * with 404 (not coupled) or 503 (the ERP cannot be asked) and a message that says so.
+   */
+  public static final String AVAILABILITY = "tandem.availability";
+
   private Addresses() {}
 
   /**

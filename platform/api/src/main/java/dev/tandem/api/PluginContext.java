@@ -34,4 +34,26 @@ public interface PluginContext {
    * @return the definition of that mapping if some started plugin provides it and it is enabled
    */
   Optional<MappingDefinition> mapping(String mapping);
+
+  /**
+   * The ERP connection with the runtime's sync user, or with another web-service user (item availability reads
+   * the ERP with its own OData user and access key).
+   *
+   * @param user a web-service user, or null for the connection's own
+   * @param accessKey that user's web service access key, or null for the connection's own
+   * @return a new connector, or empty when this node has no ERP connection
+   */
+  default Optional<ErpConnector> erp(String user, String accessKey) {
+    return Optional.empty();
+  }
+
+  /** @return the ERP connection with the runtime's sync user, or empty when this node has none */
+  default Optional<ErpConnector> erp() {
+    return erp(null, null);
+  }
+
+  /** @return the couplings, or empty when this runtime offers none to plugins */
+  default Optional<CouplingService> couplings() {
+    return Optional.empty();
+  }
 }

@@ -9,7 +9,8 @@ import java.util.function.Supplier;
  * loader; {@code instances} copies share the mapping's address, so jobs are spread over them.
  *
  * @param kind whether the verticle serves sync jobs ({@link JobKind#SYNC}, {@link JobKind#FULL_SYNC}) or
- *     coupling jobs; use {@link JobKind#SYNC} or {@link JobKind#COUPLE}
+ *     coupling jobs ({@link JobKind#SYNC} or {@link JobKind#COUPLE}); {@code null} for a service verticle that
+ *     serves no job address of its own (see {@link #service})
  * @param mapping the mapping it serves
  * @param factory creates one instance per deployment copy
  * @param instances how many copies to deploy, at least 1
@@ -19,7 +20,6 @@ public record VerticleContribution(JobKind kind, String mapping, Supplier<? exte
 
   /** Validates. */
   public VerticleContribution {
-    Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(mapping, "mapping");
     Objects.requireNonNull(factory, "factory");
     if (instances < 1) {
@@ -45,8 +45,24 @@ public record VerticleContribution(JobKind kind, String mapping, Supplier<? exte
     return new VerticleContribution(JobKind.COUPLE, mapping, factory, 1);
   }
 
+  /**
+   * A verticle that belongs with a mapping but serves no job: it answers something else on the event bus
+   * (item availability on {@link Addresses#AVAILABILITY}). It is deployed while the mapping is enabled; the
+   * mapping's jobs are still run by the runtime's engine unless another contribution serves them.
+   *
+   * @param mapping the mapping it belongs with
+   * @param factory creates the verticle
+   * @return the contribution
+   */
+  public static VerticleContribution service(String mapping, Supplier<? extends Deployable> factory) {
+    return new VerticleContribution(null, mapping, factory, 1);
+  }
+
   /** @return the event-bus address the verticle should consume */
   public String address() {
+    if (kind == null) {
+      return null;
+    }
     return kind.address(mapping);
   }
 }

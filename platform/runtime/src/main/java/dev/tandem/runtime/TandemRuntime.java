@@ -2,6 +2,8 @@ package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.TandemConfig;
 import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
+import dev.tandem.runtime.plugins.PluginServices;
+import dev.tandem.runtime.store.PgCouplingService;
 import dev.tandem.runtime.http.AdminHttpServer;
 import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.jobs.JobMetrics;
@@ -30,6 +32,7 @@ import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.coupling.GenericCouplingVerticle;
 import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
 import dev.tandem.runtime.sync.SyncMetrics;
@@ -101,7 +104,9 @@ public final class TandemRuntime {
           queue = new PgJobQueue(pool);
           schedules = new PgScheduleStore(pool);
           jobMetrics = new JobMetrics(registry);
-          plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry);
+          plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry)
+              .services(new PluginServices(config.connections().erp(), EndpointMetrics.micrometer(registry),
+                  new PgCouplingService(pool)));
           return plugins.start();
         })
         .compose(v -> deployGenericEngine())
@@ -158,6 +163,17 @@ public final class TandemRuntime {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));
             LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+          }));
+    }
+    // Coupling jobs (match, create counterparts, uncouple) of mappings whose plugin brings no coupling verticle.
+    for (MappingStatus m : all.values()) {
+      if (!m.enabled() || plugins.couplingServed(m.name())) {
+        continue;
+      }
+      deployed.add(vertx.deployVerticle(new GenericCouplingVerticle(m.definition(), enabled, pool, c, metrics))
+          .onSuccess(id -> {
+            deployments.add(id);
+            plugins.served(Addresses.coupling(m.name()));
           }));
     }
     deployed.add(vertx.deployVerticle(new FullSyncCoordinatorVerticle(pool, c, plugins::mappings, this::enqueue,

@@ -115,9 +115,11 @@ public final class AdminHttpServer {
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
     if (enqueue != null) {
       new MappingsApi(plugins, pool, enqueue).mount(r);
+      new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
     new FullSyncApi(vertx, fullSync, 1000).mount(r);
+    new AvailabilityApi(vertx).mount(r);
 
     r.route().last().handler(ctx -> ApiError.send(ctx, 404, "not_found",
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));

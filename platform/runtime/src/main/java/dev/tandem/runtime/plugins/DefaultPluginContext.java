@@ -1,7 +1,12 @@
 package dev.tandem.runtime.plugins;
 
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.CouplingService;
+import dev.tandem.api.ErpConnector;
 import dev.tandem.api.PluginContext;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.connectors.erp.ODataErpConnector;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.api.PluginMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -16,9 +21,11 @@ final class DefaultPluginContext implements PluginContext {
   private final JsonObject config;
   private final PluginMetrics metrics;
   private final Map<String, MappingStatus> mappings;
+  private final PluginServices services;
 
   DefaultPluginContext(Vertx vertx, String pluginId, JsonObject config, PluginMetrics metrics,
-      Map<String, MappingStatus> mappings) {
+      Map<String, MappingStatus> mappings, PluginServices services) {
+    this.services = services;
     this.vertx = vertx;
     this.pluginId = pluginId;
     this.config = config;
@@ -55,5 +62,22 @@ final class DefaultPluginContext implements PluginContext {
   public Optional<MappingDefinition> mapping(String mapping) {
     MappingStatus m = mappings.get(mapping);
     return m != null && m.enabled() ? Optional.of(m.definition()) : Optional.empty();
+  }
+
+  @Override
+  public Optional<ErpConnector> erp(String user, String accessKey) {
+    ODataErpSettings base = services.erp();
+    if (base == null) {
+      return Optional.empty();
+    }
+    ODataErpSettings s = user == null ? base : new ODataErpSettings(base.serviceRoot(), base.company(), user,
+        accessKey == null ? "" : accessKey, base.pageSize(), base.batchSize(), base.maxConcurrency(),
+        base.maxRetries(), base.timeoutMs());
+    return Optional.of(new ODataErpConnector(new ODataErpClient(vertx, s, services.metrics())));
+  }
+
+  @Override
+  public Optional<CouplingService> couplings() {
+    return Optional.ofNullable(services.couplings());
   }
 }

@@ -42,6 +42,7 @@ public final class PluginHost {
   private final Map<String, MappingStatus> mappings = new ConcurrentHashMap<>();
   private final Map<String, List<EntityPlugin>> extensions = new LinkedHashMap<>();
   private final Set<String> servedAddresses = ConcurrentHashMap.newKeySet();
+  private PluginServices services = PluginServices.NONE;
 
   /**
    * @param vertx Vert.x
@@ -54,6 +55,15 @@ public final class PluginHost {
     this.pluginsDir = pluginsDir;
     this.pluginSettings = pluginSettings;
     this.registry = registry;
+  }
+
+  /**
+   * @param value the connectors and couplings plugins get through their context; call before {@link #start()}
+   * @return this
+   */
+  public PluginHost services(PluginServices value) {
+    this.services = value;
+    return this;
   }
 
   /** @return loads, checks and deploys; succeeds even when plugins fail (they are recorded as failed) */
@@ -210,7 +220,7 @@ public final class PluginHost {
     ClassLoader loader = manager.getPluginClassLoader(rec.id());
     JsonObject settings = pluginSettings.getValue(rec.id()) instanceof JsonObject o ? o : new JsonObject();
     DefaultPluginContext ctx = new DefaultPluginContext(vertx, rec.id(), settings,
-        new MicrometerPluginMetrics(registry, rec.id()), mappings);
+        new MicrometerPluginMetrics(registry, rec.id()), mappings, services);
     Set<String> own = rec.mappingsMutable().stream().filter(MappingStatus::enabled).map(MappingStatus::name)
         .collect(Collectors.toSet());
     List<VerticleContribution> contributions = new ArrayList<>();
@@ -232,7 +242,9 @@ public final class PluginHost {
               new DeploymentOptions().setClassLoader(loader).setInstances(c.instances()))
           .map(id -> {
             rec.deployments().add(id);
-            servedAddresses.add(c.address());
+            if (c.address() != null) {
+              servedAddresses.add(c.address());
+            }
             if (c.kind() == JobKind.SYNC) {
               servedAddresses.add(JobKind.FULL_SYNC.address(c.mapping()));
             }
@@ -279,6 +291,14 @@ public final class PluginHost {
    */
   public boolean syncServed(String mapping) {
     return servedAddresses.contains(JobKind.SYNC.address(mapping));
+  }
+
+  /**
+   * @param mapping a mapping
+   * @return whether a verticle serves its coupling jobs (couple, uncouple, match)
+   */
+  public boolean couplingServed(String mapping) {
+    return servedAddresses.contains(JobKind.COUPLE.address(mapping));
   }
 
   /** @return enabled mappings that have a verticle serving their sync jobs */

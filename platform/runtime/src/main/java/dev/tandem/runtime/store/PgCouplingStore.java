@@ -243,6 +243,47 @@ public final class PgCouplingStore {
   }
 
   /**
+   * Couples many record pairs in one statement, leaving out pairs of which either side is coupled already (by a
+   * concurrent manual coupling, say): one-to-one holds on both sides whatever happens in between.
+   *
+   * @param client the pool or a transaction's connection
+   * @param mapping mapping
+   * @param jobId the job that couples them
+   * @param erpIds ERP keys
+   * @param crmIds CRM ids, same order
+   * @return the ERP keys that were coupled
+   */
+  public Future<java.util.Set<String>> coupleMany(SqlClient client, String mapping, long jobId, List<String> erpIds,
+      List<String> crmIds) {
+    if (erpIds.isEmpty()) {
+      return Future.succeededFuture(java.util.Set.of());
+    }
+    return client.preparedQuery("INSERT INTO coupling (mapping, erp_id, crm_id, last_job_id) "
+            + "SELECT $1, v.erp, v.crm, $2 FROM unnest($3::text[], $4::text[]) AS v(erp, crm) "
+            + "ON CONFLICT DO NOTHING RETURNING erp_id")
+        .execute(Tuple.tuple().addValue(mapping).addValue(jobId).addValue(erpIds.toArray(new String[0]))
+            .addValue(crmIds.toArray(new String[0])))
+        .map(rows -> {
+          java.util.Set<String> out = new java.util.HashSet<>(rows.rowCount() * 2);
+          rows.forEach(r -> out.add(r.getString(0)));
+          return out;
+        });
+  }
+
+  /**
+   * Removes up to {@code limit} couplings of a mapping; called until it returns less than the limit, so a whole
+   * mapping is uncoupled in bounded statements.
+   *
+   * @param mapping mapping
+   * @param limit at most this many
+   * @return how many were removed
+   */
+  public Future<Integer> uncoupleSome(String mapping, int limit) {
+    return pool.preparedQuery("DELETE FROM coupling WHERE id IN (SELECT id FROM coupling WHERE mapping = $1 "
+            + "ORDER BY id LIMIT $2)").execute(Tuple.of(mapping, limit)).map(RowSet::rowCount);
+  }
+
+  /**
    * @param mapping mapping
    * @param ids coupling ids
    * @return how many were removed

@@ -294,10 +294,12 @@ public final class PgJobQueue {
    * @return how many were deleted
    */
   public Future<Integer> purgeEnded(long olderThanMs, int limit) {
-    return pool.preparedQuery("DELETE FROM job WHERE id IN (SELECT id FROM job j WHERE status IN "
+    // A job's per-record results go with it.
+    return pool.preparedQuery("WITH d AS (DELETE FROM job WHERE id IN (SELECT id FROM job j WHERE status IN "
             + "('succeeded', 'failed', 'cancelled') AND finished_at < now() - $1 * interval '1 millisecond' "
-            + "AND NOT EXISTS (SELECT 1 FROM job c WHERE c.parent_id = j.id) LIMIT $2)")
-        .execute(Tuple.of(olderThanMs, limit)).map(RowSet::rowCount);
+            + "AND NOT EXISTS (SELECT 1 FROM job c WHERE c.parent_id = j.id) LIMIT $2) RETURNING id), "
+            + "r AS (DELETE FROM job_record WHERE job_id IN (SELECT id FROM d)) SELECT count(*) FROM d")
+        .execute(Tuple.of(olderThanMs, limit)).map(rows -> rows.iterator().next().getLong(0).intValue());
   }
 
   /**

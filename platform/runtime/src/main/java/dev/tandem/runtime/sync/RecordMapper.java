@@ -242,7 +242,7 @@ public final class RecordMapper {
    *     {@code parentcustomerid_account}
    * @return the column it reads back as, e.g. {@code _parentcustomerid_value}
    */
-  static String valueColumn(String navigation) {
+  public static String valueColumn(String navigation) {
     int underscore = navigation.indexOf('_');
     return "_" + (underscore > 0 ? navigation.substring(0, underscore) : navigation) + "_value";
   }

@@ -80,6 +80,20 @@ final class DataverseAdmin {
       sim.protection().reset();
       return SimResponse.json(200, l);
     });
+    // Given rows, created by SYSTEM like seeded ones (so Tandem's reads see them as people's data).
+    server.adminRoute("POST", "/sim/rows/{entitySet}", (r, p) -> {
+      List<Map<String, Object>> rows = Json.objects(Json.object(r.bodyText()).get("rows"));
+      try {
+        Entity e = sim.entity(p.get("entitySet"));
+        return sim.store().write(() -> {
+          List<Object> ids = new ArrayList<>();
+          rows.forEach(row -> ids.add(sim.insert(e, row, systemUserId(), null).get(e.key())));
+          return SimResponse.json(200, Map.of("inserted", rows.size(), "ids", ids));
+        });
+      } catch (DataverseSimulator.DvError e) {
+        return e.response;
+      }
+    });
     server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {
       sim.auth().expireAll();
       return SimResponse.empty(204);

@@ -531,7 +531,7 @@ public final class DataverseSimulator implements Simulator {
   /** A protocol error carrying its response. */
   static final class DvError extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    private final transient SimResponse response;
+    final transient SimResponse response;
 
     DvError(SimResponse response) {
       super(response.bodyText(), null, false, false);

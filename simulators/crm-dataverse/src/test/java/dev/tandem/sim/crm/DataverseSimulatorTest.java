@@ -94,6 +94,18 @@ class DataverseSimulatorTest {
   }
 
   @Test
+  void adminInsertsGivenRowsCreatedBySystem() throws Exception {
+    HttpResponse<String> ok = raw("POST", crm.get().baseUrl() + "/__admin/sim/rows/accounts",
+        "{\"rows\":[{\"name\":\"Alpha\",\"address1_city\":\"Lyon\"}]}");
+    assertEquals(200, ok.statusCode(), ok.body());
+    String id = String.valueOf(((List<?>) json(ok).get("ids")).get(0));
+    Map<String, Object> row = json(api("GET", "accounts(" + id + ")", null));
+    assertEquals("Lyon", row.get("address1_city"));
+    assertEquals(DataverseAdmin.systemUserId(), row.get("_modifiedby_value"));
+    assertEquals(404, raw("POST", crm.get().baseUrl() + "/__admin/sim/rows/nopes", "{\"rows\":[]}").statusCode());
+  }
+
+  @Test
   void tokensAreRequiredAndExpire() throws Exception {
     assertEquals(401, raw("GET", crm.get().apiUrl() + "/accounts", null).statusCode());
     assertEquals(401, raw("GET", crm.get().apiUrl() + "/accounts", null, "Authorization", "Bearer nope").statusCode());

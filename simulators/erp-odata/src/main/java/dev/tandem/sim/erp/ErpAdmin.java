@@ -46,6 +46,24 @@ final class ErpAdmin {
         return SimResponse.json(200, ErpSimulator.present(changed));
       });
     });
+    // Given rows, as the page's insert trigger would store them (defaults, numbering, validation): for tests that
+    // need exact values, e.g. records that match or do not match on the other side.
+    server.adminRoute("POST", "/sim/rows/{entitySet}", (r, p) -> {
+      Service s = ErpServices.ALL.get(p.get("entitySet"));
+      if (s == null) {
+        return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
+            "no service " + p.get("entitySet") + "; known: " + ErpServices.ALL.keySet())));
+      }
+      List<Map<String, Object>> rows = Json.objects(Json.object(r.bodyText()).get("rows"));
+      try {
+        return sim.store().write(() -> {
+          rows.forEach(row -> sim.insert(s, row));
+          return SimResponse.json(200, Map.of("inserted", rows.size(), "total", sim.store().table(s.name()).size()));
+        });
+      } catch (ErpSimulator.ErpError e) {
+        return e.response;
+      }
+    });
     server.adminRoute("POST", "/sim/item-crm-ids", (r, p) -> {
       Json.object(r.bodyText()).forEach((item, crm) -> sim.itemCrmIds().put(item, String.valueOf(crm)));
       return SimResponse.json(200, Map.of("items", sim.itemCrmIds().size()));

@@ -96,6 +96,22 @@ class ErpSimulatorTest {
   }
 
   @Test
+  void adminInsertsGivenRowsAndRefusesInvalidOnes() throws Exception {
+    HttpResponse<String> ok = call("POST", erp.get().baseUrl() + "/__admin/sim/rows/Customer",
+        "{\"rows\":[{\"No\":\"X1\",\"Name\":\"Alpha\",\"City\":\"Lyon\"},{\"Name\":\"Beta\"}]}");
+    assertEquals(200, ok.statusCode(), ok.body());
+    assertEquals(2, ((Number) json(ok).get("inserted")).intValue());
+    List<Map<String, Object>> rows = value(call("GET", customers() + "?$filter=" + q("Name eq 'Alpha'"), null));
+    assertEquals("Lyon", rows.get(0).get("City"));
+    assertEquals(1, value(call("GET", customers() + "?$filter=" + q("Name eq 'Beta'"), null)).size(),
+        "a row without a number gets one");
+    HttpResponse<String> tooLong = call("POST", erp.get().baseUrl() + "/__admin/sim/rows/Customer",
+        "{\"rows\":[{\"No\":\"X2\",\"City\":\"" + "c".repeat(40) + "\"}]}");
+    assertEquals(400, tooLong.statusCode(), tooLong.body());
+    assertEquals(404, call("POST", erp.get().baseUrl() + "/__admin/sim/rows/Nope", "{\"rows\":[]}").statusCode());
+  }
+
+  @Test
   void wrongOrMissingCredentialsGive401() throws Exception {
     HttpResponse<String> missing = HTTP.send(HttpRequest.newBuilder(URI.create(customers())).build(),
         HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,49 @@
+package dev.tandem.runtime.http;
+
+import dev.tandem.api.Addresses;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.util.regex.Pattern;
+
+/**
+ * {@code GET /api/v1/availability/{crmProductId}}: a CRM product's availability, answered by whichever plugin
+ * consumes {@link Addresses#AVAILABILITY} (the items plugin). The runtime knows nothing of items itself.
+ */
+final class AvailabilityApi {
+
+  private static final Pattern GUID = Pattern.compile("[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}");
+  private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
+  private final Vertx vertx;
+
+  AvailabilityApi(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  void mount(Router r) {
+    r.get("/api/v1/availability/:id").handler(ctx -> {
+      String id = ctx.pathParam("id");
+      if (!GUID.matcher(id).matches()) {
+        ApiError.send(ctx, 400, "bad_request", "'" + id + "' is not a CRM product id (a GUID)");
+        return;
+      }
+      vertx.eventBus().<JsonObject>request(Addresses.AVAILABILITY, new JsonObject().put("crmProductId", id), TIMEOUT)
+          .onSuccess(m -> ctx.response().putHeader("Content-Type", "application/json").end(m.body().encode()))
+          .onFailure(e -> {
+            if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+              ApiError.send(ctx, 503, "unavailable", "no installed plugin answers item availability: install the "
+                  + "items plugin, with the ERP connection configured");
+            } else if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
+                && re.failureCode() == 404) {
+              ApiError.send(ctx, 404, "not_found", re.getMessage());
+            } else {
+              ApiError.send(ctx, 503, "unavailable", "availability of CRM product " + id + " could not be read: "
+                  + e.getMessage());
+            }
+          });
+    });
+  }
+}
