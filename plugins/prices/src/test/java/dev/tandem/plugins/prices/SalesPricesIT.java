@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -31,11 +30,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the local currency USD). The prices of an item that is not coupled fail with the engine's message naming the item
  * and ITEM-PRODUCT; once it is coupled, they are read again by their SystemId and go through.
  *
- * <p>Runs when {@code tandem.items.jar} names the items plugin's jar (the module's failsafe configuration sets it
- * once the items plugin is part of the build).
+ * <p>The items plugin's jar comes from the reactor build ({@code tandem.items.jar}, set by the module's failsafe
+ * configuration).
  */
-@EnabledIfSystemProperty(named = "tandem.items.jar", matches = ".+",
-    disabledReason = "needs the items plugin's jar (system property tandem.items.jar)")
 class SalesPricesIT {
 
   @RegisterExtension
@@ -46,9 +43,8 @@ class SalesPricesIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  // JUnit reads this field before it evaluates the condition: without the items jar the class is skipped anyway.
-  static TandemExtension tandem = TandemExtension.withPlugins(System.getProperty("tandem.items.jar") == null
-          ? PricesHarness.jars("tandem.plugin.jar") : PricesHarness.jars("tandem.plugin.jar", "tandem.items.jar"))
+  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar",
+          "tandem.items.jar"))
       .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "USD")));
 
   @Test
