@@ -1,5 +1,6 @@
 package dev.tandem.api;
 
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.pf4j.ExtensionPoint;
 
@@ -7,11 +8,21 @@ import org.pf4j.ExtensionPoint;
  * The extension point every Tandem entity plugin implements (annotate the implementation with
  * {@code @org.pf4j.Extension}).
  *
- * <p>The runtime calls {@link #mappings()} once at start, checks the dependency graph across all installed
+ * <p>The runtime calls {@link #configure(JsonObject)}, then {@link #mappings()} once at start, checks the dependency graph across all installed
  * plugins, then calls {@link #verticles(PluginContext)} and deploys what it returns with the plugin's class
  * loader. New hooks are added as default methods, so a plugin built against an older SPI keeps working.
  */
 public interface EntityPlugin extends ExtensionPoint {
+
+  /**
+   * Hands the plugin its settings (the object under {@code plugins.<pluginId>} of the runtime configuration)
+   * before {@link #mappings()} is called, so mappings can depend on them (the prices plugin's local currency).
+   * Throw {@link IllegalArgumentException} naming the setting when one is invalid: the plugin is then marked
+   * failed with that message.
+   *
+   * @param settings the plugin's settings, empty when none were given
+   */
+  default void configure(JsonObject settings) {}
 
   /**
    * The integration table mappings this plugin provides, e.g. CUSTOMER (ERP Customer to CRM account).

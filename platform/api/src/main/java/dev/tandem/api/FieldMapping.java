@@ -7,7 +7,9 @@ import java.util.Objects;
  * One field of a mapping: which ERP field goes with which CRM field, in which direction, with which
  * transformations. A field with a {@link #constant()} writes that value to the destination instead of reading
  * a source field. A field with a {@link #lookupMapping()} holds a reference that is translated through the
- * couplings of that mapping (a customer's salesperson code becomes the CRM owner's id through SALESPEOPLE).
+ * couplings of that mapping (a customer's salesperson code becomes the CRM owner's id through SALESPEOPLE); a
+ * constant with a lookup mapping is such a reference too (a price list's local currency code, through CURRENCY).
+ * Transformations run before the lookup, so they may turn the reference into the key the lookup mapping knows.
  *
  * @param erpField ERP field name as the OData page names it, e.g. {@code Post_Code}; {@code null} for a constant to the ERP side
  * @param crmField CRM column or lookup navigation property, e.g. {@code address1_postalcode}

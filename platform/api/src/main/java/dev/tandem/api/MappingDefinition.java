@@ -30,6 +30,9 @@ import java.util.regex.Pattern;
  * @param matchFields fields for match-based coupling
  * @param dependencies mappings that must run first
  * @param schedule default interval of the recurring sync job
+ * @param crmAlternateKey a CRM alternate key column that one of the TO_CRM field mappings fills (a currency's
+ *     {@code isocurrencycode}), or {@code null}: new CRM rows are then upserted by that key, so a row the CRM
+ *     already holds with the same key is updated and coupled instead of duplicated
  */
 public record MappingDefinition(
     String name,
@@ -46,7 +49,8 @@ public record MappingDefinition(
     String crmFilter,
     List<MatchField> matchFields,
     List<MappingDependency> dependencies,
-    Duration schedule) {
+    Duration schedule,
+    String crmAlternateKey) {
 
   private static final Pattern NAME = Pattern.compile("[A-Z][A-Z0-9_-]{0,63}");
 
@@ -83,6 +87,7 @@ public record MappingDefinition(
     private final List<MatchField> matchFields = new ArrayList<>();
     private final List<MappingDependency> dependencies = new ArrayList<>();
     private Duration schedule = Duration.ofSeconds(30);
+    private String crmAlternateKey;
 
     private Builder(String name) {
       this.name = name;
@@ -205,6 +210,18 @@ public record MappingDefinition(
     }
 
     /**
+     * New CRM rows are written through this alternate key ({@code PATCH transactioncurrencies(isocurrencycode='EUR')}),
+     * which Dataverse treats as an upsert: a row already there with that key is updated and coupled, not duplicated.
+     *
+     * @param column a CRM alternate key column filled by a TO_CRM field mapping of this mapping
+     * @return this
+     */
+    public Builder crmAlternateKey(String column) {
+      this.crmAlternateKey = column;
+      return this;
+    }
+
+    /**
      * @return the definition
      * @throws IllegalArgumentException naming the mapping and what is wrong with it
      */
@@ -229,13 +246,18 @@ public record MappingDefinition(
               + " is " + f.direction() + " but the mapping is " + direction);
         }
       }
+      if (crmAlternateKey != null && fields.stream().noneMatch(f -> crmAlternateKey.equals(f.crmField())
+          && f.direction().includes(Direction.TO_CRM) && f.lookupMapping() == null)) {
+        throw new IllegalArgumentException("mapping " + name + ": CRM alternate key " + crmAlternateKey
+            + " is not filled by any TO_CRM field mapping");
+      }
       for (MappingDependency d : dependencies) {
         if (d.mapping().equals(name)) {
           throw new IllegalArgumentException("mapping " + name + " depends on itself");
         }
       }
       return new MappingDefinition(name, erpEntitySet, crmEntitySet, erpKey, crmKey, erpModifiedOn, crmModifiedOn,
-          direction, fields, options, erpFilter, crmFilter, matchFields, dependencies, schedule);
+          direction, fields, options, erpFilter, crmFilter, matchFields, dependencies, schedule, crmAlternateKey);
     }
 
     private void require(String value, String what) {

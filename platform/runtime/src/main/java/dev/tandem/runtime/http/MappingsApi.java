@@ -93,7 +93,7 @@ final class MappingsApi {
               .map(t -> t.name()).toList())));
     }
     return m.toJson()
-        .put("erpKey", eff.erpKey()).put("crmKey", eff.crmKey())
+        .put("erpKey", eff.erpKey()).put("crmKey", eff.crmKey()).put("crmAlternateKey", eff.crmAlternateKey())
         .put("effective", new JsonObject()
             .put("direction", eff.direction().name())
             .put("erpFilter", eff.erpFilter())

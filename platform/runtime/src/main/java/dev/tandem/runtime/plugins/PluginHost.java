@@ -121,6 +121,14 @@ public final class PluginHost {
       for (EntityPlugin ext : found) {
         List<MappingDefinition> defs;
         try {
+          ext.configure(pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject());
+        } catch (RuntimeException | LinkageError e) {
+          // An IllegalArgumentException is the SPI's way to name the bad setting: its message is the whole story.
+          rec.fail("its settings (plugins." + id + ") are invalid: " + (e instanceof IllegalArgumentException
+              && e.getMessage() != null ? e.getMessage() : rootMessage(e)));
+          break;
+        }
+        try {
           defs = ext.mappings();
         } catch (RuntimeException | LinkageError e) {
           rec.fail("declaring its mappings failed: " + rootMessage(e));

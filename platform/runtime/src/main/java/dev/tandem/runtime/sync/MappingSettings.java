@@ -107,7 +107,8 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
         def.erpModifiedOn(), def.crmModifiedOn(), dir, fields, def.options().stream()
             .filter(o -> dir == Direction.BIDIRECTIONAL || o.direction() == dir).toList(),
         erpFilter == null ? def.erpFilter() : erpFilter, crmFilter == null ? def.crmFilter() : crmFilter,
-        def.matchFields(), def.dependencies(), schedule == null ? def.schedule() : schedule);
+        def.matchFields(), def.dependencies(), schedule == null ? def.schedule() : schedule,
+        def.crmAlternateKey());
   }
 
   /** @return the admin API's view of the overrides */

@@ -93,11 +93,16 @@ public final class RecordMapper {
   public Map<String, Set<String>> references(Direction flow, List<JsonObject> rows) {
     Map<String, Set<String>> out = new HashMap<>();
     for (FieldMapping f : fields(flow)) {
-      if (f.lookupMapping() == null || f.isConstant()) {
+      if (f.lookupMapping() == null) {
         continue;
       }
       for (JsonObject row : rows) {
-        Object v = sourceValue(f, flow, row);
+        Object v;
+        try {
+          v = transformed(f, f.isConstant() ? f.constant() : sourceValue(f, flow, row));
+        } catch (RuntimeException e) {
+          continue; // map() reports it for the record
+        }
         if (v != null && !"".equals(v)) {
           out.computeIfAbsent(f.lookupMapping(), k -> new HashSet<>()).add(String.valueOf(v));
         }
@@ -121,14 +126,13 @@ public final class RecordMapper {
       }
       Object v = f.isConstant() ? f.constant() : sourceValue(f, flow, source);
       try {
-        for (Transformation t : f.transformations()) {
-          v = t.apply(v);
-        }
+        v = transformed(f, v);
       } catch (RuntimeException e) {
         return new Mapped(values, TandemException.data(Stage.TRANSFORM, describe(flow, source) + ": transformation of "
             + fieldName(f, flow) + " failed: " + e.getMessage()));
       }
-      if (f.lookupMapping() != null && !f.isConstant()) {
+      // A constant reference (the price list's local currency) resolves like a source value.
+      if (f.lookupMapping() != null) {
         if (v == null || "".equals(v)) {
           values.put(lookupTarget(f, flow), null);
           continue;
@@ -248,6 +252,14 @@ public final class RecordMapper {
     return open < 0 ? bind : bind.substring(open + 1, bind.length() - 1);
   }
 
+  private static Object transformed(FieldMapping f, Object value) {
+    Object v = value;
+    for (Transformation t : f.transformations()) {
+      v = t.apply(v);
+    }
+    return v;
+  }
+
   private Object sourceValue(FieldMapping f, Direction flow, JsonObject row) {
     if (flow == Direction.TO_CRM) {
       return row.getValue(f.erpField());
@@ -264,7 +276,11 @@ public final class RecordMapper {
   }
 
   private static String fieldName(FieldMapping f, Direction flow) {
-    return flow == Direction.TO_CRM ? f.erpField() : f.crmField();
+    String name = flow == Direction.TO_CRM ? f.erpField() : f.crmField();
+    if (name == null) {
+      return "the constant of " + (flow == Direction.TO_CRM ? f.crmField() : f.erpField());
+    }
+    return name;
   }
 
   private String describe(Direction flow, JsonObject source) {

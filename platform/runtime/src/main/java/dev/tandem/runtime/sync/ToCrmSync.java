@@ -242,7 +242,15 @@ public final class ToCrmSync extends SyncRun {
           continue;
         }
       }
-      ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + crmId + ")",
+      String target = crmId;
+      Object alternate = def.crmAlternateKey() == null ? null : e.getValue().get(def.crmAlternateKey());
+      if (!exists && alternate != null && !"".equals(alternate)) {
+        // Upsert by alternate key: a CRM row that already has this key is updated and coupled, not duplicated;
+        // its id comes back in the response.
+        target = alternateKeySegment(def.crmAlternateKey(), alternate);
+        crmId = null;
+      }
+      ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + target + ")",
           Map.of("Prefer", "return=representation"), new JsonObject(changes)));
       opKeys.add(key);
       opIds.add(crmId);
@@ -261,13 +269,25 @@ public final class ToCrmSync extends SyncRun {
         String key = opKeys.get(r.index());
         OffsetDateTime erpModified = OffsetDateTime.parse(sources.get(key).getString(def.erpModifiedOn()));
         if (r.ok()) {
+          String crmId = opIds.get(r.index());
           boolean insert = opInsert.get(r.index());
+          if (crmId == null) {
+            crmId = r.body() == null ? null : r.body().getString(def.crmKey());
+            insert = r.status() == 201;
+          }
+          if (crmId == null) {
+            failed++;
+            outcomes.add(new Outcome(key, null, erpModified, null, "failed", "[" + dev.tandem.api.Stage.WRITE + "] ERP "
+                + def.erpEntitySet() + " " + key + ": the CRM's upsert by " + def.crmAlternateKey()
+                + " returned no " + def.crmKey()));
+            continue;
+          }
           inserted += insert ? 1 : 0;
           modified += insert ? 0 : 1;
           Coupling c = coupled.get(key);
           coupledNew += c == null || !c.coupled() ? 1 : 0;
           String crmModified = r.body() == null ? null : r.body().getString(def.crmModifiedOn());
-          outcomes.add(new Outcome(key, opIds.get(r.index()), erpModified,
+          outcomes.add(new Outcome(key, crmId, erpModified,
               crmModified == null ? null : OffsetDateTime.parse(crmModified), insert ? "inserted" : "modified", null,
               Conflicts.snapshot(def, sources.get(key), r.body())));
         } else {
@@ -289,6 +309,13 @@ public final class ToCrmSync extends SyncRun {
     String modifiedOn = crmRow.getString(def.crmModifiedOn());
     return modifiedOn != null && OffsetDateTime.parse(modifiedOn).isAfter(c.crmModifiedOn())
         && !String.valueOf(crmRow.getString("_modifiedby_value")).equalsIgnoreCase(String.valueOf(integrationUser));
+  }
+
+  /** @return {@code isocurrencycode='EUR'}: text quoted with quotes doubled, numbers and booleans as they are */
+  static String alternateKeySegment(String column, Object value) {
+    String literal = value instanceof Number || value instanceof Boolean ? String.valueOf(value)
+        : "'" + String.valueOf(value).replace("'", "''") + "'";
+    return column + "=" + java.net.URLEncoder.encode(literal, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   /** The CRM id of the counterpart created for an ERP key: the same on every attempt. */

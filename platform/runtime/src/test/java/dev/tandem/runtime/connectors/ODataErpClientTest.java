@@ -88,6 +88,20 @@ class ODataErpClientTest {
   }
 
   @Test
+  void rowsWithACompositeKeyAreReadByTheirSystemId() throws Exception {
+    admin(erp.get().baseUrl(), "POST", "seed", "{\"seed\":5,\"counts\":{\"Item\":30}}");
+    List<JsonObject> prices = readAll("SalesPrice", null);
+    assertTrue(prices.size() > 3, "seeded sales prices: " + prices.size());
+    List<String> ids = prices.subList(0, 3).stream().map(r -> r.getString("SystemId")).toList();
+    String filter = ODataErpClient.anyOf("SystemId", ids);
+    assertEquals("(SystemId eq " + ids.get(0) + " or SystemId eq " + ids.get(1) + " or SystemId eq " + ids.get(2)
+        + ")", filter, "an Edm.Guid goes unquoted");
+    assertEquals("(No eq '" + ids.get(0) + "')", ODataErpClient.anyOf("No", ids.subList(0, 1)), "a code stays text");
+    List<JsonObject> found = readAll("SalesPrice", filter);
+    assertEquals(Set.copyOf(ids), Set.copyOf(found.stream().map(r -> r.getString("SystemId")).toList()));
+  }
+
+  @Test
   void changedRowsByModifiedAtAndBatchedWritesWithIfMatch() throws Exception {
     List<WriteResult> created = on(vertx, () -> client.batch(List.of(
         new Write("POST", "Customer", null, null, new JsonObject().put("No", "W1").put("Name", "One")),

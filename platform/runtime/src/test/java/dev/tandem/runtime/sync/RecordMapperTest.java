@@ -103,4 +103,34 @@ class RecordMapperTest {
     RecordMapper withoutCity = new RecordMapper(CUSTOMER, Set.of("City"), name -> SALESPEOPLE);
     assertTrue(!withoutCity.map(Direction.TO_CRM, customer(), COUPLED).values().containsKey("address1_city"));
   }
+
+  @Test
+  void constantReferencesAndTransformedReferencesResolveThroughTheirLookup() {
+    MappingDefinition currency = MappingDefinition.builder("CURRENCY").erp("Currency", "Code")
+        .crm("transactioncurrencies", "transactioncurrencyid").direction(Direction.TO_CRM).build();
+    MappingDefinition prices = MappingDefinition.builder("PRICES").erp("SalesPrice", "SystemId")
+        .crm("productpricelevels", "productpricelevelid").direction(Direction.TO_CRM)
+        .field(FieldMapping.of(null, "transactioncurrencyid", Direction.TO_CRM).withConstant("usd")
+            .transformedBy(Transformation.UPPER_CASE).lookupThrough("CURRENCY"))
+        .field(FieldMapping.of("Currency_Code", "othercurrencyid", Direction.TO_CRM)
+            .transformedBy(new Transformation("orElseUsd", v -> "".equals(v) ? "USD" : v)).lookupThrough("CURRENCY"))
+        .build();
+    RecordMapper m = new RecordMapper(prices, Set.of(), n -> n.equals("CURRENCY") ? currency : null);
+    List<JsonObject> rows = List.of(new JsonObject().put("SystemId", "x").put("Currency_Code", ""),
+        new JsonObject().put("SystemId", "y").put("Currency_Code", "EUR"));
+    assertEquals(Map.of("CURRENCY", Set.of("USD", "EUR")), m.references(Direction.TO_CRM, rows),
+        "the references as the lookup sees them: constants too, after transformations");
+    RecordMapper.Lookups ids = (mapping, flow, key) -> Map.of("USD", "aaaaaaaa-0000-0000-0000-00000000000a",
+        "EUR", "aaaaaaaa-0000-0000-0000-00000000000e").get(key);
+    RecordMapper.Mapped empty = m.map(Direction.TO_CRM, rows.get(0), ids);
+    assertEquals("/transactioncurrencies(aaaaaaaa-0000-0000-0000-00000000000a)",
+        empty.values().get("transactioncurrencyid@odata.bind"));
+    assertEquals("/transactioncurrencies(aaaaaaaa-0000-0000-0000-00000000000a)",
+        empty.values().get("othercurrencyid@odata.bind"));
+    assertEquals("/transactioncurrencies(aaaaaaaa-0000-0000-0000-00000000000e)",
+        m.map(Direction.TO_CRM, rows.get(1), ids).values().get("othercurrencyid@odata.bind"));
+    RecordMapper.Mapped uncoupled = m.map(Direction.TO_CRM, rows.get(0), (mapping, flow, key) -> null);
+    assertEquals("ERP SalesPrice x: the constant of transactioncurrencyid refers to USD, which is not coupled in "
+        + "mapping CURRENCY: couple or synchronize CURRENCY first", uncoupled.error().getMessage());
+  }
 }

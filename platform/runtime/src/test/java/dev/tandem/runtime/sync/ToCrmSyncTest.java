@@ -184,4 +184,48 @@ class ToCrmSyncTest {
     ErpSimulator.Options o = erpSim.get().options();
     return "Basic " + java.util.Base64.getEncoder().encodeToString((o.user() + ":" + o.accessKey()).getBytes());
   }
+
+  @Test
+  void anAlternateKeyCouplesWhatTheCrmAlreadyHasAndNeverDuplicates() throws Exception {
+    MappingDefinition currency = MappingDefinition.builder("CURRENCY").erp("Currency", "Code")
+        .crm("transactioncurrencies", "transactioncurrencyid").direction(Direction.TO_CRM)
+        .field("Code", "isocurrencycode", Direction.TO_CRM)
+        .field("Description", "currencyname", Direction.TO_CRM)
+        .field("Symbol", "currencysymbol", Direction.TO_CRM)
+        .field(FieldMapping.of(null, "exchangerate", Direction.TO_CRM).withConstant(1.0))
+        .field(FieldMapping.of(null, "currencyprecision", Direction.TO_CRM).withConstant(2))
+        .crmAlternateKey("isocurrencycode").build();
+    Map<String, String> before = currencies();
+    assertEquals(Set.of("EUR", "USD", "GBP"), before.keySet(), "the CRM seed's currencies");
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, currency,
+        new RecordMapper(currency, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
+        .run(OffsetDateTime.now());
+    JobOutcome first = on(sync);
+    assertEquals(2, first.inserted(), first.toString());
+    assertEquals(3, first.modified(), "updated through the upsert: " + first);
+    assertEquals(5, first.coupled());
+    Map<String, String> after = currencies();
+    assertEquals(Set.of("EUR", "USD", "GBP", "DKK", "SEK"), after.keySet());
+    before.forEach((iso, id) -> assertEquals(id, after.get(iso), iso + " keeps its id"));
+    for (String iso : after.keySet()) {
+      assertEquals(after.get(iso), on(() -> couplings.bySourceIds(pool, "CURRENCY", Direction.TO_CRM, Set.of(iso)))
+          .get(iso).crmId(), "coupling of " + iso);
+    }
+    // A page re-run without its couplings (a crash before the commit) writes through the key again: no duplicate.
+    db.exec("DELETE FROM coupling WHERE mapping = 'CURRENCY'; DELETE FROM watermark WHERE mapping = 'CURRENCY'");
+    JobOutcome rerun = on(sync);
+    assertEquals(0, rerun.inserted(), rerun.toString());
+    assertEquals(5, rerun.coupled(), rerun.toString());
+    assertEquals(after, currencies());
+  }
+
+  private Map<String, String> currencies() throws Exception {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (Map<String, Object> r : Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/transactioncurrencies",
+        null)).get("rows"))) {
+      assertEquals(null, out.put((String) r.get("isocurrencycode"), (String) r.get("transactioncurrencyid")),
+          "one CRM currency per ISO code");
+    }
+    return out;
+  }
 }

@@ -79,6 +79,11 @@ final class ErpAdmin {
       put(sim, "Currency", Map.of("Code", "GBP", "Description", "Pound sterling", "Symbol", "£", "ISO_Code", "GBP"));
       put(sim, "Currency", Map.of("Code", "DKK", "Description", "Danish krone", "Symbol", "kr.", "ISO_Code", "DKK"));
       put(sim, "Currency", Map.of("Code", "SEK", "Description", "Swedish krona", "Symbol", "kr", "ISO_Code", "SEK"));
+      // The five named currencies always; a larger Currency count adds numbered ones (X06, ... up to X99).
+      for (int i = 6; i <= Math.min(99, counts.getOrDefault("Currency", 5)); i++) {
+        String code = String.format("X%02d", i);
+        put(sim, "Currency", Map.of("Code", code, "Description", "Currency " + i, "Symbol", "¤", "ISO_Code", code));
+      }
       for (String[] u : new String[][] {{"PCS", "Piece", "H87"}, {"BOX", "Box", "BX"}, {"HOUR", "Hour", "HUR"},
           {"KG", "Kilogram", "KGM"}, {"DAY", "Day", "DAY"}}) {
         put(sim, "UnitOfMeasure", Map.of("Code", u[0], "Description", u[1], "International_Standard_Code", u[2]));
@@ -91,8 +96,18 @@ final class ErpAdmin {
           {"DDP", "Delivered duty paid"}, {"PICKUP", "Pickup at warehouse"}}) {
         put(sim, "ShipmentMethod", Map.of("Code", t[0], "Description", t[1]));
       }
-      for (String[] g : new String[][] {{"RETAIL", "Retail"}, {"WHOLESALE", "Wholesale"}, {"EXPORT", "Export"}}) {
-        put(sim, "CustomerPriceGroup", Map.of("Code", g[0], "Description", g[1]));
+      // Three named price groups, then numbered ones up to the count (default 3); customers and prices use the
+      // named ones that exist.
+      int priceGroups = counts.getOrDefault("CustomerPriceGroup", 3);
+      List<String> named = new ArrayList<>();
+      String[][] namedGroups = {{"RETAIL", "Retail"}, {"WHOLESALE", "Wholesale"}, {"EXPORT", "Export"}};
+      for (int i = 0; i < priceGroups; i++) {
+        if (i < namedGroups.length) {
+          put(sim, "CustomerPriceGroup", Map.of("Code", namedGroups[i][0], "Description", namedGroups[i][1]));
+          named.add(namedGroups[i][0]);
+        } else {
+          put(sim, "CustomerPriceGroup", Map.of("Code", "PG" + (i + 1), "Description", "Price group " + (i + 1)));
+        }
       }
       int salespeople = counts.getOrDefault("SalespersonPurchaser", 10);
       List<String> spCodes = new ArrayList<>();
@@ -107,7 +122,7 @@ final class ErpAdmin {
       String[] currencies = {"", "", "", "EUR", "USD", "GBP"};
       String[] terms = {"14 DAYS", "30 DAYS", "CM", "COD"};
       String[] ship = {"EXW", "CIF", "DDP", "PICKUP"};
-      String[] groups = {"RETAIL", "WHOLESALE", "EXPORT"};
+      String[] groups = named.toArray(String[]::new);
       int customers = counts.getOrDefault("Customer", 0);
       List<String> customerNos = new ArrayList<>();
       for (int i = 1; i <= customers; i++) {
@@ -126,7 +141,7 @@ final class ErpAdmin {
         c.put("Home_Page", "www.customer" + i + ".example");
         c.put("Salesperson_Code", spCodes.isEmpty() ? "" : spCodes.get(names.nextInt(spCodes.size())));
         c.put("Currency_Code", currencies[names.nextInt(currencies.length)]);
-        c.put("Customer_Price_Group", groups[names.nextInt(groups.length)]);
+        c.put("Customer_Price_Group", groups.length == 0 ? "" : groups[names.nextInt(groups.length)]);
         c.put("Payment_Terms_Code", terms[names.nextInt(terms.length)]);
         c.put("Shipment_Method_Code", ship[names.nextInt(ship.length)]);
         c.put("Credit_Limit_LCY", names.amount(5_000_000));

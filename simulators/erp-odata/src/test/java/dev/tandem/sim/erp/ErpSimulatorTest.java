@@ -326,6 +326,28 @@ class ErpSimulatorTest {
     Map<String, Object> counts = json(call("GET", admin + "/counts", null));
     assertEquals(50, counts.get("Customer"));
     assertEquals(5, counts.get("Currency"));
+    assertEquals(3, counts.get("CustomerPriceGroup"));
+    assertTrue(((Number) counts.get("SalesPrice")).intValue() > 0, "sales prices of the seeded items");
+  }
+
+  @Test
+  void morePriceGroupsAndCurrenciesAreAddedAfterTheNamedOnes() throws Exception {
+    String admin = erp.get().baseUrl() + "/__admin/sim";
+    call("POST", admin + "/reset", null);
+    call("POST", admin + "/seed", "{\"seed\":3,\"counts\":{\"CustomerPriceGroup\":2}}");
+    assertEquals(2, json(call("GET", admin + "/counts", null)).get("CustomerPriceGroup"));
+    call("POST", admin + "/seed", "{\"seed\":3,\"counts\":{\"CustomerPriceGroup\":5,\"Customer\":20,"
+        + "\"Currency\":7}}");
+    assertEquals(List.of("DKK", "EUR", "GBP", "SEK", "USD", "X06", "X07"), Json.objects(json(call("GET",
+        admin + "/rows/Currency", null)).get("rows")).stream().map(c -> (String) c.get("Code")).sorted().toList());
+    List<Map<String, Object>> groups = Json.objects(json(call("GET", admin + "/rows/CustomerPriceGroup", null))
+        .get("rows"));
+    assertEquals(List.of("EXPORT", "PG4", "PG5", "RETAIL", "WHOLESALE"),
+        groups.stream().map(g -> (String) g.get("Code")).sorted().toList());
+    List<Map<String, Object>> customers = Json.objects(json(call("GET", admin + "/rows/Customer?top=100", null))
+        .get("rows"));
+    assertTrue(customers.stream().allMatch(c -> List.of("RETAIL", "WHOLESALE", "EXPORT")
+        .contains(c.get("Customer_Price_Group"))), "customers refer to existing named groups");
   }
 
   private static List<Map<String, Object>> stripEtags(String body) {

@@ -77,6 +77,9 @@ public final class ODataErpClient {
     return "Company(" + pathEncode(literal(company)) + ")";
   }
 
+  private static final java.util.regex.Pattern GUID =
+      java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+
   /**
    * An OData string literal: quoted, with single quotes doubled. Use it for every value put into a
    * {@code $filter} or a key.
@@ -100,12 +103,14 @@ public final class ODataErpClient {
   /**
    * @param field a field
    * @param values values, each escaped
-   * @return {@code (f eq 'a' or f eq 'b')}, which the ERP accepts because every term is on the same field
+   * @return {@code (f eq 'a' or f eq 'b')}, which the ERP accepts because every term is on the same field;
+   *     {@code SystemId} is an {@code Edm.Guid}, so its values go unquoted
    */
   public static String anyOf(String field, List<String> values) {
     List<String> terms = new ArrayList<>(values.size());
+    boolean guid = "SystemId".equals(field);
     for (String v : values) {
-      terms.add(field + " eq " + literal(v));
+      terms.add(field + " eq " + (guid && GUID.matcher(v).matches() ? v : literal(v)));
     }
     return "(" + String.join(" or ", terms) + ")";
   }
