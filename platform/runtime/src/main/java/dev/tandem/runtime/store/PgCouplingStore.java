@@ -140,12 +140,16 @@ public final class PgCouplingStore {
     String sql = RECORD.formatted(sourceColumn(flow), flow == Direction.TO_CRM ? "crm_id" : "erp_id",
         flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm");
     String column = sourceColumn(flow);
-    // The error log in the same statement: failures are logged, earlier errors of records that went through now
-    // are resolved.
+    // The error log in the same statement: failures are logged — an error already open for that record with the
+    // same message is brought up to date instead, so a record that keeps waiting for a dependency is one entry —
+    // and earlier errors of records that went through now are resolved.
     String log = "WITH v AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]) AS v(src, dst, error)), "
+        + "seen AS (UPDATE record_error e SET job_id = $1, occurred_at = now() FROM v WHERE v.error IS NOT NULL "
+        + "  AND e.mapping = $2 AND e.resolved_at IS NULL AND e." + column + " = v.src AND e.message = v.error "
+        + "  RETURNING e." + column + " AS src), "
         + "logged AS (INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
         + "  SELECT $1, $2, $3, " + (flow == Direction.TO_CRM ? "v.src, v.dst" : "v.dst, v.src")
-        + "  , v.error FROM v WHERE v.error IS NOT NULL RETURNING id) "
+        + "  , v.error FROM v WHERE v.error IS NOT NULL AND v.src NOT IN (SELECT src FROM seen) RETURNING id) "
         + "UPDATE record_error e SET resolved_at = now() FROM v WHERE v.error IS NULL AND e.mapping = $2 "
         + "AND e.resolved_at IS NULL AND e." + column + " = v.src";
     return client.preparedQuery(sql)
