@@ -158,7 +158,7 @@ public final class TandemRuntime {
         continue;
       }
       deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
-              syncMetrics))
+              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()))
           .onSuccess(id -> {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));

@@ -104,8 +104,26 @@ public record TandemConfig(
    * @param tickMs how often due schedules are looked for
    * @param inactivityTimeoutMs a schedule whose runs changed nothing for this long goes on hold; 0 never
    * @param erpWakeCheckMs how often on-hold schedules look for ERP-side changes that wake them
+   * @param erpDeletionScanMs how often a mapping's runs read every ERP key to find records deleted in the ERP
+   *     (0: every run); the runs in between cost no ERP key read
    */
-  public record ScheduleSettings(boolean enabled, long tickMs, long inactivityTimeoutMs, long erpWakeCheckMs) {
+  public record ScheduleSettings(boolean enabled, long tickMs, long inactivityTimeoutMs, long erpWakeCheckMs,
+      long erpDeletionScanMs) {
+
+    /** The default of {@link #erpDeletionScanMs}: ten minutes. */
+    public static final long DEFAULT_ERP_DELETION_SCAN_MS = 600_000;
+
+    /**
+     * Settings with the default ERP deletion scan interval.
+     *
+     * @param enabled whether this node creates scheduled jobs
+     * @param tickMs how often due schedules are looked for
+     * @param inactivityTimeoutMs on hold after this long without changes; 0 never
+     * @param erpWakeCheckMs how often on-hold schedules look for ERP-side changes
+     */
+    public ScheduleSettings(boolean enabled, long tickMs, long inactivityTimeoutMs, long erpWakeCheckMs) {
+      this(enabled, tickMs, inactivityTimeoutMs, erpWakeCheckMs, DEFAULT_ERP_DELETION_SCAN_MS);
+    }
 
     /** @return on, every second, on hold after an hour without changes, woken within 30 s of an ERP change */
     public static ScheduleSettings defaults() {
@@ -184,7 +202,8 @@ public record TandemConfig(
         r.bool("schedules.enabled", sd.enabled()),
         r.longValue("schedules.tickMs", sd.tickMs(), 10),
         r.longValue("schedules.inactivityTimeoutMs", sd.inactivityTimeoutMs(), 0),
-        r.longValue("schedules.erpWakeCheckMs", sd.erpWakeCheckMs(), 100));
+        r.longValue("schedules.erpWakeCheckMs", sd.erpWakeCheckMs(), 100),
+        r.longValue("schedules.erpDeletionScanMs", sd.erpDeletionScanMs(), 0));
     JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
     ODataErpSettings erp = null;
     String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);

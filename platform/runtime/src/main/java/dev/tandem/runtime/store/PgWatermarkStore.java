@@ -40,6 +40,23 @@ public final class PgWatermarkStore {
   }
 
   /**
+   * Claims the mapping's scan of every ERP key (deletion detection) when the last one is at least {@code everyMs}
+   * old, noting the time; of runs that ask at once, one gets it.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param everyMs the least time between two scans; 0 scans every run
+   * @return true when this run should scan
+   */
+  public Future<Boolean> claimKeyScan(SqlClient client, String mapping, long everyMs) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, keys_scanned_at) VALUES ($1, 'ERP', now()) "
+            + "ON CONFLICT (mapping, side) DO UPDATE SET keys_scanned_at = now() "
+            + "WHERE watermark.keys_scanned_at IS NULL "
+            + "OR watermark.keys_scanned_at <= now() - $2 * interval '1 millisecond' RETURNING 1")
+        .execute(Tuple.of(mapping, everyMs)).map(rows -> rows.rowCount() == 1);
+  }
+
+  /**
    * @param client pool or transaction
    * @param mapping mapping
    * @return the CRM change-tracking delta link kept for deletions, or null

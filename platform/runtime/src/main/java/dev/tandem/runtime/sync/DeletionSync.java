@@ -39,9 +39,11 @@ final class DeletionSync {
   private final MappingDefinition def;
   private final DeletionPolicy policy;
   private final long jobId;
+  private final long erpScanEveryMs;
 
   DeletionSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
-      DataverseClient crm, MappingDefinition def, DeletionPolicy policy, long jobId) {
+      DataverseClient crm, MappingDefinition def, DeletionPolicy policy, long jobId, long erpScanEveryMs) {
+    this.erpScanEveryMs = erpScanEveryMs;
     this.pool = pool;
     this.couplings = couplings;
     this.watermarks = watermarks;
@@ -83,17 +85,26 @@ final class DeletionSync {
 
   /** Coupled ERP keys that the ERP no longer has. */
   private Future<List<Coupling>> erpDeletions() {
-    Set<String> present = new HashSet<>();
-    return erp.read(def.erpEntitySet(), null, List.of(def.erpKey()), null).compose(p -> keys(p, present))
-        .compose(v -> missing(present, 0, new ArrayList<>()));
+    // Reading every ERP key costs a request per page of keys: once per interval, not on every run.
+    return watermarks.claimKeyScan(pool, def.name(), erpScanEveryMs).compose(scan -> {
+      if (!scan) {
+        return Future.succeededFuture(List.of());
+      }
+      KeyHashes present = new KeyHashes();
+      return erp.read(def.erpEntitySet(), null, List.of(def.erpKey()), null).compose(p -> keys(p, present))
+          .compose(v -> {
+            present.seal();
+            return missing(present, 0, new ArrayList<>());
+          });
+    });
   }
 
-  private Future<Void> keys(Page page, Set<String> present) {
+  private Future<Void> keys(Page page, KeyHashes present) {
     page.rows().forEach(r -> present.add(String.valueOf(r.getValue(def.erpKey()))));
     return page.hasNext() ? erp.follow(page.nextLink()).compose(p -> keys(p, present)) : Future.succeededFuture();
   }
 
-  private Future<List<Coupling>> missing(Set<String> present, long afterId, List<Coupling> out) {
+  private Future<List<Coupling>> missing(KeyHashes present, long afterId, List<Coupling> out) {
     return couplings.list(def.name(), null, null, null, afterId, PAGE).compose(page -> {
       for (Coupling c : page) {
         if (c.erpId() != null && c.crmId() != null && !present.contains(c.erpId())) {
@@ -165,5 +176,39 @@ final class DeletionSync {
     List<Long> out = new ArrayList<>(cs.size());
     cs.forEach(c -> out.add(c.id()));
     return out;
+  }
+
+  /**
+   * The ERP's keys as sorted 64-bit hashes: 8 bytes a key instead of a string in a hash set, so a scan of a million
+   * keys stays within a few megabytes. A collision (odds about n²/2⁶⁵) could only hide a deletion, never invent one.
+   */
+  static final class KeyHashes {
+    private long[] hashes = new long[1024];
+    private int size;
+
+    void add(String key) {
+      if (size == hashes.length) {
+        hashes = java.util.Arrays.copyOf(hashes, size * 2);
+      }
+      hashes[size++] = hash(key);
+    }
+
+    void seal() {
+      java.util.Arrays.sort(hashes, 0, size);
+    }
+
+    boolean contains(String key) {
+      return java.util.Arrays.binarySearch(hashes, 0, size, hash(key)) >= 0;
+    }
+
+    /** FNV-1a over the key's UTF-16 units, 64 bits. */
+    static long hash(String key) {
+      long h = 0xcbf29ce484222325L;
+      for (int i = 0; i < key.length(); i++) {
+        h ^= key.charAt(i);
+        h *= 0x100000001b3L;
+      }
+      return h;
+    }
   }
 }

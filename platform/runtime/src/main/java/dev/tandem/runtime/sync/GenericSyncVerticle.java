@@ -9,6 +9,7 @@ import dev.tandem.api.JobRequest;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
+import dev.tandem.runtime.config.TandemConfig;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
@@ -39,6 +40,7 @@ public final class GenericSyncVerticle extends VerticleBase {
   private final EndpointMetrics metrics;
   private final SyncMetrics syncMetrics;
   private final PgMappingSettingsStore settings;
+  private long erpDeletionScanMs = TandemConfig.ScheduleSettings.DEFAULT_ERP_DELETION_SCAN_MS;
   private ODataErpClient erp;
   private DataverseClient crm;
 
@@ -59,6 +61,15 @@ public final class GenericSyncVerticle extends VerticleBase {
     this.metrics = metrics;
     this.syncMetrics = syncMetrics;
     this.settings = new PgMappingSettingsStore(pool);
+  }
+
+  /**
+   * @param everyMs how often runs read every ERP key to find ERP deletions (0: every run)
+   * @return this
+   */
+  public GenericSyncVerticle erpDeletionScanMs(long everyMs) {
+    this.erpDeletionScanMs = everyMs;
+    return this;
   }
 
   @Override
@@ -107,7 +118,7 @@ public final class GenericSyncVerticle extends VerticleBase {
         // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
         // mapping, ERP to CRM before CRM to ERP, as the reference system does.
         Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
-            req.jobId()).run();
+            req.jobId(), erpDeletionScanMs).run();
         ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM

@@ -1,6 +1,7 @@
 package dev.tandem.runtime.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.api.Direction;
@@ -124,12 +125,16 @@ class DeletionSyncTest {
   }
 
   private JobOutcome run(DeletionPolicy deletions, boolean onlyCoupled) throws Exception {
+    return run(deletions, onlyCoupled, 0);
+  }
+
+  private JobOutcome run(DeletionPolicy deletions, boolean onlyCoupled, long erpScanEveryMs) throws Exception {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(CUSTOMER, Set.of(), n -> null);
     PgCouplingStore couplings = new PgCouplingStore(pool);
     PgWatermarkStore watermarks = new PgWatermarkStore();
     OffsetDateTime start = OffsetDateTime.now();
-    return on(() -> new DeletionSync(pool, couplings, watermarks, erp, crm, CUSTOMER, deletions, id).run()
+    return on(() -> new DeletionSync(pool, couplings, watermarks, erp, crm, CUSTOMER, deletions, id, erpScanEveryMs).run()
         .compose(d -> {
           ToCrmSync to = new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2,
               ConflictPolicy.NONE);
@@ -201,5 +206,32 @@ class DeletionSyncTest {
     assertEquals(10, db.queryLong("SELECT count(*) FROM coupling WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL"));
     JobOutcome again = run(DeletionPolicy.RESTORE);
     assertEquals(0, again.inserted() + again.modified() + again.failed(), again.toString());
+  }
+
+  @Test
+  void theErpKeyScanRunsOncePerIntervalAndCatchesUpAfterIt() throws Exception {
+    // setUp's run scanned the ERP's keys moments ago: within the interval only the CRM deletion is seen.
+    JobOutcome within = run(DeletionPolicy.REMOVE_COUPLING, true, 60_000);
+    assertEquals(1, within.uncoupled(), "the CRM deletion, through change tracking: " + within);
+    assertEquals(1, db.queryLong("SELECT count(*) FROM coupling WHERE erp_id = '" + erpGone + "'"),
+        "the ERP deletion waits for the next key scan");
+    db.exec("UPDATE watermark SET keys_scanned_at = now() - interval '2 minutes' WHERE mapping = 'CUSTOMER'");
+    JobOutcome after = run(DeletionPolicy.REMOVE_COUPLING, true, 60_000);
+    assertEquals(1, after.uncoupled(), "the interval passed: the ERP deletion " + after);
+    assertEquals(0, db.queryLong("SELECT count(*) FROM coupling WHERE erp_id = '" + erpGone + "'"));
+  }
+
+  @Test
+  void keyHashesFindWhatWasAddedAndNothingElse() {
+    DeletionSync.KeyHashes h = new DeletionSync.KeyHashes();
+    for (int i = 0; i < 5000; i++) {
+      h.add("C" + i);
+    }
+    h.seal();
+    for (int i = 0; i < 5000; i++) {
+      assertTrue(h.contains("C" + i));
+    }
+    assertFalse(h.contains("C5000"));
+    assertFalse(h.contains("c1"));
   }
 }
