@@ -240,6 +240,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
 
     Run sync(String mapping) throws Exception {
       long t0 = System.nanoTime();
+      long lastProgress = t0;
       JsonObject reply = new JsonObject(send("POST", api + "/mappings/" + mapping + "/sync", "{\"direction\":\"TO_CRM\"}",
           "Authorization", "Bearer tandem-bench-admin-token", "Content-Type", "application/json"));
       long id = reply.getLong("jobId");
@@ -253,6 +254,11 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         }
         if ("FAILED".equals(status) || "CANCELLED".equals(status) || "DEAD".equals(status)) {
           throw new IllegalStateException(mapping + " sync ended " + status + ": " + job.encode());
+        }
+        if (System.nanoTime() - lastProgress > 10_000_000_000L) {
+          lastProgress = System.nanoTime();
+          System.out.printf(Locale.ROOT, "  %s %.0f s: CRM holds %,d accounts; %s%n", mapping, (lastProgress - t0) / 1e9,
+              crmCount("accounts"), heap.now());
         }
         Thread.sleep(50);
       }
@@ -476,6 +482,10 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     void stop() {
       System.gc();
       on = false;
+    }
+
+    String now() {
+      return String.format(Locale.ROOT, "heap after last GC %d MB, peak %d MB", last.get() >> 20, peak.get() >> 20);
     }
 
     String summary() {

@@ -235,9 +235,11 @@ abstract class SyncRun {
 
   /** Rows page after page; each page's transaction also runs {@code commit}. */
   final Future<Void> pages(Page page, OffsetDateTime jobStart, PageCommit commit) {
+    // The next page is read while this one is mapped, written and committed (at most two pages in memory); pages
+    // are still committed in order, so a checkpoint never passes an uncommitted page.
+    Future<Page> ahead = page.hasNext() ? next(page.nextLink()) : null;
     return process(page.rows(), jobStart, commit)
-        .compose(v -> page.hasNext() ? next(page.nextLink()).compose(n -> pages(n, jobStart, commit))
-            : Future.succeededFuture());
+        .compose(v -> ahead != null ? ahead.compose(n -> pages(n, jobStart, commit)) : Future.succeededFuture());
   }
 
   private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, PageCommit commit) {
