@@ -125,17 +125,7 @@ public abstract class MappingAcceptanceSuite {
 
   /** Runs a mapping now and waits for its job; returns the job. */
   protected static JsonObject sync(String mapping) throws Exception {
-    TandemExtension.ApiResponse r = TANDEM.api("POST", "/api/v1/mappings/" + mapping + "/sync", new JsonObject());
-    assertEquals(202, r.status(), r.body());
-    long id = r.json().getLong("jobId");
-    for (int i = 0; i < 1200; i++) {
-      JsonObject job = TANDEM.api("GET", "/api/v1/jobs/" + id, null).json();
-      if (List.of("SUCCEEDED", "FAILED").contains(job.getString("status"))) {
-        return job;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("job " + id + " of " + mapping + " did not end");
+    return TANDEM.sync(mapping);
   }
 
   private static JsonObject succeeded(String mapping) throws Exception {
@@ -334,15 +324,7 @@ public abstract class MappingAcceptanceSuite {
           HttpResponse.BodyHandlers.ofString());
     }
     TANDEM.restart();
-    JsonObject resumed = null;
-    for (int i = 0; i < 1200 && resumed == null; i++) {
-      JsonObject j = TANDEM.api("GET", "/api/v1/jobs/" + job, null).json();
-      if (List.of("SUCCEEDED", "FAILED").contains(j.getString("status"))) {
-        resumed = j;
-      }
-      Thread.sleep(100);
-    }
-    assertTrue(resumed != null, "the job of the dead node was taken over and ended");
+    JsonObject resumed = TANDEM.awaitJob(job);
     assertEquals("SUCCEEDED", resumed.getString("status"), resumed.encode());
     assertTrue(resumed.getInteger("attempts") >= 2, "resumed by a second attempt: " + resumed.encode());
     long added = couplings() - coupledBefore;

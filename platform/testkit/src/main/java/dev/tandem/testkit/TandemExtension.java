@@ -213,6 +213,49 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
   }
 
   /**
+   * Starts a background job through the API (a POST that answers 202 with its {@code jobId}) and waits for it.
+   *
+   * @param path e.g. {@code /api/v1/mappings/CUSTOMER/couple-by-match}
+   * @param body the request body
+   * @return the job as {@code GET /api/v1/jobs/{id}} shows it once it ended (SUCCEEDED or FAILED)
+   * @throws Exception on I/O failure, or an AssertionError when the POST is refused or the job does not end in 2 min
+   */
+  public JsonObject runJob(String path, JsonObject body) throws Exception {
+    ApiResponse r = api("POST", path, body);
+    if (r.status() != 202) {
+      throw new AssertionError("POST " + path + " answered " + r.status() + ": " + r.body());
+    }
+    return awaitJob(r.json().getLong("jobId"));
+  }
+
+  /**
+   * Runs a mapping's synchronization now and waits for it.
+   *
+   * @param mapping the mapping
+   * @return the ended job (SUCCEEDED or FAILED), with its counts and message
+   * @throws Exception on I/O failure
+   */
+  public JsonObject sync(String mapping) throws Exception {
+    return runJob("/api/v1/mappings/" + mapping + "/sync", new JsonObject());
+  }
+
+  /**
+   * @param id a job id
+   * @return the job once it ended (SUCCEEDED or FAILED)
+   * @throws Exception on I/O failure, or an AssertionError when it does not end within 2 minutes
+   */
+  public JsonObject awaitJob(long id) throws Exception {
+    for (int i = 0; i < 1200; i++) {
+      JsonObject job = api("GET", "/api/v1/jobs/" + id, null).json();
+      if ("SUCCEEDED".equals(job.getString("status")) || "FAILED".equals(job.getString("status"))) {
+        return job;
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("job " + id + " did not end within 2 minutes");
+  }
+
+  /**
    * An admin API response.
    *
    * @param status HTTP status

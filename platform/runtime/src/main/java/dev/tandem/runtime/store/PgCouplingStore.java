@@ -47,7 +47,8 @@ public final class PgCouplingStore {
   private static final String RECORD = "INSERT INTO coupling AS c (mapping, %1$s, %2$s, erp_modified_on, "
       + "crm_modified_on, %3$s, last_error, error_repeats, skipped, last_job_id, synced) "
       + "SELECT $1, v.src, v.dst, v.erp_mod, v.crm_mod, v.result, v.error, "
-      + "  CASE WHEN v.error IS NULL THEN 0 ELSE 1 END, CASE WHEN v.error IS NULL THEN false ELSE 1 >= $3 END, $2, "
+      + "  CASE WHEN v.error IS NULL THEN 0 ELSE 1 END, "
+      + "  CASE WHEN v.error IS NULL OR v.error LIKE '[LOOKUP]%%' THEN false ELSE 1 >= $3 END, $2, "
       + "  v.synced::jsonb "
       + "FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], "
       + "  $10::text[]) AS v(src, dst, erp_mod, crm_mod, result, error, synced) "
@@ -59,7 +60,9 @@ public final class PgCouplingStore {
       + "  %3$s = EXCLUDED.%3$s, last_error = EXCLUDED.last_error, "
       + "  error_repeats = CASE WHEN EXCLUDED.last_error IS NULL THEN 0 "
       + "    WHEN EXCLUDED.last_error = c.last_error THEN c.error_repeats + 1 ELSE 1 END, "
-      + "  skipped = CASE WHEN EXCLUDED.last_error IS NULL THEN false "
+      // A record waiting for a dependency's coupling is never skipped: it goes first in every run until the
+      // reference is coupled, however many runs that takes (the reference system's auto-skip is too blunt here).
+      + "  skipped = CASE WHEN EXCLUDED.last_error IS NULL OR EXCLUDED.last_error LIKE '[LOOKUP]%%' THEN false "
       + "    ELSE (CASE WHEN EXCLUDED.last_error = c.last_error THEN c.error_repeats + 1 ELSE 1 END) >= $3 END, "
       + "  last_job_id = EXCLUDED.last_job_id, updated_at = now()";
 
@@ -137,12 +140,16 @@ public final class PgCouplingStore {
     String sql = RECORD.formatted(sourceColumn(flow), flow == Direction.TO_CRM ? "crm_id" : "erp_id",
         flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm");
     String column = sourceColumn(flow);
-    // The error log in the same statement: failures are logged, earlier errors of records that went through now
-    // are resolved.
+    // The error log in the same statement: failures are logged — an error already open for that record with the
+    // same message is brought up to date instead, so a record that keeps waiting for a dependency is one entry —
+    // and earlier errors of records that went through now are resolved.
     String log = "WITH v AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]) AS v(src, dst, error)), "
+        + "seen AS (UPDATE record_error e SET job_id = $1, occurred_at = now() FROM v WHERE v.error IS NOT NULL "
+        + "  AND e.mapping = $2 AND e.resolved_at IS NULL AND e." + column + " = v.src AND e.message = v.error "
+        + "  RETURNING e." + column + " AS src), "
         + "logged AS (INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
         + "  SELECT $1, $2, $3, " + (flow == Direction.TO_CRM ? "v.src, v.dst" : "v.dst, v.src")
-        + "  , v.error FROM v WHERE v.error IS NOT NULL RETURNING id) "
+        + "  , v.error FROM v WHERE v.error IS NOT NULL AND v.src NOT IN (SELECT src FROM seen) RETURNING id) "
         + "UPDATE record_error e SET resolved_at = now() FROM v WHERE v.error IS NULL AND e.mapping = $2 "
         + "AND e.resolved_at IS NULL AND e." + column + " = v.src";
     return client.preparedQuery(sql)

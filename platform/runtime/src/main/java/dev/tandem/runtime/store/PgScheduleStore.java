@@ -15,7 +15,11 @@ import java.util.List;
  */
 public final class PgScheduleStore {
 
+  // A mapping whose full synchronization is waiting or running gets no scheduled runs meanwhile: the full run
+  // covers them, and they would only read the same rows twice. Its schedule stays due and runs once the line ends.
   private static final String TICK = "WITH due AS (SELECT id FROM schedule WHERE state = 'active' AND next_run_at <= now() "
+      + "  AND NOT EXISTS (SELECT 1 FROM full_sync_line l JOIN full_sync_run r ON r.id = l.run_id "
+      + "    WHERE r.status = 'running' AND l.mapping = schedule.mapping AND l.status IN ('waiting', 'running')) "
       + "  ORDER BY next_run_at FOR UPDATE SKIP LOCKED), "
       + "upd AS (UPDATE schedule s SET "
       + "  state = CASE WHEN s.inactivity_timeout_ms > 0 "

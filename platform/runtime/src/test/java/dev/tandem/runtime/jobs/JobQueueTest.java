@@ -228,6 +228,23 @@ class JobQueueTest {
   }
 
   @Test
+  void aMappingInAFullSynchronizationGetsNoScheduledRunsUntilItsLineEnds() throws Exception {
+    QueueNode n = node();
+    n.await(n.schedules.ensure("CUSTOMER", 50, 0));
+    n.await(n.schedules.ensure("CONTACT", 50, 0));
+    db.exec("INSERT INTO full_sync_run (id, status) VALUES (1, 'running')");
+    db.exec("INSERT INTO full_sync_line (run_id, mapping, position, direction, status) VALUES "
+        + "(1, 'CUSTOMER', 0, 'TO_CRM', 'running'), (1, 'CONTACT', 1, 'TO_CRM', 'succeeded')");
+    List<Long> during = n.await(n.schedules.tick(5));
+    assertEquals(1, during.size(), "only CONTACT, whose line ended, runs");
+    assertEquals("CONTACT", db.queryString("SELECT mapping FROM job WHERE id = " + during.get(0)));
+    db.exec("UPDATE full_sync_line SET status = 'succeeded' WHERE mapping = 'CUSTOMER'");
+    List<Long> after = n.await(n.schedules.tick(5));
+    assertEquals(1, after.size(), "CUSTOMER's schedule stayed due and runs at once");
+    assertEquals("CUSTOMER", db.queryString("SELECT mapping FROM job WHERE id = " + after.get(0)));
+  }
+
+  @Test
   void aRunThatChangedSomethingKeepsItsScheduleActive() throws Exception {
     QueueNode n = node();
     n.await(n.schedules.ensure("BUSY", 50, 400));

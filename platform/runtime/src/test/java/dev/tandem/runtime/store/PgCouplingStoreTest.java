@@ -81,17 +81,28 @@ class PgCouplingStoreTest {
   }
 
   @Test
+  void aRecordWaitingForADependencyIsNeverSkipped() throws Exception {
+    for (int job = 1; job <= 3; job++) {
+      record(Direction.TO_CRM, job, new Outcome("E2", null, t(1), null, "failed",
+          "[LOOKUP] ERP Customer E2: Salesperson_Code refers to JR, which is not coupled in mapping SALESPEOPLE"));
+    }
+    Coupling waiting = await(store.bySourceIds(pool, "CUSTOMER", Direction.TO_CRM, List.of("E2"))).get("E2");
+    assertEquals(3, waiting.errorRepeats());
+    assertFalse(waiting.skipped(), "retried first in every run until SALESPEOPLE couples JR");
+    assertEquals(1, await(store.retryable("CUSTOMER", Direction.TO_CRM, 0, 10)).size());
+  }
+
+  @Test
   void theSameErrorTwiceMarksTheRecordSkippedAndSuccessClearsIt() throws Exception {
-    record(Direction.TO_CRM, 1, new Outcome("E1", null, t(1), null, "failed",
-        "[LOOKUP] salesperson JR is not coupled: run SALESPEOPLE first"));
+    String bad = "[WRITE] ERP Customer E1: the length of 'name' exceeded the maximum allowed length of '160'";
+    record(Direction.TO_CRM, 1, new Outcome("E1", null, t(1), null, "failed", bad));
     Coupling pending = await(store.bySourceIds(pool, "CUSTOMER", Direction.TO_CRM, List.of("E1"))).get("E1");
     assertFalse(pending.coupled(), "no counterpart yet: pending");
     assertEquals(1, pending.errorRepeats());
     assertFalse(pending.skipped());
     assertEquals(1, await(store.retryable("CUSTOMER", Direction.TO_CRM, 0, 10)).size());
 
-    record(Direction.TO_CRM, 2, new Outcome("E1", null, t(1), null, "failed",
-        "[LOOKUP] salesperson JR is not coupled: run SALESPEOPLE first"));
+    record(Direction.TO_CRM, 2, new Outcome("E1", null, t(1), null, "failed", bad));
     Coupling skipped = await(store.bySourceIds(pool, "CUSTOMER", Direction.TO_CRM, List.of("E1"))).get("E1");
     assertEquals(2, skipped.errorRepeats());
     assertTrue(skipped.skipped());

@@ -54,17 +54,10 @@ class SalespeopleThenCustomersIT {
   private static String lastMessage;
 
   private static JsonObject sync(String mapping) throws Exception {
-    long id = tandem.api("POST", "/api/v1/mappings/" + mapping + "/sync", new JsonObject()).json().getLong("jobId");
-    for (int i = 0; i < 600; i++) {
-      JsonObject job = tandem.api("GET", "/api/v1/jobs/" + id, null).json();
-      if (List.of("SUCCEEDED", "FAILED").contains(job.getString("status"))) {
-        assertEquals("SUCCEEDED", job.getString("status"), job.encode());
-        lastMessage = job.getString("message");
-        return job.getJsonObject("counts");
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("job did not end");
+    JsonObject job = tandem.sync(mapping);
+    assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+    lastMessage = job.getString("message");
+    return job.getJsonObject("counts");
   }
 
   @Test

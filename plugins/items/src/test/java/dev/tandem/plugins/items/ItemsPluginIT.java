@@ -57,18 +57,9 @@ class ItemsPluginIT {
   }
 
   private static JsonObject sync(String mapping) throws Exception {
-    TandemExtension.ApiResponse r = tandem.api("POST", "/api/v1/mappings/" + mapping + "/sync", new JsonObject());
-    assertEquals(202, r.status(), r.body());
-    long id = r.json().getLong("jobId");
-    for (int i = 0; i < 600; i++) {
-      JsonObject job = tandem.api("GET", "/api/v1/jobs/" + id, null).json();
-      if (List.of("SUCCEEDED", "FAILED").contains(job.getString("status"))) {
-        assertEquals("SUCCEEDED", job.getString("status"), job.encode());
-        return job.getJsonObject("counts");
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("job of " + mapping + " did not end");
+    JsonObject job = tandem.sync(mapping);
+    assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+    return job.getJsonObject("counts");
   }
 
   /** ERP key to CRM id of a mapping's couplings. */
