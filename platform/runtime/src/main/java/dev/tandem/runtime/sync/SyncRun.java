@@ -235,9 +235,28 @@ abstract class SyncRun {
 
   /** Rows page after page; each page's transaction also runs {@code commit}. */
   final Future<Void> pages(Page page, OffsetDateTime jobStart, PageCommit commit) {
-    return process(page.rows(), jobStart, commit)
-        .compose(v -> page.hasNext() ? next(page.nextLink()).compose(n -> pages(n, jobStart, commit))
-            : Future.succeededFuture());
+    io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+    step(page, jobStart, commit, done);
+    return done.future();
+  }
+
+  /**
+   * One page, then the next from a fresh callback: a chain of composed futures, one per page, would keep every
+   * page's rows reachable until the run ends. The next page is read while this one is mapped, written and
+   * committed (at most two pages in memory); pages are still committed in order, so a checkpoint never passes an
+   * uncommitted page.
+   */
+  private void step(Page page, OffsetDateTime jobStart, PageCommit commit, io.vertx.core.Promise<Void> done) {
+    Future<Page> ahead = page.hasNext() ? next(page.nextLink()) : Future.succeededFuture();
+    process(page.rows(), jobStart, commit).compose(v -> ahead).onComplete(ar -> {
+      if (ar.failed()) {
+        done.fail(ar.cause());
+      } else if (ar.result() == null) {
+        done.complete();
+      } else {
+        step(ar.result(), jobStart, commit, done);
+      }
+    });
   }
 
   private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, PageCommit commit) {

@@ -1,0 +1,497 @@
+package dev.tandem.bench;
+
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.config.TandemConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Full synchronization ERP to CRM, end to end: the two simulators run as child JVMs (so this JVM's heap cap is
+ * Tandem's), seeded with N customers; a real Tandem node (this JVM, customers and items plugin jars, a fresh
+ * PostgreSQL schema, schedules off) synchronizes CUSTOMER through the admin API, timed from enqueue to SUCCEEDED.
+ * Two baselines on the same data: the copy floor (a bare client paging the ERP and writing the same $batch
+ * upserts, no state) and the per-record mode (the same node with ERP pages of 1 and CRM batches of 1, as the
+ * reference system works). Then an incremental run over N coupled customers of which a few changed, and
+ * optionally ITEM-PRODUCT. Heap used after each GC is sampled throughout.
+ */
+@Command(name = "full-sync-benchmark", mixinStandardHelpOptions = true,
+    description = "Measures Tandem's full synchronization ERP to CRM against a copy floor and per-record mode.")
+public final class FullSyncBenchmark implements Callable<Integer> {
+
+  @Option(names = "--db", description = "PostgreSQL URL (default: ${DEFAULT-VALUE})",
+      defaultValue = "${env:TANDEM_DB_URL:-postgresql://postgres@127.0.0.1:5432/test}")
+  String dbUrl;
+
+  @Option(names = "--customers", defaultValue = "100000", description = "ERP customers (default: ${DEFAULT-VALUE})")
+  int customers;
+
+  @Option(names = "--items", defaultValue = "0", description = "ERP items for an ITEM-PRODUCT run; 0 skips it")
+  int items;
+
+  @Option(names = "--per-record", defaultValue = "2000",
+      description = "customers for the per-record baseline; its rate is extrapolated; 0 skips it")
+  int perRecord;
+
+  @Option(names = "--changed", defaultValue = "100", description = "customers changed for the incremental run; 0 skips")
+  int changed;
+
+  @Option(names = "--no-copy-floor", description = "skip the copy floor baseline")
+  boolean noCopyFloor;
+
+  @Option(names = "--sim-heap", description = "-Xmx of each simulator JVM (default: by the row count)")
+  String simHeap;
+
+  @Option(names = "--plugins", split = ",", description = "plugin jars (default: plugins/customers and plugins/items)")
+  List<Path> pluginJars;
+
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final List<Process> children = new ArrayList<>();
+  private final HeapSampler heap = new HeapSampler();
+  private String erpRoot;
+  private String erpCompanyUrl;
+  private String erpAuth;
+  private String crmApi;
+  private String crmToken;
+  private String erpAdmin;
+  private String crmAdmin;
+  private String crmTokenUrl;
+
+  /** @param args command line */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new FullSyncBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Runtime.getRuntime().addShutdownHook(new Thread(this::killChildren));
+    try {
+      return run();
+    } finally {
+      killChildren();
+    }
+  }
+
+  private void killChildren() {
+    for (Process p : children) {
+      p.destroyForcibly();
+    }
+  }
+
+  private int run() throws Exception {
+    System.out.printf(Locale.ROOT, "JVM max heap %d MB, %d cores, load %s%n", Runtime.getRuntime().maxMemory() >> 20,
+        Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
+    int rows = Math.max(customers, items);
+    String xmx = simHeap != null ? simHeap : Math.max(1024, rows / 1000 * 5) + "m";
+    int erpPort = freePort();
+    int crmPort = freePort();
+    startChild("ERP", xmx, jar("simulators/erp-odata/target", "tandem-sim-erp-odata-", "-standalone.jar"), "--port", "" + erpPort,
+        "--seed", "42", "--salespeople", "0", "--max-page-size", "5000");
+    startChild("CRM", xmx, jar("simulators/crm-dataverse/target", "tandem-sim-crm-dataverse-", "-standalone.jar"), "--port",
+        "" + crmPort, "--seed", "42", "--systemusers", "5");
+    erpRoot = "http://localhost:" + erpPort + "/BC/ODataV4";
+    erpCompanyUrl = erpRoot + "/Company('" + URLEncoder.encode("CRONUS International Ltd.", StandardCharsets.UTF_8)
+        .replace("+", "%20") + "')";
+    erpAuth = "Basic " + Base64.getEncoder().encodeToString(
+        "TANDEM:Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==".getBytes(StandardCharsets.UTF_8));
+    erpAdmin = "http://localhost:" + erpPort + "/__admin/sim";
+    crmAdmin = "http://localhost:" + crmPort + "/__admin/sim";
+    crmApi = "http://localhost:" + crmPort + "/api/data/v9.2";
+    crmTokenUrl = "http://localhost:" + crmPort + "/tandem-tenant/oauth2/v2.0/token";
+    crmToken = new JsonObject(send("POST", crmTokenUrl, "grant_type=client_credentials&client_id=tandem-sync"
+        + "&client_secret=tandem-secret", "Content-Type", "application/x-www-form-urlencoded"))
+        .getString("access_token");
+
+    List<String> results = new ArrayList<>();
+    double perRecordRate = 0;
+    if (perRecord > 0) {
+      seed(perRecord, 0);
+      try (Node node = new Node(true)) {
+        Run r = node.sync("CUSTOMER");
+        perRecordRate = r.rate();
+        results.add(String.format(Locale.ROOT, "per-record  CUSTOMER %,9d in %7.2f s = %,9.0f /s (ERP pages of 1, "
+            + "CRM batches of 1; %,d customers would take %,.0f s)", r.written, r.seconds, r.rate(), customers,
+            customers / r.rate()));
+        System.out.println(results.get(results.size() - 1));
+      }
+    }
+    seed(customers, items);
+    long expected = erpCount("Customer", "Blocked eq ' '");
+    double copyRate = 0;
+    if (!noCopyFloor) {
+      long t0 = System.nanoTime();
+      long copied = copyFloor(expected);
+      double s = (System.nanoTime() - t0) / 1e9;
+      copyRate = copied / s;
+      results.add(String.format(Locale.ROOT, "copy floor  CUSTOMER %,9d in %7.2f s = %,9.0f /s", copied, s, copyRate));
+      System.out.println(results.get(results.size() - 1));
+      resetCrm();
+    }
+    try (Node node = new Node(false)) {
+      heap.start();
+      Run r = node.sync("CUSTOMER");
+      long inCrm = crmCount("accounts");
+      if (r.inserted != expected || inCrm != expected) {
+        throw new IllegalStateException("CUSTOMER inserted " + r.inserted + ", CRM holds " + inCrm + " accounts, "
+            + "expected " + expected + ": " + r.job.encode());
+      }
+      results.add(String.format(Locale.ROOT, "Tandem      CUSTOMER %,9d in %7.2f s = %,9.0f /s%s%s", r.written,
+          r.seconds, r.rate(), copyRate > 0 ? String.format(Locale.ROOT, "; %.2f of the copy floor", r.rate() / copyRate)
+              : "", perRecordRate > 0 ? String.format(Locale.ROOT, "; %.0f x per-record", r.rate() / perRecordRate) : ""));
+      System.out.println(results.get(results.size() - 1));
+      if (changed > 0) {
+        changeCustomers(changed);
+        Run inc = node.sync("CUSTOMER");
+        JsonObject c = inc.job.getJsonObject("counts");
+        results.add(String.format(Locale.ROOT, "incremental CUSTOMER %,d changed of %,d coupled in %.2f s: inserted %d, "
+            + "modified %d, unchanged %d, failed %d", changed, expected, inc.seconds, c.getLong("inserted"),
+            c.getLong("modified"), c.getLong("unchanged"), c.getLong("failed")));
+        System.out.println(results.get(results.size() - 1));
+        if (c.getLong("modified") != changed || c.getLong("inserted") != 0) {
+          throw new IllegalStateException("the incremental run should modify exactly " + changed + ": " + c.encode());
+        }
+      }
+      if (items > 0) {
+        node.sync("UNIT-OF-MEASURE");
+        node.sync("UNIT-OF-MEASURE-BASE");
+        Run ir = node.sync("ITEM-PRODUCT");
+        results.add(String.format(Locale.ROOT, "Tandem      ITEM-PRODUCT %,5d in %7.2f s = %,9.0f /s", ir.written,
+            ir.seconds, ir.rate()));
+        System.out.println(results.get(results.size() - 1));
+      }
+      heap.stop();
+    }
+    System.out.println();
+    results.forEach(System.out::println);
+    System.out.println(heap.summary());
+    return 0;
+  }
+
+  // ---- the Tandem node --------------------------------------------------------------------------------------
+
+  private record Run(JsonObject job, long written, long inserted, double seconds) {
+    double rate() {
+      return written / seconds;
+    }
+  }
+
+  private final class Node implements AutoCloseable {
+    private final TandemRuntime rt;
+    private final String api;
+    private final Path dir;
+
+    Node(boolean perRecordMode) throws Exception {
+      dir = Files.createTempDirectory("tandem-bench");
+      Path plugins = Files.createDirectories(dir.resolve("plugins"));
+      for (Path j : pluginJars != null ? pluginJars : List.of(jar("plugins/customers/target", "tandem-plugin-customers-"),
+          jar("plugins/items/target", "tandem-plugin-items-"))) {
+        Files.copy(j, plugins.resolve(j.getFileName()));
+      }
+      String schema = "bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+      JsonObject erp = new JsonObject().put("url", erpRoot).put("company", "CRONUS International Ltd.")
+          .put("user", "TANDEM").put("accessKey", "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==");
+      JsonObject crm = new JsonObject().put("url", crmApi).put("tokenUrl", crmTokenUrl).put("clientId", "tandem-sync")
+          .put("clientSecret", "tandem-secret");
+      if (perRecordMode) {
+        erp.put("pageSize", 1);
+        crm.put("batchSize", 1);
+      }
+      JsonObject config = new JsonObject()
+          .put("database", new JsonObject().put("url", dbUrl).put("schema", schema))
+          .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
+          .put("adminToken", "tandem-bench-admin-token")
+          .put("pluginsDir", plugins.toString())
+          .put("schedules", new JsonObject().put("enabled", false))
+          .put("connections", new JsonObject().put("erp", erp).put("crm", crm));
+      Path file = dir.resolve("tandem.json");
+      Files.writeString(file, config.encodePrettily());
+      rt = TandemRuntime.start(TandemConfig.load(file, Map.of())).toCompletionStage().toCompletableFuture()
+          .get(120, TimeUnit.SECONDS);
+      api = "http://127.0.0.1:" + rt.httpPort() + "/api/v1";
+    }
+
+    Run sync(String mapping) throws Exception {
+      long t0 = System.nanoTime();
+      long lastProgress = t0;
+      JsonObject reply = new JsonObject(send("POST", api + "/mappings/" + mapping + "/sync", "{\"direction\":\"TO_CRM\"}",
+          "Authorization", "Bearer tandem-bench-admin-token", "Content-Type", "application/json"));
+      long id = reply.getLong("jobId");
+      while (true) {
+        JsonObject job = new JsonObject(send("GET", api + "/jobs/" + id, null, "Authorization", "Bearer tandem-bench-admin-token"));
+        String status = job.getString("status");
+        if ("SUCCEEDED".equals(status)) {
+          double s = (System.nanoTime() - t0) / 1e9;
+          JsonObject c = job.getJsonObject("counts");
+          return new Run(job, c.getLong("inserted") + c.getLong("modified"), c.getLong("inserted"), s);
+        }
+        if ("FAILED".equals(status) || "CANCELLED".equals(status) || "DEAD".equals(status)) {
+          throw new IllegalStateException(mapping + " sync ended " + status + ": " + job.encode());
+        }
+        if (System.nanoTime() - lastProgress > 10_000_000_000L) {
+          lastProgress = System.nanoTime();
+          System.out.printf(Locale.ROOT, "  %s %.0f s: CRM holds %,d accounts; %s%n", mapping, (lastProgress - t0) / 1e9,
+              crmCount("accounts"), heap.now());
+        }
+        Thread.sleep(50);
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      rt.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- the copy floor ----------------------------------------------------------------------------------------
+
+  /**
+   * Pages the ERP with Tandem's page size, filter, order and fields, and writes each page as one multipart $batch
+   * of PATCH upserts to the CRM, as Tandem does, one request in flight, no state.
+   */
+  private long copyFloor(long expected) throws Exception {
+    String[][] fields = {{"Name", "name"}, {"Address", "address1_line1"}, {"Address_2", "address1_line2"},
+        {"City", "address1_city"}, {"Post_Code", "address1_postalcode"}, {"County", "address1_county"},
+        {"Phone_No", "telephone1"}, {"Fax_No", "fax"}, {"E_Mail", "emailaddress1"}, {"Home_Page", "websiteurl"},
+        {"No", "accountnumber"}, {"Credit_Limit_LCY", "creditlimit"}};
+    StringBuilder select = new StringBuilder("No,SystemModifiedAt,Salesperson_Code,Payment_Terms_Code,"
+        + "Shipment_Method_Code");
+    for (String[] f : fields) {
+      if (!f[0].equals("No")) {
+        select.append(',').append(f[0]);
+      }
+    }
+    String next = erpCompanyUrl + "/Customer?$filter=" + enc("Blocked eq ' '") + "&$orderby=SystemModifiedAt&$select="
+        + select;
+    long written = 0;
+    while (next != null) {
+      JsonObject page = new JsonObject(send("GET", next, null, "Authorization", erpAuth, "Prefer",
+          "odata.maxpagesize=1000", "Accept", "application/json"));
+      JsonArray rows = page.getJsonArray("value");
+      String boundary = "batch_" + UUID.randomUUID();
+      StringBuilder b = new StringBuilder(rows.size() * 700);
+      for (int i = 0; i < rows.size(); i++) {
+        JsonObject row = rows.getJsonObject(i);
+        JsonObject body = new JsonObject();
+        for (String[] f : fields) {
+          body.put(f[1], row.getValue(f[0]));
+        }
+        body.put("customertypecode", 3);
+        String id = UUID.nameUUIDFromBytes(("copy:" + row.getString("No")).getBytes(StandardCharsets.UTF_8)).toString();
+        b.append("--").append(boundary).append("\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: "
+            + "binary\r\nContent-ID: ").append(i + 1).append("\r\n\r\nPATCH /api/data/v9.2/accounts(").append(id)
+            .append(") HTTP/1.1\r\nContent-Type: application/json\r\nPrefer: return=representation\r\n\r\n")
+            .append(body.encode()).append("\r\n");
+      }
+      b.append("--").append(boundary).append("--\r\n");
+      if (!rows.isEmpty()) {
+        send("POST", crmApi + "/$batch", b.toString(), "Authorization", "Bearer " + crmToken, "Content-Type",
+            "multipart/mixed; boundary=" + boundary, "Prefer", "odata.continue-on-error");
+        written += rows.size();
+      }
+      next = page.getString("@odata.nextLink");
+    }
+    long inCrm = crmCount("accounts");
+    if (written != expected || inCrm != expected) {
+      throw new IllegalStateException("copy floor wrote " + written + ", CRM holds " + inCrm + ", expected " + expected);
+    }
+    return written;
+  }
+
+  // ---- simulators ----------------------------------------------------------------------------------------------
+
+  private void seed(int customerCount, int itemCount) throws Exception {
+    long t0 = System.nanoTime();
+    send("POST", erpAdmin + "/reset", "");
+    send("POST", erpAdmin + "/seed", new JsonObject().put("seed", 42).put("counts", new JsonObject()
+        .put("SalespersonPurchaser", 0).put("Customer", customerCount).put("Item", itemCount)).encode(),
+        "Content-Type", "application/json");
+    resetCrm();
+    System.out.printf(Locale.ROOT, "seeded %,d customers, %,d items in %.1f s%n", customerCount, itemCount,
+        (System.nanoTime() - t0) / 1e9);
+  }
+
+  private void resetCrm() throws Exception {
+    send("POST", crmAdmin + "/reset", "");
+    send("POST", crmAdmin + "/seed", new JsonObject().put("seed", 42).put("counts", new JsonObject()
+        .put("systemusers", 5)).encode(), "Content-Type", "application/json");
+  }
+
+  private long crmCount(String set) throws Exception {
+    return new JsonObject(send("GET", crmAdmin + "/counts", null)).getLong(set, 0L);
+  }
+
+  private long erpCount(String service, String filter) throws Exception {
+    return new JsonObject(send("GET", erpCompanyUrl + "/" + service + "?$count=true&$top=0&$filter=" + enc(filter), null,
+        "Authorization", erpAuth, "Accept", "application/json")).getLong("@odata.count");
+  }
+
+  /** Changes the name of {@code n} customers spread over the key range, through the ERP's OData PATCH. */
+  private void changeCustomers(int n) throws Exception {
+    JsonArray keys = new JsonObject(send("GET", erpCompanyUrl + "/Customer?$select=No&$filter=" + enc("Blocked eq ' '")
+        + "&$top=" + n, null, "Authorization", erpAuth, "Accept", "application/json")).getJsonArray("value");
+    for (int i = 0; i < keys.size(); i++) {
+      String no = keys.getJsonObject(i).getString("No");
+      send("PATCH", erpCompanyUrl + "/Customer('" + no + "')", new JsonObject().put("Name", "Changed " + no).encode(),
+          "Authorization", erpAuth, "If-Match", "*", "Content-Type", "application/json");
+    }
+  }
+
+  private void startChild(String name, String xmx, Path jar, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + xmx, "-jar", jar.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    children.add(p);
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        String line;
+        while ((line = out.readLine()) != null) {
+          if (!ready.isDone()) {
+            System.out.println("  [" + name + "] " + line);
+          }
+          if (line.contains("listening")) {
+            ready.complete(null);
+          }
+        }
+      } catch (Exception ignored) {
+        // the child ended
+      }
+      ready.completeExceptionally(new IllegalStateException(name + " simulator ended before it listened"));
+    }, name + "-simulator-output");
+    t.setDaemon(true);
+    t.start();
+    ready.get(120, TimeUnit.SECONDS);
+  }
+
+  private static Path jar(String dir, String prefix) {
+    return jar(dir, prefix, ".jar");
+  }
+
+  private static Path jar(String dir, String prefix, String suffix) {
+    File[] found = new File(dir).listFiles((d, n) -> n.startsWith(prefix) && n.endsWith(suffix)
+        && !n.endsWith("-sources.jar") && !n.endsWith("-tests.jar") && (suffix.length() > 4
+        || !n.endsWith("-standalone.jar")));
+    if (found == null || found.length == 0) {
+      throw new IllegalStateException("no " + prefix + "*.jar in " + dir + ": build first (mvn -B -q -DskipTests "
+          + "package) and run from the repository root");
+    }
+    return found[0].toPath();
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private String send(String method, String url, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() >= 300) {
+      throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": "
+          + r.body().substring(0, Math.min(300, r.body().length())));
+    }
+    return r.body();
+  }
+
+  // ---- heap --------------------------------------------------------------------------------------------------
+
+  /** Heap used after each garbage collection (every heap pool after GC), from the GC notifications. */
+  private static final class HeapSampler {
+    private final AtomicLong first = new AtomicLong(-1);
+    private final AtomicLong peak = new AtomicLong();
+    private final AtomicLong last = new AtomicLong();
+    private final AtomicLong gcs = new AtomicLong();
+    private volatile boolean on;
+
+    HeapSampler() {
+      for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        ((NotificationEmitter) gc).addNotificationListener((n, h) -> {
+          if (!on || !"com.sun.management.gc.notification".equals(n.getType())) {
+            return;
+          }
+          CompositeData info = (CompositeData) ((CompositeData) n.getUserData()).get("gcInfo");
+          long used = 0;
+          for (Object v : ((javax.management.openmbean.TabularData) info.get("memoryUsageAfterGc")).values()) {
+            CompositeData entry = (CompositeData) v;
+            String pool = (String) entry.get("key");
+            if (isHeap(pool)) {
+              used += MemoryUsage.from((CompositeData) entry.get("value")).getUsed();
+            }
+          }
+          first.compareAndSet(-1, used);
+          peak.accumulateAndGet(used, Math::max);
+          last.set(used);
+          gcs.incrementAndGet();
+        }, null, null);
+      }
+    }
+
+    private static boolean isHeap(String pool) {
+      for (var p : ManagementFactory.getMemoryPoolMXBeans()) {
+        if (p.getName().equals(pool)) {
+          return p.getType() == java.lang.management.MemoryType.HEAP;
+        }
+      }
+      return false;
+    }
+
+    void start() {
+      on = true;
+      System.gc();
+    }
+
+    void stop() {
+      System.gc();
+      on = false;
+    }
+
+    String now() {
+      return String.format(Locale.ROOT, "heap after last GC %d MB, peak %d MB", last.get() >> 20, peak.get() >> 20);
+    }
+
+    String summary() {
+      return String.format(Locale.ROOT, "heap used after GC during the Tandem runs: start %d MB, peak %d MB, end %d MB "
+          + "(%d collections; max heap %d MB)", first.get() >> 20, peak.get() >> 20, last.get() >> 20, gcs.get(),
+          Runtime.getRuntime().maxMemory() >> 20);
+    }
+  }
+}
