@@ -73,126 +73,132 @@ final class ErpAdmin {
   /** Seeds deterministic data: the same seed and counts give the same rows (ids and timestamps aside). */
   static void seed(ErpSimulator sim, long seed, Map<String, Integer> counts) {
     SeedNames names = new SeedNames(seed);
-    sim.store().write(() -> {
-      put(sim, "Currency", Map.of("Code", "EUR", "Description", "Euro", "Symbol", "€", "ISO_Code", "EUR"));
-      put(sim, "Currency", Map.of("Code", "USD", "Description", "US dollar", "Symbol", "$", "ISO_Code", "USD"));
-      put(sim, "Currency", Map.of("Code", "GBP", "Description", "Pound sterling", "Symbol", "£", "ISO_Code", "GBP"));
-      put(sim, "Currency", Map.of("Code", "DKK", "Description", "Danish krone", "Symbol", "kr.", "ISO_Code", "DKK"));
-      put(sim, "Currency", Map.of("Code", "SEK", "Description", "Swedish krona", "Symbol", "kr", "ISO_Code", "SEK"));
-      // The five named currencies always; a larger Currency count adds numbered ones (X06, ... up to X99).
-      for (int i = 6; i <= Math.min(99, counts.getOrDefault("Currency", 5)); i++) {
-        String code = String.format("X%02d", i);
-        put(sim, "Currency", Map.of("Code", code, "Description", "Currency " + i, "Symbol", "¤", "ISO_Code", code));
-      }
-      for (String[] u : new String[][] {{"PCS", "Piece", "H87"}, {"BOX", "Box", "BX"}, {"HOUR", "Hour", "HUR"},
-          {"KG", "Kilogram", "KGM"}, {"DAY", "Day", "DAY"}}) {
-        put(sim, "UnitOfMeasure", Map.of("Code", u[0], "Description", u[1], "International_Standard_Code", u[2]));
-      }
-      for (String[] t : new String[][] {{"14 DAYS", "Net 14 days", "14D"}, {"30 DAYS", "Net 30 days", "30D"},
-          {"CM", "Current month", "CM"}, {"COD", "Cash on delivery", "0D"}}) {
-        put(sim, "PaymentTerms", Map.of("Code", t[0], "Description", t[1], "Due_Date_Calculation", t[2]));
-      }
-      for (String[] t : new String[][] {{"EXW", "Ex works"}, {"CIF", "Cost insurance freight"},
-          {"DDP", "Delivered duty paid"}, {"PICKUP", "Pickup at warehouse"}}) {
-        put(sim, "ShipmentMethod", Map.of("Code", t[0], "Description", t[1]));
-      }
-      // Three named price groups, then numbered ones up to the count (default 3); customers and prices use the
-      // named ones that exist.
-      int priceGroups = counts.getOrDefault("CustomerPriceGroup", 3);
-      List<String> named = new ArrayList<>();
-      String[][] namedGroups = {{"RETAIL", "Retail"}, {"WHOLESALE", "Wholesale"}, {"EXPORT", "Export"}};
-      for (int i = 0; i < priceGroups; i++) {
-        if (i < namedGroups.length) {
-          put(sim, "CustomerPriceGroup", Map.of("Code", namedGroups[i][0], "Description", namedGroups[i][1]));
-          named.add(namedGroups[i][0]);
-        } else {
-          put(sim, "CustomerPriceGroup", Map.of("Code", "PG" + (i + 1), "Description", "Price group " + (i + 1)));
+    // Every seeded item may bring up to one sales price per price group; the fixed code tables come on top.
+    sim.backdateClock(counts.values().stream().mapToLong(Integer::longValue).sum() * 4 + 200);
+    try {
+      sim.store().write(() -> {
+        put(sim, "Currency", Map.of("Code", "EUR", "Description", "Euro", "Symbol", "€", "ISO_Code", "EUR"));
+        put(sim, "Currency", Map.of("Code", "USD", "Description", "US dollar", "Symbol", "$", "ISO_Code", "USD"));
+        put(sim, "Currency", Map.of("Code", "GBP", "Description", "Pound sterling", "Symbol", "£", "ISO_Code", "GBP"));
+        put(sim, "Currency", Map.of("Code", "DKK", "Description", "Danish krone", "Symbol", "kr.", "ISO_Code", "DKK"));
+        put(sim, "Currency", Map.of("Code", "SEK", "Description", "Swedish krona", "Symbol", "kr", "ISO_Code", "SEK"));
+        // The five named currencies always; a larger Currency count adds numbered ones (X06, ... up to X99).
+        for (int i = 6; i <= Math.min(99, counts.getOrDefault("Currency", 5)); i++) {
+          String code = String.format("X%02d", i);
+          put(sim, "Currency", Map.of("Code", code, "Description", "Currency " + i, "Symbol", "¤", "ISO_Code", code));
         }
-      }
-      int salespeople = counts.getOrDefault("SalespersonPurchaser", 10);
-      List<String> spCodes = new ArrayList<>();
-      for (int i = 1; i <= salespeople; i++) {
-        String first = names.firstName();
-        String last = names.lastName();
-        String code = "SP" + i;
-        spCodes.add(code);
-        put(sim, "SalespersonPurchaser", Map.of("Code", code, "Name", SeedNames.fit(first + " " + last, 50),
-            "E_Mail", names.email(first, last + i, "cronus.example"), "Phone_No", names.phone()));
-      }
-      String[] currencies = {"", "", "", "EUR", "USD", "GBP"};
-      String[] terms = {"14 DAYS", "30 DAYS", "CM", "COD"};
-      String[] ship = {"EXW", "CIF", "DDP", "PICKUP"};
-      String[] groups = named.toArray(String[]::new);
-      int customers = counts.getOrDefault("Customer", 0);
-      List<String> customerNos = new ArrayList<>();
-      for (int i = 1; i <= customers; i++) {
-        int place = names.place();
-        String no = "C" + (10000 + i);
-        customerNos.add(no);
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("No", no);
-        c.put("Name", SeedNames.fit(names.company(i), 100));
-        c.put("Address", names.street());
-        c.put("City", SeedNames.fit(names.city(place), 30));
-        c.put("Post_Code", names.postCode());
-        c.put("Country_Region_Code", names.country(place));
-        c.put("Phone_No", names.phone());
-        c.put("E_Mail", "info" + i + "@customer" + i + ".example");
-        c.put("Home_Page", "www.customer" + i + ".example");
-        c.put("Salesperson_Code", spCodes.isEmpty() ? "" : spCodes.get(names.nextInt(spCodes.size())));
-        c.put("Currency_Code", currencies[names.nextInt(currencies.length)]);
-        c.put("Customer_Price_Group", groups.length == 0 ? "" : groups[names.nextInt(groups.length)]);
-        c.put("Payment_Terms_Code", terms[names.nextInt(terms.length)]);
-        c.put("Shipment_Method_Code", ship[names.nextInt(ship.length)]);
-        c.put("Credit_Limit_LCY", names.amount(5_000_000));
-        c.put("Blocked", names.nextInt(50) == 0 ? "All" : " ");
-        put(sim, "Customer", c);
-      }
-      int contacts = counts.getOrDefault("Contact", 0);
-      for (int i = 1; i <= contacts; i++) {
-        String first = names.firstName();
-        String last = names.lastName();
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("No", "CT" + (200000 + i));
-        c.put("Type", "Person");
-        if (!customerNos.isEmpty()) {
-          c.put("Company_No", customerNos.get(names.nextInt(customerNos.size())));
+        for (String[] u : new String[][] {{"PCS", "Piece", "H87"}, {"BOX", "Box", "BX"}, {"HOUR", "Hour", "HUR"},
+            {"KG", "Kilogram", "KGM"}, {"DAY", "Day", "DAY"}}) {
+          put(sim, "UnitOfMeasure", Map.of("Code", u[0], "Description", u[1], "International_Standard_Code", u[2]));
         }
-        c.put("Name", SeedNames.fit(first + " " + last, 100));
-        c.put("First_Name", first);
-        c.put("Surname", last);
-        c.put("E_Mail", names.email(first, last + i, "contact.example"));
-        c.put("Phone_No", names.phone());
-        put(sim, "Contact", c);
-      }
-      String[] units = {"PCS", "BOX", "KG"};
-      int items = counts.getOrDefault("Item", 0);
-      for (int i = 1; i <= items; i++) {
-        Map<String, Object> it = new LinkedHashMap<>();
-        it.put("No", "I" + (1000 + i));
-        it.put("Description", SeedNames.fit(names.company(i).replace(" ", "-") + " part", 100));
-        it.put("Base_Unit_of_Measure", units[names.nextInt(units.length)]);
-        it.put("Unit_Price", names.amount(100_000));
-        it.put("Unit_Cost", names.amount(50_000));
-        it.put("Inventory", names.nextInt(1000));
-        it.put("Blocked", names.nextInt(40) == 0);
-        put(sim, "Item", it);
-        for (String g : groups) {
-          if (names.nextInt(3) == 0) {
-            put(sim, "SalesPrice", Map.of("Item_No", it.get("No"), "Sales_Type", "Customer Price Group",
-                "Sales_Code", g, "Currency_Code", names.nextInt(2) == 0 ? "" : "EUR",
-                "Unit_of_Measure_Code", it.get("Base_Unit_of_Measure"), "Starting_Date", "2026-01-01",
-                "Unit_Price", names.amount(100_000)));
+        for (String[] t : new String[][] {{"14 DAYS", "Net 14 days", "14D"}, {"30 DAYS", "Net 30 days", "30D"},
+            {"CM", "Current month", "CM"}, {"COD", "Cash on delivery", "0D"}}) {
+          put(sim, "PaymentTerms", Map.of("Code", t[0], "Description", t[1], "Due_Date_Calculation", t[2]));
+        }
+        for (String[] t : new String[][] {{"EXW", "Ex works"}, {"CIF", "Cost insurance freight"},
+            {"DDP", "Delivered duty paid"}, {"PICKUP", "Pickup at warehouse"}}) {
+          put(sim, "ShipmentMethod", Map.of("Code", t[0], "Description", t[1]));
+        }
+        // Three named price groups, then numbered ones up to the count (default 3); customers and prices use the
+        // named ones that exist.
+        int priceGroups = counts.getOrDefault("CustomerPriceGroup", 3);
+        List<String> named = new ArrayList<>();
+        String[][] namedGroups = {{"RETAIL", "Retail"}, {"WHOLESALE", "Wholesale"}, {"EXPORT", "Export"}};
+        for (int i = 0; i < priceGroups; i++) {
+          if (i < namedGroups.length) {
+            put(sim, "CustomerPriceGroup", Map.of("Code", namedGroups[i][0], "Description", namedGroups[i][1]));
+            named.add(namedGroups[i][0]);
+          } else {
+            put(sim, "CustomerPriceGroup", Map.of("Code", "PG" + (i + 1), "Description", "Price group " + (i + 1)));
           }
         }
-      }
-      int resources = counts.getOrDefault("Resource", 0);
-      for (int i = 1; i <= resources; i++) {
-        put(sim, "Resource", Map.of("No", "R" + (100 + i), "Name", SeedNames.fit(names.firstName() + " "
-            + names.lastName(), 100), "Base_Unit_of_Measure", "HOUR", "Unit_Price", names.amount(20_000)));
-      }
-      return null;
-    });
+        int salespeople = counts.getOrDefault("SalespersonPurchaser", 10);
+        List<String> spCodes = new ArrayList<>();
+        for (int i = 1; i <= salespeople; i++) {
+          String first = names.firstName();
+          String last = names.lastName();
+          String code = "SP" + i;
+          spCodes.add(code);
+          put(sim, "SalespersonPurchaser", Map.of("Code", code, "Name", SeedNames.fit(first + " " + last, 50),
+              "E_Mail", names.email(first, last + i, "cronus.example"), "Phone_No", names.phone()));
+        }
+        String[] currencies = {"", "", "", "EUR", "USD", "GBP"};
+        String[] terms = {"14 DAYS", "30 DAYS", "CM", "COD"};
+        String[] ship = {"EXW", "CIF", "DDP", "PICKUP"};
+        String[] groups = named.toArray(String[]::new);
+        int customers = counts.getOrDefault("Customer", 0);
+        List<String> customerNos = new ArrayList<>();
+        for (int i = 1; i <= customers; i++) {
+          int place = names.place();
+          String no = "C" + (10000 + i);
+          customerNos.add(no);
+          Map<String, Object> c = new LinkedHashMap<>();
+          c.put("No", no);
+          c.put("Name", SeedNames.fit(names.company(i), 100));
+          c.put("Address", names.street());
+          c.put("City", SeedNames.fit(names.city(place), 30));
+          c.put("Post_Code", names.postCode());
+          c.put("Country_Region_Code", names.country(place));
+          c.put("Phone_No", names.phone());
+          c.put("E_Mail", "info" + i + "@customer" + i + ".example");
+          c.put("Home_Page", "www.customer" + i + ".example");
+          c.put("Salesperson_Code", spCodes.isEmpty() ? "" : spCodes.get(names.nextInt(spCodes.size())));
+          c.put("Currency_Code", currencies[names.nextInt(currencies.length)]);
+          c.put("Customer_Price_Group", groups.length == 0 ? "" : groups[names.nextInt(groups.length)]);
+          c.put("Payment_Terms_Code", terms[names.nextInt(terms.length)]);
+          c.put("Shipment_Method_Code", ship[names.nextInt(ship.length)]);
+          c.put("Credit_Limit_LCY", names.amount(5_000_000));
+          c.put("Blocked", names.nextInt(50) == 0 ? "All" : " ");
+          put(sim, "Customer", c);
+        }
+        int contacts = counts.getOrDefault("Contact", 0);
+        for (int i = 1; i <= contacts; i++) {
+          String first = names.firstName();
+          String last = names.lastName();
+          Map<String, Object> c = new LinkedHashMap<>();
+          c.put("No", "CT" + (200000 + i));
+          c.put("Type", "Person");
+          if (!customerNos.isEmpty()) {
+            c.put("Company_No", customerNos.get(names.nextInt(customerNos.size())));
+          }
+          c.put("Name", SeedNames.fit(first + " " + last, 100));
+          c.put("First_Name", first);
+          c.put("Surname", last);
+          c.put("E_Mail", names.email(first, last + i, "contact.example"));
+          c.put("Phone_No", names.phone());
+          put(sim, "Contact", c);
+        }
+        String[] units = {"PCS", "BOX", "KG"};
+        int items = counts.getOrDefault("Item", 0);
+        for (int i = 1; i <= items; i++) {
+          Map<String, Object> it = new LinkedHashMap<>();
+          it.put("No", "I" + (1000 + i));
+          it.put("Description", SeedNames.fit(names.company(i).replace(" ", "-") + " part", 100));
+          it.put("Base_Unit_of_Measure", units[names.nextInt(units.length)]);
+          it.put("Unit_Price", names.amount(100_000));
+          it.put("Unit_Cost", names.amount(50_000));
+          it.put("Inventory", names.nextInt(1000));
+          it.put("Blocked", names.nextInt(40) == 0);
+          put(sim, "Item", it);
+          for (String g : groups) {
+            if (names.nextInt(3) == 0) {
+              put(sim, "SalesPrice", Map.of("Item_No", it.get("No"), "Sales_Type", "Customer Price Group",
+                  "Sales_Code", g, "Currency_Code", names.nextInt(2) == 0 ? "" : "EUR",
+                  "Unit_of_Measure_Code", it.get("Base_Unit_of_Measure"), "Starting_Date", "2026-01-01",
+                  "Unit_Price", names.amount(100_000)));
+            }
+          }
+        }
+        int resources = counts.getOrDefault("Resource", 0);
+        for (int i = 1; i <= resources; i++) {
+          put(sim, "Resource", Map.of("No", "R" + (100 + i), "Name", SeedNames.fit(names.firstName() + " "
+              + names.lastName(), 100), "Base_Unit_of_Measure", "HOUR", "Unit_Price", names.amount(20_000)));
+        }
+        return null;
+      });
+    } finally {
+      sim.seeded();
+    }
   }
 
   private static void put(ErpSimulator sim, String service, Map<String, Object> fields) {

@@ -69,6 +69,7 @@ public final class ErpSimulator implements Simulator {
   private final EntityStore store = new EntityStore();
   private final SimulatorServer server;
   private final AtomicLong lastModified = new AtomicLong();
+  private volatile boolean seeding;
   private final Map<String, String> itemCrmIds = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> numberSeries = new ConcurrentHashMap<>();
   private final String root;
@@ -219,7 +220,8 @@ public final class ErpSimulator implements Simulator {
       List<Map<String, Object>> page;
       String next = null;
       int limit = q.top() >= 0 ? q.top() : Integer.MAX_VALUE;
-      if (q.orderBy() == null) {
+      if (q.orderBy() == null || keyOrder(s, r.query().get("$orderby"))) {
+        // No order, or the primary key's: the rows are kept in key order, so a page continues after the last key.
         String after = token == null ? null : decodeToken(token);
         int already = token == null ? 0 : Integer.parseInt(r.query().getOrDefault("$skiptaken", "0"));
         int want = Math.min(pageSize, limit - already);
@@ -254,6 +256,16 @@ public final class ErpSimulator implements Simulator {
       }
       return SimResponse.json(200, body);
     });
+  }
+
+  /** @return whether {@code $orderby} asks for the order the rows are kept in: the single key field, ascending */
+  private static boolean keyOrder(Service s, String orderBy) {
+    if (orderBy == null || s.keys().size() != 1) {
+      return false;
+    }
+    String o = orderBy.trim();
+    String key = s.keys().get(0);
+    return o.equals(key) || o.equalsIgnoreCase(key + " asc");
   }
 
   private String nextLink(SimRequest r, String token, int taken) {
@@ -523,10 +535,32 @@ public final class ErpSimulator implements Simulator {
     stamp(row);
   }
 
+  /**
+   * Makes room for {@code rows} seeded rows before now: seeded data stands for records changed in the past, and
+   * one stamp a millisecond would otherwise put a large seed's last rows minutes into the future, where every
+   * incremental read would find them again until the wall clock caught up.
+   *
+   * @param rows how many rows are about to be stamped
+   */
+  void backdateClock(long rows) {
+    if (store.table("Customer").size() == 0 && store.table("Item").size() == 0) {
+      // An empty store (new or reset) has no stamps to stay ahead of.
+      lastModified.set(0);
+    }
+    long start = System.currentTimeMillis() - rows - 1;
+    lastModified.updateAndGet(prev -> Math.max(prev, start));
+    seeding = true;
+  }
+
+  /** Ends {@link #backdateClock}: stamps follow the wall clock again. */
+  void seeded() {
+    seeding = false;
+  }
+
   /** Gives a changed row a new SystemModifiedAt (strictly increasing, millisecond precision) and ETag. */
   private void stamp(Map<String, Object> row) {
     long now = System.currentTimeMillis();
-    long ms = lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
+    long ms = seeding ? lastModified.incrementAndGet() : lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
     row.put("SystemModifiedAt", MILLIS.format(Instant.ofEpochMilli(ms)));
     String tag = "'" + ms + ";" + row.get("SystemId") + ";'";
     row.put("@odata.etag", "W/\"" + Base64.getEncoder().encodeToString(tag.getBytes(StandardCharsets.UTF_8)) + "\"");

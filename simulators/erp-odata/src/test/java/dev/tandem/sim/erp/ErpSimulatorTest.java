@@ -142,6 +142,24 @@ class ErpSimulatorTest {
     }
     assertEquals(12345, seen.size());
     assertEquals(13, pages);
+
+    // Ordered by the key, within a key range: ascending, each once, the range's bounds honoured.
+    String previous = "C10100";
+    int inRange = 0;
+    url = customers() + "?$select=No&$orderby=No&$filter=" + java.net.URLEncoder.encode(
+        "No gt 'C10100' and No lt 'C12000'", java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
+    while (url != null) {
+      HttpResponse<String> r = call("GET", url, null, "Prefer", "odata.maxpagesize=500");
+      assertEquals(200, r.statusCode(), r.body());
+      for (Map<String, Object> row : value(r)) {
+        String no = (String) row.get("No");
+        assertTrue(no.compareTo(previous) > 0 && no.compareTo("C12000") < 0, previous + " then " + no);
+        previous = no;
+        inRange++;
+      }
+      url = (String) json(r).get("@odata.nextLink");
+    }
+    assertEquals(1899, inRange, "C10101 to C11999");
   }
 
   @Test
@@ -228,6 +246,17 @@ class ErpSimulatorTest {
     List<Map<String, Object>> changed = value(call("GET", customers() + "?$filter="
         + q("SystemModifiedAt gt " + stamps.get(39)), null));
     assertEquals(10, changed.size());
+  }
+
+  @Test
+  void seededRowsAreStampedInThePastNotAheadOfTheClock() throws Exception {
+    call("POST", erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":3,\"counts\":{\"Customer\":20000}}");
+    java.time.Instant after = java.time.Instant.now();
+    List<Map<String, Object>> last = value(call("GET", customers() + "?$top=1&$orderby=SystemModifiedAt%20desc", null));
+    java.time.Instant newest = java.time.Instant.parse((String) last.get(0).get("SystemModifiedAt"));
+    assertFalse(newest.isAfter(after), "seeded as existing data: " + newest + " is not after " + after);
+    String made = (String) create("Customer", "{\"Name\":\"after the seed\"}").get("SystemModifiedAt");
+    assertTrue(java.time.Instant.parse(made).isAfter(newest), "a later change is still newer");
   }
 
   @Test
