@@ -1,13 +1,13 @@
 package dev.tandem.runtime.plugins;
 
-import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.CouplingService;
 import dev.tandem.api.ErpConnector;
+import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.PluginContext;
+import dev.tandem.api.PluginMetrics;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.connectors.erp.ODataErpConnector;
 import dev.tandem.runtime.connectors.erp.ODataErpSettings;
-import dev.tandem.api.PluginMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
