@@ -28,6 +28,16 @@ public final class ItemMappings {
 
   private ItemMappings() {}
 
+  /** A product's default unit group: its base unit of measure's group, through UNIT-OF-MEASURE. */
+  private static FieldMapping defaultUnitGroup() {
+    return FieldMapping.of("Base_Unit_of_Measure", "defaultuomscheduleid", Direction.TO_CRM).lookupThrough(UNIT_GROUP);
+  }
+
+  /** A product's default unit: its base unit of measure, through UNIT-OF-MEASURE-BASE. */
+  private static FieldMapping defaultUnit() {
+    return FieldMapping.of("Base_Unit_of_Measure", "defaultuomid", Direction.TO_CRM).lookupThrough(BASE_UNIT);
+  }
+
   /**
    * UNIT-OF-MEASURE: each ERP unit of measure is a CRM unit group of its own, named by the unit's code, with the
    * code as the base unit's name.
@@ -83,9 +93,8 @@ public final class ItemMappings {
         .field("Unit_Price", "price", Direction.TO_CRM)
         .field("Unit_Cost", "standardcost", Direction.TO_CRM)
         .field("Inventory", "quantityonhand", Direction.TO_CRM)
-        .field(FieldMapping.of("Base_Unit_of_Measure", "defaultuomscheduleid", Direction.TO_CRM)
-            .lookupThrough(UNIT_GROUP))
-        .field(FieldMapping.of("Base_Unit_of_Measure", "defaultuomid", Direction.TO_CRM).lookupThrough(BASE_UNIT))
+        .field(defaultUnitGroup())
+        .field(defaultUnit())
         .field(FieldMapping.of(null, "producttypecode", Direction.TO_CRM).withConstant(SALES_INVENTORY))
         .field(FieldMapping.of(null, "quantitydecimal", Direction.TO_CRM).withConstant(0))
         .filters("Blocked eq false", "producttypecode eq " + SALES_INVENTORY)
@@ -109,9 +118,8 @@ public final class ItemMappings {
         .field(FieldMapping.of("Name", "name", Direction.TO_CRM).transformedBy(Transformation.truncate(100)))
         .field("Unit_Price", "price", Direction.TO_CRM)
         .field("Unit_Cost", "standardcost", Direction.TO_CRM)
-        .field(FieldMapping.of("Base_Unit_of_Measure", "defaultuomscheduleid", Direction.TO_CRM)
-            .lookupThrough(UNIT_GROUP))
-        .field(FieldMapping.of("Base_Unit_of_Measure", "defaultuomid", Direction.TO_CRM).lookupThrough(BASE_UNIT))
+        .field(defaultUnitGroup())
+        .field(defaultUnit())
         .field(FieldMapping.of(null, "producttypecode", Direction.TO_CRM).withConstant(SERVICES))
         .field(FieldMapping.of(null, "quantitydecimal", Direction.TO_CRM).withConstant(2))
         .filters("Blocked eq false", "producttypecode eq " + SERVICES)
