@@ -2,6 +2,11 @@ package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.DatabaseSettings;
 import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.sim.crm.DataverseSimulator;
+import dev.tandem.sim.erp.ErpSimulator;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -14,6 +19,33 @@ public final class TestRuntimes {
   public static final String TOKEN = "test-token-0123456789abcdef";
 
   private TestRuntimes() {}
+
+  /**
+   * @param erp the ERP simulator
+   * @param crm the CRM simulator
+   * @return the node's connections to them, with the integration client on the CRM side and default page sizes
+   */
+  public static Connections connections(ErpSimulator erp, DataverseSimulator crm) {
+    ErpSimulator.Options o = erp.options();
+    return connections(erp, crm, ODataErpSettings.of(erp.serviceRoot(), o.company(), o.user(), o.accessKey()));
+  }
+
+  /**
+   * @param erp the ERP simulator
+   * @param crm the CRM simulator
+   * @param erpPageSize ERP rows per page (small pages make a run last long enough to interrupt it)
+   * @return the node's connections to them
+   */
+  public static Connections connections(ErpSimulator erp, DataverseSimulator crm, int erpPageSize) {
+    ErpSimulator.Options o = erp.options();
+    return connections(erp, crm, new ODataErpSettings(erp.serviceRoot(), o.company(), o.user(), o.accessKey(),
+        erpPageSize, 100, 5, 3, 10_000));
+  }
+
+  private static Connections connections(ErpSimulator erp, DataverseSimulator crm, ODataErpSettings erpSettings) {
+    return new Connections(erpSettings,
+        DataverseSettings.of(crm.apiUrl(), crm.tokenUrl(), "tandem-sync", "tandem-secret", null));
+  }
 
   /**
    * @param db database settings

@@ -4,6 +4,7 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.runtime.connectors.Page;
+import dev.tandem.runtime.coupling.ReferenceGuard;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.store.Coupling;
@@ -53,7 +54,7 @@ abstract class SyncRun {
   private final Set<String> handled = new HashSet<>();
   private boolean keyOrdered;
   private JobOutcome counts = JobOutcome.EMPTY;
-  private final dev.tandem.runtime.coupling.ReferenceGuard guard;
+  private final ReferenceGuard guard;
 
   SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
       MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy,
@@ -69,7 +70,7 @@ abstract class SyncRun {
     this.skipAfter = skipAfter;
     this.policy = policy;
     this.flow = flow;
-    this.guard = new dev.tandem.runtime.coupling.ReferenceGuard(pool, couplings, def, mapper, flow);
+    this.guard = new ReferenceGuard(pool, couplings, def, mapper, flow);
   }
 
   /**

@@ -8,8 +8,6 @@ import dev.tandem.runtime.TestDatabase;
 import dev.tandem.runtime.TestRuntimes;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
-import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
@@ -120,10 +118,7 @@ class GenericCouplingTest {
         + "\"method\":\"GET\",\"kind\":\"STATUS\",\"status\":503,\"nth\":1}", null).startsWith("2"));
     Path plugins = Files.createDirectories(work.resolve("plugins"));
     PluginJars.jar(plugins, "matching", null, Map.of("test.matching.Matching", PLUGIN), work);
-    ErpSimulator.Options o = erp.get().options();
-    Connections connections = new Connections(
-        ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
-        DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null));
+    Connections connections = TestRuntimes.connections(erp.get(), crm.get());
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections)
           // No scheduled syncs: only the coupling jobs touch the couplings.

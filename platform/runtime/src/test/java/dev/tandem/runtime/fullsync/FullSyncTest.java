@@ -12,8 +12,6 @@ import dev.tandem.runtime.config.TandemConfig;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.JobSettings;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
-import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
@@ -73,10 +71,7 @@ class FullSyncTest {
         + "\"kind\":\"LATENCY\",\"latencyMs\":120,\"rate\":1.0}");
     Path plugins = Files.createDirectories(work.resolve("plugins"));
     PluginJars.jar(plugins, "accounts", null, Map.of("test.full.Accounts", PLUGIN), work);
-    ErpSimulator.Options o = erp.get().options();
-    Connections connections = new Connections(
-        new ODataErpSettings(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey(), 100, 100, 5, 3, 10_000),
-        DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null));
+    Connections connections = TestRuntimes.connections(erp.get(), crm.get(), 100);
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemConfig cfg = TestRuntimes.config(db.settings(), plugins).withConnections(connections)
           .withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))

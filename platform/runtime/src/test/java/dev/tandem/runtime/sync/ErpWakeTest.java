@@ -7,8 +7,6 @@ import dev.tandem.runtime.TestDatabase;
 import dev.tandem.runtime.TestRuntimes;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
-import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
@@ -64,9 +62,7 @@ class ErpWakeTest {
     Path plugins = Files.createDirectories(work.resolve("plugins"));
     PluginJars.jar(plugins, "units", null, Map.of("test.wake.Units", PLUGIN), work);
     ErpSimulator.Options o = erp.get().options();
-    Connections connections = new Connections(
-        ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
-        DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null));
+    Connections connections = TestRuntimes.connections(erp.get(), crm.get());
     try (TestDatabase db = TestDatabase.fresh()) {
       // Runs every 300 ms; on hold after 1 s without changes; looks for ERP changes every 200 ms.
       TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections)

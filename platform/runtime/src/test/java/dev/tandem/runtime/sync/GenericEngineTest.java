@@ -8,8 +8,6 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.TestDatabase;
 import dev.tandem.runtime.TestRuntimes;
 import dev.tandem.runtime.config.TandemConfig.Connections;
-import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.runtime.store.Job;
 import dev.tandem.runtime.store.JobStatus;
@@ -86,10 +84,7 @@ class GenericEngineTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"seed\":1,\"counts\":{}}")).build(), HttpResponse.BodyHandlers.ofString());
     Path plugins = Files.createDirectories(work.resolve("plugins"));
     PluginJars.jar(plugins, "declarative", null, Map.of("test.declarative.Declarative", PLUGIN), work);
-    ErpSimulator.Options o = erp.get().options();
-    Connections connections = new Connections(
-        ODataErpSettings.of(erp.get().serviceRoot(), o.company(), o.user(), o.accessKey()),
-        DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret", null));
+    Connections connections = TestRuntimes.connections(erp.get(), crm.get());
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections));
       try {
