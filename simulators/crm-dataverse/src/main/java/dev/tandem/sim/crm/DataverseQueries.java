@@ -74,6 +74,7 @@ final class DataverseQueries {
         value.add(sim.present(e, row, q));
       }
       body.put("value", value);
+      sim.chargeRows(value.size());
       if (nextState != null) {
         body.put("@odata.nextLink", link(sim, e, r, "$skiptoken", DataverseSimulator.token(nextState)));
       } else if (track) {
@@ -106,6 +107,7 @@ final class DataverseQueries {
         del.put("reason", "deleted");
         value.add(del);
       }
+      sim.chargeRows(value.size());
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$delta");
       body.put("value", value);
