@@ -31,7 +31,10 @@ import java.util.function.Function;
 import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
+import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.store.PgBudgetSlots;
 import dev.tandem.runtime.coupling.GenericCouplingVerticle;
 import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
@@ -49,6 +52,7 @@ public final class TandemRuntime {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private Pool pool;
+  private BudgetSlotKeeper budgetSlots;
   private PgJobQueue queue;
   private PgScheduleStore schedules;
   private PluginHost plugins;
@@ -109,6 +113,7 @@ public final class TandemRuntime {
                   new PgCouplingService(pool)));
           return plugins.start();
         })
+        .compose(v -> startBudgets())
         .compose(v -> deployGenericEngine())
         .compose(v -> {
           List<Future<Void>> ensured = new ArrayList<>();
@@ -134,6 +139,27 @@ public final class TandemRuntime {
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
+  }
+
+  /** How often the node renews its share of each CRM application user's concurrency. */
+  static final long BUDGET_HEARTBEAT_MS = 5_000;
+
+  /**
+   * The node's budget of each CRM application user, its concurrency split with the other nodes through
+   * PostgreSQL before any request starts.
+   */
+  private Future<Void> startBudgets() {
+    DataverseSettings crm = config.connections().crm();
+    if (crm == null) {
+      return Future.succeededFuture();
+    }
+    List<EndpointBudget> budgets = new ArrayList<>();
+    for (DataverseSettings.Credential c : crm.clients()) {
+      budgets.add(EndpointBudget.of(vertx, crm.apiUrl(), c.clientId(), crm.limits(), crm.initialConcurrency()));
+    }
+    budgetSlots = new BudgetSlotKeeper(vertx, new PgBudgetSlots(pool), config.nodeId(), budgets, BUDGET_HEARTBEAT_MS,
+        crm.timeoutMs());
+    return budgetSlots.start();
   }
 
   /** Key ranges a large ERP-to-CRM full synchronization line is cut into unless its start says otherwise. */
@@ -212,6 +238,9 @@ public final class TandemRuntime {
     }
     if (plugins != null) {
       f = f.compose(v -> plugins.stop()).recover(e -> Future.succeededFuture());
+    }
+    if (budgetSlots != null) {
+      f = f.compose(v -> budgetSlots.stop());
     }
     if (pool != null) {
       f = f.compose(v -> pool.close()).recover(e -> Future.succeededFuture());

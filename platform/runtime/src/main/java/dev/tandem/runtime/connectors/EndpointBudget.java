@@ -98,7 +98,8 @@ public final class EndpointBudget implements RequestGate, Shareable {
   private record Waiter(Context context, Promise<Void> promise) {}
 
   private final Vertx vertx;
-  private final String name;
+  private final String endpoint;
+  private final String user;
   private final Limits limits;
   private final Deque<Long> starts = new ArrayDeque<>();
   private final Deque<double[]> executions = new ArrayDeque<>(); // {endMillis, ms}
@@ -117,13 +118,15 @@ public final class EndpointBudget implements RequestGate, Shareable {
    * A budget of its own (tests; production code uses {@link #of}).
    *
    * @param vertx for timers
-   * @param name endpoint and user, in messages
+   * @param endpoint the endpoint
+   * @param user the user
    * @param limits the limits
    * @param initialConcurrency concurrency to start with; grows while nothing is throttled
    */
-  public EndpointBudget(Vertx vertx, String name, Limits limits, int initialConcurrency) {
+  public EndpointBudget(Vertx vertx, String endpoint, String user, Limits limits, int initialConcurrency) {
     this.vertx = vertx;
-    this.name = name;
+    this.endpoint = endpoint;
+    this.user = user;
     this.limits = limits;
     this.limit = Math.max(1, Math.min(initialConcurrency, limits.concurrency()));
     this.share = limits.concurrency();
@@ -146,7 +149,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
     if (b != null) {
       return b;
     }
-    EndpointBudget created = new EndpointBudget(vertx, key, limits, initialConcurrency);
+    EndpointBudget created = new EndpointBudget(vertx, endpoint, user, limits, initialConcurrency);
     EndpointBudget raced = map.putIfAbsent(key, created);
     return raced != null ? raced : created;
   }
@@ -358,12 +361,12 @@ public final class EndpointBudget implements RequestGate, Shareable {
   /**
    * This node's part of the concurrency when several nodes use the same user (the rest is theirs).
    *
-   * @param concurrency requests in flight this node may run, at least 1
+   * @param concurrency requests in flight this node may run (0 holds every new request back)
    */
   public void share(int concurrency) {
     List<Waiter> go;
     synchronized (this) {
-      share = Math.max(1, Math.min(limits.concurrency(), concurrency));
+      share = Math.max(0, Math.min(limits.concurrency(), concurrency));
       go = drainLocked(System.currentTimeMillis());
     }
     resume(go);
@@ -374,9 +377,14 @@ public final class EndpointBudget implements RequestGate, Shareable {
     return limits;
   }
 
-  /** @return endpoint and user */
-  public String name() {
-    return name;
+  /** @return the endpoint */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** @return the user */
+  public String user() {
+    return user;
   }
 
   /** @return the current concurrency limit (AIMD), before the node's share */
@@ -417,7 +425,10 @@ public final class EndpointBudget implements RequestGate, Shareable {
   public synchronized double load() {
     long now = System.currentTimeMillis();
     slide(now);
-    double l = (double) (inFlight + waiting.size()) / Math.max(1, Math.min(limit, share));
+    if (share == 0) {
+      return 2;
+    }
+    double l = (double) (inFlight + waiting.size()) / Math.min(limit, share);
     if (limits.requests() > 0) {
       l = Math.max(l, starts.size() / (double) limits.requests());
     }

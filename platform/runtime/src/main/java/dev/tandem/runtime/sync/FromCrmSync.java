@@ -58,7 +58,7 @@ public final class FromCrmSync extends SyncRun {
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
-    Future<JsonObject> me = crm.whoAmI();
+    Future<List<String>> me = crm.integrationUserIds();
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
     return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart))
         .compose(v -> crm.query(changedSince(wm.result(), me.result())).compose(page -> pages(page, jobStart)))
@@ -76,12 +76,12 @@ public final class FromCrmSync extends SyncRun {
    * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
    */
   public Future<JobOutcome> runFull(FullSyncCheckpoint place, OffsetDateTime jobStart) {
-    return crm.whoAmI().compose(me -> crm.query(changedSince(place.highest(), me)))
+    return crm.integrationUserIds().compose(me -> crm.query(changedSince(place.highest(), me)))
         .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx, null, highest, counts())))
         .map(v -> counts());
   }
 
-  private String changedSince(OffsetDateTime since, JsonObject me) {
+  private String changedSince(OffsetDateTime since, List<String> me) {
     List<String> terms = new ArrayList<>();
     if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
       terms.add("(" + def.crmFilter() + ")");
@@ -89,7 +89,8 @@ public final class FromCrmSync extends SyncRun {
     if (since != null) {
       terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
     }
-    terms.add("_modifiedby_value ne " + me.getString("UserId"));
+    // Tandem's own writes (as any of its application users) are not changes to take back.
+    me.forEach(user -> terms.add("_modifiedby_value ne " + user));
     return def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
         + encode(def.crmModifiedOn());
   }

@@ -120,7 +120,7 @@ class EndpointBudgetTest {
 
   @Test
   void theEndpointsRemainingTimeShowsWhatOtherNodesSpent() {
-    EndpointBudget b = new EndpointBudget(node(), "crm", EndpointBudget.Limits.dataverse(), 8);
+    EndpointBudget b = new EndpointBudget(node(), "crm", "app", EndpointBudget.Limits.dataverse(), 8);
     b.observe(MultiMap.caseInsensitiveMultiMap().add("x-ms-ratelimit-time-remaining-xrm-requests", "1,150,000.00")
         .add("x-ms-ratelimit-burst-remaining-xrm-requests", "5990"));
     assertEquals(50_000, b.executionInWindow(), 0.001);

@@ -1,0 +1,96 @@
+package dev.tandem.runtime;
+
+import dev.tandem.runtime.connectors.EndpointBudget;
+import dev.tandem.runtime.store.PgBudgetSlots;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Splits each endpoint user's concurrency over the nodes sharing it, through leased slots in PostgreSQL
+ * ({@link PgBudgetSlots}): every few seconds the node renews its slots and takes or gives back slots to reach its
+ * fair part, and its {@link EndpointBudget} may run as many requests as it holds. A node starts with none. If it
+ * cannot renew for a while, it stops starting requests early enough that the ones in flight end (the request
+ * timeout) before its lease runs out and other nodes take the slots: the nodes together never run more requests
+ * than the endpoint allows per user, even when one dies.
+ */
+final class BudgetSlotKeeper {
+
+  private static final Logger LOG = Logger.getLogger(BudgetSlotKeeper.class.getName());
+
+  private final Vertx vertx;
+  private final PgBudgetSlots slots;
+  private final String node;
+  private final List<EndpointBudget> budgets;
+  private final long everyMs;
+  private final long leaseMs;
+  private final long requestTimeoutMs;
+  private final List<Long> lastRenewed = new ArrayList<>();
+  private long timer = -1;
+
+  /**
+   * @param vertx the node's Vert.x
+   * @param slots the slot store
+   * @param node this node's id
+   * @param budgets the node's budgets to split
+   * @param everyMs heartbeat interval
+   * @param requestTimeoutMs the longest a request may run
+   */
+  BudgetSlotKeeper(Vertx vertx, PgBudgetSlots slots, String node, List<EndpointBudget> budgets, long everyMs,
+      long requestTimeoutMs) {
+    this.vertx = vertx;
+    this.slots = slots;
+    this.node = node;
+    this.budgets = budgets;
+    this.everyMs = everyMs;
+    this.requestTimeoutMs = requestTimeoutMs;
+    // Long enough for a request started just before the last renewal's deadline to end.
+    this.leaseMs = requestTimeoutMs + 6 * everyMs;
+    budgets.forEach(b -> {
+      b.share(0);
+      lastRenewed.add(0L);
+    });
+  }
+
+  /** @return completes after the first heartbeat, so the node's requests can start */
+  Future<Void> start() {
+    return beat().onComplete(ar -> timer = vertx.setPeriodic(everyMs, id -> beat()));
+  }
+
+  private Future<Void> beat() {
+    List<Future<Integer>> all = new ArrayList<>();
+    for (int i = 0; i < budgets.size(); i++) {
+      EndpointBudget b = budgets.get(i);
+      int index = i;
+      all.add(slots.heartbeat(b.endpoint(), b.user(), node, b.limits().concurrency(), fair -> {
+        b.share(Math.min(b.share(), fair));
+        return b.inFlight();
+      }, leaseMs)
+          .onSuccess(held -> {
+            lastRenewed.set(index, System.currentTimeMillis());
+            b.share(held);
+          })
+          .onFailure(e -> {
+            // Stop starting requests while those in flight can still end inside the lease.
+            if (System.currentTimeMillis() - lastRenewed.get(index) > leaseMs - requestTimeoutMs - everyMs) {
+              b.share(0);
+            }
+            LOG.log(Level.WARNING, "cannot renew the request slots of " + b.user() + " at " + b.endpoint() + ": "
+                + e.getMessage());
+          }));
+    }
+    return Future.join(all).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+  }
+
+  /** @return stops and gives the slots back */
+  Future<Void> stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    budgets.forEach(b -> b.share(0));
+    return slots.release(node).recover(e -> Future.succeededFuture());
+  }
+}
