@@ -25,6 +25,7 @@ final class DataverseQueries {
     String delta = r.query().get("$deltatoken");
     boolean track = ODataQuery.prefers(r.header("Prefer"), "odata.track-changes");
     ODataQuery q = ODataQuery.parse(r.query(), true);
+    sim.checkColumns(e, q, r.query());
     if ((track || delta != null) && (q.filter() != null || q.orderBy() != null || q.top() >= 0
         || r.query().containsKey("$expand"))) {
       throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");

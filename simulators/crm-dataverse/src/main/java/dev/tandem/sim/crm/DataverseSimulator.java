@@ -340,8 +340,56 @@ public final class DataverseSimulator implements Simulator {
 
   // ---- CRUD -----------------------------------------------------------------------------------------------
 
+  /** Columns every row carries besides the table's own. */
+  private static final java.util.Set<String> SYSTEM_COLUMNS = java.util.Set.of("createdon", "modifiedon",
+      "versionnumber", "_createdby_value", "_modifiedby_value");
+
+  /**
+   * Refuses a query that names a column the table does not have, as Dataverse does ({@code $select},
+   * {@code $filter}, {@code $orderby}): 400 0x80060888 "Could not find a property named …".
+   */
+  void checkColumns(Entity e, ODataQuery q, Map<String, String> query) {
+    List<String> named = new ArrayList<>(q.select());
+    if (q.filter() != null) {
+      named.addAll(q.filter().root().fields());
+    }
+    String orderBy = query.get("$orderby");
+    if (orderBy != null) {
+      for (String part : orderBy.split(",")) {
+        String col = part.trim().split("\\s+")[0];
+        if (!col.isEmpty()) {
+          named.add(col);
+        }
+      }
+    }
+    for (String col : named) {
+      if (!known(e, col)) {
+        throw new DvError(error(400, "0x80060888", "Could not find a property named '" + col + "' on type "
+            + "'Microsoft.Dynamics.CRM." + e.logical() + "'."));
+      }
+    }
+  }
+
+  private static boolean known(Entity e, String col) {
+    if (col.equals(e.key()) || e.columns().containsKey(col) || SYSTEM_COLUMNS.contains(col)
+        || e.hasState() && (col.equals("statecode") || col.equals("statuscode"))
+        || (col.equals("fullname") && (e.set().equals("contacts") || e.set().equals("systemusers")))) {
+      return true;
+    }
+    if (e.lookups().containsKey(col)) {
+      return true;
+    }
+    for (Lookup l : e.lookups().values()) {
+      if (l.valueColumn().equals(col)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private SimResponse get(Entity e, String key, String segment, SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), true);
+    checkColumns(e, q, r.query());
     charge(DataverseCosts.Op.RETRIEVE, null);
     return store.read(() -> {
       Map<String, Object> row = key == null ? null : store.table(e.set()).get(key);

@@ -207,15 +207,18 @@ class DataverseCostModelTest {
 
   @Test
   void timeScaleShrinksTheWindow() throws Exception {
-    // realistic on a scale of 0.001: the 300 s window lasts 0.3 s, so 3 requests per window run out and return.
-    admin("costs", "{\"profile\":\"realistic\",\"timeScale\":0.001}");
+    // realistic on a scale of 0.01: the 300 s window lasts 3 s, so 3 requests per window run out and come back.
+    admin("costs", "{\"profile\":\"realistic\",\"timeScale\":0.01}");
     admin("limits", "{\"requests\":3}");
     String t = token("tandem-sync", "tandem-secret");
     for (int i = 0; i < 3; i++) {
       assertEquals(200, api(t, "GET", "accounts", null).statusCode());
     }
-    assertEquals(429, api(t, "GET", "accounts", null).statusCode());
-    Thread.sleep(1100); // Retry-After is whole seconds
+    HttpResponse<String> refused = api(t, "GET", "accounts", null);
+    assertEquals(429, refused.statusCode());
+    int retry = Integer.parseInt(refused.headers().firstValue("Retry-After").orElseThrow());
+    assertTrue(retry >= 1 && retry <= 3, "at most the scaled window: " + retry);
+    Thread.sleep(retry * 1000L + 100);
     assertEquals(200, api(t, "GET", "accounts", null).statusCode());
   }
 
