@@ -189,6 +189,30 @@ class DataverseSimulatorTest {
   }
 
   @Test
+  void modifiedOnHasWholeSecondsWhileVersionNumbersStayUniqueAndIncreasing() throws Exception {
+    // Dataverse stamps modifiedon to the second; several changes within one second share it.
+    List<String> stamps = new ArrayList<>();
+    List<Long> versions = new ArrayList<>();
+    Set<String> etags = new HashSet<>();
+    long until = System.currentTimeMillis() + 1500;
+    String id = idFrom(api("POST", "accounts", "{\"name\":\"v0\"}"));
+    for (int i = 1; System.currentTimeMillis() < until || i < 3; i++) {
+      api("PATCH", "accounts(" + id + ")", "{\"name\":\"v" + i + "\"}");
+      Map<String, Object> row = json(api("GET", "accounts(" + id + ")?$select=modifiedon,versionnumber", null));
+      String stamp = (String) row.get("modifiedon");
+      assertTrue(stamp.matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z"), stamp);
+      stamps.add(stamp);
+      versions.add(((Number) row.get("versionnumber")).longValue());
+      assertTrue(etags.add((String) row.get("@odata.etag")), "each change has its own ETag");
+    }
+    for (int i = 1; i < versions.size(); i++) {
+      assertTrue(versions.get(i) > versions.get(i - 1), "versionnumber increases: " + versions);
+      assertTrue(stamps.get(i).compareTo(stamps.get(i - 1)) >= 0, "modifiedon does not go back: " + stamps);
+    }
+    assertTrue(new HashSet<>(stamps).size() < stamps.size(), "changes within 1.5 s share a stamp: " + stamps);
+  }
+
+  @Test
   void lookupsBindAndReadBack() throws Exception {
     String user = crm.get().integrationUserId();
     String acc = idFrom(api("POST", "accounts", "{\"name\":\"Parent\",\"ownerid@odata.bind\":\"/systemusers(" + user + ")\"}"));
