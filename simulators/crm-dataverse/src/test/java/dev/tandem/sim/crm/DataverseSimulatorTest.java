@@ -213,6 +213,36 @@ class DataverseSimulatorTest {
   }
 
   @Test
+  void orderedPagingIsExactOnlyWithThePrimaryKeyAsTiebreak() throws Exception {
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":4,\"counts\":{\"accounts\":3000}}");
+    Set<String> stamps = new HashSet<>();
+    int[] tied = pageAll("accounts?$select=modifiedon&$orderby=modifiedon", stamps);
+    assertTrue(stamps.size() < 3000 / 500, "3000 rows seeded in a few seconds share stamps: " + stamps.size());
+    assertTrue(tied[0] < 3000 || tied[1] > 0, "ties ordered anew on each page: " + tied[0] + " distinct, "
+        + tied[1] + " repeated");
+    int[] exact = pageAll("accounts?$select=modifiedon&$orderby=modifiedon%20asc,accountid%20asc", stamps);
+    assertEquals(3000, exact[0]);
+    assertEquals(0, exact[1]);
+  }
+
+  /** @return {distinct ids, repeated ids} over every page */
+  private static int[] pageAll(String url, Set<String> stamps) throws Exception {
+    Set<String> seen = new HashSet<>();
+    int repeats = 0;
+    String next = url;
+    while (next != null) {
+      HttpResponse<String> r = api("GET", next, null, "Prefer", "odata.maxpagesize=500");
+      assertEquals(200, r.statusCode(), r.body());
+      for (Map<String, Object> row : Json.objects(json(r).get("value"))) {
+        repeats += seen.add((String) row.get("accountid")) ? 0 : 1;
+        stamps.add((String) row.get("modifiedon"));
+      }
+      next = (String) json(r).get("@odata.nextLink");
+    }
+    return new int[] {seen.size(), repeats};
+  }
+
+  @Test
   void lookupsBindAndReadBack() throws Exception {
     String user = crm.get().integrationUserId();
     String acc = idFrom(api("POST", "accounts", "{\"name\":\"Parent\",\"ownerid@odata.bind\":\"/systemusers(" + user + ")\"}"));
