@@ -52,6 +52,7 @@ public final class DataverseClient {
 
   /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
+  private Future<List<String>> userIds;
 
   /** One application user: its node-wide budget, its transport, its token. */
   private final class Lane {
@@ -166,7 +167,7 @@ public final class DataverseClient {
   }
 
   private Future<JsonObject> whoAmI(Lane lane) {
-    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ)
+    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true)
         .compose(r -> r.statusCode() == 200 ? Future.succeededFuture(r.bodyAsJsonObject())
             : Future.failedFuture(fail(r, Stage.READ, false)));
   }
@@ -176,17 +177,21 @@ public final class DataverseClient {
    *     modified are Tandem's own writes
    */
   public Future<List<String>> integrationUserIds() {
+    if (userIds != null && userIds.succeeded()) {
+      return userIds; // they do not change: one WhoAmI per user per client
+    }
     List<Future<JsonObject>> all = new ArrayList<>();
     for (Lane l : lanes) {
       all.add(whoAmI(l));
     }
-    return Future.all(all).map(c -> {
+    userIds = Future.all(all).map(c -> {
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < all.size(); i++) {
         ids.add(c.<JsonObject>resultAt(i).getString("UserId"));
       }
-      return ids;
+      return List.copyOf(ids);
     });
+    return userIds;
   }
 
   private Future<Page> page(String url, boolean tracked) {
@@ -285,8 +290,10 @@ public final class DataverseClient {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
         .add("Content-Type", "multipart/mixed; boundary=" + boundary)
         .add("Prefer", "odata.continue-on-error");
+    // Upserts (PATCH) may be repeated; a batch with creates (POST) is not once it may have reached the CRM.
+    boolean idempotent = ops.stream().noneMatch(o -> o.method().equals("POST"));
     return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
-        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE).compose(r -> {
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent).compose(r -> {
           if (r.statusCode() != 200) {
             return Future.failedFuture(fail(r, Stage.WRITE, false));
           }
@@ -350,17 +357,23 @@ public final class DataverseClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
+    return send(method, url, headers, body, stage, true);
+  }
+
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent) {
+    // The least loaded application user takes the request.
     Lane lane = lanes.get(0);
     for (int i = 1; i < lanes.size(); i++) {
       if (lanes.get(i).budget.load() < lane.budget.load()) {
         lane = lanes.get(i);
       }
     }
-    return send(lane, method, url, headers, body, stage);
+    return send(lane, method, url, headers, body, stage, idempotent);
   }
 
   private Future<HttpResponse<Buffer>> send(Lane lane, HttpMethod method, String url, MultiMap headers, Buffer body,
-      Stage stage) {
+      Stage stage, boolean idempotent) {
     return lane.http.send(stage, renew -> {
       if (renew) {
         lane.token = null;
@@ -377,7 +390,7 @@ public final class DataverseClient {
         }
         return req;
       });
-    }, body);
+    }, body, idempotent);
   }
 
   // ---- OAuth ----------------------------------------------------------------------------------------------
