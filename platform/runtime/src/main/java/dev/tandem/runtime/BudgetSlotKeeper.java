@@ -55,12 +55,30 @@ final class BudgetSlotKeeper {
     });
   }
 
-  /** @return completes after the first heartbeat, so the node's requests can start */
+  /**
+   * Heartbeats every {@code everyMs} from now on.
+   *
+   * @return completes after the first heartbeat that got through (the node's requests can start), or after five
+   *     failed tries (the node's CRM requests then wait for a later heartbeat)
+   */
   Future<Void> start() {
-    return beat().onComplete(ar -> timer = vertx.setPeriodic(everyMs, id -> beat()));
+    timer = vertx.setPeriodic(everyMs, id -> beat());
+    return firstBeat(5);
   }
 
-  private Future<Void> beat() {
+  private Future<Void> firstBeat(int tries) {
+    return beat().compose(ok -> {
+      if (ok || tries <= 1) {
+        return Future.succeededFuture();
+      }
+      io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+      vertx.setTimer(Math.max(1, everyMs / 5), id -> firstBeat(tries - 1).onComplete(p));
+      return p.future();
+    });
+  }
+
+  /** @return true when every budget's heartbeat got through */
+  private Future<Boolean> beat() {
     List<Future<Integer>> all = new ArrayList<>();
     for (int i = 0; i < budgets.size(); i++) {
       EndpointBudget b = budgets.get(i);
@@ -82,7 +100,7 @@ final class BudgetSlotKeeper {
                 + e.getMessage());
           }));
     }
-    return Future.join(all).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+    return Future.join(all).map(true).recover(e -> Future.succeededFuture(false));
   }
 
   /** @return stops and gives the slots back */

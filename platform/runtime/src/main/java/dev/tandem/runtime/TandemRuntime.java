@@ -55,6 +55,7 @@ public final class TandemRuntime {
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private BudgetSlotKeeper budgetSlots;
+  private Pool slotPool;
   private PgJobQueue queue;
   private PgNodeRegistry nodes;
   private final JobLeases leases = new JobLeases();
@@ -164,8 +165,16 @@ public final class TandemRuntime {
     for (DataverseSettings.Credential c : crm.clients()) {
       budgets.add(EndpointBudget.of(vertx, crm.apiUrl(), c.clientId(), crm.limits(), crm.initialConcurrency()));
     }
-    budgetSlots = new BudgetSlotKeeper(vertx, new PgBudgetSlots(pool), config.nodeId(), budgets, BUDGET_HEARTBEAT_MS,
-        crm.timeoutMs());
+    // A connection of its own: the heartbeat must never wait behind jobs, which may hold the pool's connections
+    // while their CRM requests wait for the slots the heartbeat brings.
+    slotPool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(1).setName("tandem-budget-slots")
+            .setConnectionTimeout(5).setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
+        .connectingTo(config.database().connectOptions())
+        .using(vertx)
+        .build();
+    budgetSlots = new BudgetSlotKeeper(vertx, new PgBudgetSlots(slotPool), config.nodeId(), budgets,
+        BUDGET_HEARTBEAT_MS, crm.timeoutMs());
     return budgetSlots.start();
   }
 
@@ -254,6 +263,9 @@ public final class TandemRuntime {
     }
     if (budgetSlots != null) {
       f = f.compose(v -> budgetSlots.stop());
+    }
+    if (slotPool != null) {
+      f = f.compose(v -> slotPool.close()).recover(e -> Future.succeededFuture());
     }
     if (pool != null) {
       f = f.compose(v -> pool.close()).recover(e -> Future.succeededFuture());
