@@ -187,6 +187,10 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       long inCrm = crmCount("accounts");
       if ("realistic".equals(crmProfile)) {
         results.add(envelope(r, expected));
+        double crmSeconds = throttling.writingSeconds();
+        results.add(String.format(Locale.ROOT, "  of which CRM writing (first to last CRM request after the start): "
+            + "%.1f s = %,.0f /s", crmSeconds, r.written / crmSeconds));
+        System.out.println(results.get(results.size() - 1));
         results.add(throttling.summary(60_000 * timeScale));
         System.out.println(results.get(results.size() - 2));
         System.out.println(results.get(results.size() - 1));
@@ -275,7 +279,8 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       }
       crm.put("moreClients", more);
       JsonObject config = new JsonObject()
-          .put("database", new JsonObject().put("url", dbUrl).put("schema", schema))
+          .put("database", new JsonObject().put("url", dbUrl).put("schema", schema)
+              .put("poolSize", Math.max(8, 2 * parts + 8)))
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
           .put("adminToken", "tandem-bench-admin-token")
           .put("pluginsDir", plugins.toString())
@@ -425,6 +430,27 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       on = false;
       thread.interrupt();
       thread.join();
+    }
+
+    /** @return seconds from the first sample with more CRM requests than at the start to the last change */
+    double writingSeconds() {
+      if (samples.size() < 2) {
+        return Double.NaN;
+      }
+      long base = samples.get(0)[1];
+      long from = -1;
+      long to = -1;
+      long prev = base;
+      for (long[] s : samples) {
+        if (s[1] > base + 20 && from < 0) {
+          from = s[0];
+        }
+        if (s[1] != prev) {
+          to = s[0];
+        }
+        prev = s[1];
+      }
+      return from < 0 || to <= from ? Double.NaN : (to - from) / 1000.0;
     }
 
     /** @param afterMs the warm-up (the first minute on the time scale) left out of the second figure */

@@ -26,7 +26,6 @@ final class BudgetSlotKeeper {
   private final String node;
   private final List<EndpointBudget> budgets;
   private final long everyMs;
-  private final long leaseMs;
   private final long requestTimeoutMs;
   private final List<Long> lastRenewed = new ArrayList<>();
   private long timer = -1;
@@ -47,8 +46,7 @@ final class BudgetSlotKeeper {
     this.budgets = budgets;
     this.everyMs = everyMs;
     this.requestTimeoutMs = requestTimeoutMs;
-    // Long enough for a request started just before the last renewal's deadline to end.
-    this.leaseMs = requestTimeoutMs + 6 * everyMs;
+
     budgets.forEach(b -> {
       b.share(0);
       lastRenewed.add(0L);
@@ -80,27 +78,44 @@ final class BudgetSlotKeeper {
   /** @return true when every budget's heartbeat got through */
   private Future<Boolean> beat() {
     List<Future<Integer>> all = new ArrayList<>();
+    long started = System.currentTimeMillis();
     for (int i = 0; i < budgets.size(); i++) {
       EndpointBudget b = budgets.get(i);
       int index = i;
       all.add(slots.heartbeat(b.endpoint(), b.user(), node, b.limits().concurrency(), fair -> {
         b.share(Math.min(b.share(), fair));
         return b.inFlight();
-      }, leaseMs)
+      }, leaseMs(b))
           .onSuccess(held -> {
-            lastRenewed.set(index, System.currentTimeMillis());
+            // The lease runs from the renewal, which came after this heartbeat started.
+            lastRenewed.set(index, started);
             b.share(held);
+            // Unless a later heartbeat renews it, stop starting requests while those in flight can still end
+            // inside the lease (a slow heartbeat is as bad as a failed one).
+            vertx.setTimer(Math.max(1, started + SAFE_BEATS * everyMs - System.currentTimeMillis()), id -> {
+              if (lastRenewed.get(index) == started) {
+                b.share(0);
+              }
+            });
           })
-          .onFailure(e -> {
-            // Stop starting requests while those in flight can still end inside the lease.
-            if (System.currentTimeMillis() - lastRenewed.get(index) > leaseMs - requestTimeoutMs - everyMs) {
-              b.share(0);
-            }
-            LOG.log(Level.WARNING, "cannot renew the request slots of " + b.user() + " at " + b.endpoint() + ": "
-                + e.getMessage());
-          }));
+          .onFailure(e -> LOG.log(Level.WARNING, "cannot renew the request slots of " + b.user() + " at "
+              + b.endpoint() + ": " + e.getMessage())));
     }
     return Future.join(all).map(true).recover(e -> Future.succeededFuture(false));
+  }
+
+  /** Beats after its last renewal a node stops starting requests unless a newer renewal got through. */
+  static final int SAFE_BEATS = 2;
+
+  /**
+   * How long slots stay a node's without renewal: until a request started just before the node stopped starting
+   * them has ended — twice the longest request of the node lately (or in flight now), at least 5 s, at most the
+   * request timeout — plus two beats' margin. A node running short requests hands a dead node's slots over within
+   * seconds; one running long batches keeps them as long as those may run.
+   */
+  long leaseMs(EndpointBudget b) {
+    long longest = Math.min(requestTimeoutMs, Math.max(5_000, 2 * b.longestRecentMs()));
+    return (SAFE_BEATS + 2) * everyMs + longest;
   }
 
   /** @return stops and gives the slots back */

@@ -38,6 +38,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
   /** Share of each limit the budget plans to use, leaving room for what it cannot see yet. */
   static final double HEADROOM = 0.97;
   private static final int SUCCESSES_PER_STEP = 20;
+  private static final long RECENT_MS = 600_000;
 
   /**
    * An endpoint's limits per user. Zero turns a limit off.
@@ -104,6 +105,8 @@ public final class EndpointBudget implements RequestGate, Shareable {
   private final Deque<Long> starts = new ArrayDeque<>();
   private final Deque<double[]> executions = new ArrayDeque<>(); // {endMillis, ms}
   private final Deque<Waiter> waiting = new ArrayDeque<>();
+  private final Deque<double[]> recent = new ArrayDeque<>(); // {endMillis, ms} of this node's requests
+  private final java.util.Map<Long, Integer> running = new java.util.TreeMap<>(); // start → requests
   private double executionInWindow;
   private double typicalMs;
   private int limit;
@@ -157,6 +160,9 @@ public final class EndpointBudget implements RequestGate, Shareable {
   @Override
   public <T> Future<T> run(Supplier<Future<T>> call) {
     return acquire().compose(started -> {
+      synchronized (this) {
+        running.merge(started, 1, Integer::sum);
+      }
       Future<T> f;
       try {
         f = call.get();
@@ -219,10 +225,15 @@ public final class EndpointBudget implements RequestGate, Shareable {
     synchronized (this) {
       long now = System.currentTimeMillis();
       inFlight--;
+      running.computeIfPresent(startedAt, (k, n) -> n <= 1 ? null : n - 1);
       double ms = now - startedAt;
       if (limits.executionMs() > 0) {
         executions.addLast(new double[] {now, ms});
         executionInWindow += ms;
+      }
+      recent.addLast(new double[] {now, ms});
+      while (recent.size() > 1 && recent.peekFirst()[0] < now - RECENT_MS) {
+        recent.pollFirst();
       }
       typicalMs = typicalMs == 0 ? ms : typicalMs * 0.8 + ms * 0.2;
       go = drainLocked(now);
@@ -370,6 +381,22 @@ public final class EndpointBudget implements RequestGate, Shareable {
       go = drainLocked(System.currentTimeMillis());
     }
     resume(go);
+  }
+
+  /**
+   * @return the longest this node's requests to the endpoint have taken lately, or are taking now (the oldest in
+   *     flight), in ms
+   */
+  public synchronized long longestRecentMs() {
+    long now = System.currentTimeMillis();
+    double longest = 0;
+    for (double[] r : recent) {
+      longest = Math.max(longest, r[1]);
+    }
+    if (!running.isEmpty()) {
+      longest = Math.max(longest, now - ((java.util.TreeMap<Long, Integer>) running).firstKey());
+    }
+    return (long) Math.ceil(longest);
   }
 
   /** @return the limits */
