@@ -165,10 +165,10 @@ public final class TandemRuntime {
     for (DataverseSettings.Credential c : crm.clients()) {
       budgets.add(EndpointBudget.of(vertx, crm.apiUrl(), c.clientId(), crm.limits(), crm.initialConcurrency()));
     }
-    // A connection of its own: the heartbeat must never wait behind jobs, which may hold the pool's connections
-    // while their CRM requests wait for the slots the heartbeat brings.
+    // Connections of its own, one per application user: a heartbeat must never wait behind jobs, which may hold
+    // the pool's connections while their CRM requests wait for the slots the heartbeat brings.
     slotPool = PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(1).setName("tandem-budget-slots")
+        .with(new PoolOptions().setMaxSize(budgets.size()).setName("tandem-budget-slots")
             .setConnectionTimeout(5).setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
         .connectingTo(config.database().connectOptions())
         .using(vertx)
