@@ -49,7 +49,7 @@ final class ErpAdmin {
     // Given rows, as the page's insert trigger would store them (defaults, numbering, validation): for tests that
     // need exact values, e.g. records that match or do not match on the other side.
     server.adminRoute("POST", "/sim/rows/{entitySet}", (r, p) -> {
-      Service s = ErpServices.ALL.get(p.get("entitySet"));
+      Service s = ErpSimulator.published(sim.options(), p.get("entitySet"));
       if (s == null) {
         return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
             "no service " + p.get("entitySet") + "; known: " + ErpServices.ALL.keySet())));
@@ -63,6 +63,27 @@ final class ErpAdmin {
       } catch (ErpSimulator.ErpError e) {
         return e.response;
       }
+    });
+    // bc-online: expire the tokens issued so far, register another client or change the token lifetime.
+    server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {
+      if (sim.oauth() == null) {
+        throw new IllegalArgumentException("the nav profile issues no tokens");
+      }
+      sim.oauth().expireAll();
+      return SimResponse.empty(204);
+    });
+    server.adminRoute("POST", "/sim/clients", (r, p) -> {
+      if (sim.oauth() == null) {
+        throw new IllegalArgumentException("the nav profile has no OAuth clients");
+      }
+      Map<String, Object> b = Json.object(r.bodyText());
+      if (b.get("clientId") instanceof String id && b.get("clientSecret") instanceof String secret) {
+        sim.oauth().register(id, secret);
+      }
+      if (b.get("tokenLifetimeSeconds") instanceof Number n) {
+        sim.oauth().lifetime(n.longValue());
+      }
+      return SimResponse.empty(204);
     });
     server.adminRoute("POST", "/sim/item-crm-ids", (r, p) -> {
       Json.object(r.bodyText()).forEach((item, crm) -> sim.itemCrmIds().put(item, String.valueOf(crm)));
@@ -202,8 +223,9 @@ final class ErpAdmin {
   }
 
   private static void put(ErpSimulator sim, String service, Map<String, Object> fields) {
-    Service s = ErpServices.ALL.get(service);
-    if (sim.store().table(service).get(ErpKeys.of(s, fields)) == null) {
+    Service s = ErpSimulator.published(sim.options(), service);
+    // A page the profile does not publish (SalesPrice on bc-online) gets no rows.
+    if (s != null && sim.store().table(service).get(ErpKeys.of(s, fields)) == null) {
       sim.insert(s, fields);
     }
   }

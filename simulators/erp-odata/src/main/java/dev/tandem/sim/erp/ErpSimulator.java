@@ -40,24 +40,93 @@ import java.util.regex.Pattern;
  */
 public final class ErpSimulator implements Simulator {
 
-  /** Settings. */
-  public record Options(int port, long seed, String instance, String company, String user, String accessKey,
-      int maxPageSize, int batchLimit) {
+  /**
+   * Which generation of the product the simulator stands for.
+   *
+   * <p>{@code NAV}: Dynamics NAV / Business Central on-premises: {@code /{instance}/ODataV4/}, Basic
+   * authentication with a user's web service access key, the legacy {@code SalesPrice} page.
+   *
+   * <p>{@code BC_ONLINE}: Business Central online: {@code /v2.0/{tenant}/{environment}/ODataV4/}, OAuth 2.0 bearer
+   * tokens from {@code /{tenant}/oauth2/v2.0/token} only (access keys were retired in October 2022), no
+   * {@code SalesPrice} (removed in current versions).
+   */
+  public enum Profile {
+    NAV("nav"), BC_ONLINE("bc-online");
 
-    /** @return port 0 (free), seed 42, instance BC, company CRONUS International Ltd., user TANDEM */
+    private final String id;
+
+    Profile(String id) {
+      this.id = id;
+    }
+
+    /** @return {@code nav} or {@code bc-online} */
+    public String id() {
+      return id;
+    }
+
+    /**
+     * @param id {@code nav} or {@code bc-online}
+     * @return the profile
+     */
+    public static Profile of(String id) {
+      for (Profile p : values()) {
+        if (p.id.equalsIgnoreCase(id) || p.name().equalsIgnoreCase(id)) {
+          return p;
+        }
+      }
+      throw new IllegalArgumentException("unknown ERP profile '" + id + "': use nav or bc-online");
+    }
+  }
+
+  /**
+   * Settings.
+   *
+   * @param port port, 0 for a free one
+   * @param seed seeds generated data and faults
+   * @param instance server instance in on-premises URLs ({@code nav})
+   * @param company the company's name
+   * @param user web service user ({@code nav})
+   * @param accessKey the user's web service access key ({@code nav})
+   * @param maxPageSize server page size cap
+   * @param batchLimit operations per {@code $batch}
+   * @param profile {@code nav} or {@code bc-online}
+   * @param tenant Entra tenant ({@code bc-online})
+   * @param environment BC environment name ({@code bc-online})
+   * @param clientId the Entra application registered in BC ({@code bc-online})
+   * @param clientSecret its secret ({@code bc-online})
+   */
+  public record Options(int port, long seed, String instance, String company, String user, String accessKey,
+      int maxPageSize, int batchLimit, Profile profile, String tenant, String environment, String clientId,
+      String clientSecret) {
+
+    /** @return port 0 (free), seed 42, instance BC, company CRONUS International Ltd., user TANDEM, profile nav */
     public static Options defaults() {
       return new Options(0, 42, "BC", "CRONUS International Ltd.", "TANDEM",
-          "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==", 20_000, 100);
+          "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==", 20_000, 100, Profile.NAV, "tandem-tenant",
+          "Production", "tandem-bc-sync", "tandem-bc-secret");
+    }
+
+    /** @return the defaults on the bc-online profile */
+    public static Options bcOnline() {
+      return defaults().withProfile(Profile.BC_ONLINE);
     }
 
     /** @return a copy with another port */
     public Options withPort(int p) {
-      return new Options(p, seed, instance, company, user, accessKey, maxPageSize, batchLimit);
+      return new Options(p, seed, instance, company, user, accessKey, maxPageSize, batchLimit, profile, tenant,
+          environment, clientId, clientSecret);
     }
 
     /** @return a copy with another batch limit */
     public Options withBatchLimit(int n) {
-      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, n);
+      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, n, profile, tenant,
+          environment, clientId, clientSecret);
+    }
+
+    /** @return a copy with another profile */
+    public Options withProfile(Profile p) {
+      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, batchLimit, p, tenant,
+          environment, clientId, clientSecret);
     }
   }
 
@@ -74,13 +143,21 @@ public final class ErpSimulator implements Simulator {
   private final Map<String, AtomicLong> numberSeries = new ConcurrentHashMap<>();
   private final String root;
   private final String expectedAuth;
+  private final ErpAuth oauth;
+  private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
 
   /** @param options settings */
   public ErpSimulator(Options options) {
     this.options = options;
-    this.root = "/" + options.instance() + "/ODataV4/";
+    this.root = options.profile() == Profile.BC_ONLINE
+        ? "/v2.0/" + options.tenant() + "/" + options.environment() + "/ODataV4/"
+        : "/" + options.instance() + "/ODataV4/";
     this.expectedAuth = "Basic " + Base64.getEncoder().encodeToString(
         (options.user() + ":" + options.accessKey()).getBytes(StandardCharsets.UTF_8));
+    this.oauth = options.profile() == Profile.BC_ONLINE ? new ErpAuth(options.tenant()) : null;
+    if (oauth != null) {
+      oauth.register(options.clientId(), options.clientSecret());
+    }
     for (Service s : ErpServices.ALL.values()) {
       store.define(s.name(), "$key", List.of("SystemId"));
     }
@@ -120,9 +197,42 @@ public final class ErpSimulator implements Simulator {
     return options;
   }
 
-  /** @return the OData root clients use, e.g. {@code http://localhost:7048/BC/ODataV4} */
+  /**
+   * @return the OData root clients use: {@code http://localhost:7048/BC/ODataV4} ({@code nav}),
+   *     {@code http://localhost:7048/v2.0/{tenant}/{environment}/ODataV4} ({@code bc-online})
+   */
   public String serviceRoot() {
-    return baseUrl() + "/" + options.instance() + "/ODataV4";
+    return baseUrl() + root.substring(0, root.length() - 1);
+  }
+
+  /** @return the OAuth 2.0 token endpoint ({@code bc-online}), or null on {@code nav} */
+  public String tokenUrl() {
+    return oauth == null ? null : baseUrl() + oauth.tokenPath();
+  }
+
+  /** @return the scope a token for this ERP is asked for */
+  public static String scope() {
+    return ErpAuth.RESOURCE + "/.default";
+  }
+
+  /** @return the OData root path with a trailing slash */
+  String root() {
+    return root;
+  }
+
+  ErpAuth oauth() {
+    return oauth;
+  }
+
+  /**
+   * @param name a service name
+   * @return the page published under that name on this profile, or null
+   */
+  static Service published(Options o, String name) {
+    if (o.profile() == Profile.BC_ONLINE && name.equals("SalesPrice")) {
+      return null;
+    }
+    return ErpServices.ALL.get(name);
   }
 
   /** @return the company root, e.g. {@code .../ODataV4/Company('CRONUS%20International%20Ltd.')} */
@@ -139,6 +249,9 @@ public final class ErpSimulator implements Simulator {
 
   private String template(SimRequest r) {
     String p = r.path();
+    if (oauth != null && p.endsWith("/oauth2/v2.0/token")) {
+      return "token";
+    }
     if (!p.startsWith(root)) {
       return p;
     }
@@ -148,15 +261,23 @@ public final class ErpSimulator implements Simulator {
   }
 
   SimResponse handle(SimRequest r) {
-    if (!expectedAuth.equals(r.header("Authorization"))) {
-      return error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
-          .with("WWW-Authenticate", "Basic realm=\"\"");
+    if (oauth != null && r.path().endsWith("/oauth2/v2.0/token") && r.method().equals("POST")) {
+      return r.path().equals(oauth.tokenPath()) ? oauth.token(r)
+          : ErpAuth.unknownTenant(r.path().substring(1, r.path().indexOf('/', 1)));
+    }
+    if (oauth != null ? !oauth.authorized(r) : !expectedAuth.equals(r.header("Authorization"))) {
+      return oauth != null ? oauth.challenge()
+          : error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
+              .with("WWW-Authenticate", "Basic realm=\"\"");
     }
     if (!r.path().startsWith(root)) {
       return error(404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI '"
           + r.path() + "'.");
     }
     String rest = r.path().substring(root.length());
+    if (rest.equals("Company")) {
+      return r.method().equals("GET") ? companies(r) : readOnly("Company");
+    }
     if (rest.equals("$batch")) {
       return r.method().equals("POST") ? ErpBatch.handle(this, r) : error(405, "BadRequest_MethodNotAllowed",
           "The requested resource does not support http method '" + r.method() + "'.");
@@ -168,14 +289,13 @@ public final class ErpSimulator implements Simulator {
     }
     String company = m.group(1).replace("''", "'");
     if (!company.equals(options.company())) {
-      return error(400, "Internal_CompanyNotFound", "Cannot process the request because the default company '"
-          + company + "' does not exist.");
+      return companyNotFound(company);
     }
     String serviceName = m.group(2);
     if (serviceName.equals("ProductItemAvailability")) {
       return r.method().equals("GET") ? availability(r) : readOnly(serviceName);
     }
-    Service s = ErpServices.ALL.get(serviceName);
+    Service s = published(options, serviceName);
     if (s == null) {
       return error(404, "BadRequest_NotFound", "The web service '" + serviceName + "' is not published.");
     }
@@ -201,6 +321,32 @@ public final class ErpSimulator implements Simulator {
     } catch (ErpError e) {
       return e.response;
     }
+  }
+
+  /** Business Central's answer for a company name that is not one of the tenant's companies. */
+  private static SimResponse companyNotFound(String company) {
+    return error(400, "Internal_CompanyNotFound", "Cannot process the request because the company '" + company
+        + "' cannot be found. You can see the available companies by accessing the default OData web service, "
+        + "Company.");
+  }
+
+  /** {@code GET …/ODataV4/Company}: the tenant's companies (the system table Company, published by default). */
+  private SimResponse companies(SimRequest r) {
+    ODataQuery q = ODataQuery.parse(r.query(), false);
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("Name", options.company());
+    c.put("Evaluation_Company", false);
+    c.put("Display_Name", options.company());
+    c.put("Id", companyId);
+    c.put("Business_Profile_Id", "");
+    List<Map<String, Object>> value = new ArrayList<>();
+    if (q.filter() == null || q.filter().test(c)) {
+      value.add(q.select().isEmpty() ? c : q.project(c, List.of()));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("@odata.context", serviceRoot() + "/$metadata#Company");
+    body.put("value", value);
+    return SimResponse.json(200, body);
   }
 
   private SimResponse readOnly(String service) {

@@ -124,6 +124,17 @@ class ErpSimulatorTest {
   }
 
   @Test
+  void companyListsTheCompanyAndAWrongCompanyIsRefused() throws Exception {
+    HttpResponse<String> list = call("GET", erp.get().serviceRoot() + "/Company", null);
+    assertEquals(200, list.statusCode(), list.body());
+    assertEquals(List.of(erp.get().options().company()), value(list).stream().map(c -> c.get("Name")).toList());
+    HttpResponse<String> wrong = call("GET", erp.get().serviceRoot() + "/Company('Nope')/Customer", null);
+    assertEquals(400, wrong.statusCode());
+    assertEquals("Internal_CompanyNotFound", errorCode(wrong));
+    assertEquals(null, erp.get().tokenUrl(), "nav issues no tokens");
+  }
+
+  @Test
   void pagingThrough12345RowsReturnsEachExactlyOnce() throws Exception {
     call("POST", erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":7,\"counts\":{\"Customer\":12345}}");
     Set<String> seen = new HashSet<>();
