@@ -1,6 +1,7 @@
 package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
 import dev.tandem.runtime.plugins.PluginServices;
 import dev.tandem.runtime.store.PgCouplingService;
@@ -181,7 +182,23 @@ public final class TandemRuntime {
     // On-hold schedules wake when the ERP side of their mapping changes.
     deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
         config.schedules().erpWakeCheckMs(), metrics)).onSuccess(deployments::add));
+    checkErpConnection(c, metrics);
     return Future.all(deployed).mapEmpty();
+  }
+
+  /**
+   * The ERP connection test at start: the credentials are accepted and the configured company exists (BC
+   * answers every page of an unknown company with Internal_CompanyNotFound). A failure is logged, not fatal: the
+   * ERP may be down for a while, and the jobs report their own failures.
+   */
+  private void checkErpConnection(TandemConfig.Connections c, EndpointMetrics metrics) {
+    ODataErpClient probe = new ODataErpClient(vertx, c.erp(), metrics);
+    probe.verifyCompany()
+        .onSuccess(names -> LOG.log(Level.INFO, "ERP connection (" + c.erp().profile().id() + ") to "
+            + c.erp().serviceRoot() + ": company '" + c.erp().company() + "' found"))
+        .onFailure(e -> LOG.log(Level.WARNING, "ERP connection (" + c.erp().profile().id() + ") test failed: "
+            + e.getMessage()))
+        .onComplete(ar -> probe.close());
   }
 
   /**

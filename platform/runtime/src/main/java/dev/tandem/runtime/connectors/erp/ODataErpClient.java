@@ -29,8 +29,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A client of the ERP's OData v4 page web services (Dynamics NAV / Business Central): Basic authentication with
- * the web-service user and access key; server-driven paging; changed rows by {@code SystemModifiedAt}; writes in
+ * A client of the ERP's OData v4 page web services (Dynamics NAV / Business Central). Authentication follows
+ * the profile: on {@code nav}, Basic with the web-service user and access key; on {@code bc-online}, OAuth 2.0
+ * client credentials, the token cached and renewed ahead of expiry and once more on a 401. Server-driven paging; changed rows by {@code SystemModifiedAt}; writes in
  * JSON {@code $batch} requests, every update with {@code If-Match}; every value in a {@code $filter} escaped, so a
  * quote in a customer's name can neither break nor alter a query. Shares the CRM client's resilience: limiter,
  * retries with backoff, circuit breaker.
@@ -46,6 +47,9 @@ public final class ODataErpClient {
   private final ResilientHttp http;
   private final String authorization;
   private final String companyRoot;
+  private String token;
+  private long tokenRefreshAtNanos;
+  private Future<String> tokenInFlight;
 
   /**
    * @param vertx Vert.x
@@ -62,6 +66,45 @@ public final class ODataErpClient {
     this.authorization = "Basic " + Base64.getEncoder().encodeToString(
         (settings.user() + ":" + settings.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
+  }
+
+  /** @return the settings */
+  public ODataErpSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Lists the tenant's companies ({@code GET …/ODataV4/Company}, published on every BC).
+   *
+   * @return the company names
+   */
+  public Future<List<String>> companies() {
+    return send(HttpMethod.GET, settings.serviceRoot() + "/Company?$select=Name", MultiMap.caseInsensitiveMultiMap(),
+        null, Stage.READ).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.READ, r.statusCode(), r.headers(),
+                r.bodyAsString(), false));
+          }
+          JsonArray value = r.bodyAsJsonObject().getJsonArray("value", new JsonArray());
+          List<String> names = new ArrayList<>(value.size());
+          for (int i = 0; i < value.size(); i++) {
+            names.add(value.getJsonObject(i).getString("Name"));
+          }
+          return Future.succeededFuture(names);
+        });
+  }
+
+  /**
+   * The connection test: credentials accepted and the configured company one of the tenant's.
+   *
+   * @return the company names on success; a permanent failure naming the companies there are when the configured
+   *     one is not among them
+   */
+  public Future<List<String>> verifyCompany() {
+    return companies().compose(names -> names.contains(settings.company()) ? Future.succeededFuture(names)
+        : Future.failedFuture(TandemException.permanent(Stage.READ, "ERP company '" + settings.company()
+            + "' does not exist at " + settings.serviceRoot() + "; the companies there are " + names
+            + " (set TANDEM_ERP_COMPANY or connections.erp.company)")));
   }
 
   /** Closes the HTTP client. */
@@ -292,14 +335,68 @@ public final class ODataErpClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
-    // Basic credentials cannot be renewed: a 401 is final and classified permanent by the caller.
-    return http.send(stage, renew -> renew
-        ? Future.failedFuture(TandemException.permanent(stage, "ERP rejected user " + settings.user()))
-        : Future.succeededFuture(web.requestAbs(method, url)
-            .timeout(settings.timeoutMs())
-            .putHeader("Authorization", authorization)
-            .putHeader("Accept", "application/json")
-            .putHeaders(headers)), body);
+    return http.send(stage, renew -> credentials(renew, stage).map(auth -> web.requestAbs(method, url)
+        .timeout(settings.timeoutMs())
+        .putHeader("Authorization", auth)
+        .putHeader("Accept", "application/json")
+        .putHeaders(headers)), body);
+  }
+
+  /** The Authorization header; {@code renew} after a 401. */
+  private Future<String> credentials(boolean renew, Stage stage) {
+    if (settings.oauth() == null) {
+      // Basic credentials cannot be renewed: a 401 is final and classified permanent by the caller.
+      return renew ? Future.failedFuture(TandemException.permanent(stage, "ERP rejected user " + settings.user()
+          + " (check its web service access key)")) : Future.succeededFuture(authorization);
+    }
+    if (renew) {
+      // The token may have been revoked or expired early: one fresh token, then the 401 is final.
+      token = null;
+    }
+    return token(stage).map(t -> "Bearer " + t);
+  }
+
+  /** The cached token, or a new one when missing or close to expiry; one token request at a time. */
+  Future<String> token(Stage stage) {
+    if (token != null && System.nanoTime() < tokenRefreshAtNanos) {
+      return Future.succeededFuture(token);
+    }
+    if (tokenInFlight != null) {
+      return tokenInFlight;
+    }
+    ODataErpSettings.OAuth o = settings.oauth();
+    MultiMap form = MultiMap.caseInsensitiveMultiMap()
+        .add("grant_type", "client_credentials")
+        .add("client_id", o.clientId())
+        .add("client_secret", o.clientSecret())
+        .add("scope", o.scope());
+    tokenInFlight = web.postAbs(o.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
+        .transform(ar -> {
+          tokenInFlight = null;
+          if (ar.failed()) {
+            return Future.failedFuture(HttpFailures.io("ERP token endpoint", stage, ar.cause()));
+          }
+          HttpResponse<Buffer> r = ar.result();
+          if (r.statusCode() != 200) {
+            String why = r.bodyAsString();
+            return Future.failedFuture(r.statusCode() >= 500 || r.statusCode() == 429
+                ? TandemException.retriable(stage, "ERP token endpoint answered " + r.statusCode(),
+                    HttpFailures.retryAfter(r.headers()))
+                : TandemException.permanent(stage, "ERP token endpoint " + o.tokenUrl() + " refused client "
+                    + o.clientId() + " (" + r.statusCode() + "): " + (why == null ? "" : why)
+                    + " — check the tenant, client id, secret and scope of the Entra application registered in "
+                    + "Business Central"));
+          }
+          JsonObject t = r.bodyAsJsonObject();
+          long lifetime = t.getLong("expires_in", 3599L);
+          // Refresh ahead of expiry (a tenth of the lifetime, at most five minutes) so that no request carries
+          // a token that expires on its way.
+          long margin = Math.min(300, Math.max(1, lifetime / 10));
+          token = t.getString("access_token");
+          tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
+          return Future.succeededFuture(token);
+        });
+    return tokenInFlight;
   }
 
   private static String queryEncode(String s) {
