@@ -23,6 +23,7 @@ final class ErpAdmin {
     StoreAdmin.register(server, sim.store(), () -> {
       sim.store().reset();
       sim.itemCrmIds().clear();
+      sim.resetNumberSeries();
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
     server.adminRoute("POST", "/sim/stock", (r, p) -> {
       Map<String, Object> body = Json.object(r.bodyText());
@@ -40,7 +41,7 @@ final class ErpAdmin {
               "item " + itemNo + " does not exist")));
         }
         Map<String, Object> changed = new LinkedHashMap<>(row);
-        sim.applyFields(item, changed, Map.of("Inventory", inventory), false);
+        sim.applyFields(item, changed, Map.of("Inventory", inventory), false, false);
         sim.restamp(changed);
         sim.store().table("Item").put(changed);
         return SimResponse.json(200, ErpSimulator.present(changed));
@@ -63,6 +64,15 @@ final class ErpAdmin {
       } catch (ErpSimulator.ErpError e) {
         return e.response;
       }
+    });
+    // A number series' Manual Nos.: {"service":"Customer","manualNos":false} makes clients' explicit numbers fail.
+    server.adminRoute("POST", "/sim/number-series", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      if (!(b.get("manualNos") instanceof Boolean allowed)) {
+        throw new IllegalArgumentException("manualNos must be true or false");
+      }
+      sim.manualNumbers(String.valueOf(b.get("service")), allowed);
+      return SimResponse.empty(204);
     });
     // bc-online: expire the tokens issued so far, register another client or change the token lifetime.
     server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {

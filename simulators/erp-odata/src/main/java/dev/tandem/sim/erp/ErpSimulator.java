@@ -141,6 +141,7 @@ public final class ErpSimulator implements Simulator {
   private volatile boolean seeding;
   private final Map<String, String> itemCrmIds = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> numberSeries = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> manualNumbers = new ConcurrentHashMap<>();
   private final String root;
   private final String expectedAuth;
   private final ErpAuth oauth;
@@ -356,6 +357,7 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse list(Service s, SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), false);
+    checkProperties(s.name(), s.fields().keySet(), q, r.query().get("$orderby"));
     if (q.filter() != null) {
       refuseOrAcrossFields(q.filter().root());
     }
@@ -402,6 +404,31 @@ public final class ErpSimulator implements Simulator {
       }
       return SimResponse.json(200, body);
     });
+  }
+
+  /**
+   * Business Central refuses a query that names a property the page does not have, in {@code $select},
+   * {@code $filter} or {@code $orderby}: "Could not find a property named 'X' on type 'Microsoft.NAV.Customer'."
+   */
+  static void checkProperties(String type, java.util.Set<String> known, ODataQuery q, String orderBy) {
+    List<String> named = new ArrayList<>(q.select());
+    if (q.filter() != null) {
+      named.addAll(q.filter().root().fields());
+    }
+    if (orderBy != null) {
+      for (String part : orderBy.split(",")) {
+        String f = part.trim().split("\\s+")[0];
+        if (!f.isEmpty()) {
+          named.add(f);
+        }
+      }
+    }
+    for (String f : named) {
+      if (!known.contains(f)) {
+        throw new ODataQueryException("Could not find a property named '" + f + "' on type 'Microsoft.NAV." + type
+            + "'.");
+      }
+    }
   }
 
   /** @return whether {@code $orderby} asks for the order the rows are kept in: the single key field, ascending */
@@ -478,22 +505,39 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse create(Service s, SimRequest r) {
     Map<String, Object> body = parseBody(r);
-    return store.write(() -> SimResponse.json(201, present(insert(s, body))));
+    return store.write(() -> SimResponse.json(201, present(insert(s, body, true))));
   }
 
-  /** Inserts a row the way the page's insert trigger does; throws {@link ErpError}. Call inside write(). */
+  /**
+   * Inserts a row the way the page's insert trigger does, for seeding and the admin API: table relations are
+   * checked, read-only fields and explicit numbers accepted (data migration writes them). Call inside write().
+   */
   Map<String, Object> insert(Service s, Map<String, Object> body) {
+    return insert(s, body, false);
+  }
+
+  /**
+   * @param protocol a client's POST: read-only controls refused, explicit numbers only where the number series
+   *     allows manual numbers
+   */
+  private Map<String, Object> insert(Service s, Map<String, Object> body, boolean protocol) {
     Map<String, Object> row = new LinkedHashMap<>();
     for (Field f : s.fields().values()) {
       if (!f.name().equals("SystemModifiedAt")) {
         row.put(f.name(), defaultValue(f));
       }
     }
-    applyFields(s, row, body, true);
+    applyFields(s, row, body, true, protocol);
     String last = s.keys().get(s.keys().size() - 1);
+    if (protocol && s.numberPrefix() != null && row.get(last) != null && !"".equals(row.get(last))
+        && !manualNumbers.getOrDefault(s.name(), true)) {
+      throw new ErpError(error(400, "Application_DialogException", "You may not enter numbers manually. If you "
+          + "want to enter numbers manually, please activate Manual Nos. in No. Series " + s.numberPrefix() + "."));
+    }
     if ((row.get(last) == null || "".equals(row.get(last))) && s.numberPrefix() != null) {
       row.put(last, nextNumber(s));
     }
+    checkRelations(s, row, body.keySet());
     for (String k : s.keys()) {
       Object v = row.get(k);
       if (v == null || "".equals(v) && !k.equals("Currency_Code") && !k.equals("Unit_of_Measure_Code")
@@ -516,6 +560,50 @@ public final class ErpSimulator implements Simulator {
     return row;
   }
 
+  /**
+   * Sets a number series' Manual Nos.: whether clients may give the number of a new row themselves.
+   *
+   * @param service a service with a number series
+   * @param allowed Manual Nos.
+   */
+  void manualNumbers(String service, boolean allowed) {
+    Service s = published(options, service);
+    if (s == null || s.numberPrefix() == null) {
+      throw new IllegalArgumentException("service " + service + " has no number series");
+    }
+    manualNumbers.put(s.name(), allowed);
+  }
+
+  void resetNumberSeries() {
+    manualNumbers.clear();
+  }
+
+  /**
+   * Business Central's TableRelation check on validate: a non-empty code must name an existing row of the
+   * related table. Only fields the request sets are validated, as BC validates the fields a client writes.
+   */
+  private void checkRelations(Service s, Map<String, Object> row, java.util.Set<String> written) {
+    for (Field f : s.fields().values()) {
+      String target = f.relation();
+      if (s.name().equals("SalesOrderLine") && f.name().equals("No")) {
+        target = "Item".equals(row.get("Type")) ? "Item" : "Resource".equals(row.get("Type")) ? "Resource" : null;
+      }
+      if (target == null || !written.contains(f.name())) {
+        continue;
+      }
+      Object v = row.get(f.name());
+      if (v == null || "".equals(v)) {
+        continue;
+      }
+      Service t = ErpServices.ALL.get(target);
+      if (store.table(t.name()).get(ErpKeys.of(t, Map.of(t.keys().get(0), v))) == null) {
+        throw new ErpError(error(400, "Internal_InvalidTableRelation", "The field " + f.name() + " of table "
+            + s.name() + " contains a value (" + v + ") that cannot be found in the related table (" + t.name()
+            + ")."));
+      }
+    }
+  }
+
   private String nextNumber(Service s) {
     AtomicLong counter = numberSeries.computeIfAbsent(s.name(), n -> new AtomicLong(100_000));
     EntityStore.Table t = store.table(s.name());
@@ -530,8 +618,8 @@ public final class ErpSimulator implements Simulator {
     Map<String, Object> body = parseBody(r);
     String ifMatch = r.header("If-Match");
     if (ifMatch == null) {
-      return error(400, "BadRequest", "Could not validate the client concurrency token required by the service. "
-          + "Please provide a valid token in the client request.");
+      return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
+          + "service. Please provide a valid token in the client request.");
     }
     return store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
@@ -540,7 +628,8 @@ public final class ErpSimulator implements Simulator {
         return refused;
       }
       Map<String, Object> row = new LinkedHashMap<>(current);
-      applyFields(s, row, body, false);
+      applyFields(s, row, body, false, true);
+      checkRelations(s, row, body.keySet());
       if (!ErpKeys.of(s, row).equals(key)) {
         throw new ErpError(error(400, "BadRequest", "Key fields cannot be changed with PATCH; rename the record "
             + "in the client instead."));
@@ -554,8 +643,8 @@ public final class ErpSimulator implements Simulator {
   private SimResponse delete(Service s, String key, SimRequest r) {
     String ifMatch = r.header("If-Match");
     if (ifMatch == null) {
-      return error(400, "BadRequest", "Could not validate the client concurrency token required by the service. "
-          + "Please provide a valid token in the client request.");
+      return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
+          + "service. Please provide a valid token in the client request.");
     }
     return store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
@@ -579,8 +668,12 @@ public final class ErpSimulator implements Simulator {
     return null;
   }
 
+  private static final java.util.Set<String> AVAILABILITY_FIELDS = java.util.Set.of("CRM_ID", "ItemNo", "UOM",
+      "Inventory");
+
   private SimResponse availability(SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), false);
+    checkProperties("ProductItemAvailability", AVAILABILITY_FIELDS, q, r.query().get("$orderby"));
     return store.read(() -> {
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Map<String, Object> item : store.table("Item").all(null, null)) {
@@ -624,8 +717,11 @@ public final class ErpSimulator implements Simulator {
     }
   }
 
-  /** Validates and applies body fields: known names, types, lengths, upper-case codes. */
-  void applyFields(Service s, Map<String, Object> row, Map<String, Object> body, boolean insert) {
+  /**
+   * Validates and applies body fields: known names, types, lengths, upper-case codes; from a client
+   * ({@code protocol}), read-only controls are refused.
+   */
+  void applyFields(Service s, Map<String, Object> row, Map<String, Object> body, boolean insert, boolean protocol) {
     for (Map.Entry<String, Object> e : body.entrySet()) {
       String name = e.getKey();
       if (name.startsWith("@odata.")) {
@@ -638,6 +734,9 @@ public final class ErpSimulator implements Simulator {
       }
       if (f.name().equals("SystemModifiedAt") || (f.name().equals("SystemId") && !insert)) {
         continue;
+      }
+      if (protocol && f.readOnly()) {
+        throw new ErpError(error(400, "BadRequest_InvalidOperation", "Control '" + f.name() + "' is read-only."));
       }
       row.put(name, coerce(s, f, e.getValue()));
     }
