@@ -187,15 +187,24 @@ public final class TandemRuntime {
   }
 
   /**
-   * The ERP connection test at start: the credentials are accepted and the configured company exists (BC
-   * answers every page of an unknown company with Internal_CompanyNotFound). A failure is logged, not fatal: the
-   * ERP may be down for a while, and the jobs report their own failures.
+   * The ERP connection test at start: the credentials are accepted, the configured company exists (BC answers
+   * every page of an unknown company with Internal_CompanyNotFound), and every enabled mapping's ERP fields are
+   * in the service's $metadata (BC refuses a query naming an unknown property). Problems are logged, naming the
+   * mapping and the fields, not fatal: the ERP may be down for a while, and the jobs report their own failures.
    */
   private void checkErpConnection(TandemConfig.Connections c, EndpointMetrics metrics) {
     ODataErpClient probe = new ODataErpClient(vertx, c.erp(), metrics);
+    List<MappingDefinition> enabled = plugins.mappings().values().stream().filter(MappingStatus::enabled)
+        .map(MappingStatus::definition).toList();
     probe.verifyCompany()
         .onSuccess(names -> LOG.log(Level.INFO, "ERP connection (" + c.erp().profile().id() + ") to "
             + c.erp().serviceRoot() + ": company '" + c.erp().company() + "' found"))
+        .compose(names -> probe.metadata())
+        .onSuccess(metadata -> {
+          for (MappingDefinition m : enabled) {
+            ODataErpClient.unknownErpFields(m, metadata).forEach(p -> LOG.log(Level.WARNING, p));
+          }
+        })
         .onFailure(e -> LOG.log(Level.WARNING, "ERP connection (" + c.erp().profile().id() + ") test failed: "
             + e.getMessage()))
         .onComplete(ar -> probe.close());

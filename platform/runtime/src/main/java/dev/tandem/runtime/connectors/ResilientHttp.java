@@ -52,7 +52,8 @@ public final class ResilientHttp {
   }
 
   /**
-   * Sends a request. Answers with any status below 500 other than 429; the caller decides what a 4xx means.
+   * Sends a request. Answers with any status below 500 other than 429 and 408 (retried, as a request timeout may
+   * pass on another attempt); the caller decides what a 4xx means.
    *
    * @param stage stage for failures
    * @param prepare builds the request; its argument is true when the previous attempt got 401 and credentials
@@ -62,6 +63,21 @@ public final class ResilientHttp {
    */
   public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
       Buffer body) {
+    return send(stage, prepare, body, true);
+  }
+
+  /**
+   * Sends a request; with {@code retryTimeouts} false, a 408 or 504 comes back to the caller instead of being
+   * resent (Business Central's advice for a request that timed out is to split it, not to repeat it).
+   *
+   * @param stage stage for failures
+   * @param prepare builds the request (see {@link #send(Stage, Function, Buffer)})
+   * @param body the body, or null
+   * @param retryTimeouts whether 504 is retried like any 5xx
+   * @return the response
+   */
+  public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
+      Buffer body, boolean retryTimeouts) {
     long now = System.nanoTime();
     if (now < openUntilNanos) {
       long waitMs = (openUntilNanos - now) / 1_000_000;
@@ -69,7 +85,7 @@ public final class ResilientHttp {
           + BREAKER_THRESHOLD + " failed requests in a row: circuit open for another " + waitMs + " ms",
           Duration.ofMillis(waitMs)));
     }
-    return attempt(stage, prepare, body, 0, false).andThen(ar -> {
+    return attempt(stage, prepare, body, 0, false, retryTimeouts).andThen(ar -> {
       if (ar.failed() && ar.cause() instanceof TandemException te && te.kind() == ErrorKind.RETRIABLE) {
         if (++consecutiveFailures >= BREAKER_THRESHOLD) {
           openUntilNanos = System.nanoTime() + BREAKER_OPEN_MS * 1_000_000L;
@@ -87,7 +103,7 @@ public final class ResilientHttp {
   }
 
   private Future<HttpResponse<Buffer>> attempt(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
-      Buffer body, int retry, boolean renew) {
+      Buffer body, int retry, boolean renew, boolean retryTimeouts) {
     return limiter.run(() -> prepare.apply(renew).compose(req -> body == null ? req.send() : req.sendBuffer(body)))
         .transform(ar -> {
           if (ar.failed()) {
@@ -95,7 +111,8 @@ public final class ResilientHttp {
               return Future.failedFuture(te);
             }
             metrics.request(endpoint, "io_error");
-            return retry < maxRetries ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false))
+            return retry < maxRetries
+                ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false, retryTimeouts))
                 : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
           }
           HttpResponse<Buffer> r = ar.result();
@@ -107,21 +124,25 @@ public final class ResilientHttp {
             limiter.throttled(waitMs);
             metrics.throttled(endpoint);
             // The limiter holds every new request until the Retry-After has passed; this one waits too.
-            return retry < maxRetries ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false))
+            return retry < maxRetries
+                ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false, retryTimeouts))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
-          if (status >= 500) {
+          if (!retryTimeouts && (status == 504 || status == 408)) {
+            return Future.succeededFuture(r);
+          }
+          if (status >= 500 || status == 408) {
             Duration ra = HttpFailures.retryAfter(r.headers());
             return retry < maxRetries
                 ? later(ra != null ? ra.toMillis() : backoff(retry), () -> attempt(stage, prepare, body, retry + 1,
-                    false))
+                    false, retryTimeouts))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
           if (status == 401 && !renew) {
             // Credentials may have expired early: the caller gets one chance to renew them.
-            return attempt(stage, prepare, body, retry, true).recover(e -> Future.succeededFuture(r));
+            return attempt(stage, prepare, body, retry, true, retryTimeouts).recover(e -> Future.succeededFuture(r));
           }
           limiter.succeeded();
           return Future.succeededFuture(r);

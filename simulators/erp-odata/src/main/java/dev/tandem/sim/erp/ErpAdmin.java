@@ -24,6 +24,7 @@ final class ErpAdmin {
       sim.store().reset();
       sim.itemCrmIds().clear();
       sim.resetNumberSeries();
+      sim.protection().reset();
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
     server.adminRoute("POST", "/sim/stock", (r, p) -> {
       Map<String, Object> body = Json.object(r.bodyText());
@@ -65,6 +66,13 @@ final class ErpAdmin {
         return e.response;
       }
     });
+    // The cost model and the request limits' counters: GET shows them, POST {"profile":"realistic","timeScale":0.01,
+    // "insertMs":...} changes them.
+    server.adminRoute("GET", "/sim/costs", (r, p) -> SimResponse.json(200, costsView(sim)));
+    server.adminRoute("POST", "/sim/costs", (r, p) -> {
+      sim.protection().costs(sim.protection().costs().with(Json.object(r.bodyText())));
+      return SimResponse.json(200, costsView(sim));
+    });
     // A number series' Manual Nos.: {"service":"Customer","manualNos":false} makes clients' explicit numbers fail.
     server.adminRoute("POST", "/sim/number-series", (r, p) -> {
       Map<String, Object> b = Json.object(r.bodyText());
@@ -99,6 +107,15 @@ final class ErpAdmin {
       Json.object(r.bodyText()).forEach((item, crm) -> sim.itemCrmIds().put(item, String.valueOf(crm)));
       return SimResponse.json(200, Map.of("items", sim.itemCrmIds().size()));
     });
+  }
+
+  private static Map<String, Object> costsView(ErpSimulator sim) {
+    Map<String, Object> m = new LinkedHashMap<>(sim.protection().costs().describe());
+    m.put("throttled", sim.protection().throttled());
+    m.put("limits", Map.of("requestsPer5Minutes", ErpServiceProtection.REQUESTS_PER_WINDOW,
+        "processing", ErpServiceProtection.PROCESSING, "connections", ErpServiceProtection.CONNECTIONS,
+        "batchOperations", sim.options().batchLimit(), "pageRows", sim.options().maxPageSize()));
+    return m;
   }
 
   /** Seeds deterministic data: the same seed and counts give the same rows (ids and timestamps aside). */

@@ -118,6 +118,16 @@ final class ErpAuth {
     return t != null && t.expiresAtMillis() >= System.currentTimeMillis();
   }
 
+  /** @return the client a live token was issued to, or null */
+  String clientOf(SimRequest r) {
+    String h = r.header("Authorization");
+    if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    Token t = tokens.get(h.substring(7).trim());
+    return t == null || t.expiresAtMillis() < System.currentTimeMillis() ? null : t.clientId();
+  }
+
   /** @return BC online's 401: it names the authority to get a token from */
   SimResponse challenge() {
     return ErpSimulator.error(401, "Authentication_InvalidCredentials", "The server has rejected the client "

@@ -40,6 +40,12 @@ public final class ErpMain implements Callable<Integer> {
   String clientId;
   @Option(names = "--client-secret", defaultValue = "tandem-bc-secret", description = "bc-online: its secret")
   String clientSecret;
+  @Option(names = "--cost-profile", defaultValue = "fast", description = "fast (no modelled server time) or "
+      + "realistic (latency, per-operation time, FlowFields; default ${DEFAULT-VALUE})")
+  String costProfile;
+  @Option(names = "--time-scale", defaultValue = "1", description = "factor on every cost, the request-limit "
+      + "window and the timeouts (default ${DEFAULT-VALUE})")
+  double timeScale;
   @Option(names = "--customers", defaultValue = "0", description = "customers to generate")
   int customers;
   @Option(names = "--contacts", defaultValue = "0", description = "person contacts to generate")
@@ -65,6 +71,7 @@ public final class ErpMain implements Callable<Integer> {
     ErpSimulator sim = new ErpSimulator(new ErpSimulator.Options(port, seed, instance, company, user,
         accessKey == null ? d.accessKey() : accessKey, maxPageSize, batchLimit, ErpSimulator.Profile.of(profile),
         tenant, environment, clientId, clientSecret));
+    sim.protection().costs(ErpCosts.profile(costProfile, timeScale));
     sim.start();
     Map<String, Integer> counts = new LinkedHashMap<>();
     counts.put("SalespersonPurchaser", salespeople);

@@ -145,6 +145,10 @@ public final class ErpSimulator implements Simulator {
   private final String root;
   private final String expectedAuth;
   private final ErpAuth oauth;
+  private final ErpServiceProtection protection = new ErpServiceProtection(this::caller);
+  /** FlowFields per page: calculated on every read (sums over ledger entries), costlier than stored fields. */
+  static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY"),
+      "Item", List.of("Inventory"));
   private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
 
   /** @param options settings */
@@ -162,10 +166,67 @@ public final class ErpSimulator implements Simulator {
     for (Service s : ErpServices.ALL.values()) {
       store.define(s.name(), "$key", List.of("SystemId"));
     }
-    this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::handle, this::template,
+    this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::serve, this::template,
         status -> error(status, status == 429 ? "Application_TooManyRequests" : "Internal_ServerError",
             status == 429 ? "The request was throttled: too many requests." : "The server could not handle the request."));
+    server.gate(protection);
     ErpAdmin.register(this, server);
+  }
+
+  /** @return the caller a request counts for in the request limits: the Basic user or the token's client */
+  private String caller(SimRequest r) {
+    if (oauth != null) {
+      return oauth.clientOf(r);
+    }
+    return expectedAuth.equals(r.header("Authorization")) ? options.user() : null;
+  }
+
+  ErpServiceProtection protection() {
+    return protection;
+  }
+
+  /**
+   * Answers a request and makes it take the server time the cost model gives it (while it holds its processing
+   * slot); a request over 10 minutes (scaled) is cut off with 504, its work done or not, as BC's gateway does.
+   */
+  private SimResponse serve(SimRequest r) {
+    SimResponse resp = handle(r);
+    ErpCosts.Meter m = ErpCosts.Meter.current();
+    if (m == null) {
+      return resp;
+    }
+    ErpCosts c = protection.costs();
+    if (m.ms() > ErpCosts.REQUEST_TIMEOUT_MS) {
+      ErpServiceProtection.sleep(ErpCosts.REQUEST_TIMEOUT_MS * c.timeScale());
+      return error(504, "Request_GatewayTimeout", "The request took longer than 10 minutes and was cancelled by "
+          + "the gateway. Split the request into smaller ones.");
+    }
+    ErpServiceProtection.sleep(m.ms() * c.timeScale());
+    return resp;
+  }
+
+  /** Charges server time to the request being handled (nothing when seeding or from the admin API). */
+  private void charge(double modelMs) {
+    ErpCosts.Meter m = ErpCosts.Meter.current();
+    if (m != null) {
+      m.charge(modelMs);
+    }
+  }
+
+  /** Charges a write; one over 8 minutes (scaled) is cancelled before it changes anything: 408. */
+  private void chargeWrite(ErpCosts.Op op) {
+    double ms = protection.costs().cost(op);
+    if (ms > ErpCosts.OPERATION_TIMEOUT_MS) {
+      charge(ErpCosts.OPERATION_TIMEOUT_MS);
+      throw new ErpError(error(408, "Request_OperationTimeout", "The operation took longer than 8 minutes and "
+          + "was cancelled."));
+    }
+    charge(ms);
+  }
+
+  private static int flowFields(Service s, ODataQuery q) {
+    List<String> ff = FLOW_FIELDS.getOrDefault(s.name(), List.of());
+    return q == null || q.select().isEmpty() ? ff.size() : (int) ff.stream().filter(q.select()::contains).count();
   }
 
   /** Starts with defaults on a free port. */
@@ -279,6 +340,9 @@ public final class ErpSimulator implements Simulator {
     if (rest.equals("Company")) {
       return r.method().equals("GET") ? companies(r) : readOnly("Company");
     }
+    if (rest.equals("$metadata")) {
+      return r.method().equals("GET") ? metadata() : readOnly("$metadata");
+    }
     if (rest.equals("$batch")) {
       return r.method().equals("POST") ? ErpBatch.handle(this, r) : error(405, "BadRequest_MethodNotAllowed",
           "The requested resource does not support http method '" + r.method() + "'.");
@@ -322,6 +386,56 @@ public final class ErpSimulator implements Simulator {
     } catch (ErpError e) {
       return e.response;
     }
+  }
+
+  /**
+   * {@code GET …/ODataV4/$metadata}: the CSDL of the published pages (namespace NAV, one entity type and entity set
+   * per service, its properties with their EDM types), which clients use to check the fields they name.
+   */
+  private SimResponse metadata() {
+    StringBuilder x = new StringBuilder(32_000).append("<?xml version=\"1.0\" encoding=\"utf-8\"?>")
+        .append("<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">")
+        .append("<edmx:DataServices><Schema Namespace=\"NAV\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">");
+    List<String> sets = new ArrayList<>();
+    for (Service s : ErpServices.ALL.values()) {
+      if (published(options, s.name()) == null) {
+        continue;
+      }
+      sets.add(s.name());
+      x.append("<EntityType Name=\"").append(s.name()).append("\"><Key>");
+      s.keys().forEach(k -> x.append("<PropertyRef Name=\"").append(k).append("\"/>"));
+      x.append("</Key>");
+      for (Field f : s.fields().values()) {
+        x.append("<Property Name=\"").append(f.name()).append("\" Type=\"").append(edmType(f)).append('"');
+        if (f.length() > 0) {
+          x.append(" MaxLength=\"").append(f.length()).append('"');
+        }
+        x.append("/>");
+      }
+      x.append("</EntityType>");
+    }
+    x.append("<EntityType Name=\"ProductItemAvailability\"><Key><PropertyRef Name=\"ItemNo\"/></Key>")
+        .append("<Property Name=\"CRM_ID\" Type=\"Edm.Guid\"/><Property Name=\"ItemNo\" Type=\"Edm.String\"/>")
+        .append("<Property Name=\"UOM\" Type=\"Edm.String\"/><Property Name=\"Inventory\" Type=\"Edm.Decimal\"/>")
+        .append("</EntityType>");
+    sets.add("ProductItemAvailability");
+    x.append("<EntityContainer Name=\"NAV\">");
+    sets.forEach(n -> x.append("<EntitySet Name=\"").append(n).append("\" EntityType=\"NAV.").append(n)
+        .append("\"/>"));
+    x.append("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>");
+    return SimResponse.text(200, "application/xml", x.toString());
+  }
+
+  private static String edmType(Field f) {
+    return switch (f.type()) {
+      case CODE, TEXT, OPTION -> "Edm.String";
+      case DECIMAL -> "Edm.Decimal";
+      case INTEGER -> "Edm.Int32";
+      case BOOLEAN -> "Edm.Boolean";
+      case DATE -> "Edm.Date";
+      case GUID -> "Edm.Guid";
+      case DATETIME -> "Edm.DateTimeOffset";
+    };
   }
 
   /** Business Central's answer for a company name that is not one of the tenant's companies. */
@@ -402,6 +516,7 @@ public final class ErpSimulator implements Simulator {
       if (next != null) {
         body.put("@odata.nextLink", next);
       }
+      charge(protection.costs().readCost(value.size(), flowFields(s, q)));
       return SimResponse.json(200, body);
     });
   }
@@ -490,6 +605,7 @@ public final class ErpSimulator implements Simulator {
       if (row == null) {
         return notFound(s);
       }
+      charge(protection.costs().readCost(1, flowFields(s, null)));
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name()
           + "/$entity");
@@ -505,6 +621,7 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse create(Service s, SimRequest r) {
     Map<String, Object> body = parseBody(r);
+    chargeWrite(ErpCosts.Op.INSERT);
     return store.write(() -> SimResponse.json(201, present(insert(s, body, true))));
   }
 
@@ -617,6 +734,7 @@ public final class ErpSimulator implements Simulator {
   private SimResponse update(Service s, String key, SimRequest r) {
     Map<String, Object> body = parseBody(r);
     String ifMatch = r.header("If-Match");
+    chargeWrite(ErpCosts.Op.MODIFY);
     if (ifMatch == null) {
       return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
           + "service. Please provide a valid token in the client request.");
@@ -642,6 +760,7 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse delete(Service s, String key, SimRequest r) {
     String ifMatch = r.header("If-Match");
+    chargeWrite(ErpCosts.Op.DELETE);
     if (ifMatch == null) {
       return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
           + "service. Please provide a valid token in the client request.");
@@ -690,6 +809,7 @@ public final class ErpSimulator implements Simulator {
           rows.add(q.project(a, List.of()));
         }
       }
+      charge(protection.costs().readCost(rows.size(), 1));
       return SimResponse.json(200, Map.of("@odata.context", serviceRoot() + "/$metadata#ProductItemAvailability",
           "value", q.top() >= 0 && rows.size() > q.top() ? rows.subList(0, q.top()) : rows));
     });

@@ -172,6 +172,16 @@ class ErpOnlineProfileTest {
   }
 
   @Test
+  void metadataDescribesThePublishedPages() throws Exception {
+    HttpResponse<String> r = get(erp.get().serviceRoot() + "/$metadata", "Bearer " + token());
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("<EntityType Name=\"Customer\">"), r.body());
+    assertTrue(r.body().contains("<Property Name=\"Salesperson_Code\" Type=\"Edm.String\" MaxLength=\"20\"/>"));
+    assertTrue(r.body().contains("<EntitySet Name=\"Item\" EntityType=\"NAV.Item\"/>"));
+    assertTrue(!r.body().contains("SalesPrice"), "not published online");
+  }
+
+  @Test
   void theOnPremisesPathIsNotServedOnline() throws Exception {
     HttpResponse<String> r = get(erp.get().baseUrl() + "/BC/ODataV4/Company", "Bearer " + token());
     assertEquals(404, r.statusCode(), r.body());

@@ -43,6 +43,7 @@ public final class ODataErpClient {
   private static final String ENDPOINT = "ERP";
 
   private final ODataErpSettings settings;
+  private final Vertx vertx;
   private final WebClient web;
   private final ResilientHttp http;
   private final String authorization;
@@ -58,6 +59,7 @@ public final class ODataErpClient {
    */
   public ODataErpClient(Vertx vertx, ODataErpSettings settings, EndpointMetrics metrics) {
     this.settings = settings;
+    this.vertx = vertx;
     this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setDecompressionSupported(true)
         .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
     this.http = new ResilientHttp(vertx, ENDPOINT,
@@ -105,6 +107,87 @@ public final class ODataErpClient {
         : Future.failedFuture(TandemException.permanent(Stage.READ, "ERP company '" + settings.company()
             + "' does not exist at " + settings.serviceRoot() + "; the companies there are " + names
             + " (set TANDEM_ERP_COMPANY or connections.erp.company)")));
+  }
+
+  /**
+   * Reads the service's {@code $metadata} (CSDL): which properties each published entity set has.
+   *
+   * @return property names by entity set (service) name
+   */
+  public Future<Map<String, java.util.Set<String>>> metadata() {
+    return send(HttpMethod.GET, settings.serviceRoot() + "/$metadata", MultiMap.caseInsensitiveMultiMap()
+        .add("Accept", "application/xml"), null, Stage.READ).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.READ, r.statusCode(), r.headers(),
+                r.bodyAsString(), false));
+          }
+          // A CSDL document of a real BC runs to megabytes: parsed off the event loop.
+          byte[] csdl = r.body().getBytes();
+          return vertx.executeBlocking(() -> parseMetadata(csdl)).recover(e -> Future.failedFuture(
+              TandemException.permanent(Stage.READ, "ERP $metadata is not readable CSDL: " + e.getMessage())));
+        });
+  }
+
+  /** @return property names by entity set, from a CSDL document */
+  static Map<String, java.util.Set<String>> parseMetadata(byte[] csdl) throws Exception {
+    javax.xml.parsers.DocumentBuilderFactory f = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+    f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+    f.setNamespaceAware(true);
+    org.w3c.dom.Document doc = f.newDocumentBuilder().parse(new java.io.ByteArrayInputStream(csdl));
+    Map<String, java.util.Set<String>> byType = new java.util.HashMap<>();
+    org.w3c.dom.NodeList types = doc.getElementsByTagNameNS("*", "EntityType");
+    for (int i = 0; i < types.getLength(); i++) {
+      org.w3c.dom.Element t = (org.w3c.dom.Element) types.item(i);
+      java.util.Set<String> props = new java.util.HashSet<>();
+      org.w3c.dom.NodeList ps = t.getElementsByTagNameNS("*", "Property");
+      for (int j = 0; j < ps.getLength(); j++) {
+        props.add(((org.w3c.dom.Element) ps.item(j)).getAttribute("Name"));
+      }
+      byType.put(t.getAttribute("Name"), props);
+    }
+    Map<String, java.util.Set<String>> bySet = new java.util.TreeMap<>();
+    org.w3c.dom.NodeList sets = doc.getElementsByTagNameNS("*", "EntitySet");
+    for (int i = 0; i < sets.getLength(); i++) {
+      org.w3c.dom.Element e = (org.w3c.dom.Element) sets.item(i);
+      String type = e.getAttribute("EntityType");
+      java.util.Set<String> props = byType.get(type.substring(type.lastIndexOf('.') + 1));
+      if (props != null) {
+        bySet.put(e.getAttribute("Name"), props);
+      }
+    }
+    return bySet;
+  }
+
+  /**
+   * Checks a mapping's ERP side against the service's metadata: the service is published and has every field the
+   * mapping names (key, modified-on, field and option mappings, match fields).
+   *
+   * @param m the mapping
+   * @param metadata from {@link #metadata()}
+   * @return the problems, each naming the mapping, the service and the unknown fields; empty when all is there
+   */
+  public static List<String> unknownErpFields(dev.tandem.api.MappingDefinition m,
+      Map<String, java.util.Set<String>> metadata) {
+    java.util.Set<String> props = metadata.get(m.erpEntitySet());
+    if (props == null) {
+      return List.of("mapping " + m.name() + ": the ERP publishes no web service " + m.erpEntitySet()
+          + " (publish the page under that name, or disable the mapping)");
+    }
+    java.util.Set<String> named = new java.util.LinkedHashSet<>();
+    named.add(m.erpKey());
+    if (m.erpModifiedOn() != null) {
+      named.add(m.erpModifiedOn());
+    }
+    m.fields().forEach(f -> {
+      if (f.erpField() != null) {
+        named.add(f.erpField());
+      }
+    });
+    m.options().forEach(o -> named.add(o.erpField()));
+    m.matchFields().forEach(f -> named.add(f.erpField()));
+    List<String> unknown = named.stream().filter(n -> n != null && !props.contains(n)).toList();
+    return unknown.isEmpty() ? List.of() : List.of("mapping " + m.name() + ": ERP " + m.erpEntitySet()
+        + " has no field " + String.join(", ", unknown) + " (checked against the ERP's $metadata)");
   }
 
   /** Closes the HTTP client. */
@@ -296,7 +379,20 @@ public final class ODataErpClient {
     }
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
     return send(HttpMethod.POST, settings.serviceRoot() + "/$batch", headers,
-        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE).compose(r -> {
+        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, false).compose(r -> {
+          if ((r.statusCode() == 504 || r.statusCode() == 408) && writes.size() > 1) {
+            // BC's advice for a request that timed out: split it. The halves go out as smaller batches, and
+            // each half may be split again; the whole batch is never sent again as it was.
+            int half = writes.size() / 2;
+            Future<List<WriteResult>> first = batchChunk(writes.subList(0, half), offset);
+            Future<List<WriteResult>> second = batchChunk(writes.subList(half, writes.size()), offset + half);
+            return Future.all(first, second).map(both -> {
+              List<WriteResult> out = new ArrayList<>(writes.size());
+              out.addAll(first.result());
+              out.addAll(second.result());
+              return out;
+            });
+          }
           if (r.statusCode() != 200) {
             return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.WRITE, r.statusCode(), r.headers(),
                 r.bodyAsString(), false));
@@ -335,11 +431,17 @@ public final class ODataErpClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
+    return send(method, url, headers, body, stage, true);
+  }
+
+  /** @param retryTimeouts false: a 408 or 504 comes back to the caller, which splits instead of resending */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean retryTimeouts) {
     return http.send(stage, renew -> credentials(renew, stage).map(auth -> web.requestAbs(method, url)
         .timeout(settings.timeoutMs())
         .putHeader("Authorization", auth)
         .putHeader("Accept", "application/json")
-        .putHeaders(headers)), body);
+        .putHeaders(headers)), body, retryTimeouts);
   }
 
   /** The Authorization header; {@code renew} after a 401. */
