@@ -193,6 +193,50 @@ abstract class SyncRun {
     return ids;
   }
 
+  /**
+   * Whether a coupled source row is as it was last synchronized. By version (the row's ETag) when the coupling has
+   * one: a change in the same second as Tandem's own write, or by the integration user's account, has another
+   * version. Without a recorded version only a row modified strictly before the synchronized stamp is unchanged:
+   * an equal (whole-second) stamp may hide a later edit, so such a row is compared by value.
+   */
+  final boolean unchangedSinceSync(JsonObject row, OffsetDateTime modified, Coupling c) {
+    String version = row.getString("@odata.etag");
+    String synced = syncedSourceVersion(c);
+    if (version != null && synced != null) {
+      return version.equals(synced);
+    }
+    return syncedSourceModified(c) != null && modified.isBefore(syncedSourceModified(c));
+  }
+
+  /**
+   * @return true for a source row without a coupling that Tandem itself wrote last (its coupling was removed): not
+   *     a new record for the other side. Coupled rows are decided by version ({@link #unchangedSinceSync}).
+   */
+  boolean ownUncoupled(JsonObject row, Coupling c) {
+    return false;
+  }
+
+  /** @return the source side's version as last synchronized */
+  abstract String syncedSourceVersion(Coupling c);
+
+  /**
+   * Outcomes that record the source's modified-on (the source is synchronized as of that state) record its version
+   * too, the one read in this run.
+   */
+  private void withSourceVersions(List<Outcome> outcomes, Map<String, JsonObject> sources) {
+    boolean toCrm = flow == Direction.TO_CRM;
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome o = outcomes.get(i);
+      String key = toCrm ? o.erpId() : o.crmId();
+      OffsetDateTime modified = toCrm ? o.erpModifiedOn() : o.crmModifiedOn();
+      JsonObject row = key == null || modified == null ? null : sources.get(key);
+      String version = row == null ? null : row.getString("@odata.etag");
+      if (version != null && (toCrm ? o.erpVersion() : o.crmVersion()) == null) {
+        outcomes.set(i, toCrm ? o.withVersions(version, o.crmVersion()) : o.withVersions(o.erpVersion(), version));
+      }
+    }
+  }
+
   /** Adds to the run's counts. */
   final void count(JobOutcome more) {
     counts = counts.plus(more);
@@ -313,12 +357,14 @@ abstract class SyncRun {
         continue;
       }
       Coupling c = coupled.get(key);
+      if (!force && ownUncoupled(row, c)) {
+        continue;
+      }
       if (c != null && c.skipped() || onlyCoupled && (c == null || !c.coupled())) {
         skipped++;
         continue;
       }
-      if (!force && c != null && c.coupled() && syncedSourceModified(c) != null
-          && !modified.isAfter(syncedSourceModified(c)) && !"failed".equals(lastResult(c))) {
+      if (!force && c != null && c.coupled() && unchangedSinceSync(row, modified, c) && !"failed".equals(lastResult(c))) {
         unchanged++;
         continue;
       }
@@ -338,6 +384,10 @@ abstract class SyncRun {
     OffsetDateTime checkpoint = highest == null || highest.isAfter(jobStart) ? jobStart : highest;
     return counterparts(desired.keySet(), coupled)
         .compose(current -> isolatingWrite(desired, sources, coupled, current, outcomes))
+        .map(v -> {
+          withSourceVersions(outcomes, sources);
+          return v;
+        })
         .compose(v -> commitPage(outcomes, rows, checkpoint, commit));
   }
 
