@@ -308,7 +308,7 @@ public final class AdminHttpServer {
     String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
     boolean conflict = "23505".equals(state) || "23503".equals(state);
     String column = column(f);
-    String field = column == null ? null : camel(column);
+    String field = column == null ? null : FIELDS.getOrDefault(column, camel(column));
     String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
     String what = conflict ? "conflicts with existing data" : "is not an accepted value";
     ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
@@ -332,6 +332,10 @@ public final class AdminHttpServer {
     }
     return null;
   }
+
+  /** Columns whose request field is not their camel-case name. */
+  private static final java.util.Map<String, String> FIELDS = java.util.Map.of("schedule_ms", "scheduleSeconds",
+      "skip_after_repeats", "skipAfterRepeats", "conflict_policy", "conflictPolicy");
 
   private static String camel(String column) {
     StringBuilder sb = new StringBuilder();
