@@ -62,9 +62,34 @@ public final class FromCrmSync extends SyncRun {
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<JsonObject> me = crm.whoAmI().onSuccess(w -> integrationUser = w.getString("UserId"));
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart))
+    return Future.all(me, wm)
+        .compose(v -> settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy,
+            jobStart))
+        .compose(settled -> {
+          count(settled);
+          return retryFailed(0L, jobStart);
+        })
         .compose(v -> crm.query(changedSince(wm.result(), me.result())).compose(page -> pages(page, jobStart)))
         .map(v -> counts());
+  }
+
+  /**
+   * Settles the creates of unknown outcome of a mapping (a lost answer, a node that died before the coupling was
+   * written), whether or not their CRM records are read again: each is looked for in the ERP and coupled, or
+   * created when it is not there. Runs before anything else reads rows of the mapping.
+   *
+   * @return the counts of what it did
+   */
+  static Future<JobOutcome> settlePendingCreates(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks,
+      ODataErpClient erp, DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter,
+      MappingSettings.ConflictPolicy policy, OffsetDateTime jobStart) {
+    if (def.direction() == Direction.TO_CRM) {
+      return Future.succeededFuture(JobOutcome.EMPTY);
+    }
+    return couplings.pendingSources(def.name(), Direction.FROM_CRM, 1000).compose(ids -> ids.isEmpty()
+        ? Future.succeededFuture(JobOutcome.EMPTY)
+        : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy)
+            .runSelected(ids, jobStart));
   }
 
   /**

@@ -131,13 +131,11 @@ public final class ToCrmSync extends SyncRun {
     if (def.direction() == Direction.TO_CRM) {
       return Future.succeededFuture();
     }
-    return couplings.pendingSources(def.name(), Direction.FROM_CRM, 1000).compose(ids -> ids.isEmpty()
-        ? Future.<Void>succeededFuture()
-        : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy)
-            .runSelected(ids, jobStart).map(c -> {
-              count(c);
-              return null;
-            }));
+    return FromCrmSync.settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter,
+        policy, jobStart).map(c -> {
+          count(c);
+          return null;
+        });
   }
 
   private static String and(String a, String b) {
