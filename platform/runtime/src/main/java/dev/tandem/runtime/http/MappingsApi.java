@@ -102,6 +102,7 @@ final class MappingsApi {
             .put("skipAfterRepeats", s.skipAfter())
             .put("deletionPolicy", s.deletions().name())
             .put("syncOnlyCoupled", s.onlyCoupled())
+            .put("watermarkOverlapSeconds", s.overlap().toSeconds())
             .put("scheduleSeconds", eff.schedule().toSeconds())
             .put("fields", fields))
         .put("overrides", s.toJson());
@@ -143,7 +144,8 @@ final class MappingsApi {
   /** Applies a PATCH body to the current overrides; a null value resets a setting to the plugin's definition. */
   static MappingSettings merge(MappingDefinition def, MappingSettings cur, JsonObject body) {
     Set<String> known = Set.of("direction", "erpFilter", "crmFilter", "disabledFields", "conflictPolicy",
-        "scheduleSeconds", "skipAfterRepeats", "deletionPolicy", "syncOnlyCoupled");
+        "scheduleSeconds", "skipAfterRepeats", "deletionPolicy", "syncOnlyCoupled", "watermarkOverlapSeconds",
+        "massDeletionShare", "massDeletionMin");
     for (String k : body.fieldNames()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown setting '" + k + "'; settings are " + known);
@@ -199,11 +201,42 @@ final class MappingsApi {
       String d = body.getString("deletionPolicy");
       deletion = d == null ? null : parse(MappingSettings.DeletionPolicy.class, d, "deletionPolicy");
     }
+    Integer overlap = cur.watermarkOverlapSeconds();
+    if (body.containsKey("watermarkOverlapSeconds")) {
+      overlap = wholeNumber(body, "watermarkOverlapSeconds", 0, 7 * 24 * 3600);
+    }
+    Double share = cur.massDeletionShare();
+    if (body.containsKey("massDeletionShare")) {
+      Object v = body.getValue("massDeletionShare");
+      if (v != null && !(v instanceof Number n && n.doubleValue() > 0 && n.doubleValue() <= 1)) {
+        throw new IllegalArgumentException("massDeletionShare must be a number above 0 and at most 1 (0.5: half "
+            + "of the mapping's couplings), got " + v);
+      }
+      share = v == null ? null : ((Number) v).doubleValue();
+    }
+    Integer min = cur.massDeletionMin();
+    if (body.containsKey("massDeletionMin")) {
+      min = wholeNumber(body, "massDeletionMin", 1, Integer.MAX_VALUE);
+    }
     return new MappingSettings(direction,
         body.containsKey("erpFilter") ? body.getString("erpFilter") : cur.erpFilter(),
         body.containsKey("crmFilter") ? body.getString("crmFilter") : cur.crmFilter(),
         disabled, policy, schedule, skip, deletion,
-        body.containsKey("syncOnlyCoupled") ? body.getBoolean("syncOnlyCoupled") : cur.syncOnlyCoupled());
+        body.containsKey("syncOnlyCoupled") ? body.getBoolean("syncOnlyCoupled") : cur.syncOnlyCoupled(),
+        overlap, share, min);
+  }
+
+  private static Integer wholeNumber(JsonObject body, String field, int least, int most) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.longValue() < least
+        || n.longValue() > most) {
+      throw new IllegalArgumentException(field + " must be a whole number from " + least + " to " + most + ", got "
+          + v);
+    }
+    return n.intValue();
   }
 
   private static <E extends Enum<E>> E parse(Class<E> type, String value, String what) {

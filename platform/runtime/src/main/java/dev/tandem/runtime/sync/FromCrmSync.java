@@ -3,6 +3,7 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
@@ -16,8 +17,6 @@ import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -54,7 +53,7 @@ public final class FromCrmSync extends SyncRun {
   }
 
   /**
-   * @param jobStart watermarks never pass it
+   * @param jobStart the job's start
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
@@ -68,7 +67,7 @@ public final class FromCrmSync extends SyncRun {
   /**
    * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
    * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
-   * modified-on committed (with the usual one-second overlap; records handled already are unchanged). The
+   * modified-on committed (less the mapping's overlap; records handled already are unchanged). The
    * mapping's watermark does not move.
    *
    * @param place the checkpoint of earlier attempts and where this one saves its own
@@ -87,15 +86,15 @@ public final class FromCrmSync extends SyncRun {
       terms.add("(" + def.crmFilter() + ")");
     }
     if (since != null) {
-      terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
+      terms.add(def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(readFrom(since)));
     }
-    terms.add("_modifiedby_value ne " + me.getString("UserId"));
+    terms.add("_modifiedby_value ne " + ODataLiterals.guid(me.getString("UserId")));
     return def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
         + encode(def.crmModifiedOn());
   }
 
   private static String encode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   @Override

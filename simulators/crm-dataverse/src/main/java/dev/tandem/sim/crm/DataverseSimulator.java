@@ -59,6 +59,9 @@ public final class DataverseSimulator implements Simulator {
   private final ServiceProtection protection;
   private final AtomicLong lastModified = new AtomicLong();
   private final AtomicLong version = new AtomicLong(1_000_000);
+  private final ChangeTracking changeTracking = new ChangeTracking();
+  /** How far this organization's clock is off the machine's: its stamps, as a skewed server's would be. */
+  private volatile long clockOffsetMs;
   final String integrationUserId;
   final String organizationId = UUID.randomUUID().toString();
   final String businessUnitId = UUID.randomUUID().toString();
@@ -132,6 +135,20 @@ public final class DataverseSimulator implements Simulator {
 
   ServiceProtection protection() {
     return protection;
+  }
+
+  ChangeTracking changeTracking() {
+    return changeTracking;
+  }
+
+  long clockOffsetMs() {
+    return clockOffsetMs;
+  }
+
+  /** Sets the clock off; the next stamp follows the new clock even when that is behind the last one. */
+  void clockOffsetMs(long ms) {
+    this.clockOffsetMs = ms;
+    lastModified.set(0);
   }
 
   private String template(SimRequest r) {
@@ -468,7 +485,7 @@ public final class DataverseSimulator implements Simulator {
 
   /** New modifiedon (strictly increasing), versionnumber and modifier. */
   private String stamp(Map<String, Object> row, String user) {
-    long now = System.currentTimeMillis();
+    long now = System.currentTimeMillis() + clockOffsetMs;
     long ms = lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
     String t = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ms));
     row.put("modifiedon", t);

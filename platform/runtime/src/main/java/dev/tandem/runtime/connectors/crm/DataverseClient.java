@@ -5,7 +5,9 @@ import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.AdaptiveLimiter;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.ResilientHttp;
 import dev.tandem.runtime.connectors.WriteResult;
@@ -45,6 +47,7 @@ public final class DataverseClient {
   private final AdaptiveLimiter limiter;
   private final ResilientHttp http;
   private final String apiPath;
+  private final EndpointOrigin origin;
 
   /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
@@ -67,6 +70,7 @@ public final class DataverseClient {
     this.limiter = new AdaptiveLimiter(vertx, settings.initialConcurrency(), settings.maxConcurrency(), 20);
     this.http = new ResilientHttp(vertx, ENDPOINT, limiter, settings.maxRetries(), metrics);
     this.apiPath = URI.create(settings.apiUrl()).getRawPath();
+    this.origin = new EndpointOrigin(ENDPOINT, settings.apiUrl());
   }
 
   /** @return the concurrency limiter (for metrics and tests) */
@@ -147,7 +151,13 @@ public final class DataverseClient {
         .add("Prefer", "odata.maxpagesize=" + settings.pageSize() + (tracked ? ",odata.track-changes" : ""));
     return send(HttpMethod.GET, url, headers, null, Stage.READ).compose(r -> {
       if (r.statusCode() != 200) {
-        return Future.failedFuture(fail(r, Stage.READ, false));
+        TandemException e = fail(r, Stage.READ, false);
+        if (url.contains("$deltatoken=") && e.kind() == ErrorKind.PERMANENT && r.statusCode() != 401
+            && r.statusCode() != 403) {
+          return Future.failedFuture(new DeltaLinkRejectedException("CRM refused the change-tracking delta link: "
+              + e.getMessage()));
+        }
+        return Future.failedFuture(e);
       }
       JsonObject body = r.bodyAsJsonObject();
       JsonArray value = body.getJsonArray("value", new JsonArray());
@@ -303,6 +313,10 @@ public final class DataverseClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
+    TandemException foreign = origin.refuse(url, stage);
+    if (foreign != null) {
+      return Future.failedFuture(foreign);
+    }
     return http.send(stage, renew -> {
       if (renew) {
         token = null;
