@@ -129,6 +129,7 @@ public final class TandemRuntime {
           deployments.add(id);
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
               .enqueue(this::enqueue)
+              .connections(config.connections())
               .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());
         })

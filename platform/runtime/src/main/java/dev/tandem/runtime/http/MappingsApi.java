@@ -4,6 +4,10 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.ODataLiterals;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.plugins.PluginHost;
 import dev.tandem.runtime.store.Coupling;
@@ -13,6 +17,7 @@ import dev.tandem.runtime.store.PgMappingSettingsStore;
 import dev.tandem.runtime.sync.MappingSettings;
 import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -39,12 +44,45 @@ final class MappingsApi {
   private final Pool pool;
   private final Function<NewJob, Future<Long>> enqueue;
 
-  MappingsApi(PluginHost plugins, Pool pool, Function<NewJob, Future<Long>> enqueue) {
+  private final ODataErpClient erp;
+
+  MappingsApi(PluginHost plugins, Pool pool, Function<NewJob, Future<Long>> enqueue, Vertx vertx,
+      TandemConfig.Connections connections) {
     this.plugins = plugins;
     this.pool = pool;
     this.settings = new PgMappingSettingsStore(pool);
     this.couplings = new PgCouplingStore(pool);
     this.enqueue = enqueue;
+    this.erp = connections == null || connections.erp() == null ? null
+        : new ODataErpClient(vertx, connections.erp(), EndpointMetrics.NONE);
+  }
+
+  void close() {
+    if (erp != null) {
+      erp.close();
+    }
+  }
+
+  /**
+   * @param records the {@code records} of a request
+   * @param crm whether they are CRM ids (which are GUIDs) rather than ERP keys
+   * @return what is wrong with them, naming the entry, or null when they are fine
+   */
+  static String badRecords(JsonArray records, boolean crm) {
+    for (int i = 0; i < records.size(); i++) {
+      Object k = records.getValue(i);
+      if (!crm && k instanceof Number) {
+        continue;
+      }
+      if (!(k instanceof String s) || s.isBlank()) {
+        return "records[" + i + "] must be a non-empty key, got " + k;
+      }
+      if (crm && !ODataLiterals.isGuid(s)) {
+        return "records[" + i + "] '" + s + "' is not a CRM id: CRM ids are GUIDs "
+            + "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
+      }
+    }
+    return null;
   }
 
   void mount(Router r) {
@@ -281,6 +319,11 @@ final class MappingsApi {
             + "(TO_CRM or FROM_CRM) for the selected records");
         return;
       }
+      String bad = badRecords(records, effective == Direction.FROM_CRM);
+      if (bad != null) {
+        ApiError.send(ctx, 400, "bad_request", bad);
+        return;
+      }
       parameters.put("records", records);
     }
     enqueue.apply(new NewJob(JobKind.SYNC, m.name(), direction, parameters, 50, 0, null))
@@ -302,15 +345,35 @@ final class MappingsApi {
       return;
     }
     String mapping = body.getString("mapping");
-    if (!plugins.mappings().containsKey(mapping)) {
+    MappingStatus m = plugins.mappings().get(mapping);
+    if (m == null) {
       ApiError.send(ctx, 404, "not_found", "no installed plugin provides mapping " + mapping);
       return;
     }
-    couplings.couple(mapping, body.getString("erpId"), body.getString("crmId").toLowerCase(Locale.ROOT))
+    String erpId = body.getString("erpId");
+    String crmId = body.getString("crmId");
+    if (!ODataLiterals.isGuid(crmId)) {
+      ApiError.send(ctx, 400, "bad_request", "crmId '" + crmId + "' is not a CRM id: CRM ids are GUIDs "
+          + "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+      return;
+    }
+    if (erpId.isBlank()) {
+      ApiError.send(ctx, 400, "bad_request", "erpId must be the key of an ERP record");
+      return;
+    }
+    MappingDefinition def = m.definition();
+    // The ERP record must exist: a coupling to nothing would make the next run create a counterpart or fail.
+    Future<Boolean> exists = erp == null ? Future.succeededFuture(true)
+        : erp.any(def.erpEntitySet(), def.erpKey() + " eq " + ODataLiterals.string(erpId), def.erpKey());
+    exists.compose(found -> found ? couplings.couple(mapping, erpId, crmId.toLowerCase(Locale.ROOT))
+            : Future.failedFuture(new ApiError(400, "bad_request", "erpId '" + erpId + "': ERP "
+                + def.erpEntitySet() + " has no record with " + def.erpKey() + " '" + erpId + "'")))
         .onSuccess(c -> json(ctx, 201, c.toJson()))
         .onFailure(e -> {
           if (e instanceof PgCouplingStore.CouplingConflictException) {
             ApiError.send(ctx, 409, "conflict", e.getMessage());
+          } else if (e instanceof ApiError a) {
+            ApiError.send(ctx, a.status(), a.code(), a.getMessage());
           } else {
             ctx.fail(e);
           }

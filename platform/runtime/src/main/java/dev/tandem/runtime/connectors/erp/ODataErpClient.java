@@ -150,6 +150,20 @@ public final class ODataErpClient {
   }
 
   /**
+   * The newest modified-on of a service, by the ERP's own clock: one request for one row.
+   *
+   * @param service e.g. {@code Customer}
+   * @param field its modified-on field, e.g. {@code SystemModifiedAt}
+   * @return the newest value, or null when the service has no rows
+   */
+  public Future<java.time.OffsetDateTime> newest(String service, String field) {
+    String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(field) + "&$orderby="
+        + queryEncode(field + " desc");
+    return follow(url).map(p -> p.rows().isEmpty() || p.rows().get(0).getString(field) == null ? null
+        : java.time.OffsetDateTime.parse(p.rows().get(0).getString(field)));
+  }
+
+  /**
    * How many rows pass a filter: one request ({@code $count=true}) for at most one row's key.
    *
    * @param service e.g. {@code Customer}
