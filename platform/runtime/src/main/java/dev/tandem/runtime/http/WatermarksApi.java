@@ -88,7 +88,7 @@ final class WatermarksApi {
     }
     JsonObject body;
     try {
-      body = ctx.body() == null || ctx.body().length() == 0 ? null : ctx.body().asJsonObject();
+      body = ctx.body() == null || ctx.body().length() <= 0 ? null : ctx.body().asJsonObject();
     } catch (DecodeException | ClassCastException e) {
       body = null;
     }
@@ -160,7 +160,7 @@ final class WatermarksApi {
     }
     JsonObject body;
     try {
-      body = ctx.body() == null || ctx.body().length() == 0 ? new JsonObject() : ctx.body().asJsonObject();
+      body = ctx.body() == null || ctx.body().length() <= 0 ? new JsonObject() : ctx.body().asJsonObject();
     } catch (DecodeException | ClassCastException e) {
       body = null;
     }
