@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.api.ErrorKind;
+import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
@@ -98,9 +99,10 @@ class ForeignLinkTest {
     assertEquals("https://org.crm.dynamics.com:443", EndpointOrigin.of("https://ORG.crm.dynamics.com/api/data/v9.2"));
     assertEquals("http://localhost:8080", EndpointOrigin.of("http://localhost:8080/x?y=1"));
     EndpointOrigin crm = new EndpointOrigin("CRM", "https://org.crm.dynamics.com/api/data/v9.2");
-    assertEquals(null, crm.refuse("https://org.crm.dynamics.com:443/api/data/v9.2/accounts?$deltatoken=1", null));
-    assertTrue(crm.refuse("https://org.crm.dynamics.com.evil.example/api", null) != null);
-    assertTrue(crm.refuse("http://org.crm.dynamics.com/api", null) != null, "another scheme");
-    assertTrue(crm.refuse("https://user@evil.example/api", null) != null);
+    assertEquals(null, crm.refuse("https://org.crm.dynamics.com:443/api/data/v9.2/accounts?$deltatoken=1",
+        Stage.READ));
+    assertTrue(crm.refuse("https://org.crm.dynamics.com.evil.example/api", Stage.READ) != null);
+    assertTrue(crm.refuse("http://org.crm.dynamics.com/api", Stage.READ) != null, "another scheme");
+    assertTrue(crm.refuse("https://user@evil.example/api", Stage.READ) != null);
   }
 }

@@ -49,7 +49,7 @@ class ODataLiteralsTest {
     assertEquals("1.5", ODataLiterals.value(1.5));
     assertEquals("'1.5'", ODataLiterals.value("1.5"));
     assertEquals("2024-08-18T20:05:51.603Z", ODataLiterals.dateTime(Instant.parse("2024-08-18T20:05:51.603917Z")));
-    assertEquals("name%20eq%20'a%26b'", ODataLiterals.query("name eq 'a&b'"));
+    assertEquals("name%20eq%20%27a%26b%27", ODataLiterals.query("name eq 'a&b'"));
     assertTrue(ODataLiterals.query("$filter=x").startsWith("%24"));
   }
 }

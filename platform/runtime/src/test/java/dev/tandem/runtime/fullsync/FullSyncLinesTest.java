@@ -142,11 +142,15 @@ class FullSyncLinesTest {
 
         // 2. Everything: CURRENCY writes by isocurrencycode, so it is synchronized although both sides hold
         // currencies; CONTACT waits for SALESPEOPLE, which has to be coupled first.
+        JsonObject before = lines(new JsonObject(http("GET", "http://localhost:" + rt.httpPort() + "/api/v1/full-sync",
+            null).body())).get("CURRENCY");
+        assertEquals(3, before.getLong("crmRows"), before.encode());
+        assertEquals(0, before.getLong("coupled"), before.encode());
+        assertEquals("FULL_SYNC", before.getString("recommendation"), before.encode());
+        assertTrue(before.getString("reason").contains("alternate key isocurrencycode"), before.encode());
         JsonObject all = review(rt, "{}");
         Map<String, JsonObject> l = lines(all);
         JsonObject currency = l.get("CURRENCY");
-        assertEquals("FULL_SYNC", currency.getString("recommendation"), currency.encode());
-        assertTrue(currency.getString("reason").contains("alternate key isocurrencycode"), currency.encode());
         assertEquals("SUCCESS", currency.getJsonObject("toCrm").getString("status"), currency.encode());
         assertEquals(5, db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'CURRENCY' AND crm_id IS NOT NULL"));
         assertEquals(5, Integer.parseInt(new JsonObject(http("GET", crm.get().baseUrl() + "/__admin/sim/counts", null)
