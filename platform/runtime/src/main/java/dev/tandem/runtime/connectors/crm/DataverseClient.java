@@ -127,8 +127,7 @@ public final class DataverseClient {
    */
   public Future<Long> count(String entitySet, String key, String filter) {
     String url = settings.apiUrl() + "/" + entitySet + "?$count=true&$select=" + key
-        + (filter == null || filter.isBlank() ? "" : "&$filter=" + java.net.URLEncoder.encode(filter,
-            java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+        + (filter == null || filter.isBlank() ? "" : "&$filter=" + ODataLiterals.query(filter));
     return send(HttpMethod.GET, url, MultiMap.caseInsensitiveMultiMap().add("Prefer", "odata.maxpagesize=1"), null,
         Stage.READ).compose(r -> {
           if (r.statusCode() != 200) {
@@ -248,8 +247,10 @@ public final class DataverseClient {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
         .add("Content-Type", "multipart/mixed; boundary=" + boundary)
         .add("Prefer", "odata.continue-on-error");
+    // Upserts (PATCH) may be repeated; a batch with creates (POST) is not once it may have reached the CRM.
+    boolean idempotent = ops.stream().noneMatch(o -> o.method().equals("POST"));
     return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
-        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE).compose(r -> {
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent).compose(r -> {
           if (r.statusCode() != 200) {
             return Future.failedFuture(fail(r, Stage.WRITE, false));
           }
@@ -313,6 +314,11 @@ public final class DataverseClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
+    return send(method, url, headers, body, stage, true);
+  }
+
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent) {
     TandemException foreign = origin.refuse(url, stage);
     if (foreign != null) {
       return Future.failedFuture(foreign);
@@ -333,7 +339,7 @@ public final class DataverseClient {
         }
         return req;
       });
-    }, body);
+    }, body, idempotent);
   }
 
   // ---- OAuth ----------------------------------------------------------------------------------------------
