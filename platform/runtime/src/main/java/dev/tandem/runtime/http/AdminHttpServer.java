@@ -40,6 +40,8 @@ public final class AdminHttpServer {
   private java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> enqueue;
   private HttpServer server;
   private boolean fullSync;
+  private dev.tandem.runtime.config.TandemConfig.Connections connections;
+  private MappingsApi mappingsApi;
 
   /**
    * @param vertx Vert.x
@@ -91,6 +93,15 @@ public final class AdminHttpServer {
   }
 
   /**
+   * @param value the endpoints, so manual couplings can be checked against the ERP
+   * @return this
+   */
+  public AdminHttpServer connections(dev.tandem.runtime.config.TandemConfig.Connections value) {
+    this.connections = value;
+    return this;
+  }
+
+  /**
    * @param host bind address
    * @param port port, 0 for any free one
    * @return the server, listening
@@ -106,6 +117,9 @@ public final class AdminHttpServer {
 
   /** @return closes the server */
   public Future<Void> stop() {
+    if (mappingsApi != null) {
+      mappingsApi.close();
+    }
     // A short grace period: idle keep-alive connections would otherwise hold the close for 30 s.
     return server == null ? Future.succeededFuture() : server.shutdown(1, java.util.concurrent.TimeUnit.SECONDS);
   }
@@ -132,7 +146,9 @@ public final class AdminHttpServer {
           .onSuccess(a -> json(ctx, 200, new JsonObject().put("nodes", a))).onFailure(ctx::fail));
     }
     if (enqueue != null) {
-      new MappingsApi(plugins, pool, enqueue).mount(r);
+      mappingsApi = new MappingsApi(plugins, pool, enqueue, vertx, connections);
+      mappingsApi.mount(r);
+      new WatermarksApi(plugins, pool).mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
