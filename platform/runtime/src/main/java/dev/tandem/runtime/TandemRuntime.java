@@ -11,7 +11,9 @@ import dev.tandem.runtime.jobs.SchedulerVerticle;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.plugins.PluginHost;
 import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.JobLeases;
 import dev.tandem.runtime.store.PgJobQueue;
+import dev.tandem.runtime.store.PgNodeRegistry;
 import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.store.SchemaMigrator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -50,6 +52,8 @@ public final class TandemRuntime {
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private PgJobQueue queue;
+  private PgNodeRegistry nodes;
+  private final JobLeases leases = new JobLeases();
   private PgScheduleStore schedules;
   private PluginHost plugins;
   private JobMetrics jobMetrics;
@@ -104,6 +108,7 @@ public final class TandemRuntime {
               .using(vertx)
               .build();
           queue = new PgJobQueue(pool);
+          nodes = new PgNodeRegistry(pool);
           schedules = new PgScheduleStore(pool);
           jobMetrics = new JobMetrics(registry);
           plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry)
@@ -121,7 +126,8 @@ public final class TandemRuntime {
           return Future.all(ensured);
         })
         .compose(v -> vertx.deployVerticle(new DispatcherVerticle(queue, config.jobs(), config.nodeId(),
-            plugins::explainMissing, jobMetrics)))
+            plugins::explainMissing, jobMetrics).leases(leases).nodes(nodes, version())
+            .listen(config.database().connectOptions(), PgNodeRegistry.jobChannel(config.database().schema()))))
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(new SchedulerVerticle(schedules, queue, config.schedules().tickMs(),
@@ -132,11 +138,18 @@ public final class TandemRuntime {
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
               .settings(config.http())
               .enqueue(this::enqueue)
+              .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
               .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
+  }
+
+  /** @return this node's Tandem version, as its jar says (development builds have none) */
+  static String version() {
+    String v = TandemRuntime.class.getPackage().getImplementationVersion();
+    return v == null ? "development" : v;
   }
 
   /** Key ranges a large ERP-to-CRM full synchronization line is cut into unless its start says otherwise. */
@@ -161,7 +174,7 @@ public final class TandemRuntime {
         continue;
       }
       deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
-              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()))
+              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()).leases(leases))
           .onSuccess(id -> {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));

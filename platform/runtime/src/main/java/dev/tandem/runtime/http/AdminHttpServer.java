@@ -91,6 +91,17 @@ public final class AdminHttpServer {
   }
 
   /**
+   * @param registry the node registry, for {@code GET /api/v1/nodes}
+   * @param deadAfterMs a node without a heartbeat for this long is listed as dead
+   * @return this
+   */
+  public AdminHttpServer nodes(dev.tandem.runtime.store.PgNodeRegistry registry, long deadAfterMs) {
+    this.nodes = registry;
+    this.nodesDeadAfterMs = deadAfterMs;
+    return this;
+  }
+
+  /**
    * @param value whether this node runs the full synchronization coordinator (both connections configured)
    * @return this
    */
@@ -129,6 +140,9 @@ public final class AdminHttpServer {
     return server == null ? Future.succeededFuture() : server.shutdown(1, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  private dev.tandem.runtime.store.PgNodeRegistry nodes;
+  private long nodesDeadAfterMs;
+
   Router router() {
     Router r = Router.router(vertx);
     r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
@@ -155,6 +169,10 @@ public final class AdminHttpServer {
     r.get("/api/v1/schedules").handler(ctx -> schedules.list()
         .onSuccess(a -> json(ctx, 200, new JsonObject().put("schedules", a))).onFailure(ctx::fail));
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
+    if (nodes != null) {
+      r.get("/api/v1/nodes").handler(ctx -> nodes.list(nodesDeadAfterMs)
+          .onSuccess(a -> json(ctx, 200, new JsonObject().put("nodes", a))).onFailure(ctx::fail));
+    }
     if (enqueue != null) {
       r.get("/api/v1/jobs/:id/records").handler(this::jobExists);
       r.post("/api/v1/errors/retry-all").handler(ctx -> {
@@ -396,11 +414,63 @@ public final class AdminHttpServer {
       ApiError.send(ctx, e.status(), e.code(), e.getMessage());
       return;
     }
+    if (dev.tandem.runtime.store.PgErrors.rejectedData(f)) {
+      // PostgreSQL answered and refused the value: the request is at fault, not the database.
+      rejected(ctx, f);
+      return;
+    }
     LOG.log(Level.ERROR, "admin API request " + ctx.request().path() + " failed", f);
     boolean db = f != null && f.getClass().getName().startsWith("io.vertx.pgclient")
         || f instanceof io.vertx.core.VertxException;
     ApiError.send(ctx, db ? 503 : 500, db ? "unavailable" : "internal_error",
         (db ? "PostgreSQL is unavailable: " : "internal error: ") + (f == null ? "unknown" : f.getMessage()));
+  }
+
+  /**
+   * A value PostgreSQL refused: 409 for a unique or foreign-key violation (the state of other records), 400 for
+   * any other constraint or data error; the message names the request field behind the column.
+   */
+  private static void rejected(RoutingContext ctx, Throwable f) {
+    String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
+    boolean conflict = "23505".equals(state) || "23503".equals(state);
+    String column = column(f);
+    String field = column == null ? null : camel(column);
+    String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
+    String what = conflict ? "conflicts with existing data" : "is not an accepted value";
+    ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
+        (field == null ? "a value of the request " + what : field + ": the value " + what)
+            + (constraint == null ? "" : " (constraint " + constraint + ")"));
+  }
+
+  /** The column behind a refusal: PostgreSQL names it, or the constraint does ({@code table_column_check}). */
+  private static String column(Throwable f) {
+    for (Throwable t = f; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg) {
+        if (pg.getColumn() != null) {
+          return pg.getColumn();
+        }
+        String c = pg.getConstraint();
+        if (c != null && pg.getTable() != null && c.startsWith(pg.getTable() + "_")) {
+          return c.substring(pg.getTable().length() + 1).replaceFirst("_(check|key|fkey|not_null)$", "");
+        }
+        return null;
+      }
+    }
+    return null;
+  }
+
+  private static String camel(String column) {
+    StringBuilder sb = new StringBuilder();
+    boolean up = false;
+    for (char ch : column.toCharArray()) {
+      if (ch == '_') {
+        up = true;
+      } else {
+        sb.append(up ? Character.toUpperCase(ch) : ch);
+        up = false;
+      }
+    }
+    return sb.toString();
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

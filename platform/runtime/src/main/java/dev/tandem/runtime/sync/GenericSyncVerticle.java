@@ -41,6 +41,7 @@ public final class GenericSyncVerticle extends VerticleBase {
   private final SyncMetrics syncMetrics;
   private final PgMappingSettingsStore settings;
   private long erpDeletionScanMs = TandemConfig.ScheduleSettings.DEFAULT_ERP_DELETION_SCAN_MS;
+  private dev.tandem.runtime.store.JobLeases leases = new dev.tandem.runtime.store.JobLeases();
   private ODataErpClient erp;
   private DataverseClient crm;
 
@@ -69,6 +70,15 @@ public final class GenericSyncVerticle extends VerticleBase {
    */
   public GenericSyncVerticle erpDeletionScanMs(long everyMs) {
     this.erpDeletionScanMs = everyMs;
+    return this;
+  }
+
+  /**
+   * @param leases the node's job leases: every page a run writes and commits is fenced by its job's lease
+   * @return this
+   */
+  public GenericSyncVerticle leases(dev.tandem.runtime.store.JobLeases leases) {
+    this.leases = leases;
     return this;
   }
 
@@ -181,6 +191,7 @@ public final class GenericSyncVerticle extends VerticleBase {
       RecordMapper mapper, long jobId, MappingSettings s) {
     ToCrmSync run = new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(), s.policy());
     run.onlyCoupled(s.onlyCoupled());
+    run.fenced(leases.of(jobId));
     return run;
   }
 
@@ -189,6 +200,7 @@ public final class GenericSyncVerticle extends VerticleBase {
     FromCrmSync run = new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(),
         s.policy());
     run.onlyCoupled(s.onlyCoupled());
+    run.fenced(leases.of(jobId));
     return run;
   }
 

@@ -147,6 +147,35 @@ class ODataErpClientTest {
   }
 
   @Test
+  void aBatchWithCreatesIsNotRepeatedOnceItMayHaveReachedTheErpButUpdatesAre() throws Exception {
+    // The ERP creates the customer, then the answer is lost: repeating the batch would create a second one.
+    admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/\\\\$batch\",\"method\":\"POST\","
+        + "\"kind\":\"DROP_RESPONSE\",\"nth\":1}");
+    ExecutionException lost = assertThrows(ExecutionException.class, () -> on(vertx, () -> client.batch(List.of(
+        new Write("POST", "Customer", null, null, new JsonObject().put("Name", "Only Once"))))));
+    TandemException te = (TandemException) lost.getCause();
+    assertEquals(ErrorKind.RETRIABLE, te.kind());
+    assertTrue(te.getMessage().contains("not repeated"), te.getMessage());
+    List<JsonObject> created = readAll("Customer", "Name eq 'Only Once'");
+    assertEquals(1, created.size(), "created once");
+
+    // A 5xx to a create is not repeated either (the server may have done the work before failing)...
+    admin(erp.get().baseUrl(), "DELETE", "faults", null);
+    admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/\\\\$batch\",\"method\":\"POST\","
+        + "\"kind\":\"STATUS\",\"status\":503,\"nth\":1}");
+    assertThrows(ExecutionException.class, () -> on(vertx, () -> client.batch(List.of(
+        new Write("POST", "Customer", null, null, new JsonObject().put("Name", "Refused"))))));
+    // ...while a batch of updates (each with If-Match) is: repeating it cannot duplicate anything.
+    admin(erp.get().baseUrl(), "DELETE", "faults", null);
+    admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/\\\\$batch\",\"method\":\"POST\","
+        + "\"kind\":\"STATUS\",\"status\":503,\"nth\":1}");
+    JsonObject row = created.get(0);
+    List<WriteResult> updated = on(vertx, () -> client.batch(List.of(new Write("PATCH", "Customer",
+        ODataErpClient.literal(row.getString("No")), row.getString("@odata.etag"), new JsonObject().put("City", "Cork")))));
+    assertTrue(updated.get(0).ok(), String.valueOf(updated.get(0).error()));
+  }
+
+  @Test
   void anEndpointThatStaysDownOpensTheCircuit() throws Exception {
     admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/Item\",\"kind\":\"STATUS\",\"status\":503,\"rate\":1.0}");
     for (int i = 0; i < 5; i++) {

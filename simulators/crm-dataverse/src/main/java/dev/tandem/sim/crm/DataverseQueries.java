@@ -55,7 +55,8 @@ final class DataverseQueries {
           page = page.subList(0, want);
         }
       } else {
-        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
+        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test,
+            pageOrder(e, r.query().get("$orderby"), q));
         int offset = Integer.parseInt(state[2]);
         int end = Math.min(all.size(), Math.min(top, offset + pageSize));
         page = offset >= end ? List.of() : all.subList(offset, end);
@@ -90,6 +91,25 @@ final class DataverseQueries {
       return applied.isEmpty() ? resp : resp.with("Preference-Applied", String.join(",", applied));
     });
   }
+
+  /**
+   * The order of one page's request. Dataverse orders rows with equal values of a non-unique {@code $orderby}
+   * arbitrarily, and not the same way from one page to the next: "the same record can appear in more than one
+   * page" (Microsoft, "Page results using OData", Ordering and paging). Unless the ordering names the primary key,
+   * ties are ordered differently on every request, so rows repeat or go missing across pages, as they do there.
+   */
+  private static java.util.Comparator<Map<String, Object>> pageOrder(Entity e, String orderBy, ODataQuery q) {
+    for (String part : orderBy.split(",")) {
+      if (part.trim().split("\\s+")[0].equals(e.key())) {
+        return q.orderBy();
+      }
+    }
+    long salt = TIES.incrementAndGet() * 0x9E3779B97F4A7C15L;
+    return q.orderBy().thenComparingLong(row -> Long.rotateLeft(String.valueOf(row.get(e.key())).hashCode() * salt,
+        17) ^ salt);
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong TIES = new java.util.concurrent.atomic.AtomicLong();
 
   private static SimResponse delta(DataverseSimulator sim, Entity e, SimRequest r, ODataQuery q, long since) {
     EntityStore store = sim.store();

@@ -57,7 +57,6 @@ public final class DataverseSimulator implements Simulator {
   private final SimulatorServer server;
   private final DataverseAuth auth = new DataverseAuth();
   private final ServiceProtection protection;
-  private final AtomicLong lastModified = new AtomicLong();
   private final AtomicLong version = new AtomicLong(1_000_000);
   final String integrationUserId;
   final String organizationId = UUID.randomUUID().toString();
@@ -466,11 +465,12 @@ public final class DataverseSimulator implements Simulator {
     }
   }
 
-  /** New modifiedon (strictly increasing), versionnumber and modifier. */
+  /**
+   * New modifiedon, versionnumber and modifier. Dataverse's modifiedon has whole seconds, so rows changed in the
+   * same second share it; only versionnumber (the row version behind the ETag) is unique and increasing.
+   */
   private String stamp(Map<String, Object> row, String user) {
-    long now = System.currentTimeMillis();
-    long ms = lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
-    String t = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ms));
+    String t = SECONDS.format(Instant.ofEpochMilli(System.currentTimeMillis()));
     row.put("modifiedon", t);
     row.put("versionnumber", version.incrementAndGet());
     row.put("_modifiedby_value", user);

@@ -238,8 +238,10 @@ public final class DataverseClient {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
         .add("Content-Type", "multipart/mixed; boundary=" + boundary)
         .add("Prefer", "odata.continue-on-error");
+    // Upserts (PATCH) may be repeated; a batch with creates (POST) is not once it may have reached the CRM.
+    boolean idempotent = ops.stream().noneMatch(o -> o.method().equals("POST"));
     return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
-        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE).compose(r -> {
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent).compose(r -> {
           if (r.statusCode() != 200) {
             return Future.failedFuture(fail(r, Stage.WRITE, false));
           }
@@ -303,6 +305,11 @@ public final class DataverseClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
+    return send(method, url, headers, body, stage, true);
+  }
+
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent) {
     return http.send(stage, renew -> {
       if (renew) {
         token = null;
@@ -319,7 +326,7 @@ public final class DataverseClient {
         }
         return req;
       });
-    }, body);
+    }, body, idempotent);
   }
 
   // ---- OAuth ----------------------------------------------------------------------------------------------

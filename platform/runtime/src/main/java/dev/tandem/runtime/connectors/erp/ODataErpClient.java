@@ -252,8 +252,10 @@ public final class ODataErpClient {
       requests.add(req);
     }
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
+    // A batch with creates is not repeated once it may have reached the ERP: the engine reconciles instead.
+    boolean idempotent = writes.stream().noneMatch(w -> w.method().equals("POST"));
     return send(HttpMethod.POST, settings.serviceRoot() + "/$batch", headers,
-        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE).compose(r -> {
+        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent).compose(r -> {
           if (r.statusCode() != 200) {
             return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.WRITE, r.statusCode(), r.headers(),
                 r.bodyAsString(), false));
@@ -292,6 +294,11 @@ public final class ODataErpClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage) {
+    return send(method, url, headers, body, stage, true);
+  }
+
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent) {
     // Basic credentials cannot be renewed: a 401 is final and classified permanent by the caller.
     return http.send(stage, renew -> renew
         ? Future.failedFuture(TandemException.permanent(stage, "ERP rejected user " + settings.user()))
@@ -299,7 +306,7 @@ public final class ODataErpClient {
             .timeout(settings.timeoutMs())
             .putHeader("Authorization", authorization)
             .putHeader("Accept", "application/json")
-            .putHeaders(headers)), body);
+            .putHeaders(headers)), body, idempotent);
   }
 
   private static String queryEncode(String s) {
