@@ -23,7 +23,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.HashSet;
@@ -86,13 +85,11 @@ final class MappingsApi {
   }
 
   void mount(Router r) {
-    r.route("/api/v1/mappings*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
     r.get("/api/v1/mappings").handler(this::list);
     r.get("/api/v1/mappings/:name").handler(this::get);
     r.patch("/api/v1/mappings/:name").handler(this::patch);
     r.post("/api/v1/mappings/:name/sync").handler(this::sync);
     r.get("/api/v1/couplings").handler(this::listCouplings);
-    r.route("/api/v1/couplings*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
     r.post("/api/v1/couplings").handler(this::couple);
     r.delete("/api/v1/couplings/:id").handler(this::uncouple);
   }
