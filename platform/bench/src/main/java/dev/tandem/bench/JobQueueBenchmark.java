@@ -38,6 +38,9 @@ import picocli.CommandLine.Option;
     description = "Measures end-to-end job queue throughput with competing dispatchers.")
 public final class JobQueueBenchmark implements Callable<Integer> {
 
+  /** Mappings the benchmark's jobs are spread over (the queue runs one job per mapping at a time). */
+  static final int MAPPINGS = 64;
+
   @Option(names = "--db", description = "PostgreSQL URL (default: ${DEFAULT-VALUE})",
       defaultValue = "${env:TANDEM_DB_URL:-postgresql://postgres@127.0.0.1:5432/test}")
   String url;
@@ -82,10 +85,13 @@ public final class JobQueueBenchmark implements Callable<Integer> {
       for (int i = 0; i < dispatchers; i++) {
         Vertx v = Vertx.vertx();
         nodes.add(v);
-        v.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.sync("BENCH"), m -> {
-          ran.incrementAndGet();
-          m.reply(JobOutcome.EMPTY.toJson());
-        });
+        // At most one job runs per mapping at a time: the load is spread over many mappings.
+        for (int k = 0; k < MAPPINGS; k++) {
+          v.eventBus().<io.vertx.core.json.JsonObject>consumer(Addresses.sync("BENCH-" + k), m -> {
+            ran.incrementAndGet();
+            m.reply(JobOutcome.EMPTY.toJson());
+          });
+        }
         PgJobQueue q = new PgJobQueue(pool(v, db));
         get(v.deployVerticle(new DispatcherVerticle(q, settings, "bench-node-" + i, m -> "none",
             new JobMetrics(new SimpleMeterRegistry()))));
@@ -94,7 +100,7 @@ public final class JobQueueBenchmark implements Callable<Integer> {
       long t0 = System.nanoTime();
       List<NewJob> chunk = new ArrayList<>(enqueueBatch);
       for (int i = 0; i < enqueueBatch; i++) {
-        chunk.add(NewJob.of(JobKind.SYNC, "BENCH"));
+        chunk.add(NewJob.of(JobKind.SYNC, "BENCH-" + (i % MAPPINGS)));
       }
       int enqueued = 0;
       while (enqueued < jobs) {

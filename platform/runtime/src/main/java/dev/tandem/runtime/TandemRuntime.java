@@ -12,7 +12,9 @@ import dev.tandem.runtime.jobs.SchedulerVerticle;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.plugins.PluginHost;
 import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.JobLeases;
 import dev.tandem.runtime.store.PgJobQueue;
+import dev.tandem.runtime.store.PgNodeRegistry;
 import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.store.SchemaMigrator;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -51,6 +53,8 @@ public final class TandemRuntime {
   private final PrometheusMeterRegistry registry;
   private Pool pool;
   private PgJobQueue queue;
+  private PgNodeRegistry nodes;
+  private final JobLeases leases = new JobLeases();
   private PgScheduleStore schedules;
   private PluginHost plugins;
   private JobMetrics jobMetrics;
@@ -60,10 +64,12 @@ public final class TandemRuntime {
   private TandemRuntime(TandemConfig config) {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    dev.tandem.runtime.http.HttpMetricLabels.bound(registry);
     this.vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
-            .setJvmMetricsEnabled(true)))
+            .setJvmMetricsEnabled(true)
+            .addLabels(io.vertx.micrometer.Label.HTTP_ROUTE)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }
@@ -103,6 +109,7 @@ public final class TandemRuntime {
               .using(vertx)
               .build();
           queue = new PgJobQueue(pool);
+          nodes = new PgNodeRegistry(pool);
           schedules = new PgScheduleStore(pool);
           jobMetrics = new JobMetrics(registry);
           plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry)
@@ -120,7 +127,8 @@ public final class TandemRuntime {
           return Future.all(ensured);
         })
         .compose(v -> vertx.deployVerticle(new DispatcherVerticle(queue, config.jobs(), config.nodeId(),
-            plugins::explainMissing, jobMetrics)))
+            plugins::explainMissing, jobMetrics).leases(leases).nodes(nodes, version())
+            .listen(config.database().connectOptions(), PgNodeRegistry.jobChannel(config.database().schema()))))
         .compose(id -> {
           deployments.add(id);
           return vertx.deployVerticle(new SchedulerVerticle(schedules, queue, config.schedules().tickMs(),
@@ -129,12 +137,21 @@ public final class TandemRuntime {
         .compose(id -> {
           deployments.add(id);
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
+              .settings(config.http())
               .enqueue(this::enqueue)
+              .connections(config.connections())
+              .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
               .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
+  }
+
+  /** @return this node's Tandem version, as its jar says (development builds have none) */
+  static String version() {
+    String v = TandemRuntime.class.getPackage().getImplementationVersion();
+    return v == null ? "development" : v;
   }
 
   /** Key ranges a large ERP-to-CRM full synchronization line is cut into unless its start says otherwise. */
@@ -159,7 +176,7 @@ public final class TandemRuntime {
         continue;
       }
       deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
-              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()))
+              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()).leases(leases))
           .onSuccess(id -> {
             deployments.add(id);
             plugins.served(Addresses.sync(m.name()));
@@ -276,6 +293,11 @@ public final class TandemRuntime {
   /** @return the schedules */
   public PgScheduleStore schedules() {
     return schedules;
+  }
+
+  /** @return the admin HTTP server */
+  public AdminHttpServer http() {
+    return http;
   }
 
   /** @return the Prometheus registry */

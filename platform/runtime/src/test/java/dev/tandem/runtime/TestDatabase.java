@@ -1,6 +1,7 @@
 package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.DatabaseSettings;
+import dev.tandem.testpg.TestPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -8,14 +9,13 @@ import java.sql.Statement;
 import java.util.UUID;
 
 /**
- * A fresh schema in the real test PostgreSQL ({@code TANDEM_TEST_DB_URL}, default
- * {@code postgresql://postgres@127.0.0.1:5432/test}); dropped on close.
+ * A fresh schema in the real test PostgreSQL (chosen by {@link TestPostgres}: {@code TANDEM_TEST_DB_URL}, else
+ * 127.0.0.1:5432, else the build's shared embedded PostgreSQL); dropped on close.
  */
 public final class TestDatabase implements AutoCloseable {
 
   /** The test database URL. */
-  public static final String URL = System.getenv().getOrDefault("TANDEM_TEST_DB_URL",
-      "postgresql://postgres@127.0.0.1:5432/test");
+  public static final String URL = TestPostgres.url();
 
   private final DatabaseSettings settings;
 

@@ -10,6 +10,7 @@ import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
 import dev.tandem.sim.erp.ErpSimulator;
+import dev.tandem.testpg.TestPostgres;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -42,7 +43,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * static TandemExtension tandem = TandemExtension.withPlugins(Path.of("target/my-plugin.zip"));
  * }</pre>
  *
- * <p>The database is {@code TANDEM_TEST_DB_URL}, by default {@code postgresql://postgres@127.0.0.1:5432/test}.
+ * <p>The database is the one {@link TestPostgres} chooses: {@code TANDEM_TEST_DB_URL}, else a PostgreSQL on
+ * 127.0.0.1:5432 (database {@code test}), else one embedded PostgreSQL shared by the whole Maven run.
  */
 public final class TandemExtension implements BeforeAllCallback, AfterAllCallback {
 
@@ -120,7 +122,7 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    String url = System.getenv().getOrDefault("TANDEM_TEST_DB_URL", "postgresql://postgres@127.0.0.1:5432/test");
+    String url = TestPostgres.url();
     String schema = "tk_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     db = DatabaseSettings.parse(url, schema, 8, "TANDEM_TEST_DB_URL");
     pluginsDir = Files.createTempDirectory("tandem-plugins-");

@@ -18,7 +18,10 @@ import java.util.function.Supplier;
  * The transport both connectors share: every request goes through a circuit breaker, an {@link AdaptiveLimiter}
  * and a retry loop. 429 answers pause all new requests for the full Retry-After (2^n s when absent) and halve the
  * concurrency; 5xx answers and I/O failures are retried with jittered exponential backoff; when retries run out
- * the request fails as retriable. After five such failures in a row the breaker opens for 30 s and requests fail
+ * the request fails as retriable. A request that is not idempotent (a create: POST, or a {@code $batch} with
+ * creates) is repeated only when it cannot have reached the server (429, a refused connection, 401 renewal): after
+ * an I/O error or a 5xx it may have taken effect, so it fails at once and the engine finds out by a reconciling
+ * read instead of creating the record twice. After five such failures in a row the breaker opens for 30 s and requests fail
  * fast, so a job pauses (the queue retries it) instead of failing record after record against a dead endpoint.
  *
  * <p>Not thread-safe: use it from one Vert.x context.
@@ -52,8 +55,8 @@ public final class ResilientHttp {
   }
 
   /**
-   * Sends a request. Answers with any status below 500 other than 429 and 408 (retried, as a request timeout may
-   * pass on another attempt); the caller decides what a 4xx means.
+   * Sends a request. Answers with any status below 500 other than 429 and 408 (retried like a 5xx); the caller
+   * decides what a 4xx means.
    *
    * @param stage stage for failures
    * @param prepare builds the request; its argument is true when the previous attempt got 401 and credentials
@@ -67,17 +70,32 @@ public final class ResilientHttp {
   }
 
   /**
-   * Sends a request; with {@code retryTimeouts} false, a 408 or 504 comes back to the caller instead of being
-   * resent (Business Central's advice for a request that timed out is to split it, not to repeat it).
+   * Sends a request that may not be idempotent.
    *
    * @param stage stage for failures
    * @param prepare builds the request (see {@link #send(Stage, Function, Buffer)})
    * @param body the body, or null
-   * @param retryTimeouts whether 504 is retried like any 5xx
+   * @param idempotent false for a request that must not be repeated once it may have reached the server
    * @return the response
    */
   public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
-      Buffer body, boolean retryTimeouts) {
+      Buffer body, boolean idempotent) {
+    return send(stage, prepare, body, idempotent, false);
+  }
+
+  /**
+   * Sends a request; with {@code returnTimeouts}, a 408 or 504 answer comes back to the caller instead of being
+   * repeated or failed (Business Central's advice for a request that timed out is to split it, not to repeat it).
+   *
+   * @param stage stage for failures
+   * @param prepare builds the request (see {@link #send(Stage, Function, Buffer)})
+   * @param body the body, or null
+   * @param idempotent false for a request that must not be repeated once it may have reached the server
+   * @param returnTimeouts whether 408 and 504 answers are the caller's to handle
+   * @return the response
+   */
+  public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
+      Buffer body, boolean idempotent, boolean returnTimeouts) {
     long now = System.nanoTime();
     if (now < openUntilNanos) {
       long waitMs = (openUntilNanos - now) / 1_000_000;
@@ -85,7 +103,7 @@ public final class ResilientHttp {
           + BREAKER_THRESHOLD + " failed requests in a row: circuit open for another " + waitMs + " ms",
           Duration.ofMillis(waitMs)));
     }
-    return attempt(stage, prepare, body, 0, false, retryTimeouts).andThen(ar -> {
+    return attempt(stage, prepare, body, 0, false, idempotent, returnTimeouts).andThen(ar -> {
       if (ar.failed() && ar.cause() instanceof TandemException te && te.kind() == ErrorKind.RETRIABLE) {
         if (++consecutiveFailures >= BREAKER_THRESHOLD) {
           openUntilNanos = System.nanoTime() + BREAKER_OPEN_MS * 1_000_000L;
@@ -103,7 +121,7 @@ public final class ResilientHttp {
   }
 
   private Future<HttpResponse<Buffer>> attempt(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
-      Buffer body, int retry, boolean renew, boolean retryTimeouts) {
+      Buffer body, int retry, boolean renew, boolean idempotent, boolean returnTimeouts) {
     return limiter.run(() -> prepare.apply(renew).compose(req -> body == null ? req.send() : req.sendBuffer(body)))
         .transform(ar -> {
           if (ar.failed()) {
@@ -111,9 +129,13 @@ public final class ResilientHttp {
               return Future.failedFuture(te);
             }
             metrics.request(endpoint, "io_error");
-            return retry < maxRetries
-                ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false, retryTimeouts))
-                : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
+            if (!idempotent && !neverSent(ar.cause())) {
+              return Future.failedFuture(TandemException.retriable(stage, endpoint + " gave no answer to a request "
+                  + "that may have taken effect; it is not repeated (the next attempt reconciles): "
+                  + HttpFailures.io(endpoint, stage, ar.cause()).getMessage(), null));
+            }
+            return retry < maxRetries ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false,
+                idempotent, returnTimeouts)) : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
           }
           HttpResponse<Buffer> r = ar.result();
           int status = r.statusCode();
@@ -124,29 +146,37 @@ public final class ResilientHttp {
             limiter.throttled(waitMs);
             metrics.throttled(endpoint);
             // The limiter holds every new request until the Retry-After has passed; this one waits too.
-            return retry < maxRetries
-                ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false, retryTimeouts))
+            return retry < maxRetries ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false,
+                idempotent, returnTimeouts))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
-          if (!retryTimeouts && (status == 504 || status == 408)) {
+          if (returnTimeouts && (status == 504 || status == 408)) {
             return Future.succeededFuture(r);
           }
+          // 408: BC cancelled an operation that ran over 8 minutes; like a 5xx, another attempt may pass.
           if (status >= 500 || status == 408) {
             Duration ra = HttpFailures.retryAfter(r.headers());
-            return retry < maxRetries
+            // A 5xx to a create may come after the server did the work: only idempotent requests are repeated.
+            return retry < maxRetries && idempotent
                 ? later(ra != null ? ra.toMillis() : backoff(retry), () -> attempt(stage, prepare, body, retry + 1,
-                    false, retryTimeouts))
+                    false, true, returnTimeouts))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
           if (status == 401 && !renew) {
             // Credentials may have expired early: the caller gets one chance to renew them.
-            return attempt(stage, prepare, body, retry, true, retryTimeouts).recover(e -> Future.succeededFuture(r));
+            return attempt(stage, prepare, body, retry, true, idempotent, returnTimeouts)
+                .recover(e -> Future.succeededFuture(r));
           }
           limiter.succeeded();
           return Future.succeededFuture(r);
         });
+  }
+
+  /** @return true when the failure came before the request could reach the server (no connection) */
+  private static boolean neverSent(Throwable cause) {
+    return cause instanceof java.net.ConnectException || cause instanceof java.net.UnknownHostException;
   }
 
   private static long backoff(int retry) {

@@ -22,6 +22,7 @@ public final class JobMetrics {
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
   private final Map<JobStatus, AtomicLong> depth = new EnumMap<>(JobStatus.class);
+  private final AtomicLong liveNodes = new AtomicLong();
 
   /** @param registry where the meters go */
   public JobMetrics(MeterRegistry registry) {
@@ -37,6 +38,20 @@ public final class JobMetrics {
     Gauge.builder("tandem.job.queue.depth", depth.get(JobStatus.QUEUED), AtomicLong::get)
         .description("Jobs waiting in the shared queue (claimable now or later)")
         .register(registry);
+    Gauge.builder("tandem.nodes.alive", liveNodes, AtomicLong::get)
+        .description("Nodes sharing the queue whose heartbeat is current (read from PostgreSQL)")
+        .register(registry);
+  }
+
+  /** @param n nodes alive, as the node registry says */
+  public void liveNodes(long n) {
+    liveNodes.set(n);
+  }
+
+  /** @param n job attempts this node stopped because their lease was lost or they timed out */
+  public void fenced(int n) {
+    counter("tandem.jobs.fenced", "Job attempts stopped on this node because their lease was lost or revoked", null,
+        null).increment(n);
   }
 
   /**

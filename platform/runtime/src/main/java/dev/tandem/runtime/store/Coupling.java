@@ -22,13 +22,23 @@ import java.time.OffsetDateTime;
  * @param lastJobId the last job that touched it
  * @param synced both sides' bidirectional field values as of the last synchronization
  *     ({@code {"erp":{...},"crm":{...}}}), or null when none were recorded
+ * @param erpVersion the ERP row's ETag as last synchronized (read or written by Tandem), or null
+ * @param crmVersion the CRM row's ETag as last synchronized (read or written by Tandem), or null
  */
 public record Coupling(long id, String mapping, String erpId, String crmId, OffsetDateTime erpModifiedOn,
     OffsetDateTime crmModifiedOn, String lastResultToCrm, String lastResultFromCrm, String lastError,
-    int errorRepeats, boolean skipped, Long lastJobId, JsonObject synced) {
+    int errorRepeats, boolean skipped, Long lastJobId, JsonObject synced, String erpVersion, String crmVersion) {
 
   static final String COLUMNS = "id, mapping, erp_id, crm_id, erp_modified_on, crm_modified_on, last_result_to_crm, "
-      + "last_result_from_crm, last_error, error_repeats, skipped, last_job_id, synced";
+      + "last_result_from_crm, last_error, error_repeats, skipped, last_job_id, synced, erp_version, crm_version";
+
+  /** A coupling without recorded versions. */
+  public Coupling(long id, String mapping, String erpId, String crmId, OffsetDateTime erpModifiedOn,
+      OffsetDateTime crmModifiedOn, String lastResultToCrm, String lastResultFromCrm, String lastError,
+      int errorRepeats, boolean skipped, Long lastJobId, JsonObject synced) {
+    this(id, mapping, erpId, crmId, erpModifiedOn, crmModifiedOn, lastResultToCrm, lastResultFromCrm, lastError,
+        errorRepeats, skipped, lastJobId, synced, null, null);
+  }
 
   /** A coupling without recorded field values. */
   public Coupling(long id, String mapping, String erpId, String crmId, OffsetDateTime erpModifiedOn,
@@ -43,7 +53,7 @@ public record Coupling(long id, String mapping, String erpId, String crmId, Offs
         r.getOffsetDateTime("erp_modified_on"), r.getOffsetDateTime("crm_modified_on"),
         r.getString("last_result_to_crm"), r.getString("last_result_from_crm"), r.getString("last_error"),
         r.getInteger("error_repeats"), r.getBoolean("skipped"), r.getLong("last_job_id"),
-        (JsonObject) r.getJson("synced"));
+        (JsonObject) r.getJson("synced"), r.getString("erp_version"), r.getString("crm_version"));
   }
 
   /** @return true when both sides are known */

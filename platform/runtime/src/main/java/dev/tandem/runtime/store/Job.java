@@ -31,15 +31,16 @@ import java.time.OffsetDateTime;
  * @param finishedAt ended at, or null
  * @param counts the counts
  * @param errorStage stage of the last failure, or null
+ * @param leaseEpoch the epoch of the latest claim (each claim counts one up); fences out earlier holders
  */
 public record Job(long id, JobKind kind, String mapping, Direction direction, JobStatus status, int priority,
     JsonObject parameters, JsonObject checkpoint, Long parentId, Long scheduleId, int attempts, int maxAttempts,
     OffsetDateTime runAt, String leaseOwner, OffsetDateTime leaseUntil, OffsetDateTime createdAt,
-    OffsetDateTime startedAt, OffsetDateTime finishedAt, JobOutcome counts, String errorStage) {
+    OffsetDateTime startedAt, OffsetDateTime finishedAt, JobOutcome counts, String errorStage, long leaseEpoch) {
 
   static final String COLUMNS = "id, kind, mapping, direction, status, priority, parameters, checkpoint, parent_id, "
       + "schedule_id, attempts, max_attempts, run_at, lease_owner, lease_until, created_at, started_at, finished_at, "
-      + "inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, error_stage";
+      + "inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, error_stage, lease_epoch";
 
   static Job from(Row r) {
     String dir = r.getString("direction");
@@ -65,7 +66,8 @@ public record Job(long id, JobKind kind, String mapping, Direction direction, Jo
         new JobOutcome(r.getLong("inserted"), r.getLong("modified"), r.getLong("deleted"), r.getLong("unchanged"),
             r.getLong("skipped"), r.getLong("failed"), r.getLong("coupled"), r.getLong("uncoupled"),
             r.getString("message")),
-        r.getString("error_stage"));
+        r.getString("error_stage"),
+        r.getLong("lease_epoch"));
   }
 
   private static JsonObject json(Object v) {
@@ -97,6 +99,7 @@ public record Job(long id, JobKind kind, String mapping, Direction direction, Jo
         .put("runAt", str(runAt))
         .put("leaseOwner", leaseOwner)
         .put("leaseUntil", str(leaseUntil))
+        .put("leaseEpoch", leaseEpoch)
         .put("createdAt", str(createdAt))
         .put("startedAt", str(startedAt))
         .put("finishedAt", str(finishedAt))

@@ -23,9 +23,23 @@ import java.util.Map;
  */
 public final class PgCouplingStore {
 
-  /** The result of one record in one direction, as the engine stores it. */
+  /**
+   * The result of one record in one direction, as the engine stores it. A null modified-on, synced values or
+   * version keeps what the coupling has.
+   */
   public record Outcome(String erpId, String crmId, OffsetDateTime erpModifiedOn, OffsetDateTime crmModifiedOn,
-      String result, String error, JsonObject synced) {
+      String result, String error, JsonObject synced, String erpVersion, String crmVersion) {
+
+    /** An outcome that keeps the coupling's recorded versions as they are. */
+    public Outcome(String erpId, String crmId, OffsetDateTime erpModifiedOn, OffsetDateTime crmModifiedOn,
+        String result, String error, JsonObject synced) {
+      this(erpId, crmId, erpModifiedOn, crmModifiedOn, result, error, synced, null, null);
+    }
+
+    /** @return a copy recording these versions (null keeps the coupling's) */
+    public Outcome withVersions(String erp, String crm) {
+      return new Outcome(erpId, crmId, erpModifiedOn, crmModifiedOn, result, error, synced, erp, crm);
+    }
 
     /** An outcome that keeps the coupling's recorded field values as they are. */
     public Outcome(String erpId, String crmId, OffsetDateTime erpModifiedOn, OffsetDateTime crmModifiedOn,
@@ -45,18 +59,21 @@ public final class PgCouplingStore {
   }
 
   private static final String RECORD = "INSERT INTO coupling AS c (mapping, %1$s, %2$s, erp_modified_on, "
-      + "crm_modified_on, %3$s, last_error, error_repeats, skipped, last_job_id, synced) "
+      + "crm_modified_on, %3$s, last_error, error_repeats, skipped, last_job_id, synced, erp_version, crm_version) "
       + "SELECT $1, v.src, v.dst, v.erp_mod, v.crm_mod, v.result, v.error, "
       + "  CASE WHEN v.error IS NULL THEN 0 ELSE 1 END, "
       + "  CASE WHEN v.error IS NULL OR v.error LIKE '[LOOKUP]%%' THEN false ELSE 1 >= $3 END, $2, "
-      + "  v.synced::jsonb "
+      + "  v.synced::jsonb, v.erp_ver, v.crm_ver "
       + "FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], "
-      + "  $10::text[]) AS v(src, dst, erp_mod, crm_mod, result, error, synced) "
+      + "  $10::text[], $11::text[], $12::text[]) AS v(src, dst, erp_mod, crm_mod, result, error, synced, erp_ver, "
+      + "  crm_ver) "
       + "ON CONFLICT (mapping, %1$s) DO UPDATE SET "
       + "  %2$s = COALESCE(EXCLUDED.%2$s, c.%2$s), "
       + "  synced = COALESCE(EXCLUDED.synced, c.synced), "
       + "  erp_modified_on = COALESCE(EXCLUDED.erp_modified_on, c.erp_modified_on), "
       + "  crm_modified_on = COALESCE(EXCLUDED.crm_modified_on, c.crm_modified_on), "
+      + "  erp_version = COALESCE(EXCLUDED.erp_version, c.erp_version), "
+      + "  crm_version = COALESCE(EXCLUDED.crm_version, c.crm_version), "
       + "  %3$s = EXCLUDED.%3$s, last_error = EXCLUDED.last_error, "
       + "  error_repeats = CASE WHEN EXCLUDED.last_error IS NULL THEN 0 "
       + "    WHEN EXCLUDED.last_error = c.last_error THEN c.error_repeats + 1 ELSE 1 END, "
@@ -127,6 +144,9 @@ public final class PgCouplingStore {
     String[] result = new String[n];
     String[] error = new String[n];
     String[] synced = new String[n];
+    String[] erpVer = new String[n];
+    String[] crmVer = new String[n];
+    List<String> settled = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Outcome o = outcomes.get(i);
       src[i] = flow == Direction.TO_CRM ? o.erpId() : o.crmId();
@@ -136,6 +156,11 @@ public final class PgCouplingStore {
       result[i] = o.result();
       error[i] = o.error();
       synced[i] = o.synced() == null ? null : o.synced().encode();
+      erpVer[i] = o.erpVersion();
+      crmVer[i] = o.crmVersion();
+      if (dst[i] != null) {
+        settled.add(src[i]);
+      }
     }
     String sql = RECORD.formatted(sourceColumn(flow), flow == Direction.TO_CRM ? "crm_id" : "erp_id",
         flow == Direction.TO_CRM ? "last_result_to_crm" : "last_result_from_crm");
@@ -154,10 +179,93 @@ public final class PgCouplingStore {
         + "AND e.resolved_at IS NULL AND e." + column + " = v.src";
     return client.preparedQuery(sql)
         .execute(Tuple.tuple().addValue(mapping).addValue(jobId).addValue(skipAfter).addValue(src).addValue(dst)
-            .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error).addValue(synced))
+            .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error).addValue(synced).addValue(erpVer)
+            .addValue(crmVer))
         .compose(rows -> client.preparedQuery(log).execute(Tuple.tuple().addValue(jobId).addValue(mapping)
                 .addValue(flow.name()).addValue(src).addValue(dst).addValue(error))
+            .compose(x -> endCreates(client, mapping, flow, settled))
             .map(x -> rows.rowCount()));
+  }
+
+  /**
+   * Records, before the request goes out, that the counterparts of these source records are about to be created:
+   * committed on its own, so that a lost answer or a crash leaves it behind for the next attempt. An intent
+   * already recorded keeps its time (the earliest attempt bounds the reconciling read).
+   *
+   * @param mapping mapping
+   * @param flow the direction of the create (FROM_CRM: ERP records are created for CRM ids)
+   * @param jobId the job
+   * @param sourceIds the source records
+   * @return nothing
+   */
+  public Future<Void> beginCreates(String mapping, Direction flow, long jobId, Collection<String> sourceIds) {
+    if (sourceIds.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery("INSERT INTO pending_create (mapping, direction, source_id, job_id) "
+            + "SELECT $1, $2, s, $3 FROM unnest($4::text[]) AS s ON CONFLICT DO NOTHING")
+        .execute(Tuple.tuple().addValue(mapping).addValue(flow.name()).addValue(jobId)
+            .addValue(sourceIds.toArray(new String[0])))
+        .mapEmpty();
+  }
+
+  /**
+   * @param client the pool or a transaction's connection
+   * @param mapping mapping
+   * @param flow the direction of the create
+   * @param sourceIds source records
+   * @return when each of them has a create of unknown outcome, the time of its first attempt, by source id
+   */
+  public Future<Map<String, OffsetDateTime>> pendingCreates(SqlClient client, String mapping, Direction flow,
+      Collection<String> sourceIds) {
+    if (sourceIds.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return client.preparedQuery("SELECT source_id, attempted_at FROM pending_create WHERE mapping = $1 "
+            + "AND direction = $2 AND source_id = ANY($3::text[])")
+        .execute(Tuple.tuple().addValue(mapping).addValue(flow.name()).addValue(sourceIds.toArray(new String[0])))
+        .map(rows -> {
+          Map<String, OffsetDateTime> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString(0), r.getOffsetDateTime(1)));
+          return out;
+        });
+  }
+
+  /**
+   * @param mapping mapping
+   * @param flow the direction of the create
+   * @param limit at most this many
+   * @return source records with a create of unknown outcome, oldest first
+   */
+  public Future<List<String>> pendingSources(String mapping, Direction flow, int limit) {
+    return pool.preparedQuery("SELECT source_id FROM pending_create WHERE mapping = $1 AND direction = $2 "
+            + "ORDER BY attempted_at, source_id LIMIT $3")
+        .execute(Tuple.of(mapping, flow.name(), limit))
+        .map(rows -> {
+          List<String> out = new ArrayList<>(rows.rowCount());
+          rows.forEach(r -> out.add(r.getString(0)));
+          return out;
+        });
+  }
+
+  /**
+   * Forgets intents whose outcome is known: the counterpart is coupled (in the coupling's transaction) or the
+   * endpoint refused the create.
+   *
+   * @param client the pool or a transaction's connection
+   * @param mapping mapping
+   * @param flow the direction of the create
+   * @param sourceIds source records
+   * @return nothing
+   */
+  public Future<Void> endCreates(SqlClient client, String mapping, Direction flow, Collection<String> sourceIds) {
+    if (sourceIds.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return client.preparedQuery("DELETE FROM pending_create WHERE mapping = $1 AND direction = $2 "
+            + "AND source_id = ANY($3::text[])")
+        .execute(Tuple.tuple().addValue(mapping).addValue(flow.name()).addValue(sourceIds.toArray(new String[0])))
+        .mapEmpty();
   }
 
   /**
@@ -171,10 +279,13 @@ public final class PgCouplingStore {
    */
   public Future<Void> prepareRestore(long id, boolean deletedOnCrm) {
     String sql = deletedOnCrm
-        ? "UPDATE coupling SET erp_modified_on = NULL, crm_modified_on = NULL, last_result_to_crm = 'failed', "
-            + "skipped = false, error_repeats = 0, updated_at = now() WHERE id = $1"
-        : "UPDATE coupling SET erp_id = NULL, erp_modified_on = NULL, crm_modified_on = NULL, "
-            + "last_result_from_crm = 'failed', skipped = false, error_repeats = 0, updated_at = now() WHERE id = $1";
+        ? "UPDATE coupling SET erp_modified_on = NULL, crm_modified_on = NULL, erp_version = NULL, crm_version = NULL, "
+            + "last_result_to_crm = 'failed', "
+            + "skipped = false, error_repeats = 0, deleted_side = NULL, updated_at = now() WHERE id = $1"
+        : "UPDATE coupling SET erp_id = NULL, erp_modified_on = NULL, crm_modified_on = NULL, erp_version = NULL, "
+            + "crm_version = NULL, "
+            + "last_result_from_crm = 'failed', skipped = false, error_repeats = 0, deleted_side = NULL, "
+            + "updated_at = now() WHERE id = $1";
     return pool.preparedQuery(sql).execute(Tuple.of(id)).mapEmpty();
   }
 
@@ -189,13 +300,54 @@ public final class PgCouplingStore {
    * @return nothing
    */
   public Future<Void> noteDeletion(Coupling c, long jobId, Direction direction, String message) {
-    return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, updated_at = now() "
-            + "WHERE id = $1 AND last_error IS DISTINCT FROM $2 RETURNING id) "
+    // The coupling also remembers which side is gone: change tracking reports a CRM deletion once, and the policy
+    // in force later (or a retry) must still find it.
+    return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, deleted_side = $8, updated_at = now() "
+            + "WHERE id = $1 AND (last_error IS DISTINCT FROM $2 OR deleted_side IS DISTINCT FROM $8) RETURNING id) "
             + "INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
-            + "SELECT $3, $4, $5, $6, $7, $2 FROM u")
+            + "SELECT $3, $4, $5, $6, $7, $2 FROM u WHERE NOT EXISTS (SELECT 1 FROM record_error e "
+            + "  WHERE e.mapping = $4 AND e.resolved_at IS NULL AND e.message = $2)")
         .execute(Tuple.tuple().addValue(c.id()).addValue(message).addValue(jobId).addValue(c.mapping())
-            .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId()))
+            .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId())
+            .addValue(direction == Direction.FROM_CRM ? "CRM" : "ERP"))
         .mapEmpty();
+  }
+
+  /**
+   * Couplings whose record on one side was found deleted and not acted on yet (see {@link #noteDeletion}).
+   *
+   * @param mapping mapping
+   * @param crmSide true for CRM deletions, false for ERP ones
+   * @param limit at most this many
+   * @return the couplings, oldest first
+   */
+  public Future<List<Coupling>> deletionsPending(String mapping, boolean crmSide, int limit) {
+    return pool.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 AND deleted_side = $2 "
+            + "ORDER BY id LIMIT $3").execute(Tuple.of(mapping, crmSide ? "CRM" : "ERP", limit))
+        .map(PgCouplingStore::couplings);
+  }
+
+  /**
+   * Forgets remembered deletions whose record turned out to exist (restored on its side).
+   *
+   * @param ids coupling ids
+   * @return nothing
+   */
+  public Future<Void> deletionsWithdrawn(Collection<Long> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery("UPDATE coupling SET deleted_side = NULL, last_error = NULL, updated_at = now() "
+            + "WHERE id = ANY($1::bigint[])").execute(Tuple.of(ids.toArray(new Long[0]))).mapEmpty();
+  }
+
+  /**
+   * @param mapping mapping
+   * @return how many of its couplings have both sides
+   */
+  public Future<Long> countCoupled(String mapping) {
+    return pool.preparedQuery("SELECT count(*) FROM coupling WHERE mapping = $1 AND erp_id IS NOT NULL "
+            + "AND crm_id IS NOT NULL").execute(Tuple.of(mapping)).map(rows -> rows.iterator().next().getLong(0));
   }
 
   /**
@@ -211,7 +363,7 @@ public final class PgCouplingStore {
             + "  ELSE last_result_to_crm END, "
             + "last_result_from_crm = CASE WHEN last_result_from_crm IN ('failed', 'conflict') THEN 'failed' "
             + "  ELSE last_result_from_crm END, updated_at = now() "
-            + "WHERE mapping = $1 AND ($2::bigint[] IS NULL OR id = ANY($2)) AND (skipped "
+            + "WHERE mapping = $1 AND ($2::bigint[] IS NULL OR id = ANY($2)) AND (skipped OR deleted_side IS NOT NULL "
             + "  OR last_result_to_crm IN ('failed', 'conflict') OR last_result_from_crm IN ('failed', 'conflict'))")
         .execute(Tuple.tuple().addValue(mapping).addValue(couplingIds == null ? null : couplingIds.toArray(new Long[0])))
         .map(RowSet::rowCount);

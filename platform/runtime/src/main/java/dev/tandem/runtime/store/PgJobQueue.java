@@ -17,27 +17,56 @@ import java.util.Optional;
 
 /**
  * The job queue in PostgreSQL. Claims use {@code FOR UPDATE SKIP LOCKED}, so any number of nodes share one
- * queue without blocking each other; a claim holds a lease that the claiming node renews while the job runs,
- * and a job whose lease expired (its node died) is put back in the queue by {@link #recoverExpired()}.
+ * queue; at most one job writes a mapping and direction at a time. A claim holds a lease with a new epoch that
+ * the claiming node renews while the job runs and names in every page commit ({@link JobLease}), and a job whose
+ * lease expired (its node died or lost PostgreSQL) is put back in the queue by {@link #recoverExpired(long)}
+ * after a grace period.
  * Every method is one SQL statement, batched over many jobs where the caller has many.
  */
 public final class PgJobQueue {
 
-  private static final String CLAIM = "UPDATE job j SET status = 'running', lease_owner = $1, "
-      + "lease_until = now() + $2 * interval '1 millisecond', attempts = j.attempts + 1, "
-      + "started_at = COALESCE(j.started_at, now()) "
-      + "FROM (SELECT id FROM job WHERE status = 'queued' AND run_at <= now() "
-      + "      ORDER BY priority, run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) due "
-      + "WHERE j.id = due.id RETURNING " + prefixed("j.");
+  /**
+   * Claims serialize on one advisory lock per schema (held until the claim commits), so that two nodes cannot
+   * both see a mapping free and both take a job of it; the claim itself is one statement.
+   */
+  private static final String CLAIM_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.job_claim'))";
+
+  /** Two jobs' directions overlap; a job without a direction (the mapping's own) or a bidirectional one holds both. */
+  private static final String OVERLAP = "(r.direction IS NULL OR q.direction IS NULL OR r.direction = 'BIDIRECTIONAL' "
+      + "OR q.direction = 'BIDIRECTIONAL' OR r.direction = q.direction)";
+
+  /** The parts of one full synchronization line cover disjoint key ranges: they may run side by side. */
+  private static final String GROUP = "CASE WHEN q.kind = 'FULL_SYNC' AND q.parameters ->> 'fullSyncRun' IS NOT NULL "
+      + "THEN 'run:' || (q.parameters ->> 'fullSyncRun') ELSE 'job:' || q.id END";
+
+  /**
+   * A due job whose mapping (and direction) no running job writes; among the candidates, per mapping, only the
+   * first one (or the parts of the first one's full-synchronization run). A job stays 'running' until it ended
+   * or its lease was recovered, so an expired but unrecovered lease still keeps its mapping.
+   */
+  private static final String CLAIM = "WITH cand AS (SELECT q.id, q.mapping, q.priority, q.run_at, " + GROUP + " AS grp "
+      + "  FROM job q WHERE q.status = 'queued' AND q.run_at <= now() "
+      + "  AND NOT EXISTS (SELECT 1 FROM job r WHERE r.status = 'running' AND r.mapping = q.mapping AND " + OVERLAP
+      + "    AND NOT (r.kind = 'FULL_SYNC' AND q.kind = 'FULL_SYNC' AND r.parameters ->> 'fullSyncRun' IS NOT NULL "
+      + "    AND r.parameters ->> 'fullSyncRun' = q.parameters ->> 'fullSyncRun')) "
+      + "  ORDER BY q.priority, q.run_at, q.id LIMIT $4 FOR UPDATE OF q SKIP LOCKED), "
+      + "ranked AS (SELECT id, grp, priority, run_at, "
+      + "  first_value(grp) OVER (PARTITION BY mapping ORDER BY priority, run_at, id) AS first_grp FROM cand), "
+      + "pick AS (SELECT id FROM ranked WHERE grp = first_grp ORDER BY priority, run_at, id LIMIT $3) "
+      + "UPDATE job j SET status = 'running', lease_owner = $1, "
+      + "lease_until = now() + $2 * interval '1 millisecond', lease_epoch = j.lease_epoch + 1, "
+      + "attempts = j.attempts + 1, started_at = COALESCE(j.started_at, now()) "
+      + "FROM pick WHERE j.id = pick.id RETURNING " + prefixed("j.");
 
   private static final String COMPLETE = "WITH v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], "
-      + "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) "
-      + "  AS v(id, inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message)), "
+      + "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[]) "
+      + "  AS v(id, inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, epoch)), "
       + "done AS (UPDATE job j SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, "
       + "  inserted = v.inserted, modified = v.modified, deleted = v.deleted, unchanged = v.unchanged, "
       + "  skipped = v.skipped, failed = v.failed, coupled = v.coupled, uncoupled = v.uncoupled, "
       + "  message = v.message, error_stage = NULL "
       + "  FROM v WHERE j.id = v.id AND j.lease_owner = $1 AND j.status = 'running' "
+      + "  AND (v.epoch IS NULL OR j.lease_epoch = v.epoch) "
       + "  RETURNING j.id, j.schedule_id, (v.inserted + v.modified + v.deleted + v.coupled + v.uncoupled) > 0 AS changed), "
       + "act AS (UPDATE schedule s SET last_activity_at = now() FROM done "
       + "  WHERE s.id = done.schedule_id AND done.changed RETURNING s.id) "
@@ -52,10 +81,14 @@ public final class PgJobQueue {
       + "message = CASE WHEN $3 AND attempts < max_attempts "
       + "  THEN 'attempt ' || attempts || ' of ' || max_attempts || ' failed, will retry: ' || $8 "
       + "  WHEN $3 THEN 'failed after ' || attempts || ' attempts: ' || $8 ELSE $8 END "
-      + "WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING status";
+      + "WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND ($9::bigint IS NULL OR lease_epoch = $9) "
+      + "RETURNING status";
 
-  private static final String RENEW = "UPDATE job SET lease_until = now() + $3 * interval '1 millisecond' "
-      + "WHERE id = ANY($2::bigint[]) AND lease_owner = $1 AND status = 'running' RETURNING id";
+  /** A lease that already expired is not renewed: it is lost, and its holder must stop. */
+  private static final String RENEW = "UPDATE job j SET lease_until = now() + $3 * interval '1 millisecond' "
+      + "FROM unnest($2::bigint[], $4::bigint[]) AS v(id, epoch) "
+      + "WHERE j.id = v.id AND j.lease_epoch = v.epoch AND j.lease_owner = $1 AND j.status = 'running' "
+      + "AND j.lease_until > now() RETURNING j.id";
 
   private static final String RECOVER = "UPDATE job SET "
       + "status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, "
@@ -64,7 +97,7 @@ public final class PgJobQueue {
       + "message = 'lease of node ' || lease_owner || ' expired at ' || lease_until || ' (node stopped or lost)' "
       + "  || CASE WHEN attempts < max_attempts THEN '; requeued' ELSE '; attempts exhausted' END, "
       + "lease_owner = NULL, lease_until = NULL "
-      + "WHERE status = 'running' AND lease_until < now() RETURNING id";
+      + "WHERE status = 'running' AND lease_until < now() - $1 * interval '1 millisecond' RETURNING id";
 
   private final Pool pool;
 
@@ -129,7 +162,9 @@ public final class PgJobQueue {
   }
 
   /**
-   * Claims due jobs for a node.
+   * Claims due jobs for a node: never a job of a mapping and direction that a running job writes (the parts of
+   * one full-synchronization line excepted), and at most one per mapping per claim. Each claim gives the job's
+   * lease a new epoch ({@link Job#leaseEpoch()}), which fences out any earlier holder.
    *
    * @param node the claiming node's id
    * @param limit at most this many
@@ -137,23 +172,36 @@ public final class PgJobQueue {
    * @return the claimed jobs, now {@link JobStatus#RUNNING}, their attempt counted
    */
   public Future<List<Job>> claim(String node, int limit, long leaseMs) {
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(node, leaseMs, limit)).map(PgJobQueue::jobs);
+    return pool.withTransaction(tx -> tx.query(CLAIM_LOCK).execute()
+        .compose(v -> tx.preparedQuery(CLAIM).execute(Tuple.of(node, leaseMs, limit, Math.max(limit * 4, 64)))))
+        .map(PgJobQueue::jobs);
   }
 
   /**
-   * Extends the leases of the jobs a node is running.
+   * Extends the leases of the jobs a node is running, as long as they have not expired.
    *
    * @param node the node
-   * @param ids the jobs it runs
+   * @param epochs the jobs it runs, with the epoch of its claim
    * @param leaseMs new lease length from now
-   * @return how many leases were extended (fewer when a lease was lost)
+   * @return the jobs whose lease was extended; the others' leases are lost
    */
-  public Future<Integer> renew(String node, Collection<Long> ids, long leaseMs) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(0);
+  public Future<java.util.Set<Long>> renew(String node, Map<Long, Long> epochs, long leaseMs) {
+    if (epochs.isEmpty()) {
+      return Future.succeededFuture(java.util.Set.of());
     }
-    return pool.preparedQuery(RENEW).execute(Tuple.tuple().addValue(node).addValue(ids.toArray(new Long[0])).addValue(leaseMs))
-        .map(RowSet::rowCount);
+    Long[] ids = new Long[epochs.size()];
+    Long[] eps = new Long[epochs.size()];
+    int i = 0;
+    for (Map.Entry<Long, Long> e : epochs.entrySet()) {
+      ids[i] = e.getKey();
+      eps[i++] = e.getValue();
+    }
+    return pool.preparedQuery(RENEW).execute(Tuple.tuple().addValue(node).addValue(ids).addValue(leaseMs).addValue(eps))
+        .map(rows -> {
+          java.util.Set<Long> renewed = new java.util.HashSet<>();
+          rows.forEach(r -> renewed.add(r.getLong(0)));
+          return renewed;
+        });
   }
 
   /**
@@ -165,7 +213,20 @@ public final class PgJobQueue {
    * @return the ids actually completed
    */
   public Future<List<Long>> complete(String node, Map<Long, JobOutcome> outcomes) {
+    return complete(node, outcomes, Map.of());
+  }
+
+  /**
+   * As {@link #complete(String, Map)}, each job only if its lease still has the given epoch.
+   *
+   * @param node the node that ran them
+   * @param outcomes job id to outcome
+   * @param epochs job id to the epoch of the node's claim (jobs missing here are checked by owner only)
+   * @return the ids actually completed
+   */
+  public Future<List<Long>> complete(String node, Map<Long, JobOutcome> outcomes, Map<Long, Long> epochs) {
     int n = outcomes.size();
+    Long[] eps = new Long[n];
     Long[] ids = new Long[n];
     Long[][] counts = new Long[8][n];
     String[] messages = new String[n];
@@ -182,6 +243,7 @@ public final class PgJobQueue {
       counts[6][i] = o.coupled();
       counts[7][i] = o.uncoupled();
       messages[i] = o.message();
+      eps[i] = epochs.get(e.getKey());
       i++;
     }
     // Tuple.of(Object, Object...) would spread an array argument: add arrays one by one.
@@ -189,7 +251,7 @@ public final class PgJobQueue {
     for (Long[] c : counts) {
       t.addValue(c);
     }
-    t.addValue(messages);
+    t.addValue(messages).addValue(eps);
     return pool.preparedQuery(COMPLETE).execute(t).map(rows -> {
       List<Long> done = new ArrayList<>(rows.rowCount());
       rows.forEach(r -> done.add(r.getLong(0)));
@@ -210,22 +272,41 @@ public final class PgJobQueue {
    */
   public Future<Optional<JobStatus>> fail(String node, long id, TandemException error, long backoffMs,
       long backoffMaxMs) {
+    return fail(node, id, null, error, backoffMs, backoffMaxMs);
+  }
+
+  /**
+   * As {@link #fail(String, long, TandemException, long, long)}, only if the lease still has the given epoch.
+   *
+   * @param node the node that ran it
+   * @param id the job
+   * @param epoch the epoch of the node's claim, or null to check by owner only
+   * @param error the failure
+   * @param backoffMs first retry delay
+   * @param backoffMaxMs ceiling of the delay
+   * @return the job's status afterwards, empty when the node no longer held it
+   */
+  public Future<Optional<JobStatus>> fail(String node, long id, Long epoch, TandemException error, long backoffMs,
+      long backoffMaxMs) {
     boolean retriable = error.kind() != dev.tandem.api.ErrorKind.PERMANENT;
     Long retryAfter = error.retryAfter() == null ? null : error.retryAfter().toMillis();
     return pool.preparedQuery(FAIL)
         .execute(Tuple.of(id, node, retriable, retryAfter, backoffMs, backoffMaxMs, error.stage().name(),
-            "[" + error.stage() + "] " + error.getMessage()))
+            "[" + error.stage() + "] " + error.getMessage()).addValue(epoch))
         .map(rows -> rows.rowCount() == 0 ? Optional.<JobStatus>empty()
             : Optional.of(JobStatus.fromDb(rows.iterator().next().getString(0))));
   }
 
   /**
-   * Puts jobs whose lease expired back in the queue (or fails them when their attempts are used up).
+   * Puts jobs whose lease expired at least {@code graceMs} ago back in the queue (or fails them when their
+   * attempts are used up). The grace is the margin between the moment a holder stops writing (its lease ran out
+   * by its own clock) and the moment another node may start.
    *
+   * @param graceMs how long a lease must have been expired
    * @return the ids recovered
    */
-  public Future<List<Long>> recoverExpired() {
-    return pool.query(RECOVER).execute().map(rows -> {
+  public Future<List<Long>> recoverExpired(long graceMs) {
+    return pool.preparedQuery(RECOVER).execute(Tuple.of(graceMs)).map(rows -> {
       List<Long> ids = new ArrayList<>();
       rows.forEach(r -> ids.add(r.getLong(0)));
       return ids;

@@ -3,8 +3,10 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
+import dev.tandem.runtime.connectors.crm.BatchOperation;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient.Write;
@@ -16,8 +18,6 @@ import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +34,7 @@ import java.util.Set;
 public final class FromCrmSync extends SyncRun {
 
   private final Set<String> merged = new java.util.LinkedHashSet<>();
+  private String integrationUser;
 
   /**
    * @param pool PostgreSQL
@@ -54,21 +55,46 @@ public final class FromCrmSync extends SyncRun {
   }
 
   /**
-   * @param jobStart watermarks never pass it
+   * @param jobStart the job's start
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
-    Future<JsonObject> me = crm.whoAmI();
+    Future<JsonObject> me = crm.whoAmI().onSuccess(w -> integrationUser = w.getString("UserId"));
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart))
+    return Future.all(me, wm)
+        .compose(v -> settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy,
+            jobStart))
+        .compose(settled -> {
+          count(settled);
+          return retryFailed(0L, jobStart);
+        })
         .compose(v -> crm.query(changedSince(wm.result(), me.result())).compose(page -> pages(page, jobStart)))
         .map(v -> counts());
   }
 
   /**
+   * Settles the creates of unknown outcome of a mapping (a lost answer, a node that died before the coupling was
+   * written), whether or not their CRM records are read again: each is looked for in the ERP and coupled, or
+   * created when it is not there. Runs before anything else reads rows of the mapping.
+   *
+   * @return the counts of what it did
+   */
+  static Future<JobOutcome> settlePendingCreates(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks,
+      ODataErpClient erp, DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter,
+      MappingSettings.ConflictPolicy policy, OffsetDateTime jobStart) {
+    if (def.direction() == Direction.TO_CRM) {
+      return Future.succeededFuture(JobOutcome.EMPTY);
+    }
+    return couplings.pendingSources(def.name(), Direction.FROM_CRM, 1000).compose(ids -> ids.isEmpty()
+        ? Future.succeededFuture(JobOutcome.EMPTY)
+        : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy)
+            .runSelected(ids, jobStart));
+  }
+
+  /**
    * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
    * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
-   * modified-on committed (with the usual one-second overlap; records handled already are unchanged). The
+   * modified-on committed (less the mapping's overlap; records handled already are unchanged). The
    * mapping's watermark does not move.
    *
    * @param place the checkpoint of earlier attempts and where this one saves its own
@@ -76,7 +102,8 @@ public final class FromCrmSync extends SyncRun {
    * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
    */
   public Future<JobOutcome> runFull(FullSyncCheckpoint place, OffsetDateTime jobStart) {
-    return crm.whoAmI().compose(me -> crm.query(changedSince(place.highest(), me)))
+    return crm.whoAmI().onSuccess(w -> integrationUser = w.getString("UserId"))
+        .compose(me -> crm.query(changedSince(place.highest(), me)))
         .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx, null, highest, counts())))
         .map(v -> counts());
   }
@@ -87,15 +114,18 @@ public final class FromCrmSync extends SyncRun {
       terms.add("(" + def.crmFilter() + ")");
     }
     if (since != null) {
-      terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
+      terms.add(def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(readFrom(since)));
     }
-    terms.add("_modifiedby_value ne " + me.getString("UserId"));
-    return def.crmEntitySet() + "?$filter=" + encode(String.join(" and ", terms)) + "&$orderby="
-        + encode(def.crmModifiedOn());
+    // Tandem's own writes are recognized by the version recorded on the coupling (SyncRun#unchangedSinceSync),
+    // not by the user who wrote: a person working under the integration account, or a plug-in touching a record
+    // after Tandem's write, is still a change. modifiedon has whole seconds: the primary key makes the order
+    // unique, so server-driven paging neither repeats nor skips rows that share a stamp.
+    return def.crmEntitySet() + (terms.isEmpty() ? "?" : "?$filter=" + encode(String.join(" and ", terms)) + "&")
+        + "$orderby=" + encode(def.crmModifiedOn() + " asc," + def.crmKey() + " asc");
   }
 
   private static String encode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   @Override
@@ -111,6 +141,20 @@ public final class FromCrmSync extends SyncRun {
   @Override
   OffsetDateTime syncedSourceModified(Coupling c) {
     return c.crmModifiedOn();
+  }
+
+  @Override
+  boolean ownUncoupled(JsonObject row, Coupling c) {
+    // An account Tandem created whose coupling was removed since (deletion policy REMOVE_COUPLING, an operator's
+    // uncoupling) is not a new record for the ERP. A row with a coupling (coupled, or pending such as a restore) is
+    // never judged by its modifier.
+    return integrationUser != null && c == null
+        && integrationUser.equalsIgnoreCase(row.getString("_modifiedby_value"));
+  }
+
+  @Override
+  String syncedSourceVersion(Coupling c) {
+    return c.crmVersion();
   }
 
   @Override
@@ -169,7 +213,76 @@ public final class FromCrmSync extends SyncRun {
   @Override
   Future<Void> write(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
       Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes) {
+    List<String> creates = new ArrayList<>();
+    for (String crmKey : desired.keySet()) {
+      Coupling c = coupled.get(crmKey);
+      if (c == null || !c.coupled() || !current.containsKey(c.erpId())) {
+        creates.add(crmKey);
+      }
+    }
+    if (creates.isEmpty()) {
+      return writeAll(desired, sources, coupled, current, outcomes, Map.of());
+    }
+    return couplings.pendingCreates(pool, def.name(), Direction.FROM_CRM, creates)
+        .compose(pending -> reconcile(pending, desired))
+        .compose(found -> writeAll(desired, sources, coupled, current, outcomes, found));
+  }
+
+  /** How far before a create's first attempt the reconciling read looks: covers the ERP's clock being behind. */
+  static final java.time.Duration RECONCILE_SKEW = java.time.Duration.ofMinutes(15);
+
+  /**
+   * Finds out whether creates of unknown outcome took effect: one read of the ERP rows modified since the earliest
+   * attempt (less {@link #RECONCILE_SKEW}), not coupled in this mapping, that hold every value the create sent.
+   * Each such row is given to at most one CRM record.
+   *
+   * @return the ERP row found per CRM key
+   */
+  private Future<Map<String, JsonObject>> reconcile(Map<String, OffsetDateTime> pending,
+      Map<String, Map<String, Object>> desired) {
+    if (pending.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    OffsetDateTime since = java.util.Collections.min(pending.values()).minus(RECONCILE_SKEW);
+    List<JsonObject> candidates = new ArrayList<>();
+    String filter = def.erpModifiedOn() + " ge " + ODataLiterals.dateTime(since);
+    return readAll(erp.read(def.erpEntitySet(), filter, null, def.erpKey()), candidates)
+        .compose(v -> {
+          List<String> keys = new ArrayList<>();
+          candidates.forEach(r -> keys.add(String.valueOf(r.getValue(def.erpKey()))));
+          return couplings.bySourceIds(pool, def.name(), Direction.TO_CRM, keys);
+        })
+        .map(taken -> {
+          Map<String, JsonObject> found = new HashMap<>();
+          Set<String> used = new java.util.HashSet<>(taken.keySet());
+          for (String crmKey : pending.keySet()) {
+            for (JsonObject row : candidates) {
+              String erpKey = String.valueOf(row.getValue(def.erpKey()));
+              if (!used.contains(erpKey) && RecordMapper.changes(Direction.FROM_CRM, desired.get(crmKey), row).isEmpty()) {
+                used.add(erpKey);
+                found.put(crmKey, row);
+                break;
+              }
+            }
+          }
+          return found;
+        });
+  }
+
+  private Future<Void> readAll(Future<Page> page, List<JsonObject> into) {
+    return page.compose(p -> {
+      into.addAll(p.rows());
+      return p.hasNext() ? readAll(erp.follow(p.nextLink()), into) : Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> writeAll(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
+      Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes,
+      Map<String, JsonObject> reconciled) {
     List<Write> writes = new ArrayList<>();
+    long found = 0;
+    List<JsonObject> created = new ArrayList<>();
+    List<String> createdFor = new ArrayList<>();
     List<String> writeKeys = new ArrayList<>();
     long unchanged = 0;
     long conflicts = 0;
@@ -178,6 +291,18 @@ public final class FromCrmSync extends SyncRun {
       Coupling c = coupled.get(crmKey);
       JsonObject erpRow = c != null && c.coupled() ? current.get(c.erpId()) : null;
       OffsetDateTime crmModified = OffsetDateTime.parse(sources.get(crmKey).getString(def.crmModifiedOn()));
+      JsonObject earlier = reconciled.get(crmKey);
+      if (erpRow == null && earlier != null) {
+        // An earlier attempt created it, but its answer was lost: couple what it created.
+        found++;
+        String erpKey = String.valueOf(earlier.getValue(def.erpKey()));
+        outcomes.add(new Outcome(erpKey, crmKey, OffsetDateTime.parse(earlier.getString(def.erpModifiedOn())),
+            crmModified, "inserted", null, Conflicts.snapshot(def, earlier, sources.get(crmKey)),
+            earlier.getString("@odata.etag"), null));
+        created.add(earlier);
+        createdFor.add(crmKey);
+        continue;
+      }
       Map<String, Object> changes = RecordMapper.changes(Direction.FROM_CRM, e.getValue(), erpRow);
       if (changes.isEmpty()) {
         unchanged++;
@@ -225,11 +350,21 @@ public final class FromCrmSync extends SyncRun {
               erpRow.getString("@odata.etag"), new JsonObject(changes)));
       writeKeys.add(crmKey);
     }
-    count(new JobOutcome(0, 0, 0, unchanged, 0, conflicts, 0, 0, null));
+    count(new JobOutcome(found, 0, 0, unchanged, 0, conflicts, found, 0, null));
     if (writes.isEmpty()) {
-      return Future.succeededFuture();
+      return writeBack(created, createdFor, sources, outcomes);
     }
-    return erp.batch(writes).map(results -> {
+    List<String> creating = new ArrayList<>();
+    for (int i = 0; i < writes.size(); i++) {
+      if (writes.get(i).method().equals("POST")) {
+        creating.add(writeKeys.get(i));
+      }
+    }
+    // The intent to create is committed before the request: if the answer is lost or this node dies before the
+    // coupling is written, the next attempt finds it and reconciles instead of creating the record again.
+    return couplings.beginCreates(def.name(), Direction.FROM_CRM, jobId, creating)
+        .compose(x -> erp.batch(writes)).compose(results -> {
+      List<String> refused = new ArrayList<>();
       long inserted = 0;
       long modified = 0;
       long failed = 0;
@@ -244,22 +379,117 @@ public final class FromCrmSync extends SyncRun {
           inserted += insert ? 1 : 0;
           modified += insert ? 0 : 1;
           coupledNew += insert ? 1 : 0;
+          if (insert) {
+            created.add(r.body());
+            createdFor.add(crmKey);
+          }
           if (merged.contains(erpKey)) {
             // Half merged: the ERP's own changes are still to go to the CRM, so its modified-on stays as it was.
             outcomes.add(new Outcome(erpKey, crmKey, null, crmModified, "modified", null));
           } else {
             outcomes.add(new Outcome(erpKey, crmKey, erpModified, crmModified, insert ? "inserted" : "modified", null,
-                Conflicts.snapshot(def, r.body(), sources.get(crmKey))));
+                Conflicts.snapshot(def, r.body(), sources.get(crmKey)), r.body().getString("@odata.etag"), null));
           }
         } else {
           failed++;
+          if (insert && r.status() != 0) {
+            refused.add(crmKey); // the ERP answered: nothing was created
+          }
           outcomes.add(new Outcome(null, crmKey, null, crmModified, "failed", "[" + r.error().stage() + "] CRM "
               + def.crmEntitySet() + " " + crmKey + ": " + r.error().getMessage()));
         }
       }
       count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
-      return null;
+      return couplings.endCreates(pool, def.name(), Direction.FROM_CRM, refused)
+          .compose(x -> writeBack(created, createdFor, sources, outcomes));
     });
+  }
+
+  /**
+   * After creating ERP records, writes what the ERP assigned (the number, and every other ERP-to-CRM field) back to
+   * their CRM records in the same job, with the ETag read: the coupling then records both sides as synchronized.
+   * When that write fails (or the CRM record changed meanwhile), the ERP side is left unsynchronized, so the next
+   * ERP-to-CRM run writes it.
+   */
+  private Future<Void> writeBack(List<JsonObject> created, List<String> createdFor, Map<String, JsonObject> sources,
+      List<Outcome> outcomes) {
+    if (created.isEmpty() || mapper.fields(Direction.TO_CRM).isEmpty()
+        && def.options().stream().noneMatch(o -> o.direction() == Direction.TO_CRM)) {
+      return Future.succeededFuture();
+    }
+    Map<String, Map<String, Coupling>> lookups = new HashMap<>();
+    List<Future<?>> loads = new ArrayList<>();
+    mapper.references(Direction.TO_CRM, created).forEach((mapping, ids) -> loads.add(couplings.bySourceIds(pool,
+        mapping, Direction.TO_CRM, ids).onSuccess(found -> lookups.put(mapping, found))));
+    return Future.all(loads).<Void>compose(v -> {
+      Map<String, Integer> outcomeOf = new HashMap<>();
+      for (int i = 0; i < outcomes.size(); i++) {
+        outcomeOf.put(outcomes.get(i).crmId(), i);
+      }
+      RecordMapper.Lookups resolve = (mapping, f, key) -> {
+        Coupling c = lookups.getOrDefault(mapping, Map.of()).get(key);
+        return c == null ? null : c.crmId();
+      };
+      List<BatchOperation> ops = new ArrayList<>();
+      List<Integer> opOutcome = new ArrayList<>();
+      List<JsonObject> opErpRow = new ArrayList<>();
+      for (int i = 0; i < created.size(); i++) {
+        String crmKey = createdFor.get(i);
+        Integer at = outcomeOf.get(crmKey);
+        JsonObject crmRow = sources.get(crmKey);
+        if (at == null || crmRow == null) {
+          continue;
+        }
+        RecordMapper.Mapped m = mapper.map(Direction.TO_CRM, created.get(i), resolve);
+        if (m.error() != null) {
+          outcomes.set(at, erpUnsynced(outcomes.get(at)));
+          continue;
+        }
+        Map<String, Object> changes = RecordMapper.changes(Direction.TO_CRM, m.values(), crmRow);
+        if (changes.isEmpty()) {
+          continue;
+        }
+        String etag = crmRow.getString("@odata.etag");
+        ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + ODataLiterals.guid(crmKey) + ")", etag == null
+            ? Map.of("Prefer", "return=representation")
+            : Map.of("Prefer", "return=representation", "If-Match", etag), new JsonObject(changes)));
+        opOutcome.add(at);
+        opErpRow.add(created.get(i));
+      }
+      if (ops.isEmpty()) {
+        return Future.<Void>succeededFuture();
+      }
+      return crm.batch(ops).<Void>map(results -> {
+        for (WriteResult r : results) {
+          int at = opOutcome.get(r.index());
+          Outcome o = outcomes.get(at);
+          if (r.ok() && r.body() != null) {
+            String modified = r.body().getString(def.crmModifiedOn());
+            // The version Tandem wrote: the next CRM-to-ERP run knows it as its own.
+            outcomes.set(at, new Outcome(o.erpId(), o.crmId(), o.erpModifiedOn(), modified == null ? o.crmModifiedOn()
+                : OffsetDateTime.parse(modified), o.result(), o.error(),
+                Conflicts.snapshot(def, opErpRow.get(r.index()), r.body()), o.erpVersion(),
+                r.body().getString("@odata.etag")));
+          } else {
+            outcomes.set(at, erpUnsynced(o));
+          }
+        }
+        return null;
+      }).recover(e -> {
+        // The records are created and coupled either way; what the ERP assigned goes to the CRM in the next
+        // ERP-to-CRM run.
+        for (int at : opOutcome) {
+          outcomes.set(at, erpUnsynced(outcomes.get(at)));
+        }
+        return Future.succeededFuture();
+      });
+    });
+  }
+
+  /** The outcome with the ERP side not recorded as synchronized, so the ERP-to-CRM run takes it. */
+  private static Outcome erpUnsynced(Outcome o) {
+    return new Outcome(o.erpId(), o.crmId(), null, o.crmModifiedOn(), o.result(), o.error(), o.synced(), null,
+        o.crmVersion());
   }
 
   /**
@@ -271,7 +501,14 @@ public final class FromCrmSync extends SyncRun {
   }
 
   private boolean erpChangedSinceSync(Coupling c, JsonObject erpRow) {
-    if (def.direction() != Direction.BIDIRECTIONAL || c.erpModifiedOn() == null) {
+    if (def.direction() != Direction.BIDIRECTIONAL) {
+      return false;
+    }
+    String version = erpRow.getString("@odata.etag");
+    if (c.erpVersion() != null && version != null) {
+      return !version.equals(c.erpVersion());
+    }
+    if (c.erpModifiedOn() == null) {
       return false;
     }
     String modifiedOn = erpRow.getString(def.erpModifiedOn());

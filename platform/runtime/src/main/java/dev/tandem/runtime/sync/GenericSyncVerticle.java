@@ -41,6 +41,7 @@ public final class GenericSyncVerticle extends VerticleBase {
   private final SyncMetrics syncMetrics;
   private final PgMappingSettingsStore settings;
   private long erpDeletionScanMs = TandemConfig.ScheduleSettings.DEFAULT_ERP_DELETION_SCAN_MS;
+  private dev.tandem.runtime.store.JobLeases leases = new dev.tandem.runtime.store.JobLeases();
   private ODataErpClient erp;
   private DataverseClient crm;
 
@@ -69,6 +70,15 @@ public final class GenericSyncVerticle extends VerticleBase {
    */
   public GenericSyncVerticle erpDeletionScanMs(long everyMs) {
     this.erpDeletionScanMs = everyMs;
+    return this;
+  }
+
+  /**
+   * @param leases the node's job leases: every page a run writes and commits is fenced by its job's lease
+   * @return this
+   */
+  public GenericSyncVerticle leases(dev.tandem.runtime.store.JobLeases leases) {
+    this.leases = leases;
     return this;
   }
 
@@ -118,7 +128,7 @@ public final class GenericSyncVerticle extends VerticleBase {
         // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
         // mapping, ERP to CRM before CRM to ERP, as the reference system does.
         Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
-            req.jobId(), erpDeletionScanMs).run();
+            req.jobId(), erpDeletionScanMs).limits(s).run();
         ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
@@ -180,7 +190,8 @@ public final class GenericSyncVerticle extends VerticleBase {
   private ToCrmSync toCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
       RecordMapper mapper, long jobId, MappingSettings s) {
     ToCrmSync run = new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(), s.policy());
-    run.onlyCoupled(s.onlyCoupled());
+    run.onlyCoupled(s.onlyCoupled()).overlap(s.overlap());
+    run.fenced(leases.of(jobId));
     return run;
   }
 
@@ -188,7 +199,8 @@ public final class GenericSyncVerticle extends VerticleBase {
       RecordMapper mapper, long jobId, MappingSettings s) {
     FromCrmSync run = new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(),
         s.policy());
-    run.onlyCoupled(s.onlyCoupled());
+    run.onlyCoupled(s.onlyCoupled()).overlap(s.overlap());
+    run.fenced(leases.of(jobId));
     return run;
   }
 

@@ -3,11 +3,18 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.coupling.ReferenceGuard;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.api.ErrorKind;
+import dev.tandem.api.TandemException;
 import dev.tandem.runtime.store.Coupling;
+import dev.tandem.runtime.store.JobLease;
+import dev.tandem.runtime.store.PgErrors;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;
 import dev.tandem.runtime.store.PgWatermarkStore;
@@ -34,6 +41,8 @@ import java.util.Set;
  */
 abstract class SyncRun {
 
+  private static final System.Logger LOG = System.getLogger(SyncRun.class.getName());
+
   /** Rows per bulk read of counterparts by key. */
   static final int READ_CHUNK = 50;
   private static final int RETRY_PAGE = 200;
@@ -55,6 +64,8 @@ abstract class SyncRun {
   private boolean keyOrdered;
   private JobOutcome counts = JobOutcome.EMPTY;
   private final ReferenceGuard guard;
+  private java.time.Duration overlap = MappingSettings.DEFAULT_OVERLAP;
+  private JobLease lease = JobLease.NONE;
 
   SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
       MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy,
@@ -98,6 +109,32 @@ abstract class SyncRun {
    */
   final SyncRun keyOrdered() {
     this.keyOrdered = true;
+    return this;
+  }
+
+  /**
+   * @param value how far before the watermark incremental reads start (late commits, endpoint clock skew)
+   * @return this
+   */
+  final SyncRun overlap(java.time.Duration value) {
+    this.overlap = value;
+    return this;
+  }
+
+  /**
+   * @param watermark the side's watermark, or null
+   * @return where an incremental read starts: the watermark less the overlap, or null to read everything
+   */
+  final OffsetDateTime readFrom(OffsetDateTime watermark) {
+    return watermark == null ? null : watermark.minus(overlap);
+  }
+
+  /**
+   * @param lease the job's lease: checked before every page is written, verified inside every page commit
+   * @return this
+   */
+  final SyncRun fenced(JobLease lease) {
+    this.lease = lease;
     return this;
   }
 
@@ -156,10 +193,15 @@ abstract class SyncRun {
     List<JsonObject> rows = new ArrayList<>();
     List<Future<?>> reads = new ArrayList<>();
     for (int from = 0; from < ids.size(); from += READ_CHUNK) {
-      List<String> terms = new ArrayList<>();
-      ids.subList(from, Math.min(ids.size(), from + READ_CHUNK)).forEach(k -> terms.add(def.crmKey() + " eq " + k));
-      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + java.net.URLEncoder.encode(String.join(" or ", terms),
-              java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+      String filter;
+      try {
+        filter = ODataLiterals.anyOf(def.crmKey(), ids.subList(from, Math.min(ids.size(), from + READ_CHUNK)), true);
+      } catch (IllegalArgumentException notAGuid) {
+        // Ids are checked where they enter (admin API); one that is not a GUID never reaches a filter.
+        return Future.failedFuture(TandemException.permanent(Stage.READ, "mapping " + def.name() + ": CRM id "
+            + notAGuid.getMessage()));
+      }
+      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + ODataLiterals.query(filter))
           .onSuccess(p -> rows.addAll(p.rows())));
     }
     return Future.all(reads).map(v -> rows);
@@ -175,6 +217,50 @@ abstract class SyncRun {
       }
     }
     return ids;
+  }
+
+  /**
+   * Whether a coupled source row is as it was last synchronized. By version (the row's ETag) when the coupling has
+   * one: a change in the same second as Tandem's own write, or by the integration user's account, has another
+   * version. Without a recorded version only a row modified strictly before the synchronized stamp is unchanged:
+   * an equal (whole-second) stamp may hide a later edit, so such a row is compared by value.
+   */
+  final boolean unchangedSinceSync(JsonObject row, OffsetDateTime modified, Coupling c) {
+    String version = row.getString("@odata.etag");
+    String synced = syncedSourceVersion(c);
+    if (version != null && synced != null) {
+      return version.equals(synced);
+    }
+    return syncedSourceModified(c) != null && modified.isBefore(syncedSourceModified(c));
+  }
+
+  /**
+   * @return true for a source row without a coupling that Tandem itself wrote last (its coupling was removed): not
+   *     a new record for the other side. Coupled rows are decided by version ({@link #unchangedSinceSync}).
+   */
+  boolean ownUncoupled(JsonObject row, Coupling c) {
+    return false;
+  }
+
+  /** @return the source side's version as last synchronized */
+  abstract String syncedSourceVersion(Coupling c);
+
+  /**
+   * Outcomes that record the source's modified-on (the source is synchronized as of that state) record its version
+   * too, the one read in this run.
+   */
+  private void withSourceVersions(List<Outcome> outcomes, Map<String, JsonObject> sources) {
+    boolean toCrm = flow == Direction.TO_CRM;
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome o = outcomes.get(i);
+      String key = toCrm ? o.erpId() : o.crmId();
+      OffsetDateTime modified = toCrm ? o.erpModifiedOn() : o.crmModifiedOn();
+      JsonObject row = key == null || modified == null ? null : sources.get(key);
+      String version = row == null ? null : row.getString("@odata.etag");
+      if (version != null && (toCrm ? o.erpVersion() : o.crmVersion()) == null) {
+        outcomes.set(i, toCrm ? o.withVersions(version, o.crmVersion()) : o.withVersions(o.erpVersion(), version));
+      }
+    }
   }
 
   /** Adds to the run's counts. */
@@ -223,7 +309,7 @@ abstract class SyncRun {
     /**
      * @param tx the page's transaction
      * @param rows the page's source rows, in read order
-     * @param highest the highest source modified-on of the page, capped at the job's start
+     * @param highest the highest source modified-on of the page: the endpoint's own clock, never Tandem's
      * @return done
      */
     Future<Void> commit(SqlConnection tx, List<JsonObject> rows, OffsetDateTime highest);
@@ -297,12 +383,14 @@ abstract class SyncRun {
         continue;
       }
       Coupling c = coupled.get(key);
+      if (!force && ownUncoupled(row, c)) {
+        continue;
+      }
       if (c != null && c.skipped() || onlyCoupled && (c == null || !c.coupled())) {
         skipped++;
         continue;
       }
-      if (!force && c != null && c.coupled() && syncedSourceModified(c) != null
-          && !modified.isAfter(syncedSourceModified(c)) && !"failed".equals(lastResult(c))) {
+      if (!force && c != null && c.coupled() && unchangedSinceSync(row, modified, c) && !"failed".equals(lastResult(c))) {
         unchanged++;
         continue;
       }
@@ -319,10 +407,105 @@ abstract class SyncRun {
     }
     count(new JobOutcome(0, 0, 0, unchanged, skipped, failed, 0, 0, null));
     guard.observe(mapped, lookups);
-    OffsetDateTime checkpoint = highest == null || highest.isAfter(jobStart) ? jobStart : highest;
+    // The endpoint's own stamp, not capped at the job's start by this node's clock: a clock skew between the
+    // endpoint and Tandem then costs nothing; rows committed late behind it are read again within the overlap.
+    OffsetDateTime checkpoint = highest;
     return counterparts(desired.keySet(), coupled)
-        .compose(current -> write(desired, sources, coupled, current, outcomes))
-        .compose(v -> pool.withTransaction(tx -> couplings.record(tx, def.name(), flow, jobId, skipAfter, outcomes)
-            .compose(n -> commit == null ? Future.<Void>succeededFuture() : commit.commit(tx, rows, checkpoint))));
+        .compose(current -> isolatingWrite(desired, sources, coupled, current, outcomes))
+        .map(v -> {
+          withSourceVersions(outcomes, sources);
+          return v;
+        })
+        .compose(v -> commitPage(outcomes, rows, checkpoint, commit));
+  }
+
+  /**
+   * Writes a page; when the endpoint refuses the write as a whole because of its data (a per-record data error
+   * for the whole request), the page is written in halves until the records that cause it are found, and each of
+   * those fails alone in the error log while the others are written. Nothing is written once the job's lease is
+   * lost.
+   */
+  private Future<Void> isolatingWrite(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
+      Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes) {
+    JobOutcome before = counts;
+    List<Outcome> written = new ArrayList<>();
+    return lease.check().compose(v -> write(desired, sources, coupled, current, written))
+        .onSuccess(v -> outcomes.addAll(written))
+        .recover(e -> {
+          if (!(e instanceof TandemException t) || t.kind() != ErrorKind.DATA || desired.isEmpty()) {
+            return Future.failedFuture(e);
+          }
+          // The failed attempt wrote nothing: its counts go.
+          counts = before;
+          if (desired.size() == 1) {
+            String key = desired.keySet().iterator().next();
+            Coupling c = coupled.get(key);
+            outcomes.add(outcome(key, c == null || !c.coupled() ? null : counterpart(c), sourceModified(sources.get(key)),
+                "failed", "[" + t.stage() + "] " + t.getMessage()));
+            count(new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
+            return Future.succeededFuture();
+          }
+          Map<String, Map<String, Object>> first = new LinkedHashMap<>();
+          Map<String, Map<String, Object>> second = new LinkedHashMap<>();
+          int half = desired.size() / 2;
+          desired.forEach((k, d) -> (first.size() < half ? first : second).put(k, d));
+          return isolatingWrite(first, sources, coupled, current, outcomes)
+              .compose(v -> isolatingWrite(second, sources, coupled, current, outcomes));
+        });
+  }
+
+  /**
+   * Commits a page: couplings, error log and watermark (or checkpoint) in one transaction, fenced by the job's
+   * lease. When PostgreSQL rejects a value of the page (SQLSTATE class 22, 23 or 54), the outcomes are committed
+   * in halves until the records it rejects are found; each is stored as failed in stage COMMIT with
+   * PostgreSQL's reason, the others are committed, and then the watermark moves: one bad record no longer stops
+   * every later run at the same page.
+   */
+  private Future<Void> commitPage(List<Outcome> outcomes, List<JsonObject> rows, OffsetDateTime checkpoint,
+      PageCommit commit) {
+    return pool.withTransaction(tx -> lease.verify(tx)
+            .compose(v -> couplings.record(tx, def.name(), flow, jobId, skipAfter, outcomes))
+            .compose(n -> commit == null ? Future.<Void>succeededFuture() : commit.commit(tx, rows, checkpoint)))
+        .recover(e -> !PgErrors.rejectedData(e) || outcomes.isEmpty() ? Future.failedFuture(e)
+            : isolate(outcomes).compose(v -> pool.withTransaction(tx -> lease.verify(tx)
+                .compose(x -> commit == null ? Future.<Void>succeededFuture() : commit.commit(tx, rows, checkpoint)))));
+  }
+
+  /** Commits outcomes, splitting them on a rejected value down to the single records PostgreSQL rejects. */
+  private Future<Void> isolate(List<Outcome> part) {
+    return pool.withTransaction(tx -> lease.verify(tx)
+            .compose(v -> couplings.record(tx, def.name(), flow, jobId, skipAfter, part))).<Void>mapEmpty()
+        .recover(e -> {
+          if (!PgErrors.rejectedData(e)) {
+            return Future.failedFuture(e);
+          }
+          if (part.size() > 1) {
+            int half = part.size() / 2;
+            return isolate(part.subList(0, half)).compose(v -> isolate(part.subList(half, part.size())));
+          }
+          Outcome o = part.get(0);
+          String key = flow == Direction.TO_CRM ? o.erpId() : o.crmId();
+          count(undo(o.result()));
+          Outcome bad = new Outcome(o.erpId(), o.crmId(), o.erpModifiedOn(), o.crmModifiedOn(), "failed",
+              "[" + dev.tandem.api.Stage.COMMIT + "] " + def.name() + " " + key + " could not be stored: "
+                  + PgErrors.describe(e));
+          return pool.withTransaction(tx -> lease.verify(tx)
+                  .compose(v -> couplings.record(tx, def.name(), flow, jobId, skipAfter, List.of(bad)))).<Void>mapEmpty()
+              .recover(again -> {
+                if (!PgErrors.rejectedData(again)) {
+                  return Future.failedFuture(again);
+                }
+                // Even its key is refused: it cannot be logged against itself; the node log names it.
+                LOG.log(System.Logger.Level.WARNING, "mapping " + def.name() + ": record " + key
+                    + " could not be stored, not even as an error: " + PgErrors.describe(again));
+                return Future.succeededFuture();
+              });
+        });
+  }
+
+  /** The counts of a record whose outcome could not be stored: it failed instead. */
+  private static JobOutcome undo(String result) {
+    return new JobOutcome("inserted".equals(result) ? -1 : 0, "modified".equals(result) ? -1 : 0, 0,
+        "unchanged".equals(result) ? -1 : 0, 0, "failed".equals(result) ? 0 : 1, 0, 0, null);
   }
 }

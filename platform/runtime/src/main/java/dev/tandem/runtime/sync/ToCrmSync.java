@@ -4,6 +4,7 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
 import dev.tandem.runtime.connectors.crm.BatchOperation;
@@ -27,7 +28,7 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * One ERP-to-CRM run of a mapping: the ERP rows changed since the watermark (minus a second of overlap), in
+ * One ERP-to-CRM run of a mapping: the ERP rows changed since the watermark (less the mapping's overlap), in
  * pages ordered by modified-on, written to the CRM as one {@code $batch} of upserts per page with only the changed
  * fields. New CRM rows get an id derived from the mapping and the ERP key, so a page re-run after a crash updates
  * what it created instead of duplicating it. The CRM's post-write modified-on is stored, so the CRM-to-ERP run and
@@ -56,7 +57,7 @@ public final class ToCrmSync extends SyncRun {
   }
 
   /**
-   * @param jobStart watermarks never pass it: rows changed while the job ran are read again next time
+   * @param jobStart the job's start
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
@@ -66,10 +67,11 @@ public final class ToCrmSync extends SyncRun {
           return null;
         })
         : Future.succeededFuture();
-    return me.compose(x -> retryFailed(0L, jobStart)).compose(x -> watermarks.get(pool, def.name(), Side.ERP))
+    return me.compose(x -> settlePendingCreates(jobStart)).compose(x -> retryFailed(0L, jobStart))
+        .compose(x -> watermarks.get(pool, def.name(), Side.ERP))
         .compose(wm -> {
           String changed = wm == null ? null
-              : ODataErpClient.modifiedSince(def.erpModifiedOn(), wm.minusSeconds(1).toInstant());
+              : ODataErpClient.modifiedSince(def.erpModifiedOn(), readFrom(wm).toInstant());
           return erp.read(def.erpEntitySet(), and(def.erpFilter(), changed), null, def.erpModifiedOn())
               .compose(page -> pages(page, jobStart));
         }).map(v -> counts());
@@ -99,7 +101,7 @@ public final class ToCrmSync extends SyncRun {
     String upper = to == null ? null : key + " lt " + ODataErpClient.literal(to);
     String filter = and(def.erpFilter(), and(lower, upper));
     keyOrdered();
-    return me.compose(v -> erp.read(def.erpEntitySet(), filter, null, key))
+    return me.compose(v -> settlePendingCreates(jobStart)).compose(v -> erp.read(def.erpEntitySet(), filter, null, key))
         .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx,
             sourceKey(rows.get(rows.size() - 1)), null, counts())))
         .map(v -> counts());
@@ -117,7 +119,24 @@ public final class ToCrmSync extends SyncRun {
           return null;
         })
         : Future.succeededFuture();
-    return me.compose(v -> selected(erpKeys, jobStart)).map(v -> counts());
+    return me.compose(v -> settlePendingCreates(jobStart)).compose(v -> selected(erpKeys, jobStart))
+        .map(v -> counts());
+  }
+
+  /**
+   * Before reading ERP rows, the CRM-to-ERP creates of unknown outcome are settled (found and coupled, or made):
+   * otherwise an ERP record created by a request whose answer was lost would look new here and be copied to the
+   * CRM as a second account.
+   */
+  private Future<Void> settlePendingCreates(OffsetDateTime jobStart) {
+    if (def.direction() == Direction.TO_CRM) {
+      return Future.succeededFuture();
+    }
+    return FromCrmSync.settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter,
+        policy, jobStart).map(c -> {
+          count(c);
+          return null;
+        });
   }
 
   private static String and(String a, String b) {
@@ -140,6 +159,11 @@ public final class ToCrmSync extends SyncRun {
   @Override
   OffsetDateTime syncedSourceModified(Coupling c) {
     return c.erpModifiedOn();
+  }
+
+  @Override
+  String syncedSourceVersion(Coupling c) {
+    return c.erpVersion();
   }
 
   @Override
@@ -189,6 +213,14 @@ public final class ToCrmSync extends SyncRun {
   @Override
   Future<Void> write(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
       Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes) {
+    return write(desired, sources, coupled, current, outcomes, 0);
+  }
+
+  /** Rounds of re-reading a CRM row whose update was refused with 412 (changed since it was read). */
+  private static final int STALE_ROUNDS = 3;
+
+  private Future<Void> write(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
+      Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes, int round) {
     List<BatchOperation> ops = new ArrayList<>();
     List<String> opKeys = new ArrayList<>();
     List<String> opIds = new ArrayList<>();
@@ -242,7 +274,7 @@ public final class ToCrmSync extends SyncRun {
           continue;
         }
       }
-      String target = crmId;
+      String target = crmId == null ? null : ODataLiterals.guid(crmId);
       Object alternate = def.crmAlternateKey() == null ? null : e.getValue().get(def.crmAlternateKey());
       if (!exists && alternate != null && !"".equals(alternate)) {
         // Upsert by alternate key: a CRM row that already has this key is updated and coupled, not duplicated;
@@ -250,8 +282,12 @@ public final class ToCrmSync extends SyncRun {
         target = alternateKeySegment(def.crmAlternateKey(), alternate);
         crmId = null;
       }
-      ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + target + ")",
-          Map.of("Prefer", "return=representation"), new JsonObject(changes)));
+      // An update carries the ETag that was read: a change made in the CRM since then is refused (412), read
+      // again and decided by the conflict policy, instead of being overwritten unseen.
+      Map<String, String> headers = exists && crmRow.getString("@odata.etag") != null
+          ? Map.of("Prefer", "return=representation", "If-Match", crmRow.getString("@odata.etag"))
+          : Map.of("Prefer", "return=representation");
+      ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + target + ")", headers, new JsonObject(changes)));
       opKeys.add(key);
       opIds.add(crmId);
       opInsert.add(!exists);
@@ -260,14 +296,19 @@ public final class ToCrmSync extends SyncRun {
     if (ops.isEmpty()) {
       return Future.succeededFuture();
     }
-    return crm.batch(ops).map(results -> {
+    return crm.batch(ops).compose(results -> {
       long inserted = 0;
       long modified = 0;
       long failed = 0;
       long coupledNew = 0;
+      Map<String, Map<String, Object>> stale = new java.util.LinkedHashMap<>();
       for (WriteResult r : results) {
         String key = opKeys.get(r.index());
         OffsetDateTime erpModified = OffsetDateTime.parse(sources.get(key).getString(def.erpModifiedOn()));
+        if (r.status() == 412 && !opInsert.get(r.index()) && round < STALE_ROUNDS) {
+          stale.put(key, desired.get(key));
+          continue;
+        }
         if (r.ok()) {
           String crmId = opIds.get(r.index());
           boolean insert = opInsert.get(r.index());
@@ -287,9 +328,11 @@ public final class ToCrmSync extends SyncRun {
           Coupling c = coupled.get(key);
           coupledNew += c == null || !c.coupled() ? 1 : 0;
           String crmModified = r.body() == null ? null : r.body().getString(def.crmModifiedOn());
+          // The version Tandem wrote: the CRM-to-ERP run knows it as its own, whoever the CRM says modified it.
           outcomes.add(new Outcome(key, crmId, erpModified,
               crmModified == null ? null : OffsetDateTime.parse(crmModified), insert ? "inserted" : "modified", null,
-              Conflicts.snapshot(def, sources.get(key), r.body())));
+              Conflicts.snapshot(def, sources.get(key), r.body()), null,
+              r.body() == null ? null : r.body().getString("@odata.etag")));
         } else {
           failed++;
           TandemException err = r.error();
@@ -298,12 +341,30 @@ public final class ToCrmSync extends SyncRun {
         }
       }
       count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
-      return null;
+      if (stale.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      // Changed in the CRM between the read and the write: read those rows again and decide once more.
+      List<String> ids = new ArrayList<>();
+      stale.keySet().forEach(k -> ids.add(coupled.get(k).crmId()));
+      return crmRowsByIds(ids).compose(rows -> {
+        Map<String, JsonObject> fresh = new HashMap<>();
+        rows.forEach(row -> fresh.put(row.getString(def.crmKey()).toLowerCase(java.util.Locale.ROOT), row));
+        return write(stale, sources, coupled, fresh, outcomes, round + 1);
+      });
     });
   }
 
   private boolean crmChangedSinceSync(Coupling c, JsonObject crmRow) {
-    if (def.direction() != Direction.BIDIRECTIONAL || c.crmModifiedOn() == null) {
+    if (def.direction() != Direction.BIDIRECTIONAL) {
+      return false;
+    }
+    String version = crmRow.getString("@odata.etag");
+    if (c.crmVersion() != null && version != null) {
+      // Any version but the one Tandem last wrote or read is a change, the integration user's account included.
+      return !version.equals(c.crmVersion());
+    }
+    if (c.crmModifiedOn() == null) {
       return false;
     }
     String modifiedOn = crmRow.getString(def.crmModifiedOn());
@@ -313,9 +374,7 @@ public final class ToCrmSync extends SyncRun {
 
   /** @return {@code isocurrencycode='EUR'}: text quoted with quotes doubled, numbers and booleans as they are */
   static String alternateKeySegment(String column, Object value) {
-    String literal = value instanceof Number || value instanceof Boolean ? String.valueOf(value)
-        : "'" + String.valueOf(value).replace("'", "''") + "'";
-    return column + "=" + java.net.URLEncoder.encode(literal, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.alternateKey(column, value);
   }
 
   /** The CRM id of the counterpart created for an ERP key: the same on every attempt. */

@@ -67,16 +67,19 @@ class JobQueueTest {
     QueueNode b = node();
     for (QueueNode n : List.of(a, b)) {
       String name = n == a ? "node-a" : "node-b";
-      n.consume(Addresses.sync("BULK"), m -> {
-        JobRequest r = JobRequest.fromJson(m.body());
-        runs.computeIfAbsent(r.jobId(), k -> new AtomicInteger()).incrementAndGet();
-        byNode.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
-        m.reply(new JobOutcome(1, 0, 0, 0, 0, 0, 0, 0, "ran on " + name).toJson());
-      });
+      // One job per mapping runs at a time: the thousand jobs are spread over 50 mappings.
+      for (int k = 0; k < 50; k++) {
+        n.consume(Addresses.sync("BULK" + k), m -> {
+          JobRequest r = JobRequest.fromJson(m.body());
+          runs.computeIfAbsent(r.jobId(), key -> new AtomicInteger()).incrementAndGet();
+          byNode.computeIfAbsent(name, key -> new AtomicInteger()).incrementAndGet();
+          m.reply(new JobOutcome(1, 0, 0, 0, 0, 0, 0, 0, "ran on " + name).toJson());
+        });
+      }
     }
     List<NewJob> jobs = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
-      jobs.add(NewJob.of(JobKind.SYNC, "BULK"));
+      jobs.add(NewJob.of(JobKind.SYNC, "BULK" + (i % 50)));
     }
     List<Long> ids = a.await(a.queue.enqueueAll(jobs, 3));
     assertEquals(1000, ids.size());

@@ -38,8 +38,12 @@ final class QueueNode implements AutoCloseable {
   }
 
   QueueNode dispatch(String nodeId, JobSettings settings) throws Exception {
-    vertx.deployVerticle(new DispatcherVerticle(queue, settings, nodeId, m -> "no installed plugin provides mapping " + m,
-        metrics)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return dispatch(new DispatcherVerticle(queue, settings, nodeId, m -> "no installed plugin provides mapping " + m,
+        metrics));
+  }
+
+  QueueNode dispatch(DispatcherVerticle dispatcher) throws Exception {
+    vertx.deployVerticle(dispatcher).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     return this;
   }
 

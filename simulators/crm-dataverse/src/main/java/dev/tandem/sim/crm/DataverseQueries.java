@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Collection reads: query options, paging with {@code odata.maxpagesize} (default and maximum 5000) and
- * {@code $skiptoken} next links, {@code @odata.count} capped at 5000, and change tracking with delta links.
+ * {@code $skiptoken} next links, {@code @odata.count} capped at 5000, and change tracking with delta links that
+ * expire ({@link ChangeTracking}).
  */
 final class DataverseQueries {
 
@@ -30,7 +31,11 @@ final class DataverseQueries {
       throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");
     }
     if (delta != null) {
-      return delta(sim, e, r, q, Long.parseLong(DataverseSimulator.untoken(delta)));
+      long since = Long.parseLong(DataverseSimulator.untoken(delta));
+      if (sim.changeTracking().expired(since)) {
+        return DataverseSimulator.error(400, ChangeTracking.EXPIRED_CODE, ChangeTracking.EXPIRED_MESSAGE);
+      }
+      return delta(sim, e, r, q, since);
     }
     int pageSize = ODataQuery.maxPageSize(r.header("Prefer"), MAX_PAGE, MAX_PAGE);
     boolean paged = r.header("Prefer") != null && r.header("Prefer").contains("odata.maxpagesize");
@@ -55,7 +60,8 @@ final class DataverseQueries {
           page = page.subList(0, want);
         }
       } else {
-        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
+        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test,
+            pageOrder(e, r.query().get("$orderby"), q));
         int offset = Integer.parseInt(state[2]);
         int end = Math.min(all.size(), Math.min(top, offset + pageSize));
         page = offset >= end ? List.of() : all.subList(offset, end);
@@ -77,6 +83,7 @@ final class DataverseQueries {
       if (nextState != null) {
         body.put("@odata.nextLink", link(sim, e, r, "$skiptoken", DataverseSimulator.token(nextState)));
       } else if (track) {
+        sim.changeTracking().issued(Long.parseLong(state[1]));
         body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(state[1])));
       }
       SimResponse resp = SimResponse.json(200, body);
@@ -90,6 +97,25 @@ final class DataverseQueries {
       return applied.isEmpty() ? resp : resp.with("Preference-Applied", String.join(",", applied));
     });
   }
+
+  /**
+   * The order of one page's request. Dataverse orders rows with equal values of a non-unique {@code $orderby}
+   * arbitrarily, and not the same way from one page to the next: "the same record can appear in more than one
+   * page" (Microsoft, "Page results using OData", Ordering and paging). Unless the ordering names the primary key,
+   * ties are ordered differently on every request, so rows repeat or go missing across pages, as they do there.
+   */
+  private static java.util.Comparator<Map<String, Object>> pageOrder(Entity e, String orderBy, ODataQuery q) {
+    for (String part : orderBy.split(",")) {
+      if (part.trim().split("\\s+")[0].equals(e.key())) {
+        return q.orderBy();
+      }
+    }
+    long salt = TIES.incrementAndGet() * 0x9E3779B97F4A7C15L;
+    return q.orderBy().thenComparingLong(row -> Long.rotateLeft(String.valueOf(row.get(e.key())).hashCode() * salt,
+        17) ^ salt);
+  }
+
+  private static final java.util.concurrent.atomic.AtomicLong TIES = new java.util.concurrent.atomic.AtomicLong();
 
   private static SimResponse delta(DataverseSimulator sim, Entity e, SimRequest r, ODataQuery q, long since) {
     EntityStore store = sim.store();
@@ -109,6 +135,7 @@ final class DataverseQueries {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$delta");
       body.put("value", value);
+      sim.changeTracking().issued(store.sequence());
       body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(
           String.valueOf(store.sequence()))));
       return SimResponse.json(200, body);

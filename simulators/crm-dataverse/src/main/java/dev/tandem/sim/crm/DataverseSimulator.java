@@ -57,8 +57,10 @@ public final class DataverseSimulator implements Simulator {
   private final SimulatorServer server;
   private final DataverseAuth auth = new DataverseAuth();
   private final ServiceProtection protection;
-  private final AtomicLong lastModified = new AtomicLong();
   private final AtomicLong version = new AtomicLong(1_000_000);
+  private final ChangeTracking changeTracking = new ChangeTracking();
+  /** How far this organization's clock is off the machine's: its stamps, as a skewed server's would be. */
+  private volatile long clockOffsetMs;
   final String integrationUserId;
   final String organizationId = UUID.randomUUID().toString();
   final String businessUnitId = UUID.randomUUID().toString();
@@ -132,6 +134,19 @@ public final class DataverseSimulator implements Simulator {
 
   ServiceProtection protection() {
     return protection;
+  }
+
+  ChangeTracking changeTracking() {
+    return changeTracking;
+  }
+
+  long clockOffsetMs() {
+    return clockOffsetMs;
+  }
+
+  /** Sets the clock off; the next stamp follows the new clock even when that is behind the last one. */
+  void clockOffsetMs(long ms) {
+    this.clockOffsetMs = ms;
   }
 
   private String template(SimRequest r) {
@@ -466,11 +481,12 @@ public final class DataverseSimulator implements Simulator {
     }
   }
 
-  /** New modifiedon (strictly increasing), versionnumber and modifier. */
+  /**
+   * New modifiedon, versionnumber and modifier. Dataverse's modifiedon has whole seconds, so rows changed in the
+   * same second share it; only versionnumber (the row version behind the ETag) is unique and increasing.
+   */
   private String stamp(Map<String, Object> row, String user) {
-    long now = System.currentTimeMillis();
-    long ms = lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
-    String t = DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ms));
+    String t = SECONDS.format(Instant.ofEpochMilli(System.currentTimeMillis() + clockOffsetMs));
     row.put("modifiedon", t);
     row.put("versionnumber", version.incrementAndGet());
     row.put("_modifiedby_value", user);

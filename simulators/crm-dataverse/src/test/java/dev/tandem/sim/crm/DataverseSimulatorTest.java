@@ -189,6 +189,60 @@ class DataverseSimulatorTest {
   }
 
   @Test
+  void modifiedOnHasWholeSecondsWhileVersionNumbersStayUniqueAndIncreasing() throws Exception {
+    // Dataverse stamps modifiedon to the second; several changes within one second share it.
+    List<String> stamps = new ArrayList<>();
+    List<Long> versions = new ArrayList<>();
+    Set<String> etags = new HashSet<>();
+    long until = System.currentTimeMillis() + 1500;
+    String id = idFrom(api("POST", "accounts", "{\"name\":\"v0\"}"));
+    for (int i = 1; System.currentTimeMillis() < until || i < 3; i++) {
+      api("PATCH", "accounts(" + id + ")", "{\"name\":\"v" + i + "\"}");
+      Map<String, Object> row = json(api("GET", "accounts(" + id + ")?$select=modifiedon,versionnumber", null));
+      String stamp = (String) row.get("modifiedon");
+      assertTrue(stamp.matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z"), stamp);
+      stamps.add(stamp);
+      versions.add(((Number) row.get("versionnumber")).longValue());
+      assertTrue(etags.add((String) row.get("@odata.etag")), "each change has its own ETag");
+    }
+    for (int i = 1; i < versions.size(); i++) {
+      assertTrue(versions.get(i) > versions.get(i - 1), "versionnumber increases: " + versions);
+      assertTrue(stamps.get(i).compareTo(stamps.get(i - 1)) >= 0, "modifiedon does not go back: " + stamps);
+    }
+    assertTrue(new HashSet<>(stamps).size() < stamps.size(), "changes within 1.5 s share a stamp: " + stamps);
+  }
+
+  @Test
+  void orderedPagingIsExactOnlyWithThePrimaryKeyAsTiebreak() throws Exception {
+    raw("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":4,\"counts\":{\"accounts\":3000}}");
+    Set<String> stamps = new HashSet<>();
+    int[] tied = pageAll("accounts?$select=modifiedon&$orderby=modifiedon", stamps);
+    assertTrue(stamps.size() < 3000 / 500, "3000 rows seeded in a few seconds share stamps: " + stamps.size());
+    assertTrue(tied[0] < 3000 || tied[1] > 0, "ties ordered anew on each page: " + tied[0] + " distinct, "
+        + tied[1] + " repeated");
+    int[] exact = pageAll("accounts?$select=modifiedon&$orderby=modifiedon%20asc,accountid%20asc", stamps);
+    assertEquals(3000, exact[0]);
+    assertEquals(0, exact[1]);
+  }
+
+  /** @return {distinct ids, repeated ids} over every page */
+  private static int[] pageAll(String url, Set<String> stamps) throws Exception {
+    Set<String> seen = new HashSet<>();
+    int repeats = 0;
+    String next = url;
+    while (next != null) {
+      HttpResponse<String> r = api("GET", next, null, "Prefer", "odata.maxpagesize=500");
+      assertEquals(200, r.statusCode(), r.body());
+      for (Map<String, Object> row : Json.objects(json(r).get("value"))) {
+        repeats += seen.add((String) row.get("accountid")) ? 0 : 1;
+        stamps.add((String) row.get("modifiedon"));
+      }
+      next = (String) json(r).get("@odata.nextLink");
+    }
+    return new int[] {seen.size(), repeats};
+  }
+
+  @Test
   void lookupsBindAndReadBack() throws Exception {
     String user = crm.get().integrationUserId();
     String acc = idFrom(api("POST", "accounts", "{\"name\":\"Parent\",\"ownerid@odata.bind\":\"/systemusers(" + user + ")\"}"));
@@ -314,6 +368,51 @@ class DataverseSimulatorTest {
     String next = (String) json(changes).get("@odata.deltaLink");
     assertEquals(0, Json.objects(json(api("GET", next, null)).get("value")).size(), "nothing since");
     assertEquals(400, api("GET", "accounts?$filter=" + q("name eq 'A'"), null, "Prefer", "odata.track-changes").statusCode());
+  }
+
+  @Test
+  void deltaTokensExpireAfterTheRetentionOrWhenExpiredByTheAdminApi() throws Exception {
+    api("POST", "accounts", "{\"name\":\"A\"}");
+    String delta = (String) json(api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes"))
+        .get("@odata.deltaLink");
+    HttpResponse<String> fresh = api("GET", delta, null);
+    assertEquals(200, fresh.statusCode(), fresh.body());
+    String next = (String) json(fresh).get("@odata.deltaLink");
+    assertEquals(204, raw("POST", crm.get().baseUrl() + "/__admin/sim/change-tracking/expire", null).statusCode());
+    for (String link : List.of(delta, next)) {
+      HttpResponse<String> expired = api("GET", link, null);
+      assertEquals(400, expired.statusCode(), expired.body());
+      assertEquals("0x80044352", code(expired));
+      assertTrue(message(expired).contains("Please perform a full sync"), message(expired));
+    }
+    // A new tracking read starts over with a token that works.
+    String restarted = (String) json(api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes"))
+        .get("@odata.deltaLink");
+    assertEquals(200, api("GET", restarted, null).statusCode());
+    // Retention: a token older than the organization's change-tracking retention has expired.
+    assertEquals(7 * 24 * 3600, ((Number) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/change-tracking",
+        null)).get("retentionSeconds")).intValue(), "Dataverse's default: 7 days");
+    assertEquals(204, raw("POST", crm.get().baseUrl() + "/__admin/sim/change-tracking", "{\"retentionSeconds\":1}")
+        .statusCode());
+    api("POST", "accounts", "{\"name\":\"B\"}");
+    String shortLived = (String) json(api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes"))
+        .get("@odata.deltaLink");
+    Thread.sleep(1100);
+    assertEquals("0x80044352", code(api("GET", shortLived, null)));
+    assertEquals(400, raw("POST", crm.get().baseUrl() + "/__admin/sim/change-tracking", "{\"retentionSeconds\":0}")
+        .statusCode());
+  }
+
+  @Test
+  void aSkewedClockStampsModifiedOnBehindTheMachine() throws Exception {
+    assertEquals(204, raw("POST", crm.get().baseUrl() + "/__admin/sim/clock", "{\"offsetMs\":-600000}").statusCode());
+    String id = idFrom(api("POST", "accounts", "{\"name\":\"Late\"}"));
+    java.time.Instant stamped = java.time.Instant.parse((String) json(api("GET", "accounts(" + id + ")", null))
+        .get("modifiedon"));
+    long behind = java.time.Duration.between(stamped, java.time.Instant.now()).toSeconds();
+    assertTrue(behind >= 590 && behind <= 620, "stamped " + behind + " s behind");
+    assertEquals(-600000, ((Number) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/clock", null))
+        .get("offsetMs")).intValue());
   }
 
   @Test

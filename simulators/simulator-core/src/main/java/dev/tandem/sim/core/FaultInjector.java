@@ -10,8 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
- * Faults injected into matching requests: added latency, an error status (429 with Retry-After, 500, 503) or a
- * dropped connection, at a rate (seeded, so runs repeat) or on the n-th matching request.
+ * Faults injected into matching requests: added latency, an error status (429 with Retry-After, 500, 503), a
+ * dropped connection, or a request processed whose answer is then lost (the connection closes after the server
+ * did the work, as when a proxy or the network drops a response), at a rate (seeded, so runs repeat) or on the
+ * n-th matching request.
  */
 public final class FaultInjector {
 
@@ -21,8 +23,13 @@ public final class FaultInjector {
     LATENCY,
     /** Answers {@code status} (with Retry-After for 429 and 503 when {@code retryAfterSeconds} is set). */
     STATUS,
-    /** Resets the connection without an answer. */
-    DROP
+    /** Resets the connection without an answer; the request is not processed. */
+    DROP,
+    /**
+     * Processes the request, then resets the connection without an answer: the client cannot tell whether the
+     * request took effect.
+     */
+    DROP_RESPONSE
   }
 
   /**
@@ -82,7 +89,7 @@ public final class FaultInjector {
     try {
       kind = Kind.valueOf(String.valueOf(json.get("kind")).toUpperCase(java.util.Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("kind must be LATENCY, STATUS or DROP, got " + json.get("kind"));
+      throw new IllegalArgumentException("kind must be LATENCY, STATUS, DROP or DROP_RESPONSE, got " + json.get("kind"));
     }
     int status = number(json, "status", kind == Kind.STATUS ? 503 : 0).intValue();
     if (kind == Kind.STATUS && (status < 400 || status > 599)) {

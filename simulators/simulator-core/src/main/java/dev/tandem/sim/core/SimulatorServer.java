@@ -212,6 +212,10 @@ public final class SimulatorServer {
             case DROP -> {
               return SimResponse.dropped();
             }
+            case DROP_RESPONSE -> {
+              handler.handle(req);
+              return SimResponse.dropped();
+            }
             case STATUS -> {
               SimResponse r = faultBody.apply(f.status());
               return f.retryAfterSeconds() > 0 ? r.with("Retry-After", String.valueOf(f.retryAfterSeconds())) : r;

@@ -4,7 +4,9 @@ import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.AdaptiveLimiter;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.ResilientHttp;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
@@ -19,10 +21,8 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -48,6 +48,7 @@ public final class ODataErpClient {
   private final ResilientHttp http;
   private final String authorization;
   private final String companyRoot;
+  private final EndpointOrigin origin;
   private String token;
   private long tokenRefreshAtNanos;
   private Future<String> tokenInFlight;
@@ -68,6 +69,7 @@ public final class ODataErpClient {
     this.authorization = "Basic " + Base64.getEncoder().encodeToString(
         (settings.user() + ":" + settings.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
+    this.origin = new EndpointOrigin(ENDPOINT, settings.serviceRoot());
   }
 
   /** @return the settings */
@@ -203,9 +205,6 @@ public final class ODataErpClient {
     return "Company(" + pathEncode(literal(company)) + ")";
   }
 
-  private static final java.util.regex.Pattern GUID =
-      java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-
   /**
    * An OData string literal: quoted, with single quotes doubled. Use it for every value put into a
    * {@code $filter} or a key.
@@ -214,7 +213,7 @@ public final class ODataErpClient {
    * @return the literal, e.g. {@code 'O''Brien'}
    */
   public static String literal(String value) {
-    return "'" + value.replace("'", "''") + "'";
+    return ODataLiterals.string(value);
   }
 
   /**
@@ -223,7 +222,7 @@ public final class ODataErpClient {
    * @return {@code SystemModifiedAt gt 2024-08-18T20:05:51.603Z} (milliseconds, as the ERP stores them)
    */
   public static String modifiedSince(String field, Instant since) {
-    return field + " gt " + since.truncatedTo(ChronoUnit.MILLIS);
+    return field + " gt " + ODataLiterals.dateTime(since);
   }
 
   /**
@@ -233,12 +232,7 @@ public final class ODataErpClient {
    *     {@code SystemId} is an {@code Edm.Guid}, so its values go unquoted
    */
   public static String anyOf(String field, List<String> values) {
-    List<String> terms = new ArrayList<>(values.size());
-    boolean guid = "SystemId".equals(field);
-    for (String v : values) {
-      terms.add(field + " eq " + (guid && GUID.matcher(v).matches() ? v : literal(v)));
-    }
-    return "(" + String.join(" or ", terms) + ")";
+    return ODataLiterals.anyOf(field, values, "SystemId".equals(field) && values.stream().allMatch(ODataLiterals::isGuid));
   }
 
   /**
@@ -279,6 +273,20 @@ public final class ODataErpClient {
     String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(key)
         + (filter == null || filter.isBlank() ? "" : "&$filter=" + queryEncode(filter));
     return follow(url).map(p -> !p.rows().isEmpty());
+  }
+
+  /**
+   * The newest modified-on of a service, by the ERP's own clock: one request for one row.
+   *
+   * @param service e.g. {@code Customer}
+   * @param field its modified-on field, e.g. {@code SystemModifiedAt}
+   * @return the newest value, or null when the service has no rows
+   */
+  public Future<java.time.OffsetDateTime> newest(String service, String field) {
+    String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(field) + "&$orderby="
+        + queryEncode(field + " desc");
+    return follow(url).map(p -> p.rows().isEmpty() || p.rows().get(0).getString(field) == null ? null
+        : java.time.OffsetDateTime.parse(p.rows().get(0).getString(field)));
   }
 
   /**
@@ -378,11 +386,16 @@ public final class ODataErpClient {
       requests.add(req);
     }
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
+    // A batch with creates is not repeated once it may have reached the ERP: the engine reconciles instead.
+    boolean idempotent = writes.stream().noneMatch(w -> w.method().equals("POST"));
     return send(HttpMethod.POST, settings.serviceRoot() + "/$batch", headers,
-        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, false).compose(r -> {
+        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent, idempotent).compose(r -> {
           if ((r.statusCode() == 504 || r.statusCode() == 408) && writes.size() > 1) {
             // BC's advice for a request that timed out: split it. The halves go out as smaller batches, and
-            // each half may be split again; the whole batch is never sent again as it was.
+            // each half may be split again; the whole batch is never sent again as it was. Only batches without
+            // creates come back here: every update and delete carries its If-Match, so one that took effect
+            // before the timeout answers 409 instead of applying twice. A batch with creates that timed out
+            // fails retriable and is not repeated (ResilientHttp): the engine reconciles by reading.
             int half = writes.size() / 2;
             Future<List<WriteResult>> first = batchChunk(writes.subList(0, half), offset);
             Future<List<WriteResult>> second = batchChunk(writes.subList(half, writes.size()), offset + half);
@@ -434,14 +447,23 @@ public final class ODataErpClient {
     return send(method, url, headers, body, stage, true);
   }
 
-  /** @param retryTimeouts false: a 408 or 504 comes back to the caller, which splits instead of resending */
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
-      Stage stage, boolean retryTimeouts) {
+      Stage stage, boolean idempotent) {
+    return send(method, url, headers, body, stage, idempotent, false);
+  }
+
+  /** @param returnTimeouts true: a 408 or 504 comes back to the caller, which splits instead of resending */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent, boolean returnTimeouts) {
+    TandemException foreign = origin.refuse(url, stage);
+    if (foreign != null) {
+      return Future.failedFuture(foreign);
+    }
     return http.send(stage, renew -> credentials(renew, stage).map(auth -> web.requestAbs(method, url)
         .timeout(settings.timeoutMs())
         .putHeader("Authorization", auth)
         .putHeader("Accept", "application/json")
-        .putHeaders(headers)), body, retryTimeouts);
+        .putHeaders(headers)), body, idempotent, returnTimeouts);
   }
 
   /** The Authorization header; {@code renew} after a 401. */
@@ -502,11 +524,10 @@ public final class ODataErpClient {
   }
 
   private static String queryEncode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   private static String pathEncode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%27", "'")
-        .replace("%28", "(").replace("%29", ")").replace("%2C", ",").replace("%3D", "=");
+    return ODataLiterals.key(s);
   }
 }

@@ -80,6 +80,12 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
       scope = scope == null || scope.isBlank() ? ONLINE_SCOPE : scope;
     }
 
+    /** The secret stays out of logs and messages. */
+    @Override
+    public String toString() {
+      return "OAuth[tokenUrl=" + tokenUrl + ", clientId=" + clientId + ", clientSecret=***, scope=" + scope + "]";
+    }
+
     /**
      * @param tenant Entra tenant id or domain
      * @return Entra ID's v2 token endpoint of the tenant
@@ -188,5 +194,14 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
     }
     return new ODataErpSettings(serviceRoot, company, otherUser, otherKey == null ? "" : otherKey, pageSize,
         batchSize, maxConcurrency, maxRetries, timeoutMs, profile, oauth);
+  }
+
+  /** The access key and client secret stay out of logs and messages. */
+  @Override
+  public String toString() {
+    return "ODataErpSettings[serviceRoot=" + serviceRoot + ", company=" + company + ", user=" + user
+        + ", accessKey=***, pageSize=" + pageSize + ", batchSize=" + batchSize + ", maxConcurrency="
+        + maxConcurrency + ", maxRetries=" + maxRetries + ", timeoutMs=" + timeoutMs + ", profile=" + profile.id()
+        + ", oauth=" + oauth + "]";
   }
 }

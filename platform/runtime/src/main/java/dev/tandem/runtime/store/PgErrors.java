@@ -1,0 +1,72 @@
+package dev.tandem.runtime.store;
+
+import io.vertx.pgclient.PgException;
+
+/** What a PostgreSQL failure means to its caller: a value or constraint it rejected, or an outage. */
+public final class PgErrors {
+
+  private PgErrors() {}
+
+  /**
+   * @param e a failure
+   * @return whether PostgreSQL rejected the data of the statement (SQLSTATE class 22, data exception; 23,
+   *     integrity constraint violation; 54, a value over a program limit) rather than being unavailable
+   */
+  public static boolean rejectedData(Throwable e) {
+    String state = sqlState(e);
+    return state != null && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54"));
+  }
+
+  /**
+   * @param e a failure
+   * @return whether it is an integrity constraint violation (SQLSTATE class 23)
+   */
+  public static boolean constraintViolation(Throwable e) {
+    String state = sqlState(e);
+    return state != null && state.startsWith("23");
+  }
+
+  /**
+   * @param e a failure
+   * @return its SQLSTATE, or null when PostgreSQL did not answer with an error
+   */
+  public static String sqlState(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg) {
+        return pg.getSqlState();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * @param e a failure
+   * @return the PostgreSQL error with its detail and the violated constraint, for messages
+   */
+  public static String describe(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg) {
+        StringBuilder sb = new StringBuilder(String.valueOf(pg.getErrorMessage()));
+        if (pg.getDetail() != null) {
+          sb.append(" (").append(pg.getDetail()).append(')');
+        }
+        sb.append(" [SQLSTATE ").append(pg.getSqlState()).append(']');
+        return sb.toString();
+      }
+    }
+    return String.valueOf(e.getMessage());
+  }
+
+  /**
+   * @param e a failure
+   * @return the violated constraint's name, or null
+   */
+  public static String constraint(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg) {
+        return pg.getConstraint();
+      }
+    }
+    return null;
+  }
+}
