@@ -63,10 +63,12 @@ public final class TandemRuntime {
   private TandemRuntime(TandemConfig config) {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    dev.tandem.runtime.http.HttpMetricLabels.bound(registry);
     this.vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
-            .setJvmMetricsEnabled(true)))
+            .setJvmMetricsEnabled(true)
+            .addLabels(io.vertx.micrometer.Label.HTTP_ROUTE)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }
@@ -134,7 +136,9 @@ public final class TandemRuntime {
         .compose(id -> {
           deployments.add(id);
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
+              .settings(config.http())
               .enqueue(this::enqueue)
+              .connections(config.connections())
               .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
               .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());
@@ -263,6 +267,11 @@ public final class TandemRuntime {
   /** @return the schedules */
   public PgScheduleStore schedules() {
     return schedules;
+  }
+
+  /** @return the admin HTTP server */
+  public AdminHttpServer http() {
+    return http;
   }
 
   /** @return the Prometheus registry */

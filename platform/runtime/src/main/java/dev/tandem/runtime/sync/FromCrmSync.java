@@ -3,6 +3,7 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
 import dev.tandem.runtime.connectors.crm.BatchOperation;
@@ -17,8 +18,6 @@ import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,7 +55,7 @@ public final class FromCrmSync extends SyncRun {
   }
 
   /**
-   * @param jobStart watermarks never pass it
+   * @param jobStart the job's start
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
@@ -95,7 +94,7 @@ public final class FromCrmSync extends SyncRun {
   /**
    * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
    * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
-   * modified-on committed (with the usual one-second overlap; records handled already are unchanged). The
+   * modified-on committed (less the mapping's overlap; records handled already are unchanged). The
    * mapping's watermark does not move.
    *
    * @param place the checkpoint of earlier attempts and where this one saves its own
@@ -115,7 +114,7 @@ public final class FromCrmSync extends SyncRun {
       terms.add("(" + def.crmFilter() + ")");
     }
     if (since != null) {
-      terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
+      terms.add(def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(readFrom(since)));
     }
     // Tandem's own writes are recognized by the version recorded on the coupling (SyncRun#unchangedSinceSync),
     // not by the user who wrote: a person working under the integration account, or a plug-in touching a record
@@ -126,7 +125,7 @@ public final class FromCrmSync extends SyncRun {
   }
 
   private static String encode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   @Override
@@ -246,7 +245,7 @@ public final class FromCrmSync extends SyncRun {
     }
     OffsetDateTime since = java.util.Collections.min(pending.values()).minus(RECONCILE_SKEW);
     List<JsonObject> candidates = new ArrayList<>();
-    String filter = def.erpModifiedOn() + " ge " + since.toInstant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    String filter = def.erpModifiedOn() + " ge " + ODataLiterals.dateTime(since);
     return readAll(erp.read(def.erpEntitySet(), filter, null, def.erpKey()), candidates)
         .compose(v -> {
           List<String> keys = new ArrayList<>();
@@ -451,7 +450,7 @@ public final class FromCrmSync extends SyncRun {
           continue;
         }
         String etag = crmRow.getString("@odata.etag");
-        ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + crmKey + ")", etag == null
+        ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + ODataLiterals.guid(crmKey) + ")", etag == null
             ? Map.of("Prefer", "return=representation")
             : Map.of("Prefer", "return=representation", "If-Match", etag), new JsonObject(changes)));
         opOutcome.add(at);

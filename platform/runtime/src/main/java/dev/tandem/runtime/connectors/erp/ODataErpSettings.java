@@ -44,4 +44,12 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
   public static ODataErpSettings of(String serviceRoot, String company, String user, String accessKey) {
     return new ODataErpSettings(serviceRoot, company, user, accessKey, 1000, 100, 5, 5, 120_000);
   }
+
+  /** The access key stays out of logs and messages. */
+  @Override
+  public String toString() {
+    return "ODataErpSettings[serviceRoot=" + serviceRoot + ", company=" + company + ", user=" + user
+        + ", accessKey=***, pageSize=" + pageSize + ", batchSize=" + batchSize + ", maxConcurrency="
+        + maxConcurrency + ", maxRetries=" + maxRetries + ", timeoutMs=" + timeoutMs + "]";
+  }
 }
