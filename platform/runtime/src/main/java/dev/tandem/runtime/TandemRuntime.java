@@ -138,6 +138,7 @@ public final class TandemRuntime {
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
               .settings(config.http())
               .enqueue(this::enqueue)
+              .connections(config.connections())
               .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
               .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());

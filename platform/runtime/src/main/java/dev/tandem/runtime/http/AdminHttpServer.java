@@ -47,6 +47,8 @@ public final class AdminHttpServer {
   private java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> enqueue;
   private HttpServer server;
   private boolean fullSync;
+  private dev.tandem.runtime.config.TandemConfig.Connections connections;
+  private MappingsApi mappingsApi;
   private TandemConfig.HttpSettings settings = TandemConfig.HttpSettings.defaults();
   private RequestLimits limits;
   private Router router;
@@ -111,6 +113,15 @@ public final class AdminHttpServer {
   }
 
   /**
+   * @param value the endpoints, so manual couplings can be checked against the ERP
+   * @return this
+   */
+  public AdminHttpServer connections(dev.tandem.runtime.config.TandemConfig.Connections value) {
+    this.connections = value;
+    return this;
+  }
+
+  /**
    * @param host bind address
    * @param port port, 0 for any free one
    * @return the server, listening
@@ -136,6 +147,9 @@ public final class AdminHttpServer {
 
   /** @return closes the server */
   public Future<Void> stop() {
+    if (mappingsApi != null) {
+      mappingsApi.close();
+    }
     // A short grace period: idle keep-alive connections would otherwise hold the close for 30 s.
     return server == null ? Future.succeededFuture() : server.shutdown(1, java.util.concurrent.TimeUnit.SECONDS);
   }
@@ -183,7 +197,9 @@ public final class AdminHttpServer {
           ctx.next();
         }
       });
-      new MappingsApi(plugins, pool, enqueue).mount(r);
+      mappingsApi = new MappingsApi(plugins, pool, enqueue, vertx, connections);
+      mappingsApi.mount(r);
+      new WatermarksApi(plugins, pool).mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
@@ -434,7 +450,7 @@ public final class AdminHttpServer {
     String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
     boolean conflict = "23505".equals(state) || "23503".equals(state);
     String column = column(f);
-    String field = column == null ? null : camel(column);
+    String field = column == null ? null : FIELDS.getOrDefault(column, camel(column));
     String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
     String what = conflict ? "conflicts with existing data" : "is not an accepted value";
     ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
@@ -458,6 +474,10 @@ public final class AdminHttpServer {
     }
     return null;
   }
+
+  /** Columns whose request field is not their camel-case name. */
+  private static final java.util.Map<String, String> FIELDS = java.util.Map.of("schedule_ms", "scheduleSeconds",
+      "skip_after_repeats", "skipAfterRepeats", "conflict_policy", "conflictPolicy");
 
   private static String camel(String column) {
     StringBuilder sb = new StringBuilder();

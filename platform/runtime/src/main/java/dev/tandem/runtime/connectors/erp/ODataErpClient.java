@@ -4,7 +4,9 @@ import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.AdaptiveLimiter;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.ResilientHttp;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
@@ -19,10 +21,8 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -46,6 +46,7 @@ public final class ODataErpClient {
   private final ResilientHttp http;
   private final String authorization;
   private final String companyRoot;
+  private final EndpointOrigin origin;
 
   /**
    * @param vertx Vert.x
@@ -62,6 +63,7 @@ public final class ODataErpClient {
     this.authorization = "Basic " + Base64.getEncoder().encodeToString(
         (settings.user() + ":" + settings.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
+    this.origin = new EndpointOrigin(ENDPOINT, settings.serviceRoot());
   }
 
   /** Closes the HTTP client. */
@@ -77,9 +79,6 @@ public final class ODataErpClient {
     return "Company(" + pathEncode(literal(company)) + ")";
   }
 
-  private static final java.util.regex.Pattern GUID =
-      java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-
   /**
    * An OData string literal: quoted, with single quotes doubled. Use it for every value put into a
    * {@code $filter} or a key.
@@ -88,7 +87,7 @@ public final class ODataErpClient {
    * @return the literal, e.g. {@code 'O''Brien'}
    */
   public static String literal(String value) {
-    return "'" + value.replace("'", "''") + "'";
+    return ODataLiterals.string(value);
   }
 
   /**
@@ -97,7 +96,7 @@ public final class ODataErpClient {
    * @return {@code SystemModifiedAt gt 2024-08-18T20:05:51.603Z} (milliseconds, as the ERP stores them)
    */
   public static String modifiedSince(String field, Instant since) {
-    return field + " gt " + since.truncatedTo(ChronoUnit.MILLIS);
+    return field + " gt " + ODataLiterals.dateTime(since);
   }
 
   /**
@@ -107,12 +106,7 @@ public final class ODataErpClient {
    *     {@code SystemId} is an {@code Edm.Guid}, so its values go unquoted
    */
   public static String anyOf(String field, List<String> values) {
-    List<String> terms = new ArrayList<>(values.size());
-    boolean guid = "SystemId".equals(field);
-    for (String v : values) {
-      terms.add(field + " eq " + (guid && GUID.matcher(v).matches() ? v : literal(v)));
-    }
-    return "(" + String.join(" or ", terms) + ")";
+    return ODataLiterals.anyOf(field, values, "SystemId".equals(field) && values.stream().allMatch(ODataLiterals::isGuid));
   }
 
   /**
@@ -153,6 +147,20 @@ public final class ODataErpClient {
     String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(key)
         + (filter == null || filter.isBlank() ? "" : "&$filter=" + queryEncode(filter));
     return follow(url).map(p -> !p.rows().isEmpty());
+  }
+
+  /**
+   * The newest modified-on of a service, by the ERP's own clock: one request for one row.
+   *
+   * @param service e.g. {@code Customer}
+   * @param field its modified-on field, e.g. {@code SystemModifiedAt}
+   * @return the newest value, or null when the service has no rows
+   */
+  public Future<java.time.OffsetDateTime> newest(String service, String field) {
+    String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(field) + "&$orderby="
+        + queryEncode(field + " desc");
+    return follow(url).map(p -> p.rows().isEmpty() || p.rows().get(0).getString(field) == null ? null
+        : java.time.OffsetDateTime.parse(p.rows().get(0).getString(field)));
   }
 
   /**
@@ -299,6 +307,10 @@ public final class ODataErpClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent) {
+    TandemException foreign = origin.refuse(url, stage);
+    if (foreign != null) {
+      return Future.failedFuture(foreign);
+    }
     // Basic credentials cannot be renewed: a 401 is final and classified permanent by the caller.
     return http.send(stage, renew -> renew
         ? Future.failedFuture(TandemException.permanent(stage, "ERP rejected user " + settings.user()))
@@ -310,11 +322,10 @@ public final class ODataErpClient {
   }
 
   private static String queryEncode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   private static String pathEncode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%27", "'")
-        .replace("%28", "(").replace("%29", ")").replace("%2C", ",").replace("%3D", "=");
+    return ODataLiterals.key(s);
   }
 }
