@@ -9,11 +9,15 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import dev.tandem.runtime.cli.AdminCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code tandem} command: {@code run} in production, {@code demo} on a laptop. */
+/**
+ * The {@code tandem} command: {@code run} in production, {@code demo} on a laptop, and the operator's commands over
+ * a node's admin API ({@link AdminCommands}), with {@code generate-completion} for bash and zsh.
+ */
 @Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Keeps an ERP and a CRM in step across lead-to-cash.",
     subcommands = {Main.Run.class, Main.Demo.class})
@@ -24,7 +28,17 @@ public final class Main implements Runnable {
 
   /** @param args command line */
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** @return the command line with every subcommand */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    for (Class<?> c : AdminCommands.ALL) {
+      cl.addSubcommand(c);
+    }
+    cl.addSubcommand("generate-completion", new picocli.AutoComplete.GenerateCompletion());
+    return cl;
   }
 
   @Override

@@ -31,12 +31,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What an anonymous or careless client sends must not knock the admin server over or make it answer 500. */
-class AdminServerHardeningTest {
+public class AdminServerHardeningTest {
 
   @TempDir
   static Path work;
 
-  static final String PLUGIN = """
+  /** A declarative plugin with one TO_CRM mapping, CURRENCIES. */
+  public static final String PLUGIN = """
       package test.hardening;
 
       import dev.tandem.api.*;
