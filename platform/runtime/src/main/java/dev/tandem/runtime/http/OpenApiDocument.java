@@ -128,7 +128,7 @@ public final class OpenApiDocument {
       }
     }
     for (Object r : schema.getJsonArray("required", new JsonArray())) {
-      if (!body.containsKey((String) r) || body.getValue((String) r) == null) {
+      if (!body.containsKey((String) r)) { // present; null is a value when the field's type allows it
         return "field '" + r + "' is required";
       }
     }
