@@ -295,24 +295,7 @@ public record TandemConfig(
         r.longValue("schedules.erpWakeCheckMs", sd.erpWakeCheckMs(), 100),
         r.longValue("schedules.erpDeletionScanMs", sd.erpDeletionScanMs(), 0));
     JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
-    ODataErpSettings erp = null;
-    String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);
-    if (erpUrl != null) {
-      String company = r.string("TANDEM_ERP_COMPANY", "connections.erp.company", null);
-      String user = r.string("TANDEM_ERP_USER", "connections.erp.user", null);
-      String key = r.string("TANDEM_ERP_ACCESS_KEY", "connections.erp.accessKey", null);
-      if (company == null || user == null || key == null) {
-        problems.add("the ERP connection needs a company, a user and a web service access key: set TANDEM_ERP_COMPANY, "
-            + "TANDEM_ERP_USER and TANDEM_ERP_ACCESS_KEY (or connections.erp.company/user/accessKey in " + source + ")");
-      } else {
-        ODataErpSettings ed = ODataErpSettings.of(erpUrl, company, user, key);
-        erp = new ODataErpSettings(erpUrl, company, user, key,
-            r.integer(null, "connections.erp.pageSize", ed.pageSize(), 1, 100_000),
-            r.integer(null, "connections.erp.batchSize", ed.batchSize(), 1, 1_000),
-            r.integer(null, "connections.erp.maxConcurrency", ed.maxConcurrency(), 1, 64), ed.maxRetries(),
-            ed.timeoutMs());
-      }
-    }
+    ODataErpSettings erp = readErp(r, source, problems);
     DataverseSettings crm = null;
     String crmUrl = r.string("TANDEM_CRM_URL", "connections.crm.url", null);
     if (crmUrl != null) {
@@ -360,6 +343,61 @@ public record TandemConfig(
         + (http.tls() ? " (TLS)" : "") + ", adminToken=***, pluginsDir=" + pluginsDir + ", nodeId=" + nodeId
         + ", jobs=" + jobs + ", schedules=" + schedules + ", plugins=" + plugins.fieldNames()
         + ", connections=" + connections + "]";
+  }
+
+  /**
+   * The ERP connection by profile: {@code nav} (URL, company, user, web service access key) or {@code bc-online}
+   * (tenant and environment or URL, company, client id and secret; token URL and scope default to Entra ID's and
+   * Business Central's). Without a profile, client credentials mean bc-online and an access key nav.
+   */
+  private static ODataErpSettings readErp(Reader r, String source, List<String> problems) {
+    String profileId = r.string("TANDEM_ERP_PROFILE", "connections.erp.profile", null);
+    String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);
+    String tenant = r.string("TANDEM_ERP_TENANT", "connections.erp.tenant", null);
+    String clientId = r.string("TANDEM_ERP_CLIENT_ID", "connections.erp.clientId", null);
+    ODataErpSettings.Profile profile;
+    try {
+      profile = profileId != null ? ODataErpSettings.Profile.of(profileId)
+          : clientId != null ? ODataErpSettings.Profile.BC_ONLINE : ODataErpSettings.Profile.NAV;
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage() + " (TANDEM_ERP_PROFILE or connections.erp.profile in " + source + ")");
+      return null;
+    }
+    if (erpUrl == null && (profile == ODataErpSettings.Profile.NAV || tenant == null)) {
+      return null;
+    }
+    String company = r.string("TANDEM_ERP_COMPANY", "connections.erp.company", null);
+    ODataErpSettings base;
+    if (profile == ODataErpSettings.Profile.BC_ONLINE) {
+      String environment = r.string("TANDEM_ERP_ENVIRONMENT", "connections.erp.environment", "Production");
+      String secret = r.string("TANDEM_ERP_CLIENT_SECRET", "connections.erp.clientSecret", null);
+      String tokenUrl = r.string("TANDEM_ERP_TOKEN_URL", "connections.erp.tokenUrl", null);
+      String scope = r.string("TANDEM_ERP_SCOPE", "connections.erp.scope", ODataErpSettings.ONLINE_SCOPE);
+      if (company == null || clientId == null || secret == null || (tokenUrl == null && tenant == null)) {
+        problems.add("the bc-online ERP connection needs a company, a tenant (or a token URL), a client id and a "
+            + "client secret: set TANDEM_ERP_COMPANY, TANDEM_ERP_TENANT, TANDEM_ERP_CLIENT_ID and "
+            + "TANDEM_ERP_CLIENT_SECRET (or connections.erp.company/tenant/clientId/clientSecret in " + source + ")");
+        return null;
+      }
+      base = ODataErpSettings.online(erpUrl != null ? erpUrl : ODataErpSettings.onlineServiceRoot(tenant, environment),
+          company, new ODataErpSettings.OAuth(tokenUrl != null ? tokenUrl : ODataErpSettings.OAuth.tokenUrlOf(tenant),
+              clientId, secret, scope));
+    } else {
+      String user = r.string("TANDEM_ERP_USER", "connections.erp.user", null);
+      String key = r.string("TANDEM_ERP_ACCESS_KEY", "connections.erp.accessKey", null);
+      if (company == null || user == null || key == null) {
+        problems.add("the nav ERP connection needs a company, a user and a web service access key: set "
+            + "TANDEM_ERP_COMPANY, TANDEM_ERP_USER and TANDEM_ERP_ACCESS_KEY (or connections.erp.company/user/"
+            + "accessKey in " + source + "); Business Central online needs TANDEM_ERP_PROFILE=bc-online and "
+            + "client credentials instead");
+        return null;
+      }
+      base = ODataErpSettings.of(erpUrl, company, user, key);
+    }
+    return base.withSizes(
+        r.integer(null, "connections.erp.pageSize", base.pageSize(), 1, 20_000),
+        r.integer(null, "connections.erp.batchSize", base.batchSize(), 1, 100),
+        r.integer(null, "connections.erp.maxConcurrency", base.maxConcurrency(), 1, 64));
   }
 
   /** @return a copy with other job settings (tests, benchmarks) */

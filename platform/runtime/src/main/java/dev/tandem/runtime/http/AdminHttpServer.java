@@ -492,6 +492,12 @@ public final class AdminHttpServer {
         if (pg.getColumn() != null) {
           return pg.getColumn();
         }
+        // A unique violation names its columns in the detail: Key (mapping)=(CUSTOMER) already exists.
+        java.util.regex.Matcher key = pg.getDetail() == null ? null
+            : java.util.regex.Pattern.compile("^Key \\((\\w+)\\)=").matcher(pg.getDetail());
+        if (key != null && key.find()) {
+          return key.group(1);
+        }
         String c = pg.getConstraint();
         if (c != null && pg.getTable() != null && c.startsWith(pg.getTable() + "_")) {
           return c.substring(pg.getTable().length() + 1).replaceFirst("_(check|key|fkey|not_null)$", "");

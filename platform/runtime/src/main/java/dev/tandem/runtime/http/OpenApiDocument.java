@@ -128,7 +128,8 @@ public final class OpenApiDocument {
       }
     }
     for (Object r : schema.getJsonArray("required", new JsonArray())) {
-      if (!body.containsKey((String) r)) { // present; null is a value when the field's type allows it
+      // A required field may be null where its schema allows null (e.g. "start over"); the type check says so.
+      if (!body.containsKey((String) r)) {
         return "field '" + r + "' is required";
       }
     }

@@ -212,7 +212,7 @@ class ReadPositionsTest {
     bad("PUT", path, "{\"side\":\"ERP\"}", "modifiedOn");
     bad("PUT", path, "{\"side\":\"ERP\",\"modifiedOn\":null,\"deltaLink\":\"x\"}", "deltaLink");
     bad("PUT", path, "{\"side\":\"CRM\",\"modifiedOn\":null,\"offset\":1}", "offset");
-    bad("PUT", path, "[1]", "side");
+    bad("PUT", path, "[1]", "JSON object");
     bad("DELETE", path + "?side=MIDDLE", null, "side");
     assertEquals(404, api("GET", "/api/v1/mappings/NOPE/watermarks", null).statusCode());
     // The overlap is a mapping setting.
