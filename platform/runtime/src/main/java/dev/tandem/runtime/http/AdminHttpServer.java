@@ -166,14 +166,15 @@ public final class AdminHttpServer {
     r.route("/api/v1/*").handler(this::authenticate);
     // One body handler for the whole API: bounded, and no file-uploads directory (the API takes no uploads).
     r.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-    r.route("/api/v1/*").handler(AdminHttpServer::jsonBody);
-    // The documented request bodies are checked against the document before any handler sees them.
+    // The documented request bodies are checked against the document before any handler sees them; any other body
+    // must still be a JSON object.
     for (OpenApiDocument.Operation op : openApi.operations()) {
       JsonObject schema = openApi.requestSchema(op);
       if (schema != null) {
         r.route(HttpMethod.valueOf(op.method()), op.routePath()).handler(ctx -> checkBody(ctx, schema));
       }
     }
+    r.route("/api/v1/*").handler(AdminHttpServer::jsonBody);
     r.get("/api/v1/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .end(openApi.text()));
     r.get("/api/v1/plugins").handler(this::listPlugins);
@@ -219,29 +220,45 @@ public final class AdminHttpServer {
     return r;
   }
 
-  /** Request bodies of the API are JSON objects: 415 for another content type, 400 for anything but an object. */
-  private static void jsonBody(RoutingContext ctx) {
+  private static final Object NO_BODY = new Object();
+  private static final String CHECKED = "tandem.bodyChecked";
+
+  /**
+   * The request's JSON body: {@link #NO_BODY} when there is none (or the method takes none), null when an error was
+   * sent (415 for another content type, 400 for malformed JSON).
+   */
+  private static Object parse(RoutingContext ctx) {
     HttpMethod m = ctx.request().method();
     if (!(m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH) || ctx.body().length() <= 0) {
-      ctx.next();
-      return;
+      return NO_BODY;
     }
     String type = ctx.request().getHeader("Content-Type");
     String mime = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
     if (!mime.equals("application/json") && !mime.endsWith("+json")) {
       ApiError.send(ctx, 415, "unsupported_media_type", "the request body must be JSON (Content-Type: "
           + "application/json), got " + (type == null ? "no Content-Type" : "'" + type + "'"));
-      return;
+      return null;
     }
-    Object parsed;
     try {
       // Jackson refuses nesting deeper than 1,000 levels, so a deep document is a 400, not a stack overflow.
-      parsed = io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+      return io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
     } catch (RuntimeException e) {
       ApiError.send(ctx, 400, "bad_request", "the request body is not valid JSON: " + firstLine(e.getMessage()));
+      return null;
+    }
+  }
+
+  /** Request bodies of the API are JSON objects: 415 for another content type, 400 for anything but an object. */
+  private static void jsonBody(RoutingContext ctx) {
+    if (ctx.get(CHECKED) != null) {
+      ctx.next();
       return;
     }
-    if (!(parsed instanceof JsonObject)) {
+    Object parsed = parse(ctx);
+    if (parsed == null) {
+      return;
+    }
+    if (parsed != NO_BODY && !(parsed instanceof JsonObject)) {
       ApiError.send(ctx, 400, "bad_request", "the request body must be a JSON object, got "
           + OpenApiDocument.jsonType(parsed));
       return;
@@ -258,11 +275,21 @@ public final class AdminHttpServer {
   }
 
   private static void checkBody(RoutingContext ctx, JsonObject schema) {
-    JsonObject body = ctx.body().length() <= 0 ? new JsonObject() : ctx.body().asJsonObject();
-    String problem = DOCUMENT.check(body, schema);
+    Object parsed = parse(ctx);
+    if (parsed == null) {
+      return;
+    }
+    if (parsed != NO_BODY && !(parsed instanceof JsonObject)) {
+      ApiError.send(ctx, 400, "bad_request", "the request body must be a JSON object with the fields "
+          + new java.util.ArrayList<>(schema.getJsonObject("properties", new JsonObject()).fieldNames()) + ", got "
+          + OpenApiDocument.jsonType(parsed));
+      return;
+    }
+    String problem = DOCUMENT.check(parsed == NO_BODY ? new JsonObject() : (JsonObject) parsed, schema);
     if (problem != null) {
       ApiError.send(ctx, 400, "bad_request", problem);
     } else {
+      ctx.put(CHECKED, Boolean.TRUE);
       ctx.next();
     }
   }

@@ -151,6 +151,6 @@ class DataverseClientTest {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(ms >= 1500, "waited for the window: " + ms + " ms");
     assertTrue(client.limiter().limit() < before, "concurrency lowered: " + client.limiter().limit());
-    assertTrue(registry.get("tandem.endpoint.throttled").counter().count() >= 1);
+    assertTrue(registry.get("tandem.endpoint.throttled").tag("endpoint", "CRM").counter().count() >= 1);
   }
 }
