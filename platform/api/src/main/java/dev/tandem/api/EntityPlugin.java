@@ -20,6 +20,10 @@ public interface EntityPlugin extends ExtensionPoint {
    * Throw {@link IllegalArgumentException} naming the setting when one is invalid: the plugin is then marked
    * failed with that message.
    *
+   * <p>When an ERP connection is configured and the plugin's settings do not say otherwise, the runtime adds
+   * {@code erpProfile}: {@code nav} (NAV / BC on premises) or {@code bc-online}, so a plugin can declare the
+   * mappings that fit the ERP's generation (legacy sales prices or price lists).
+   *
    * @param settings the plugin's settings, empty when none were given
    */
   default void configure(JsonObject settings) {}

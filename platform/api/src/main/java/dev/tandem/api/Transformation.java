@@ -33,14 +33,16 @@ public record Transformation(String name, UnaryOperator<Object> function) {
   }
 
   /**
-   * Cuts text to at most {@code max} characters, as the destination field allows.
+   * Cuts text to at most {@code max} characters, as the destination field allows. Both endpoints count a field's
+   * length in UTF-16 units, so that is the limit; the cut falls on a code point boundary, so a character outside
+   * the Basic Multilingual Plane (an emoji) is kept whole or left out, never halved into a lone surrogate.
    *
    * @param max the maximum length
    * @return the transformation
    */
   public static Transformation truncate(int max) {
-    return new Transformation("truncate(" + max + ")",
-        v -> v instanceof String s && s.length() > max ? s.substring(0, max) : v);
+    return new Transformation("truncate(" + max + ")", v -> v instanceof String s && s.length() > max
+        ? s.substring(0, max > 0 && Character.isHighSurrogate(s.charAt(max - 1)) ? max - 1 : max) : v);
   }
 
   /**

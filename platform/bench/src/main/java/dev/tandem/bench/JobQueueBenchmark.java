@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
 public final class JobQueueBenchmark implements Callable<Integer> {
 
   /** Mappings the benchmark's jobs are spread over (the queue runs one job per mapping at a time). */
-  static final int MAPPINGS = 64;
+  static final int MAPPINGS = 256;
 
   @Option(names = "--db", description = "PostgreSQL URL (default: ${DEFAULT-VALUE})",
       defaultValue = "${env:TANDEM_DB_URL:-postgresql://postgres@127.0.0.1:5432/test}")

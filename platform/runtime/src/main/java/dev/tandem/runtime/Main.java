@@ -9,11 +9,15 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import dev.tandem.runtime.cli.AdminCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The {@code tandem} command: {@code run} in production, {@code demo} on a laptop. */
+/**
+ * The {@code tandem} command: {@code run} in production, {@code demo} on a laptop, and the operator's commands over
+ * a node's admin API ({@link AdminCommands}), with {@code generate-completion} for bash and zsh.
+ */
 @Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Keeps an ERP and a CRM in step across lead-to-cash.",
     subcommands = {Main.Run.class, Main.Demo.class})
@@ -24,7 +28,17 @@ public final class Main implements Runnable {
 
   /** @param args command line */
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** @return the command line with every subcommand */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    for (Class<?> c : AdminCommands.ALL) {
+      cl.addSubcommand(c);
+    }
+    cl.addSubcommand("generate-completion", new picocli.AutoComplete.GenerateCompletion());
+    return cl;
   }
 
   @Override
@@ -39,11 +53,18 @@ public final class Main implements Runnable {
     @Option(names = {"-c", "--config"}, description = "JSON configuration file")
     Path config;
 
+    @Option(names = "--bind", description = "admin API bind address (default: TANDEM_HTTP_HOST, http.host or 0.0.0.0)")
+    String bind;
+
     @Override
     public Integer call() throws Exception {
       TandemConfig cfg;
       try {
-        cfg = TandemConfig.load(config, System.getenv());
+        Map<String, String> env = new HashMap<>(System.getenv());
+        if (bind != null) {
+          env.put(TandemConfig.ENV_HTTP_HOST, bind);
+        }
+        cfg = TandemConfig.load(config, env);
       } catch (ConfigException e) {
         System.err.println(e.getMessage());
         return 2;
@@ -75,6 +96,8 @@ public final class Main implements Runnable {
       try (DemoDatabase db = DemoDatabase.resolve(env.get(TandemConfig.ENV_DB_URL), dataDir)) {
         env.put(TandemConfig.ENV_DB_URL, db.url());
         env.putIfAbsent(TandemConfig.ENV_ADMIN_TOKEN, "demo-" + HexFormat.of().formatHex(randomBytes()));
+        // The demo is for this machine: its admin API is not reachable from the network unless asked for.
+        env.putIfAbsent(TandemConfig.ENV_HTTP_HOST, "127.0.0.1");
         if (pluginsDir != null) {
           env.put(TandemConfig.ENV_PLUGINS_DIR, pluginsDir.toString());
         }
@@ -89,7 +112,7 @@ public final class Main implements Runnable {
           return 2;
         }
         return runUntilStopped(cfg, rt -> {
-          String base = "http://localhost:" + rt.httpPort();
+          String base = (cfg.http().tls() ? "https" : "http") + "://localhost:" + rt.httpPort();
           String banner = String.join("\n",
               "",
               "Tandem demo is running (database: " + db.description() + ")",

@@ -1,6 +1,7 @@
 package dev.tandem.runtime;
 
 import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
 import dev.tandem.runtime.plugins.PluginServices;
 import dev.tandem.runtime.store.PgCouplingService;
@@ -68,10 +69,12 @@ public final class TandemRuntime {
   private TandemRuntime(TandemConfig config) {
     this.config = config;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    dev.tandem.runtime.http.HttpMetricLabels.bound(registry);
     this.vertx = Vertx.builder()
         .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
             .setEnabled(true)
-            .setJvmMetricsEnabled(true)))
+            .setJvmMetricsEnabled(true)
+            .addLabels(io.vertx.micrometer.Label.HTTP_ROUTE)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
   }
@@ -140,7 +143,9 @@ public final class TandemRuntime {
         .compose(id -> {
           deployments.add(id);
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
+              .settings(config.http())
               .enqueue(this::enqueue)
+              .connections(config.connections())
               .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
               .fullSync(config.connections().erp() != null && config.connections().crm() != null);
           return http.start(config.httpHost(), config.httpPort());
@@ -229,7 +234,32 @@ public final class TandemRuntime {
     // On-hold schedules wake when the ERP side of their mapping changes.
     deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
         config.schedules().erpWakeCheckMs(), metrics)).onSuccess(deployments::add));
+    checkErpConnection(c, metrics);
     return Future.all(deployed).mapEmpty();
+  }
+
+  /**
+   * The ERP connection test at start: the credentials are accepted, the configured company exists (BC answers
+   * every page of an unknown company with Internal_CompanyNotFound), and every enabled mapping's ERP fields are
+   * in the service's $metadata (BC refuses a query naming an unknown property). Problems are logged, naming the
+   * mapping and the fields, not fatal: the ERP may be down for a while, and the jobs report their own failures.
+   */
+  private void checkErpConnection(TandemConfig.Connections c, EndpointMetrics metrics) {
+    ODataErpClient probe = new ODataErpClient(vertx, c.erp(), metrics);
+    List<MappingDefinition> enabled = plugins.mappings().values().stream().filter(MappingStatus::enabled)
+        .map(MappingStatus::definition).toList();
+    probe.verifyCompany()
+        .onSuccess(names -> LOG.log(Level.INFO, "ERP connection (" + c.erp().profile().id() + ") to "
+            + c.erp().serviceRoot() + ": company '" + c.erp().company() + "' found"))
+        .compose(names -> probe.metadata())
+        .onSuccess(metadata -> {
+          for (MappingDefinition m : enabled) {
+            ODataErpClient.unknownErpFields(m, metadata).forEach(p -> LOG.log(Level.WARNING, p));
+          }
+        })
+        .onFailure(e -> LOG.log(Level.WARNING, "ERP connection (" + c.erp().profile().id() + ") test failed: "
+            + e.getMessage()))
+        .onComplete(ar -> probe.close());
   }
 
   /**
@@ -304,6 +334,11 @@ public final class TandemRuntime {
   /** @return the schedules */
   public PgScheduleStore schedules() {
     return schedules;
+  }
+
+  /** @return the admin HTTP server */
+  public AdminHttpServer http() {
+    return http;
   }
 
   /** @return the Prometheus registry */

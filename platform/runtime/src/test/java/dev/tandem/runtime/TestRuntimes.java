@@ -26,8 +26,19 @@ public final class TestRuntimes {
    * @return the node's connections to them, with the integration client on the CRM side and default page sizes
    */
   public static Connections connections(ErpSimulator erp, DataverseSimulator crm) {
+    return connections(erp, crm, erpSettings(erp));
+  }
+
+  /**
+   * @param erp the ERP simulator
+   * @return settings for its profile (Basic on nav, the registered client on bc-online), default sizes
+   */
+  public static ODataErpSettings erpSettings(ErpSimulator erp) {
     ErpSimulator.Options o = erp.options();
-    return connections(erp, crm, ODataErpSettings.of(erp.serviceRoot(), o.company(), o.user(), o.accessKey()));
+    return o.profile() == ErpSimulator.Profile.BC_ONLINE
+        ? ODataErpSettings.online(erp.serviceRoot(), o.company(), new ODataErpSettings.OAuth(erp.tokenUrl(),
+            o.clientId(), o.clientSecret(), ErpSimulator.scope()))
+        : ODataErpSettings.of(erp.serviceRoot(), o.company(), o.user(), o.accessKey());
   }
 
   /**
@@ -37,9 +48,7 @@ public final class TestRuntimes {
    * @return the node's connections to them
    */
   public static Connections connections(ErpSimulator erp, DataverseSimulator crm, int erpPageSize) {
-    ErpSimulator.Options o = erp.options();
-    return connections(erp, crm, new ODataErpSettings(erp.serviceRoot(), o.company(), o.user(), o.accessKey(),
-        erpPageSize, 100, 5, 3, 10_000));
+    return connections(erp, crm, erpSettings(erp).withSizes(erpPageSize, 100, 5).withTimeouts(3, 10_000));
   }
 
   private static Connections connections(ErpSimulator erp, DataverseSimulator crm, ODataErpSettings erpSettings) {

@@ -7,7 +7,6 @@ import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.JobSettings;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
@@ -58,14 +57,12 @@ public abstract class MappingAcceptanceSuite {
   @Order(3)
   protected static final TandemExtension TANDEM = TandemExtension.withPlugins(Path.of(System.getProperty(
       "tandem.plugin.jar", "target/plugin.jar"))).configure(c -> {
-        ErpSimulator.Options o = ERP.get().options();
         // Small ERP pages and short leases: the crash test kills a run between pages and another node resumes it
         // once the lease has expired.
         return c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
             .withJobs(new JobSettings(4, 4, 50, 2_000, 120_000, 5, 100, 1_000, 0))
             .withConnections(new Connections(
-            new ODataErpSettings(ERP.get().serviceRoot(), o.company(), o.user(), o.accessKey(), ERP_PAGE, 100, 5, 3,
-                30_000),
+            TandemExtension.erpSettings(ERP.get()).withSizes(ERP_PAGE, 100, 5).withTimeouts(3, 30_000),
             DataverseSettings.of(CRM.get().apiUrl(), CRM.get().tokenUrl(), "tandem-sync", "tandem-secret", null)));
       });
 

@@ -90,9 +90,21 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
    * @return connections with the default page and batch sizes
    */
   public static Connections connections(ErpSimulator erp, DataverseSimulator crm) {
-    ErpSimulator.Options o = erp.options();
-    return new Connections(ODataErpSettings.of(erp.serviceRoot(), o.company(), o.user(), o.accessKey()),
+    return new Connections(erpSettings(erp),
         DataverseSettings.of(crm.apiUrl(), crm.tokenUrl(), "tandem-sync", "tandem-secret", null));
+  }
+
+  /**
+   * @param erp the ERP simulator (started)
+   * @return connection settings for its profile: Basic with the web service key on {@code nav}, the registered
+   *     client's credentials on {@code bc-online}; default page and batch sizes
+   */
+  public static ODataErpSettings erpSettings(ErpSimulator erp) {
+    ErpSimulator.Options o = erp.options();
+    return o.profile() == ErpSimulator.Profile.BC_ONLINE
+        ? ODataErpSettings.online(erp.serviceRoot(), o.company(), new ODataErpSettings.OAuth(erp.tokenUrl(),
+            o.clientId(), o.clientSecret(), ErpSimulator.scope()))
+        : ODataErpSettings.of(erp.serviceRoot(), o.company(), o.user(), o.accessKey());
   }
 
   /**

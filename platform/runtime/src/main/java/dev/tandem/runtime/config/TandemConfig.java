@@ -28,6 +28,8 @@ import java.util.function.Function;
  * @param jobs job queue and dispatcher settings
  * @param schedules scheduler settings
  * @param plugins per-plugin settings, keyed by plugin id
+ * @param connections where the ERP and the CRM are
+ * @param http the admin server's limits and TLS
  */
 public record TandemConfig(
     DatabaseSettings database,
@@ -39,7 +41,70 @@ public record TandemConfig(
     JobSettings jobs,
     ScheduleSettings schedules,
     JsonObject plugins,
-    Connections connections) {
+    Connections connections,
+    HttpSettings http) {
+
+  /**
+   * A configuration with the admin server's default limits and no TLS.
+   *
+   * @param database where PostgreSQL is
+   * @param httpHost admin HTTP bind address
+   * @param httpPort admin HTTP port
+   * @param adminToken bearer token for {@code /api/v1}
+   * @param pluginsDir directory of plugin jars and zips
+   * @param nodeId this node's name in job leases
+   * @param jobs job queue and dispatcher settings
+   * @param schedules scheduler settings
+   * @param plugins per-plugin settings, keyed by plugin id
+   * @param connections where the ERP and the CRM are
+   */
+  public TandemConfig(DatabaseSettings database, String httpHost, int httpPort, String adminToken, Path pluginsDir,
+      String nodeId, JobSettings jobs, ScheduleSettings schedules, JsonObject plugins, Connections connections) {
+    this(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins, connections,
+        HttpSettings.defaults());
+  }
+
+  /**
+   * The admin server's limits and TLS. An anonymous client must not be able to hold the server: a connection on
+   * which nothing moves for {@code idleTimeoutMs} (a head or body that stopped half-way, an idle keep-alive) is
+   * closed; a request whose body has not arrived completely {@code requestTimeoutMs} after its head loses its
+   * connection even when it trickles; beyond {@code maxConnections} connections new requests are answered 503.
+   *
+   * @param idleTimeoutMs a connection with no traffic either way for this long is closed
+   * @param requestTimeoutMs a request must be read completely within this after its head arrived
+   * @param maxConnections open connections with a request at most
+   * @param maxEventStreams server-sent-event streams at most
+   * @param tlsCertFile PEM certificate chain of the admin API, or null for plain HTTP
+   * @param tlsKeyFile PEM private key (PKCS#8 or PKCS#1) of the certificate, or null
+   */
+  public record HttpSettings(long idleTimeoutMs, long requestTimeoutMs, int maxConnections, int maxEventStreams,
+      Path tlsCertFile, Path tlsKeyFile) {
+
+    /** @return 30 s idle, 30 s for a request, 1,000 connections, 32 event streams, no TLS */
+    public static HttpSettings defaults() {
+      return new HttpSettings(30_000, 30_000, 1000, 32, null, null);
+    }
+
+    /** @return whether the admin API speaks HTTPS */
+    public boolean tls() {
+      return tlsCertFile != null;
+    }
+
+    /** @return a copy with other timeouts (tests) */
+    public HttpSettings withTimeouts(long idle, long request) {
+      return new HttpSettings(idle, request, maxConnections, maxEventStreams, tlsCertFile, tlsKeyFile);
+    }
+
+    /** @return a copy with other connection and event stream limits (tests) */
+    public HttpSettings withLimits(int connections, int eventStreams) {
+      return new HttpSettings(idleTimeoutMs, requestTimeoutMs, connections, eventStreams, tlsCertFile, tlsKeyFile);
+    }
+
+    /** @return a copy with TLS from these PEM files */
+    public HttpSettings withTls(Path cert, Path key) {
+      return new HttpSettings(idleTimeoutMs, requestTimeoutMs, maxConnections, maxEventStreams, cert, key);
+    }
+  }
 
   /**
    * Where the ERP and the CRM are; either may be absent (then mappings run only through plugin verticles).
@@ -58,6 +123,12 @@ public record TandemConfig(
   public static final String ENV_DB_URL = "TANDEM_DB_URL";
   /** Environment variable: schema for Tandem's tables. */
   public static final String ENV_DB_SCHEMA = "TANDEM_DB_SCHEMA";
+  /** Environment variable: admin HTTP bind address. */
+  public static final String ENV_HTTP_HOST = "TANDEM_HTTP_HOST";
+  /** Environment variable: PEM certificate (chain) of the admin API; with the key, the API speaks HTTPS. */
+  public static final String ENV_HTTP_TLS_CERT = "TANDEM_HTTP_TLS_CERT";
+  /** Environment variable: PEM private key of the admin API's certificate. */
+  public static final String ENV_HTTP_TLS_KEY = "TANDEM_HTTP_TLS_KEY";
   /** Environment variable: admin HTTP port. */
   public static final String ENV_HTTP_PORT = "TANDEM_HTTP_PORT";
   /** Environment variable: admin bearer token. */
@@ -170,7 +241,7 @@ public record TandemConfig(
         problems.add(e.getMessage());
       }
     }
-    String host = r.string(null, "http.host", "0.0.0.0");
+    String host = r.string(ENV_HTTP_HOST, "http.host", "0.0.0.0");
     int port = r.integer(ENV_HTTP_PORT, "http.port", 8080, 0, 65535);
     String token = r.string(ENV_ADMIN_TOKEN, "adminToken", null);
     if (token == null || token.isBlank()) {
@@ -179,6 +250,25 @@ public record TandemConfig(
     } else if (token.length() < 16) {
       problems.add("admin token is too short (" + token.length() + " characters): use at least 16");
     }
+    HttpSettings hd = HttpSettings.defaults();
+    String cert = r.string(ENV_HTTP_TLS_CERT, "http.tls.certFile", null);
+    String tlsKey = r.string(ENV_HTTP_TLS_KEY, "http.tls.keyFile", null);
+    if ((cert == null) != (tlsKey == null)) {
+      problems.add("TLS for the admin API needs both a certificate and a key: set " + ENV_HTTP_TLS_CERT + " and "
+          + ENV_HTTP_TLS_KEY + " (or http.tls.certFile and http.tls.keyFile in " + source + ")");
+    }
+    for (String f : new String[] {cert, tlsKey}) {
+      if (f != null && !Files.isReadable(Path.of(f))) {
+        problems.add("TLS file " + f + " of the admin API is not readable");
+      }
+    }
+    HttpSettings httpSettings = new HttpSettings(
+        r.longValue("http.idleTimeoutMs", hd.idleTimeoutMs(), 100),
+        r.longValue("http.requestTimeoutMs", hd.requestTimeoutMs(), 100),
+        r.integer(null, "http.maxConnections", hd.maxConnections(), 1, 1_000_000),
+        r.integer(null, "http.maxEventStreams", hd.maxEventStreams(), 0, 10_000),
+        cert == null || tlsKey == null ? null : Path.of(cert),
+        cert == null || tlsKey == null ? null : Path.of(tlsKey));
     String plugins = r.string(ENV_PLUGINS_DIR, "pluginsDir", "plugins");
     Path pluginsDir = Path.of(plugins);
     if (Files.exists(pluginsDir) && !Files.isDirectory(pluginsDir)) {
@@ -206,24 +296,7 @@ public record TandemConfig(
         r.longValue("schedules.erpWakeCheckMs", sd.erpWakeCheckMs(), 100),
         r.longValue("schedules.erpDeletionScanMs", sd.erpDeletionScanMs(), 0));
     JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
-    ODataErpSettings erp = null;
-    String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);
-    if (erpUrl != null) {
-      String company = r.string("TANDEM_ERP_COMPANY", "connections.erp.company", null);
-      String user = r.string("TANDEM_ERP_USER", "connections.erp.user", null);
-      String key = r.string("TANDEM_ERP_ACCESS_KEY", "connections.erp.accessKey", null);
-      if (company == null || user == null || key == null) {
-        problems.add("the ERP connection needs a company, a user and a web service access key: set TANDEM_ERP_COMPANY, "
-            + "TANDEM_ERP_USER and TANDEM_ERP_ACCESS_KEY (or connections.erp.company/user/accessKey in " + source + ")");
-      } else {
-        ODataErpSettings ed = ODataErpSettings.of(erpUrl, company, user, key);
-        erp = new ODataErpSettings(erpUrl, company, user, key,
-            r.integer(null, "connections.erp.pageSize", ed.pageSize(), 1, 100_000),
-            r.integer(null, "connections.erp.batchSize", ed.batchSize(), 1, 1_000),
-            r.integer(null, "connections.erp.maxConcurrency", ed.maxConcurrency(), 1, 64), ed.maxRetries(),
-            ed.timeoutMs());
-      }
-    }
+    ODataErpSettings erp = readErp(r, source, problems);
     DataverseSettings crm = null;
     String crmUrl = r.string("TANDEM_CRM_URL", "connections.crm.url", null);
     if (crmUrl != null) {
@@ -260,7 +333,83 @@ public record TandemConfig(
       throw new ConfigException(problems);
     }
     return new TandemConfig(db, host, port, token, pluginsDir, nodeId, jobs, schedules, pluginSettings,
-        new Connections(erp, crm));
+        new Connections(erp, crm), httpSettings);
+  }
+
+  /** @return a copy with other admin server settings */
+  public TandemConfig withHttp(HttpSettings other) {
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins,
+        connections, other);
+  }
+
+  /** @return a copy binding the admin server to another address */
+  public TandemConfig withHttpHost(String other) {
+    return new TandemConfig(database, other, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins,
+        connections, http);
+  }
+
+  /** The admin token and the plugins' settings (which may hold their secrets) stay out of logs. */
+  @Override
+  public String toString() {
+    return "TandemConfig[database=" + database + ", http=" + httpHost + ":" + httpPort
+        + (http.tls() ? " (TLS)" : "") + ", adminToken=***, pluginsDir=" + pluginsDir + ", nodeId=" + nodeId
+        + ", jobs=" + jobs + ", schedules=" + schedules + ", plugins=" + plugins.fieldNames()
+        + ", connections=" + connections + "]";
+  }
+
+  /**
+   * The ERP connection by profile: {@code nav} (URL, company, user, web service access key) or {@code bc-online}
+   * (tenant and environment or URL, company, client id and secret; token URL and scope default to Entra ID's and
+   * Business Central's). Without a profile, client credentials mean bc-online and an access key nav.
+   */
+  private static ODataErpSettings readErp(Reader r, String source, List<String> problems) {
+    String profileId = r.string("TANDEM_ERP_PROFILE", "connections.erp.profile", null);
+    String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);
+    String tenant = r.string("TANDEM_ERP_TENANT", "connections.erp.tenant", null);
+    String clientId = r.string("TANDEM_ERP_CLIENT_ID", "connections.erp.clientId", null);
+    ODataErpSettings.Profile profile;
+    try {
+      profile = profileId != null ? ODataErpSettings.Profile.of(profileId)
+          : clientId != null ? ODataErpSettings.Profile.BC_ONLINE : ODataErpSettings.Profile.NAV;
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage() + " (TANDEM_ERP_PROFILE or connections.erp.profile in " + source + ")");
+      return null;
+    }
+    if (erpUrl == null && (profile == ODataErpSettings.Profile.NAV || tenant == null)) {
+      return null;
+    }
+    String company = r.string("TANDEM_ERP_COMPANY", "connections.erp.company", null);
+    ODataErpSettings base;
+    if (profile == ODataErpSettings.Profile.BC_ONLINE) {
+      String environment = r.string("TANDEM_ERP_ENVIRONMENT", "connections.erp.environment", "Production");
+      String secret = r.string("TANDEM_ERP_CLIENT_SECRET", "connections.erp.clientSecret", null);
+      String tokenUrl = r.string("TANDEM_ERP_TOKEN_URL", "connections.erp.tokenUrl", null);
+      String scope = r.string("TANDEM_ERP_SCOPE", "connections.erp.scope", ODataErpSettings.ONLINE_SCOPE);
+      if (company == null || clientId == null || secret == null || (tokenUrl == null && tenant == null)) {
+        problems.add("the bc-online ERP connection needs a company, a tenant (or a token URL), a client id and a "
+            + "client secret: set TANDEM_ERP_COMPANY, TANDEM_ERP_TENANT, TANDEM_ERP_CLIENT_ID and "
+            + "TANDEM_ERP_CLIENT_SECRET (or connections.erp.company/tenant/clientId/clientSecret in " + source + ")");
+        return null;
+      }
+      base = ODataErpSettings.online(erpUrl != null ? erpUrl : ODataErpSettings.onlineServiceRoot(tenant, environment),
+          company, new ODataErpSettings.OAuth(tokenUrl != null ? tokenUrl : ODataErpSettings.OAuth.tokenUrlOf(tenant),
+              clientId, secret, scope));
+    } else {
+      String user = r.string("TANDEM_ERP_USER", "connections.erp.user", null);
+      String key = r.string("TANDEM_ERP_ACCESS_KEY", "connections.erp.accessKey", null);
+      if (company == null || user == null || key == null) {
+        problems.add("the nav ERP connection needs a company, a user and a web service access key: set "
+            + "TANDEM_ERP_COMPANY, TANDEM_ERP_USER and TANDEM_ERP_ACCESS_KEY (or connections.erp.company/user/"
+            + "accessKey in " + source + "); Business Central online needs TANDEM_ERP_PROFILE=bc-online and "
+            + "client credentials instead");
+        return null;
+      }
+      base = ODataErpSettings.of(erpUrl, company, user, key);
+    }
+    return base.withSizes(
+        r.integer(null, "connections.erp.pageSize", base.pageSize(), 1, 20_000),
+        r.integer(null, "connections.erp.batchSize", base.batchSize(), 1, 100),
+        r.integer(null, "connections.erp.maxConcurrency", base.maxConcurrency(), 1, 64));
   }
 
   /**
@@ -304,31 +453,31 @@ public record TandemConfig(
   /** @return a copy with other job settings (tests, benchmarks) */
   public TandemConfig withJobs(JobSettings other) {
     return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, other, schedules, plugins,
-        connections);
+        connections, http);
   }
 
   /** @return a copy with another node id */
   public TandemConfig withNodeId(String other) {
     return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, other, jobs, schedules, plugins,
-        connections);
+        connections, http);
   }
 
   /** @return a copy with other database settings */
   public TandemConfig withDatabase(DatabaseSettings other) {
     return new TandemConfig(other, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins,
-        connections);
+        connections, http);
   }
 
   /** @return a copy with other connections */
   public TandemConfig withConnections(Connections other) {
     return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules, plugins,
-        other);
+        other, http);
   }
 
   /** @return a copy with other scheduler settings */
   public TandemConfig withSchedules(ScheduleSettings other) {
     return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, other, plugins,
-        connections);
+        connections, http);
   }
 
   private static String defaultNodeId() {
@@ -368,10 +517,18 @@ public record TandemConfig(
         return fallback;
       }
       if (!(v instanceof String s)) {
-        problems.add(path + " in " + source + " must be a string, got " + v);
+        // A mistyped secret must not end up in a log: say what is wrong, not what was given.
+        problems.add(path + " in " + source + " must be a string, got " + (secret(path) ? "a "
+            + (v instanceof Number ? "number" : v instanceof Boolean ? "boolean" : "JSON value") : v));
         return fallback;
       }
       return s;
+    }
+
+    private static boolean secret(String path) {
+      String p = path.toLowerCase(java.util.Locale.ROOT);
+      return p.contains("token") || p.contains("secret") || p.contains("key") || p.contains("password")
+          || p.equals("database.url");
     }
 
     int integer(String envName, String path, int fallback, int min, int max) {

@@ -12,7 +12,7 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 
 /**
- * Turns an endpoint's HTTP answer into one of the three error kinds: 429 and 5xx (and I/O failures) are
+ * Turns an endpoint's HTTP answer into one of the three error kinds: 429, 408 and 5xx (and I/O failures) are
  * retriable with the endpoint's Retry-After; 401 and 403 are permanent (credentials, roles); other 4xx are
  * per-record data errors when they concern a record, permanent when they concern the request itself.
  */
@@ -33,7 +33,8 @@ public final class HttpFailures {
       boolean recordLevel) {
     String detail = errorMessage(body);
     String message = endpoint + " answered " + status + (detail.isEmpty() ? "" : ": " + detail);
-    if (status == 429 || status >= 500) {
+    // 408: Business Central cancels an operation running over 8 minutes; like a 5xx, another attempt may pass.
+    if (status == 429 || status == 408 || status >= 500) {
       return TandemException.retriable(stage, message, retryAfter(headers));
     }
     if (status == 401 || status == 403) {

@@ -55,7 +55,8 @@ public final class ResilientHttp {
   }
 
   /**
-   * Sends a request. Answers with any status below 500 other than 429; the caller decides what a 4xx means.
+   * Sends a request. Answers with any status below 500 other than 429 and 408 (retried like a 5xx); the caller
+   * decides what a 4xx means.
    *
    * @param stage stage for failures
    * @param prepare builds the request; its argument is true when the previous attempt got 401 and credentials
@@ -79,6 +80,22 @@ public final class ResilientHttp {
    */
   public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
       Buffer body, boolean idempotent) {
+    return send(stage, prepare, body, idempotent, false);
+  }
+
+  /**
+   * Sends a request; with {@code returnTimeouts}, a 408 or 504 answer comes back to the caller instead of being
+   * repeated or failed (Business Central's advice for a request that timed out is to split it, not to repeat it).
+   *
+   * @param stage stage for failures
+   * @param prepare builds the request (see {@link #send(Stage, Function, Buffer)})
+   * @param body the body, or null
+   * @param idempotent false for a request that must not be repeated once it may have reached the server
+   * @param returnTimeouts whether 408 and 504 answers are the caller's to handle
+   * @return the response
+   */
+  public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
+      Buffer body, boolean idempotent, boolean returnTimeouts) {
     long now = System.nanoTime();
     if (now < openUntilNanos) {
       long waitMs = (openUntilNanos - now) / 1_000_000;
@@ -86,7 +103,7 @@ public final class ResilientHttp {
           + BREAKER_THRESHOLD + " failed requests in a row: circuit open for another " + waitMs + " ms",
           Duration.ofMillis(waitMs)));
     }
-    return attempt(stage, prepare, body, 0, false, idempotent).andThen(ar -> {
+    return attempt(stage, prepare, body, 0, false, idempotent, returnTimeouts).andThen(ar -> {
       if (ar.failed() && ar.cause() instanceof TandemException te && te.kind() == ErrorKind.RETRIABLE) {
         if (++consecutiveFailures >= BREAKER_THRESHOLD) {
           openUntilNanos = System.nanoTime() + BREAKER_OPEN_MS * 1_000_000L;
@@ -104,7 +121,7 @@ public final class ResilientHttp {
   }
 
   private Future<HttpResponse<Buffer>> attempt(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
-      Buffer body, int retry, boolean renew, boolean idempotent) {
+      Buffer body, int retry, boolean renew, boolean idempotent, boolean returnTimeouts) {
     return limiter.run(() -> prepare.apply(renew).compose(req -> body == null ? req.send() : req.sendBuffer(body)))
         .transform(ar -> {
           if (ar.failed()) {
@@ -118,7 +135,7 @@ public final class ResilientHttp {
                   + HttpFailures.io(endpoint, stage, ar.cause()).getMessage(), null));
             }
             return retry < maxRetries ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false,
-                idempotent)) : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
+                idempotent, returnTimeouts)) : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
           }
           HttpResponse<Buffer> r = ar.result();
           int status = r.statusCode();
@@ -131,22 +148,27 @@ public final class ResilientHttp {
             metrics.throttled(endpoint);
             // The limiter holds every new request until the Retry-After has passed; this one waits too.
             return retry < maxRetries ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false,
-                idempotent))
+                idempotent, returnTimeouts))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
-          if (status >= 500) {
+          if (returnTimeouts && (status == 504 || status == 408)) {
+            return Future.succeededFuture(r);
+          }
+          // 408: BC cancelled an operation that ran over 8 minutes; like a 5xx, another attempt may pass.
+          if (status >= 500 || status == 408) {
             Duration ra = HttpFailures.retryAfter(r.headers());
             // A 5xx to a create may come after the server did the work: only idempotent requests are repeated.
             return retry < maxRetries && idempotent
                 ? later(ra != null ? ra.toMillis() : backoff(retry), () -> attempt(stage, prepare, body, retry + 1,
-                    false, true))
+                    false, true, returnTimeouts))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
           if (status == 401 && !renew) {
             // Credentials may have expired early: the caller gets one chance to renew them.
-            return attempt(stage, prepare, body, retry, true, idempotent).recover(e -> Future.succeededFuture(r));
+            return attempt(stage, prepare, body, retry, true, idempotent, returnTimeouts)
+                .recover(e -> Future.succeededFuture(r));
           }
           limiter.succeeded();
           return Future.succeededFuture(r);

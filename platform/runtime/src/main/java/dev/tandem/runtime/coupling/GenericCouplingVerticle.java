@@ -28,7 +28,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -462,7 +461,7 @@ public final class GenericCouplingVerticle extends VerticleBase {
   }
 
   private static String encode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return dev.tandem.runtime.connectors.ODataLiterals.query(s);
   }
 
   /** What the coupling step did. */

@@ -6,6 +6,7 @@ import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.MappingDependency;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
@@ -58,6 +59,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   public static final String PROGRESS = "tandem.fullsync.progress";
   /** A line of ERP-to-CRM with at least this many rows is cut into the run's key ranges. */
   static final long SPLIT_THRESHOLD = 10_000;
+  /** How the reason of a line skipped because its records must be coupled first begins. */
+  static final String COUPLE_FIRST = "couple first: ";
   private static final System.Logger LOG = System.getLogger(FullSyncCoordinatorVerticle.class.getName());
 
   private final Pool pool;
@@ -216,7 +219,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   /**
    * The reference system's recommendation: a full synchronization from the side that has data when the other is
    * empty; coupling first when both hold data and nothing is coupled yet (a full synchronization would duplicate
-   * records); nothing when both are empty. Once records are coupled, a full synchronization in the mapping's
+   * records) — unless the mapping writes ERP to CRM by a CRM alternate key, which matches instead of duplicating;
+   * nothing when both are empty. Once records are coupled, a full synchronization in the mapping's
    * direction (ERP to CRM for a bidirectional one) only creates what is still uncoupled and updates the rest.
    */
   static JsonObject recommend(MappingDefinition d, long erpRows, long crmRows, long coupled) {
@@ -226,9 +230,16 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     if (erpRows == 0 && crmRows == 0) {
       rec = "NOTHING";
       why = "both sides are empty";
+    } else if (erpRows > 0 && crmRows > 0 && coupled == 0 && d.crmAlternateKey() != null
+        && d.direction().includes(Direction.TO_CRM)) {
+      // Upserts by alternate key find the CRM row that already has the key: matched and coupled, never duplicated.
+      rec = "FULL_SYNC";
+      dir = Direction.TO_CRM;
+      why = "ERP to CRM: both sides hold data, but the mapping writes by the CRM alternate key " + d.crmAlternateKey()
+          + ", so a record that exists on both sides is updated and coupled, not duplicated";
     } else if (erpRows > 0 && crmRows > 0 && coupled == 0) {
       rec = "COUPLE_FIRST";
-      why = "both sides hold data and none of it is coupled: couple first (couple-by-match), or the full "
+      why = COUPLE_FIRST + "both sides hold data and none of it is coupled (couple-by-match), or the full "
           + "synchronization would create duplicates";
     } else if (d.direction() == Direction.FROM_CRM) {
       rec = crmRows > 0 ? "FULL_SYNC" : "NOTHING";
@@ -309,7 +320,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     String st = switch (l.status()) {
       case "running" -> "IN_PROCESS";
       case "succeeded" -> "SUCCESS";
-      case "failed", "held" -> "ERROR";
+      case "failed", "held", "partial" -> "ERROR";
       default -> "NOT_STARTED";
     };
     JsonObject o = new JsonObject().put("status", st).put("reason", l.reason());
@@ -339,7 +350,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     for (Line l : lines) {
       Progress p = progress.get(l.mapping());
       double ratio = switch (l.status()) {
-        case "succeeded", "skipped" -> 1.0;
+        case "succeeded", "partial", "skipped" -> 1.0;
         default -> l.estimated() == null || l.estimated() == 0 || p == null ? 0.0
             : Math.min(1.0, p.done() / (double) l.estimated());
       };
@@ -444,9 +455,16 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
             Progress p = progress.get(l.mapping());
             if (p != null && p.succeeded() + p.failed() == p.jobs()) {
               boolean ok = p.failed() == 0;
-              now.put(l.mapping(), ok ? "succeeded" : "failed");
-              chain = chain.compose(v -> store.setLine(tx, run.id(), l.mapping(), ok ? "succeeded" : "failed",
-                  ok ? null : p.firstError(), null)).compose(v -> ok ? settle(tx, l) : Future.succeededFuture());
+              // Jobs that ended well but failed records are no plain success: the line says how many.
+              long failedRecords = p.counts().getLong("failed", 0L);
+              long handled = p.done();
+              String status = !ok ? "failed" : failedRecords > 0 ? "partial" : "succeeded";
+              String reason = !ok ? p.firstError() : failedRecords == 0 ? null : failedRecords + " of " + handled
+                  + " records failed: see GET /api/v1/errors?mapping=" + l.mapping() + " (incremental runs retry them "
+                  + "first)";
+              now.put(l.mapping(), status);
+              chain = chain.compose(v -> store.setLine(tx, run.id(), l.mapping(), status, reason, null))
+                  .compose(v -> ok ? settle(tx, l) : Future.succeededFuture());
             }
           }
           case "waiting" -> {
@@ -454,11 +472,18 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
             boolean ready = true;
             for (String dep : l.dependencies()) {
               String st = now.getOrDefault(dep, "succeeded");
+              Line d = byMapping.get(dep);
+              boolean coupleFirst = st.equals("skipped") && d != null && d.reason() != null
+                  && d.reason().startsWith(COUPLE_FIRST);
               if (st.equals("failed") || st.equals("held")) {
-                Line d = byMapping.get(dep);
                 blocked = "dependency " + dep + " " + (st.equals("failed") ? "failed" : "is held")
                     + (d != null && d.reason() != null ? ": " + d.reason() : "");
-              } else if (!st.equals("succeeded") && !st.equals("skipped")) {
+              } else if (coupleFirst) {
+                // Its records are not coupled, so every reference to them would fail: wait for the coupling.
+                blocked = "dependency " + dep + " was skipped: " + d.reason() + "; couple " + dep
+                    + " (POST /api/v1/mappings/" + dep + "/couple-by-match), then start a full synchronization of "
+                    + "this mapping";
+              } else if (!st.equals("succeeded") && !st.equals("partial") && !st.equals("skipped")) {
                 ready = false;
               }
             }
@@ -479,23 +504,39 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
           return Future.succeededFuture();
         }
         long bad = now.values().stream().filter(s -> s.equals("failed") || s.equals("held")).count();
+        long partial = now.values().stream().filter(s -> s.equals("partial")).count();
         long ok = now.values().stream().filter(s -> s.equals("succeeded")).count();
-        String message = ok + " mappings synchronized, " + (now.size() - ok - bad) + " skipped"
+        String message = ok + " mappings synchronized, " + (now.size() - ok - bad - partial) + " skipped"
+            + (partial > 0 ? ", " + partial + " with failed records" : "")
             + (bad > 0 ? ", " + bad + " failed or held" : "");
         LOG.log(Level.INFO, "full synchronization " + run.id() + " ended: " + message);
-        return store.finish(tx, run.id(), bad > 0 ? "failed" : "succeeded", message);
+        return store.finish(tx, run.id(), bad + partial > 0 ? "failed" : "succeeded", message);
       });
     }));
   }
 
-  /** A line whose every range is done: the mapping's watermark moves to the line's start, so incremental runs go on
-   * from there instead of reading everything again. */
+  /**
+   * A line whose every range is done: the mapping's watermark moves to the source side's newest modified-on as
+   * read when the line started — the endpoint's own clock, so a skew between it and PostgreSQL loses nothing —
+   * and incremental runs go on from there (less the overlap) instead of reading everything again.
+   */
   private Future<Void> settle(SqlConnection tx, Line l) {
-    if (l.startedAt() == null) {
+    if (l.sourceMark() == null) {
       return Future.succeededFuture();
     }
     return watermarks.advance(tx, l.mapping(), "TO_CRM".equals(l.direction()) ? Side.ERP : Side.CRM,
-        l.startedAt().minusSeconds(1));
+        l.sourceMark());
+  }
+
+  /** @return the newest modified-on on the side a line reads, or null when that side has no rows */
+  private Future<OffsetDateTime> sourceMark(MappingDefinition d, Direction dir) {
+    if (dir == Direction.TO_CRM) {
+      return erp.newest(d.erpEntitySet(), d.erpModifiedOn());
+    }
+    return crm.query(d.crmEntitySet() + "?$select=" + d.crmModifiedOn() + "&$orderby="
+            + ODataLiterals.query(d.crmModifiedOn() + " desc") + "&$top=1")
+        .map(p -> p.rows().isEmpty() || p.rows().get(0).getString(d.crmModifiedOn()) == null ? null
+            : OffsetDateTime.parse(p.rows().get(0).getString(d.crmModifiedOn())));
   }
 
   /** Enqueues a line's jobs: key ranges for a large ERP-to-CRM line, else one job. */
@@ -510,7 +551,9 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         && l.estimated() >= run.splitAtRows()
         ? settings.get(l.mapping()).compose(s -> boundaries(s.applyTo(m.definition()), l.estimated(), run.parts()))
         : Future.succeededFuture(List.of());
-    return bounds.compose(b -> {
+    // Read before any job starts: every change made after it carries a newer stamp by the endpoint's clock.
+    return sourceMark(m.definition(), dir).compose(mark -> store.markLine(tx, run.id(), l.mapping(), mark))
+        .compose(x -> bounds).compose(b -> {
       List<Future<Long>> jobs = new ArrayList<>();
       int parts = b.size() + 1;
       for (int i = 0; i < parts; i++) {

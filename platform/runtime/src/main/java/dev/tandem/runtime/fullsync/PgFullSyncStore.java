@@ -33,14 +33,22 @@ public final class PgFullSyncStore {
    * @param mapping mapping
    * @param direction TO_CRM, FROM_CRM or null (nothing to do)
    * @param dependencies the mappings of the run it waits for
-   * @param status waiting, running, succeeded, failed, held, skipped
+   * @param status waiting, running, succeeded, partial (ended with failed records), failed, held, skipped
    * @param reason why it is held, skipped or failed
    * @param estimated rows expected
    * @param startedAt when its jobs were enqueued
    * @param finishedAt when it ended
+   * @param sourceMark the source side's newest modified-on when it started, where its watermark moves, or null
    */
   public record Line(String mapping, String direction, List<String> dependencies, String status, String reason,
-      Long estimated, OffsetDateTime startedAt, OffsetDateTime finishedAt) {}
+      Long estimated, OffsetDateTime startedAt, OffsetDateTime finishedAt, OffsetDateTime sourceMark) {
+
+    /** A line not started yet. */
+    public Line(String mapping, String direction, List<String> dependencies, String status, String reason,
+        Long estimated, OffsetDateTime startedAt, OffsetDateTime finishedAt) {
+      this(mapping, direction, dependencies, status, reason, estimated, startedAt, finishedAt, null);
+    }
+  }
 
   /**
    * A run as stored.
@@ -137,7 +145,8 @@ public final class PgFullSyncStore {
             String[] deps = r.getArrayOfStrings("dependencies");
             out.add(new Line(r.getString("mapping"), r.getString("direction"), deps == null ? List.of() : List.of(deps),
                 r.getString("status"), r.getString("reason"), r.getLong("estimated"),
-                r.getOffsetDateTime("started_at"), r.getOffsetDateTime("finished_at")));
+                r.getOffsetDateTime("started_at"), r.getOffsetDateTime("finished_at"),
+                r.getOffsetDateTime("source_mark")));
           }
           return out;
         });
@@ -197,9 +206,24 @@ public final class PgFullSyncStore {
   Future<Void> setLine(SqlClient tx, long runId, String mapping, String status, String reason, Long estimated) {
     return tx.preparedQuery("UPDATE full_sync_line SET status = $3, reason = $4, estimated = coalesce($5, estimated), "
             + "started_at = CASE WHEN $3 = 'running' THEN now() ELSE started_at END, "
-            + "finished_at = CASE WHEN $3 IN ('succeeded', 'failed', 'held', 'skipped') THEN now() ELSE NULL END "
+            + "finished_at = CASE WHEN $3 IN ('succeeded', 'partial', 'failed', 'held', 'skipped') THEN now() "
+            + "ELSE NULL END "
             + "WHERE run_id = $1 AND mapping = $2")
         .execute(Tuple.of(runId, mapping, status, reason, estimated)).mapEmpty();
+  }
+
+  /**
+   * Notes the source side's newest modified-on as a line starts.
+   *
+   * @param tx the coordinator's transaction
+   * @param runId run
+   * @param mapping line
+   * @param mark the endpoint's newest modified-on, or null
+   * @return done
+   */
+  Future<Void> markLine(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
+    return tx.preparedQuery("UPDATE full_sync_line SET source_mark = $3 WHERE run_id = $1 AND mapping = $2")
+        .execute(Tuple.of(runId, mapping, mark)).mapEmpty();
   }
 
   /**

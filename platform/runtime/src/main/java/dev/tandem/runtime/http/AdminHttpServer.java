@@ -9,11 +9,15 @@ import dev.tandem.runtime.store.PgScheduleStore;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.tandem.runtime.config.DatabaseSettings;
+import dev.tandem.runtime.config.TandemConfig;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.sqlclient.Pool;
 import java.lang.System.Logger.Level;
@@ -29,6 +33,9 @@ public final class AdminHttpServer {
 
   private static final System.Logger LOG = System.getLogger(AdminHttpServer.class.getName());
   private static final long READY_TIMEOUT_MS = 2000;
+  /** The largest request body the API reads. */
+  static final int BODY_LIMIT = 64 * 1024;
+  private static final OpenApiDocument DOCUMENT = OpenApiDocument.load();
 
   private final Vertx vertx;
   private final Pool pool;
@@ -40,6 +47,12 @@ public final class AdminHttpServer {
   private java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> enqueue;
   private HttpServer server;
   private boolean fullSync;
+  private dev.tandem.runtime.config.TandemConfig.Connections connections;
+  private MappingsApi mappingsApi;
+  private TandemConfig.HttpSettings settings = TandemConfig.HttpSettings.defaults();
+  private RequestLimits limits;
+  private Router router;
+  private final OpenApiDocument openApi = DOCUMENT;
 
   /**
    * @param vertx Vert.x
@@ -71,6 +84,15 @@ public final class AdminHttpServer {
   }
 
   /**
+   * @param value timeouts, limits and TLS of the server
+   * @return this
+   */
+  public AdminHttpServer settings(TandemConfig.HttpSettings value) {
+    this.settings = value;
+    return this;
+  }
+
+  /**
    * @param registry the node registry, for {@code GET /api/v1/nodes}
    * @param deadAfterMs a node without a heartbeat for this long is listed as dead
    * @return this
@@ -91,12 +113,31 @@ public final class AdminHttpServer {
   }
 
   /**
+   * @param value the endpoints, so manual couplings can be checked against the ERP
+   * @return this
+   */
+  public AdminHttpServer connections(dev.tandem.runtime.config.TandemConfig.Connections value) {
+    this.connections = value;
+    return this;
+  }
+
+  /**
    * @param host bind address
    * @param port port, 0 for any free one
    * @return the server, listening
    */
   public Future<HttpServer> start(String host, int port) {
-    return vertx.createHttpServer().requestHandler(router()).listen(port, host).onSuccess(s -> server = s);
+    limits = new RequestLimits(vertx, settings);
+    router = router();
+    return vertx.createHttpServer(limits.options())
+        .connectionHandler(limits.connections())
+        .requestHandler(limits.requests(router))
+        .listen(port, host).onSuccess(s -> server = s);
+  }
+
+  /** @return the routes of the running server's router (the contract test compares them with the document) */
+  public java.util.List<io.vertx.ext.web.Route> routes() {
+    return router.getRoutes();
   }
 
   /** @return the port it listens on */
@@ -106,6 +147,9 @@ public final class AdminHttpServer {
 
   /** @return closes the server */
   public Future<Void> stop() {
+    if (mappingsApi != null) {
+      mappingsApi.close();
+    }
     // A short grace period: idle keep-alive connections would otherwise hold the close for 30 s.
     return server == null ? Future.succeededFuture() : server.shutdown(1, java.util.concurrent.TimeUnit.SECONDS);
   }
@@ -120,6 +164,19 @@ public final class AdminHttpServer {
     r.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
 
     r.route("/api/v1/*").handler(this::authenticate);
+    // One body handler for the whole API: bounded, and no file-uploads directory (the API takes no uploads).
+    r.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    // The documented request bodies are checked against the document before any handler sees them; any other body
+    // must still be a JSON object.
+    for (OpenApiDocument.Operation op : openApi.operations()) {
+      JsonObject schema = openApi.requestSchema(op);
+      if (schema != null) {
+        r.route(HttpMethod.valueOf(op.method()), op.routePath()).handler(ctx -> checkBody(ctx, schema));
+      }
+    }
+    r.route("/api/v1/*").handler(AdminHttpServer::jsonBody);
+    r.get("/api/v1/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+        .end(openApi.text()));
     r.get("/api/v1/plugins").handler(this::listPlugins);
     r.get("/api/v1/jobs").handler(this::listJobs);
     r.get("/api/v1/jobs/:id").handler(this::getJob);
@@ -132,21 +189,131 @@ public final class AdminHttpServer {
           .onSuccess(a -> json(ctx, 200, new JsonObject().put("nodes", a))).onFailure(ctx::fail));
     }
     if (enqueue != null) {
-      new MappingsApi(plugins, pool, enqueue).mount(r);
+      r.get("/api/v1/jobs/:id/records").handler(this::jobExists);
+      r.post("/api/v1/errors/retry-all").handler(ctx -> {
+        String mapping = ctx.queryParams().get("mapping");
+        if (mapping != null && !plugins.mappings().containsKey(mapping)) {
+          ApiError.send(ctx, 404, "not_found", "no installed plugin provides mapping " + mapping);
+        } else {
+          ctx.next();
+        }
+      });
+      mappingsApi = new MappingsApi(plugins, pool, enqueue, vertx, connections);
+      mappingsApi.mount(r);
+      new WatermarksApi(plugins, pool).mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
-    new FullSyncApi(vertx, fullSync, 1000).mount(r);
+    new FullSyncApi(vertx, fullSync, 1000, settings.maxEventStreams()).mount(r);
     new AvailabilityApi(vertx).mount(r);
 
-    r.route().last().handler(ctx -> ApiError.send(ctx, 404, "not_found",
-        "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
+    // No catch-all route: the router itself tells an unknown path (404) from a wrong method on a known one (405).
     r.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found",
         "no such resource: " + ctx.request().method() + " " + ctx.request().path()));
     r.errorHandler(405, ctx -> ApiError.send(ctx, 405, "method_not_allowed",
         ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    r.errorHandler(413, ctx -> ApiError.send(ctx, 413, "payload_too_large",
+        "the request body is larger than " + BODY_LIMIT / 1024 + " KiB"));
+    r.errorHandler(400, ctx -> ApiError.send(ctx, 400, "bad_request", "malformed request"
+        + (ctx.failure() == null ? "" : ": " + ctx.failure().getMessage())));
     r.errorHandler(500, this::internalError);
     return r;
+  }
+
+  private static final Object NO_BODY = new Object();
+  private static final String CHECKED = "tandem.bodyChecked";
+
+  /**
+   * The request's JSON body: {@link #NO_BODY} when there is none (or the method takes none), null when an error was
+   * sent (415 for another content type, 400 for malformed JSON).
+   */
+  private static Object parse(RoutingContext ctx) {
+    HttpMethod m = ctx.request().method();
+    if (!(m == HttpMethod.POST || m == HttpMethod.PUT || m == HttpMethod.PATCH) || ctx.body().length() <= 0) {
+      return NO_BODY;
+    }
+    String type = ctx.request().getHeader("Content-Type");
+    String mime = type == null ? "" : type.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+    if (!mime.equals("application/json") && !mime.endsWith("+json")) {
+      ApiError.send(ctx, 415, "unsupported_media_type", "the request body must be JSON (Content-Type: "
+          + "application/json), got " + (type == null ? "no Content-Type" : "'" + type + "'"));
+      return null;
+    }
+    try {
+      // Jackson refuses nesting deeper than 1,000 levels, so a deep document is a 400, not a stack overflow.
+      return io.vertx.core.json.Json.decodeValue(ctx.body().buffer());
+    } catch (RuntimeException e) {
+      ApiError.send(ctx, 400, "bad_request", "the request body is not valid JSON: " + firstLine(e.getMessage()));
+      return null;
+    }
+  }
+
+  /** Request bodies of the API are JSON objects: 415 for another content type, 400 for anything but an object. */
+  private static void jsonBody(RoutingContext ctx) {
+    if (ctx.get(CHECKED) != null) {
+      ctx.next();
+      return;
+    }
+    Object parsed = parse(ctx);
+    if (parsed == null) {
+      return;
+    }
+    if (parsed != NO_BODY && !(parsed instanceof JsonObject)) {
+      ApiError.send(ctx, 400, "bad_request", "the request body must be a JSON object, got "
+          + OpenApiDocument.jsonType(parsed));
+      return;
+    }
+    ctx.next();
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "unreadable";
+    }
+    String line = s.split("\\R", 2)[0];
+    return line.length() > 200 ? line.substring(0, 200) + "…" : line;
+  }
+
+  private static void checkBody(RoutingContext ctx, JsonObject schema) {
+    Object parsed = parse(ctx);
+    if (parsed == null) {
+      return;
+    }
+    if (parsed != NO_BODY && !(parsed instanceof JsonObject)) {
+      ApiError.send(ctx, 400, "bad_request", "the request body must be a JSON object with the fields "
+          + new java.util.ArrayList<>(schema.getJsonObject("properties", new JsonObject()).fieldNames()) + ", got "
+          + OpenApiDocument.jsonType(parsed));
+      return;
+    }
+    String problem = DOCUMENT.check(parsed == NO_BODY ? new JsonObject() : (JsonObject) parsed, schema);
+    if (problem != null) {
+      ApiError.send(ctx, 400, "bad_request", problem);
+    } else {
+      ctx.put(CHECKED, Boolean.TRUE);
+      ctx.next();
+    }
+  }
+
+  /** 404 for the records of a job that does not exist (instead of an empty page). */
+  private void jobExists(RoutingContext ctx) {
+    Long id = jobId(ctx);
+    if (id == null) {
+      return;
+    }
+    queue.get(id).onSuccess(job -> {
+      if (job.isEmpty()) {
+        ApiError.send(ctx, 404, "not_found", "job " + id + " does not exist");
+      } else {
+        ctx.next();
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** @return whether the request carries the admin token */
+  private boolean authorized(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7)
+        && MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8), token);
   }
 
   private void authenticate(RoutingContext ctx) {
@@ -182,7 +349,9 @@ public final class AdminHttpServer {
     bounded.onComplete(ar -> {
       JsonObject pg = new JsonObject().put("status", ar.succeeded() ? "UP" : "DOWN");
       if (ar.failed()) {
-        pg.put("message", String.valueOf(ar.cause().getMessage()));
+        // The cause names hosts and internals: only for callers with the admin token.
+        pg.put("message", authorized(ctx) ? DatabaseSettings.redact(String.valueOf(ar.cause().getMessage()))
+            : "PostgreSQL does not answer (details with the admin token)");
       }
       json(ctx, ar.succeeded() ? 200 : 503, new JsonObject().put("status", ar.succeeded() ? "UP" : "DOWN")
           .put("checks", new JsonObject().put("postgresql", pg)));
@@ -308,7 +477,7 @@ public final class AdminHttpServer {
     String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
     boolean conflict = "23505".equals(state) || "23503".equals(state);
     String column = column(f);
-    String field = column == null ? null : camel(column);
+    String field = column == null ? null : FIELDS.getOrDefault(column, camel(column));
     String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
     String what = conflict ? "conflicts with existing data" : "is not an accepted value";
     ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
@@ -323,6 +492,12 @@ public final class AdminHttpServer {
         if (pg.getColumn() != null) {
           return pg.getColumn();
         }
+        // A unique violation names its columns in the detail: Key (mapping)=(CUSTOMER) already exists.
+        java.util.regex.Matcher key = pg.getDetail() == null ? null
+            : java.util.regex.Pattern.compile("^Key \\((\\w+)\\)=").matcher(pg.getDetail());
+        if (key != null && key.find()) {
+          return key.group(1);
+        }
         String c = pg.getConstraint();
         if (c != null && pg.getTable() != null && c.startsWith(pg.getTable() + "_")) {
           return c.substring(pg.getTable().length() + 1).replaceFirst("_(check|key|fkey|not_null)$", "");
@@ -332,6 +507,10 @@ public final class AdminHttpServer {
     }
     return null;
   }
+
+  /** Columns whose request field is not their camel-case name. */
+  private static final java.util.Map<String, String> FIELDS = java.util.Map.of("schedule_ms", "scheduleSeconds",
+      "skip_after_repeats", "skipAfterRepeats", "conflict_policy", "conflictPolicy");
 
   private static String camel(String column) {
     StringBuilder sb = new StringBuilder();

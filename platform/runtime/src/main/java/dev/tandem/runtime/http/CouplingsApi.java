@@ -129,6 +129,13 @@ final class CouplingsApi {
           + "out for all uncoupled ones");
       return;
     }
+    if (body.containsKey("records")) {
+      String bad = MappingsApi.badRecords(body.getJsonArray("records"), "CRM".equals(body.getString("side")));
+      if (bad != null) {
+        ApiError.send(ctx, 400, "bad_request", bad);
+        return;
+      }
+    }
     accepted(ctx, new NewJob(JobKind.COUPLE, ctx.pathParam("name"), null, body, 50, 0, null));
   }
 

@@ -107,7 +107,7 @@ final class ErrorsApi {
   private void retryAll(RoutingContext ctx) {
     String mapping = ctx.queryParams().get("mapping");
     Future<List<String>> mappings = mapping != null ? Future.succeededFuture(List.of(mapping))
-        : pool.query("SELECT DISTINCT mapping FROM coupling WHERE skipped OR last_result_to_crm IN ('failed', 'conflict') "
+        : pool.query("SELECT DISTINCT mapping FROM coupling WHERE skipped OR deleted_side IS NOT NULL OR last_result_to_crm IN ('failed', 'conflict') "
             + "OR last_result_from_crm IN ('failed', 'conflict')").execute().map(rows -> {
               List<String> out = new ArrayList<>();
               rows.forEach(r -> out.add(r.getString(0)));

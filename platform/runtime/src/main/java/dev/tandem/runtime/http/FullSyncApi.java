@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 /**
  * The full synchronization review: {@code GET /api/v1/full-sync}, {@code POST /api/v1/full-sync/start} and the
@@ -18,20 +17,25 @@ import io.vertx.ext.web.handler.BodyHandler;
  */
 final class FullSyncApi {
 
+  private static final long HEARTBEAT_MS = 10_000;
   private static final DeliveryOptions SLOW = new DeliveryOptions().setSendTimeout(60_000);
   private final Vertx vertx;
   private final boolean available;
   private final long eventIntervalMs;
+  private final int maxStreams;
+  private final java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param vertx Vert.x
    * @param available whether this node has both connections (and so a coordinator)
    * @param eventIntervalMs how often the event stream looks for progress
+   * @param maxStreams event streams open at once at most (each holds a connection and a timer)
    */
-  FullSyncApi(Vertx vertx, boolean available, long eventIntervalMs) {
+  FullSyncApi(Vertx vertx, boolean available, long eventIntervalMs, int maxStreams) {
     this.vertx = vertx;
     this.available = available;
     this.eventIntervalMs = eventIntervalMs;
+    this.maxStreams = maxStreams;
   }
 
   void mount(Router r) {
@@ -43,7 +47,6 @@ final class FullSyncApi {
         ctx.next();
       }
     });
-    r.route("/api/v1/full-sync*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
     // ?counts=false leaves out the endpoint counts and recommendations: a cheap read for polling.
     r.get("/api/v1/full-sync").handler(ctx -> ask(ctx, FullSyncCoordinatorVerticle.REVIEW, new JsonObject()
         .put("counts", !"false".equals(ctx.request().getParam("counts"))), 200));
@@ -82,6 +85,13 @@ final class FullSyncApi {
    * read from PostgreSQL so it covers every node's jobs, and {@code page} for each page this node commits.
    */
   private void events(RoutingContext ctx) {
+    if (streams.incrementAndGet() > maxStreams) {
+      streams.decrementAndGet();
+      ctx.response().putHeader("Retry-After", "10");
+      ApiError.send(ctx, 503, "unavailable", "too many event streams are open on this node (at most " + maxStreams
+          + "); poll GET /api/v1/full-sync?counts=false instead, or try again later");
+      return;
+    }
     HttpServerResponse res = ctx.response().setChunked(true).putHeader("Content-Type", "text/event-stream")
         .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
     res.write(": full synchronization progress\n\n");
@@ -96,7 +106,15 @@ final class FullSyncApi {
             res.write("event: progress\ndata: " + now + "\n\n");
           }
         }));
+    // A comment line now and then keeps the stream from looking idle to the server's idle timeout and to proxies.
+    long heartbeat = vertx.setPeriodic(HEARTBEAT_MS, id -> {
+      if (!res.closed()) {
+        res.write(":\n\n");
+      }
+    });
     res.closeHandler(v -> {
+      streams.decrementAndGet();
+      vertx.cancelTimer(heartbeat);
       vertx.cancelTimer(timer);
       pages.unregister();
     });

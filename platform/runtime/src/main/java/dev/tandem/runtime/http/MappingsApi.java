@@ -4,6 +4,10 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.ODataLiterals;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.plugins.PluginHost;
 import dev.tandem.runtime.store.Coupling;
@@ -13,12 +17,12 @@ import dev.tandem.runtime.store.PgMappingSettingsStore;
 import dev.tandem.runtime.sync.MappingSettings;
 import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.HashSet;
@@ -39,22 +43,53 @@ final class MappingsApi {
   private final Pool pool;
   private final Function<NewJob, Future<Long>> enqueue;
 
-  MappingsApi(PluginHost plugins, Pool pool, Function<NewJob, Future<Long>> enqueue) {
+  private final ODataErpClient erp;
+
+  MappingsApi(PluginHost plugins, Pool pool, Function<NewJob, Future<Long>> enqueue, Vertx vertx,
+      TandemConfig.Connections connections) {
     this.plugins = plugins;
     this.pool = pool;
     this.settings = new PgMappingSettingsStore(pool);
     this.couplings = new PgCouplingStore(pool);
     this.enqueue = enqueue;
+    this.erp = connections == null || connections.erp() == null ? null
+        : new ODataErpClient(vertx, connections.erp(), EndpointMetrics.NONE);
+  }
+
+  void close() {
+    if (erp != null) {
+      erp.close();
+    }
+  }
+
+  /**
+   * @param records the {@code records} of a request
+   * @param crm whether they are CRM ids (which are GUIDs) rather than ERP keys
+   * @return what is wrong with them, naming the entry, or null when they are fine
+   */
+  static String badRecords(JsonArray records, boolean crm) {
+    for (int i = 0; i < records.size(); i++) {
+      Object k = records.getValue(i);
+      if (!crm && k instanceof Number) {
+        continue;
+      }
+      if (!(k instanceof String s) || s.isBlank()) {
+        return "records[" + i + "] must be a non-empty key, got " + k;
+      }
+      if (crm && !ODataLiterals.isGuid(s)) {
+        return "records[" + i + "] '" + s + "' is not a CRM id: CRM ids are GUIDs "
+            + "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)";
+      }
+    }
+    return null;
   }
 
   void mount(Router r) {
-    r.route("/api/v1/mappings*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
     r.get("/api/v1/mappings").handler(this::list);
     r.get("/api/v1/mappings/:name").handler(this::get);
     r.patch("/api/v1/mappings/:name").handler(this::patch);
     r.post("/api/v1/mappings/:name/sync").handler(this::sync);
     r.get("/api/v1/couplings").handler(this::listCouplings);
-    r.route("/api/v1/couplings*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
     r.post("/api/v1/couplings").handler(this::couple);
     r.delete("/api/v1/couplings/:id").handler(this::uncouple);
   }
@@ -102,6 +137,7 @@ final class MappingsApi {
             .put("skipAfterRepeats", s.skipAfter())
             .put("deletionPolicy", s.deletions().name())
             .put("syncOnlyCoupled", s.onlyCoupled())
+            .put("watermarkOverlapSeconds", s.overlap().toSeconds())
             .put("scheduleSeconds", eff.schedule().toSeconds())
             .put("fields", fields))
         .put("overrides", s.toJson());
@@ -143,7 +179,8 @@ final class MappingsApi {
   /** Applies a PATCH body to the current overrides; a null value resets a setting to the plugin's definition. */
   static MappingSettings merge(MappingDefinition def, MappingSettings cur, JsonObject body) {
     Set<String> known = Set.of("direction", "erpFilter", "crmFilter", "disabledFields", "conflictPolicy",
-        "scheduleSeconds", "skipAfterRepeats", "deletionPolicy", "syncOnlyCoupled");
+        "scheduleSeconds", "skipAfterRepeats", "deletionPolicy", "syncOnlyCoupled", "watermarkOverlapSeconds",
+        "massDeletionShare", "massDeletionMin");
     for (String k : body.fieldNames()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown setting '" + k + "'; settings are " + known);
@@ -199,11 +236,42 @@ final class MappingsApi {
       String d = body.getString("deletionPolicy");
       deletion = d == null ? null : parse(MappingSettings.DeletionPolicy.class, d, "deletionPolicy");
     }
+    Integer overlap = cur.watermarkOverlapSeconds();
+    if (body.containsKey("watermarkOverlapSeconds")) {
+      overlap = wholeNumber(body, "watermarkOverlapSeconds", 0, 7 * 24 * 3600);
+    }
+    Double share = cur.massDeletionShare();
+    if (body.containsKey("massDeletionShare")) {
+      Object v = body.getValue("massDeletionShare");
+      if (v != null && !(v instanceof Number n && n.doubleValue() > 0 && n.doubleValue() <= 1)) {
+        throw new IllegalArgumentException("massDeletionShare must be a number above 0 and at most 1 (0.5: half "
+            + "of the mapping's couplings), got " + v);
+      }
+      share = v == null ? null : ((Number) v).doubleValue();
+    }
+    Integer min = cur.massDeletionMin();
+    if (body.containsKey("massDeletionMin")) {
+      min = wholeNumber(body, "massDeletionMin", 1, Integer.MAX_VALUE);
+    }
     return new MappingSettings(direction,
         body.containsKey("erpFilter") ? body.getString("erpFilter") : cur.erpFilter(),
         body.containsKey("crmFilter") ? body.getString("crmFilter") : cur.crmFilter(),
         disabled, policy, schedule, skip, deletion,
-        body.containsKey("syncOnlyCoupled") ? body.getBoolean("syncOnlyCoupled") : cur.syncOnlyCoupled());
+        body.containsKey("syncOnlyCoupled") ? body.getBoolean("syncOnlyCoupled") : cur.syncOnlyCoupled(),
+        overlap, share, min);
+  }
+
+  private static Integer wholeNumber(JsonObject body, String field, int least, int most) {
+    Object v = body.getValue(field);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue()) || n.longValue() < least
+        || n.longValue() > most) {
+      throw new IllegalArgumentException(field + " must be a whole number from " + least + " to " + most + ", got "
+          + v);
+    }
+    return n.intValue();
   }
 
   private static <E extends Enum<E>> E parse(Class<E> type, String value, String what) {
@@ -248,6 +316,11 @@ final class MappingsApi {
             + "(TO_CRM or FROM_CRM) for the selected records");
         return;
       }
+      String bad = badRecords(records, effective == Direction.FROM_CRM);
+      if (bad != null) {
+        ApiError.send(ctx, 400, "bad_request", bad);
+        return;
+      }
       parameters.put("records", records);
     }
     enqueue.apply(new NewJob(JobKind.SYNC, m.name(), direction, parameters, 50, 0, null))
@@ -269,15 +342,35 @@ final class MappingsApi {
       return;
     }
     String mapping = body.getString("mapping");
-    if (!plugins.mappings().containsKey(mapping)) {
+    MappingStatus m = plugins.mappings().get(mapping);
+    if (m == null) {
       ApiError.send(ctx, 404, "not_found", "no installed plugin provides mapping " + mapping);
       return;
     }
-    couplings.couple(mapping, body.getString("erpId"), body.getString("crmId").toLowerCase(Locale.ROOT))
+    String erpId = body.getString("erpId");
+    String crmId = body.getString("crmId");
+    if (!ODataLiterals.isGuid(crmId)) {
+      ApiError.send(ctx, 400, "bad_request", "crmId '" + crmId + "' is not a CRM id: CRM ids are GUIDs "
+          + "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
+      return;
+    }
+    if (erpId.isBlank()) {
+      ApiError.send(ctx, 400, "bad_request", "erpId must be the key of an ERP record");
+      return;
+    }
+    MappingDefinition def = m.definition();
+    // The ERP record must exist: a coupling to nothing would make the next run create a counterpart or fail.
+    Future<Boolean> exists = erp == null ? Future.succeededFuture(true)
+        : erp.any(def.erpEntitySet(), def.erpKey() + " eq " + ODataLiterals.string(erpId), def.erpKey());
+    exists.compose(found -> found ? couplings.couple(mapping, erpId, crmId.toLowerCase(Locale.ROOT))
+            : Future.failedFuture(new ApiError(400, "bad_request", "erpId '" + erpId + "': ERP "
+                + def.erpEntitySet() + " has no record with " + def.erpKey() + " '" + erpId + "'")))
         .onSuccess(c -> json(ctx, 201, c.toJson()))
         .onFailure(e -> {
           if (e instanceof PgCouplingStore.CouplingConflictException) {
             ApiError.send(ctx, 409, "conflict", e.getMessage());
+          } else if (e instanceof ApiError a) {
+            ApiError.send(ctx, a.status(), a.code(), a.getMessage());
           } else {
             ctx.fail(e);
           }

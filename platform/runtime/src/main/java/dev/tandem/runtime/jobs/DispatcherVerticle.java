@@ -38,8 +38,9 @@ import java.util.function.Function;
  *
  * <p>Each running job has a {@link JobLease} in {@link JobLeases}: a renewal PostgreSQL refuses (another node
  * took the job over, or the lease expired) or a job past its timeout revokes it, and the job's handler stops at its
- * next page. A timed-out job keeps its lease, renewed, until its handler has stopped (at most one more timeout), so
- * it is never run twice at once. With a listen address the dispatcher claims as soon as any node enqueues a job
+ * next page. A timed-out job keeps its lease, renewed, until its handler has stopped (for at most
+ * {@link #stopMs(JobSettings)} more), so it is never run twice at once. With a listen address the dispatcher
+ * claims as soon as any node enqueues a job
  * (PostgreSQL NOTIFY from the enqueuing transaction); polling remains the fallback. It also keeps this node's
  * heartbeat in the node registry.
  */
@@ -111,6 +112,15 @@ public final class DispatcherVerticle extends VerticleBase {
    */
   public static long graceMs(JobSettings settings) {
     return Math.max(100, settings.leaseMs() / 2);
+  }
+
+  /**
+   * @param settings job settings
+   * @return how long a timed-out job's handler has to stop before the dispatcher gives its lease up: the longer
+   *     of the timeout and the lease
+   */
+  public static long stopMs(JobSettings settings) {
+    return Math.max(settings.timeoutMs(), settings.leaseMs());
   }
 
   /**
@@ -253,9 +263,9 @@ public final class DispatcherVerticle extends VerticleBase {
       LOG.log(Level.WARNING, "job " + job.id() + " timed out after " + settings.timeoutMs()
           + " ms; its lease is kept until its handler stops");
     });
-    // The event bus gives up only after a second timeout: the handler was told to stop at the first one, and
+    // The event bus gives up only after a further stop period: the handler was told to stop at the timeout, and
     // until it has, the job keeps its lease and does not run anywhere else.
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(2 * settings.timeoutMs());
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + stopMs(settings));
     vertx.eventBus().<JsonObject>request(address, job.toRequest().toJson(), options).onComplete(ar -> {
       if (run.timer >= 0) {
         vertx.cancelTimer(run.timer);
@@ -328,7 +338,7 @@ public final class DispatcherVerticle extends VerticleBase {
           + explainMissing.apply(job.mapping()), null, cause);
     } else if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
       error = new TandemException(ErrorKind.RETRIABLE, Stage.DISPATCH, "timed out after " + settings.timeoutMs()
-          + " ms and its handler did not stop within another " + settings.timeoutMs() + " ms", null, cause);
+          + " ms and its handler did not stop within another " + stopMs(settings) + " ms", null, cause);
     } else {
       error = JobFailure.decode(cause);
       if (run.timedOut) {

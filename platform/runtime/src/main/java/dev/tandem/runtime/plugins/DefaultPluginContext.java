@@ -70,9 +70,7 @@ final class DefaultPluginContext implements PluginContext {
     if (base == null) {
       return Optional.empty();
     }
-    ODataErpSettings s = user == null ? base : new ODataErpSettings(base.serviceRoot(), base.company(), user,
-        accessKey == null ? "" : accessKey, base.pageSize(), base.batchSize(), base.maxConcurrency(),
-        base.maxRetries(), base.timeoutMs());
+    ODataErpSettings s = user == null ? base : base.withUser(user, accessKey);
     return Optional.of(new ODataErpConnector(new ODataErpClient(vertx, s, services.metrics())));
   }
 

@@ -121,7 +121,11 @@ public final class PluginHost {
       for (EntityPlugin ext : found) {
         List<MappingDefinition> defs;
         try {
-          ext.configure(pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject());
+          JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
+          if (services.erp() != null && !settings.containsKey("erpProfile")) {
+            settings.put("erpProfile", services.erp().profile().id());
+          }
+          ext.configure(settings);
         } catch (RuntimeException | LinkageError e) {
           // An IllegalArgumentException is the SPI's way to name the bad setting: its message is the whole story.
           rec.fail("its settings (plugins." + id + ") are invalid: " + (e instanceof IllegalArgumentException

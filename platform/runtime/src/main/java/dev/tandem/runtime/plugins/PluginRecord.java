@@ -65,18 +65,32 @@ public final class PluginRecord {
     reason = why;
   }
 
-  /** @return the admin API's view */
+  /**
+   * @return the admin API's view: the plugin's file by name only, and no absolute path of the node's file system in
+   *     the reason either (an anonymous probe of the layout learns nothing)
+   */
   public JsonObject toJson() {
     JsonArray ms = new JsonArray();
     mappings.forEach(m -> ms.add(m.toJson()));
+    String file = path;
+    String shownReason = reason;
+    if (path != null) {
+      java.nio.file.Path p = java.nio.file.Path.of(path);
+      file = p.getFileName() == null ? path : p.getFileName().toString();
+      java.nio.file.Path dir = p.toAbsolutePath().getParent();
+      if (shownReason != null && dir != null) {
+        shownReason = shownReason.replace(dir.toString() + java.io.File.separator, "")
+            .replace(dir.toString(), "<plugins>");
+      }
+    }
     return new JsonObject()
         .put("id", id)
         .put("version", version)
         .put("provider", provider)
         .put("description", description)
-        .put("path", path)
+        .put("path", file)
         .put("state", state.name())
-        .put("reason", reason)
+        .put("reason", shownReason)
         .put("mappings", ms);
   }
 }

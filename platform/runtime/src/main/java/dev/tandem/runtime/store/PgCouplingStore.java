@@ -281,10 +281,11 @@ public final class PgCouplingStore {
     String sql = deletedOnCrm
         ? "UPDATE coupling SET erp_modified_on = NULL, crm_modified_on = NULL, erp_version = NULL, crm_version = NULL, "
             + "last_result_to_crm = 'failed', "
-            + "skipped = false, error_repeats = 0, updated_at = now() WHERE id = $1"
+            + "skipped = false, error_repeats = 0, deleted_side = NULL, updated_at = now() WHERE id = $1"
         : "UPDATE coupling SET erp_id = NULL, erp_modified_on = NULL, crm_modified_on = NULL, erp_version = NULL, "
             + "crm_version = NULL, "
-            + "last_result_from_crm = 'failed', skipped = false, error_repeats = 0, updated_at = now() WHERE id = $1";
+            + "last_result_from_crm = 'failed', skipped = false, error_repeats = 0, deleted_side = NULL, "
+            + "updated_at = now() WHERE id = $1";
     return pool.preparedQuery(sql).execute(Tuple.of(id)).mapEmpty();
   }
 
@@ -299,13 +300,54 @@ public final class PgCouplingStore {
    * @return nothing
    */
   public Future<Void> noteDeletion(Coupling c, long jobId, Direction direction, String message) {
-    return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, updated_at = now() "
-            + "WHERE id = $1 AND last_error IS DISTINCT FROM $2 RETURNING id) "
+    // The coupling also remembers which side is gone: change tracking reports a CRM deletion once, and the policy
+    // in force later (or a retry) must still find it.
+    return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, deleted_side = $8, updated_at = now() "
+            + "WHERE id = $1 AND (last_error IS DISTINCT FROM $2 OR deleted_side IS DISTINCT FROM $8) RETURNING id) "
             + "INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
-            + "SELECT $3, $4, $5, $6, $7, $2 FROM u")
+            + "SELECT $3, $4, $5, $6, $7, $2 FROM u WHERE NOT EXISTS (SELECT 1 FROM record_error e "
+            + "  WHERE e.mapping = $4 AND e.resolved_at IS NULL AND e.message = $2)")
         .execute(Tuple.tuple().addValue(c.id()).addValue(message).addValue(jobId).addValue(c.mapping())
-            .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId()))
+            .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId())
+            .addValue(direction == Direction.FROM_CRM ? "CRM" : "ERP"))
         .mapEmpty();
+  }
+
+  /**
+   * Couplings whose record on one side was found deleted and not acted on yet (see {@link #noteDeletion}).
+   *
+   * @param mapping mapping
+   * @param crmSide true for CRM deletions, false for ERP ones
+   * @param limit at most this many
+   * @return the couplings, oldest first
+   */
+  public Future<List<Coupling>> deletionsPending(String mapping, boolean crmSide, int limit) {
+    return pool.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 AND deleted_side = $2 "
+            + "ORDER BY id LIMIT $3").execute(Tuple.of(mapping, crmSide ? "CRM" : "ERP", limit))
+        .map(PgCouplingStore::couplings);
+  }
+
+  /**
+   * Forgets remembered deletions whose record turned out to exist (restored on its side).
+   *
+   * @param ids coupling ids
+   * @return nothing
+   */
+  public Future<Void> deletionsWithdrawn(Collection<Long> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return pool.preparedQuery("UPDATE coupling SET deleted_side = NULL, last_error = NULL, updated_at = now() "
+            + "WHERE id = ANY($1::bigint[])").execute(Tuple.of(ids.toArray(new Long[0]))).mapEmpty();
+  }
+
+  /**
+   * @param mapping mapping
+   * @return how many of its couplings have both sides
+   */
+  public Future<Long> countCoupled(String mapping) {
+    return pool.preparedQuery("SELECT count(*) FROM coupling WHERE mapping = $1 AND erp_id IS NOT NULL "
+            + "AND crm_id IS NOT NULL").execute(Tuple.of(mapping)).map(rows -> rows.iterator().next().getLong(0));
   }
 
   /**
@@ -321,7 +363,7 @@ public final class PgCouplingStore {
             + "  ELSE last_result_to_crm END, "
             + "last_result_from_crm = CASE WHEN last_result_from_crm IN ('failed', 'conflict') THEN 'failed' "
             + "  ELSE last_result_from_crm END, updated_at = now() "
-            + "WHERE mapping = $1 AND ($2::bigint[] IS NULL OR id = ANY($2)) AND (skipped "
+            + "WHERE mapping = $1 AND ($2::bigint[] IS NULL OR id = ANY($2)) AND (skipped OR deleted_side IS NOT NULL "
             + "  OR last_result_to_crm IN ('failed', 'conflict') OR last_result_from_crm IN ('failed', 'conflict'))")
         .execute(Tuple.tuple().addValue(mapping).addValue(couplingIds == null ? null : couplingIds.toArray(new Long[0])))
         .map(RowSet::rowCount);

@@ -78,4 +78,126 @@ public final class PgWatermarkStore {
             + "ON CONFLICT (mapping, side) DO UPDATE SET delta_link = EXCLUDED.delta_link, updated_at = now()")
         .execute(Tuple.of(mapping, link)).mapEmpty();
   }
+
+  /**
+   * What a mapping has read up to, per side: {@code {side, modifiedOn, deltaLink, updatedAt, keysScannedAt,
+   * deletionsHeld}}; a side never read is left out.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @return the sides, ERP first
+   */
+  public Future<io.vertx.core.json.JsonArray> list(SqlClient client, String mapping) {
+    return client.preparedQuery("SELECT side, modified_on, delta_link, updated_at, keys_scanned_at, deletions_held, "
+            + "deletions_released FROM watermark WHERE mapping = $1 ORDER BY side DESC")
+        .execute(Tuple.of(mapping)).map(rows -> {
+          io.vertx.core.json.JsonArray out = new io.vertx.core.json.JsonArray();
+          for (io.vertx.sqlclient.Row r : rows) {
+            out.add(new io.vertx.core.json.JsonObject().put("side", r.getString("side"))
+                .put("modifiedOn", instant(r.getOffsetDateTime("modified_on")))
+                .put("deltaLink", r.getString("delta_link"))
+                .put("updatedAt", instant(r.getOffsetDateTime("updated_at")))
+                .put("keysScannedAt", instant(r.getOffsetDateTime("keys_scanned_at")))
+                .put("deletionsHeld", r.getString("deletions_held"))
+                .put("deletionsReleased", r.getInteger("deletions_released")));
+          }
+          return out;
+        });
+  }
+
+  private static String instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant().toString();
+  }
+
+  /**
+   * Sets a side's watermark (and, for the CRM, its delta link) to given values, back or forward: an operator's
+   * reset, as Kafka Connect lets offsets be altered.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side side
+   * @param modifiedOn the new watermark, or null to read everything again
+   * @param setLink whether to set the delta link too
+   * @param link the delta link (CRM only), or null to start change tracking over
+   * @return nothing
+   */
+  public Future<Void> put(SqlClient client, String mapping, Side side, OffsetDateTime modifiedOn, boolean setLink,
+      String link) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, modified_on, delta_link) VALUES ($1, $2, $3, $4) "
+            + "ON CONFLICT (mapping, side) DO UPDATE SET modified_on = EXCLUDED.modified_on, "
+            + "delta_link = CASE WHEN $5 THEN EXCLUDED.delta_link ELSE watermark.delta_link END, "
+            + "keys_scanned_at = NULL, updated_at = now()")
+        .execute(Tuple.of(mapping, side.name(), modifiedOn, link, setLink)).mapEmpty();
+  }
+
+  /**
+   * Forgets a mapping's watermarks and delta link: the next run reads every row again (each recognized as
+   * unchanged from its coupling) and starts change tracking over, reconciling deletions by key.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side one side, or null for both
+   * @return how many sides were reset
+   */
+  public Future<Integer> reset(SqlClient client, String mapping, Side side) {
+    return client.preparedQuery("DELETE FROM watermark WHERE mapping = $1 AND ($2::text IS NULL OR side = $2)")
+        .execute(Tuple.of(mapping, side == null ? null : side.name())).map(io.vertx.sqlclient.SqlResult::rowCount);
+  }
+
+  /**
+   * Holds a side's deletions: a mass deletion waits for an operator. The next key scan is due at once, so a
+   * release finds the deletions again.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side the side whose records were reported deleted
+   * @param message why
+   * @return nothing
+   */
+  public Future<Void> holdDeletions(SqlClient client, String mapping, Side side, String message) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, deletions_held) VALUES ($1, $2, $3) "
+            + "ON CONFLICT (mapping, side) DO UPDATE SET deletions_held = EXCLUDED.deletions_held, "
+            + "deletions_released = NULL, keys_scanned_at = NULL, updated_at = now()")
+        .execute(Tuple.of(mapping, side.name(), message)).mapEmpty();
+  }
+
+  /**
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side side
+   * @return how many deletions an operator released for the next run (0 when none)
+   */
+  public Future<Integer> releasedDeletions(SqlClient client, String mapping, Side side) {
+    return client.preparedQuery("SELECT deletions_released FROM watermark WHERE mapping = $1 AND side = $2")
+        .execute(Tuple.of(mapping, side.name())).map(rows -> rows.rowCount() == 0
+            || rows.iterator().next().getInteger(0) == null ? 0 : rows.iterator().next().getInteger(0));
+  }
+
+  /**
+   * Releases held deletions: the next run applies up to that many at once, then the guard is back.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param count how many deletions at most
+   * @return the sides whose deletions were held and are now released
+   */
+  public Future<Integer> releaseDeletions(SqlClient client, String mapping, int count) {
+    return client.preparedQuery("UPDATE watermark SET deletions_released = $2, keys_scanned_at = NULL, "
+            + "updated_at = now() WHERE mapping = $1 AND deletions_held IS NOT NULL")
+        .execute(Tuple.of(mapping, count)).map(io.vertx.sqlclient.SqlResult::rowCount);
+  }
+
+  /**
+   * Clears a side's hold once its deletions went through.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side side
+   * @return nothing
+   */
+  public Future<Void> deletionsApplied(SqlClient client, String mapping, Side side) {
+    return client.preparedQuery("UPDATE watermark SET deletions_held = NULL, deletions_released = NULL "
+            + "WHERE mapping = $1 AND side = $2 AND (deletions_held IS NOT NULL OR deletions_released IS NOT NULL)")
+        .execute(Tuple.of(mapping, side.name())).mapEmpty();
+  }
 }

@@ -3,6 +3,7 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
 import dev.tandem.runtime.connectors.crm.BatchOperation;
@@ -17,8 +18,6 @@ import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,21 +56,46 @@ public final class FromCrmSync extends SyncRun {
   }
 
   /**
-   * @param jobStart watermarks never pass it
+   * @param jobStart the job's start
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<List<String>> me = crm.integrationUserIds().onSuccess(ids -> integrationUsers = ids);
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm).compose(v -> retryFailed(0L, jobStart))
+    return Future.all(me, wm)
+        .compose(v -> settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy,
+            jobStart))
+        .compose(settled -> {
+          count(settled);
+          return retryFailed(0L, jobStart);
+        })
         .compose(v -> crm.query(changedSince(wm.result(), me.result())).compose(page -> pages(page, jobStart)))
         .map(v -> counts());
   }
 
   /**
+   * Settles the creates of unknown outcome of a mapping (a lost answer, a node that died before the coupling was
+   * written), whether or not their CRM records are read again: each is looked for in the ERP and coupled, or
+   * created when it is not there. Runs before anything else reads rows of the mapping.
+   *
+   * @return the counts of what it did
+   */
+  static Future<JobOutcome> settlePendingCreates(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks,
+      ODataErpClient erp, DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter,
+      MappingSettings.ConflictPolicy policy, OffsetDateTime jobStart) {
+    if (def.direction() == Direction.TO_CRM) {
+      return Future.succeededFuture(JobOutcome.EMPTY);
+    }
+    return couplings.pendingSources(def.name(), Direction.FROM_CRM, 1000).compose(ids -> ids.isEmpty()
+        ? Future.succeededFuture(JobOutcome.EMPTY)
+        : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy)
+            .runSelected(ids, jobStart));
+  }
+
+  /**
    * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
    * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
-   * modified-on committed (with the usual one-second overlap; records handled already are unchanged). The
+   * modified-on committed (less the mapping's overlap; records handled already are unchanged). The
    * mapping's watermark does not move.
    *
    * @param place the checkpoint of earlier attempts and where this one saves its own
@@ -91,7 +115,7 @@ public final class FromCrmSync extends SyncRun {
       terms.add("(" + def.crmFilter() + ")");
     }
     if (since != null) {
-      terms.add(def.crmModifiedOn() + " gt " + since.minusSeconds(1).toInstant());
+      terms.add(def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(readFrom(since)));
     }
     // Tandem's own writes are recognized by the version recorded on the coupling (SyncRun#unchangedSinceSync),
     // not by the user who wrote: a person working under the integration account, or a plug-in touching a record
@@ -102,7 +126,7 @@ public final class FromCrmSync extends SyncRun {
   }
 
   private static String encode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   @Override
@@ -221,7 +245,7 @@ public final class FromCrmSync extends SyncRun {
     }
     OffsetDateTime since = java.util.Collections.min(pending.values()).minus(RECONCILE_SKEW);
     List<JsonObject> candidates = new ArrayList<>();
-    String filter = def.erpModifiedOn() + " ge " + since.toInstant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    String filter = def.erpModifiedOn() + " ge " + ODataLiterals.dateTime(since);
     return readAll(erp.read(def.erpEntitySet(), filter, null, def.erpKey()), candidates)
         .compose(v -> {
           List<String> keys = new ArrayList<>();
@@ -426,7 +450,7 @@ public final class FromCrmSync extends SyncRun {
           continue;
         }
         String etag = crmRow.getString("@odata.etag");
-        ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + crmKey + ")", etag == null
+        ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + ODataLiterals.guid(crmKey) + ")", etag == null
             ? Map.of("Prefer", "return=representation")
             : Map.of("Prefer", "return=representation", "If-Match", etag), new JsonObject(changes)));
         opOutcome.add(at);

@@ -128,7 +128,7 @@ public final class GenericSyncVerticle extends VerticleBase {
         // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
         // mapping, ERP to CRM before CRM to ERP, as the reference system does.
         Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
-            req.jobId(), erpDeletionScanMs).run();
+            req.jobId(), erpDeletionScanMs).limits(s).run();
         ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
@@ -190,7 +190,7 @@ public final class GenericSyncVerticle extends VerticleBase {
   private ToCrmSync toCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
       RecordMapper mapper, long jobId, MappingSettings s) {
     ToCrmSync run = new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(), s.policy());
-    run.onlyCoupled(s.onlyCoupled());
+    run.onlyCoupled(s.onlyCoupled()).overlap(s.overlap());
     run.fenced(leases.of(jobId));
     return run;
   }
@@ -199,7 +199,7 @@ public final class GenericSyncVerticle extends VerticleBase {
       RecordMapper mapper, long jobId, MappingSettings s) {
     FromCrmSync run = new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(),
         s.policy());
-    run.onlyCoupled(s.onlyCoupled());
+    run.onlyCoupled(s.onlyCoupled()).overlap(s.overlap());
     run.fenced(leases.of(jobId));
     return run;
   }

@@ -22,10 +22,51 @@ import java.util.Set;
  * @param skipAfterRepeats identical errors in a row before a record is skipped, or null for 2
  * @param deletionPolicy what a deleted coupled record leads to, or null for NONE
  * @param syncOnlyCoupled when true, uncoupled records are not created on the other side (null: false)
+ * @param watermarkOverlapSeconds how far before the watermark each incremental read starts, or null for
+ *     {@link #DEFAULT_OVERLAP}
+ * @param massDeletionShare the share of the mapping's couplings reported deleted at once from which the deletions
+ *     are held instead of applied, or null for {@link #DEFAULT_MASS_DELETION_SHARE}
+ * @param massDeletionMin the least number of deletions ever held as a mass deletion, or null for
+ *     {@link #DEFAULT_MASS_DELETION_MIN}
  */
 public record MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
     ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats, DeletionPolicy deletionPolicy,
-    Boolean syncOnlyCoupled) {
+    Boolean syncOnlyCoupled, Integer watermarkOverlapSeconds, Double massDeletionShare, Integer massDeletionMin) {
+
+  /**
+   * The default overlap of incremental reads: rows stamped up to five minutes before the watermark are read again,
+   * so a transaction that commits late (its stamp is older than rows already read) and an endpoint clock a few
+   * minutes off lose nothing; rows read again are recognized as unchanged from their couplings.
+   */
+  public static final Duration DEFAULT_OVERLAP = Duration.ofMinutes(5);
+  /** Deletions of half of a mapping's couplings at once are held by default. */
+  public static final double DEFAULT_MASS_DELETION_SHARE = 0.5;
+  /** ... when they are at least this many. */
+  public static final int DEFAULT_MASS_DELETION_MIN = 10;
+
+  /** Settings without the read and deletion limits (their defaults apply). */
+  public MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
+      ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats, DeletionPolicy deletionPolicy,
+      Boolean syncOnlyCoupled) {
+    this(direction, erpFilter, crmFilter, disabledFields, conflictPolicy, schedule, skipAfterRepeats, deletionPolicy,
+        syncOnlyCoupled, null, null, null);
+  }
+
+  /** @return the overlap of incremental reads in force */
+  public Duration overlap() {
+    return watermarkOverlapSeconds == null ? DEFAULT_OVERLAP : Duration.ofSeconds(watermarkOverlapSeconds);
+  }
+
+  /**
+   * @param deleted couplings reported deleted at once
+   * @param couplings the mapping's couplings
+   * @return true when that many deletions are a mass deletion, to be held
+   */
+  public boolean massDeletion(long deleted, long couplings) {
+    int min = massDeletionMin == null ? DEFAULT_MASS_DELETION_MIN : massDeletionMin;
+    double share = massDeletionShare == null ? DEFAULT_MASS_DELETION_SHARE : massDeletionShare;
+    return deleted >= min && couplings > 0 && deleted >= share * couplings;
+  }
 
   /** What happens when a coupled record is deleted on one side. */
   public enum DeletionPolicy {
@@ -122,6 +163,9 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
         .put("scheduleSeconds", schedule == null ? null : schedule.toSeconds())
         .put("skipAfterRepeats", skipAfterRepeats)
         .put("deletionPolicy", deletionPolicy == null ? null : deletionPolicy.name())
-        .put("syncOnlyCoupled", syncOnlyCoupled);
+        .put("syncOnlyCoupled", syncOnlyCoupled)
+        .put("watermarkOverlapSeconds", watermarkOverlapSeconds)
+        .put("massDeletionShare", massDeletionShare)
+        .put("massDeletionMin", massDeletionMin);
   }
 }

@@ -3,6 +3,9 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.coupling.ReferenceGuard;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
@@ -61,6 +64,7 @@ abstract class SyncRun {
   private boolean keyOrdered;
   private JobOutcome counts = JobOutcome.EMPTY;
   private final ReferenceGuard guard;
+  private java.time.Duration overlap = MappingSettings.DEFAULT_OVERLAP;
   private JobLease lease = JobLease.NONE;
 
   SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
@@ -106,6 +110,23 @@ abstract class SyncRun {
   final SyncRun keyOrdered() {
     this.keyOrdered = true;
     return this;
+  }
+
+  /**
+   * @param value how far before the watermark incremental reads start (late commits, endpoint clock skew)
+   * @return this
+   */
+  final SyncRun overlap(java.time.Duration value) {
+    this.overlap = value;
+    return this;
+  }
+
+  /**
+   * @param watermark the side's watermark, or null
+   * @return where an incremental read starts: the watermark less the overlap, or null to read everything
+   */
+  final OffsetDateTime readFrom(OffsetDateTime watermark) {
+    return watermark == null ? null : watermark.minus(overlap);
   }
 
   /**
@@ -172,10 +193,15 @@ abstract class SyncRun {
     List<JsonObject> rows = new ArrayList<>();
     List<Future<?>> reads = new ArrayList<>();
     for (int from = 0; from < ids.size(); from += READ_CHUNK) {
-      List<String> terms = new ArrayList<>();
-      ids.subList(from, Math.min(ids.size(), from + READ_CHUNK)).forEach(k -> terms.add(def.crmKey() + " eq " + k));
-      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + java.net.URLEncoder.encode(String.join(" or ", terms),
-              java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+      String filter;
+      try {
+        filter = ODataLiterals.anyOf(def.crmKey(), ids.subList(from, Math.min(ids.size(), from + READ_CHUNK)), true);
+      } catch (IllegalArgumentException notAGuid) {
+        // Ids are checked where they enter (admin API); one that is not a GUID never reaches a filter.
+        return Future.failedFuture(TandemException.permanent(Stage.READ, "mapping " + def.name() + ": CRM id "
+            + notAGuid.getMessage()));
+      }
+      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + ODataLiterals.query(filter))
           .onSuccess(p -> rows.addAll(p.rows())));
     }
     return Future.all(reads).map(v -> rows);
@@ -283,7 +309,7 @@ abstract class SyncRun {
     /**
      * @param tx the page's transaction
      * @param rows the page's source rows, in read order
-     * @param highest the highest source modified-on of the page, capped at the job's start
+     * @param highest the highest source modified-on of the page: the endpoint's own clock, never Tandem's
      * @return done
      */
     Future<Void> commit(SqlConnection tx, List<JsonObject> rows, OffsetDateTime highest);
@@ -381,7 +407,9 @@ abstract class SyncRun {
     }
     count(new JobOutcome(0, 0, 0, unchanged, skipped, failed, 0, 0, null));
     guard.observe(mapped, lookups);
-    OffsetDateTime checkpoint = highest == null || highest.isAfter(jobStart) ? jobStart : highest;
+    // The endpoint's own stamp, not capped at the job's start by this node's clock: a clock skew between the
+    // endpoint and Tandem then costs nothing; rows committed late behind it are read again within the overlap.
+    OffsetDateTime checkpoint = highest;
     return counterparts(desired.keySet(), coupled)
         .compose(current -> isolatingWrite(desired, sources, coupled, current, outcomes))
         .map(v -> {

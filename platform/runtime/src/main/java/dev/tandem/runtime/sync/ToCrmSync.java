@@ -4,6 +4,7 @@ import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
 import dev.tandem.runtime.connectors.crm.BatchOperation;
@@ -27,7 +28,7 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * One ERP-to-CRM run of a mapping: the ERP rows changed since the watermark (minus a second of overlap), in
+ * One ERP-to-CRM run of a mapping: the ERP rows changed since the watermark (less the mapping's overlap), in
  * pages ordered by modified-on, written to the CRM as one {@code $batch} of upserts per page with only the changed
  * fields. New CRM rows get an id derived from the mapping and the ERP key, so a page re-run after a crash updates
  * what it created instead of duplicating it. The CRM's post-write modified-on is stored, so the CRM-to-ERP run and
@@ -56,7 +57,7 @@ public final class ToCrmSync extends SyncRun {
   }
 
   /**
-   * @param jobStart watermarks never pass it: rows changed while the job ran are read again next time
+   * @param jobStart the job's start
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
@@ -70,7 +71,7 @@ public final class ToCrmSync extends SyncRun {
         .compose(x -> watermarks.get(pool, def.name(), Side.ERP))
         .compose(wm -> {
           String changed = wm == null ? null
-              : ODataErpClient.modifiedSince(def.erpModifiedOn(), wm.minusSeconds(1).toInstant());
+              : ODataErpClient.modifiedSince(def.erpModifiedOn(), readFrom(wm).toInstant());
           return erp.read(def.erpEntitySet(), and(def.erpFilter(), changed), null, def.erpModifiedOn())
               .compose(page -> pages(page, jobStart));
         }).map(v -> counts());
@@ -131,13 +132,11 @@ public final class ToCrmSync extends SyncRun {
     if (def.direction() == Direction.TO_CRM) {
       return Future.succeededFuture();
     }
-    return couplings.pendingSources(def.name(), Direction.FROM_CRM, 1000).compose(ids -> ids.isEmpty()
-        ? Future.<Void>succeededFuture()
-        : new FromCrmSync(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy)
-            .runSelected(ids, jobStart).map(c -> {
-              count(c);
-              return null;
-            }));
+    return FromCrmSync.settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter,
+        policy, jobStart).map(c -> {
+          count(c);
+          return null;
+        });
   }
 
   private static String and(String a, String b) {
@@ -275,7 +274,7 @@ public final class ToCrmSync extends SyncRun {
           continue;
         }
       }
-      String target = crmId;
+      String target = crmId == null ? null : ODataLiterals.guid(crmId);
       Object alternate = def.crmAlternateKey() == null ? null : e.getValue().get(def.crmAlternateKey());
       if (!exists && alternate != null && !"".equals(alternate)) {
         // Upsert by alternate key: a CRM row that already has this key is updated and coupled, not duplicated;
@@ -375,9 +374,7 @@ public final class ToCrmSync extends SyncRun {
 
   /** @return {@code isocurrencycode='EUR'}: text quoted with quotes doubled, numbers and booleans as they are */
   static String alternateKeySegment(String column, Object value) {
-    String literal = value instanceof Number || value instanceof Boolean ? String.valueOf(value)
-        : "'" + String.valueOf(value).replace("'", "''") + "'";
-    return column + "=" + java.net.URLEncoder.encode(literal, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.alternateKey(column, value);
   }
 
   /** The CRM id of the counterpart created for an ERP key: the same on every attempt. */

@@ -35,6 +35,37 @@ class TandemConfigTest {
   }
 
   @Test
+  void theErpConnectionFollowsItsProfile() {
+    Map<String, String> base = Map.of("TANDEM_DB_URL", "postgresql://u@h/db", "TANDEM_ADMIN_TOKEN", TOKEN,
+        "TANDEM_ERP_COMPANY", "CRONUS International Ltd.");
+    java.util.HashMap<String, String> nav = new java.util.HashMap<>(base);
+    nav.putAll(Map.of("TANDEM_ERP_URL", "http://erp:7048/BC/ODataV4", "TANDEM_ERP_USER", "TANDEM",
+        "TANDEM_ERP_ACCESS_KEY", "key"));
+    var n = TandemConfig.load(null, nav).connections().erp();
+    assertEquals(dev.tandem.runtime.connectors.erp.ODataErpSettings.Profile.NAV, n.profile());
+    assertEquals(null, n.oauth());
+
+    java.util.HashMap<String, String> online = new java.util.HashMap<>(base);
+    online.putAll(Map.of("TANDEM_ERP_TENANT", "contoso.onmicrosoft.com", "TANDEM_ERP_ENVIRONMENT", "Sandbox",
+        "TANDEM_ERP_CLIENT_ID", "app", "TANDEM_ERP_CLIENT_SECRET", "secret"));
+    var o = TandemConfig.load(null, online).connections().erp();
+    assertEquals(dev.tandem.runtime.connectors.erp.ODataErpSettings.Profile.BC_ONLINE, o.profile());
+    assertEquals("https://api.businesscentral.dynamics.com/v2.0/contoso.onmicrosoft.com/Sandbox/ODataV4",
+        o.serviceRoot());
+    assertEquals("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token", o.oauth().tokenUrl());
+    assertEquals("https://api.businesscentral.dynamics.com/.default", o.oauth().scope());
+
+    java.util.HashMap<String, String> missing = new java.util.HashMap<>(base);
+    missing.putAll(Map.of("TANDEM_ERP_PROFILE", "bc-online", "TANDEM_ERP_TENANT", "contoso"));
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, missing));
+    assertTrue(e.getMessage().contains("TANDEM_ERP_CLIENT_ID"), e.getMessage());
+    java.util.HashMap<String, String> unknown = new java.util.HashMap<>(nav);
+    unknown.put("TANDEM_ERP_PROFILE", "ax2012");
+    e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, unknown));
+    assertTrue(e.getMessage().contains("unknown ERP profile 'ax2012'"), e.getMessage());
+  }
+
+  @Test
   void portOutOfRange() {
     ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, Map.of(
         "TANDEM_DB_URL", "postgresql://u@h/db", "TANDEM_HTTP_PORT", "70000", "TANDEM_ADMIN_TOKEN", TOKEN)));

@@ -157,6 +157,6 @@ class DataverseClientTest {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertTrue(ms >= 1500, "waited for the window: " + ms + " ms");
     assertTrue(client.budget().limit() < before, "concurrency lowered: " + client.budget().limit());
-    assertTrue(registry.get("tandem.endpoint.throttled").counter().count() >= 1);
+    assertTrue(registry.get("tandem.endpoint.throttled").tag("endpoint", "CRM").counter().count() >= 1);
   }
 }

@@ -152,5 +152,14 @@ class FullSyncTest {
     JsonObject coupled = FullSyncCoordinatorVerticle.recommend(d, 10, 10, 10);
     assertEquals("FULL_SYNC", coupled.getString("recommendation"));
     assertEquals("TO_CRM", coupled.getString("direction"));
+    assertTrue(FullSyncCoordinatorVerticle.recommend(d, 10, 10, 0).getString("reason").startsWith("couple first: "));
+    // Upserts by a CRM alternate key match what exists on both sides: safe to synchronize fully.
+    MappingDefinition byKey = MappingDefinition.builder("CURRENCY").erp("Currency", "Code")
+        .crm("transactioncurrencies", "transactioncurrencyid").direction(Direction.TO_CRM)
+        .field("Code", "isocurrencycode", Direction.TO_CRM).crmAlternateKey("isocurrencycode").build();
+    JsonObject safe = FullSyncCoordinatorVerticle.recommend(byKey, 5, 3, 0);
+    assertEquals("FULL_SYNC", safe.getString("recommendation"), safe.encode());
+    assertEquals("TO_CRM", safe.getString("direction"));
+    assertTrue(safe.getString("reason").contains("alternate key isocurrencycode"), safe.encode());
   }
 }

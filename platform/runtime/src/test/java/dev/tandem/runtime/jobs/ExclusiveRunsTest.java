@@ -137,6 +137,7 @@ class ExclusiveRunsTest {
     AtomicInteger runs = new AtomicInteger();
     JobLeases leases = new JobLeases();
     List<String> stopReasons = new CopyOnWriteArrayList<>();
+    java.util.concurrent.CountDownLatch noticed = new java.util.concurrent.CountDownLatch(1);
     a.consume(Addresses.sync("SLOW"), m -> {
       JobRequest r = JobRequest.fromJson(m.body());
       JobLease lease = leases.of(r.jobId());
@@ -148,8 +149,9 @@ class ExclusiveRunsTest {
         String lost = lease.lostReason();
         if (lost != null) {
           a.vertx.cancelTimer(timer[0]);
+          noticed.countDown();
           // It takes a while to stop, as a page in flight would: longer than the timeout itself.
-          a.vertx.setTimer(700, t2 -> {
+          a.vertx.setTimer(1_200, t2 -> {
             running.decrementAndGet();
             stopReasons.add(lost);
             JobFailure.fail(m, lease.check().cause());
@@ -161,7 +163,8 @@ class ExclusiveRunsTest {
     a.dispatch(new DispatcherVerticle(a.queue, settings(20, 2_000, 300, 2), "node-a", m -> "none", a.metrics)
         .leases(leases));
     // Past the timeout, while the handler is still stopping: the job is still running, on its first attempt.
-    Thread.sleep(800);
+    // Waiting for the handler to notice (rather than a fixed sleep) keeps this true on a loaded machine.
+    assertTrue(noticed.await(15, java.util.concurrent.TimeUnit.SECONDS), "the handler noticed the timeout");
     assertEquals("running", db.queryString("SELECT status FROM job WHERE id = " + id));
     assertEquals(1, db.queryLong("SELECT attempts FROM job WHERE id = " + id), "not requeued while its lease is live");
     assertEquals(1, runs.get());

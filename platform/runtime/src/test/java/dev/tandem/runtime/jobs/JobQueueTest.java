@@ -126,10 +126,11 @@ class JobQueueTest {
   @Test
   void leaseIsRenewedWhileAJobRunsLongerThanItsLease() throws Exception {
     QueueNode n = node();
-    n.consume(Addresses.sync("SLOW"), m -> n.vertx.setTimer(1_500, t -> m.reply(JobOutcome.EMPTY.toJson())));
+    // Three leases long; the lease is long enough that a loaded machine's delayed renewal does not lose it.
+    n.consume(Addresses.sync("SLOW"), m -> n.vertx.setTimer(4_500, t -> m.reply(JobOutcome.EMPTY.toJson())));
     long id = n.await(n.queue.enqueue(NewJob.of(JobKind.SYNC, "SLOW"), 5));
-    n.dispatch("slow-node", new JobSettings(4, 4, 50, 400, 10_000, 5, 100, 1_000, 0));
-    await("slow job succeeded", 10_000, () -> "succeeded".equals(
+    n.dispatch("slow-node", new JobSettings(4, 4, 50, 1_500, 10_000, 5, 100, 1_000, 0));
+    await("slow job succeeded", 20_000, () -> "succeeded".equals(
         db.queryString("SELECT status FROM job WHERE id = " + id)));
     assertEquals(1, job(n, id).attempts(), "renewed lease: never taken back while running");
   }

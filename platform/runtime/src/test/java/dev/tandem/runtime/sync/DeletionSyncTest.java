@@ -67,6 +67,7 @@ class DeletionSyncTest {
   private String crmGone;
   private String crmGoneErpKey;
   private String erpGoneCrmId;
+  private MappingSettings limits = MappingSettings.NONE;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -134,7 +135,8 @@ class DeletionSyncTest {
     PgCouplingStore couplings = new PgCouplingStore(pool);
     PgWatermarkStore watermarks = new PgWatermarkStore();
     OffsetDateTime start = OffsetDateTime.now();
-    return on(() -> new DeletionSync(pool, couplings, watermarks, erp, crm, CUSTOMER, deletions, id, erpScanEveryMs).run()
+    return on(() -> new DeletionSync(pool, couplings, watermarks, erp, crm, CUSTOMER, deletions, id, erpScanEveryMs)
+        .limits(limits).run()
         .compose(d -> {
           ToCrmSync to = new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2,
               ConflictPolicy.NONE);
@@ -233,5 +235,134 @@ class DeletionSyncTest {
     }
     assertFalse(h.contains("C5000"));
     assertFalse(h.contains("c1"));
+  }
+
+  private String crmToken() throws Exception {
+    return (String) Json.object(send("POST", crmSim.get().tokenUrl(), "grant_type=client_credentials"
+        + "&client_id=tandem-sync&client_secret=tandem-secret",
+        new String[] {"Content-Type", "application/x-www-form-urlencoded"}).body()).get("access_token");
+  }
+
+  private void deleteAccount(String id) throws Exception {
+    assertEquals(204, send("DELETE", crmSim.get().apiUrl() + "/accounts(" + id + ")", null,
+        new String[] {"Authorization", "Bearer " + crmToken()}).statusCode());
+  }
+
+  private Throwable failure(DeletionPolicy policy) {
+    try {
+      run(policy);
+    } catch (Exception e) {
+      return e.getCause() != null ? e.getCause() : e;
+    }
+    throw new AssertionError("the run should have failed");
+  }
+
+  @Test
+  void aCrmDeletionLoggedUnderNoneIsActedOnOnceThePolicyChanges() throws Exception {
+    JobOutcome none = run(DeletionPolicy.NONE);
+    assertEquals(2, none.failed(), none.toString());
+    long coupling = db.queryLong("SELECT id FROM coupling WHERE crm_id = '" + crmGone + "'");
+    // A retry of the logged deletion counts it (it was {"retried":0}) and changes nothing under NONE.
+    assertEquals(1, on(() -> new PgCouplingStore(pool).retry("CUSTOMER", List.of(coupling))));
+    run(DeletionPolicy.NONE);
+    assertEquals(1, db.queryLong("SELECT count(*) FROM coupling WHERE crm_id = '" + crmGone + "'"));
+    // Change tracking reported the CRM deletion once, long ago; the policy that now applies still acts on it.
+    // (Only coupled records: the ERP customer left uncoupled would otherwise be created in the CRM again.)
+    JobOutcome removed = run(DeletionPolicy.REMOVE_COUPLING, true);
+    assertEquals(2, removed.uncoupled(), "the CRM and the ERP deletion: " + removed);
+    assertEquals(0, db.queryLong("SELECT count(*) FROM coupling WHERE crm_id = '" + crmGone + "'"),
+        "the CRM deletion logged under NONE is acted on");
+    assertEquals(0, db.queryLong("SELECT count(*) FROM coupling WHERE erp_id = '" + erpGone + "'"));
+  }
+
+  @Test
+  void aCrmDeletionLoggedUnderNoneDeletesItsCounterpartUnderDeleteCounterpart() throws Exception {
+    run(DeletionPolicy.NONE);
+    JobOutcome deleted = run(DeletionPolicy.DELETE_COUNTERPART);
+    assertEquals(2, deleted.deleted(), deleted.toString());
+    assertTrue(rows(erpSim.get().baseUrl(), "Customer").stream().noneMatch(c -> crmGoneErpKey.equals(c.get("No"))),
+        "the ERP counterpart of the CRM account deleted under NONE is deleted now");
+    assertEquals(8, count(erpSim.get().baseUrl(), "Customer"));
+  }
+
+  @Test
+  void anExpiredDeltaTokenStartsTrackingOverAndFindsTheDeletionsByKey() throws Exception {
+    assertEquals(204, send("POST", crmSim.get().baseUrl() + "/__admin/sim/change-tracking/expire", "", null)
+        .statusCode());
+    JobOutcome r = run(DeletionPolicy.REMOVE_COUPLING, true);
+    assertEquals(2, r.uncoupled(), "both deletions, the CRM one by key comparison: " + r);
+    assertEquals(0, db.queryLong("SELECT count(*) FROM coupling WHERE crm_id = '" + crmGone + "'"));
+    String link = db.queryString("SELECT delta_link FROM watermark WHERE mapping = 'CUSTOMER' AND side = 'CRM'");
+    assertTrue(link != null && link.contains("$deltatoken="), "a new delta link: " + link);
+    // Tracking goes on from the new link in both directions' jobs.
+    deleteAccount(db.queryString("SELECT crm_id FROM coupling ORDER BY erp_id LIMIT 1"));
+    JobOutcome next = run(DeletionPolicy.REMOVE_COUPLING, true);
+    assertEquals(1, next.uncoupled(), next.toString());
+    assertEquals(7, db.queryLong("SELECT count(*) FROM coupling"));
+  }
+
+  @Test
+  void theDeltaLinkIsStoredOnlyAfterItsDeletionsWereApplied() throws Exception {
+    String before = db.queryString("SELECT delta_link FROM watermark WHERE mapping = 'CUSTOMER' AND side = 'CRM'");
+    // The ERP is down while the CRM deletion's counterpart is deleted: the run fails in between.
+    send("POST", erpSim.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"/\\\\$batch\","
+        + "\"method\":\"POST\",\"kind\":\"STATUS\",\"status\":503,\"rate\":1.0}", null);
+    try {
+      failure(DeletionPolicy.DELETE_COUNTERPART);
+    } finally {
+      send("DELETE", erpSim.get().baseUrl() + "/__admin/sim/faults", null, null);
+    }
+    assertEquals(before, db.queryString("SELECT delta_link FROM watermark WHERE mapping = 'CUSTOMER' AND side = 'CRM'"),
+        "the link that reported the deletion is kept");
+    assertEquals(1, db.queryLong("SELECT count(*) FROM coupling WHERE crm_id = '" + crmGone + "'"));
+    JobOutcome again = run(DeletionPolicy.DELETE_COUNTERPART);
+    assertEquals(2, again.deleted(), again.toString());
+    assertTrue(rows(erpSim.get().baseUrl(), "Customer").stream().noneMatch(c -> crmGoneErpKey.equals(c.get("No"))),
+        "the deletion reported before the failure is applied");
+  }
+
+  @Test
+  void aMassDeletionHoldsTheMappingUntilReleased() throws Exception {
+    limits = new MappingSettings(null, null, null, Set.of(), null, null, null, null, null, null, 0.5, 3);
+    List<String> ids = db.queryStrings("SELECT crm_id FROM coupling WHERE crm_id <> '" + crmGone + "' AND erp_id <> '"
+        + erpGone + "' ORDER BY erp_id LIMIT 5");
+    for (String id : ids) {
+      deleteAccount(id);
+    }
+    Throwable held = failure(DeletionPolicy.DELETE_COUNTERPART);
+    assertTrue(held.getMessage().contains("mass deletion held: 6 of mapping CUSTOMER's 10 couplings"),
+        held.getMessage());
+    assertEquals(9, count(erpSim.get().baseUrl(), "Customer"), "nothing deleted in the ERP");
+    assertEquals(10, db.queryLong("SELECT count(*) FROM coupling"), "nothing uncoupled");
+    assertTrue(db.queryString("SELECT deletions_held FROM watermark WHERE mapping = 'CUSTOMER' AND side = 'CRM'")
+        .contains("POST /api/v1/mappings/CUSTOMER/deletions/release"));
+    // Still held on the next run: the deletions are found again.
+    failure(DeletionPolicy.DELETE_COUNTERPART);
+    assertEquals(1, on(() -> new PgWatermarkStore().releaseDeletions(pool, "CUSTOMER", 100)));
+    JobOutcome released = run(DeletionPolicy.DELETE_COUNTERPART);
+    assertEquals(7, released.deleted(), "six CRM deletions and the ERP one: " + released);
+    assertEquals(3, count(erpSim.get().baseUrl(), "Customer"));
+    assertEquals(null, db.queryString("SELECT deletions_held FROM watermark WHERE mapping = 'CUSTOMER' AND side = 'CRM'"));
+  }
+
+  @Test
+  void aCounterpartDeleteThatFailsKeepsItsCouplingAndIsTriedAgain() throws Exception {
+    // The ERP refuses the deletion of the CRM-deleted account's counterpart (a record it will not delete).
+    send("POST", erpSim.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"/\\\\$batch\","
+        + "\"method\":\"POST\",\"kind\":\"STATUS\",\"status\":400,\"rate\":1.0}", null);
+    JobOutcome refused;
+    try {
+      refused = run(DeletionPolicy.DELETE_COUNTERPART);
+    } catch (Exception e) {
+      refused = null;
+    } finally {
+      send("DELETE", erpSim.get().baseUrl() + "/__admin/sim/faults", null, null);
+    }
+    assertEquals(1, db.queryLong("SELECT count(*) FROM coupling WHERE crm_id = '" + crmGone + "'"),
+        "the coupling stays while its counterpart is there: " + refused);
+    JobOutcome again = run(DeletionPolicy.DELETE_COUNTERPART);
+    assertTrue(again.deleted() >= 1, again.toString());
+    assertEquals(0, db.queryLong("SELECT count(*) FROM coupling WHERE crm_id = '" + crmGone + "'"));
+    assertTrue(rows(erpSim.get().baseUrl(), "Customer").stream().noneMatch(c -> crmGoneErpKey.equals(c.get("No"))));
   }
 }

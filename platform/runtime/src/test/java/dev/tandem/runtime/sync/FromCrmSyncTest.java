@@ -116,11 +116,53 @@ class FromCrmSyncTest {
   }
 
   private JobOutcome run() throws Exception {
+    return on(() -> fromCrm().run(OffsetDateTime.now()));
+  }
+
+  private FromCrmSync fromCrm() {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(ACCOUNTS, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
-    return on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS, mapper, id, 2,
-        MappingSettings.ConflictPolicy.NONE)
+    return new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS, mapper, id, 2,
+        MappingSettings.ConflictPolicy.NONE);
+  }
+
+  @Test
+  void aCraftedCrmIdCannotWidenWhatIsRead() throws Exception {
+    String one = Json.objects(Json.object(get(crmSim.get().baseUrl() + "/__admin/sim/rows/accounts?top=1"))
+        .get("rows")).get(0).get("accountid").toString();
+    // "Synchronize now" on one record whose id carries a condition of its own: every account would pass it.
+    Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+        () -> on(() -> fromCrm().runSelected(List.of(one + " or accountid ne null"), OffsetDateTime.now())));
+    assertTrue(String.valueOf(e.getCause()).contains("is not a GUID"), String.valueOf(e.getCause()));
+    assertEquals(0, Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts")).get("Customer"),
+        "not one account was read, let alone all of them");
+    JobOutcome selected = on(() -> fromCrm().runSelected(List.of(one), OffsetDateTime.now()));
+    assertEquals(1, selected.inserted(), selected.toString());
+  }
+
+  @Test
+  void aRowThatCommitsLateBehindTheWatermarkIsReadWithinTheOverlap() throws Exception {
+    assertEquals(150, run().inserted());
+    String watermark = db.queryString("SELECT modified_on::text FROM watermark WHERE mapping = 'ACCOUNT-CUSTOMER' "
+        + "AND side = 'CRM'");
+    // A transaction that took its stamp a minute ago commits only now: its row is older than the watermark.
+    assertEquals(204, post(crmSim.get().baseUrl() + "/__admin/sim/clock", "{\"offsetMs\":-60000}", "application/json")
+        .statusCode());
+    post(crmSim.get().baseUrl() + "/__admin/sim/rows/accounts", "{\"rows\":[{\"name\":\"Late Ltd.\"}]}",
+        "application/json");
+    post(crmSim.get().baseUrl() + "/__admin/sim/clock", "{\"offsetMs\":0}", "application/json");
+    assertTrue(db.queryLong("SELECT count(*) FROM watermark WHERE mapping = 'ACCOUNT-CUSTOMER' AND modified_on > "
+        + "now() - interval '50 seconds'") == 1, "the watermark " + watermark + " is newer than the late row");
+    // With the old one-second overlap the row is never read...
+    JobOutcome narrow = on(() -> ((FromCrmSync) fromCrm().overlap(java.time.Duration.ofSeconds(1)))
         .run(OffsetDateTime.now()));
+    assertEquals(0, narrow.inserted(), narrow.toString());
+    // ...with the default overlap it is; the rows read again within it are recognized as unchanged.
+    JobOutcome wide = run();
+    assertEquals(1, wide.inserted(), wide.toString());
+    assertEquals(0, wide.modified() + wide.failed(), wide.toString());
+    assertEquals(1, Json.objects(Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/rows/Customer?top=1000"))
+        .get("rows")).stream().filter(c -> "Late Ltd.".equals(c.get("Name"))).count());
   }
 
   @Test

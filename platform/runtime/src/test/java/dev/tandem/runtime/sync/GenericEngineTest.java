@@ -8,6 +8,7 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.TestDatabase;
 import dev.tandem.runtime.TestRuntimes;
 import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.runtime.store.Job;
 import dev.tandem.runtime.store.JobStatus;
@@ -86,7 +87,9 @@ class GenericEngineTest {
     PluginJars.jar(plugins, "declarative", null, Map.of("test.declarative.Declarative", PLUGIN), work);
     Connections connections = TestRuntimes.connections(erp.get(), crm.get());
     try (TestDatabase db = TestDatabase.fresh()) {
-      TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections));
+      // No schedules: the mapping's own first scheduled run would race the filter set below (NOTIFY wakes it at once).
+      TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins).withConnections(connections)
+          .withSchedules(new ScheduleSettings(false, 1000, 0, 30_000)));
       try {
         // The mappings API: the effective mapping, a refused and an accepted change, a run on demand.
         io.vertx.core.json.JsonObject listed = api(rt, "GET", "/api/v1/mappings", null).json();

@@ -133,4 +133,21 @@ class RecordMapperTest {
     assertEquals("ERP SalesPrice x: the constant of transactioncurrencyid refers to USD, which is not coupled in "
         + "mapping CURRENCY: couple or synchronize CURRENCY first", uncoupled.error().getMessage());
   }
+
+  @Test
+  void truncationNeverHalvesASurrogatePair() {
+    MappingDefinition names = MappingDefinition.builder("NAMES").erp("Customer", "No").crm("accounts", "accountid")
+        .direction(Direction.FROM_CRM)
+        .field(FieldMapping.of("Name", "name", Direction.FROM_CRM).transformedBy(Transformation.truncate(100)))
+        .build();
+    RecordMapper m = new RecordMapper(names, Set.of(), n -> null);
+    String emoji = "\uD83D\uDE00";
+    String cut = (String) m.map(Direction.FROM_CRM, new JsonObject().put("accountid", "a")
+        .put("name", "x".repeat(99) + emoji), (a, b, c) -> null).values().get("Name");
+    assertEquals("x".repeat(99), cut, "the emoji does not fit whole in 100 characters: it is left out, not halved");
+    assertTrue(cut.codePoints().noneMatch(cp -> Character.isSurrogate((char) cp)));
+    String fits = "x".repeat(98) + emoji;
+    assertEquals(fits, m.map(Direction.FROM_CRM, new JsonObject().put("accountid", "a").put("name", fits + "yz"),
+        (a, b, c) -> null).values().get("Name"), "an emoji that fits stays whole");
+  }
 }

@@ -3,6 +3,7 @@ package dev.tandem.plugins.prices;
 import dev.tandem.api.EntityPlugin;
 import dev.tandem.api.MappingDefinition;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.List;
 import org.pf4j.Extension;
 
@@ -14,11 +15,16 @@ import org.pf4j.Extension;
  * <p>Setting: {@code plugins.prices.localCurrencyCode}, the ERP's local currency (LCY) code, default
  * {@value PriceMappings#DEFAULT_LOCAL_CURRENCY}. Price lists are in that currency, and so are sales prices with an
  * empty currency code.
+ *
+ * <p>Setting: {@code plugins.prices.legacyPricing}, whether SALESPRC-PRODPRICE (the legacy Sales Price page) is
+ * declared. It follows the ERP profile the runtime passes as {@code erpProfile}: on for {@code nav}, off for
+ * {@code bc-online}, whose current versions no longer have the Sales Price table (removed in BC 26).
  */
 @Extension
 public class PricesPlugin implements EntityPlugin {
 
   private String localCurrency = PriceMappings.DEFAULT_LOCAL_CURRENCY;
+  private boolean legacyPricing = true;
 
   @Override
   public void configure(JsonObject settings) {
@@ -26,11 +32,24 @@ public class PricesPlugin implements EntityPlugin {
     if (code != null) {
       localCurrency = PriceMappings.checkCurrencyCode(String.valueOf(code));
     }
+    Object legacy = settings.getValue("legacyPricing");
+    if (legacy != null) {
+      if (!(legacy instanceof Boolean b)) {
+        throw new IllegalArgumentException("plugins.prices.legacyPricing '" + legacy + "' must be true or false");
+      }
+      legacyPricing = b;
+    } else {
+      legacyPricing = !"bc-online".equals(settings.getString("erpProfile"));
+    }
   }
 
   @Override
   public List<MappingDefinition> mappings() {
-    return List.of(PriceMappings.currency(), PriceMappings.customerPriceGroup(localCurrency),
-        PriceMappings.salesPrice(localCurrency));
+    List<MappingDefinition> out = new ArrayList<>(List.of(PriceMappings.currency(),
+        PriceMappings.customerPriceGroup(localCurrency)));
+    if (legacyPricing) {
+      out.add(PriceMappings.salesPrice(localCurrency));
+    }
+    return out;
   }
 }

@@ -35,6 +35,24 @@ class PricesPluginTest {
   }
 
   @Test
+  void legacySalesPricesFollowTheErpProfileUnlessConfigured() {
+    PricesPlugin nav = new PricesPlugin();
+    nav.configure(new JsonObject().put("erpProfile", "nav"));
+    assertEquals(List.of("CURRENCY", "CUSTPRCGRP-PRICE", "SALESPRC-PRODPRICE"),
+        nav.mappings().stream().map(MappingDefinition::name).toList());
+    PricesPlugin online = new PricesPlugin();
+    online.configure(new JsonObject().put("erpProfile", "bc-online"));
+    assertEquals(List.of("CURRENCY", "CUSTPRCGRP-PRICE"),
+        online.mappings().stream().map(MappingDefinition::name).toList(), "BC online has no Sales Price page");
+    PricesPlugin forced = new PricesPlugin();
+    forced.configure(new JsonObject().put("erpProfile", "bc-online").put("legacyPricing", true));
+    assertEquals(3, forced.mappings().size());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new PricesPlugin().configure(new JsonObject().put("legacyPricing", "yes")));
+    assertTrue(e.getMessage().contains("plugins.prices.legacyPricing"), e.getMessage());
+  }
+
+  @Test
   void anInvalidLocalCurrencyNamesTheSetting() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new PricesPlugin().configure(new JsonObject().put("localCurrencyCode", "US DOLLAR")));

@@ -85,6 +85,8 @@ final class DataverseAdmin {
     StoreAdmin.register(server, sim.store(), () -> {
       sim.store().reset();
       sim.protection().reset();
+      sim.changeTracking().reset();
+      sim.clockOffsetMs(0);
       bootstrap(sim);
       sim.auth().registered().forEach((client, userId) -> {
         if (userId.equals(UUID.nameUUIDFromBytes(("integration:" + client).getBytes()).toString())
@@ -131,6 +133,31 @@ final class DataverseAdmin {
     });
     server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {
       sim.auth().expireAll();
+      return SimResponse.empty(204);
+    });
+    // Change-tracking retention (Organization.ExpireChangeTrackingInDays) and a forced expiry of every delta token.
+    server.adminRoute("GET", "/sim/change-tracking", (r, p) -> SimResponse.json(200,
+        Map.of("retentionSeconds", sim.changeTracking().retentionMs() / 1000)));
+    server.adminRoute("POST", "/sim/change-tracking", (r, p) -> {
+      Object seconds = Json.object(r.bodyText()).get("retentionSeconds");
+      if (!(seconds instanceof Number n) || n.longValue() < 1) {
+        return DataverseSimulator.error(400, "0x80040203", "retentionSeconds must be a positive number");
+      }
+      sim.changeTracking().retentionMs(n.longValue() * 1000);
+      return SimResponse.empty(204);
+    });
+    server.adminRoute("POST", "/sim/change-tracking/expire", (r, p) -> {
+      sim.changeTracking().expireAll();
+      return SimResponse.empty(204);
+    });
+    // The organization's clock against the machine's (negative: behind); new modifiedon stamps follow it.
+    server.adminRoute("GET", "/sim/clock", (r, p) -> SimResponse.json(200, Map.of("offsetMs", sim.clockOffsetMs())));
+    server.adminRoute("POST", "/sim/clock", (r, p) -> {
+      Object offset = Json.object(r.bodyText()).get("offsetMs");
+      if (!(offset instanceof Number n)) {
+        return DataverseSimulator.error(400, "0x80040203", "offsetMs must be a number of milliseconds");
+      }
+      sim.clockOffsetMs(n.longValue());
       return SimResponse.empty(204);
     });
     server.adminRoute("POST", "/sim/clients", (r, p) -> {

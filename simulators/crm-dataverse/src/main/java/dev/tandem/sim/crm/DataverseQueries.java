@@ -13,7 +13,8 @@ import java.util.Map;
 
 /**
  * Collection reads: query options, paging with {@code odata.maxpagesize} (default and maximum 5000) and
- * {@code $skiptoken} next links, {@code @odata.count} capped at 5000, and change tracking with delta links.
+ * {@code $skiptoken} next links, {@code @odata.count} capped at 5000, and change tracking with delta links that
+ * expire ({@link ChangeTracking}).
  */
 final class DataverseQueries {
 
@@ -31,7 +32,11 @@ final class DataverseQueries {
       throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");
     }
     if (delta != null) {
-      return delta(sim, e, r, q, Long.parseLong(DataverseSimulator.untoken(delta)));
+      long since = Long.parseLong(DataverseSimulator.untoken(delta));
+      if (sim.changeTracking().expired(since)) {
+        return DataverseSimulator.error(400, ChangeTracking.EXPIRED_CODE, ChangeTracking.EXPIRED_MESSAGE);
+      }
+      return delta(sim, e, r, q, since);
     }
     int pageSize = ODataQuery.maxPageSize(r.header("Prefer"), MAX_PAGE, MAX_PAGE);
     boolean paged = r.header("Prefer") != null && r.header("Prefer").contains("odata.maxpagesize");
@@ -80,6 +85,7 @@ final class DataverseQueries {
       if (nextState != null) {
         body.put("@odata.nextLink", link(sim, e, r, "$skiptoken", DataverseSimulator.token(nextState)));
       } else if (track) {
+        sim.changeTracking().issued(Long.parseLong(state[1]));
         body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(state[1])));
       }
       SimResponse resp = SimResponse.json(200, body);
@@ -132,6 +138,7 @@ final class DataverseQueries {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$delta");
       body.put("value", value);
+      sim.changeTracking().issued(store.sequence());
       body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(
           String.valueOf(store.sequence()))));
       return SimResponse.json(200, body);

@@ -59,6 +59,9 @@ public final class DataverseSimulator implements Simulator {
   private final ServiceProtection protection;
   private volatile DataverseCosts costs = DataverseCosts.fast();
   private final AtomicLong version = new AtomicLong(1_000_000);
+  private final ChangeTracking changeTracking = new ChangeTracking();
+  /** How far this organization's clock is off the machine's: its stamps, as a skewed server's would be. */
+  private volatile long clockOffsetMs;
   final String integrationUserId;
   final String organizationId = UUID.randomUUID().toString();
   final String businessUnitId = UUID.randomUUID().toString();
@@ -156,6 +159,19 @@ public final class DataverseSimulator implements Simulator {
 
   ServiceProtection protection() {
     return protection;
+  }
+
+  ChangeTracking changeTracking() {
+    return changeTracking;
+  }
+
+  long clockOffsetMs() {
+    return clockOffsetMs;
+  }
+
+  /** Sets the clock off; the next stamp follows the new clock even when that is behind the last one. */
+  void clockOffsetMs(long ms) {
+    this.clockOffsetMs = ms;
   }
 
   private String template(SimRequest r) {
@@ -599,7 +615,7 @@ public final class DataverseSimulator implements Simulator {
    * same second share it; only versionnumber (the row version behind the ETag) is unique and increasing.
    */
   private String stamp(Map<String, Object> row, String user) {
-    String t = SECONDS.format(Instant.ofEpochMilli(System.currentTimeMillis()));
+    String t = SECONDS.format(Instant.ofEpochMilli(System.currentTimeMillis() + clockOffsetMs));
     row.put("modifiedon", t);
     row.put("versionnumber", version.incrementAndGet());
     row.put("_modifiedby_value", user);

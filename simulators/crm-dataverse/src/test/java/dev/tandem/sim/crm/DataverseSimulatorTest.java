@@ -371,6 +371,51 @@ class DataverseSimulatorTest {
   }
 
   @Test
+  void deltaTokensExpireAfterTheRetentionOrWhenExpiredByTheAdminApi() throws Exception {
+    api("POST", "accounts", "{\"name\":\"A\"}");
+    String delta = (String) json(api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes"))
+        .get("@odata.deltaLink");
+    HttpResponse<String> fresh = api("GET", delta, null);
+    assertEquals(200, fresh.statusCode(), fresh.body());
+    String next = (String) json(fresh).get("@odata.deltaLink");
+    assertEquals(204, raw("POST", crm.get().baseUrl() + "/__admin/sim/change-tracking/expire", null).statusCode());
+    for (String link : List.of(delta, next)) {
+      HttpResponse<String> expired = api("GET", link, null);
+      assertEquals(400, expired.statusCode(), expired.body());
+      assertEquals("0x80044352", code(expired));
+      assertTrue(message(expired).contains("Please perform a full sync"), message(expired));
+    }
+    // A new tracking read starts over with a token that works.
+    String restarted = (String) json(api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes"))
+        .get("@odata.deltaLink");
+    assertEquals(200, api("GET", restarted, null).statusCode());
+    // Retention: a token older than the organization's change-tracking retention has expired.
+    assertEquals(7 * 24 * 3600, ((Number) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/change-tracking",
+        null)).get("retentionSeconds")).intValue(), "Dataverse's default: 7 days");
+    assertEquals(204, raw("POST", crm.get().baseUrl() + "/__admin/sim/change-tracking", "{\"retentionSeconds\":1}")
+        .statusCode());
+    api("POST", "accounts", "{\"name\":\"B\"}");
+    String shortLived = (String) json(api("GET", "accounts?$select=name", null, "Prefer", "odata.track-changes"))
+        .get("@odata.deltaLink");
+    Thread.sleep(1100);
+    assertEquals("0x80044352", code(api("GET", shortLived, null)));
+    assertEquals(400, raw("POST", crm.get().baseUrl() + "/__admin/sim/change-tracking", "{\"retentionSeconds\":0}")
+        .statusCode());
+  }
+
+  @Test
+  void aSkewedClockStampsModifiedOnBehindTheMachine() throws Exception {
+    assertEquals(204, raw("POST", crm.get().baseUrl() + "/__admin/sim/clock", "{\"offsetMs\":-600000}").statusCode());
+    String id = idFrom(api("POST", "accounts", "{\"name\":\"Late\"}"));
+    java.time.Instant stamped = java.time.Instant.parse((String) json(api("GET", "accounts(" + id + ")", null))
+        .get("modifiedon"));
+    long behind = java.time.Duration.between(stamped, java.time.Instant.now()).toSeconds();
+    assertTrue(behind >= 590 && behind <= 620, "stamped " + behind + " s behind");
+    assertEquals(-600000, ((Number) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/clock", null))
+        .get("offsetMs")).intValue());
+  }
+
+  @Test
   void the53rdConcurrentRequestIsRefusedWhenTheLimitIs52() throws Exception {
     raw("POST", crm.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"/uoms\",\"kind\":\"LATENCY\","
         + "\"latencyMs\":1500,\"rate\":1.0}");

@@ -23,6 +23,8 @@ final class ErpAdmin {
     StoreAdmin.register(server, sim.store(), () -> {
       sim.store().reset();
       sim.itemCrmIds().clear();
+      sim.resetNumberSeries();
+      sim.protection().reset();
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
     server.adminRoute("POST", "/sim/stock", (r, p) -> {
       Map<String, Object> body = Json.object(r.bodyText());
@@ -40,7 +42,7 @@ final class ErpAdmin {
               "item " + itemNo + " does not exist")));
         }
         Map<String, Object> changed = new LinkedHashMap<>(row);
-        sim.applyFields(item, changed, Map.of("Inventory", inventory), false);
+        sim.applyFields(item, changed, Map.of("Inventory", inventory), false, false);
         sim.restamp(changed);
         sim.store().table("Item").put(changed);
         return SimResponse.json(200, ErpSimulator.present(changed));
@@ -49,7 +51,7 @@ final class ErpAdmin {
     // Given rows, as the page's insert trigger would store them (defaults, numbering, validation): for tests that
     // need exact values, e.g. records that match or do not match on the other side.
     server.adminRoute("POST", "/sim/rows/{entitySet}", (r, p) -> {
-      Service s = ErpServices.ALL.get(p.get("entitySet"));
+      Service s = ErpSimulator.published(sim.options(), p.get("entitySet"));
       if (s == null) {
         return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
             "no service " + p.get("entitySet") + "; known: " + ErpServices.ALL.keySet())));
@@ -64,10 +66,56 @@ final class ErpAdmin {
         return e.response;
       }
     });
+    // The cost model and the request limits' counters: GET shows them, POST {"profile":"realistic","timeScale":0.01,
+    // "insertMs":...} changes them.
+    server.adminRoute("GET", "/sim/costs", (r, p) -> SimResponse.json(200, costsView(sim)));
+    server.adminRoute("POST", "/sim/costs", (r, p) -> {
+      sim.protection().costs(sim.protection().costs().with(Json.object(r.bodyText())));
+      return SimResponse.json(200, costsView(sim));
+    });
+    // A number series' Manual Nos.: {"service":"Customer","manualNos":false} makes clients' explicit numbers fail.
+    server.adminRoute("POST", "/sim/number-series", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      if (!(b.get("manualNos") instanceof Boolean allowed)) {
+        throw new IllegalArgumentException("manualNos must be true or false");
+      }
+      sim.manualNumbers(String.valueOf(b.get("service")), allowed);
+      return SimResponse.empty(204);
+    });
+    // bc-online: expire the tokens issued so far, register another client or change the token lifetime.
+    server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {
+      if (sim.oauth() == null) {
+        throw new IllegalArgumentException("the nav profile issues no tokens");
+      }
+      sim.oauth().expireAll();
+      return SimResponse.empty(204);
+    });
+    server.adminRoute("POST", "/sim/clients", (r, p) -> {
+      if (sim.oauth() == null) {
+        throw new IllegalArgumentException("the nav profile has no OAuth clients");
+      }
+      Map<String, Object> b = Json.object(r.bodyText());
+      if (b.get("clientId") instanceof String id && b.get("clientSecret") instanceof String secret) {
+        sim.oauth().register(id, secret);
+      }
+      if (b.get("tokenLifetimeSeconds") instanceof Number n) {
+        sim.oauth().lifetime(n.longValue());
+      }
+      return SimResponse.empty(204);
+    });
     server.adminRoute("POST", "/sim/item-crm-ids", (r, p) -> {
       Json.object(r.bodyText()).forEach((item, crm) -> sim.itemCrmIds().put(item, String.valueOf(crm)));
       return SimResponse.json(200, Map.of("items", sim.itemCrmIds().size()));
     });
+  }
+
+  private static Map<String, Object> costsView(ErpSimulator sim) {
+    Map<String, Object> m = new LinkedHashMap<>(sim.protection().costs().describe());
+    m.put("throttled", sim.protection().throttled());
+    m.put("limits", Map.of("requestsPer5Minutes", ErpServiceProtection.REQUESTS_PER_WINDOW,
+        "processing", ErpServiceProtection.PROCESSING, "connections", ErpServiceProtection.CONNECTIONS,
+        "batchOperations", sim.options().batchLimit(), "pageRows", sim.options().maxPageSize()));
+    return m;
   }
 
   /** Seeds deterministic data: the same seed and counts give the same rows (ids and timestamps aside). */
@@ -202,8 +250,9 @@ final class ErpAdmin {
   }
 
   private static void put(ErpSimulator sim, String service, Map<String, Object> fields) {
-    Service s = ErpServices.ALL.get(service);
-    if (sim.store().table(service).get(ErpKeys.of(s, fields)) == null) {
+    Service s = ErpSimulator.published(sim.options(), service);
+    // A page the profile does not publish (SalesPrice on bc-online) gets no rows.
+    if (s != null && sim.store().table(service).get(ErpKeys.of(s, fields)) == null) {
       sim.insert(s, fields);
     }
   }

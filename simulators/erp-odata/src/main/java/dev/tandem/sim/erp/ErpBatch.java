@@ -31,7 +31,7 @@ final class ErpBatch {
       return ErpSimulator.error(400, "BadRequest", "The batch request contains " + requests.size()
           + " operations; the maximum is " + sim.options().batchLimit() + ".");
     }
-    String root = "/" + sim.options().instance() + "/ODataV4/";
+    String root = sim.root();
     // Written by hand so each inner response body goes in as it is, not parsed and written again.
     StringBuilder out = new StringBuilder(requests.size() * 600).append("{\"responses\":[");
     boolean first = true;

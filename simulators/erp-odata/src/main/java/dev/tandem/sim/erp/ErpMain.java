@@ -29,6 +29,23 @@ public final class ErpMain implements Callable<Integer> {
   int maxPageSize;
   @Option(names = "--batch-limit", defaultValue = "100", description = "operations per $batch (BC online: 100)")
   int batchLimit;
+  @Option(names = "--profile", defaultValue = "nav", description = "nav (on-premises, web service key) or "
+      + "bc-online (OAuth 2.0 client credentials; default ${DEFAULT-VALUE})")
+  String profile;
+  @Option(names = "--tenant", defaultValue = "tandem-tenant", description = "bc-online: tenant in the URLs")
+  String tenant;
+  @Option(names = "--environment", defaultValue = "Production", description = "bc-online: environment name")
+  String environment;
+  @Option(names = "--client-id", defaultValue = "tandem-bc-sync", description = "bc-online: registered client")
+  String clientId;
+  @Option(names = "--client-secret", defaultValue = "tandem-bc-secret", description = "bc-online: its secret")
+  String clientSecret;
+  @Option(names = "--cost-profile", defaultValue = "fast", description = "fast (no modelled server time) or "
+      + "realistic (latency, per-operation time, FlowFields; default ${DEFAULT-VALUE})")
+  String costProfile;
+  @Option(names = "--time-scale", defaultValue = "1", description = "factor on every cost, the request-limit "
+      + "window and the timeouts (default ${DEFAULT-VALUE})")
+  double timeScale;
   @Option(names = "--customers", defaultValue = "0", description = "customers to generate")
   int customers;
   @Option(names = "--contacts", defaultValue = "0", description = "person contacts to generate")
@@ -52,7 +69,9 @@ public final class ErpMain implements Callable<Integer> {
   public Integer call() throws Exception {
     ErpSimulator.Options d = ErpSimulator.Options.defaults();
     ErpSimulator sim = new ErpSimulator(new ErpSimulator.Options(port, seed, instance, company, user,
-        accessKey == null ? d.accessKey() : accessKey, maxPageSize, batchLimit));
+        accessKey == null ? d.accessKey() : accessKey, maxPageSize, batchLimit, ErpSimulator.Profile.of(profile),
+        tenant, environment, clientId, clientSecret));
+    sim.protection().costs(ErpCosts.profile(costProfile, timeScale));
     sim.start();
     Map<String, Integer> counts = new LinkedHashMap<>();
     counts.put("SalespersonPurchaser", salespeople);
@@ -62,7 +81,12 @@ public final class ErpMain implements Callable<Integer> {
     counts.put("Resource", resources);
     ErpAdmin.seed(sim, seed, counts);
     System.out.println("ERP OData simulator listening: " + sim.companyUrl());
-    System.out.println("  user " + sim.options().user() + ", web service access key " + sim.options().accessKey());
+    if (sim.tokenUrl() != null) {
+      System.out.println("  bc-online: token endpoint " + sim.tokenUrl() + ", client " + clientId + " / "
+          + clientSecret + ", scope " + ErpSimulator.scope());
+    } else {
+      System.out.println("  nav: user " + sim.options().user() + ", web service access key " + sim.options().accessKey());
+    }
     System.out.println("  rows: " + sim.store().counts());
     StoreAdmin.runUntilStopped(sim);
     return 0;

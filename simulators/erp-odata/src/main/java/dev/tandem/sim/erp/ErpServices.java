@@ -12,8 +12,28 @@ final class ErpServices {
   /** Field types as the pages expose them. */
   enum Type { CODE, TEXT, DECIMAL, INTEGER, BOOLEAN, DATE, OPTION, GUID, DATETIME }
 
-  /** A field: type and, for CODE and TEXT, its maximum length; OPTION fields list their values. */
-  record Field(String name, Type type, int length, List<String> options) {}
+  /**
+   * A field: type and, for CODE and TEXT, its maximum length; OPTION fields list their values.
+   *
+   * @param readOnly a non-editable control (FlowFields, fields the table's triggers maintain): writing it is
+   *     refused with {@code BadRequest_InvalidOperation}
+   * @param relation the service whose (single-field) key a non-empty value must name ({@code TableRelation}),
+   *     or null
+   */
+  record Field(String name, Type type, int length, List<String> options, boolean readOnly, String relation) {
+
+    Field(String name, Type type, int length, List<String> options) {
+      this(name, type, length, options, false, null);
+    }
+
+    Field readOnlyCopy() {
+      return new Field(name, type, length, options, true, relation);
+    }
+
+    Field related(String service) {
+      return new Field(name, type, length, options, readOnly, service);
+    }
+  }
 
   /**
    * A published page.
@@ -30,40 +50,52 @@ final class ErpServices {
 
   private static final class B {
     final Map<String, Field> fields = new LinkedHashMap<>();
+    private String last;
+
+    /** Marks the field just added read-only. */
+    B ro() {
+      fields.put(last, fields.get(last).readOnlyCopy());
+      return this;
+    }
+
+    /** The field just added relates to another service's key. */
+    B rel(String service) {
+      fields.put(last, fields.get(last).related(service));
+      return this;
+    }
+
+    private B add(Field f) {
+      fields.put(f.name(), f);
+      last = f.name();
+      return this;
+    }
 
     B code(String n, int len) {
-      fields.put(n, new Field(n, Type.CODE, len, null));
-      return this;
+      return add(new Field(n, Type.CODE, len, null));
     }
 
     B text(String n, int len) {
-      fields.put(n, new Field(n, Type.TEXT, len, null));
-      return this;
+      return add(new Field(n, Type.TEXT, len, null));
     }
 
     B dec(String n) {
-      fields.put(n, new Field(n, Type.DECIMAL, 0, null));
-      return this;
+      return add(new Field(n, Type.DECIMAL, 0, null));
     }
 
     B integer(String n) {
-      fields.put(n, new Field(n, Type.INTEGER, 0, null));
-      return this;
+      return add(new Field(n, Type.INTEGER, 0, null));
     }
 
     B bool(String n) {
-      fields.put(n, new Field(n, Type.BOOLEAN, 0, null));
-      return this;
+      return add(new Field(n, Type.BOOLEAN, 0, null));
     }
 
     B date(String n) {
-      fields.put(n, new Field(n, Type.DATE, 0, null));
-      return this;
+      return add(new Field(n, Type.DATE, 0, null));
     }
 
     B option(String n, String... values) {
-      fields.put(n, new Field(n, Type.OPTION, 0, List.of(values)));
-      return this;
+      return add(new Field(n, Type.OPTION, 0, List.of(values)));
     }
 
     void register(String name, List<String> keys, String prefix, boolean readOnly) {
@@ -77,15 +109,16 @@ final class ErpServices {
     new B().code("No", 20).text("Name", 100).text("Name_2", 50).text("Address", 100).text("Address_2", 50)
         .text("City", 30).code("Post_Code", 20).code("Country_Region_Code", 10).text("County", 30)
         .text("Phone_No", 30).text("Fax_No", 30).text("E_Mail", 80).text("Home_Page", 80).text("Contact", 100)
-        .code("Salesperson_Code", 20).code("Currency_Code", 10).code("Customer_Price_Group", 10)
-        .code("Payment_Terms_Code", 10).code("Shipment_Method_Code", 10).dec("Credit_Limit_LCY").dec("Balance_LCY")
-        .option("Blocked", " ", "Ship", "Invoice", "All").date("Last_Date_Modified")
+        .code("Salesperson_Code", 20).rel("SalespersonPurchaser").code("Currency_Code", 10).rel("Currency")
+        .code("Customer_Price_Group", 10).rel("CustomerPriceGroup").code("Payment_Terms_Code", 10).rel("PaymentTerms")
+        .code("Shipment_Method_Code", 10).rel("ShipmentMethod").dec("Credit_Limit_LCY").dec("Balance_LCY").ro()
+        .option("Blocked", " ", "Ship", "Invoice", "All").date("Last_Date_Modified").ro()
         .register("Customer", List.of("No"), "C", false);
     new B().code("No", 20).option("Type", "Company", "Person").code("Company_No", 20).text("Company_Name", 100)
         .text("Name", 100).text("First_Name", 30).text("Middle_Name", 30).text("Surname", 30).text("Job_Title", 30)
         .text("Address", 100).text("City", 30).code("Post_Code", 20).code("Country_Region_Code", 10)
         .text("Phone_No", 30).text("Mobile_Phone_No", 30).text("E_Mail", 80).code("Salesperson_Code", 20)
-        .register("Contact", List.of("No"), "CT", false);
+        .rel("SalespersonPurchaser").register("Contact", List.of("No"), "CT", false);
     new B().code("Code", 20).text("Name", 50).text("E_Mail", 80).text("Phone_No", 30).text("Job_Title", 30)
         .bool("Blocked").register("SalespersonPurchaser", List.of("Code"), null, false);
     new B().code("Code", 10).text("Description", 30).text("Symbol", 10).code("ISO_Code", 3)
@@ -93,13 +126,14 @@ final class ErpServices {
     new B().code("Code", 10).text("Description", 50).code("International_Standard_Code", 10)
         .register("UnitOfMeasure", List.of("Code"), null, false);
     new B().code("No", 20).text("Description", 100).text("Description_2", 50).code("Base_Unit_of_Measure", 10)
-        .dec("Unit_Price").dec("Unit_Cost").dec("Inventory").code("Item_Category_Code", 20).bool("Blocked")
+        .rel("UnitOfMeasure").dec("Unit_Price").dec("Unit_Cost").dec("Inventory").ro().code("Item_Category_Code", 20).bool("Blocked")
         .option("Type", "Inventory", "Service", "Non-Inventory").register("Item", List.of("No"), "I", false);
     new B().code("No", 20).text("Name", 100).option("Type", "Person", "Machine").code("Base_Unit_of_Measure", 10)
-        .dec("Unit_Price").dec("Unit_Cost").bool("Blocked").register("Resource", List.of("No"), "R", false);
+        .rel("UnitOfMeasure").dec("Unit_Price").dec("Unit_Cost").bool("Blocked").register("Resource", List.of("No"), "R", false);
     new B().code("Code", 10).text("Description", 100).register("CustomerPriceGroup", List.of("Code"), null, false);
-    new B().code("Item_No", 20).option("Sales_Type", "Customer", "Customer Price Group", "All Customers", "Campaign")
-        .code("Sales_Code", 20).code("Currency_Code", 10).code("Unit_of_Measure_Code", 10).date("Starting_Date")
+    new B().code("Item_No", 20).rel("Item").option("Sales_Type", "Customer", "Customer Price Group", "All Customers", "Campaign")
+        .code("Sales_Code", 20).code("Currency_Code", 10).rel("Currency").code("Unit_of_Measure_Code", 10)
+        .rel("UnitOfMeasure").date("Starting_Date")
         .dec("Minimum_Quantity").dec("Unit_Price")
         .register("SalesPrice", List.of("Item_No", "Sales_Type", "Sales_Code", "Currency_Code", "Unit_of_Measure_Code",
             "Starting_Date"), null, false);
@@ -107,13 +141,14 @@ final class ErpServices {
         .register("PaymentTerms", List.of("Code"), null, false);
     new B().code("Code", 10).text("Description", 100).register("ShipmentMethod", List.of("Code"), null, false);
     new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("No", 20)
-        .code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("External_Document_No", 35)
-        .date("Order_Date").code("Currency_Code", 10).option("Status", "Open", "Released", "Pending Approval")
-        .code("Salesperson_Code", 20).dec("Amount").register("SalesOrder", List.of("Document_Type", "No"), "SO", false);
+        .code("Sell_to_Customer_No", 20).rel("Customer").text("Sell_to_Customer_Name", 100)
+        .code("External_Document_No", 35).date("Order_Date").code("Currency_Code", 10).rel("Currency")
+        .option("Status", "Open", "Released", "Pending Approval").code("Salesperson_Code", 20)
+        .rel("SalespersonPurchaser").dec("Amount").ro().register("SalesOrder", List.of("Document_Type", "No"), "SO", false);
     new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("Document_No", 20)
         .integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource", "Fixed Asset", "Charge (Item)")
-        .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10).dec("Unit_Price")
-        .dec("Line_Amount").dec("Quantity_Shipped")
+        .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10)
+        .rel("UnitOfMeasure").dec("Unit_Price").dec("Line_Amount").dec("Quantity_Shipped").ro()
         .register("SalesOrderLine", List.of("Document_Type", "Document_No", "Line_No"), null, false);
     new B().code("No", 20).code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("Order_No", 20)
         .code("External_Document_No", 35).date("Posting_Date").date("Due_Date").code("Currency_Code", 10)

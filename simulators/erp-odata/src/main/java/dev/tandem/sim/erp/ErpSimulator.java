@@ -40,24 +40,93 @@ import java.util.regex.Pattern;
  */
 public final class ErpSimulator implements Simulator {
 
-  /** Settings. */
-  public record Options(int port, long seed, String instance, String company, String user, String accessKey,
-      int maxPageSize, int batchLimit) {
+  /**
+   * Which generation of the product the simulator stands for.
+   *
+   * <p>{@code NAV}: Dynamics NAV / Business Central on-premises: {@code /{instance}/ODataV4/}, Basic
+   * authentication with a user's web service access key, the legacy {@code SalesPrice} page.
+   *
+   * <p>{@code BC_ONLINE}: Business Central online: {@code /v2.0/{tenant}/{environment}/ODataV4/}, OAuth 2.0 bearer
+   * tokens from {@code /{tenant}/oauth2/v2.0/token} only (access keys were retired in October 2022), no
+   * {@code SalesPrice} (removed in current versions).
+   */
+  public enum Profile {
+    NAV("nav"), BC_ONLINE("bc-online");
 
-    /** @return port 0 (free), seed 42, instance BC, company CRONUS International Ltd., user TANDEM */
+    private final String id;
+
+    Profile(String id) {
+      this.id = id;
+    }
+
+    /** @return {@code nav} or {@code bc-online} */
+    public String id() {
+      return id;
+    }
+
+    /**
+     * @param id {@code nav} or {@code bc-online}
+     * @return the profile
+     */
+    public static Profile of(String id) {
+      for (Profile p : values()) {
+        if (p.id.equalsIgnoreCase(id) || p.name().equalsIgnoreCase(id)) {
+          return p;
+        }
+      }
+      throw new IllegalArgumentException("unknown ERP profile '" + id + "': use nav or bc-online");
+    }
+  }
+
+  /**
+   * Settings.
+   *
+   * @param port port, 0 for a free one
+   * @param seed seeds generated data and faults
+   * @param instance server instance in on-premises URLs ({@code nav})
+   * @param company the company's name
+   * @param user web service user ({@code nav})
+   * @param accessKey the user's web service access key ({@code nav})
+   * @param maxPageSize server page size cap
+   * @param batchLimit operations per {@code $batch}
+   * @param profile {@code nav} or {@code bc-online}
+   * @param tenant Entra tenant ({@code bc-online})
+   * @param environment BC environment name ({@code bc-online})
+   * @param clientId the Entra application registered in BC ({@code bc-online})
+   * @param clientSecret its secret ({@code bc-online})
+   */
+  public record Options(int port, long seed, String instance, String company, String user, String accessKey,
+      int maxPageSize, int batchLimit, Profile profile, String tenant, String environment, String clientId,
+      String clientSecret) {
+
+    /** @return port 0 (free), seed 42, instance BC, company CRONUS International Ltd., user TANDEM, profile nav */
     public static Options defaults() {
       return new Options(0, 42, "BC", "CRONUS International Ltd.", "TANDEM",
-          "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==", 20_000, 100);
+          "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==", 20_000, 100, Profile.NAV, "tandem-tenant",
+          "Production", "tandem-bc-sync", "tandem-bc-secret");
+    }
+
+    /** @return the defaults on the bc-online profile */
+    public static Options bcOnline() {
+      return defaults().withProfile(Profile.BC_ONLINE);
     }
 
     /** @return a copy with another port */
     public Options withPort(int p) {
-      return new Options(p, seed, instance, company, user, accessKey, maxPageSize, batchLimit);
+      return new Options(p, seed, instance, company, user, accessKey, maxPageSize, batchLimit, profile, tenant,
+          environment, clientId, clientSecret);
     }
 
     /** @return a copy with another batch limit */
     public Options withBatchLimit(int n) {
-      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, n);
+      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, n, profile, tenant,
+          environment, clientId, clientSecret);
+    }
+
+    /** @return a copy with another profile */
+    public Options withProfile(Profile p) {
+      return new Options(port, seed, instance, company, user, accessKey, maxPageSize, batchLimit, p, tenant,
+          environment, clientId, clientSecret);
     }
   }
 
@@ -72,22 +141,92 @@ public final class ErpSimulator implements Simulator {
   private volatile boolean seeding;
   private final Map<String, String> itemCrmIds = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> numberSeries = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> manualNumbers = new ConcurrentHashMap<>();
   private final String root;
   private final String expectedAuth;
+  private final ErpAuth oauth;
+  private final ErpServiceProtection protection = new ErpServiceProtection(this::caller);
+  /** FlowFields per page: calculated on every read (sums over ledger entries), costlier than stored fields. */
+  static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY"),
+      "Item", List.of("Inventory"));
+  private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
 
   /** @param options settings */
   public ErpSimulator(Options options) {
     this.options = options;
-    this.root = "/" + options.instance() + "/ODataV4/";
+    this.root = options.profile() == Profile.BC_ONLINE
+        ? "/v2.0/" + options.tenant() + "/" + options.environment() + "/ODataV4/"
+        : "/" + options.instance() + "/ODataV4/";
     this.expectedAuth = "Basic " + Base64.getEncoder().encodeToString(
         (options.user() + ":" + options.accessKey()).getBytes(StandardCharsets.UTF_8));
+    this.oauth = options.profile() == Profile.BC_ONLINE ? new ErpAuth(options.tenant()) : null;
+    if (oauth != null) {
+      oauth.register(options.clientId(), options.clientSecret());
+    }
     for (Service s : ErpServices.ALL.values()) {
       store.define(s.name(), "$key", List.of("SystemId"));
     }
-    this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::handle, this::template,
+    this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::serve, this::template,
         status -> error(status, status == 429 ? "Application_TooManyRequests" : "Internal_ServerError",
             status == 429 ? "The request was throttled: too many requests." : "The server could not handle the request."));
+    server.gate(protection);
     ErpAdmin.register(this, server);
+  }
+
+  /** @return the caller a request counts for in the request limits: the Basic user or the token's client */
+  private String caller(SimRequest r) {
+    if (oauth != null) {
+      return oauth.clientOf(r);
+    }
+    return expectedAuth.equals(r.header("Authorization")) ? options.user() : null;
+  }
+
+  ErpServiceProtection protection() {
+    return protection;
+  }
+
+  /**
+   * Answers a request and makes it take the server time the cost model gives it (while it holds its processing
+   * slot); a request over 10 minutes (scaled) is cut off with 504, its work done or not, as BC's gateway does.
+   */
+  private SimResponse serve(SimRequest r) {
+    SimResponse resp = handle(r);
+    ErpCosts.Meter m = ErpCosts.Meter.current();
+    if (m == null) {
+      return resp;
+    }
+    ErpCosts c = protection.costs();
+    if (m.ms() > ErpCosts.REQUEST_TIMEOUT_MS) {
+      ErpServiceProtection.sleep(ErpCosts.REQUEST_TIMEOUT_MS * c.timeScale());
+      return error(504, "Request_GatewayTimeout", "The request took longer than 10 minutes and was cancelled by "
+          + "the gateway. Split the request into smaller ones.");
+    }
+    ErpServiceProtection.sleep(m.ms() * c.timeScale());
+    return resp;
+  }
+
+  /** Charges server time to the request being handled (nothing when seeding or from the admin API). */
+  private void charge(double modelMs) {
+    ErpCosts.Meter m = ErpCosts.Meter.current();
+    if (m != null) {
+      m.charge(modelMs);
+    }
+  }
+
+  /** Charges a write; one over 8 minutes (scaled) is cancelled before it changes anything: 408. */
+  private void chargeWrite(ErpCosts.Op op) {
+    double ms = protection.costs().cost(op);
+    if (ms > ErpCosts.OPERATION_TIMEOUT_MS) {
+      charge(ErpCosts.OPERATION_TIMEOUT_MS);
+      throw new ErpError(error(408, "Request_OperationTimeout", "The operation took longer than 8 minutes and "
+          + "was cancelled."));
+    }
+    charge(ms);
+  }
+
+  private static int flowFields(Service s, ODataQuery q) {
+    List<String> ff = FLOW_FIELDS.getOrDefault(s.name(), List.of());
+    return q == null || q.select().isEmpty() ? ff.size() : (int) ff.stream().filter(q.select()::contains).count();
   }
 
   /** Starts with defaults on a free port. */
@@ -120,9 +259,42 @@ public final class ErpSimulator implements Simulator {
     return options;
   }
 
-  /** @return the OData root clients use, e.g. {@code http://localhost:7048/BC/ODataV4} */
+  /**
+   * @return the OData root clients use: {@code http://localhost:7048/BC/ODataV4} ({@code nav}),
+   *     {@code http://localhost:7048/v2.0/{tenant}/{environment}/ODataV4} ({@code bc-online})
+   */
   public String serviceRoot() {
-    return baseUrl() + "/" + options.instance() + "/ODataV4";
+    return baseUrl() + root.substring(0, root.length() - 1);
+  }
+
+  /** @return the OAuth 2.0 token endpoint ({@code bc-online}), or null on {@code nav} */
+  public String tokenUrl() {
+    return oauth == null ? null : baseUrl() + oauth.tokenPath();
+  }
+
+  /** @return the scope a token for this ERP is asked for */
+  public static String scope() {
+    return ErpAuth.RESOURCE + "/.default";
+  }
+
+  /** @return the OData root path with a trailing slash */
+  String root() {
+    return root;
+  }
+
+  ErpAuth oauth() {
+    return oauth;
+  }
+
+  /**
+   * @param name a service name
+   * @return the page published under that name on this profile, or null
+   */
+  static Service published(Options o, String name) {
+    if (o.profile() == Profile.BC_ONLINE && name.equals("SalesPrice")) {
+      return null;
+    }
+    return ErpServices.ALL.get(name);
   }
 
   /** @return the company root, e.g. {@code .../ODataV4/Company('CRONUS%20International%20Ltd.')} */
@@ -139,6 +311,9 @@ public final class ErpSimulator implements Simulator {
 
   private String template(SimRequest r) {
     String p = r.path();
+    if (oauth != null && p.endsWith("/oauth2/v2.0/token")) {
+      return "token";
+    }
     if (!p.startsWith(root)) {
       return p;
     }
@@ -148,15 +323,26 @@ public final class ErpSimulator implements Simulator {
   }
 
   SimResponse handle(SimRequest r) {
-    if (!expectedAuth.equals(r.header("Authorization"))) {
-      return error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
-          .with("WWW-Authenticate", "Basic realm=\"\"");
+    if (oauth != null && r.path().endsWith("/oauth2/v2.0/token") && r.method().equals("POST")) {
+      return r.path().equals(oauth.tokenPath()) ? oauth.token(r)
+          : ErpAuth.unknownTenant(r.path().substring(1, r.path().indexOf('/', 1)));
+    }
+    if (oauth != null ? !oauth.authorized(r) : !expectedAuth.equals(r.header("Authorization"))) {
+      return oauth != null ? oauth.challenge()
+          : error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
+              .with("WWW-Authenticate", "Basic realm=\"\"");
     }
     if (!r.path().startsWith(root)) {
       return error(404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI '"
           + r.path() + "'.");
     }
     String rest = r.path().substring(root.length());
+    if (rest.equals("Company")) {
+      return r.method().equals("GET") ? companies(r) : readOnly("Company");
+    }
+    if (rest.equals("$metadata")) {
+      return r.method().equals("GET") ? metadata() : readOnly("$metadata");
+    }
     if (rest.equals("$batch")) {
       return r.method().equals("POST") ? ErpBatch.handle(this, r) : error(405, "BadRequest_MethodNotAllowed",
           "The requested resource does not support http method '" + r.method() + "'.");
@@ -168,14 +354,13 @@ public final class ErpSimulator implements Simulator {
     }
     String company = m.group(1).replace("''", "'");
     if (!company.equals(options.company())) {
-      return error(400, "Internal_CompanyNotFound", "Cannot process the request because the default company '"
-          + company + "' does not exist.");
+      return companyNotFound(company);
     }
     String serviceName = m.group(2);
     if (serviceName.equals("ProductItemAvailability")) {
       return r.method().equals("GET") ? availability(r) : readOnly(serviceName);
     }
-    Service s = ErpServices.ALL.get(serviceName);
+    Service s = published(options, serviceName);
     if (s == null) {
       return error(404, "BadRequest_NotFound", "The web service '" + serviceName + "' is not published.");
     }
@@ -203,6 +388,82 @@ public final class ErpSimulator implements Simulator {
     }
   }
 
+  /**
+   * {@code GET …/ODataV4/$metadata}: the CSDL of the published pages (namespace NAV, one entity type and entity set
+   * per service, its properties with their EDM types), which clients use to check the fields they name.
+   */
+  private SimResponse metadata() {
+    StringBuilder x = new StringBuilder(32_000).append("<?xml version=\"1.0\" encoding=\"utf-8\"?>")
+        .append("<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">")
+        .append("<edmx:DataServices><Schema Namespace=\"NAV\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">");
+    List<String> sets = new ArrayList<>();
+    for (Service s : ErpServices.ALL.values()) {
+      if (published(options, s.name()) == null) {
+        continue;
+      }
+      sets.add(s.name());
+      x.append("<EntityType Name=\"").append(s.name()).append("\"><Key>");
+      s.keys().forEach(k -> x.append("<PropertyRef Name=\"").append(k).append("\"/>"));
+      x.append("</Key>");
+      for (Field f : s.fields().values()) {
+        x.append("<Property Name=\"").append(f.name()).append("\" Type=\"").append(edmType(f)).append('"');
+        if (f.length() > 0) {
+          x.append(" MaxLength=\"").append(f.length()).append('"');
+        }
+        x.append("/>");
+      }
+      x.append("</EntityType>");
+    }
+    x.append("<EntityType Name=\"ProductItemAvailability\"><Key><PropertyRef Name=\"ItemNo\"/></Key>")
+        .append("<Property Name=\"CRM_ID\" Type=\"Edm.Guid\"/><Property Name=\"ItemNo\" Type=\"Edm.String\"/>")
+        .append("<Property Name=\"UOM\" Type=\"Edm.String\"/><Property Name=\"Inventory\" Type=\"Edm.Decimal\"/>")
+        .append("</EntityType>");
+    sets.add("ProductItemAvailability");
+    x.append("<EntityContainer Name=\"NAV\">");
+    sets.forEach(n -> x.append("<EntitySet Name=\"").append(n).append("\" EntityType=\"NAV.").append(n)
+        .append("\"/>"));
+    x.append("</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>");
+    return SimResponse.text(200, "application/xml", x.toString());
+  }
+
+  private static String edmType(Field f) {
+    return switch (f.type()) {
+      case CODE, TEXT, OPTION -> "Edm.String";
+      case DECIMAL -> "Edm.Decimal";
+      case INTEGER -> "Edm.Int32";
+      case BOOLEAN -> "Edm.Boolean";
+      case DATE -> "Edm.Date";
+      case GUID -> "Edm.Guid";
+      case DATETIME -> "Edm.DateTimeOffset";
+    };
+  }
+
+  /** Business Central's answer for a company name that is not one of the tenant's companies. */
+  private static SimResponse companyNotFound(String company) {
+    return error(400, "Internal_CompanyNotFound", "Cannot process the request because the company '" + company
+        + "' cannot be found. You can see the available companies by accessing the default OData web service, "
+        + "Company.");
+  }
+
+  /** {@code GET …/ODataV4/Company}: the tenant's companies (the system table Company, published by default). */
+  private SimResponse companies(SimRequest r) {
+    ODataQuery q = ODataQuery.parse(r.query(), false);
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("Name", options.company());
+    c.put("Evaluation_Company", false);
+    c.put("Display_Name", options.company());
+    c.put("Id", companyId);
+    c.put("Business_Profile_Id", "");
+    List<Map<String, Object>> value = new ArrayList<>();
+    if (q.filter() == null || q.filter().test(c)) {
+      value.add(q.select().isEmpty() ? c : q.project(c, List.of()));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("@odata.context", serviceRoot() + "/$metadata#Company");
+    body.put("value", value);
+    return SimResponse.json(200, body);
+  }
+
   private SimResponse readOnly(String service) {
     return error(405, "BadRequest_MethodNotAllowed", "The page '" + service + "' is read-only: "
         + "inserting, modifying and deleting are not allowed.");
@@ -210,6 +471,7 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse list(Service s, SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), false);
+    checkProperties(s.name(), s.fields().keySet(), q, r.query().get("$orderby"));
     if (q.filter() != null) {
       refuseOrAcrossFields(q.filter().root());
     }
@@ -254,8 +516,34 @@ public final class ErpSimulator implements Simulator {
       if (next != null) {
         body.put("@odata.nextLink", next);
       }
+      charge(protection.costs().readCost(value.size(), flowFields(s, q)));
       return SimResponse.json(200, body);
     });
+  }
+
+  /**
+   * Business Central refuses a query that names a property the page does not have, in {@code $select},
+   * {@code $filter} or {@code $orderby}: "Could not find a property named 'X' on type 'Microsoft.NAV.Customer'."
+   */
+  static void checkProperties(String type, java.util.Set<String> known, ODataQuery q, String orderBy) {
+    List<String> named = new ArrayList<>(q.select());
+    if (q.filter() != null) {
+      named.addAll(q.filter().root().fields());
+    }
+    if (orderBy != null) {
+      for (String part : orderBy.split(",")) {
+        String f = part.trim().split("\\s+")[0];
+        if (!f.isEmpty()) {
+          named.add(f);
+        }
+      }
+    }
+    for (String f : named) {
+      if (!known.contains(f)) {
+        throw new ODataQueryException("Could not find a property named '" + f + "' on type 'Microsoft.NAV." + type
+            + "'.");
+      }
+    }
   }
 
   /** @return whether {@code $orderby} asks for the order the rows are kept in: the single key field, ascending */
@@ -317,6 +605,7 @@ public final class ErpSimulator implements Simulator {
       if (row == null) {
         return notFound(s);
       }
+      charge(protection.costs().readCost(1, flowFields(s, null)));
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name()
           + "/$entity");
@@ -332,22 +621,40 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse create(Service s, SimRequest r) {
     Map<String, Object> body = parseBody(r);
-    return store.write(() -> SimResponse.json(201, present(insert(s, body))));
+    chargeWrite(ErpCosts.Op.INSERT);
+    return store.write(() -> SimResponse.json(201, present(insert(s, body, true))));
   }
 
-  /** Inserts a row the way the page's insert trigger does; throws {@link ErpError}. Call inside write(). */
+  /**
+   * Inserts a row the way the page's insert trigger does, for seeding and the admin API: table relations are
+   * checked, read-only fields and explicit numbers accepted (data migration writes them). Call inside write().
+   */
   Map<String, Object> insert(Service s, Map<String, Object> body) {
+    return insert(s, body, false);
+  }
+
+  /**
+   * @param protocol a client's POST: read-only controls refused, explicit numbers only where the number series
+   *     allows manual numbers
+   */
+  private Map<String, Object> insert(Service s, Map<String, Object> body, boolean protocol) {
     Map<String, Object> row = new LinkedHashMap<>();
     for (Field f : s.fields().values()) {
       if (!f.name().equals("SystemModifiedAt")) {
         row.put(f.name(), defaultValue(f));
       }
     }
-    applyFields(s, row, body, true);
+    applyFields(s, row, body, true, protocol);
     String last = s.keys().get(s.keys().size() - 1);
+    if (protocol && s.numberPrefix() != null && row.get(last) != null && !"".equals(row.get(last))
+        && !manualNumbers.getOrDefault(s.name(), true)) {
+      throw new ErpError(error(400, "Application_DialogException", "You may not enter numbers manually. If you "
+          + "want to enter numbers manually, please activate Manual Nos. in No. Series " + s.numberPrefix() + "."));
+    }
     if ((row.get(last) == null || "".equals(row.get(last))) && s.numberPrefix() != null) {
       row.put(last, nextNumber(s));
     }
+    checkRelations(s, row, body.keySet());
     for (String k : s.keys()) {
       Object v = row.get(k);
       if (v == null || "".equals(v) && !k.equals("Currency_Code") && !k.equals("Unit_of_Measure_Code")
@@ -370,6 +677,50 @@ public final class ErpSimulator implements Simulator {
     return row;
   }
 
+  /**
+   * Sets a number series' Manual Nos.: whether clients may give the number of a new row themselves.
+   *
+   * @param service a service with a number series
+   * @param allowed Manual Nos.
+   */
+  void manualNumbers(String service, boolean allowed) {
+    Service s = published(options, service);
+    if (s == null || s.numberPrefix() == null) {
+      throw new IllegalArgumentException("service " + service + " has no number series");
+    }
+    manualNumbers.put(s.name(), allowed);
+  }
+
+  void resetNumberSeries() {
+    manualNumbers.clear();
+  }
+
+  /**
+   * Business Central's TableRelation check on validate: a non-empty code must name an existing row of the
+   * related table. Only fields the request sets are validated, as BC validates the fields a client writes.
+   */
+  private void checkRelations(Service s, Map<String, Object> row, java.util.Set<String> written) {
+    for (Field f : s.fields().values()) {
+      String target = f.relation();
+      if (s.name().equals("SalesOrderLine") && f.name().equals("No")) {
+        target = "Item".equals(row.get("Type")) ? "Item" : "Resource".equals(row.get("Type")) ? "Resource" : null;
+      }
+      if (target == null || !written.contains(f.name())) {
+        continue;
+      }
+      Object v = row.get(f.name());
+      if (v == null || "".equals(v)) {
+        continue;
+      }
+      Service t = ErpServices.ALL.get(target);
+      if (store.table(t.name()).get(ErpKeys.of(t, Map.of(t.keys().get(0), v))) == null) {
+        throw new ErpError(error(400, "Internal_InvalidTableRelation", "The field " + f.name() + " of table "
+            + s.name() + " contains a value (" + v + ") that cannot be found in the related table (" + t.name()
+            + ")."));
+      }
+    }
+  }
+
   private String nextNumber(Service s) {
     AtomicLong counter = numberSeries.computeIfAbsent(s.name(), n -> new AtomicLong(100_000));
     EntityStore.Table t = store.table(s.name());
@@ -383,9 +734,10 @@ public final class ErpSimulator implements Simulator {
   private SimResponse update(Service s, String key, SimRequest r) {
     Map<String, Object> body = parseBody(r);
     String ifMatch = r.header("If-Match");
+    chargeWrite(ErpCosts.Op.MODIFY);
     if (ifMatch == null) {
-      return error(400, "BadRequest", "Could not validate the client concurrency token required by the service. "
-          + "Please provide a valid token in the client request.");
+      return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
+          + "service. Please provide a valid token in the client request.");
     }
     return store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
@@ -394,7 +746,8 @@ public final class ErpSimulator implements Simulator {
         return refused;
       }
       Map<String, Object> row = new LinkedHashMap<>(current);
-      applyFields(s, row, body, false);
+      applyFields(s, row, body, false, true);
+      checkRelations(s, row, body.keySet());
       if (!ErpKeys.of(s, row).equals(key)) {
         throw new ErpError(error(400, "BadRequest", "Key fields cannot be changed with PATCH; rename the record "
             + "in the client instead."));
@@ -407,9 +760,10 @@ public final class ErpSimulator implements Simulator {
 
   private SimResponse delete(Service s, String key, SimRequest r) {
     String ifMatch = r.header("If-Match");
+    chargeWrite(ErpCosts.Op.DELETE);
     if (ifMatch == null) {
-      return error(400, "BadRequest", "Could not validate the client concurrency token required by the service. "
-          + "Please provide a valid token in the client request.");
+      return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
+          + "service. Please provide a valid token in the client request.");
     }
     return store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
@@ -433,8 +787,12 @@ public final class ErpSimulator implements Simulator {
     return null;
   }
 
+  private static final java.util.Set<String> AVAILABILITY_FIELDS = java.util.Set.of("CRM_ID", "ItemNo", "UOM",
+      "Inventory");
+
   private SimResponse availability(SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), false);
+    checkProperties("ProductItemAvailability", AVAILABILITY_FIELDS, q, r.query().get("$orderby"));
     return store.read(() -> {
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Map<String, Object> item : store.table("Item").all(null, null)) {
@@ -451,6 +809,7 @@ public final class ErpSimulator implements Simulator {
           rows.add(q.project(a, List.of()));
         }
       }
+      charge(protection.costs().readCost(rows.size(), 1));
       return SimResponse.json(200, Map.of("@odata.context", serviceRoot() + "/$metadata#ProductItemAvailability",
           "value", q.top() >= 0 && rows.size() > q.top() ? rows.subList(0, q.top()) : rows));
     });
@@ -478,8 +837,11 @@ public final class ErpSimulator implements Simulator {
     }
   }
 
-  /** Validates and applies body fields: known names, types, lengths, upper-case codes. */
-  void applyFields(Service s, Map<String, Object> row, Map<String, Object> body, boolean insert) {
+  /**
+   * Validates and applies body fields: known names, types, lengths, upper-case codes; from a client
+   * ({@code protocol}), read-only controls are refused.
+   */
+  void applyFields(Service s, Map<String, Object> row, Map<String, Object> body, boolean insert, boolean protocol) {
     for (Map.Entry<String, Object> e : body.entrySet()) {
       String name = e.getKey();
       if (name.startsWith("@odata.")) {
@@ -492,6 +854,9 @@ public final class ErpSimulator implements Simulator {
       }
       if (f.name().equals("SystemModifiedAt") || (f.name().equals("SystemId") && !insert)) {
         continue;
+      }
+      if (protocol && f.readOnly()) {
+        throw new ErpError(error(400, "BadRequest_InvalidOperation", "Control '" + f.name() + "' is read-only."));
       }
       row.put(name, coerce(s, f, e.getValue()));
     }

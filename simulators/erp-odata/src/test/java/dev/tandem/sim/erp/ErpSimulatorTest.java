@@ -124,6 +124,17 @@ class ErpSimulatorTest {
   }
 
   @Test
+  void companyListsTheCompanyAndAWrongCompanyIsRefused() throws Exception {
+    HttpResponse<String> list = call("GET", erp.get().serviceRoot() + "/Company", null);
+    assertEquals(200, list.statusCode(), list.body());
+    assertEquals(List.of(erp.get().options().company()), value(list).stream().map(c -> c.get("Name")).toList());
+    HttpResponse<String> wrong = call("GET", erp.get().serviceRoot() + "/Company('Nope')/Customer", null);
+    assertEquals(400, wrong.statusCode());
+    assertEquals("Internal_CompanyNotFound", errorCode(wrong));
+    assertEquals(null, erp.get().tokenUrl(), "nav issues no tokens");
+  }
+
+  @Test
   void pagingThrough12345RowsReturnsEachExactlyOnce() throws Exception {
     call("POST", erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":7,\"counts\":{\"Customer\":12345}}");
     Set<String> seen = new HashSet<>();
@@ -197,6 +208,7 @@ class ErpSimulatorTest {
 
   @Test
   void createUpperCasesCodesAssignsNumbersAndEnforcesLengths() throws Exception {
+    call("POST", erp.get().baseUrl() + "/__admin/sim/rows/SalespersonPurchaser", "{\"rows\":[{\"Code\":\"JR\"}]}");
     Map<String, Object> c = create("Customer", "{\"Name\":\"New One\",\"Post_Code\":\"ab1 2cd\",\"Salesperson_Code\":\"jr\"}");
     assertTrue(((String) c.get("No")).startsWith("C"));
     assertEquals("AB1 2CD", c.get("Post_Code"));
@@ -284,7 +296,8 @@ class ErpSimulatorTest {
 
   @Test
   void stockChangesShowInInventoryAndAvailability() throws Exception {
-    create("Item", "{\"No\":\"1000\",\"Description\":\"Bicycle\",\"Base_Unit_of_Measure\":\"PCS\",\"Inventory\":5}");
+    call("POST", erp.get().baseUrl() + "/__admin/sim/rows/UnitOfMeasure", "{\"rows\":[{\"Code\":\"PCS\"}]}");
+    create("Item", "{\"No\":\"1000\",\"Description\":\"Bicycle\",\"Base_Unit_of_Measure\":\"PCS\"}");
     call("POST", erp.get().baseUrl() + "/__admin/sim/item-crm-ids", "{\"1000\":\"11111111-2222-3333-4444-555555555555\"}");
     HttpResponse<String> stock = call("POST", erp.get().baseUrl() + "/__admin/sim/stock", "{\"itemNo\":\"1000\",\"inventory\":12.5}");
     assertEquals(200, stock.statusCode(), stock.body());

@@ -5,7 +5,9 @@ import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.ResilientHttp;
 import dev.tandem.runtime.connectors.WriteResult;
@@ -49,6 +51,7 @@ public final class DataverseClient {
   private final WebClient web;
   private final List<Lane> lanes = new ArrayList<>();
   private final String apiPath;
+  private final EndpointOrigin origin;
 
   /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
@@ -88,6 +91,7 @@ public final class DataverseClient {
       lanes.add(new Lane(c, metrics));
     }
     this.apiPath = URI.create(settings.apiUrl()).getRawPath();
+    this.origin = new EndpointOrigin(ENDPOINT, settings.apiUrl());
   }
 
   /** @return the main application user's node-wide budget (for metrics and tests) */
@@ -149,8 +153,7 @@ public final class DataverseClient {
    */
   public Future<Long> count(String entitySet, String key, String filter) {
     String url = settings.apiUrl() + "/" + entitySet + "?$count=true&$select=" + key
-        + (filter == null || filter.isBlank() ? "" : "&$filter=" + java.net.URLEncoder.encode(filter,
-            java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"));
+        + (filter == null || filter.isBlank() ? "" : "&$filter=" + ODataLiterals.query(filter));
     return send(HttpMethod.GET, url, MultiMap.caseInsensitiveMultiMap().add("Prefer", "odata.maxpagesize=1"), null,
         Stage.READ).compose(r -> {
           if (r.statusCode() != 200) {
@@ -199,7 +202,13 @@ public final class DataverseClient {
         .add("Prefer", "odata.maxpagesize=" + settings.pageSize() + (tracked ? ",odata.track-changes" : ""));
     return send(HttpMethod.GET, url, headers, null, Stage.READ).compose(r -> {
       if (r.statusCode() != 200) {
-        return Future.failedFuture(fail(r, Stage.READ, false));
+        TandemException e = fail(r, Stage.READ, false);
+        if (url.contains("$deltatoken=") && e.kind() == ErrorKind.PERMANENT && r.statusCode() != 401
+            && r.statusCode() != 403) {
+          return Future.failedFuture(new DeltaLinkRejectedException("CRM refused the change-tracking delta link: "
+              + e.getMessage()));
+        }
+        return Future.failedFuture(e);
       }
       JsonObject body = r.bodyAsJsonObject();
       JsonArray value = body.getJsonArray("value", new JsonArray());
@@ -362,6 +371,10 @@ public final class DataverseClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent) {
+    TandemException foreign = origin.refuse(url, stage);
+    if (foreign != null) {
+      return Future.failedFuture(foreign);
+    }
     // The least loaded application user takes the request.
     Lane lane = lanes.get(0);
     for (int i = 1; i < lanes.size(); i++) {

@@ -111,4 +111,13 @@ public record DataverseSettings(String apiUrl, String tokenUrl, String clientId,
     return new DataverseSettings(apiUrl, tokenUrl, clientId, clientSecret, scope, 5000,
         DATAVERSE_CONCURRENCY_LIMIT, 8, 5, 1000, 120_000);
   }
+
+  /** The client secret stays out of logs and messages. */
+  @Override
+  public String toString() {
+    return "DataverseSettings[apiUrl=" + apiUrl + ", tokenUrl=" + tokenUrl + ", clientId=" + clientId
+        + ", clientSecret=***, scope=" + scope + ", pageSize=" + pageSize + ", maxConcurrency=" + maxConcurrency
+        + ", initialConcurrency=" + initialConcurrency + ", maxRetries=" + maxRetries + ", batchSize=" + batchSize
+        + ", timeoutMs=" + timeoutMs + "]";
+  }
 }

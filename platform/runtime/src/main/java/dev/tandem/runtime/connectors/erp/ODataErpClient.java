@@ -4,7 +4,9 @@ import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.AdaptiveLimiter;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
+import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.ResilientHttp;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
@@ -19,18 +21,17 @@ import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A client of the ERP's OData v4 page web services (Dynamics NAV / Business Central): Basic authentication with
- * the web-service user and access key; server-driven paging; changed rows by {@code SystemModifiedAt}; writes in
+ * A client of the ERP's OData v4 page web services (Dynamics NAV / Business Central). Authentication follows
+ * the profile: on {@code nav}, Basic with the web-service user and access key; on {@code bc-online}, OAuth 2.0
+ * client credentials, the token cached and renewed ahead of expiry and once more on a 401. Server-driven paging; changed rows by {@code SystemModifiedAt}; writes in
  * JSON {@code $batch} requests, every update with {@code If-Match}; every value in a {@code $filter} escaped, so a
  * quote in a customer's name can neither break nor alter a query. Shares the CRM client's resilience: limiter,
  * retries with backoff, circuit breaker.
@@ -42,10 +43,15 @@ public final class ODataErpClient {
   private static final String ENDPOINT = "ERP";
 
   private final ODataErpSettings settings;
+  private final Vertx vertx;
   private final WebClient web;
   private final ResilientHttp http;
   private final String authorization;
   private final String companyRoot;
+  private final EndpointOrigin origin;
+  private String token;
+  private long tokenRefreshAtNanos;
+  private Future<String> tokenInFlight;
 
   /**
    * @param vertx Vert.x
@@ -54,6 +60,7 @@ public final class ODataErpClient {
    */
   public ODataErpClient(Vertx vertx, ODataErpSettings settings, EndpointMetrics metrics) {
     this.settings = settings;
+    this.vertx = vertx;
     this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setDecompressionSupported(true)
         .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
     this.http = new ResilientHttp(vertx, ENDPOINT,
@@ -62,6 +69,127 @@ public final class ODataErpClient {
     this.authorization = "Basic " + Base64.getEncoder().encodeToString(
         (settings.user() + ":" + settings.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
+    this.origin = new EndpointOrigin(ENDPOINT, settings.serviceRoot());
+  }
+
+  /** @return the settings */
+  public ODataErpSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Lists the tenant's companies ({@code GET …/ODataV4/Company}, published on every BC).
+   *
+   * @return the company names
+   */
+  public Future<List<String>> companies() {
+    return send(HttpMethod.GET, settings.serviceRoot() + "/Company?$select=Name", MultiMap.caseInsensitiveMultiMap(),
+        null, Stage.READ).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.READ, r.statusCode(), r.headers(),
+                r.bodyAsString(), false));
+          }
+          JsonArray value = r.bodyAsJsonObject().getJsonArray("value", new JsonArray());
+          List<String> names = new ArrayList<>(value.size());
+          for (int i = 0; i < value.size(); i++) {
+            names.add(value.getJsonObject(i).getString("Name"));
+          }
+          return Future.succeededFuture(names);
+        });
+  }
+
+  /**
+   * The connection test: credentials accepted and the configured company one of the tenant's.
+   *
+   * @return the company names on success; a permanent failure naming the companies there are when the configured
+   *     one is not among them
+   */
+  public Future<List<String>> verifyCompany() {
+    return companies().compose(names -> names.contains(settings.company()) ? Future.succeededFuture(names)
+        : Future.failedFuture(TandemException.permanent(Stage.READ, "ERP company '" + settings.company()
+            + "' does not exist at " + settings.serviceRoot() + "; the companies there are " + names
+            + " (set TANDEM_ERP_COMPANY or connections.erp.company)")));
+  }
+
+  /**
+   * Reads the service's {@code $metadata} (CSDL): which properties each published entity set has.
+   *
+   * @return property names by entity set (service) name
+   */
+  public Future<Map<String, java.util.Set<String>>> metadata() {
+    return send(HttpMethod.GET, settings.serviceRoot() + "/$metadata", MultiMap.caseInsensitiveMultiMap()
+        .add("Accept", "application/xml"), null, Stage.READ).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.READ, r.statusCode(), r.headers(),
+                r.bodyAsString(), false));
+          }
+          // A CSDL document of a real BC runs to megabytes: parsed off the event loop.
+          byte[] csdl = r.body().getBytes();
+          return vertx.executeBlocking(() -> parseMetadata(csdl)).recover(e -> Future.failedFuture(
+              TandemException.permanent(Stage.READ, "ERP $metadata is not readable CSDL: " + e.getMessage())));
+        });
+  }
+
+  /** @return property names by entity set, from a CSDL document */
+  static Map<String, java.util.Set<String>> parseMetadata(byte[] csdl) throws Exception {
+    javax.xml.parsers.DocumentBuilderFactory f = javax.xml.parsers.DocumentBuilderFactory.newInstance();
+    f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+    f.setNamespaceAware(true);
+    org.w3c.dom.Document doc = f.newDocumentBuilder().parse(new java.io.ByteArrayInputStream(csdl));
+    Map<String, java.util.Set<String>> byType = new java.util.HashMap<>();
+    org.w3c.dom.NodeList types = doc.getElementsByTagNameNS("*", "EntityType");
+    for (int i = 0; i < types.getLength(); i++) {
+      org.w3c.dom.Element t = (org.w3c.dom.Element) types.item(i);
+      java.util.Set<String> props = new java.util.HashSet<>();
+      org.w3c.dom.NodeList ps = t.getElementsByTagNameNS("*", "Property");
+      for (int j = 0; j < ps.getLength(); j++) {
+        props.add(((org.w3c.dom.Element) ps.item(j)).getAttribute("Name"));
+      }
+      byType.put(t.getAttribute("Name"), props);
+    }
+    Map<String, java.util.Set<String>> bySet = new java.util.TreeMap<>();
+    org.w3c.dom.NodeList sets = doc.getElementsByTagNameNS("*", "EntitySet");
+    for (int i = 0; i < sets.getLength(); i++) {
+      org.w3c.dom.Element e = (org.w3c.dom.Element) sets.item(i);
+      String type = e.getAttribute("EntityType");
+      java.util.Set<String> props = byType.get(type.substring(type.lastIndexOf('.') + 1));
+      if (props != null) {
+        bySet.put(e.getAttribute("Name"), props);
+      }
+    }
+    return bySet;
+  }
+
+  /**
+   * Checks a mapping's ERP side against the service's metadata: the service is published and has every field the
+   * mapping names (key, modified-on, field and option mappings, match fields).
+   *
+   * @param m the mapping
+   * @param metadata from {@link #metadata()}
+   * @return the problems, each naming the mapping, the service and the unknown fields; empty when all is there
+   */
+  public static List<String> unknownErpFields(dev.tandem.api.MappingDefinition m,
+      Map<String, java.util.Set<String>> metadata) {
+    java.util.Set<String> props = metadata.get(m.erpEntitySet());
+    if (props == null) {
+      return List.of("mapping " + m.name() + ": the ERP publishes no web service " + m.erpEntitySet()
+          + " (publish the page under that name, or disable the mapping)");
+    }
+    java.util.Set<String> named = new java.util.LinkedHashSet<>();
+    named.add(m.erpKey());
+    if (m.erpModifiedOn() != null) {
+      named.add(m.erpModifiedOn());
+    }
+    m.fields().forEach(f -> {
+      if (f.erpField() != null) {
+        named.add(f.erpField());
+      }
+    });
+    m.options().forEach(o -> named.add(o.erpField()));
+    m.matchFields().forEach(f -> named.add(f.erpField()));
+    List<String> unknown = named.stream().filter(n -> n != null && !props.contains(n)).toList();
+    return unknown.isEmpty() ? List.of() : List.of("mapping " + m.name() + ": ERP " + m.erpEntitySet()
+        + " has no field " + String.join(", ", unknown) + " (checked against the ERP's $metadata)");
   }
 
   /** Closes the HTTP client. */
@@ -77,9 +205,6 @@ public final class ODataErpClient {
     return "Company(" + pathEncode(literal(company)) + ")";
   }
 
-  private static final java.util.regex.Pattern GUID =
-      java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-
   /**
    * An OData string literal: quoted, with single quotes doubled. Use it for every value put into a
    * {@code $filter} or a key.
@@ -88,7 +213,7 @@ public final class ODataErpClient {
    * @return the literal, e.g. {@code 'O''Brien'}
    */
   public static String literal(String value) {
-    return "'" + value.replace("'", "''") + "'";
+    return ODataLiterals.string(value);
   }
 
   /**
@@ -97,7 +222,7 @@ public final class ODataErpClient {
    * @return {@code SystemModifiedAt gt 2024-08-18T20:05:51.603Z} (milliseconds, as the ERP stores them)
    */
   public static String modifiedSince(String field, Instant since) {
-    return field + " gt " + since.truncatedTo(ChronoUnit.MILLIS);
+    return field + " gt " + ODataLiterals.dateTime(since);
   }
 
   /**
@@ -107,12 +232,7 @@ public final class ODataErpClient {
    *     {@code SystemId} is an {@code Edm.Guid}, so its values go unquoted
    */
   public static String anyOf(String field, List<String> values) {
-    List<String> terms = new ArrayList<>(values.size());
-    boolean guid = "SystemId".equals(field);
-    for (String v : values) {
-      terms.add(field + " eq " + (guid && GUID.matcher(v).matches() ? v : literal(v)));
-    }
-    return "(" + String.join(" or ", terms) + ")";
+    return ODataLiterals.anyOf(field, values, "SystemId".equals(field) && values.stream().allMatch(ODataLiterals::isGuid));
   }
 
   /**
@@ -153,6 +273,20 @@ public final class ODataErpClient {
     String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(key)
         + (filter == null || filter.isBlank() ? "" : "&$filter=" + queryEncode(filter));
     return follow(url).map(p -> !p.rows().isEmpty());
+  }
+
+  /**
+   * The newest modified-on of a service, by the ERP's own clock: one request for one row.
+   *
+   * @param service e.g. {@code Customer}
+   * @param field its modified-on field, e.g. {@code SystemModifiedAt}
+   * @return the newest value, or null when the service has no rows
+   */
+  public Future<java.time.OffsetDateTime> newest(String service, String field) {
+    String url = companyRoot + "/" + service + "?$top=1&$select=" + queryEncode(field) + "&$orderby="
+        + queryEncode(field + " desc");
+    return follow(url).map(p -> p.rows().isEmpty() || p.rows().get(0).getString(field) == null ? null
+        : java.time.OffsetDateTime.parse(p.rows().get(0).getString(field)));
   }
 
   /**
@@ -255,7 +389,23 @@ public final class ODataErpClient {
     // A batch with creates is not repeated once it may have reached the ERP: the engine reconciles instead.
     boolean idempotent = writes.stream().noneMatch(w -> w.method().equals("POST"));
     return send(HttpMethod.POST, settings.serviceRoot() + "/$batch", headers,
-        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent).compose(r -> {
+        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent, idempotent).compose(r -> {
+          if ((r.statusCode() == 504 || r.statusCode() == 408) && writes.size() > 1) {
+            // BC's advice for a request that timed out: split it. The halves go out as smaller batches, and
+            // each half may be split again; the whole batch is never sent again as it was. Only batches without
+            // creates come back here: every update and delete carries its If-Match, so one that took effect
+            // before the timeout answers 409 instead of applying twice. A batch with creates that timed out
+            // fails retriable and is not repeated (ResilientHttp): the engine reconciles by reading.
+            int half = writes.size() / 2;
+            Future<List<WriteResult>> first = batchChunk(writes.subList(0, half), offset);
+            Future<List<WriteResult>> second = batchChunk(writes.subList(half, writes.size()), offset + half);
+            return Future.all(first, second).map(both -> {
+              List<WriteResult> out = new ArrayList<>(writes.size());
+              out.addAll(first.result());
+              out.addAll(second.result());
+              return out;
+            });
+          }
           if (r.statusCode() != 200) {
             return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.WRITE, r.statusCode(), r.headers(),
                 r.bodyAsString(), false));
@@ -299,22 +449,85 @@ public final class ODataErpClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent) {
-    // Basic credentials cannot be renewed: a 401 is final and classified permanent by the caller.
-    return http.send(stage, renew -> renew
-        ? Future.failedFuture(TandemException.permanent(stage, "ERP rejected user " + settings.user()))
-        : Future.succeededFuture(web.requestAbs(method, url)
-            .timeout(settings.timeoutMs())
-            .putHeader("Authorization", authorization)
-            .putHeader("Accept", "application/json")
-            .putHeaders(headers)), body, idempotent);
+    return send(method, url, headers, body, stage, idempotent, false);
+  }
+
+  /** @param returnTimeouts true: a 408 or 504 comes back to the caller, which splits instead of resending */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent, boolean returnTimeouts) {
+    TandemException foreign = origin.refuse(url, stage);
+    if (foreign != null) {
+      return Future.failedFuture(foreign);
+    }
+    return http.send(stage, renew -> credentials(renew, stage).map(auth -> web.requestAbs(method, url)
+        .timeout(settings.timeoutMs())
+        .putHeader("Authorization", auth)
+        .putHeader("Accept", "application/json")
+        .putHeaders(headers)), body, idempotent, returnTimeouts);
+  }
+
+  /** The Authorization header; {@code renew} after a 401. */
+  private Future<String> credentials(boolean renew, Stage stage) {
+    if (settings.oauth() == null) {
+      // Basic credentials cannot be renewed: a 401 is final and classified permanent by the caller.
+      return renew ? Future.failedFuture(TandemException.permanent(stage, "ERP rejected user " + settings.user()
+          + " (check its web service access key)")) : Future.succeededFuture(authorization);
+    }
+    if (renew) {
+      // The token may have been revoked or expired early: one fresh token, then the 401 is final.
+      token = null;
+    }
+    return token(stage).map(t -> "Bearer " + t);
+  }
+
+  /** The cached token, or a new one when missing or close to expiry; one token request at a time. */
+  Future<String> token(Stage stage) {
+    if (token != null && System.nanoTime() < tokenRefreshAtNanos) {
+      return Future.succeededFuture(token);
+    }
+    if (tokenInFlight != null) {
+      return tokenInFlight;
+    }
+    ODataErpSettings.OAuth o = settings.oauth();
+    MultiMap form = MultiMap.caseInsensitiveMultiMap()
+        .add("grant_type", "client_credentials")
+        .add("client_id", o.clientId())
+        .add("client_secret", o.clientSecret())
+        .add("scope", o.scope());
+    tokenInFlight = web.postAbs(o.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
+        .transform(ar -> {
+          tokenInFlight = null;
+          if (ar.failed()) {
+            return Future.failedFuture(HttpFailures.io("ERP token endpoint", stage, ar.cause()));
+          }
+          HttpResponse<Buffer> r = ar.result();
+          if (r.statusCode() != 200) {
+            String why = r.bodyAsString();
+            return Future.failedFuture(r.statusCode() >= 500 || r.statusCode() == 429
+                ? TandemException.retriable(stage, "ERP token endpoint answered " + r.statusCode(),
+                    HttpFailures.retryAfter(r.headers()))
+                : TandemException.permanent(stage, "ERP token endpoint " + o.tokenUrl() + " refused client "
+                    + o.clientId() + " (" + r.statusCode() + "): " + (why == null ? "" : why)
+                    + " — check the tenant, client id, secret and scope of the Entra application registered in "
+                    + "Business Central"));
+          }
+          JsonObject t = r.bodyAsJsonObject();
+          long lifetime = t.getLong("expires_in", 3599L);
+          // Refresh ahead of expiry (a tenth of the lifetime, at most five minutes) so that no request carries
+          // a token that expires on its way.
+          long margin = Math.min(300, Math.max(1, lifetime / 10));
+          token = t.getString("access_token");
+          tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
+          return Future.succeededFuture(token);
+        });
+    return tokenInFlight;
   }
 
   private static String queryEncode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    return ODataLiterals.query(s);
   }
 
   private static String pathEncode(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%27", "'")
-        .replace("%28", "(").replace("%29", ")").replace("%2C", ",").replace("%3D", "=");
+    return ODataLiterals.key(s);
   }
 }
