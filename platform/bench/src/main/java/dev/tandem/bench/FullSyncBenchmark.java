@@ -72,6 +72,19 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   @Option(names = "--no-copy-floor", description = "skip the copy floor baseline")
   boolean noCopyFloor;
 
+  @Option(names = "--crm-profile", defaultValue = "fast",
+      description = "the CRM simulator's cost model: fast (copy-floor runs) or realistic (Dataverse's costs and "
+          + "service protection; prints the envelope) (default: ${DEFAULT-VALUE})")
+  String crmProfile;
+
+  @Option(names = "--time-scale", defaultValue = "1",
+      description = "the CRM simulator's time scale: every cost and window times this (default: ${DEFAULT-VALUE})")
+  double timeScale;
+
+  @Option(names = "--crm-users", defaultValue = "1",
+      description = "CRM application users Tandem spreads its work over (default: ${DEFAULT-VALUE})")
+  int crmUsers;
+
   @Option(names = "--sim-heap", description = "-Xmx of each simulator JVM (default: by the row count)")
   String simHeap;
 
@@ -121,7 +134,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     startChild("ERP", xmx, jar("simulators/erp-odata/target", "tandem-sim-erp-odata-", "-standalone.jar"), "--port", "" + erpPort,
         "--seed", "42", "--salespeople", "0", "--max-page-size", "5000");
     startChild("CRM", xmx, jar("simulators/crm-dataverse/target", "tandem-sim-crm-dataverse-", "-standalone.jar"), "--port",
-        "" + crmPort, "--seed", "42", "--systemusers", "5");
+        "" + crmPort, "--seed", "42", "--systemusers", "5", "--profile", crmProfile, "--time-scale", "" + timeScale);
     erpRoot = "http://localhost:" + erpPort + "/BC/ODataV4";
     erpCompanyUrl = erpRoot + "/Company('" + URLEncoder.encode("CRONUS International Ltd.", StandardCharsets.UTF_8)
         .replace("+", "%20") + "')";
@@ -134,6 +147,12 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     crmToken = new JsonObject(send("POST", crmTokenUrl, "grant_type=client_credentials&client_id=tandem-sync"
         + "&client_secret=tandem-secret", "Content-Type", "application/x-www-form-urlencoded"))
         .getString("access_token");
+
+    for (int u = 2; u <= crmUsers; u++) {
+      send("POST", crmAdmin + "/clients", new JsonObject().put("clientId", "tandem-sync-" + u)
+          .put("clientSecret", "tandem-secret-" + u).put("applicationUser", true).encode(),
+          "Content-Type", "application/json");
+    }
 
     List<String> results = new ArrayList<>();
     double perRecordRate = 0;
@@ -162,8 +181,20 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     }
     try (Node node = new Node(false)) {
       heap.start();
+      Throttling throttling = new Throttling(node.metricsUrl());
       Run r = parts > 0 ? node.fullSync("CUSTOMER", parts) : node.sync("CUSTOMER");
+      throttling.stop();
       long inCrm = crmCount("accounts");
+      if ("realistic".equals(crmProfile)) {
+        results.add(envelope(r, expected));
+        double crmSeconds = throttling.writingSeconds();
+        results.add(String.format(Locale.ROOT, "  of which CRM writing (first to last CRM request after the start): "
+            + "%.1f s = %,.0f /s", crmSeconds, r.written / crmSeconds));
+        System.out.println(results.get(results.size() - 1));
+        results.add(throttling.summary(60_000 * timeScale));
+        System.out.println(results.get(results.size() - 2));
+        System.out.println(results.get(results.size() - 1));
+      }
       if (r.inserted != expected || inCrm != expected) {
         throw new IllegalStateException("CUSTOMER inserted " + r.inserted + ", CRM holds " + inCrm + " accounts, "
             + "expected " + expected + ": " + r.job.encode());
@@ -176,7 +207,12 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       // ERP key scan (deletion detection); the second is the steady state a schedule sees.
       for (int round = 1; round <= 2 && changed > 0; round++) {
         changeCustomers(changed, round);
+        Throttling incThrottling = new Throttling(node.metricsUrl());
         Run inc = node.sync("CUSTOMER");
+        incThrottling.stop();
+        if ("realistic".equals(crmProfile)) {
+          results.add("  " + incThrottling.summary(0));
+        }
         JsonObject c = inc.job.getJsonObject("counts");
         results.add(String.format(Locale.ROOT, "incremental CUSTOMER %,d changed of %,d coupled in %.2f s (%s): "
             + "inserted %d, modified %d, unchanged %d, failed %d", changed, expected, inc.seconds,
@@ -232,18 +268,34 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         erp.put("pageSize", 1);
         crm.put("batchSize", 1);
       }
+      if ("realistic".equals(crmProfile)) {
+        // Dataverse's limits on the simulator's time scale, so Tandem paces itself inside them.
+        crm.put("serviceProtection", new JsonObject().put("executionMs", Math.round(1_200_000 * timeScale))
+            .put("windowMs", Math.round(300_000 * timeScale)));
+      }
+      JsonArray more = new JsonArray();
+      for (int u = 2; u <= crmUsers; u++) {
+        more.add(new JsonObject().put("clientId", "tandem-sync-" + u).put("clientSecret", "tandem-secret-" + u));
+      }
+      crm.put("moreClients", more);
       JsonObject config = new JsonObject()
-          .put("database", new JsonObject().put("url", dbUrl).put("schema", schema))
+          .put("database", new JsonObject().put("url", dbUrl).put("schema", schema)
+              .put("poolSize", Math.max(8, 2 * parts + 8)))
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
           .put("adminToken", "tandem-bench-admin-token")
           .put("pluginsDir", plugins.toString())
           .put("schedules", new JsonObject().put("enabled", false))
+          .put("jobs", new JsonObject().put("maxConcurrent", Math.max(16, parts)))
           .put("connections", new JsonObject().put("erp", erp).put("crm", crm));
       Path file = dir.resolve("tandem.json");
       Files.writeString(file, config.encodePrettily());
       rt = TandemRuntime.start(TandemConfig.load(file, Map.of())).toCompletionStage().toCompletableFuture()
           .get(120, TimeUnit.SECONDS);
       api = "http://127.0.0.1:" + rt.httpPort() + "/api/v1";
+    }
+
+    String metricsUrl() {
+      return "http://127.0.0.1:" + rt.httpPort() + "/metrics";
     }
 
     Run sync(String mapping) throws Exception {
@@ -308,6 +360,119 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     @Override
     public void close() throws Exception {
       rt.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  // ---- the realistic profile: envelope and throttling ----------------------------------------------------------
+
+  /**
+   * The highest rate Dataverse's limits allow for Tandem's write of N customers: one $batch of 1000 upserts with
+   * return=representation per page, each operation charging request + upsert + representation, the request one
+   * more request cost. With U users the budget B (1,200,000 ms per window W of 300 s, both scaled) and the
+   * concurrency C (52) grow U times. Work E that fits into one window runs at C requests' worth of execution at
+   * once (E / C); more runs in bursts of B, one per window: W (E / B - 1) + B / C.
+   */
+  private String envelope(Run r, long n) throws Exception {
+    JsonObject c = new JsonObject(send("GET", crmAdmin + "/costs", null));
+    double perOp = c.getDouble("requestMs") + c.getDouble("upsertMs") + c.getDouble("representationMs");
+    double e = timeScale * (n * perOp + Math.ceil(n / 1000.0) * c.getDouble("requestMs"));
+    double b = 1_200_000 * timeScale * crmUsers;
+    double w = 300_000 * timeScale;
+    double conc = 52.0 * crmUsers;
+    double t = (e <= b ? e / conc : w * (e / b - 1) + b / conc) / 1000;
+    double envelopeRate = n / t;
+    return String.format(Locale.ROOT, "envelope    CUSTOMER %,9d in %7.2f s = %,9.0f /s (realistic profile, time scale "
+        + "%s, %d application user(s): %.0f ms of execution per record); Tandem %.2f of the envelope", n, t,
+        envelopeRate, timeScale, crmUsers, perOp, r.rate() / envelopeRate);
+  }
+
+  /** Samples the node's CRM request and 429 counters every 250 ms while a run goes. */
+  private final class Throttling {
+    private final List<long[]> samples = new java.util.concurrent.CopyOnWriteArrayList<>(); // {ms, all, 429}
+    private final long t0 = System.currentTimeMillis();
+    private final Thread thread;
+    private volatile boolean on = true;
+
+    Throttling(String url) {
+      thread = new Thread(() -> {
+        while (on) {
+          try {
+            long[] s = counts(send("GET", url, null));
+            samples.add(new long[] {System.currentTimeMillis() - t0, s[0], s[1]});
+            Thread.sleep(250);
+          } catch (InterruptedException e) {
+            return;
+          } catch (Exception e) {
+            // the node is stopping
+          }
+        }
+      }, "throttling-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private long[] counts(String metrics) {
+      long all = 0;
+      long throttled = 0;
+      for (String line : metrics.split("\n")) {
+        if (line.startsWith("tandem_endpoint_requests_total{") && line.contains("endpoint=\"CRM\"")) {
+          long v = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          all += v;
+          if (line.contains("status=\"429\"")) {
+            throttled += v;
+          }
+        }
+      }
+      return new long[] {all, throttled};
+    }
+
+    void stop() throws InterruptedException {
+      on = false;
+      thread.interrupt();
+      thread.join();
+    }
+
+    /** @return seconds from the first sample with more CRM requests than at the start to the last change */
+    double writingSeconds() {
+      if (samples.size() < 2) {
+        return Double.NaN;
+      }
+      long base = samples.get(0)[1];
+      long from = -1;
+      long to = -1;
+      long prev = base;
+      for (long[] s : samples) {
+        if (s[1] > base + 20 && from < 0) {
+          from = s[0];
+        }
+        if (s[1] != prev) {
+          to = s[0];
+        }
+        prev = s[1];
+      }
+      return from < 0 || to <= from ? Double.NaN : (to - from) / 1000.0;
+    }
+
+    /** @param afterMs the warm-up (the first minute on the time scale) left out of the second figure */
+    String summary(double afterMs) {
+      if (samples.isEmpty()) {
+        return "throttled: no samples";
+      }
+      long[] first = samples.get(0);
+      long[] last = samples.get(samples.size() - 1);
+      long[] at = first;
+      for (long[] s : samples) {
+        if (s[0] <= afterMs) {
+          at = s;
+        }
+      }
+      long all = last[1] - first[1];
+      long thr = last[2] - first[2];
+      long allAfter = last[1] - at[1];
+      long thrAfter = last[2] - at[2];
+      return String.format(Locale.ROOT, "CRM requests %,d, throttled %,d (%.2f %%); after the first %.1f s: %,d, "
+          + "throttled %,d (%.2f %%)", all, thr, all == 0 ? 0 : 100.0 * thr / all, afterMs / 1000, allAfter, thrAfter,
+          allAfter == 0 ? 0 : 100.0 * thrAfter / allAfter);
     }
   }
 

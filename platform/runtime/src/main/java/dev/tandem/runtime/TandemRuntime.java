@@ -34,7 +34,10 @@ import java.util.function.Function;
 import dev.tandem.api.Addresses;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
+import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.crm.DataverseSettings;
+import dev.tandem.runtime.store.PgBudgetSlots;
 import dev.tandem.runtime.coupling.GenericCouplingVerticle;
 import dev.tandem.runtime.sync.ErpChangeWatcherVerticle;
 import dev.tandem.runtime.sync.GenericSyncVerticle;
@@ -52,6 +55,8 @@ public final class TandemRuntime {
   private final Vertx vertx;
   private final PrometheusMeterRegistry registry;
   private Pool pool;
+  private BudgetSlotKeeper budgetSlots;
+  private Pool slotPool;
   private PgJobQueue queue;
   private PgNodeRegistry nodes;
   private final JobLeases leases = new JobLeases();
@@ -117,6 +122,7 @@ public final class TandemRuntime {
                   new PgCouplingService(pool)));
           return plugins.start();
         })
+        .compose(v -> startBudgets())
         .compose(v -> deployGenericEngine())
         .compose(v -> {
           List<Future<Void>> ensured = new ArrayList<>();
@@ -146,6 +152,35 @@ public final class TandemRuntime {
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
+  }
+
+  /** How often the node renews its share of each CRM application user's concurrency. */
+  static final long BUDGET_HEARTBEAT_MS = 5_000;
+
+  /**
+   * The node's budget of each CRM application user, its concurrency split with the other nodes through
+   * PostgreSQL before any request starts.
+   */
+  private Future<Void> startBudgets() {
+    DataverseSettings crm = config.connections().crm();
+    if (crm == null) {
+      return Future.succeededFuture();
+    }
+    List<EndpointBudget> budgets = new ArrayList<>();
+    for (DataverseSettings.Credential c : crm.clients()) {
+      budgets.add(EndpointBudget.of(vertx, crm.apiUrl(), c.clientId(), crm.limits(), crm.initialConcurrency()));
+    }
+    // Connections of its own, one per application user: a heartbeat must never wait behind jobs, which may hold
+    // the pool's connections while their CRM requests wait for the slots the heartbeat brings.
+    slotPool = PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(budgets.size()).setName("tandem-budget-slots")
+            .setConnectionTimeout(5).setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
+        .connectingTo(config.database().connectOptions())
+        .using(vertx)
+        .build();
+    budgetSlots = new BudgetSlotKeeper(vertx, new PgBudgetSlots(slotPool), config.nodeId(), budgets,
+        BUDGET_HEARTBEAT_MS, crm.timeoutMs());
+    return budgetSlots.start();
   }
 
   /** @return this node's Tandem version, as its jar says (development builds have none) */
@@ -255,6 +290,12 @@ public final class TandemRuntime {
     }
     if (plugins != null) {
       f = f.compose(v -> plugins.stop()).recover(e -> Future.succeededFuture());
+    }
+    if (budgetSlots != null) {
+      f = f.compose(v -> budgetSlots.stop());
+    }
+    if (slotPool != null) {
+      f = f.compose(v -> slotPool.close()).recover(e -> Future.succeededFuture());
     }
     if (pool != null) {
       f = f.compose(v -> pool.close()).recover(e -> Future.succeededFuture());

@@ -2,6 +2,7 @@ package dev.tandem.runtime.config;
 
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
 import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import java.io.IOException;
@@ -314,6 +315,17 @@ public record TandemConfig(
                 DataverseSettings.DATAVERSE_CONCURRENCY_LIMIT),
             cd.initialConcurrency(), cd.maxRetries(),
             r.integer(null, "connections.crm.batchSize", cd.batchSize(), 1, 1000), cd.timeoutMs());
+        // Service protection per application user: Dataverse's published limits unless told otherwise (a
+        // simulator on a time scale shrinks the window and the execution budget alike).
+        EndpointBudget.Limits dl = EndpointBudget.Limits.dataverse();
+        crm = crm.withLimits(new EndpointBudget.Limits(crm.maxConcurrency(),
+            r.integer(null, "connections.crm.serviceProtection.requests", dl.requests(), 0, 1_000_000),
+            r.longValue("connections.crm.serviceProtection.executionMs", dl.executionMs(), 0),
+            r.longValue("connections.crm.serviceProtection.windowMs", dl.windowMs(), 1),
+            dl.remainingRequestsHeader(), dl.remainingTimeHeader()));
+        crm = crm.withMoreClients(moreClients(env.get("TANDEM_CRM_MORE_CLIENTS"),
+            json.getValue("connections") instanceof JsonObject c && c.getValue("crm") instanceof JsonObject cc
+                ? cc.getValue("moreClients") : null, source, problems));
       }
     }
 
@@ -398,6 +410,44 @@ public record TandemConfig(
         r.integer(null, "connections.erp.pageSize", base.pageSize(), 1, 20_000),
         r.integer(null, "connections.erp.batchSize", base.batchSize(), 1, 100),
         r.integer(null, "connections.erp.maxConcurrency", base.maxConcurrency(), 1, 64));
+  }
+
+  /**
+   * Further CRM application users: {@code TANDEM_CRM_MORE_CLIENTS=id1:secret1,id2:secret2} or
+   * {@code connections.crm.moreClients: [{"clientId": …, "clientSecret": …}]}.
+   */
+  private static List<DataverseSettings.Credential> moreClients(String env, Object json, String source,
+      List<String> problems) {
+    List<DataverseSettings.Credential> out = new ArrayList<>();
+    if (env != null && !env.isBlank()) {
+      for (String pair : env.split(",")) {
+        int colon = pair.indexOf(':');
+        if (colon <= 0 || colon == pair.length() - 1) {
+          problems.add("TANDEM_CRM_MORE_CLIENTS must list clientId:clientSecret pairs separated by commas, got '"
+              + pair.trim() + "'");
+        } else {
+          out.add(new DataverseSettings.Credential(pair.substring(0, colon).trim(), pair.substring(colon + 1).trim()));
+        }
+      }
+      return out;
+    }
+    if (json == null) {
+      return out;
+    }
+    if (!(json instanceof io.vertx.core.json.JsonArray a)) {
+      problems.add("connections.crm.moreClients in " + source + " must be a list of {clientId, clientSecret}");
+      return out;
+    }
+    for (int i = 0; i < a.size(); i++) {
+      Object o = a.getValue(i);
+      if (o instanceof JsonObject c && c.getValue("clientId") instanceof String id
+          && c.getValue("clientSecret") instanceof String secret && !id.isBlank()) {
+        out.add(new DataverseSettings.Credential(id, secret));
+      } else {
+        problems.add("connections.crm.moreClients[" + i + "] in " + source + " needs a clientId and a clientSecret");
+      }
+    }
+    return out;
   }
 
   /** @return a copy with other job settings (tests, benchmarks) */

@@ -15,7 +15,7 @@ import java.util.function.Supplier;
  *
  * <p>Not thread-safe: use it from one Vert.x context.
  */
-public final class AdaptiveLimiter {
+public final class AdaptiveLimiter implements RequestGate {
 
   private final Vertx vertx;
   private final int ceiling;
@@ -51,6 +51,7 @@ public final class AdaptiveLimiter {
    * @param <T> result type
    * @return the call's result
    */
+  @Override
   public <T> Future<T> run(Supplier<Future<T>> call) {
     return acquire().compose(v -> {
       Future<T> f;
@@ -106,6 +107,7 @@ public final class AdaptiveLimiter {
   }
 
   /** Records a success; after enough of them the limit grows by one, up to the ceiling. */
+  @Override
   public void succeeded() {
     if (++successes >= successesPerStep) {
       successes = 0;
@@ -121,6 +123,7 @@ public final class AdaptiveLimiter {
    *
    * @param retryAfterMs how long the endpoint asked us to wait
    */
+  @Override
   public void throttled(long retryAfterMs) {
     limit = Math.max(1, limit / 2);
     successes = 0;

@@ -15,7 +15,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The transport both connectors share: every request goes through a circuit breaker, an {@link AdaptiveLimiter}
+ * The transport both connectors share: every request goes through a circuit breaker, a {@link RequestGate}
  * and a retry loop. 429 answers pause all new requests for the full Retry-After (2^n s when absent) and halve the
  * concurrency; 5xx answers and I/O failures are retried with jittered exponential backoff; when retries run out
  * the request fails as retriable. A request that is not idempotent (a create: POST, or a {@code $batch} with
@@ -33,7 +33,7 @@ public final class ResilientHttp {
 
   private final Vertx vertx;
   private final String endpoint;
-  private final AdaptiveLimiter limiter;
+  private final RequestGate limiter;
   private final int maxRetries;
   private final EndpointMetrics metrics;
   private int consecutiveFailures;
@@ -42,11 +42,11 @@ public final class ResilientHttp {
   /**
    * @param vertx Vert.x, for timers
    * @param endpoint "ERP" or "CRM", in messages and metrics
-   * @param limiter the endpoint's limiter
+   * @param limiter the endpoint's limiter or budget
    * @param maxRetries retries per request
    * @param metrics request counters
    */
-  public ResilientHttp(Vertx vertx, String endpoint, AdaptiveLimiter limiter, int maxRetries, EndpointMetrics metrics) {
+  public ResilientHttp(Vertx vertx, String endpoint, RequestGate limiter, int maxRetries, EndpointMetrics metrics) {
     this.vertx = vertx;
     this.endpoint = endpoint;
     this.limiter = limiter;
@@ -140,6 +140,7 @@ public final class ResilientHttp {
           HttpResponse<Buffer> r = ar.result();
           int status = r.statusCode();
           metrics.request(endpoint, String.valueOf(status));
+          limiter.observe(r.headers());
           if (status == 429) {
             Duration ra = HttpFailures.retryAfter(r.headers());
             long waitMs = ra != null ? ra.toMillis() : 1000L << Math.min(retry, 6);

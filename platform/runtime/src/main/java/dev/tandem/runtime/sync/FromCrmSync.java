@@ -34,7 +34,8 @@ import java.util.Set;
 public final class FromCrmSync extends SyncRun {
 
   private final Set<String> merged = new java.util.LinkedHashSet<>();
-  private String integrationUser;
+  /** Every application user Tandem writes as (connections.crm.moreClients). */
+  private List<String> integrationUsers = List.of();
 
   /**
    * @param pool PostgreSQL
@@ -59,7 +60,7 @@ public final class FromCrmSync extends SyncRun {
    * @return the counts
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
-    Future<JsonObject> me = crm.whoAmI().onSuccess(w -> integrationUser = w.getString("UserId"));
+    Future<List<String>> me = crm.integrationUserIds().onSuccess(ids -> integrationUsers = ids);
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
     return Future.all(me, wm)
         .compose(v -> settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy,
@@ -102,13 +103,13 @@ public final class FromCrmSync extends SyncRun {
    * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
    */
   public Future<JobOutcome> runFull(FullSyncCheckpoint place, OffsetDateTime jobStart) {
-    return crm.whoAmI().onSuccess(w -> integrationUser = w.getString("UserId"))
+    return crm.integrationUserIds().onSuccess(ids -> integrationUsers = ids)
         .compose(me -> crm.query(changedSince(place.highest(), me)))
         .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx, null, highest, counts())))
         .map(v -> counts());
   }
 
-  private String changedSince(OffsetDateTime since, JsonObject me) {
+  private String changedSince(OffsetDateTime since, List<String> me) {
     List<String> terms = new ArrayList<>();
     if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
       terms.add("(" + def.crmFilter() + ")");
@@ -148,8 +149,7 @@ public final class FromCrmSync extends SyncRun {
     // An account Tandem created whose coupling was removed since (deletion policy REMOVE_COUPLING, an operator's
     // uncoupling) is not a new record for the ERP. A row with a coupling (coupled, or pending such as a restore) is
     // never judged by its modifier.
-    return integrationUser != null && c == null
-        && integrationUser.equalsIgnoreCase(row.getString("_modifiedby_value"));
+    return c == null && integrationUsers.stream().anyMatch(u -> u.equalsIgnoreCase(row.getString("_modifiedby_value")));
   }
 
   @Override

@@ -36,7 +36,7 @@ import java.util.UUID;
  */
 public final class ToCrmSync extends SyncRun {
 
-  private String integrationUser;
+  private List<String> integrationUsers = List.of();
 
   /**
    * @param pool PostgreSQL
@@ -62,8 +62,8 @@ public final class ToCrmSync extends SyncRun {
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
-        ? crm.whoAmI().map(w -> {
-          integrationUser = w.getString("UserId");
+        ? crm.integrationUserIds().map(ids -> {
+          integrationUsers = ids;
           return null;
         })
         : Future.succeededFuture();
@@ -90,8 +90,8 @@ public final class ToCrmSync extends SyncRun {
    */
   public Future<JobOutcome> runFull(String from, String to, FullSyncCheckpoint place, OffsetDateTime jobStart) {
     Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
-        ? crm.whoAmI().map(w -> {
-          integrationUser = w.getString("UserId");
+        ? crm.integrationUserIds().map(ids -> {
+          integrationUsers = ids;
           return null;
         })
         : Future.succeededFuture();
@@ -114,8 +114,8 @@ public final class ToCrmSync extends SyncRun {
    */
   public Future<JobOutcome> runSelected(List<String> erpKeys, OffsetDateTime jobStart) {
     Future<Void> me = def.direction() == Direction.BIDIRECTIONAL
-        ? crm.whoAmI().map(w -> {
-          integrationUser = w.getString("UserId");
+        ? crm.integrationUserIds().map(ids -> {
+          integrationUsers = ids;
           return null;
         })
         : Future.succeededFuture();
@@ -369,7 +369,7 @@ public final class ToCrmSync extends SyncRun {
     }
     String modifiedOn = crmRow.getString(def.crmModifiedOn());
     return modifiedOn != null && OffsetDateTime.parse(modifiedOn).isAfter(c.crmModifiedOn())
-        && !String.valueOf(crmRow.getString("_modifiedby_value")).equalsIgnoreCase(String.valueOf(integrationUser));
+        && integrationUsers.stream().noneMatch(u -> u.equalsIgnoreCase(crmRow.getString("_modifiedby_value")));
   }
 
   /** @return {@code isocurrencycode='EUR'}: text quoted with quotes doubled, numbers and booleans as they are */

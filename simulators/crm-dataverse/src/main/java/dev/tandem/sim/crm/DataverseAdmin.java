@@ -56,6 +56,26 @@ final class DataverseAdmin {
     return id;
   }
 
+  /** Creates (or finds) the application user of an OAuth client; returns its id. */
+  static String applicationUser(DataverseSimulator sim, String clientId) {
+    String id = UUID.nameUUIDFromBytes(("integration:" + clientId).getBytes()).toString();
+    sim.store().write(() -> {
+      if (sim.store().table("systemusers").get(id) == null) {
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("firstname", "# " + clientId);
+        u.put("lastname", "Application");
+        u.put("domainname", clientId + "@integration");
+        u.put("isdisabled", false);
+        u.put("islicensed", false);
+        u.put("applicationid", clientId);
+        u.put("accessmode", 4);
+        sim.insert(sim.entity("systemusers"), u, id, id);
+      }
+      return null;
+    });
+    return id;
+  }
+
   /** @return the id of the SYSTEM user that creates seeded rows */
   static String systemUserId() {
     return UUID.nameUUIDFromBytes("dataverse:SYSTEM".getBytes()).toString();
@@ -68,6 +88,12 @@ final class DataverseAdmin {
       sim.changeTracking().reset();
       sim.clockOffsetMs(0);
       bootstrap(sim);
+      sim.auth().registered().forEach((client, userId) -> {
+        if (userId.equals(UUID.nameUUIDFromBytes(("integration:" + client).getBytes()).toString())
+            && !userId.equals(sim.integrationUserId())) {
+          applicationUser(sim, client);
+        }
+      });
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), row -> row);
     server.adminRoute("GET", "/sim/limits", (r, p) -> SimResponse.json(200, sim.protection().limits()));
     server.adminRoute("POST", "/sim/limits", (r, p) -> {
@@ -94,6 +120,15 @@ final class DataverseAdmin {
         });
       } catch (DataverseSimulator.DvError e) {
         return e.response;
+      }
+    });
+    server.adminRoute("GET", "/sim/costs", (r, p) -> SimResponse.json(200, sim.costs().describe()));
+    server.adminRoute("POST", "/sim/costs", (r, p) -> {
+      try {
+        sim.costs(sim.costs().with(Json.object(r.bodyText())));
+        return SimResponse.json(200, sim.costs().describe());
+      } catch (IllegalArgumentException | ClassCastException e) {
+        return DataverseSimulator.error(400, "bad_costs", e.getMessage());
       }
     });
     server.adminRoute("POST", "/sim/tokens/expire", (r, p) -> {
@@ -127,8 +162,11 @@ final class DataverseAdmin {
     });
     server.adminRoute("POST", "/sim/clients", (r, p) -> {
       Map<String, Object> b = Json.object(r.bodyText());
-      sim.auth().register((String) b.get("clientId"), (String) b.get("clientSecret"),
-          b.get("userId") == null ? sim.integrationUserId() : (String) b.get("userId"));
+      String clientId = (String) b.get("clientId");
+      // "applicationUser": true gives the client an application user (and a service-protection budget) of its own.
+      String userId = b.get("userId") != null ? (String) b.get("userId")
+          : Boolean.TRUE.equals(b.get("applicationUser")) ? applicationUser(sim, clientId) : sim.integrationUserId();
+      sim.auth().register(clientId, (String) b.get("clientSecret"), userId);
       if (b.get("tokenLifetimeSeconds") instanceof Number n) {
         sim.auth().lifetime(n.longValue());
       }

@@ -29,6 +29,13 @@ final class DataverseAuth {
     clients.put(clientId, new Client(secret, userId));
   }
 
+  /** @return client id → application user id */
+  Map<String, String> registered() {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    clients.forEach((k, c) -> m.put(k, c.userId()));
+    return m;
+  }
+
   void lifetime(long seconds) {
     lifetimeSeconds = seconds;
   }

@@ -23,6 +23,12 @@ public final class DataverseMain implements Callable<Integer> {
   String clientId;
   @Option(names = "--client-secret", defaultValue = "tandem-secret", description = "its secret")
   String clientSecret;
+  @Option(names = "--profile", defaultValue = "fast",
+      description = "cost model: fast (no latency or execution cost) or realistic (default ${DEFAULT-VALUE})")
+  String profile;
+  @Option(names = "--time-scale", defaultValue = "1",
+      description = "factor on every cost and service-protection window (default ${DEFAULT-VALUE})")
+  double timeScale;
   @Option(names = "--systemusers", defaultValue = "20", description = "licensed users to generate")
   int users;
   @Option(names = "--accounts", defaultValue = "0", description = "accounts to generate")
@@ -44,6 +50,7 @@ public final class DataverseMain implements Callable<Integer> {
   public Integer call() throws Exception {
     DataverseSimulator sim = new DataverseSimulator(new DataverseSimulator.Options(port, seed, tenant, clientId,
         clientSecret));
+    sim.profile(profile, timeScale);
     sim.start();
     Map<String, Integer> counts = new LinkedHashMap<>();
     counts.put("systemusers", users);
@@ -53,6 +60,7 @@ public final class DataverseMain implements Callable<Integer> {
     DataverseAdmin.seed(sim, seed, counts);
     System.out.println("Dataverse simulator listening: " + sim.apiUrl());
     System.out.println("  token endpoint " + sim.tokenUrl() + ", client " + clientId + " / " + clientSecret);
+    System.out.println("  cost model: " + sim.costs().describe());
     System.out.println("  rows: " + sim.store().counts());
     StoreAdmin.runUntilStopped(sim);
     return 0;

@@ -25,6 +25,7 @@ final class DataverseMultiple {
           + targets.size() + ".");
     }
     List<String> ids = new ArrayList<>();
+    DataverseCosts.Meter.multiple(true);
     try {
       sim.store().write(() -> {
         for (int i = 0; i < targets.size(); i++) {
@@ -34,6 +35,8 @@ final class DataverseMultiple {
           String key = ref != null ? keyOf(sim, e, ref)
               : t.get(e.key()) != null ? String.valueOf(t.get(e.key())).toLowerCase(java.util.Locale.ROOT) : null;
           Map<String, Object> current = key == null ? null : sim.store().table(e.set()).get(key);
+          sim.charge(action.equals("CreateMultiple") ? DataverseCosts.Op.CREATE
+              : action.equals("UpdateMultiple") ? DataverseCosts.Op.UPDATE : DataverseCosts.Op.UPSERT, null);
           switch (action) {
             case "CreateMultiple" -> ids.add((String) sim.insert(e, t, user, null).get(e.key()));
             case "UpdateMultiple" -> {
@@ -60,6 +63,8 @@ final class DataverseMultiple {
       });
     } catch (DvError err) {
       return err.response();
+    } finally {
+      DataverseCosts.Meter.multiple(false);
     }
     if (action.equals("CreateMultiple")) {
       return SimResponse.json(200, Map.of("@odata.context", sim.apiUrl()

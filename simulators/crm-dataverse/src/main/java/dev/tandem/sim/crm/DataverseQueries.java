@@ -26,6 +26,7 @@ final class DataverseQueries {
     String delta = r.query().get("$deltatoken");
     boolean track = ODataQuery.prefers(r.header("Prefer"), "odata.track-changes");
     ODataQuery q = ODataQuery.parse(r.query(), true);
+    sim.checkColumns(e, q, r.query());
     if ((track || delta != null) && (q.filter() != null || q.orderBy() != null || q.top() >= 0
         || r.query().containsKey("$expand"))) {
       throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");
@@ -80,6 +81,7 @@ final class DataverseQueries {
         value.add(sim.present(e, row, q));
       }
       body.put("value", value);
+      sim.chargeRows(value.size());
       if (nextState != null) {
         body.put("@odata.nextLink", link(sim, e, r, "$skiptoken", DataverseSimulator.token(nextState)));
       } else if (track) {
@@ -132,6 +134,7 @@ final class DataverseQueries {
         del.put("reason", "deleted");
         value.add(del);
       }
+      sim.chargeRows(value.size());
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$delta");
       body.put("value", value);

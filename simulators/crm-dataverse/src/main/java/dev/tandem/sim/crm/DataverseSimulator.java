@@ -57,6 +57,7 @@ public final class DataverseSimulator implements Simulator {
   private final SimulatorServer server;
   private final DataverseAuth auth = new DataverseAuth();
   private final ServiceProtection protection;
+  private volatile DataverseCosts costs = DataverseCosts.fast();
   private final AtomicLong version = new AtomicLong(1_000_000);
   private final ChangeTracking changeTracking = new ChangeTracking();
   /** How far this organization's clock is off the machine's: its stamps, as a skewed server's would be. */
@@ -119,6 +120,30 @@ public final class DataverseSimulator implements Simulator {
     return options;
   }
 
+  /**
+   * Chooses the cost model.
+   *
+   * @param profile {@code fast} (no latency, no modelled execution: unit tests) or {@code realistic}
+   * @param timeScale factor on every cost and service-protection window (1 = real time; 0.01 = 100 times faster)
+   */
+  public void profile(String profile, double timeScale) {
+    costs(DataverseCosts.profile(profile, timeScale));
+  }
+
+  /**
+   * Registers another OAuth client acting as an application user of its own (its own service-protection budget),
+   * as an administrator does with an app registration and an application user.
+   *
+   * @param clientId the client id
+   * @param clientSecret its secret
+   * @return the new application user's id
+   */
+  public String addApplicationUser(String clientId, String clientSecret) {
+    String id = DataverseAdmin.applicationUser(this, clientId);
+    auth.register(clientId, clientSecret, id);
+    return id;
+  }
+
   /** @return the application user the default client acts as */
   public String integrationUserId() {
     return integrationUserId;
@@ -172,13 +197,64 @@ public final class DataverseSimulator implements Simulator {
     if (user == null) {
       return SimResponse.empty(401).with("WWW-Authenticate", "Bearer authorization_uri=" + tokenUrl());
     }
+    DataverseCosts c = costs;
+    long t0 = System.nanoTime();
+    DataverseCosts.Meter meter = DataverseCosts.Meter.start();
+    SimResponse resp;
     try {
-      return route(r, r.path().substring(API.length()), user);
+      DataverseCosts.Meter.charge(c.requestMs());
+      resp = route(r, r.path().substring(API.length()), user);
     } catch (DvError e) {
-      return e.response();
+      resp = e.response();
     } catch (ODataQueryException e) {
-      return error(400, "0x80060888", e.getMessage());
+      resp = error(400, "0x80060888", e.getMessage());
+    } finally {
+      DataverseCosts.Meter.stop();
     }
+    double executionMs;
+    if (c.modelled()) {
+      // The server works for the modelled time: the answer waits for it (plus the network) and it is charged.
+      executionMs = meter.ms() * c.timeScale();
+      long spent = (System.nanoTime() - t0) / 1_000_000;
+      sleep(Math.round(executionMs + c.latencyMs() * c.timeScale()) - spent);
+    } else {
+      executionMs = (System.nanoTime() - t0) / 1e6;
+    }
+    return protection.charge(r, executionMs, resp);
+  }
+
+  private static void sleep(long ms) {
+    if (ms <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** @return the cost model in force */
+  DataverseCosts costs() {
+    return costs;
+  }
+
+  /** @param c the cost model to use from now on (also scales the service-protection windows) */
+  void costs(DataverseCosts c) {
+    costs = c;
+    protection.scale(c.timeScale());
+    protection.reset();
+  }
+
+  /** Charges one operation to the request being handled. */
+  void charge(DataverseCosts.Op op, SimRequest r) {
+    boolean representation = r != null && ODataQuery.prefers(r.header("Prefer"), "return=representation");
+    DataverseCosts.Meter.charge(costs.cost(op, representation, DataverseCosts.Meter.inMultiple()));
+  }
+
+  /** Charges reading {@code rows} rows of a collection page. */
+  void chargeRows(int rows) {
+    DataverseCosts.Meter.charge(rows * costs.readRowMs());
   }
 
   /** Routes a Web API request (also used for the parts of a $batch). */
@@ -279,8 +355,57 @@ public final class DataverseSimulator implements Simulator {
 
   // ---- CRUD -----------------------------------------------------------------------------------------------
 
+  /** Columns every row carries besides the table's own. */
+  private static final java.util.Set<String> SYSTEM_COLUMNS = java.util.Set.of("createdon", "modifiedon",
+      "versionnumber", "_createdby_value", "_modifiedby_value");
+
+  /**
+   * Refuses a query that names a column the table does not have, as Dataverse does ({@code $select},
+   * {@code $filter}, {@code $orderby}): 400 0x80060888 "Could not find a property named …".
+   */
+  void checkColumns(Entity e, ODataQuery q, Map<String, String> query) {
+    List<String> named = new ArrayList<>(q.select());
+    if (q.filter() != null) {
+      named.addAll(q.filter().root().fields());
+    }
+    String orderBy = query.get("$orderby");
+    if (orderBy != null) {
+      for (String part : orderBy.split(",")) {
+        String col = part.trim().split("\\s+")[0];
+        if (!col.isEmpty()) {
+          named.add(col);
+        }
+      }
+    }
+    for (String col : named) {
+      if (!known(e, col)) {
+        throw new DvError(error(400, "0x80060888", "Could not find a property named '" + col + "' on type "
+            + "'Microsoft.Dynamics.CRM." + e.logical() + "'."));
+      }
+    }
+  }
+
+  private static boolean known(Entity e, String col) {
+    if (col.equals(e.key()) || e.columns().containsKey(col) || SYSTEM_COLUMNS.contains(col)
+        || e.hasState() && (col.equals("statecode") || col.equals("statuscode"))
+        || (col.equals("fullname") && (e.set().equals("contacts") || e.set().equals("systemusers")))) {
+      return true;
+    }
+    if (e.lookups().containsKey(col)) {
+      return true;
+    }
+    for (Lookup l : e.lookups().values()) {
+      if (l.valueColumn().equals(col)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private SimResponse get(Entity e, String key, String segment, SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), true);
+    checkColumns(e, q, r.query());
+    charge(DataverseCosts.Op.RETRIEVE, null);
     return store.read(() -> {
       Map<String, Object> row = key == null ? null : store.table(e.set()).get(key);
       if (row == null) {
@@ -298,6 +423,7 @@ public final class DataverseSimulator implements Simulator {
   }
 
   SimResponse create(Entity e, Map<String, Object> body, SimRequest r, String user) {
+    charge(DataverseCosts.Op.CREATE, r);
     Map<String, Object> row = store.write(() -> insert(e, body, user, null));
     String location = apiUrl() + "/" + e.set() + "(" + row.get(e.key()) + ")";
     if (ODataQuery.prefers(r.header("Prefer"), "return=representation")) {
@@ -350,6 +476,8 @@ public final class DataverseSimulator implements Simulator {
     String ifMatch = r.header("If-Match");
     String ifNoneMatch = r.header("If-None-Match");
     boolean byAlternateKey = !GUID.matcher(segment.trim()).matches();
+    // If-Match: * is a plain update; otherwise Dataverse looks the row up first (an upsert, which costs more).
+    charge("*".equals(ifMatch) ? DataverseCosts.Op.UPDATE : DataverseCosts.Op.UPSERT, r);
     Object[] created = {false};
     Map<String, Object> row = store.write(() -> {
       Map<String, Object> current = key == null ? null : store.table(e.set()).get(key);
@@ -396,6 +524,7 @@ public final class DataverseSimulator implements Simulator {
   }
 
   private SimResponse delete(Entity e, String key, String segment, SimRequest r) {
+    charge(DataverseCosts.Op.DELETE, null);
     return store.write(() -> {
       Map<String, Object> current = key == null ? null : store.table(e.set()).get(key);
       if (current == null) {

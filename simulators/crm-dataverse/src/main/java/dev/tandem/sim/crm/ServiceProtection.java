@@ -10,13 +10,20 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * Dataverse's service protection limits, per user over a sliding window: number of requests (6000 per 300 s,
- * {@code 0x80072322}), combined execution time (1,200,000 ms per 300 s, {@code 0x80072321}), and concurrent
- * requests (52, {@code 0x80072326}, enforced at once). Over a limit: 429 with Retry-After.
+ * Dataverse's service protection limits, per user (application user, i.e. per client id) over a sliding window:
+ * number of requests (6000 per 300 s, {@code 0x80072322}), combined execution time (1,200,000 ms per 300 s,
+ * {@code 0x80072321}), and concurrent requests (52, {@code 0x80072326}, enforced at once). Over a limit: 429 with
+ * Retry-After. A client that keeps sending while it was told to wait is refused until the wait is over, and every
+ * such request extends the wait (doubling it, up to twice the window), as Dataverse "extends" Retry-After. Every
+ * answer carries {@code x-ms-ratelimit-burst-remaining-xrm-requests} (requests left in the window) and
+ * {@code x-ms-ratelimit-time-remaining-xrm-requests} (execution ms left).
+ *
+ * <p>Windows and execution budgets are given in Dataverse's time and shrunk by the cost model's time scale; every
+ * figure the simulator sends (Retry-After, remaining time) is in wall-clock time.
  */
 final class ServiceProtection implements SimulatorServer.Gate {
 
-  /** The limits; tests lower them. */
+  /** The limits, in Dataverse's (unscaled) time; tests lower them. */
   record Limits(int requests, long executionMs, int concurrent, long windowMs) {
     static Limits dataverse() {
       return new Limits(6000, 1_200_000, 52, 300_000);
@@ -24,15 +31,22 @@ final class ServiceProtection implements SimulatorServer.Gate {
   }
 
   private static final class UserState {
-    final Deque<long[]> calls = new ArrayDeque<>(); // {startMillis, durationMillis}
+    final Deque<Long> requests = new ArrayDeque<>(); // start times
+    final Deque<double[]> executions = new ArrayDeque<>(); // {endMillis, wallMs}
     int inFlight;
-    long executionInWindow;
+    double executionInWindow;
+    long penaltyUntil;
+    String penaltyCode;
+    String penaltyMessage;
   }
 
+  private record Started(String user, long at, boolean[] charged) {}
+
   private final Map<String, UserState> users = new ConcurrentHashMap<>();
-  private final Map<SimRequest, Long> started = new ConcurrentHashMap<>();
+  private final Map<SimRequest, Started> started = new ConcurrentHashMap<>();
   private final Function<SimRequest, String> userOf;
   private volatile Limits limits = Limits.dataverse();
+  private volatile double scale = 1;
 
   ServiceProtection(Function<SimRequest, String> userOf) {
     this.userOf = userOf;
@@ -46,8 +60,34 @@ final class ServiceProtection implements SimulatorServer.Gate {
     return limits;
   }
 
+  /** @param timeScale the factor on every window and execution budget */
+  void scale(double timeScale) {
+    scale = timeScale;
+  }
+
   void reset() {
     users.clear();
+  }
+
+  private long window() {
+    return Math.max(1, Math.round(limits.windowMs() * scale));
+  }
+
+  private double budget() {
+    return limits.executionMs() * scale;
+  }
+
+  private void slide(UserState s, long now) {
+    long from = now - window();
+    while (!s.requests.isEmpty() && s.requests.peekFirst() <= from) {
+      s.requests.pollFirst();
+    }
+    while (!s.executions.isEmpty() && s.executions.peekFirst()[0] <= from) {
+      s.executionInWindow -= s.executions.pollFirst()[1];
+    }
+    if (s.executions.isEmpty()) {
+      s.executionInWindow = 0;
+    }
   }
 
   @Override
@@ -60,53 +100,111 @@ final class ServiceProtection implements SimulatorServer.Gate {
     UserState s = users.computeIfAbsent(user, u -> new UserState());
     long now = System.currentTimeMillis();
     synchronized (s) {
-      while (!s.calls.isEmpty() && s.calls.peekFirst()[0] < now - l.windowMs()) {
-        s.executionInWindow -= s.calls.pollFirst()[1];
+      slide(s, now);
+      if (now < s.penaltyUntil) {
+        // Sent while told to wait: refused, and the wait grows.
+        long left = s.penaltyUntil - now;
+        s.penaltyUntil = now + Math.min(2 * window(), 2 * left);
+        return throttle(s.penaltyCode, s.penaltyMessage, s.penaltyUntil - now);
       }
       if (s.inFlight >= l.concurrent()) {
-        return DataverseSimulator.error(429, "0x80072326", "Number of concurrent requests exceeded the limit of "
-            + l.concurrent() + ".").with("Retry-After", "1");
+        return throttle("0x80072326", "Number of concurrent requests exceeded the limit of " + l.concurrent() + ".",
+            1000);
       }
-      if (s.calls.size() >= l.requests()) {
-        long retry = Math.max(1, (s.calls.peekFirst()[0] + l.windowMs() - now + 999) / 1000);
-        return DataverseSimulator.error(429, "0x80072322", "Number of requests exceeded the limit of "
-            + l.requests() + " over time window of " + l.windowMs() / 1000 + " seconds.")
-            .with("Retry-After", String.valueOf(retry));
+      if (s.requests.size() >= l.requests()) {
+        long wait = s.requests.peekFirst() + window() - now;
+        return penalize(s, now, wait, "0x80072322", "Number of requests exceeded the limit of " + l.requests()
+            + " over time window of " + l.windowMs() / 1000 + " seconds.");
       }
-      if (s.executionInWindow >= l.executionMs()) {
-        long retry = Math.max(1, (s.calls.peekFirst()[0] + l.windowMs() - now + 999) / 1000);
-        return DataverseSimulator.error(429, "0x80072321", "Combined execution time of incoming requests exceeded "
-            + "limit of " + l.executionMs() + " milliseconds over time window of " + l.windowMs() / 1000
-            + " seconds. Decrease number of concurrent requests or reduce the duration of requests and try again "
-            + "later.").with("Retry-After", String.valueOf(retry));
+      if (s.executionInWindow >= budget()) {
+        // Until enough execution has left the window to be under the budget again.
+        double over = s.executionInWindow - budget();
+        long wait = window();
+        for (double[] e : s.executions) {
+          over -= e[1];
+          if (over < 0) {
+            wait = (long) e[0] + window() - now;
+            break;
+          }
+        }
+        return penalize(s, now, wait, "0x80072321", "Combined execution time of incoming requests exceeded limit of "
+            + l.executionMs() + " milliseconds over time window of " + l.windowMs() / 1000 + " seconds. Decrease "
+            + "number of concurrent requests or reduce the duration of requests and try again later.");
       }
       s.inFlight++;
-      s.calls.addLast(new long[] {now, 0});
+      s.requests.addLast(now);
     }
-    started.put(r, now);
+    started.put(r, new Started(user, now, new boolean[1]));
     return null;
+  }
+
+  private static SimResponse penalize(UserState s, long now, long waitMs, String code, String message) {
+    long wait = Math.max(1, waitMs);
+    s.penaltyUntil = now + wait;
+    s.penaltyCode = code;
+    s.penaltyMessage = message;
+    return throttle(code, message, wait);
+  }
+
+  private static SimResponse throttle(String code, String message, long waitMs) {
+    // Retry-After is whole seconds (RFC 9110), rounded up.
+    return DataverseSimulator.error(429, code, message).with("Retry-After", String.valueOf(Math.max(1,
+        (waitMs + 999) / 1000)));
+  }
+
+  /**
+   * Charges a request's execution time now (the cost model's, in wall ms) and answers the remaining budgets.
+   *
+   * @param r the request being handled
+   * @param wallMs its execution in wall-clock ms
+   * @param response the answer
+   * @return the answer with the remaining-budget headers
+   */
+  SimResponse charge(SimRequest r, double wallMs, SimResponse response) {
+    Started st = started.get(r);
+    if (st == null) {
+      return response;
+    }
+    st.charged()[0] = true;
+    UserState s = users.get(st.user());
+    return record(s, wallMs, response);
+  }
+
+  private SimResponse record(UserState s, double wallMs, SimResponse response) {
+    if (s == null) {
+      return response;
+    }
+    long now = System.currentTimeMillis();
+    long burst;
+    double time;
+    synchronized (s) {
+      slide(s, now);
+      s.executions.addLast(new double[] {now, wallMs});
+      s.executionInWindow += wallMs;
+      burst = Math.max(0, limits.requests() - s.requests.size());
+      time = Math.max(0, budget() - s.executionInWindow);
+    }
+    return response == null ? null : response
+        .with("x-ms-ratelimit-burst-remaining-xrm-requests", String.valueOf(burst))
+        .with("x-ms-ratelimit-time-remaining-xrm-requests", String.format(java.util.Locale.ROOT, "%.2f", time));
   }
 
   @Override
   public void exit(SimRequest r) {
-    Long t0 = started.remove(r);
-    if (t0 == null) {
+    Started st = started.remove(r);
+    if (st == null) {
       return;
     }
-    UserState s = users.get(userOf.apply(r));
+    UserState s = users.get(st.user());
     if (s == null) {
       return;
     }
-    long took = System.currentTimeMillis() - t0;
     synchronized (s) {
       s.inFlight--;
-      for (long[] c : s.calls) {
-        if (c[0] == t0 && c[1] == 0) {
-          c[1] = took;
-          break;
-        }
-      }
-      s.executionInWindow += took;
+    }
+    if (!st.charged()[0]) {
+      // Not modelled (fast profile, or answered by an injected fault): the handling time itself.
+      record(s, System.currentTimeMillis() - st.at(), null);
     }
   }
 }

@@ -450,6 +450,20 @@ class DataverseSimulatorTest {
   }
 
   @Test
+  void unknownColumnsInSelectFilterAndOrderbyAre400() throws Exception {
+    String id = idFrom(api("POST", "accounts", "{\"name\":\"Known\"}"));
+    for (String query : new String[] {"accounts?$select=name,nmae", "accounts?$filter=" + q("nmae eq 'Known'"),
+        "accounts?$orderby=nmae", "accounts(" + id + ")?$select=nmae"}) {
+      HttpResponse<String> r = api("GET", query, null);
+      assertEquals(400, r.statusCode(), query + ": " + r.body());
+      assertEquals("0x80060888", code(r));
+      assertEquals("Could not find a property named 'nmae' on type 'Microsoft.Dynamics.CRM.account'.", message(r));
+    }
+    assertEquals(200, api("GET", "accounts?$select=name,_ownerid_value,modifiedon,statecode&$filter="
+        + q("_modifiedby_value ne " + id) + "&$orderby=" + q("modifiedon desc,accountid"), null).statusCode());
+  }
+
+  @Test
   void setupActions() throws Exception {
     String user = crm.get().integrationUserId();
     HttpResponse<String> refused = api("POST", "ImportSolution", "{\"CustomizationFile\":\"UEsDBA==\","

@@ -3,7 +3,7 @@ package dev.tandem.runtime.connectors.crm;
 import dev.tandem.api.ErrorKind;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
-import dev.tandem.runtime.connectors.AdaptiveLimiter;
+import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
@@ -35,7 +35,12 @@ import java.util.List;
  * connections; and a circuit breaker, so an endpoint that is down fails jobs fast (to be retried by the queue)
  * instead of failing every record.
  *
- * <p>Use one client per Vert.x context (a sync verticle): its limiter and token cache are not thread-safe.
+ * <p>Requests go through the node's {@link EndpointBudget} of each application user, shared with every other
+ * client of the node for the same user, so all verticles and jobs together stay inside the user's limits. With
+ * several application users ({@link DataverseSettings#moreClients()}), each request goes to the least loaded
+ * one, so one job's work spreads over them all.
+ *
+ * <p>Use one client per Vert.x context (a sync verticle): its token cache is not thread-safe.
  */
 public final class DataverseClient {
 
@@ -44,16 +49,30 @@ public final class DataverseClient {
   private final Vertx vertx;
   private final DataverseSettings settings;
   private final WebClient web;
-  private final AdaptiveLimiter limiter;
-  private final ResilientHttp http;
+  private final List<Lane> lanes = new ArrayList<>();
   private final String apiPath;
   private final EndpointOrigin origin;
 
   /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
-  private String token;
-  private long tokenRefreshAtNanos;
-  private Future<String> tokenInFlight;
+  private Future<List<String>> userIds;
+
+  /** One application user: its node-wide budget, its transport, its token. */
+  private final class Lane {
+    final DataverseSettings.Credential client;
+    final EndpointBudget budget;
+    final ResilientHttp http;
+    String token;
+    long tokenRefreshAtNanos;
+    Future<String> tokenInFlight;
+
+    Lane(DataverseSettings.Credential client, EndpointMetrics metrics) {
+      this.client = client;
+      this.budget = EndpointBudget.of(vertx, settings.apiUrl(), client.clientId(), settings.limits(),
+          settings.initialConcurrency());
+      this.http = new ResilientHttp(vertx, ENDPOINT, budget, settings.maxRetries(), metrics);
+    }
+  }
 
   /**
    * @param vertx Vert.x
@@ -66,16 +85,23 @@ public final class DataverseClient {
     this.web = WebClient.create(vertx, new WebClientOptions()
         .setKeepAlive(true)
         .setDecompressionSupported(true)
-        .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
-    this.limiter = new AdaptiveLimiter(vertx, settings.initialConcurrency(), settings.maxConcurrency(), 20);
-    this.http = new ResilientHttp(vertx, ENDPOINT, limiter, settings.maxRetries(), metrics);
+        .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions()
+            .setHttp1MaxSize(settings.maxConcurrency() * settings.clients().size()));
+    for (DataverseSettings.Credential c : settings.clients()) {
+      lanes.add(new Lane(c, metrics));
+    }
     this.apiPath = URI.create(settings.apiUrl()).getRawPath();
     this.origin = new EndpointOrigin(ENDPOINT, settings.apiUrl());
   }
 
-  /** @return the concurrency limiter (for metrics and tests) */
-  public AdaptiveLimiter limiter() {
-    return limiter;
+  /** @return the main application user's node-wide budget (for metrics and tests) */
+  public EndpointBudget budget() {
+    return lanes.get(0).budget;
+  }
+
+  /** @return every application user's node-wide budget, the main one first */
+  public List<EndpointBudget> budgets() {
+    return lanes.stream().map(l -> l.budget).toList();
   }
 
   /** Closes the HTTP client. */
@@ -138,11 +164,37 @@ public final class DataverseClient {
         });
   }
 
-  /** @return the calling user: {@code UserId}, {@code BusinessUnitId}, {@code OrganizationId} */
+  /** @return the calling (main) user: {@code UserId}, {@code BusinessUnitId}, {@code OrganizationId} */
   public Future<JsonObject> whoAmI() {
-    return send(HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ)
+    return whoAmI(lanes.get(0));
+  }
+
+  private Future<JsonObject> whoAmI(Lane lane) {
+    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true)
         .compose(r -> r.statusCode() == 200 ? Future.succeededFuture(r.bodyAsJsonObject())
             : Future.failedFuture(fail(r, Stage.READ, false)));
+  }
+
+  /**
+   * @return the user ids of every application user this client writes as (the main one first): rows they last
+   *     modified are Tandem's own writes
+   */
+  public Future<List<String>> integrationUserIds() {
+    if (userIds != null && userIds.succeeded()) {
+      return userIds; // they do not change: one WhoAmI per user per client
+    }
+    List<Future<JsonObject>> all = new ArrayList<>();
+    for (Lane l : lanes) {
+      all.add(whoAmI(l));
+    }
+    userIds = Future.all(all).map(c -> {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < all.size(); i++) {
+        ids.add(c.<JsonObject>resultAt(i).getString("UserId"));
+      }
+      return List.copyOf(ids);
+    });
+    return userIds;
   }
 
   private Future<Page> page(String url, boolean tracked) {
@@ -323,11 +375,23 @@ public final class DataverseClient {
     if (foreign != null) {
       return Future.failedFuture(foreign);
     }
-    return http.send(stage, renew -> {
-      if (renew) {
-        token = null;
+    // The least loaded application user takes the request.
+    Lane lane = lanes.get(0);
+    for (int i = 1; i < lanes.size(); i++) {
+      if (lanes.get(i).budget.load() < lane.budget.load()) {
+        lane = lanes.get(i);
       }
-      return token().map(t -> {
+    }
+    return send(lane, method, url, headers, body, stage, idempotent);
+  }
+
+  private Future<HttpResponse<Buffer>> send(Lane lane, HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent) {
+    return lane.http.send(stage, renew -> {
+      if (renew) {
+        lane.token = null;
+      }
+      return token(lane).map(t -> {
         HttpRequest<Buffer> req = web.requestAbs(method, url)
             .timeout(settings.timeoutMs())
             .putHeader("Authorization", "Bearer " + t)
@@ -344,24 +408,28 @@ public final class DataverseClient {
 
   // ---- OAuth ----------------------------------------------------------------------------------------------
 
-  /** The cached token, or a new one when it is missing or close to expiry; one request at a time. */
+  /** The main user's cached token, or a new one when it is missing or close to expiry; one request at a time. */
   Future<String> token() {
-    if (token != null && System.nanoTime() < tokenRefreshAtNanos) {
-      return Future.succeededFuture(token);
+    return token(lanes.get(0));
+  }
+
+  private Future<String> token(Lane lane) {
+    if (lane.token != null && System.nanoTime() < lane.tokenRefreshAtNanos) {
+      return Future.succeededFuture(lane.token);
     }
-    if (tokenInFlight != null) {
-      return tokenInFlight;
+    if (lane.tokenInFlight != null) {
+      return lane.tokenInFlight;
     }
     MultiMap form = MultiMap.caseInsensitiveMultiMap()
         .add("grant_type", "client_credentials")
-        .add("client_id", settings.clientId())
-        .add("client_secret", settings.clientSecret());
+        .add("client_id", lane.client.clientId())
+        .add("client_secret", lane.client.clientSecret());
     if (settings.scope() != null) {
       form.add("scope", settings.scope());
     }
-    tokenInFlight = web.postAbs(settings.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
+    lane.tokenInFlight = web.postAbs(settings.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
         .transform(ar -> {
-          tokenInFlight = null;
+          lane.tokenInFlight = null;
           if (ar.failed()) {
             return Future.failedFuture(HttpFailures.io("CRM token endpoint", Stage.READ, ar.cause()));
           }
@@ -371,7 +439,7 @@ public final class DataverseClient {
             return Future.failedFuture(r.statusCode() >= 500 || r.statusCode() == 429
                 ? TandemException.retriable(Stage.READ, "CRM token endpoint answered " + r.statusCode(),
                     HttpFailures.retryAfter(r.headers()))
-                : TandemException.permanent(Stage.READ, "CRM token endpoint refused client " + settings.clientId()
+                : TandemException.permanent(Stage.READ, "CRM token endpoint refused client " + lane.client.clientId()
                     + " (" + r.statusCode() + "): " + (why == null ? "" : why)
                     + " — check the client id and secret of the integration user"));
           }
@@ -380,10 +448,10 @@ public final class DataverseClient {
           // Refresh ahead of expiry: a tenth of the lifetime, at most five minutes, so no request carries a
           // token that expires on its way.
           long margin = Math.min(300, Math.max(1, lifetime / 10));
-          token = t.getString("access_token");
-          tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
-          return Future.succeededFuture(token);
+          lane.token = t.getString("access_token");
+          lane.tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
+          return Future.succeededFuture(lane.token);
         });
-    return tokenInFlight;
+    return lane.tokenInFlight;
   }
 }

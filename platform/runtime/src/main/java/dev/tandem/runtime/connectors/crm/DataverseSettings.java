@@ -1,5 +1,7 @@
 package dev.tandem.runtime.connectors.crm;
 
+import dev.tandem.runtime.connectors.EndpointBudget;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -16,9 +18,26 @@ import java.util.Objects;
  * @param maxRetries retries of one request on 429, 5xx and I/O failures
  * @param batchSize operations per $batch or *Multiple request (at most 1000)
  * @param timeoutMs per-request timeout
+ * @param limits service protection per application user (its concurrency is {@code maxConcurrency})
+ * @param moreClients further application users (client id and secret): the work spreads over all of them
  */
 public record DataverseSettings(String apiUrl, String tokenUrl, String clientId, String clientSecret, String scope,
-    int pageSize, int maxConcurrency, int initialConcurrency, int maxRetries, int batchSize, long timeoutMs) {
+    int pageSize, int maxConcurrency, int initialConcurrency, int maxRetries, int batchSize, long timeoutMs,
+    EndpointBudget.Limits limits, List<Credential> moreClients) {
+
+  /**
+   * Another application user's OAuth client.
+   *
+   * @param clientId client id
+   * @param clientSecret secret
+   */
+  public record Credential(String clientId, String clientSecret) {
+    /** Validates. */
+    public Credential {
+      Objects.requireNonNull(clientId, "clientId");
+      Objects.requireNonNull(clientSecret, "clientSecret");
+    }
+  }
 
   /** Dataverse's per-user limit of concurrent requests. */
   public static final int DATAVERSE_CONCURRENCY_LIMIT = 52;
@@ -41,6 +60,42 @@ public record DataverseSettings(String apiUrl, String tokenUrl, String clientId,
       throw new IllegalArgumentException("CRM batch size must be 1..1000, got " + batchSize);
     }
     initialConcurrency = Math.max(1, Math.min(initialConcurrency, maxConcurrency));
+    limits = (limits == null ? EndpointBudget.Limits.dataverse() : limits).withConcurrency(maxConcurrency);
+    moreClients = moreClients == null ? List.of() : List.copyOf(moreClients);
+  }
+
+  /** Settings with Dataverse's service-protection limits and one application user. */
+  public DataverseSettings(String apiUrl, String tokenUrl, String clientId, String clientSecret, String scope,
+      int pageSize, int maxConcurrency, int initialConcurrency, int maxRetries, int batchSize, long timeoutMs) {
+    this(apiUrl, tokenUrl, clientId, clientSecret, scope, pageSize, maxConcurrency, initialConcurrency, maxRetries,
+        batchSize, timeoutMs, null, null);
+  }
+
+  /**
+   * @param l service-protection limits per application user (e.g. {@code Limits.dataverse().scaled(0.1)} against
+   *     a simulator on a time scale)
+   * @return a copy with those limits
+   */
+  public DataverseSettings withLimits(EndpointBudget.Limits l) {
+    return new DataverseSettings(apiUrl, tokenUrl, clientId, clientSecret, scope, pageSize, maxConcurrency,
+        initialConcurrency, maxRetries, batchSize, timeoutMs, l, moreClients);
+  }
+
+  /**
+   * @param more further application users
+   * @return a copy that spreads its work over them too
+   */
+  public DataverseSettings withMoreClients(List<Credential> more) {
+    return new DataverseSettings(apiUrl, tokenUrl, clientId, clientSecret, scope, pageSize, maxConcurrency,
+        initialConcurrency, maxRetries, batchSize, timeoutMs, limits, more);
+  }
+
+  /** @return every application user's client, the main one first */
+  public List<Credential> clients() {
+    List<Credential> all = new java.util.ArrayList<>();
+    all.add(new Credential(clientId, clientSecret));
+    all.addAll(moreClients);
+    return all;
   }
 
   /**

@@ -1,0 +1,467 @@
+package dev.tandem.runtime.connectors;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * A node's request budget for one endpoint and one user (e.g. a Dataverse application user), shared by every
+ * verticle and job on the node: get it with {@link #of}. It keeps the endpoint's service-protection limits
+ * together instead of one limiter per client:
+ *
+ * <ul>
+ *   <li>concurrency: at most {@link Limits#concurrency()} in flight (lowered by {@link #share(int)} when several
+ *       nodes use the same user), adapted AIMD-style — halved on throttling, grown by one after a run of
+ *       successes;
+ *   <li>requests per sliding window, and combined execution time per sliding window: the budget mirrors the
+ *       endpoint's accounting (each request's duration, charged when it ends) and starts a request only while the
+ *       window, plus what is in flight (estimated from recent durations), stays under the limit — so a bulk run
+ *       goes at the rate the limits allow instead of running into 429s;
+ *   <li>the endpoint's own figures: remaining-budget headers ({@link Limits#remainingRequestsHeader()},
+ *       {@link Limits#remainingTimeHeader()}) lower the local view when someone else (another node, another
+ *       program) spends the same user's budget;
+ *   <li>Retry-After: a throttled answer pauses every new request of the node for that user for the whole wait.
+ * </ul>
+ *
+ * <p>Thread-safe; waiting requests resume on their own Vert.x context.
+ */
+public final class EndpointBudget implements RequestGate, Shareable {
+
+  /** Share of each limit the budget plans to use, leaving room for what it cannot see yet. */
+  static final double HEADROOM = 0.97;
+  private static final int SUCCESSES_PER_STEP = 20;
+  private static final long RECENT_MS = 600_000;
+
+  /**
+   * An endpoint's limits per user. Zero turns a limit off.
+   *
+   * @param concurrency requests in flight at most
+   * @param requests requests per window
+   * @param executionMs combined execution time per window
+   * @param windowMs the sliding window
+   * @param remainingRequestsHeader the answer header with the requests left in the window, or null
+   * @param remainingTimeHeader the answer header with the execution ms left in the window, or null
+   */
+  public record Limits(int concurrency, int requests, long executionMs, long windowMs, String remainingRequestsHeader,
+      String remainingTimeHeader) {
+
+    /** Validates. */
+    public Limits {
+      if (concurrency < 1 || requests < 0 || executionMs < 0 || windowMs < 0) {
+        throw new IllegalArgumentException("budget limits must be positive: concurrency " + concurrency
+            + ", requests " + requests + ", executionMs " + executionMs + ", windowMs " + windowMs);
+      }
+      if ((requests > 0 || executionMs > 0) && windowMs == 0) {
+        throw new IllegalArgumentException("request and execution-time limits need a window");
+      }
+    }
+
+    /**
+     * @return Dataverse's service protection per user and web server: 52 concurrent, 6000 requests and
+     *     1,200,000 ms of execution per 300 s (learn.microsoft.com "Service protection API limits")
+     */
+    public static Limits dataverse() {
+      return new Limits(52, 6000, 1_200_000, 300_000, "x-ms-ratelimit-burst-remaining-xrm-requests",
+          "x-ms-ratelimit-time-remaining-xrm-requests");
+    }
+
+    /**
+     * @param concurrency requests in flight at most
+     * @return only a concurrency limit
+     */
+    public static Limits concurrency(int concurrency) {
+      return new Limits(concurrency, 0, 0, 0, null, null);
+    }
+
+    /**
+     * @param timeScale factor on the window and the execution budget (an endpoint simulated faster than real time)
+     * @return the limits on that scale
+     */
+    public Limits scaled(double timeScale) {
+      return new Limits(concurrency, requests, Math.round(executionMs * timeScale), Math.round(windowMs * timeScale),
+          remainingRequestsHeader, remainingTimeHeader);
+    }
+
+    /** @return a copy with another concurrency */
+    public Limits withConcurrency(int c) {
+      return new Limits(c, requests, executionMs, windowMs, remainingRequestsHeader, remainingTimeHeader);
+    }
+  }
+
+  private record Waiter(Context context, Promise<Void> promise) {}
+
+  private final Vertx vertx;
+  private final String endpoint;
+  private final String user;
+  private final Limits limits;
+  private final Deque<Long> starts = new ArrayDeque<>();
+  private final Deque<double[]> executions = new ArrayDeque<>(); // {endMillis, ms}
+  private final Deque<Waiter> waiting = new ArrayDeque<>();
+  private final Deque<double[]> recent = new ArrayDeque<>(); // {endMillis, ms} of this node's requests
+  private final java.util.Map<Long, Integer> running = new java.util.TreeMap<>(); // start → requests
+  private double executionInWindow;
+  private double typicalMs;
+  private int limit;
+  private int share;
+  private int inFlight;
+  private int successes;
+  private long pausedUntilMillis;
+  private long throttledCount;
+  private boolean timerScheduled;
+
+  /**
+   * A budget of its own (tests; production code uses {@link #of}).
+   *
+   * @param vertx for timers
+   * @param endpoint the endpoint
+   * @param user the user
+   * @param limits the limits
+   * @param initialConcurrency concurrency to start with; grows while nothing is throttled
+   */
+  public EndpointBudget(Vertx vertx, String endpoint, String user, Limits limits, int initialConcurrency) {
+    this.vertx = vertx;
+    this.endpoint = endpoint;
+    this.user = user;
+    this.limits = limits;
+    this.limit = Math.max(1, Math.min(initialConcurrency, limits.concurrency()));
+    this.share = limits.concurrency();
+  }
+
+  /**
+   * The node's budget for an endpoint and user: the same object for every caller on this Vert.x instance.
+   *
+   * @param vertx the node's Vert.x
+   * @param endpoint e.g. the CRM's Web API root
+   * @param user e.g. the OAuth client id of the application user
+   * @param limits the limits (the first caller's are kept)
+   * @param initialConcurrency concurrency to start with
+   * @return the shared budget
+   */
+  public static EndpointBudget of(Vertx vertx, String endpoint, String user, Limits limits, int initialConcurrency) {
+    LocalMap<String, EndpointBudget> map = vertx.sharedData().getLocalMap("tandem.endpoint-budgets");
+    String key = endpoint + " as " + user;
+    EndpointBudget b = map.get(key);
+    if (b != null) {
+      return b;
+    }
+    EndpointBudget created = new EndpointBudget(vertx, endpoint, user, limits, initialConcurrency);
+    EndpointBudget raced = map.putIfAbsent(key, created);
+    return raced != null ? raced : created;
+  }
+
+  @Override
+  public <T> Future<T> run(Supplier<Future<T>> call) {
+    return acquire().compose(started -> {
+      synchronized (this) {
+        running.merge(started, 1, Integer::sum);
+      }
+      Future<T> f;
+      try {
+        f = call.get();
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      return f.andThen(ar -> release(started));
+    });
+  }
+
+  private Future<Long> acquire() {
+    Context ctx = vertx.getOrCreateContext();
+    synchronized (this) {
+      long now = System.currentTimeMillis();
+      if (waiting.isEmpty() && canStart(now)) {
+        start(now);
+        return Future.succeededFuture(now);
+      }
+      Promise<Void> p = Promise.promise();
+      waiting.add(new Waiter(ctx, p));
+      scheduleLocked(now);
+      return p.future().map(v -> System.currentTimeMillis());
+    }
+  }
+
+  private void start(long now) {
+    inFlight++;
+    if (limits.requests() > 0) {
+      starts.addLast(now);
+    }
+  }
+
+  private boolean canStart(long now) {
+    slide(now);
+    if (inFlight >= Math.min(limit, share) || now < pausedUntilMillis) {
+      return false;
+    }
+    if (limits.requests() > 0 && starts.size() >= limits.requests() * HEADROOM) {
+      return false;
+    }
+    return limits.executionMs() <= 0 || inFlight == 0 && executionInWindow < limits.executionMs() * HEADROOM
+        || executionInWindow + (inFlight + 1) * typicalMs < limits.executionMs() * HEADROOM;
+  }
+
+  private void slide(long now) {
+    long from = now - limits.windowMs();
+    while (!starts.isEmpty() && starts.peekFirst() <= from) {
+      starts.pollFirst();
+    }
+    while (!executions.isEmpty() && executions.peekFirst()[0] <= from) {
+      executionInWindow -= executions.pollFirst()[1];
+    }
+    if (executions.isEmpty()) {
+      executionInWindow = 0;
+    }
+  }
+
+  private void release(long startedAt) {
+    List<Waiter> go;
+    synchronized (this) {
+      long now = System.currentTimeMillis();
+      inFlight--;
+      running.computeIfPresent(startedAt, (k, n) -> n <= 1 ? null : n - 1);
+      double ms = now - startedAt;
+      if (limits.executionMs() > 0) {
+        executions.addLast(new double[] {now, ms});
+        executionInWindow += ms;
+      }
+      recent.addLast(new double[] {now, ms});
+      while (recent.size() > 1 && recent.peekFirst()[0] < now - RECENT_MS) {
+        recent.pollFirst();
+      }
+      typicalMs = typicalMs == 0 ? ms : typicalMs * 0.8 + ms * 0.2;
+      go = drainLocked(now);
+    }
+    resume(go);
+  }
+
+  private List<Waiter> drainLocked(long now) {
+    List<Waiter> go = new java.util.ArrayList<>();
+    while (!waiting.isEmpty() && canStart(now)) {
+      start(now);
+      go.add(waiting.poll());
+    }
+    if (!waiting.isEmpty()) {
+      scheduleLocked(now);
+    }
+    return go;
+  }
+
+  private static void resume(List<Waiter> go) {
+    for (Waiter w : go) {
+      w.context().runOnContext(v -> w.promise().complete());
+    }
+  }
+
+  /** Wakes up when the pause ends or the oldest charge leaves the window; releases wake up waiters too. */
+  private void scheduleLocked(long now) {
+    if (timerScheduled) {
+      return;
+    }
+    long at = Long.MAX_VALUE;
+    if (now < pausedUntilMillis) {
+      at = pausedUntilMillis;
+    } else {
+      if (!executions.isEmpty()) {
+        at = Math.min(at, (long) executions.peekFirst()[0] + limits.windowMs() + 1);
+      }
+      if (!starts.isEmpty()) {
+        at = Math.min(at, starts.peekFirst() + limits.windowMs() + 1);
+      }
+      if (inFlight > 0 && at == Long.MAX_VALUE) {
+        return; // a release will drain
+      }
+      if (at == Long.MAX_VALUE) {
+        at = now + 10;
+      }
+    }
+    timerScheduled = true;
+    vertx.setTimer(Math.max(1, at - now), id -> {
+      List<Waiter> go;
+      synchronized (this) {
+        timerScheduled = false;
+        go = drainLocked(System.currentTimeMillis());
+      }
+      resume(go);
+    });
+  }
+
+  @Override
+  public void succeeded() {
+    List<Waiter> go = List.of();
+    synchronized (this) {
+      if (++successes >= SUCCESSES_PER_STEP) {
+        successes = 0;
+        if (limit < limits.concurrency()) {
+          limit++;
+          go = drainLocked(System.currentTimeMillis());
+        }
+      }
+    }
+    resume(go);
+  }
+
+  @Override
+  public synchronized void throttled(long retryAfterMs) {
+    throttledCount++;
+    limit = Math.max(1, limit / 2);
+    successes = 0;
+    pausedUntilMillis = Math.max(pausedUntilMillis, System.currentTimeMillis() + retryAfterMs);
+  }
+
+  /**
+   * The endpoint's own count of what is left lowers the local view when others spend the same budget.
+   *
+   * @param headers an answer's headers
+   */
+  @Override
+  public void observe(MultiMap headers) {
+    Double time = number(headers, limits.remainingTimeHeader());
+    Double burst = number(headers, limits.remainingRequestsHeader());
+    if (time == null && burst == null) {
+      return;
+    }
+    synchronized (this) {
+      long now = System.currentTimeMillis();
+      slide(now);
+      if (time != null && limits.executionMs() > 0) {
+        double unseen = (limits.executionMs() - time) - executionInWindow;
+        if (unseen > 1) {
+          // More spent than this node knows of: someone else (another node, another program) uses the user.
+          executions.addLast(new double[] {now, unseen});
+          executionInWindow += unseen;
+        } else if (unseen < -1) {
+          // Less charged than the durations measured here (they include the network): the endpoint's count wins.
+          double extra = -unseen;
+          for (var it = executions.descendingIterator(); it.hasNext() && extra > 0; ) {
+            double[] e = it.next();
+            double cut = Math.min(e[1], extra);
+            e[1] -= cut;
+            extra -= cut;
+            executionInWindow -= cut;
+          }
+        }
+      }
+      if (burst != null && limits.requests() > 0) {
+        long unseen = Math.round(limits.requests() - burst) - starts.size();
+        for (long i = 0; i < Math.min(unseen, limits.requests()); i++) {
+          starts.addLast(now);
+        }
+      }
+    }
+  }
+
+  private static Double number(MultiMap headers, String name) {
+    String v = name == null ? null : headers.get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Double.parseDouble(v.replace(",", "").trim());
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /**
+   * This node's part of the concurrency when several nodes use the same user (the rest is theirs).
+   *
+   * @param concurrency requests in flight this node may run (0 holds every new request back)
+   */
+  public void share(int concurrency) {
+    List<Waiter> go;
+    synchronized (this) {
+      share = Math.max(0, Math.min(limits.concurrency(), concurrency));
+      go = drainLocked(System.currentTimeMillis());
+    }
+    resume(go);
+  }
+
+  /**
+   * @return the longest this node's requests to the endpoint have taken lately, or are taking now (the oldest in
+   *     flight), in ms
+   */
+  public synchronized long longestRecentMs() {
+    long now = System.currentTimeMillis();
+    double longest = 0;
+    for (double[] r : recent) {
+      longest = Math.max(longest, r[1]);
+    }
+    if (!running.isEmpty()) {
+      longest = Math.max(longest, now - ((java.util.TreeMap<Long, Integer>) running).firstKey());
+    }
+    return (long) Math.ceil(longest);
+  }
+
+  /** @return the limits */
+  public Limits limits() {
+    return limits;
+  }
+
+  /** @return the endpoint */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  /** @return the user */
+  public String user() {
+    return user;
+  }
+
+  /** @return the current concurrency limit (AIMD), before the node's share */
+  public synchronized int limit() {
+    return limit;
+  }
+
+  /** @return this node's share of the concurrency */
+  public synchronized int share() {
+    return share;
+  }
+
+  /** @return requests in flight now */
+  public synchronized int inFlight() {
+    return inFlight;
+  }
+
+  /** @return requests waiting to start */
+  public synchronized int waiting() {
+    return waiting.size();
+  }
+
+  /** @return execution ms charged in the current window, as far as this node knows */
+  public synchronized double executionInWindow() {
+    slide(System.currentTimeMillis());
+    return executionInWindow;
+  }
+
+  /** @return how often the endpoint throttled this budget */
+  public synchronized long throttledCount() {
+    return throttledCount;
+  }
+
+  /**
+   * @return how loaded the budget is, 0 (idle) to 1 and above (full): the highest of concurrency, request and
+   *     execution use; for spreading work over several users
+   */
+  public synchronized double load() {
+    long now = System.currentTimeMillis();
+    slide(now);
+    if (share == 0) {
+      return 2;
+    }
+    double l = (double) (inFlight + waiting.size()) / Math.min(limit, share);
+    if (limits.requests() > 0) {
+      l = Math.max(l, starts.size() / (double) limits.requests());
+    }
+    if (limits.executionMs() > 0) {
+      l = Math.max(l, (executionInWindow + inFlight * typicalMs) / limits.executionMs());
+    }
+    return l + (now < pausedUntilMillis ? 1 : 0);
+  }
+}
