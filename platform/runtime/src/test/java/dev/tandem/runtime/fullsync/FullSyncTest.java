@@ -66,9 +66,10 @@ class FullSyncTest {
   @Test
   void twoNodesSplitTheRangesAndOneDyingChangesNothingInTheResult(@TempDir Path work) throws Exception {
     admin(erp.get().baseUrl(), "POST", "seed", "{\"seed\":11,\"counts\":{\"Customer\":" + CUSTOMERS + "}}");
-    // Slow ERP pages, so the ranges are still running when a node dies.
+    // Slow ERP pages, so the ranges are still running when the second node claims and when a node dies (a run of
+    // fast pages can end on one node before the other has claimed a range).
     admin(erp.get().baseUrl(), "POST", "faults", "{\"pathPattern\":\"/Customer\",\"method\":\"GET\","
-        + "\"kind\":\"LATENCY\",\"latencyMs\":120,\"rate\":1.0}");
+        + "\"kind\":\"LATENCY\",\"latencyMs\":400,\"rate\":1.0}");
     Path plugins = Files.createDirectories(work.resolve("plugins"));
     PluginJars.jar(plugins, "accounts", null, Map.of("test.full.Accounts", PLUGIN), work);
     Connections connections = TestRuntimes.connections(erp.get(), crm.get(), 100);
@@ -87,11 +88,17 @@ class FullSyncTest {
         assertTrue(again.body().contains("running already"), again.body());
 
         Set<String> owners = new HashSet<>();
+        try {
         TestRuntimes.await("ranges running on both nodes", 30_000, () -> {
           owners.addAll(db.queryStrings("SELECT DISTINCT lease_owner FROM job WHERE kind = 'FULL_SYNC' "
               + "AND status = 'running'"));
           return owners.size() >= 2;
         });
+        } catch (AssertionError e) {
+          throw new AssertionError(e.getMessage() + "; owners " + owners + "; jobs " + db.queryStrings(
+              "SELECT id || ' ' || kind || ' ' || status || ' ' || coalesce(lease_owner, '-') || ' ' || attempts || ' '"
+              + " || coalesce(message, '') FROM job ORDER BY id"));
+        }
         assertEquals(4, db.queryLong("SELECT count(*) FROM job WHERE kind = 'FULL_SYNC'"), "four key ranges");
         TestRuntimes.await("some pages committed", 30_000,
             () -> db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'ACCOUNTS'") >= 300);
