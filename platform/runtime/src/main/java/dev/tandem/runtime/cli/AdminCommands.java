@@ -76,6 +76,26 @@ public final class AdminCommands {
       out().flush();
     }
 
+    /**
+     * Prints a listing: the answer as it came with --json, else a table with a row per item of its array.
+     *
+     * @return the exit code: 0
+     */
+    int listing(JsonObject answer, String array, List<String> header,
+        java.util.function.Function<JsonObject, List<Object>> row) {
+      if (node.json) {
+        print(answer);
+        return 0;
+      }
+      List<List<Object>> rows = new ArrayList<>();
+      for (Object o : answer.getJsonArray(array)) {
+        rows.add(row.apply((JsonObject) o));
+      }
+      out().print(table(header, rows));
+      out().flush();
+      return 0;
+    }
+
     int waitFor(AdminClient api, long jobId) {
       while (true) {
         JsonObject job = api.get("/api/v1/jobs/" + jobId);
@@ -174,22 +194,13 @@ public final class AdminCommands {
   public static final class Mappings extends Base {
     @Override
     int run(AdminClient api) {
-      JsonObject all = api.get("/api/v1/mappings");
-      if (node.json) {
-        print(all);
-        return 0;
-      }
-      List<List<Object>> rows = new ArrayList<>();
-      for (Object o : all.getJsonArray("mappings")) {
-        JsonObject m = (JsonObject) o;
-        JsonObject eff = m.getJsonObject("effective", new JsonObject());
-        rows.add(List.of(m.getString("name"), m.getString("plugin"), eff.getString("direction", m.getString("direction")),
-            m.getString("state"), eff.getValue("scheduleSeconds", "") + "s",
-            m.getString("reason") == null ? "" : m.getString("reason")));
-      }
-      out().print(table(List.of("MAPPING", "PLUGIN", "DIRECTION", "STATE", "SCHEDULE", "REASON"), rows));
-      out().flush();
-      return 0;
+      return listing(api.get("/api/v1/mappings"), "mappings",
+          List.of("MAPPING", "PLUGIN", "DIRECTION", "STATE", "SCHEDULE", "REASON"), m -> {
+            JsonObject eff = m.getJsonObject("effective", new JsonObject());
+            return List.of(m.getString("name"), m.getString("plugin"),
+                eff.getString("direction", m.getString("direction")), m.getString("state"),
+                eff.getValue("scheduleSeconds", "") + "s", m.getString("reason") == null ? "" : m.getString("reason"));
+          });
     }
   }
 
@@ -242,21 +253,11 @@ public final class AdminCommands {
       if (mapping != null) {
         path.append("&mapping=").append(AdminClient.q(mapping));
       }
-      JsonObject page = api.get(path.toString());
-      if (node.json) {
-        print(page);
-        return 0;
-      }
-      List<List<Object>> rows = new ArrayList<>();
-      for (Object o : page.getJsonArray("jobs")) {
-        JsonObject j = (JsonObject) o;
-        rows.add(List.of(j.getLong("id"), j.getString("kind"), String.valueOf(j.getString("mapping")),
-            j.getString("status"), j.getValue("durationMs") == null ? "" : j.getValue("durationMs") + " ms",
-            j.getString("message") == null ? "" : j.getString("message")));
-      }
-      out().print(table(List.of("ID", "KIND", "MAPPING", "STATUS", "DURATION", "MESSAGE"), rows));
-      out().flush();
-      return 0;
+      return listing(api.get(path.toString()), "jobs",
+          List.of("ID", "KIND", "MAPPING", "STATUS", "DURATION", "MESSAGE"),
+          j -> List.of(j.getLong("id"), j.getString("kind"), String.valueOf(j.getString("mapping")),
+              j.getString("status"), j.getValue("durationMs") == null ? "" : j.getValue("durationMs") + " ms",
+              j.getString("message") == null ? "" : j.getString("message")));
     }
   }
 
@@ -286,22 +287,11 @@ public final class AdminCommands {
         }
         return 0;
       }
-      JsonObject page = api.get("/api/v1/errors?limit=" + limit + (mapping == null ? "" : "&mapping="
-          + AdminClient.q(mapping)));
-      if (node.json) {
-        print(page);
-        return 0;
-      }
-      List<List<Object>> rows = new ArrayList<>();
-      for (Object o : page.getJsonArray("errors")) {
-        JsonObject e = (JsonObject) o;
-        rows.add(List.of(e.getLong("id"), e.getString("mapping"), String.valueOf(e.getString("direction")),
-            String.valueOf(e.getString("erpId")), String.valueOf(e.getString("crmId")),
-            String.valueOf(e.getString("message"))));
-      }
-      out().print(table(List.of("ID", "MAPPING", "DIRECTION", "ERP", "CRM", "MESSAGE"), rows));
-      out().flush();
-      return 0;
+      return listing(api.get("/api/v1/errors?limit=" + limit + (mapping == null ? "" : "&mapping="
+          + AdminClient.q(mapping))), "errors", List.of("ID", "MAPPING", "DIRECTION", "ERP", "CRM", "MESSAGE"),
+          e -> List.of(e.getLong("id"), e.getString("mapping"), String.valueOf(e.getString("direction")),
+              String.valueOf(e.getString("erpId")), String.valueOf(e.getString("crmId")),
+              String.valueOf(e.getString("message"))));
     }
   }
 
