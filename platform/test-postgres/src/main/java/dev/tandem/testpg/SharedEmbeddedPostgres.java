@@ -98,7 +98,7 @@ public final class SharedEmbeddedPostgres {
     Path log = stateDir.resolve(owner + ".log");
     String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx64m", "-cp", classpath,
+    ProcessBuilder pb = new ProcessBuilder(java.toString(), "-Xmx256m", "-cp", classpath,
         SharedEmbeddedPostgres.class.getName(), state.toAbsolutePath().toString(), Long.toString(owner));
     // No pipes to this JVM: the server outlives it, and Surefire must not wait for its output.
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null").exists() ? new File("/dev/null")
