@@ -22,20 +22,59 @@ public final class JobFailure {
   private JobFailure() {}
 
   /**
-   * Fails a job request.
+   * Fails a job request. A failure that is not a {@link TandemException} is classified: an I/O failure (an
+   * {@link java.io.IOException}, a timeout, or a {@link io.vertx.core.VertxException} such as a closed connection)
+   * is retriable; anything else is a bug (a NullPointerException in a plugin, say) and permanent, since running
+   * the same code on the same data again fails the same way.
    *
    * @param request the event-bus message of the job
-   * @param error the failure; anything not a {@link TandemException} counts as retriable at stage WRITE
+   * @param error the failure
    */
   public static void fail(Message<?> request, Throwable error) {
-    TandemException e = error instanceof TandemException te ? te
-        : new TandemException(ErrorKind.RETRIABLE, Stage.WRITE, String.valueOf(error.getMessage()), null, error);
+    fail(request, error, Stage.WRITE);
+  }
+
+  /**
+   * Fails a job request, as {@link #fail(Message, Throwable)}.
+   *
+   * @param request the event-bus message of the job
+   * @param error the failure
+   * @param stage the stage of a failure that is not a {@link TandemException}
+   */
+  public static void fail(Message<?> request, Throwable error, Stage stage) {
+    TandemException e = classify(error, stage);
     JsonObject body = new JsonObject()
         .put("kind", e.kind().name())
         .put("stage", e.stage().name())
         .put("message", e.getMessage())
         .put("retryAfterMs", e.retryAfter() == null ? null : e.retryAfter().toMillis());
     request.fail(e.kind() == ErrorKind.PERMANENT ? PERMANENT : RETRIABLE, body.encode());
+  }
+
+  /**
+   * @param error any failure
+   * @param stage the stage of a failure that is not a {@link TandemException}
+   * @return it as a {@link TandemException}: as it is, retriable for I/O, permanent for anything unexpected
+   */
+  public static TandemException classify(Throwable error, Stage stage) {
+    if (error instanceof TandemException te) {
+      return te;
+    }
+    Throwable cause = error;
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof TandemException te) {
+      return te;
+    }
+    if (cause instanceof java.io.IOException || cause instanceof java.util.concurrent.TimeoutException
+        || cause instanceof io.vertx.core.VertxException) {
+      return new TandemException(ErrorKind.RETRIABLE, stage, String.valueOf(cause.getMessage()), null, cause);
+    }
+    StackTraceElement[] at = cause.getStackTrace();
+    return new TandemException(ErrorKind.PERMANENT, stage, "unexpected " + cause.getClass().getName()
+        + (cause.getMessage() == null ? "" : ": " + cause.getMessage())
+        + (at.length == 0 ? "" : " at " + at[0]) + " (a bug: not retried)", null, cause);
   }
 
   /**

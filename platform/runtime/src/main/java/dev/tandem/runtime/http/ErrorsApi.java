@@ -1,17 +1,17 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.ErrorKind;
 import dev.tandem.api.JobKind;
+import dev.tandem.api.Stage;
 import dev.tandem.runtime.store.NewJob;
 import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgRecordErrorStore;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
@@ -21,12 +21,12 @@ import java.util.function.Function;
  */
 final class ErrorsApi {
 
-  private final Pool pool;
+  private final PgRecordErrorStore errors;
   private final PgCouplingStore couplings;
   private final Function<NewJob, Future<Long>> enqueue;
 
   ErrorsApi(Pool pool, Function<NewJob, Future<Long>> enqueue) {
-    this.pool = pool;
+    this.errors = new PgRecordErrorStore(pool);
     this.couplings = new PgCouplingStore(pool);
     this.enqueue = enqueue;
   }
@@ -42,6 +42,8 @@ final class ErrorsApi {
     boolean all = "true".equals(ctx.queryParams().get("all"));
     long before;
     int limit;
+    ErrorKind kind;
+    Stage stage;
     try {
       before = Long.parseLong(ctx.queryParams().get("before") == null ? String.valueOf(Long.MAX_VALUE)
           : ctx.queryParams().get("before"));
@@ -53,29 +55,35 @@ final class ErrorsApi {
       ApiError.send(ctx, 400, "bad_request", "before and limit must be numbers (limit 1..1000): " + e.getMessage());
       return;
     }
-    pool.preparedQuery("SELECT id, job_id, mapping, direction, erp_id, crm_id, message, occurred_at, resolved_at "
-            + "FROM record_error WHERE ($1::text IS NULL OR mapping = $1) AND ($2 OR resolved_at IS NULL) "
-            + "AND id < $3 ORDER BY id DESC LIMIT $4")
-        .execute(Tuple.of(mapping, all, before, limit)).onSuccess(rows -> {
-          JsonArray out = new JsonArray();
-          long last = 0;
-          for (Row r : rows) {
-            last = r.getLong("id");
-            out.add(new JsonObject().put("id", last).put("jobId", r.getLong("job_id"))
-                .put("mapping", r.getString("mapping")).put("direction", r.getString("direction"))
-                .put("erpId", r.getString("erp_id")).put("crmId", r.getString("crm_id"))
-                .put("message", r.getString("message"))
-                .put("occurredAt", r.getOffsetDateTime("occurred_at").toInstant().toString())
-                .put("resolvedAt", r.getOffsetDateTime("resolved_at") == null ? null
-                    : r.getOffsetDateTime("resolved_at").toInstant().toString()));
-          }
-          JsonObject body = new JsonObject().put("errors", out);
-          if (rows.rowCount() == limit) {
-            body.put("next", "/api/v1/errors?before=" + last + "&limit=" + limit
-                + (mapping == null ? "" : "&mapping=" + mapping) + (all ? "&all=true" : ""));
-          }
-          ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
-        }).onFailure(ctx::fail);
+    try {
+      kind = enumParam(ctx, "kind", ErrorKind.class);
+      stage = enumParam(ctx, "stage", Stage.class);
+    } catch (IllegalArgumentException e) {
+      ApiError.send(ctx, 400, "bad_request", e.getMessage());
+      return;
+    }
+    errors.list(new PgRecordErrorStore.Filter(mapping, kind, stage, all, before, limit)).onSuccess(out -> {
+      JsonObject body = new JsonObject().put("errors", out);
+      if (out.size() == limit) {
+        body.put("next", "/api/v1/errors?before=" + out.getJsonObject(out.size() - 1).getLong("id") + "&limit="
+            + limit + (mapping == null ? "" : "&mapping=" + mapping) + (all ? "&all=true" : "")
+            + (kind == null ? "" : "&kind=" + kind) + (stage == null ? "" : "&stage=" + stage));
+      }
+      ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
+    }).onFailure(ctx::fail);
+  }
+
+  private static <E extends Enum<E>> E enumParam(RoutingContext ctx, String name, Class<E> type) {
+    String v = ctx.queryParams().get(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return Enum.valueOf(type, v.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(name + " '" + v + "' is not one of "
+          + java.util.Arrays.toString(type.getEnumConstants()));
+    }
   }
 
   private void retryOne(RoutingContext ctx) {
@@ -86,16 +94,13 @@ final class ErrorsApi {
       ApiError.send(ctx, 400, "bad_request", "error id '" + ctx.pathParam("id") + "' is not a number");
       return;
     }
-    pool.preparedQuery("SELECT c.id, e.mapping FROM record_error e JOIN coupling c ON c.mapping = e.mapping AND "
-            + "((e.direction = 'TO_CRM' AND c.erp_id = e.erp_id) OR (e.direction = 'FROM_CRM' AND c.crm_id = e.crm_id)) "
-            + "WHERE e.id = $1").execute(Tuple.of(id)).onSuccess(rows -> {
-              if (rows.rowCount() == 0) {
+    errors.owner(id).onSuccess(owner -> {
+              if (owner.isEmpty()) {
                 ApiError.send(ctx, 404, "not_found", "error " + id + " does not exist or its record is no longer known");
                 return;
               }
-              Row r = rows.iterator().next();
-              String mapping = r.getString("mapping");
-              couplings.retry(mapping, List.of(r.getLong("id")))
+              String mapping = owner.get().mapping();
+              couplings.retry(mapping, List.of(owner.get().couplingId()))
                   .compose(n -> enqueue.apply(NewJob.of(JobKind.SYNC, mapping)).map(job -> new JsonObject()
                       .put("retried", n).put("jobId", job).put("job", "/api/v1/jobs/" + job)))
                   .onSuccess(body -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
@@ -107,12 +112,7 @@ final class ErrorsApi {
   private void retryAll(RoutingContext ctx) {
     String mapping = ctx.queryParams().get("mapping");
     Future<List<String>> mappings = mapping != null ? Future.succeededFuture(List.of(mapping))
-        : pool.query("SELECT DISTINCT mapping FROM coupling WHERE skipped OR deleted_side IS NOT NULL OR last_result_to_crm IN ('failed', 'conflict') "
-            + "OR last_result_from_crm IN ('failed', 'conflict')").execute().map(rows -> {
-              List<String> out = new ArrayList<>();
-              rows.forEach(r -> out.add(r.getString(0)));
-              return out;
-            });
+        : errors.mappingsWithFailures();
     mappings.compose(list -> {
       JsonArray jobs = new JsonArray();
       Future<Integer> chain = Future.succeededFuture(0);

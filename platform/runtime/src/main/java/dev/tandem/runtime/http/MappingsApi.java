@@ -138,6 +138,8 @@ final class MappingsApi {
             .put("deletionPolicy", s.deletions().name())
             .put("syncOnlyCoupled", s.onlyCoupled())
             .put("watermarkOverlapSeconds", s.overlap().toSeconds())
+            .put("maxFailedShare", s.failedShareTolerated())
+            .put("minFailedRecords", s.failedRecordsTolerated())
             .put("scheduleSeconds", eff.schedule().toSeconds())
             .put("fields", fields))
         .put("overrides", s.toJson());
@@ -180,7 +182,7 @@ final class MappingsApi {
   static MappingSettings merge(MappingDefinition def, MappingSettings cur, JsonObject body) {
     Set<String> known = Set.of("direction", "erpFilter", "crmFilter", "disabledFields", "conflictPolicy",
         "scheduleSeconds", "skipAfterRepeats", "deletionPolicy", "syncOnlyCoupled", "watermarkOverlapSeconds",
-        "massDeletionShare", "massDeletionMin");
+        "massDeletionShare", "massDeletionMin", "maxFailedShare", "minFailedRecords");
     for (String k : body.fieldNames()) {
       if (!known.contains(k)) {
         throw new IllegalArgumentException("unknown setting '" + k + "'; settings are " + known);
@@ -253,12 +255,25 @@ final class MappingsApi {
     if (body.containsKey("massDeletionMin")) {
       min = wholeNumber(body, "massDeletionMin", 1, Integer.MAX_VALUE);
     }
+    Double maxFailed = cur.maxFailedShare();
+    if (body.containsKey("maxFailedShare")) {
+      Object v = body.getValue("maxFailedShare");
+      if (v != null && !(v instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 1)) {
+        throw new IllegalArgumentException("maxFailedShare must be a number from 0 to 1 (0.5: a job fails when "
+            + "more than half of its records failed; 1: never), got " + v);
+      }
+      maxFailed = v == null ? null : ((Number) v).doubleValue();
+    }
+    Integer minFailed = cur.minFailedRecords();
+    if (body.containsKey("minFailedRecords")) {
+      minFailed = wholeNumber(body, "minFailedRecords", 1, Integer.MAX_VALUE);
+    }
     return new MappingSettings(direction,
         body.containsKey("erpFilter") ? body.getString("erpFilter") : cur.erpFilter(),
         body.containsKey("crmFilter") ? body.getString("crmFilter") : cur.crmFilter(),
         disabled, policy, schedule, skip, deletion,
         body.containsKey("syncOnlyCoupled") ? body.getBoolean("syncOnlyCoupled") : cur.syncOnlyCoupled(),
-        overlap, share, min);
+        overlap, share, min, maxFailed, minFailed);
   }
 
   private static Integer wholeNumber(JsonObject body, String field, int least, int most) {

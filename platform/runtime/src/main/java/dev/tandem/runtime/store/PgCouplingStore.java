@@ -143,6 +143,9 @@ public final class PgCouplingStore {
     OffsetDateTime[] crmMod = new OffsetDateTime[n];
     String[] result = new String[n];
     String[] error = new String[n];
+    String[] errorText = new String[n];
+    String[] errorKind = new String[n];
+    String[] errorStage = new String[n];
     String[] synced = new String[n];
     String[] erpVer = new String[n];
     String[] crmVer = new String[n];
@@ -155,6 +158,12 @@ public final class PgCouplingStore {
       crmMod[i] = o.crmModifiedOn();
       result[i] = o.result();
       error[i] = o.error();
+      if (o.error() != null) {
+        RecordFailure f = RecordFailure.decode(o.error());
+        errorText[i] = f.message();
+        errorKind[i] = f.kind().name();
+        errorStage[i] = f.stage().name();
+      }
       synced[i] = o.synced() == null ? null : o.synced().encode();
       erpVer[i] = o.erpVersion();
       crmVer[i] = o.crmVersion();
@@ -168,13 +177,15 @@ public final class PgCouplingStore {
     // The error log in the same statement: failures are logged — an error already open for that record with the
     // same message is brought up to date instead, so a record that keeps waiting for a dependency is one entry —
     // and earlier errors of records that went through now are resolved.
-    String log = "WITH v AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[]) AS v(src, dst, error)), "
+    String log = "WITH v AS (SELECT * FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) "
+        + "  AS v(src, dst, error, kind, stage)), "
         + "seen AS (UPDATE record_error e SET job_id = $1, occurred_at = now() FROM v WHERE v.error IS NOT NULL "
         + "  AND e.mapping = $2 AND e.resolved_at IS NULL AND e." + column + " = v.src AND e.message = v.error "
-        + "  RETURNING e." + column + " AS src), "
-        + "logged AS (INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
+        + "  AND e.stage = v.stage RETURNING e." + column + " AS src), "
+        + "logged AS (INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message, kind, stage) "
         + "  SELECT $1, $2, $3, " + (flow == Direction.TO_CRM ? "v.src, v.dst" : "v.dst, v.src")
-        + "  , v.error FROM v WHERE v.error IS NOT NULL AND v.src NOT IN (SELECT src FROM seen) RETURNING id) "
+        + "  , v.error, v.kind, v.stage FROM v WHERE v.error IS NOT NULL AND v.src NOT IN (SELECT src FROM seen) "
+        + "  RETURNING id) "
         + "UPDATE record_error e SET resolved_at = now() FROM v WHERE v.error IS NULL AND e.mapping = $2 "
         + "AND e.resolved_at IS NULL AND e." + column + " = v.src";
     return client.preparedQuery(sql)
@@ -182,7 +193,8 @@ public final class PgCouplingStore {
             .addValue(erpMod).addValue(crmMod).addValue(result).addValue(error).addValue(synced).addValue(erpVer)
             .addValue(crmVer))
         .compose(rows -> client.preparedQuery(log).execute(Tuple.tuple().addValue(jobId).addValue(mapping)
-                .addValue(flow.name()).addValue(src).addValue(dst).addValue(error))
+                .addValue(flow.name()).addValue(src).addValue(dst).addValue(errorText).addValue(errorKind)
+                .addValue(errorStage))
             .compose(x -> endCreates(client, mapping, flow, settled))
             .map(x -> rows.rowCount()));
   }
@@ -304,8 +316,8 @@ public final class PgCouplingStore {
     // in force later (or a retry) must still find it.
     return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, deleted_side = $8, updated_at = now() "
             + "WHERE id = $1 AND (last_error IS DISTINCT FROM $2 OR deleted_side IS DISTINCT FROM $8) RETURNING id) "
-            + "INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message) "
-            + "SELECT $3, $4, $5, $6, $7, $2 FROM u WHERE NOT EXISTS (SELECT 1 FROM record_error e "
+            + "INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message, kind, stage) "
+            + "SELECT $3, $4, $5, $6, $7, $2, 'DATA', 'READ' FROM u WHERE NOT EXISTS (SELECT 1 FROM record_error e "
             + "  WHERE e.mapping = $4 AND e.resolved_at IS NULL AND e.message = $2)")
         .execute(Tuple.tuple().addValue(c.id()).addValue(message).addValue(jobId).addValue(c.mapping())
             .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId())

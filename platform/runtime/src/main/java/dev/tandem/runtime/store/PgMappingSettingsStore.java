@@ -27,7 +27,7 @@ public final class PgMappingSettingsStore {
   public Future<MappingSettings> get(String mapping) {
     return pool.preparedQuery("SELECT direction, erp_filter, crm_filter, disabled_fields, conflict_policy, schedule_ms, "
             + "skip_after_repeats, deletion_policy, sync_only_coupled, watermark_overlap_seconds, mass_deletion_share, "
-            + "mass_deletion_min FROM mapping_settings WHERE mapping = $1").execute(Tuple.of(mapping))
+            + "mass_deletion_min, max_failed_share, min_failed_records FROM mapping_settings WHERE mapping = $1").execute(Tuple.of(mapping))
         .map(rows -> rows.rowCount() == 0 ? MappingSettings.NONE : from(rows.iterator().next()));
   }
 
@@ -39,8 +39,8 @@ public final class PgMappingSettingsStore {
   public Future<Void> put(String mapping, MappingSettings s) {
     return pool.preparedQuery("INSERT INTO mapping_settings (mapping, direction, erp_filter, crm_filter, disabled_fields, "
             + "conflict_policy, schedule_ms, skip_after_repeats, deletion_policy, sync_only_coupled, "
-            + "watermark_overlap_seconds, mass_deletion_share, mass_deletion_min) "
-            + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+            + "watermark_overlap_seconds, mass_deletion_share, mass_deletion_min, max_failed_share, "
+            + "min_failed_records) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
             + "ON CONFLICT (mapping) DO UPDATE SET direction = EXCLUDED.direction, erp_filter = EXCLUDED.erp_filter, "
             + "crm_filter = EXCLUDED.crm_filter, disabled_fields = EXCLUDED.disabled_fields, "
             + "conflict_policy = EXCLUDED.conflict_policy, schedule_ms = EXCLUDED.schedule_ms, "
@@ -48,6 +48,7 @@ public final class PgMappingSettingsStore {
             + "sync_only_coupled = EXCLUDED.sync_only_coupled, "
             + "watermark_overlap_seconds = EXCLUDED.watermark_overlap_seconds, "
             + "mass_deletion_share = EXCLUDED.mass_deletion_share, mass_deletion_min = EXCLUDED.mass_deletion_min, "
+            + "max_failed_share = EXCLUDED.max_failed_share, min_failed_records = EXCLUDED.min_failed_records, "
             + "updated_at = now()")
         .execute(Tuple.tuple().addValue(mapping)
             .addValue(s.direction() == null ? null : s.direction().name())
@@ -60,7 +61,9 @@ public final class PgMappingSettingsStore {
             .addValue(s.syncOnlyCoupled())
             .addValue(s.watermarkOverlapSeconds())
             .addValue(s.massDeletionShare())
-            .addValue(s.massDeletionMin()))
+            .addValue(s.massDeletionMin())
+            .addValue(s.maxFailedShare())
+            .addValue(s.minFailedRecords()))
         .mapEmpty();
   }
 
@@ -68,7 +71,7 @@ public final class PgMappingSettingsStore {
   public Future<java.util.Map<String, MappingSettings>> all() {
     return pool.query("SELECT mapping, direction, erp_filter, crm_filter, disabled_fields, conflict_policy, schedule_ms, "
         + "skip_after_repeats, deletion_policy, sync_only_coupled, watermark_overlap_seconds, mass_deletion_share, "
-        + "mass_deletion_min FROM mapping_settings").execute().map(rows -> {
+        + "mass_deletion_min, max_failed_share, min_failed_records FROM mapping_settings").execute().map(rows -> {
           java.util.Map<String, MappingSettings> out = new java.util.HashMap<>();
           rows.forEach(r -> out.put(r.getString("mapping"), from(r)));
           return out;
@@ -86,6 +89,7 @@ public final class PgMappingSettingsStore {
         policy == null ? null : ConflictPolicy.valueOf(policy), schedule == null ? null : Duration.ofMillis(schedule),
         r.getInteger("skip_after_repeats"),
         deletion == null ? null : MappingSettings.DeletionPolicy.valueOf(deletion), r.getBoolean("sync_only_coupled"),
-        r.getInteger("watermark_overlap_seconds"), r.getDouble("mass_deletion_share"), r.getInteger("mass_deletion_min"));
+        r.getInteger("watermark_overlap_seconds"), r.getDouble("mass_deletion_share"), r.getInteger("mass_deletion_min"),
+        r.getDouble("max_failed_share"), r.getInteger("min_failed_records"));
   }
 }

@@ -75,15 +75,29 @@ public final class PgScheduleStore {
    * @return how many schedules were woken (0 when the mapping has none)
    */
   public Future<Integer> wake(String mapping) {
-    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, last_activity_at = now(), "
-            + "next_run_at = now() WHERE mapping = $1 AND state <> 'disabled'")
+    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, paused_reason = NULL, "
+            + "last_activity_at = now(), next_run_at = now() WHERE mapping = $1 AND state <> 'disabled'")
         .execute(Tuple.of(mapping)).map(r -> r.rowCount());
+  }
+
+  /**
+   * Pauses a mapping's schedules with the reason: no runs are scheduled until an operator wakes them
+   * ({@link #wake}). A disabled schedule stays disabled.
+   *
+   * @param mapping the mapping
+   * @param reason why, and what to do
+   * @return how many schedules were paused
+   */
+  public Future<Integer> pause(String mapping, String reason) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'paused', paused_reason = $2, held_at = now() "
+            + "WHERE mapping = $1 AND state <> 'disabled'")
+        .execute(Tuple.of(mapping, reason)).map(r -> r.rowCount());
   }
 
   /** @return every schedule as the admin API shows it */
   public Future<JsonArray> list() {
     return pool.query("SELECT id, mapping, kind, direction, interval_ms, inactivity_timeout_ms, state, next_run_at, "
-        + "last_activity_at, held_at FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
+        + "last_activity_at, held_at, paused_reason FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
           JsonArray out = new JsonArray();
           rows.forEach(r -> out.add(new JsonObject()
               .put("id", r.getLong("id"))
@@ -96,7 +110,8 @@ public final class PgScheduleStore {
               .put("nextRunAt", String.valueOf(r.getOffsetDateTime("next_run_at").toInstant()))
               .put("lastActivityAt", String.valueOf(r.getOffsetDateTime("last_activity_at").toInstant()))
               .put("heldAt", r.getOffsetDateTime("held_at") == null ? null
-                  : r.getOffsetDateTime("held_at").toInstant().toString())));
+                  : r.getOffsetDateTime("held_at").toInstant().toString())
+              .put("pausedReason", r.getString("paused_reason"))));
           return out;
         });
   }

@@ -15,6 +15,7 @@ import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.PgWatermarkStore.Side;
+import dev.tandem.runtime.store.RecordFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -395,8 +396,8 @@ public final class FromCrmSync extends SyncRun {
           if (insert && r.status() != 0) {
             refused.add(crmKey); // the ERP answered: nothing was created
           }
-          outcomes.add(new Outcome(null, crmKey, null, crmModified, "failed", "[" + r.error().stage() + "] CRM "
-              + def.crmEntitySet() + " " + crmKey + ": " + r.error().getMessage()));
+          outcomes.add(new Outcome(null, crmKey, null, crmModified, "failed", RecordFailure.text(r.error().stage(), "CRM "
+              + def.crmEntitySet() + " " + crmKey + ": " + r.error().getMessage())));
         }
       }
       count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));

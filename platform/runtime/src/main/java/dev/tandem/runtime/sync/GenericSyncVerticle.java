@@ -16,6 +16,8 @@ import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.store.PgRecordErrorStore;
+import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -40,6 +42,8 @@ public final class GenericSyncVerticle extends VerticleBase {
   private final EndpointMetrics metrics;
   private final SyncMetrics syncMetrics;
   private final PgMappingSettingsStore settings;
+  private final PgRecordErrorStore errors;
+  private final PgScheduleStore schedules;
   private long erpDeletionScanMs = TandemConfig.ScheduleSettings.DEFAULT_ERP_DELETION_SCAN_MS;
   private dev.tandem.runtime.store.JobLeases leases = new dev.tandem.runtime.store.JobLeases();
   private ODataErpClient erp;
@@ -62,6 +66,8 @@ public final class GenericSyncVerticle extends VerticleBase {
     this.metrics = metrics;
     this.syncMetrics = syncMetrics;
     this.settings = new PgMappingSettingsStore(pool);
+    this.errors = new PgRecordErrorStore(pool);
+    this.schedules = new PgScheduleStore(pool);
   }
 
   /**
@@ -88,62 +94,92 @@ public final class GenericSyncVerticle extends VerticleBase {
     crm = new DataverseClient(vertx, connections.crm(), metrics);
     return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
-      settings.get(def.name()).compose(s -> {
-        // The effective mapping: the plugin's definition with the operator's overrides.
-        MappingDefinition eff = s.applyTo(def);
-        if (req.direction() != null && eff.direction() != Direction.BIDIRECTIONAL
-            && req.direction() != eff.direction()) {
-          return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
-              + " synchronizes " + eff.direction() + "; a " + req.direction() + " run was asked for"));
-        }
-        RecordMapper mapper = new RecordMapper(eff, s.disabledFields(), mappings);
-        PgCouplingStore couplings = new PgCouplingStore(pool);
-        PgWatermarkStore watermarks = new PgWatermarkStore();
-        OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
-        long t0 = System.nanoTime();
-        Direction only = req.direction() != null ? req.direction() : eff.direction();
-        if (req.kind() == JobKind.FULL_SYNC) {
-          return fullSync(req, eff, mapper, couplings, watermarks, s, start, t0);
-        }
-        io.vertx.core.json.JsonArray records = req.parameters().getJsonArray("records");
-        if (records != null) {
-          // "Synchronize now" on selected records: those only, in one direction, whether or not they changed.
-          if (only == Direction.BIDIRECTIONAL) {
-            return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
-                + " is bidirectional: say which direction the selected records go (TO_CRM or FROM_CRM)"));
-          }
-          List<String> keys = new java.util.ArrayList<>();
-          records.forEach(k -> keys.add(String.valueOf(k)));
-          long t1 = System.nanoTime();
-          return (only == Direction.TO_CRM ? toCrm(couplings, watermarks, eff, mapper, req.jobId(), s)
-                  .runSelected(keys, start)
-              : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runSelected(keys, start))
-              .map(o -> {
-                syncMetrics.records(def.name(), only, o);
-                syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t1));
-                return o.withMessage(def.name() + " " + keys.size() + " selected records "
-                    + (only == Direction.TO_CRM ? "to CRM: " : "from CRM: ") + counts(o));
-              });
-        }
-        // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
-        // mapping, ERP to CRM before CRM to ERP, as the reference system does.
-        Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
-            req.jobId(), erpDeletionScanMs).limits(s).run();
-        ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
-        FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
-        Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
-            ? Future.succeededFuture(JobOutcome.EMPTY) : toRun.run(start))
-            .map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(), null))));
-        return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
-                : mergedRun(fromRun, () -> toCrm(couplings, watermarks, eff, mapper, req.jobId(), s), start))
-            .map(b -> {
-              syncMetrics.records(def.name(), Direction.TO_CRM, a);
-              syncMetrics.records(def.name(), Direction.FROM_CRM, b);
-              syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
-              return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun));
-            }));
-      }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
+      settings.get(def.name()).compose(s -> run(req, s).compose(o -> tolerate(req, o, s)))
+          .onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
+  }
+
+  /**
+   * The error tolerance: a job in which more of the records failed than the mapping tolerates ends as failed,
+   * permanently, and pauses the mapping's schedule with the reason, instead of "succeeding" with its records in
+   * the error log (they stay there, as the pages wrote them). Records waiting for a reference (stage LOOKUP) do
+   * not count: they go through once the mapping they wait for has run.
+   */
+  private Future<JobOutcome> tolerate(JobRequest req, JobOutcome o, MappingSettings s) {
+    if (o.failed() < s.failedRecordsTolerated()) {
+      return Future.succeededFuture(o);
+    }
+    return errors.openByStage(req.jobId()).compose(byStage -> {
+      long waiting = byStage.getOrDefault(Stage.LOOKUP, 0L);
+      long failed = Math.max(0, o.failed() - waiting);
+      long processed = o.inserted() + o.modified() + o.deleted() + o.unchanged() + o.failed();
+      if (!s.beyondTolerance(failed, processed)) {
+        return Future.succeededFuture(o);
+      }
+      String reason = def.name() + ": " + failed + " of " + processed + " records failed in job " + req.jobId()
+          + ", more than the tolerated share of " + s.failedShareTolerated() + " (maxFailedShare); its schedule is "
+          + "paused. See GET /api/v1/errors?mapping=" + def.name() + ", fix the cause, then wake the schedule "
+          + "(POST /api/v1/schedules/" + def.name() + "/wake)";
+      return schedules.pause(def.name(), reason).compose(n -> Future.<JobOutcome>failedFuture(
+          TandemException.permanent(Stage.WRITE, reason + " [" + counts(o) + "]")));
+    });
+  }
+
+  /** One job: the mapping as the operator set it up, run in the direction asked for. */
+  private Future<JobOutcome> run(JobRequest req, MappingSettings s) {
+    // The effective mapping: the plugin's definition with the operator's overrides.
+    MappingDefinition eff = s.applyTo(def);
+    if (req.direction() != null && eff.direction() != Direction.BIDIRECTIONAL
+        && req.direction() != eff.direction()) {
+      return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
+          + " synchronizes " + eff.direction() + "; a " + req.direction() + " run was asked for"));
+    }
+    RecordMapper mapper = new RecordMapper(eff, s.disabledFields(), mappings);
+    PgCouplingStore couplings = new PgCouplingStore(pool);
+    PgWatermarkStore watermarks = new PgWatermarkStore();
+    OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
+    long t0 = System.nanoTime();
+    Direction only = req.direction() != null ? req.direction() : eff.direction();
+    if (req.kind() == JobKind.FULL_SYNC) {
+      return fullSync(req, eff, mapper, couplings, watermarks, s, start, t0);
+    }
+    io.vertx.core.json.JsonArray records = req.parameters().getJsonArray("records");
+    if (records != null) {
+      // "Synchronize now" on selected records: those only, in one direction, whether or not they changed.
+      if (only == Direction.BIDIRECTIONAL) {
+        return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
+            + " is bidirectional: say which direction the selected records go (TO_CRM or FROM_CRM)"));
+      }
+      List<String> keys = new java.util.ArrayList<>();
+      records.forEach(k -> keys.add(String.valueOf(k)));
+      long t1 = System.nanoTime();
+      return (only == Direction.TO_CRM ? toCrm(couplings, watermarks, eff, mapper, req.jobId(), s)
+              .runSelected(keys, start)
+          : fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runSelected(keys, start))
+          .map(o -> {
+            syncMetrics.records(def.name(), only, o);
+            syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t1));
+            return o.withMessage(def.name() + " " + keys.size() + " selected records "
+                + (only == Direction.TO_CRM ? "to CRM: " : "from CRM: ") + counts(o));
+          });
+    }
+    // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
+    // mapping, ERP to CRM before CRM to ERP, as the reference system does.
+    Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
+        req.jobId(), erpDeletionScanMs).limits(s).run();
+    ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
+    FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
+    Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
+        ? Future.succeededFuture(JobOutcome.EMPTY) : toRun.run(start))
+        .map(t -> t.plus(new JobOutcome(0, 0, d.deleted(), 0, 0, d.failed(), 0, d.uncoupled(), null))));
+    return toCrm.compose(a -> (only == Direction.TO_CRM ? Future.succeededFuture(JobOutcome.EMPTY)
+            : mergedRun(fromRun, () -> toCrm(couplings, watermarks, eff, mapper, req.jobId(), s), start))
+        .map(b -> {
+          syncMetrics.records(def.name(), Direction.TO_CRM, a);
+          syncMetrics.records(def.name(), Direction.FROM_CRM, b);
+          syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
+          return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun));
+        }));
   }
 
   /**

@@ -28,10 +28,16 @@ import java.util.Set;
  *     are held instead of applied, or null for {@link #DEFAULT_MASS_DELETION_SHARE}
  * @param massDeletionMin the least number of deletions ever held as a mass deletion, or null for
  *     {@link #DEFAULT_MASS_DELETION_MIN}
+ * @param maxFailedShare the error tolerance: the share of a job's records that may fail (waiting for a reference
+ *     does not count) before the job ends as failed and its schedule pauses, or null for
+ *     {@link #DEFAULT_MAX_FAILED_SHARE}
+ * @param minFailedRecords the least number of failed records that ever fails a job, or null for
+ *     {@link #DEFAULT_MIN_FAILED_RECORDS}
  */
 public record MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
     ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats, DeletionPolicy deletionPolicy,
-    Boolean syncOnlyCoupled, Integer watermarkOverlapSeconds, Double massDeletionShare, Integer massDeletionMin) {
+    Boolean syncOnlyCoupled, Integer watermarkOverlapSeconds, Double massDeletionShare, Integer massDeletionMin,
+    Double maxFailedShare, Integer minFailedRecords) {
 
   /**
    * The default overlap of incremental reads: rows stamped up to five minutes before the watermark are read again,
@@ -43,13 +49,28 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
   public static final double DEFAULT_MASS_DELETION_SHARE = 0.5;
   /** ... when they are at least this many. */
   public static final int DEFAULT_MASS_DELETION_MIN = 10;
+  /**
+   * A job in which more than half of the records failed ends as failed, as Kafka Connect's error tolerance would
+   * have it, instead of "succeeded" with every record in the error log...
+   */
+  public static final double DEFAULT_MAX_FAILED_SHARE = 0.5;
+  /** ... when they are at least this many (one bad record of two does not stop a schedule). */
+  public static final int DEFAULT_MIN_FAILED_RECORDS = 10;
+
+  /** Settings without the error tolerance (its defaults apply). */
+  public MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
+      ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats, DeletionPolicy deletionPolicy,
+      Boolean syncOnlyCoupled, Integer watermarkOverlapSeconds, Double massDeletionShare, Integer massDeletionMin) {
+    this(direction, erpFilter, crmFilter, disabledFields, conflictPolicy, schedule, skipAfterRepeats, deletionPolicy,
+        syncOnlyCoupled, watermarkOverlapSeconds, massDeletionShare, massDeletionMin, null, null);
+  }
 
   /** Settings without the read and deletion limits (their defaults apply). */
   public MappingSettings(Direction direction, String erpFilter, String crmFilter, Set<String> disabledFields,
       ConflictPolicy conflictPolicy, Duration schedule, Integer skipAfterRepeats, DeletionPolicy deletionPolicy,
       Boolean syncOnlyCoupled) {
     this(direction, erpFilter, crmFilter, disabledFields, conflictPolicy, schedule, skipAfterRepeats, deletionPolicy,
-        syncOnlyCoupled, null, null, null);
+        syncOnlyCoupled, null, null, null, null, null);
   }
 
   /** @return the overlap of incremental reads in force */
@@ -66,6 +87,27 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
     int min = massDeletionMin == null ? DEFAULT_MASS_DELETION_MIN : massDeletionMin;
     double share = massDeletionShare == null ? DEFAULT_MASS_DELETION_SHARE : massDeletionShare;
     return deleted >= min && couplings > 0 && deleted >= share * couplings;
+  }
+
+  /**
+   * @param failed records of a job that failed (not counting those waiting for a reference)
+   * @param processed records the job read and decided on
+   * @return true when that is beyond the error tolerance: the job ends as failed
+   */
+  public boolean beyondTolerance(long failed, long processed) {
+    int min = minFailedRecords == null ? DEFAULT_MIN_FAILED_RECORDS : minFailedRecords;
+    double share = maxFailedShare == null ? DEFAULT_MAX_FAILED_SHARE : maxFailedShare;
+    return failed >= min && processed > 0 && failed > share * processed;
+  }
+
+  /** @return the share of failed records tolerated in force */
+  public double failedShareTolerated() {
+    return maxFailedShare == null ? DEFAULT_MAX_FAILED_SHARE : maxFailedShare;
+  }
+
+  /** @return the least number of failed records that fails a job, in force */
+  public int failedRecordsTolerated() {
+    return minFailedRecords == null ? DEFAULT_MIN_FAILED_RECORDS : minFailedRecords;
   }
 
   /** What happens when a coupled record is deleted on one side. */
@@ -166,6 +208,8 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
         .put("syncOnlyCoupled", syncOnlyCoupled)
         .put("watermarkOverlapSeconds", watermarkOverlapSeconds)
         .put("massDeletionShare", massDeletionShare)
-        .put("massDeletionMin", massDeletionMin);
+        .put("massDeletionMin", massDeletionMin)
+        .put("maxFailedShare", maxFailedShare)
+        .put("minFailedRecords", minFailedRecords);
   }
 }

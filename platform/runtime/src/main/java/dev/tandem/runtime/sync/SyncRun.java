@@ -19,6 +19,7 @@ import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.PgWatermarkStore.Side;
+import dev.tandem.runtime.store.RecordFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -398,8 +399,8 @@ abstract class SyncRun {
       RecordMapper.Mapped m = mapper.map(flow, row, resolve);
       if (m.error() != null) {
         failed++;
-        outcomes.add(outcome(key, c == null ? null : counterpart(c), modified, "failed", "[" + m.error().stage() + "] "
-            + m.error().getMessage()));
+        outcomes.add(outcome(key, c == null ? null : counterpart(c), modified, "failed", RecordFailure.text(m.error().stage(),
+            m.error().getMessage())));
         continue;
       }
       sources.put(key, row);
@@ -441,7 +442,7 @@ abstract class SyncRun {
             String key = desired.keySet().iterator().next();
             Coupling c = coupled.get(key);
             outcomes.add(outcome(key, c == null || !c.coupled() ? null : counterpart(c), sourceModified(sources.get(key)),
-                "failed", "[" + t.stage() + "] " + t.getMessage()));
+                "failed", RecordFailure.text(t.stage(), t.getMessage())));
             count(new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
             return Future.succeededFuture();
           }
@@ -487,8 +488,8 @@ abstract class SyncRun {
           String key = flow == Direction.TO_CRM ? o.erpId() : o.crmId();
           count(undo(o.result()));
           Outcome bad = new Outcome(o.erpId(), o.crmId(), o.erpModifiedOn(), o.crmModifiedOn(), "failed",
-              "[" + dev.tandem.api.Stage.COMMIT + "] " + def.name() + " " + key + " could not be stored: "
-                  + PgErrors.describe(e));
+              RecordFailure.text(dev.tandem.api.Stage.COMMIT, def.name() + " " + key + " could not be stored: "
+                  + PgErrors.describe(e)));
           return pool.withTransaction(tx -> lease.verify(tx)
                   .compose(v -> couplings.record(tx, def.name(), flow, jobId, skipAfter, List.of(bad)))).<Void>mapEmpty()
               .recover(again -> {

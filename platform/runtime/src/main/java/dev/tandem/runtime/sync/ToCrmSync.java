@@ -15,6 +15,7 @@ import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.PgWatermarkStore.Side;
+import dev.tandem.runtime.store.RecordFailure;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -318,9 +319,9 @@ public final class ToCrmSync extends SyncRun {
           }
           if (crmId == null) {
             failed++;
-            outcomes.add(new Outcome(key, null, erpModified, null, "failed", "[" + dev.tandem.api.Stage.WRITE + "] ERP "
+            outcomes.add(new Outcome(key, null, erpModified, null, "failed", RecordFailure.text(dev.tandem.api.Stage.WRITE, "ERP "
                 + def.erpEntitySet() + " " + key + ": the CRM's upsert by " + def.crmAlternateKey()
-                + " returned no " + def.crmKey()));
+                + " returned no " + def.crmKey())));
             continue;
           }
           inserted += insert ? 1 : 0;
@@ -336,8 +337,8 @@ public final class ToCrmSync extends SyncRun {
         } else {
           failed++;
           TandemException err = r.error();
-          outcomes.add(new Outcome(key, null, erpModified, null, "failed", "[" + err.stage() + "] "
-              + "ERP " + def.erpEntitySet() + " " + key + ": " + err.getMessage()));
+          outcomes.add(new Outcome(key, null, erpModified, null, "failed", RecordFailure.text(err.stage(),
+              "ERP " + def.erpEntitySet() + " " + key + ": " + err.getMessage())));
         }
       }
       count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));

@@ -200,8 +200,10 @@ class QueueGuaranteesSyncTest {
             db.queryString("SELECT message FROM job WHERE id = " + job));
         assertEquals(39, db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'CUSTOMER' "
             + "AND crm_id IS NOT NULL AND last_result_to_crm = 'inserted'"), "the rest of the page was committed");
-        String error = db.queryString("SELECT message FROM record_error WHERE mapping = 'CUSTOMER' AND erp_id = 'P0017'");
-        assertTrue(error != null && error.startsWith("[COMMIT]") && error.contains("could not be stored"), error);
+        String error = db.queryString("SELECT stage || ' ' || message FROM record_error WHERE mapping = 'CUSTOMER' "
+            + "AND erp_id = 'P0017'");
+        assertTrue(error != null && error.startsWith("COMMIT ") && error.contains("could not be stored"), error);
+        assertTrue(db.queryString("SELECT last_error FROM coupling WHERE erp_id = 'P0017'").startsWith("[COMMIT] "));
         assertEquals("failed", db.queryString("SELECT last_result_to_crm FROM coupling WHERE erp_id = 'P0017'"));
         assertTrue(db.queryLong("SELECT failed FROM job WHERE id = " + job) >= 1);
 

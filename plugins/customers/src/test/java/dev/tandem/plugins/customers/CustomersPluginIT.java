@@ -171,6 +171,13 @@ class CustomersPluginIT {
     // Contacts of blocked customers: their company is never coupled in CUSTOMER.
     assertTrue(first.getString("message").contains("which is not coupled in mapping CUSTOMER"), first.encode());
     assertTrue(first.getString("erpId").startsWith("CT"), first.encode());
+    assertEquals("LOOKUP", first.getString("stage"), first.encode());
+    assertEquals("DATA", first.getString("kind"), first.encode());
+    assertEquals(list.size(), tandem.api("GET", "/api/v1/errors?mapping=CONTACT&stage=lookup&limit=1000", null)
+        .json().getJsonArray("errors").size(), "the stage filter");
+    assertEquals(0, tandem.api("GET", "/api/v1/errors?mapping=CONTACT&stage=WRITE", null).json()
+        .getJsonArray("errors").size(), "none failed writing");
+    assertEquals(400, tandem.api("GET", "/api/v1/errors?stage=SEND", null).status(), "an unknown stage");
     java.util.Set<String> waiting = new java.util.HashSet<>();
     list.forEach(e -> waiting.add(((JsonObject) e).getString("erpId")));
     assertEquals(list.size(), waiting.size(), "several runs, one open entry per record");

@@ -81,7 +81,8 @@ class SalesPricesIT {
     assertEquals(notCoupled, errors.size(), errors.encode());
     for (Object o : errors) {
       String message = ((JsonObject) o).getString("message");
-      assertTrue(message.matches("\\[LOOKUP\\] ERP SalesPrice [0-9a-f-]{36}: Item_No refers to " + item
+      assertEquals("LOOKUP", ((JsonObject) o).getString("stage"), message);
+      assertTrue(message.matches("ERP SalesPrice [0-9a-f-]{36}: Item_No refers to " + item
           + ", which is not coupled in mapping ITEM-PRODUCT: couple or synchronize ITEM-PRODUCT first"), message);
     }
     checkPriceListItems(prices, products, expected);

@@ -42,7 +42,8 @@ class UncoupledLocalCurrencyIT {
     assertEquals(0, rows(crm.get().baseUrl(), "pricelevels").size());
     JsonObject error = tandem.api("GET", "/api/v1/errors?mapping=CUSTPRCGRP-PRICE&limit=1", null).json()
         .getJsonArray("errors").getJsonObject(0);
-    assertTrue(error.getString("message").matches("\\[LOOKUP\\] ERP CustomerPriceGroup [A-Z]+: the constant of transactioncurrencyid "
+    assertEquals("LOOKUP", error.getString("stage"), error.encode());
+    assertTrue(error.getString("message").matches("ERP CustomerPriceGroup [A-Z]+: the constant of transactioncurrencyid "
         + "refers to CHF, which is not coupled in mapping CURRENCY: couple or synchronize CURRENCY first.*"),
         error.encode());
   }
