@@ -315,10 +315,29 @@ final class DataverseAdmin {
         }
         sim.insert(sim.entity("contacts"), c, user, null);
       }
-      for (int i = 1; i <= counts.getOrDefault("products", 0); i++) {
-        sim.insert(sim.entity("products"), Map.of("name", SeedNames.fit(names.company(i) + " kit", 100),
-            "productnumber", "P" + (7000 + i), "price", names.amount(100_000), "quantityonhand", names.nextInt(500)),
-            user, null);
+      if (counts.getOrDefault("products", 0) > 0) {
+        // Products need a unit group and a default unit: the organization's "Default Unit" group, whose base
+        // unit ("Primary Unit") Dataverse creates with it. Seeded products are published (Active).
+        Map<String, Object> group = sim.store().table("uomschedules").byUnique("name", "Default Unit");
+        if (group == null) {
+          group = sim.insert(sim.entity("uomschedules"), Map.of("name", "Default Unit", "baseuomname",
+              "Primary Unit"), user, null);
+        }
+        String groupId = (String) group.get("uomscheduleid");
+        String unitId = (String) sim.store().table("uoms").all(u -> groupId.equals(u.get("_uomscheduleid_value"))
+            && Boolean.TRUE.equals(u.get("isschedulebaseuom")), null).get(0).get("uomid");
+        for (int i = 1; i <= counts.getOrDefault("products", 0); i++) {
+          Map<String, Object> p = new LinkedHashMap<>();
+          p.put("name", SeedNames.fit(names.company(i) + " kit", 100));
+          p.put("productnumber", "P" + (7000 + i));
+          p.put("price", names.amount(100_000));
+          p.put("quantityonhand", names.nextInt(500));
+          p.put("quantitydecimal", 0);
+          p.put("defaultuomscheduleid@odata.bind", "/uomschedules(" + groupId + ")");
+          p.put("defaultuomid@odata.bind", "/uoms(" + unitId + ")");
+          Map<String, Object> row = sim.insert(sim.entity("products"), p, user, null);
+          sim.update(sim.entity("products"), row, Map.of("statecode", 0, "statuscode", 1), user);
+        }
       }
       return null;
     });

@@ -294,6 +294,10 @@ public final class DataverseSimulator implements Simulator {
             && r.method().equals("POST")) {
           return DataverseAdmin.assignRole(this, key, r);
         }
+        if (e.set().equals("products") && m.group(3).equals("/Microsoft.Dynamics.CRM.PublishProductHierarchy")
+            && r.method().equals("POST")) {
+          return DataverseProducts.publish(this, e, key, m.group(2), user);
+        }
         throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + m.group(3) + "'."));
       }
       return switch (r.method()) {
@@ -494,15 +498,22 @@ public final class DataverseSimulator implements Simulator {
     String id = key != null ? key : given != null ? String.valueOf(given).toLowerCase(Locale.ROOT)
         : UUID.randomUUID().toString();
     row.put(e.key(), id);
+    DataverseProducts.beforeCreate(this, e, body);
     apply(e, row, body);
     for (String req : e.required()) {
-      if (row.get(req) == null) {
+      Lookup lookup = e.lookups().get(req);
+      if (row.get(lookup == null ? req : lookup.valueColumn()) == null) {
         throw new DvError(error(400, "0x80040203", "Attribute '" + req + "' cannot be NULL: it is required on "
             + e.logical() + "."));
       }
     }
     if (store.table(e.set()).get(id) != null) {
       throw new DvError(error(412, "0x80040237", "A record with matching key values already exists."));
+    }
+    if (e.set().equals("products")) {
+      // "By default, a product record is in the Draft state when you create it."
+      row.put("statecode", DataverseProducts.DRAFT_STATE);
+      row.put("statuscode", DataverseProducts.DRAFT_STATUS);
     }
     if (e.hasState()) {
       row.putIfAbsent("statecode", 0);
@@ -512,6 +523,20 @@ public final class DataverseSimulator implements Simulator {
     row.put("createdon", now);
     row.put("_createdby_value", user);
     computed(e, row);
+    putRow(e, row);
+    DataverseProducts.afterCreate(this, e, row, user);
+    return row;
+  }
+
+  /** Inserts a row the server itself creates (no validation of the client's rules); call inside write(). */
+  Map<String, Object> insertInternal(Entity e, Map<String, Object> columns, String user) {
+    Map<String, Object> row = new LinkedHashMap<>(columns);
+    if (e.hasState()) {
+      row.putIfAbsent("statecode", 0);
+      row.putIfAbsent("statuscode", 1);
+    }
+    row.put("createdon", stamp(row, user));
+    row.put("_createdby_value", user);
     putRow(e, row);
     return row;
   }
@@ -569,6 +594,7 @@ public final class DataverseSimulator implements Simulator {
 
   /** Applies changes to an existing row; call inside write(). */
   Map<String, Object> update(Entity e, Map<String, Object> current, Map<String, Object> body, String user) {
+    DataverseProducts.beforeUpdate(this, e, current, body);
     Map<String, Object> row = new LinkedHashMap<>(current);
     apply(e, row, body);
     stamp(row, user);
