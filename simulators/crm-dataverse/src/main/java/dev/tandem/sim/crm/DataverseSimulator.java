@@ -631,7 +631,9 @@ public final class DataverseSimulator implements Simulator {
       if (name.endsWith("@odata.bind")) {
         String nav = name.substring(0, name.length() - "@odata.bind".length());
         Lookup l = e.lookups().get(nav);
-        if (l == null) {
+        // A polymorphic lookup (other than the owner) is bound only through its typed navigation properties
+        // (parentcustomerid_account, customerid_contact): the untyped name is not a navigation property at all.
+        if (l == null || nav.equals(l.navigation()) && l.targets().size() > 1 && !nav.equals("ownerid")) {
           throw new DvError(error(400, "0x80048d19", "An undeclared property '" + nav + "' which only has property "
               + "annotations in the payload but no property value was found in the payload. In OData, only declared "
               + "navigation properties and declared named streams can be represented as properties without values."));
@@ -669,7 +671,8 @@ public final class DataverseSimulator implements Simulator {
           + "entity reference like /accounts(<id>)."));
     }
     String targetSet = m.group(1);
-    if (!l.targets().contains(targetSet)) {
+    boolean typed = !nav.equals(l.navigation());
+    if (!l.targets().contains(targetSet) || typed && !nav.equals(l.navigation() + "_" + entity(targetSet).logical())) {
       throw new DvError(error(400, "0x80048d19", nav + " of " + e.logical() + " cannot point to " + targetSet
           + "; it points to " + l.targets()));
     }
