@@ -430,9 +430,8 @@ public final class DataverseClient {
         .add("grant_type", "client_credentials")
         .add("client_id", lane.client.clientId())
         .add("client_secret", lane.client.clientSecret());
-    if (settings.scope() != null) {
-      form.add("scope", settings.scope());
-    }
+    // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
+    form.add("scope", settings.scope() != null ? settings.scope() : defaultScope(settings.apiUrl()));
     lane.tokenInFlight = web.postAbs(settings.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
         .transform(ar -> {
           lane.tokenInFlight = null;
@@ -459,5 +458,14 @@ public final class DataverseClient {
           return Future.succeededFuture(lane.token);
         });
     return lane.tokenInFlight;
+  }
+
+  /**
+   * @param apiUrl the Web API root, e.g. {@code https://contoso.crm4.dynamics.com/api/data/v9.2}
+   * @return the organization's client-credentials scope, e.g. {@code https://contoso.crm4.dynamics.com/.default}
+   */
+  public static String defaultScope(String apiUrl) {
+    URI u = URI.create(apiUrl);
+    return u.getScheme() + "://" + u.getRawAuthority() + "/.default";
   }
 }
