@@ -68,6 +68,36 @@ class DataverseClientTest {
   }
 
   @Test
+  void deltaResultsAreFollowedPageByPageToTheNextDeltaLink() throws Exception {
+    DataverseClient small = client("tandem-secret", 3);
+    Page first = on(vertx, () -> small.trackChanges("accounts", "name"));
+    assertNotNull(first.deltaLink());
+    List<WriteResult> written = on(vertx, () -> small.upsertMultiple("accounts", "account", accounts(0, 7)));
+    assertTrue(written.stream().allMatch(WriteResult::ok));
+    Page page = on(vertx, () -> small.follow(first.deltaLink()));
+    int rows = 0;
+    int pages = 1;
+    while (page.hasNext()) {
+      rows += page.rows().size();
+      assertTrue(page.rows().size() <= 3, "odata.maxpagesize holds for delta pages");
+      String next = page.nextLink();
+      page = on(vertx, () -> small.follow(next));
+      pages++;
+    }
+    rows += page.rows().size();
+    assertEquals(7, rows);
+    assertEquals(3, pages);
+    assertNotNull(page.deltaLink(), "the last delta page carries the next delta link");
+  }
+
+  @Test
+  void theTokenScopeIsTheOrganizationsUrlByDefault() {
+    assertEquals("https://contoso.crm4.dynamics.com/.default",
+        DataverseClient.defaultScope("https://contoso.crm4.dynamics.com/api/data/v9.2"));
+    assertEquals("http://localhost:8081/.default", DataverseClient.defaultScope("http://localhost:8081/api/data/v9.2"));
+  }
+
+  @Test
   void upsertsInBulkPagesAndTracksChanges() throws Exception {
     List<WriteResult> results = on(vertx, () -> client.upsertMultiple("accounts", "account", accounts(0, 2500)));
     assertEquals(2500, results.size());

@@ -65,11 +65,11 @@ final class DataverseBatch {
     for (Item item : items) {
       if (item.single() != null) {
         SimResponse resp = execute(sim, item.single(), user, Map.of());
-        if (resp.status() >= 400 && !continueOnError) {
-          return resp;
-        }
         out.append("--").append(outBoundary).append("\r\n");
         appendHttp(out, resp, null);
+        if (resp.status() >= 400 && !continueOnError) {
+          return stopped(out, outBoundary);
+        }
       } else {
         String csBoundary = "changesetresponse_" + UUID.randomUUID();
         List<SimResponse> responses = new ArrayList<>();
@@ -95,11 +95,11 @@ final class DataverseBatch {
           failed = e.response();
         }
         if (failed != null) {
-          if (!continueOnError) {
-            return failed;
-          }
           out.append("--").append(outBoundary).append("\r\n");
           appendHttp(out, failed, null);
+          if (!continueOnError) {
+            return stopped(out, outBoundary);
+          }
           continue;
         }
         out.append("--").append(outBoundary).append("\r\n")
@@ -114,6 +114,15 @@ final class DataverseBatch {
     out.append("--").append(outBoundary).append("--\r\n");
     SimResponse resp = SimResponse.text(200, "multipart/mixed; boundary=" + outBoundary, out.toString());
     return continueOnError ? resp.with("Preference-Applied", "odata.continue-on-error") : resp;
+  }
+
+  /**
+   * Without continue-on-error the batch stops at the first failure and answers 400 with a multipart body holding the
+   * parts answered so far and the failing part (Microsoft, "Execute batch operations using the Web API").
+   */
+  private static SimResponse stopped(StringBuilder out, String outBoundary) {
+    out.append("--").append(outBoundary).append("--\r\n");
+    return SimResponse.text(400, "multipart/mixed; boundary=" + outBoundary, out.toString());
   }
 
   private static SimResponse execute(DataverseSimulator sim, Part p, String user, Map<String, String> refs) {

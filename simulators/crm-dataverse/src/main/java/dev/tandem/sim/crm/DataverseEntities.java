@@ -64,6 +64,12 @@ final class DataverseEntities {
       return this;
     }
 
+    /** The owner: one navigation property that takes a user or a team (no typed binds, unlike other polymorphic lookups). */
+    B owner() {
+      lookups.put("ownerid", new Lookup("ownerid", "_ownerid_value", List.of("systemusers", "teams")));
+      return this;
+    }
+
     B required(String... r) {
       required = List.of(r);
       return this;
@@ -102,13 +108,13 @@ final class DataverseEntities {
         .other("creditlimit", "paymenttermscode", "address1_freighttermscode", "address1_shippingmethodcode",
             "customertypecode", "revenue")
         .lookup("transactioncurrencyid", "transactioncurrencies").lookup("primarycontactid", "contacts")
-        .lookup("parentaccountid", "accounts").lookup("ownerid", "systemusers")
+        .lookup("parentaccountid", "accounts").owner()
         .required("name").alternate("accountnumber").register();
     new B("contacts", "contact").text("firstname", 50).text("middlename", 50).text("lastname", 50)
         .text("fullname", 160).text("emailaddress1", 100).text("telephone1", 50).text("mobilephone", 50)
         .text("jobtitle", 100).text("address1_line1", 250).text("address1_city", 80).text("address1_postalcode", 20)
         .text("address1_country", 80)
-        .lookup("parentcustomerid", "accounts", "contacts").lookup("ownerid", "systemusers")
+        .lookup("parentcustomerid", "accounts", "contacts").owner()
         .lookup("transactioncurrencyid", "transactioncurrencies").required("lastname").register();
     new B("systemusers", "systemuser").text("firstname", 64).text("lastname", 64).text("fullname", 200)
         .text("domainname", 1024).text("internalemailaddress", 100).text("mobilephone", 64)
@@ -120,13 +126,14 @@ final class DataverseEntities {
     new B("uomschedules", "uomschedule").text("name", 200).text("baseuomname", 100).text("description", 2000)
         .required("name", "baseuomname").alternate("name").register();
     new B("uoms", "uom").text("name", 100).other("quantity", "isschedulebaseuom")
-        .lookup("uomscheduleid", "uomschedules").lookup("baseuom", "uoms").required("name").register();
+        .lookup("uomscheduleid", "uomschedules").lookup("baseuom", "uoms").required("name", "baseuom").register();
     new B("products", "product").text("name", 100).text("productnumber", 100).text("description", 2000)
         .other("price", "standardcost", "currentcost", "quantityonhand", "quantitydecimal", "productstructure",
             "producttypecode")
         .lookup("defaultuomscheduleid", "uomschedules").lookup("defaultuomid", "uoms")
         .lookup("pricelevelid", "pricelevels").lookup("transactioncurrencyid", "transactioncurrencies")
-        .required("name", "productnumber").alternate("productnumber").register();
+        .required("name", "productnumber", "defaultuomscheduleid", "defaultuomid", "quantitydecimal")
+        .alternate("productnumber").register();
     new B("pricelevels", "pricelevel").text("name", 100).text("description", 2000).other("begindate", "enddate")
         .lookup("transactioncurrencyid", "transactioncurrencies").required("name").alternate("name").register();
     new B("productpricelevels", "productpricelevel").other("amount", "percentage", "pricingmethodcode",
@@ -138,7 +145,7 @@ final class DataverseEntities {
         .text("billto_city", 80).text("billto_postalcode", 20).text("shipto_line1", 250).text("shipto_city", 80)
         .text("shipto_postalcode", 20).text("description", 2000).other("totalamount", "ispricelocked")
         .lookup("customerid", "accounts", "contacts").lookup("pricelevelid", "pricelevels")
-        .lookup("transactioncurrencyid", "transactioncurrencies").lookup("ownerid", "systemusers")
+        .lookup("transactioncurrencyid", "transactioncurrencies").owner()
         .required("name").register();
     new B("salesorderdetails", "salesorderdetail").text("productdescription", 500)
         .other("quantity", "priceperunit", "baseamount", "extendedamount", "manualdiscountamount", "tax",
@@ -155,6 +162,8 @@ final class DataverseEntities {
         .required("quantity").register();
     new B("opportunities", "opportunity").text("name", 300).other("estimatedvalue", "estimatedclosedate")
         .lookup("parentaccountid", "accounts").lookup("parentcontactid", "contacts").required("name").register();
+    new B("teams", "team").text("name", 160).text("description", 2000).other("teamtype", "isdefault")
+        .text("azureactivedirectoryobjectid", 100).noState().required("name").register();
     new B("roles", "role").text("name", 100).noState().required("name").register();
     new B("nav_connections", "nav_connection").text("nav_name", 100).text("nav_dynamicsnavurl", 250)
         .text("nav_dynamicsnavodataurl", 250).text("nav_dynamicsnavodatausername", 250)

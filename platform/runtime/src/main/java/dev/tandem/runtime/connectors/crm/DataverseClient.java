@@ -56,6 +56,7 @@ public final class DataverseClient {
   /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
   private Future<List<String>> userIds;
+  private final DataverseMetadataReader metadata = new DataverseMetadataReader(this);
 
   /** One application user: its node-wide budget, its transport, its token. */
   private final class Lane {
@@ -102,6 +103,11 @@ public final class DataverseClient {
   /** @return every application user's node-wide budget, the main one first */
   public List<EndpointBudget> budgets() {
     return lanes.stream().map(l -> l.budget).toList();
+  }
+
+  /** @return the CRM's table definitions as Tandem reads them (cached per client) */
+  public DataverseMetadataReader metadata() {
+    return metadata;
   }
 
   /** Closes the HTTP client. */
@@ -424,9 +430,8 @@ public final class DataverseClient {
         .add("grant_type", "client_credentials")
         .add("client_id", lane.client.clientId())
         .add("client_secret", lane.client.clientSecret());
-    if (settings.scope() != null) {
-      form.add("scope", settings.scope());
-    }
+    // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
+    form.add("scope", settings.scope() != null ? settings.scope() : defaultScope(settings.apiUrl()));
     lane.tokenInFlight = web.postAbs(settings.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
         .transform(ar -> {
           lane.tokenInFlight = null;
@@ -453,5 +458,14 @@ public final class DataverseClient {
           return Future.succeededFuture(lane.token);
         });
     return lane.tokenInFlight;
+  }
+
+  /**
+   * @param apiUrl the Web API root, e.g. {@code https://contoso.crm4.dynamics.com/api/data/v9.2}
+   * @return the organization's client-credentials scope, e.g. {@code https://contoso.crm4.dynamics.com/.default}
+   */
+  public static String defaultScope(String apiUrl) {
+    URI u = URI.create(apiUrl);
+    return u.getScheme() + "://" + u.getRawAuthority() + "/.default";
   }
 }
