@@ -176,6 +176,11 @@ final class ErpAdmin {
         }
         put(sim, "PriceListHeader", priceList("S-ALL", "All customers", "All Customers", "", "", "Sale", "Price",
             "2026-01-01", "0001-01-01"));
+        // A PriceListHeader count adds numbered sales price lists for all customers.
+        for (int i = 1; i <= counts.getOrDefault("PriceListHeader", 0); i++) {
+          put(sim, "PriceListHeader", priceList(String.format("S-PL%05d", i), "Price list " + i, "All Customers", "",
+              "", "Sale", "Price", "2026-01-01", "0001-01-01"));
+        }
         put(sim, "PriceListHeader", priceList("S-DISC", "Line discounts", "All Customers", "", "", "Sale",
             "Discount", "2026-01-01", "0001-01-01"));
         put(sim, "PriceListHeader", priceList("P-VENDORS", "Purchase prices", "All Vendors", "", "", "Purchase",
