@@ -86,6 +86,7 @@ final class DataverseAdmin {
       sim.store().reset();
       sim.protection().reset();
       sim.changeTracking().reset();
+      sim.optionSets().reset();
       sim.clockOffsetMs(0);
       bootstrap(sim);
       sim.auth().registered().forEach((client, userId) -> {

@@ -234,6 +234,13 @@ public final class DataverseSimulator implements Simulator {
     }
   }
 
+  private final DataverseOptionSets optionSets = new DataverseOptionSets();
+
+  /** @return the picklist columns' option sets */
+  DataverseOptionSets optionSets() {
+    return optionSets;
+  }
+
   /** @return the cost model in force */
   DataverseCosts costs() {
     return costs;
@@ -268,6 +275,12 @@ public final class DataverseSimulator implements Simulator {
     }
     if (rest.equals("ImportSolution") && r.method().equals("POST")) {
       return DataverseAdmin.importSolution(this, r, user);
+    }
+    if (rest.equals("InsertOptionValue") && r.method().equals("POST")) {
+      return optionSets.insert(this, r);
+    }
+    if (DataverseOptionSets.handles(rest)) {
+      return optionSets.attribute(this, r, rest);
     }
     Matcher m = RECORD.matcher(rest);
     if (m.matches()) {
