@@ -87,6 +87,7 @@ final class DataverseAdmin {
       sim.protection().reset();
       sim.changeTracking().reset();
       sim.optionSets().reset();
+      sim.metadata().reset(sim.metadata().tandemState());
       sim.clockOffsetMs(0);
       bootstrap(sim);
       sim.auth().registered().forEach((client, userId) -> {
@@ -159,6 +160,28 @@ final class DataverseAdmin {
         return DataverseSimulator.error(400, "0x80040203", "offsetMs must be a number of milliseconds");
       }
       sim.clockOffsetMs(n.longValue());
+      return SimResponse.empty(204);
+    });
+    // The organization's table definitions: a fresh environment or the state after Tandem's solution is imported
+    // (what a reset restores), and how long a new alternate key's index job takes.
+    server.adminRoute("GET", "/sim/organization", (r, p) -> SimResponse.json(200, Map.of("state",
+        sim.metadata().tandemState() ? "tandem-solution" : "fresh", "keyIndexDelayMs",
+        sim.metadata().keyIndexDelayMs())));
+    server.adminRoute("POST", "/sim/organization", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      Object state = b.get("state");
+      if (state != null && !"fresh".equals(state) && !"tandem-solution".equals(state)) {
+        return DataverseSimulator.error(400, "0x80040203", "state must be fresh or tandem-solution");
+      }
+      if (b.containsKey("keyIndexDelayMs") && !(b.get("keyIndexDelayMs") instanceof Number n && n.longValue() >= 0)) {
+        return DataverseSimulator.error(400, "0x80040203", "keyIndexDelayMs must be a number >= 0");
+      }
+      if (state != null) {
+        sim.metadata().reset("tandem-solution".equals(state));
+      }
+      if (b.get("keyIndexDelayMs") instanceof Number n) {
+        sim.metadata().keyIndexDelayMs(n.longValue());
+      }
       return SimResponse.empty(204);
     });
     server.adminRoute("POST", "/sim/clients", (r, p) -> {

@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  * The local option sets (choices) of the CRM's picklist columns and their metadata: reading an attribute's options
  * through {@code EntityDefinitions(LogicalName='account')/Attributes(LogicalName='paymenttermscode')/
  * Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$expand=OptionSet}, and adding one with the unbound
- * {@code InsertOptionValue} action, which answers {@code NewOptionValue}. Values the action assigns start at the
+ * {@code InsertOptionValue} action, which answers {@code NewOptionValue}. Tables and their other columns come from
+ * the metadata model ({@link DataverseMetadata}), which lists these columns as Picklist attributes. Values the action assigns start at the
  * default publisher's option value prefix (10000, so 100000000 and up), as customizations do.
  */
 final class DataverseOptionSets {
@@ -26,6 +27,20 @@ final class DataverseOptionSets {
 
   private static final Pattern ATTRIBUTE = Pattern.compile("^EntityDefinitions\\(LogicalName='([a-z0-9_]+)'\\)"
       + "/Attributes\\(LogicalName='([a-z0-9_]+)'\\)(/Microsoft\\.Dynamics\\.CRM\\.([A-Za-z]+))?$");
+
+  /** The picklist columns this model has option sets for (DataverseMetadata lists them as Picklist attributes). */
+  private static final java.util.Set<String> PICKLISTS = java.util.Set.of("account.paymenttermscode",
+      "account.address1_freighttermscode", "account.address1_shippingmethodcode", "account.address2_freighttermscode",
+      "account.address2_shippingmethodcode");
+
+  /**
+   * @param entity logical name
+   * @param column column
+   * @return whether the column is a picklist with an option set here
+   */
+  static boolean isPicklistColumn(String entity, String column) {
+    return PICKLISTS.contains(entity + "." + column);
+  }
 
   /** entity.attribute to option value to label, in value order as created. */
   private final Map<String, Map<Integer, String>> options = new LinkedHashMap<>();
@@ -55,15 +70,6 @@ final class DataverseOptionSets {
   }
 
   /**
-   * @param entity logical name
-   * @param attribute column
-   * @return whether the column is a picklist this model knows
-   */
-  synchronized boolean isPicklist(String entity, String attribute) {
-    return options.containsKey(entity + "." + attribute);
-  }
-
-  /**
    * @param rest the path after the API root
    * @return whether it addresses an attribute's metadata
    */
@@ -83,14 +89,32 @@ final class DataverseOptionSets {
     String entity = m.group(1);
     String attribute = m.group(2);
     String cast = m.group(4);
+    DataverseEntities.Entity table = DataverseMetadata.byLogical(entity);
+    if (table == null) {
+      return DataverseSimulator.error(404, "0x80040217", "Could not find an entity with the name " + entity + ".");
+    }
     Map<Integer, String> values;
     synchronized (this) {
       values = options.get(entity + "." + attribute);
       values = values == null ? null : new LinkedHashMap<>(values);
     }
     if (values == null) {
-      return DataverseSimulator.error(404, "0x80041103", "Could not find an attribute with specified name: '"
-          + attribute + "' on entity '" + entity + "'.");
+      // Another column of the table: its base metadata from the model; it has no option set to cast to.
+      Map<String, Object> base = DataverseMetadata.attributes(table).stream()
+          .filter(a -> attribute.equals(a.get("LogicalName"))).findFirst().orElse(null);
+      if (base == null) {
+        return DataverseSimulator.error(404, "0x80041103", "Could not find an attribute with specified name: '"
+            + attribute + "' on entity '" + entity + "'.");
+      }
+      if (cast != null) {
+        return DataverseSimulator.error(400, "0x80060888", "The attribute '" + attribute + "' is not of type "
+            + cast + ".");
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("@odata.context", sim.apiUrl() + "/$metadata#EntityDefinitions('" + DataverseMetadataApi.metadataId(table)
+          + "')/Attributes/$entity");
+      body.putAll(base);
+      return SimResponse.json(200, body);
     }
     String expand = r.query().getOrDefault("$expand", "");
     String type = cast == null ? "AttributeMetadata" : cast;
@@ -104,7 +128,8 @@ final class DataverseOptionSets {
           + "'Microsoft.Dynamics.CRM.AttributeMetadata'.");
     }
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("@odata.context", sim.apiUrl() + "/$metadata#EntityDefinitions('" + id(entity) + "')/Attributes/"
+    body.put("@odata.context", sim.apiUrl() + "/$metadata#EntityDefinitions('" + DataverseMetadataApi.metadataId(table)
+        + "')/Attributes/"
         + "Microsoft.Dynamics.CRM." + type + "/$entity");
     body.put("LogicalName", attribute);
     body.put("MetadataId", id(entity + "." + attribute));

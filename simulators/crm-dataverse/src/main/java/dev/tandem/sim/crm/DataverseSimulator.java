@@ -60,6 +60,7 @@ public final class DataverseSimulator implements Simulator {
   private volatile DataverseCosts costs = DataverseCosts.fast();
   private final AtomicLong version = new AtomicLong(1_000_000);
   private final ChangeTracking changeTracking = new ChangeTracking();
+  private final DataverseMetadata metadata = new DataverseMetadata(() -> costs.timeScale());
   /** How far this organization's clock is off the machine's: its stamps, as a skewed server's would be. */
   private volatile long clockOffsetMs;
   final String integrationUserId;
@@ -142,6 +143,14 @@ public final class DataverseSimulator implements Simulator {
     String id = DataverseAdmin.applicationUser(this, clientId);
     auth.register(clientId, clientSecret, id);
     return id;
+  }
+
+  /**
+   * @return the organization's table definitions (change tracking, alternate keys); the simulator starts in the state
+   *     after Tandem's solution is imported ({@link DataverseMetadata#tandemSolutionImported()})
+   */
+  public DataverseMetadata metadata() {
+    return metadata;
   }
 
   /** @return the application user the default client acts as */
@@ -273,18 +282,25 @@ public final class DataverseSimulator implements Simulator {
       return SimResponse.json(200, Map.of("@odata.context", apiUrl() + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
           "BusinessUnitId", businessUnitId, "UserId", user, "OrganizationId", organizationId));
     }
-    if (rest.equals("ImportSolution") && r.method().equals("POST")) {
-      return DataverseAdmin.importSolution(this, r, user);
-    }
     if (rest.equals("InsertOptionValue") && r.method().equals("POST")) {
       return optionSets.insert(this, r);
     }
     if (DataverseOptionSets.handles(rest)) {
       return optionSets.attribute(this, r, rest);
     }
+    if (DataverseMetadataApi.handles(rest)) {
+      return DataverseMetadataApi.handle(this, r, rest);
+    }
+    if (rest.equals("ImportSolution") && r.method().equals("POST")) {
+      return DataverseAdmin.importSolution(this, r, user);
+    }
     Matcher m = RECORD.matcher(rest);
     if (m.matches()) {
       Entity e = entity(m.group(1));
+      SimResponse unsafe = unsafeKeyValue(m.group(2));
+      if (unsafe != null) {
+        return unsafe;
+      }
       String key = resolveKey(e, m.group(2));
       if (m.group(3) != null) {
         if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association/$ref")
@@ -355,15 +371,53 @@ public final class DataverseSimulator implements Simulator {
       String v = part.substring(eq + 1).trim();
       values.put(col, v.startsWith("'") ? v.substring(1, v.length() - 1).replace("''", "'") : v);
     }
-    if (values.size() != 1 || !e.alternateKeys().contains(values.keySet().iterator().next())) {
+    DataverseMetadata.Key defined = values.size() == 1
+        ? metadata.key(e.logical(), values.keySet().iterator().next()) : null;
+    if (defined == null || !e.alternateKeys().contains(values.keySet().iterator().next())) {
+      List<String> keys = metadata.keys(e.logical()).stream().map(k -> String.join(",", k.attributes())).toList();
       throw new DvError(error(400, "0x80060888", "The key " + values.keySet() + " is not an alternate key of "
-          + e.logical() + "; alternate keys: " + e.alternateKeys()));
+          + e.logical() + "; alternate keys: " + keys));
+    }
+    if (defined.status() != DataverseMetadata.KeyStatus.Active) {
+      // The key exists but its index job has not (or not successfully) finished: rows cannot be addressed by it.
+      throw new DvError(error(400, "0x80060888", "The entity key " + defined.schemaName() + " of " + e.logical()
+          + " is not active: its index status is " + defined.status() + "."));
     }
     Map.Entry<String, Object> kv = values.entrySet().iterator().next();
     return store.read(() -> {
       Map<String, Object> row = store.table(e.set()).byUnique(kv.getKey(), kv.getValue());
       return row == null ? null : (String) row.get(e.key());
     });
+  }
+
+  /**
+   * Key values with {@code / < > * % & : \ ? +} cannot be used in a URL: "retrieve (GET), update, or upsert (PATCH)
+   * actions don't work" (Microsoft, "Define alternate keys to reference rows"). The web front end refuses them before
+   * Dataverse sees the request: ASP.NET request validation answers 400 "A potentially dangerous Request.Path value
+   * was detected from the client" for {@code < > * % & : \ ?}; an encoded {@code /} splits the path and an encoded
+   * {@code +} is refused as double escaping, both as 404.
+   *
+   * @return the refusal, or null when the segment is a GUID or its key values are safe
+   */
+  static SimResponse unsafeKeyValue(String segment) {
+    if (GUID.matcher(segment.trim()).matches() || !segment.contains("=")) {
+      return null;
+    }
+    for (String part : segment.split(",(?=(?:[^']*'[^']*')*[^']*$)")) {
+      int eq = part.indexOf('=');
+      String v = eq < 0 ? part : part.substring(eq + 1).trim();
+      for (char c : v.toCharArray()) {
+        if ("<>*%&:\\?".indexOf(c) >= 0) {
+          return SimResponse.text(400, "text/html", "<html><body><h2>Bad Request</h2>A potentially dangerous "
+              + "Request.Path value was detected from the client (" + c + ").</body></html>");
+        }
+        if (c == '/' || c == '+') {
+          return SimResponse.text(404, "text/html", "<html><body><h2>404 - File or directory not found."
+              + "</h2></body></html>");
+        }
+      }
+    }
+    return null;
   }
 
   // ---- CRUD -----------------------------------------------------------------------------------------------

@@ -105,6 +105,22 @@ class DataverseOptionSetsTest {
     HttpResponse<String> unknown = api("GET", "EntityDefinitions(LogicalName='account')/Attributes(LogicalName="
         + "'nosuchcode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata", null);
     assertEquals(404, unknown.statusCode(), unknown.body());
+    HttpResponse<String> noTable = api("GET", "EntityDefinitions(LogicalName='nosuchtable')/Attributes(LogicalName="
+        + "'paymenttermscode')", null);
+    assertEquals(404, noTable.statusCode(), noTable.body());
+    assertEquals("0x80040217", code(noTable));
+    // A text column is no picklist: its base metadata, and no cast to PicklistAttributeMetadata.
+    HttpResponse<String> text = api("GET", "EntityDefinitions(LogicalName='account')/Attributes(LogicalName='name')",
+        null);
+    assertEquals(200, text.statusCode(), text.body());
+    assertEquals("String", Json.object(text.body()).get("AttributeType"));
+    assertEquals(400, api("GET", "EntityDefinitions(LogicalName='account')/Attributes(LogicalName='name')"
+        + "/Microsoft.Dynamics.CRM.PicklistAttributeMetadata", null).statusCode());
+    // The table's attribute list (the metadata model) names the option-set columns Picklist.
+    HttpResponse<String> all = api("GET", "EntityDefinitions(LogicalName='account')/Attributes", null);
+    assertEquals(200, all.statusCode(), all.body());
+    assertTrue(Json.objects(Json.object(all.body()).get("value")).stream().anyMatch(a -> "paymenttermscode"
+        .equals(a.get("LogicalName")) && "Picklist".equals(a.get("AttributeType"))), all.body());
   }
 
   @Test
