@@ -45,7 +45,7 @@ class OptionMappingsIT {
       .configure(c -> c.withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
           .withConnections(TandemExtension.connections(erp.get(), crm.get())));
 
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private static String call(String method, String url, String body, String... headers) throws Exception {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method, body == null
