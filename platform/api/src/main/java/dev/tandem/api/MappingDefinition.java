@@ -63,6 +63,24 @@ public record MappingDefinition(
   }
 
   /**
+   * @return whether the CRM side is a picklist column's option set ({@link Builder#crmOptionSet}) rather than an
+   *     entity set: couplings then pair an ERP code with an option value
+   */
+  public boolean isOptionSet() {
+    return crmEntitySet.indexOf('.') > 0;
+  }
+
+  /** @return the table of the option set's column, e.g. {@code account}; only for {@link #isOptionSet()} */
+  public String optionSetEntity() {
+    return crmEntitySet.substring(0, crmEntitySet.indexOf('.'));
+  }
+
+  /** @return the option set's column, e.g. {@code paymenttermscode}; only for {@link #isOptionSet()} */
+  public String optionSetAttribute() {
+    return crmEntitySet.substring(crmEntitySet.indexOf('.') + 1);
+  }
+
+  /**
    * @param name the mapping's unique name, upper case letters, digits, {@code _} and {@code -}
    * @return a builder
    */
@@ -112,6 +130,26 @@ public record MappingDefinition(
     public Builder crm(String entitySet, String key) {
       this.crmEntitySet = entitySet;
       this.crmKey = key;
+      return this;
+    }
+
+    /**
+     * The CRM side is the option set of a picklist column instead of an entity set: an option mapping as a mapping
+     * of its own (payment terms, freight terms, shipping methods). Each ERP code (the ERP key) is coupled with the
+     * option of the same label, or with one the runtime adds through {@code InsertOptionValue}; other mappings
+     * write the option value by looking the code up through this mapping's couplings. Only {@link Direction#TO_CRM}.
+     * The CRM entity set reads {@code entity.attribute} (entity sets never hold a dot) and the key {@code Value}.
+     *
+     * @param entity the table's logical name, e.g. {@code account}
+     * @param attribute the picklist column, e.g. {@code paymenttermscode}
+     * @return this
+     */
+    public Builder crmOptionSet(String entity, String attribute) {
+      if (entity == null || attribute == null || entity.contains(".") || attribute.contains(".")) {
+        throw new IllegalArgumentException("mapping " + name + ": an option set is a table and a column name");
+      }
+      this.crmEntitySet = entity + "." + attribute;
+      this.crmKey = "Value";
       return this;
     }
 
@@ -250,6 +288,10 @@ public record MappingDefinition(
           && f.direction().includes(Direction.TO_CRM) && f.lookupMapping() == null)) {
         throw new IllegalArgumentException("mapping " + name + ": CRM alternate key " + crmAlternateKey
             + " is not filled by any TO_CRM field mapping");
+      }
+      if (crmEntitySet.indexOf('.') > 0 && direction != Direction.TO_CRM) {
+        throw new IllegalArgumentException("mapping " + name + ": an option set mapping runs TO_CRM only (the ERP's "
+            + "codes become options), not " + direction);
       }
       for (MappingDependency d : dependencies) {
         if (d.mapping().equals(name)) {

@@ -210,6 +210,16 @@ public final class TandemRuntime {
       if (!m.enabled() || plugins.syncServed(m.name())) {
         continue;
       }
+      if (m.definition().isOptionSet()) {
+        // ERP codes to a CRM option set: its own engine (metadata reads, InsertOptionValue), not entity rows.
+        deployed.add(vertx.deployVerticle(new dev.tandem.runtime.sync.OptionSetSyncVerticle(m.definition(), pool, c,
+                metrics, syncMetrics)).onSuccess(id -> {
+                  deployments.add(id);
+                  plugins.served(Addresses.sync(m.name()));
+                  LOG.log(Level.INFO, "option-set engine serves mapping " + m.name());
+                }));
+        continue;
+      }
       deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
               syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()).leases(leases))
           .onSuccess(id -> {
@@ -220,8 +230,8 @@ public final class TandemRuntime {
     }
     // Coupling jobs (match, create counterparts, uncouple) of mappings whose plugin brings no coupling verticle.
     for (MappingStatus m : all.values()) {
-      if (!m.enabled() || plugins.couplingServed(m.name())) {
-        continue;
+      if (!m.enabled() || plugins.couplingServed(m.name()) || m.definition().isOptionSet()) {
+        continue; // an option-set mapping couples codes with options in its runs
       }
       deployed.add(vertx.deployVerticle(new GenericCouplingVerticle(m.definition(), enabled, pool, c, metrics))
           .onSuccess(id -> {

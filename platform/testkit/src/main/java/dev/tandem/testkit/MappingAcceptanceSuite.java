@@ -47,7 +47,22 @@ public abstract class MappingAcceptanceSuite {
   /** The ERP simulator. */
   @RegisterExtension
   @Order(1)
-  protected static final SimulatorExtension<ErpSimulator> ERP = new SimulatorExtension<>(ErpSimulator::new);
+  protected static final SimulatorExtension<ErpSimulator> ERP = SimulatorExtension.perTestClass(c -> {
+    OnErpProfile p = c.getAnnotation(OnErpProfile.class);
+    return new ErpSimulator(ErpSimulator.Options.defaults().withProfile(p == null ? ErpSimulator.Profile.NAV
+        : ErpSimulator.Profile.of(p.value())));
+  });
+
+  /**
+   * Runs the suite against an ERP of that profile ({@code nav} without it), e.g. {@code @OnErpProfile("bc-online")}
+   * for a mapping of pages only Business Central online publishes.
+   */
+  @java.lang.annotation.Retention(java.lang.annotation.RetentionPolicy.RUNTIME)
+  @java.lang.annotation.Target(java.lang.annotation.ElementType.TYPE)
+  public @interface OnErpProfile {
+    /** @return {@code nav} or {@code bc-online} */
+    String value();
+  }
   /** The CRM simulator. */
   @RegisterExtension
   @Order(2)
@@ -160,9 +175,22 @@ public abstract class MappingAcceptanceSuite {
     assertEquals(204, crm.statusCode(), crm.body());
   }
 
-  private String erpAuth() {
-    return "Basic " + Base64.getEncoder().encodeToString((ERP.get().options().user() + ":"
-        + ERP.get().options().accessKey()).getBytes());
+  private String erpAuth() throws Exception {
+    ErpSimulator.Options o = ERP.get().options();
+    if (o.profile() == ErpSimulator.Profile.BC_ONLINE) {
+      HttpResponse<String> t = HTTP.send(HttpRequest.newBuilder(URI.create(ERP.get().tokenUrl()))
+          .header("Content-Type", "application/x-www-form-urlencoded")
+          .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=" + enc(o.clientId())
+              + "&client_secret=" + enc(o.clientSecret()) + "&scope=" + enc(ErpSimulator.scope()))).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, t.statusCode(), t.body());
+      return "Bearer " + Json.object(t.body()).get("access_token");
+    }
+    return "Basic " + Base64.getEncoder().encodeToString((o.user() + ":" + o.accessKey()).getBytes());
+  }
+
+  private static String enc(String s) {
+    return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   private void editErp(JsonObject c, String erpValue) throws Exception {

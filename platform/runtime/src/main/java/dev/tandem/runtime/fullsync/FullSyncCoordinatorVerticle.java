@@ -183,7 +183,9 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     List<Future<?>> all = new ArrayList<>();
     for (MappingDefinition d : defs) {
       Future<Long> e = erp.count(d.erpEntitySet(), d.erpFilter(), d.erpKey());
-      Future<Long> c = crm.count(d.crmEntitySet(), d.crmKey(), d.crmFilter());
+      Future<Long> c = d.isOptionSet()
+          ? crm.options(d.optionSetEntity(), d.optionSetAttribute()).map(o -> (long) o.size())
+          : crm.count(d.crmEntitySet(), d.crmKey(), d.crmFilter());
       erpCounts.put(d.name(), e);
       crmCounts.put(d.name(), c);
       all.add(e);
@@ -230,6 +232,12 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     if (erpRows == 0 && crmRows == 0) {
       rec = "NOTHING";
       why = "both sides are empty";
+    } else if (erpRows > 0 && d.isOptionSet()) {
+      // Codes are coupled with the option of the same label, or get a new one: never a duplicate option.
+      rec = "FULL_SYNC";
+      dir = Direction.TO_CRM;
+      why = "ERP to CRM: each ERP code is coupled with the option of its label in " + d.crmEntitySet()
+          + ", or gets a new option";
     } else if (erpRows > 0 && crmRows > 0 && coupled == 0 && d.crmAlternateKey() != null
         && d.direction().includes(Direction.TO_CRM)) {
       // Upserts by alternate key find the CRM row that already has the key: matched and coupled, never duplicated.

@@ -89,9 +89,43 @@ final class MappingsApi {
     r.get("/api/v1/mappings/:name").handler(this::get);
     r.patch("/api/v1/mappings/:name").handler(this::patch);
     r.post("/api/v1/mappings/:name/sync").handler(this::sync);
+    r.get("/api/v1/mappings/:name/options").handler(this::options);
     r.get("/api/v1/couplings").handler(this::listCouplings);
     r.post("/api/v1/couplings").handler(this::couple);
     r.delete("/api/v1/couplings/:id").handler(this::uncouple);
+  }
+
+  /**
+   * An option-set mapping's CRM options, each with the ERP code coupled to it ({@code erpCode} null: no ERP code
+   * maps to it, listed again under {@code unmappedOptions}), read live by the node serving the mapping.
+   */
+  private void options(RoutingContext ctx) {
+    MappingStatus m = mapping(ctx);
+    if (m == null) {
+      return;
+    }
+    if (!m.definition().isOptionSet()) {
+      ApiError.send(ctx, 400, "bad_request", "mapping " + m.name() + " maps CRM " + m.definition().crmEntitySet()
+          + ", an entity set, not an option set: only option-set mappings list options");
+      return;
+    }
+    if (!m.enabled()) {
+      ApiError.send(ctx, 409, "conflict", "mapping " + m.name() + " is disabled: " + m.disabledReason());
+      return;
+    }
+    ctx.vertx().eventBus().<JsonObject>request(dev.tandem.runtime.sync.OptionSetSyncVerticle.optionsAddress(m.name()),
+            new JsonObject(), new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(60_000))
+        .onSuccess(reply -> json(ctx, 200, reply.body()))
+        .onFailure(e -> {
+          if (e instanceof io.vertx.core.eventbus.ReplyException re
+              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+            ApiError.send(ctx, 503, "unavailable", "no engine serves mapping " + m.name() + " on this node: both "
+                + "connections must be configured");
+          } else {
+            ApiError.send(ctx, 503, "unavailable", "the options of " + m.definition().crmEntitySet()
+                + " could not be read: " + e.getMessage());
+          }
+        });
   }
 
   private MappingStatus mapping(RoutingContext ctx) {
@@ -352,7 +386,7 @@ final class MappingsApi {
       body = null;
     }
     if (body == null || body.getString("mapping") == null || body.getString("erpId") == null
-        || body.getString("crmId") == null) {
+        || body.getValue("crmId") == null) {
       ApiError.send(ctx, 400, "bad_request", "give {\"mapping\",\"erpId\",\"crmId\"}");
       return;
     }
@@ -363,8 +397,15 @@ final class MappingsApi {
       return;
     }
     String erpId = body.getString("erpId");
-    String crmId = body.getString("crmId");
-    if (!ODataLiterals.isGuid(crmId)) {
+    String crmId = body.getValue("crmId") instanceof Number n ? String.valueOf(n) : body.getString("crmId");
+    if (m.definition().isOptionSet()) {
+      if (crmId == null || !crmId.matches("-?[0-9]{1,10}")) {
+        ApiError.send(ctx, 400, "bad_request", "crmId '" + crmId + "' is not an option value: mapping " + m.name()
+            + " couples ERP codes with the options of " + m.definition().crmEntitySet() + " (see GET "
+            + "/api/v1/mappings/" + m.name() + "/options)");
+        return;
+      }
+    } else if (!ODataLiterals.isGuid(crmId)) {
       ApiError.send(ctx, 400, "bad_request", "crmId '" + crmId + "' is not a CRM id: CRM ids are GUIDs "
           + "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
       return;

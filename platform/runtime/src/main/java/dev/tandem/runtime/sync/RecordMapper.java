@@ -137,6 +137,18 @@ public final class RecordMapper {
           values.put(lookupTarget(f, flow), null);
           continue;
         }
+        if (optionLookup(f)) {
+          // Through an option-set mapping: the CRM column holds the option's value itself, not a reference.
+          String target = lookups.resolve(f.lookupMapping(), flow, String.valueOf(v));
+          if (target == null && !f.clearOnFailedLookup()) {
+            return new Mapped(values, TandemException.data(Stage.LOOKUP, describe(flow, source) + ": "
+                + fieldName(f, flow) + " '" + v + "' has no option in " + f.crmField() + ": synchronize "
+                + f.lookupMapping() + " first, which adds it"));
+          }
+          values.put(flow == Direction.TO_CRM ? f.crmField() : f.erpField(),
+              target == null ? null : flow == Direction.TO_CRM ? Integer.valueOf(target) : target);
+          continue;
+        }
         String target = lookups.resolve(f.lookupMapping(), flow, String.valueOf(v));
         if (target == null) {
           if (f.clearOnFailedLookup()) {
@@ -264,11 +276,21 @@ public final class RecordMapper {
     if (flow == Direction.TO_CRM) {
       return row.getValue(f.erpField());
     }
-    return f.lookupMapping() != null ? row.getValue(valueColumn(f.crmField())) : row.getValue(f.crmField());
+    return f.lookupMapping() != null && !optionLookup(f) ? row.getValue(valueColumn(f.crmField()))
+        : row.getValue(f.crmField());
+  }
+
+  /** @return whether the field looks its value up through a mapping whose CRM side is an option set */
+  private boolean optionLookup(FieldMapping f) {
+    MappingDefinition m = f.lookupMapping() == null ? null : mappings.apply(f.lookupMapping());
+    return m != null && m.isOptionSet();
   }
 
   private String lookupTarget(FieldMapping f, Direction flow) {
-    return flow == Direction.TO_CRM ? f.crmField() + "@odata.bind" : f.erpField();
+    if (flow == Direction.TO_CRM) {
+      return optionLookup(f) ? f.crmField() : f.crmField() + "@odata.bind";
+    }
+    return f.erpField();
   }
 
   private String targetSet(FieldMapping f) {

@@ -150,4 +150,38 @@ class RecordMapperTest {
     assertEquals(fits, m.map(Direction.FROM_CRM, new JsonObject().put("accountid", "a").put("name", fits + "yz"),
         (a, b, c) -> null).values().get("Name"), "an emoji that fits stays whole");
   }
+
+  @Test
+  void aLookupThroughAnOptionSetMappingWritesTheOptionValue() {
+    MappingDefinition terms = MappingDefinition.builder("PAYMENT-TERMS").erp("PaymentTerms", "Code")
+        .crmOptionSet("account", "paymenttermscode").direction(Direction.TO_CRM).build();
+    assertTrue(terms.isOptionSet());
+    assertEquals("account", terms.optionSetEntity());
+    assertEquals("paymenttermscode", terms.optionSetAttribute());
+    MappingDefinition account = MappingDefinition.builder("ACCOUNT-TERMS").erp("Customer", "No")
+        .crm("accounts", "accountid").direction(Direction.TO_CRM)
+        .field(FieldMapping.of("Payment_Terms_Code", "paymenttermscode", Direction.TO_CRM).lookupThrough("PAYMENT-TERMS"))
+        .build();
+    RecordMapper m = new RecordMapper(account, Set.of(), n -> n.equals("PAYMENT-TERMS") ? terms : null);
+    RecordMapper.Lookups options = (mapping, flow, key) -> mapping.equals("PAYMENT-TERMS") && key.equals("COD")
+        ? "100000003" : null;
+    RecordMapper.Mapped cod = m.map(Direction.TO_CRM, new JsonObject().put("No", "C1").put("Payment_Terms_Code", "COD"),
+        options);
+    assertNull(cod.error());
+    assertEquals(Map.of("paymenttermscode", 100000003), cod.values(), "the value itself, no @odata.bind");
+    RecordMapper.Mapped none = m.map(Direction.TO_CRM, new JsonObject().put("No", "C2").put("Payment_Terms_Code", ""),
+        options);
+    assertTrue(none.values().containsKey("paymenttermscode") && none.values().get("paymenttermscode") == null);
+    RecordMapper.Mapped missing = m.map(Direction.TO_CRM, new JsonObject().put("No", "C3")
+        .put("Payment_Terms_Code", "CM"), options);
+    assertEquals(Stage.LOOKUP, missing.error().stage());
+    assertEquals("ERP Customer C3: Payment_Terms_Code 'CM' has no option in paymenttermscode: synchronize "
+        + "PAYMENT-TERMS first, which adds it", missing.error().getMessage());
+    assertTrue(RecordMapper.changes(Direction.TO_CRM, cod.values(), new JsonObject().put("paymenttermscode", 100000003))
+        .isEmpty(), "an unchanged option is not written");
+    IllegalArgumentException twoWay = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> MappingDefinition.builder("X").erp("PaymentTerms", "Code").crmOptionSet("account", "paymenttermscode")
+            .direction(Direction.BIDIRECTIONAL).build());
+    assertTrue(twoWay.getMessage().contains("TO_CRM only"), twoWay.getMessage());
+  }
 }

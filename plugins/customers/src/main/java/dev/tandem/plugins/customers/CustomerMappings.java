@@ -5,10 +5,8 @@ import dev.tandem.api.FieldMapping;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.MappingDependency;
 import dev.tandem.api.MatchField;
-import dev.tandem.api.OptionMapping;
 import dev.tandem.api.Transformation;
 import java.util.Locale;
-import java.util.Map;
 
 /** The default mappings of the reference system for salespeople, customers and contacts. */
 public final class CustomerMappings {
@@ -22,6 +20,13 @@ public final class CustomerMappings {
     String code = local.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9._-]", "");
     return code.length() > 20 ? code.substring(0, 20) : code;
   });
+
+  /** The option-set mappings of the account's payment terms, freight terms and shipping method. */
+  public static final String PAYMENT_TERMS = "PAYMENT-TERMS";
+  /** Shipment methods to freight terms. */
+  public static final String SHIPMENT_METHOD = "SHIPMENT-METHOD";
+  /** Shipping agents to shipping methods. */
+  public static final String SHIPPING_AGENT = "SHIPPING-AGENT";
 
   private CustomerMappings() {}
 
@@ -76,16 +81,59 @@ public final class CustomerMappings {
         .field(FieldMapping.of(null, "customertypecode", Direction.TO_CRM).withConstant(3))
         .field(FieldMapping.of("Salesperson_Code", "ownerid", Direction.BIDIRECTIONAL).lookupThrough("SALESPEOPLE"))
         .field(FieldMapping.of("Currency_Code", "transactioncurrencyid", Direction.TO_CRM).lookupThrough("CURRENCY"))
-        .option(new OptionMapping("Payment_Terms_Code", "paymenttermscode", Direction.TO_CRM,
-            Map.of("30 DAYS", 1, "14 DAYS", 100000001, "CM", 100000002, "COD", 100000003)))
-        .option(new OptionMapping("Shipment_Method_Code", "address1_shippingmethodcode", Direction.TO_CRM,
-            Map.of("EXW", 7, "PICKUP", 7, "CIF", 6, "DDP", 4)))
+        // The option columns resolve through the option-set mappings' couplings: each ERP code has its option.
+        .field(FieldMapping.of("Payment_Terms_Code", "paymenttermscode", Direction.TO_CRM).lookupThrough(PAYMENT_TERMS))
+        .field(FieldMapping.of("Shipment_Method_Code", "address1_freighttermscode", Direction.TO_CRM)
+            .lookupThrough(SHIPMENT_METHOD))
+        .field(FieldMapping.of("Shipping_Agent_Code", "address1_shippingmethodcode", Direction.TO_CRM)
+            .lookupThrough(SHIPPING_AGENT))
         .filters("Blocked eq ' '", "statecode eq 0")
         .match(MatchField.of("Name", "name", 1))
         .match(MatchField.of("City", "address1_city", 1))
         .match(MatchField.of("E_Mail", "emailaddress1", 2))
         .dependsOn("SALESPEOPLE")
         .dependsOn(MappingDependency.optional("CURRENCY"))
+        .dependsOn(PAYMENT_TERMS)
+        .dependsOn(SHIPMENT_METHOD)
+        .dependsOn(SHIPPING_AGENT)
+        .build();
+  }
+
+  /**
+   * PAYMENT-TERMS: the ERP's payment terms (table 3) become options of the account's {@code paymenttermscode},
+   * one way, as the reference system's PAYMENT TERMS option mapping does.
+   *
+   * @return the mapping
+   */
+  public static MappingDefinition paymentTerms() {
+    return optionSet(PAYMENT_TERMS, "PaymentTerms", "paymenttermscode");
+  }
+
+  /**
+   * SHIPMENT-METHOD: the ERP's shipment methods (table 10, the Incoterms) become options of the account's freight
+   * terms, {@code address1_freighttermscode}, as the reference maps them ("CRM Freight Terms").
+   *
+   * @return the mapping
+   */
+  public static MappingDefinition shipmentMethod() {
+    return optionSet(SHIPMENT_METHOD, "ShipmentMethod", "address1_freighttermscode");
+  }
+
+  /**
+   * SHIPPING-AGENT: the ERP's shipping agents (table 291, the carriers) become options of the account's shipping
+   * method, {@code address1_shippingmethodcode}, as the reference maps them ("CRM Shipping Method").
+   *
+   * @return the mapping
+   */
+  public static MappingDefinition shippingAgent() {
+    return optionSet(SHIPPING_AGENT, "ShippingAgent", "address1_shippingmethodcode");
+  }
+
+  private static MappingDefinition optionSet(String name, String service, String column) {
+    return MappingDefinition.builder(name)
+        .erp(service, "Code")
+        .crmOptionSet("account", column)
+        .direction(Direction.TO_CRM)
         .build();
   }
 

@@ -14,7 +14,7 @@ class CustomerAcceptanceIT extends MappingAcceptanceSuite {
 
   @Override
   protected List<String> prerequisites() {
-    return List.of("SALESPEOPLE");
+    return List.of("PAYMENT-TERMS", "SHIPMENT-METHOD", "SHIPPING-AGENT", "SALESPEOPLE");
   }
 
   @Override

@@ -92,6 +92,9 @@ class CustomersPluginIT {
 
     long blocked = Json.objects(Json.object(get(erp.get().baseUrl() + "/__admin/sim/rows/Customer?top=1000"))
         .get("rows")).stream().filter(c -> "All".equals(c.get("Blocked"))).count();
+    for (String m : List.of("PAYMENT-TERMS", "SHIPMENT-METHOD", "SHIPPING-AGENT")) {
+      sync(m);
+    }
     JsonObject customers = sync("CUSTOMER");
     assertEquals(100 - blocked, (long) customers.getJsonObject("counts").getInteger("inserted"), customers.encode());
     assertEquals(100 - blocked, (long) count(crm.get().baseUrl(), "accounts"));

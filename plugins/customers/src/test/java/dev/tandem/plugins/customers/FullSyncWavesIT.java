@@ -85,7 +85,7 @@ class FullSyncWavesIT {
     assertEquals("FROM_CRM", before.get("SALESPEOPLE").getString("direction"));
     assertEquals("TO_CRM", before.get("CUSTOMER").getString("direction"), "the CRM is empty: ERP to CRM");
     assertEquals("NOT_STARTED", before.get("CUSTOMER").getJsonObject("toCrm").getString("status"));
-    assertEquals(List.of("SALESPEOPLE", "CURRENCY"), before.get("CUSTOMER").getJsonArray("dependencies").getList());
+    assertEquals(List.of("SALESPEOPLE", "CURRENCY", "PAYMENT-TERMS", "SHIPMENT-METHOD", "SHIPPING-AGENT"), before.get("CUSTOMER").getJsonArray("dependencies").getList());
 
     // The live stream, read from before the start.
     List<String> events = new CopyOnWriteArrayList<>();

@@ -85,6 +85,9 @@ class SalespeopleThenCustomersIT {
     long active = customers.stream().filter(c -> " ".equals(c.get("Blocked"))).count();
     long ofSp10 = customers.stream().filter(c -> " ".equals(c.get("Blocked")) && "SP10".equals(c.get("Salesperson_Code")))
         .count();
+    for (String m : List.of("PAYMENT-TERMS", "SHIPMENT-METHOD", "SHIPPING-AGENT")) {
+      sync(m);
+    }
     JsonObject counts = sync("CUSTOMER");
     assertEquals(active - ofSp10, (long) counts.getInteger("inserted"), counts.encode());
     assertEquals(ofSp10, (long) counts.getInteger("failed"), counts.encode());

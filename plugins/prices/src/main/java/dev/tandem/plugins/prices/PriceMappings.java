@@ -144,4 +144,94 @@ public final class PriceMappings {
         .dependsOn(MappingDependency.on("CURRENCY"))
         .build();
   }
+
+  /**
+   * An ERP date as a CRM date: Business Central's empty date {@code 0001-01-01} (or an empty value) is no date.
+   */
+  static final Transformation ERP_DATE = new Transformation("erpDate", v -> v == null || "".equals(v)
+      || "0001-01-01".equals(String.valueOf(v)) ? null : String.valueOf(v));
+
+  /** The ERP filter of the price list headers the CRM gets: sales prices, as the reference's PLHEADER-PRICE has it. */
+  static final String SALES_PRICE_LISTS = "Price_Type eq 'Sale' and Amount_Type eq 'Price' and "
+      + "Allow_Updating_Defaults eq false";
+
+  /**
+   * PLHEADER-PRICE: Business Central's sales price lists (Price List Header, price type Sale, amount type Price)
+   * become CRM price lists with their currency (empty: the local currency, through CURRENCY) and their starting and
+   * ending dates. Replaces CUSTPRCGRP-PRICE where price lists replace the Sales Price table.
+   *
+   * @param localCurrency the ERP's local currency code
+   * @return the mapping
+   */
+  public static MappingDefinition priceListHeader(String localCurrency) {
+    return MappingDefinition.builder("PLHEADER-PRICE")
+        .erp("PriceListHeader", "Code")
+        .crm("pricelevels", "pricelevelid")
+        .direction(Direction.TO_CRM)
+        .field(FieldMapping.of("Code", "name", Direction.TO_CRM).transformedBy(Transformation.truncate(100)))
+        .field(FieldMapping.of("Description", "description", Direction.TO_CRM)
+            .transformedBy(Transformation.truncate(2000)))
+        .field(FieldMapping.of("Currency_Code", "transactioncurrencyid", Direction.TO_CRM)
+            .transformedBy(orElse(localCurrency)).lookupThrough("CURRENCY"))
+        .field(FieldMapping.of("Starting_Date", "begindate", Direction.TO_CRM).transformedBy(ERP_DATE))
+        .field(FieldMapping.of("Ending_Date", "enddate", Direction.TO_CRM).transformedBy(ERP_DATE))
+        .filters(SALES_PRICE_LISTS, null)
+        .match(MatchField.of("Code", "name", 1))
+        .crmAlternateKey("name")
+        .dependsOn("CURRENCY")
+        .build();
+  }
+
+  /**
+   * PLLINE-PRODPRICE: the item lines of those price lists become CRM price list items, and PLLINE-RESPRICE the
+   * resource lines ({@link #priceListResourceLine}). As in the reference, only lines of price type Sale and amount
+   * type Price with minimum quantity 0 are taken: a CRM price list item has one price per product and unit, with no
+   * quantity breaks. The price list, product, unit group, unit and currency are looked up through the couplings of
+   * PLHEADER-PRICE, ITEM-PRODUCT, UNIT-OF-MEASURE, UNIT-OF-MEASURE-BASE and CURRENCY; the line is keyed by its
+   * {@code SystemId} (its key is price list code and line number).
+   *
+   * @param localCurrency the ERP's local currency code
+   * @return the mapping
+   */
+  public static MappingDefinition priceListItemLine(String localCurrency) {
+    return priceListLine("PLLINE-PRODPRICE", "Item", "ITEM-PRODUCT", localCurrency);
+  }
+
+  /**
+   * PLLINE-RESPRICE: the resource lines of the sales price lists, as {@link #priceListItemLine} for items, with the
+   * product looked up through RESOURCE-PRODUCT. A separate mapping because a lookup goes through one mapping's
+   * couplings, and item and resource numbers may coincide.
+   *
+   * @param localCurrency the ERP's local currency code
+   * @return the mapping
+   */
+  public static MappingDefinition priceListResourceLine(String localCurrency) {
+    return priceListLine("PLLINE-RESPRICE", "Resource", "RESOURCE-PRODUCT", localCurrency);
+  }
+
+  private static MappingDefinition priceListLine(String name, String assetType, String products,
+      String localCurrency) {
+    return MappingDefinition.builder(name)
+        .erp("PriceListLine", "SystemId")
+        .crm("productpricelevels", "productpricelevelid")
+        .direction(Direction.TO_CRM)
+        .field(FieldMapping.of("Price_List_Code", "pricelevelid", Direction.TO_CRM).lookupThrough("PLHEADER-PRICE"))
+        .field(FieldMapping.of("Asset_No", "productid", Direction.TO_CRM).lookupThrough(products))
+        .field(FieldMapping.of("Unit_of_Measure_Code", "uomscheduleid", Direction.TO_CRM)
+            .lookupThrough("UNIT-OF-MEASURE"))
+        .field(FieldMapping.of("Unit_of_Measure_Code", "uomid", Direction.TO_CRM).lookupThrough("UNIT-OF-MEASURE-BASE"))
+        .field(FieldMapping.of("Currency_Code", "transactioncurrencyid", Direction.TO_CRM)
+            .transformedBy(orElse(localCurrency)).lookupThrough("CURRENCY"))
+        .field("Unit_Price", "amount", Direction.TO_CRM)
+        .field(FieldMapping.of(null, "pricingmethodcode", Direction.TO_CRM).withConstant(1))
+        .field(FieldMapping.of(null, "quantitysellingcode", Direction.TO_CRM).withConstant(1))
+        .filters("Price_Type eq 'Sale' and Amount_Type eq 'Price' and Asset_Type eq '" + assetType
+            + "' and Minimum_Quantity eq 0", null)
+        .dependsOn("PLHEADER-PRICE")
+        .dependsOn(products)
+        .dependsOn("UNIT-OF-MEASURE")
+        .dependsOn("UNIT-OF-MEASURE-BASE")
+        .dependsOn("CURRENCY")
+        .build();
+  }
 }

@@ -8,17 +8,20 @@ import java.util.List;
 import org.pf4j.Extension;
 
 /**
- * The prices plugin: CURRENCY (ERP currencies to CRM transaction currencies), CUSTPRCGRP-PRICE (customer price
- * groups to price lists) and SALESPRC-PRODPRICE (sales prices to price list items). It declares mappings only; the
- * runtime's engine runs them.
+ * The prices plugin: CURRENCY (ERP currencies to CRM transaction currencies) and one of two pricing models. Legacy
+ * pricing (NAV, BC before extended pricing): CUSTPRCGRP-PRICE (customer price groups to price lists) and
+ * SALESPRC-PRODPRICE (sales prices to price list items). Price lists (Business Central online): PLHEADER-PRICE (sales
+ * price list headers to price lists) and PLLINE-PRODPRICE / PLLINE-RESPRICE (their item and resource lines to price
+ * list items). It declares mappings only; the runtime's engine runs them.
  *
  * <p>Setting: {@code plugins.prices.localCurrencyCode}, the ERP's local currency (LCY) code, default
  * {@value PriceMappings#DEFAULT_LOCAL_CURRENCY}. Price lists are in that currency, and so are sales prices with an
  * empty currency code.
  *
- * <p>Setting: {@code plugins.prices.legacyPricing}, whether SALESPRC-PRODPRICE (the legacy Sales Price page) is
- * declared. It follows the ERP profile the runtime passes as {@code erpProfile}: on for {@code nav}, off for
- * {@code bc-online}, whose current versions no longer have the Sales Price table (removed in BC 26).
+ * <p>Setting: {@code plugins.prices.legacyPricing}, which pair is declared: {@code true} the legacy pair,
+ * {@code false} the price lists, as the reference system switches on "extended price calculation". It follows the
+ * ERP profile the runtime passes as {@code erpProfile}: legacy on {@code nav}, price lists on {@code bc-online},
+ * whose current versions no longer have the Sales Price table (removed in BC 26).
  */
 @Extension
 public class PricesPlugin implements EntityPlugin {
@@ -45,10 +48,14 @@ public class PricesPlugin implements EntityPlugin {
 
   @Override
   public List<MappingDefinition> mappings() {
-    List<MappingDefinition> out = new ArrayList<>(List.of(PriceMappings.currency(),
-        PriceMappings.customerPriceGroup(localCurrency)));
+    List<MappingDefinition> out = new ArrayList<>(List.of(PriceMappings.currency()));
     if (legacyPricing) {
+      out.add(PriceMappings.customerPriceGroup(localCurrency));
       out.add(PriceMappings.salesPrice(localCurrency));
+    } else {
+      out.add(PriceMappings.priceListHeader(localCurrency));
+      out.add(PriceMappings.priceListItemLine(localCurrency));
+      out.add(PriceMappings.priceListResourceLine(localCurrency));
     }
     return out;
   }

@@ -13,6 +13,7 @@ import dev.tandem.testkit.TandemExtension;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -47,6 +48,9 @@ class CustomerCurrencyIT {
 
     sync(tandem, "CURRENCY");
     sync(tandem, "SALESPEOPLE");
+    for (String m : List.of("PAYMENT-TERMS", "SHIPMENT-METHOD", "SHIPPING-AGENT")) {
+      sync(tandem, m);
+    }
     JsonObject counts = sync(tandem, "CUSTOMER");
     assertEquals(0, counts.getInteger("failed"), counts.encode());
 

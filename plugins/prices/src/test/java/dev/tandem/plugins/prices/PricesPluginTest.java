@@ -42,8 +42,11 @@ class PricesPluginTest {
         nav.mappings().stream().map(MappingDefinition::name).toList());
     PricesPlugin online = new PricesPlugin();
     online.configure(new JsonObject().put("erpProfile", "bc-online"));
-    assertEquals(List.of("CURRENCY", "CUSTPRCGRP-PRICE"),
-        online.mappings().stream().map(MappingDefinition::name).toList(), "BC online has no Sales Price page");
+    assertEquals(List.of("CURRENCY", "PLHEADER-PRICE", "PLLINE-PRODPRICE", "PLLINE-RESPRICE"),
+        online.mappings().stream().map(MappingDefinition::name).toList(), "BC online: price lists, no Sales Price");
+    PricesPlugin navWithPriceLists = new PricesPlugin();
+    navWithPriceLists.configure(new JsonObject().put("erpProfile", "nav").put("legacyPricing", false));
+    assertEquals(4, navWithPriceLists.mappings().size());
     PricesPlugin forced = new PricesPlugin();
     forced.configure(new JsonObject().put("erpProfile", "bc-online").put("legacyPricing", true));
     assertEquals(3, forced.mappings().size());
@@ -79,5 +82,24 @@ class PricesPluginTest {
     assertEquals(List.of("CUSTPRCGRP-PRICE", "ITEM-PRODUCT", "UNIT-OF-MEASURE", "UNIT-OF-MEASURE-BASE", "CURRENCY"),
         m.dependencies().stream().map(d -> d.mapping()).toList());
     assertTrue(m.dependencies().stream().noneMatch(d -> d.optional()));
+  }
+
+  @Test
+  void priceListsFollowTheReferencesFilters() {
+    MappingDefinition header = PriceMappings.priceListHeader("USD");
+    assertEquals("Price_Type eq 'Sale' and Amount_Type eq 'Price' and Allow_Updating_Defaults eq false",
+        header.erpFilter());
+    assertEquals(List.of("CURRENCY"), header.dependencies().stream().map(d -> d.mapping()).toList());
+    MappingDefinition items = PriceMappings.priceListItemLine("USD");
+    assertEquals("SystemId", items.erpKey());
+    assertEquals("Price_Type eq 'Sale' and Amount_Type eq 'Price' and Asset_Type eq 'Item' and Minimum_Quantity eq 0",
+        items.erpFilter(), "minimum quantity 0 only, as the reference does");
+    assertEquals(List.of("PLHEADER-PRICE", "ITEM-PRODUCT", "UNIT-OF-MEASURE", "UNIT-OF-MEASURE-BASE", "CURRENCY"),
+        items.dependencies().stream().map(d -> d.mapping()).toList());
+    MappingDefinition resources = PriceMappings.priceListResourceLine("USD");
+    assertTrue(resources.erpFilter().contains("Asset_Type eq 'Resource'"));
+    assertTrue(resources.dependencies().stream().anyMatch(d -> d.mapping().equals("RESOURCE-PRODUCT")));
+    assertEquals(null, PriceMappings.ERP_DATE.apply("0001-01-01"), "BC's empty date is no date");
+    assertEquals("2026-12-31", PriceMappings.ERP_DATE.apply("2026-12-31"));
   }
 }

@@ -86,6 +86,7 @@ final class DataverseAdmin {
       sim.store().reset();
       sim.protection().reset();
       sim.changeTracking().reset();
+      sim.optionSets().reset();
       sim.metadata().reset(sim.metadata().tandemState());
       sim.clockOffsetMs(0);
       bootstrap(sim);

@@ -236,7 +236,8 @@ public final class DataverseMetadata {
   static List<Map<String, Object>> attributes(Entity e) {
     List<Map<String, Object>> out = new ArrayList<>();
     out.add(attribute(e, e.key(), "Uniqueidentifier", null, "SystemRequired", true, false));
-    e.columns().forEach((name, len) -> out.add(attribute(e, name, len > 0 ? "String" : null,
+    e.columns().forEach((name, len) -> out.add(attribute(e, name, len > 0 ? "String"
+        : DataverseOptionSets.isPicklistColumn(e.logical(), name) ? "Picklist" : null,
         len > 0 ? len : null, e.required().contains(name) ? "ApplicationRequired" : "None", true, true)));
     Set<String> seen = new java.util.HashSet<>();
     for (Lookup l : e.lookups().values()) {
@@ -268,7 +269,7 @@ public final class DataverseMetadata {
       boolean create, boolean update) {
     Map<String, Object> a = new LinkedHashMap<>();
     a.put("@odata.type", "#Microsoft.Dynamics.CRM." + ("String".equals(type) ? "StringAttributeMetadata"
-        : "AttributeMetadata"));
+        : "Picklist".equals(type) ? "PicklistAttributeMetadata" : "AttributeMetadata"));
     a.put("MetadataId", UUID.nameUUIDFromBytes((e.logical() + "." + name).getBytes()).toString());
     a.put("LogicalName", name);
     a.put("SchemaName", name);

@@ -243,6 +243,13 @@ public final class DataverseSimulator implements Simulator {
     }
   }
 
+  private final DataverseOptionSets optionSets = new DataverseOptionSets();
+
+  /** @return the picklist columns' option sets */
+  DataverseOptionSets optionSets() {
+    return optionSets;
+  }
+
   /** @return the cost model in force */
   DataverseCosts costs() {
     return costs;
@@ -274,6 +281,12 @@ public final class DataverseSimulator implements Simulator {
     if (rest.equals("WhoAmI")) {
       return SimResponse.json(200, Map.of("@odata.context", apiUrl() + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
           "BusinessUnitId", businessUnitId, "UserId", user, "OrganizationId", organizationId));
+    }
+    if (rest.equals("InsertOptionValue") && r.method().equals("POST")) {
+      return optionSets.insert(this, r);
+    }
+    if (DataverseOptionSets.handles(rest)) {
+      return optionSets.attribute(this, r, rest);
     }
     if (DataverseMetadataApi.handles(rest)) {
       return DataverseMetadataApi.handle(this, r, rest);

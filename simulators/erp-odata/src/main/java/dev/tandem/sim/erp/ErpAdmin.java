@@ -160,6 +160,31 @@ final class ErpAdmin {
             put(sim, "CustomerPriceGroup", Map.of("Code", "PG" + (i + 1), "Description", "Price group " + (i + 1)));
           }
         }
+        for (String[] a : new String[][] {{"DHL", "DHL Express"}, {"FEDEX", "FedEx"}, {"UPS", "UPS"},
+            {"OWN LOG.", "Own logistics"}}) {
+          put(sim, "ShippingAgent", Map.of("Code", a[0], "Name", a[1]));
+        }
+        // bc-online: price lists instead of sales prices, per named price group one in the local currency and one
+        // in EUR, one for all customers, and a discount and a purchase list the CRM does not get.
+        boolean priceLists = ErpSimulator.published(sim.options(), "PriceListLine") != null;
+        Map<String, Integer> lineNos = new java.util.HashMap<>();
+        for (String g : named) {
+          put(sim, "PriceListHeader", priceList("S-" + g, "Sales prices " + g, "Customer Price Group", g, "",
+              "Sale", "Price", "2026-01-01", "0001-01-01"));
+          put(sim, "PriceListHeader", priceList("S-" + g + "-EUR", "Sales prices " + g + " (EUR)",
+              "Customer Price Group", g, "EUR", "Sale", "Price", "2026-01-01", "2026-12-31"));
+        }
+        put(sim, "PriceListHeader", priceList("S-ALL", "All customers", "All Customers", "", "", "Sale", "Price",
+            "2026-01-01", "0001-01-01"));
+        // A PriceListHeader count adds numbered sales price lists for all customers.
+        for (int i = 1; i <= counts.getOrDefault("PriceListHeader", 0); i++) {
+          put(sim, "PriceListHeader", priceList(String.format("S-PL%05d", i), "Price list " + i, "All Customers", "",
+              "", "Sale", "Price", "2026-01-01", "0001-01-01"));
+        }
+        put(sim, "PriceListHeader", priceList("S-DISC", "Line discounts", "All Customers", "", "", "Sale",
+            "Discount", "2026-01-01", "0001-01-01"));
+        put(sim, "PriceListHeader", priceList("P-VENDORS", "Purchase prices", "All Vendors", "", "", "Purchase",
+            "Price", "2026-01-01", "0001-01-01"));
         int salespeople = counts.getOrDefault("SalespersonPurchaser", 10);
         List<String> spCodes = new ArrayList<>();
         for (int i = 1; i <= salespeople; i++) {
@@ -195,6 +220,7 @@ final class ErpAdmin {
           c.put("Customer_Price_Group", groups.length == 0 ? "" : groups[names.nextInt(groups.length)]);
           c.put("Payment_Terms_Code", terms[names.nextInt(terms.length)]);
           c.put("Shipment_Method_Code", ship[names.nextInt(ship.length)]);
+          c.put("Shipping_Agent_Code", i % 5 == 0 ? "" : new String[] {"DHL", "FEDEX", "UPS", "OWN LOG."}[i % 4]);
           c.put("Credit_Limit_LCY", names.amount(5_000_000));
           c.put("Blocked", names.nextInt(50) == 0 ? "All" : " ");
           put(sim, "Customer", c);
@@ -235,18 +261,69 @@ final class ErpAdmin {
                   "Unit_of_Measure_Code", it.get("Base_Unit_of_Measure"), "Starting_Date", "2026-01-01",
                   "Unit_Price", names.amount(100_000)));
             }
+            if (priceLists && names.nextInt(3) == 0) {
+              String list = names.nextInt(2) == 0 ? "S-" + g : "S-" + g + "-EUR";
+              // Some lines are quantity breaks (minimum quantity 10), which the CRM's price list items cannot hold.
+              put(sim, "PriceListLine", line(list, lineNos, "Item", (String) it.get("No"),
+                  (String) it.get("Base_Unit_of_Measure"), names.nextInt(6) == 0 ? 10 : 0, names.amount(100_000)));
+            }
+          }
+          if (priceLists && names.nextInt(4) == 0) {
+            put(sim, "PriceListLine", line("S-ALL", lineNos, "Item", (String) it.get("No"),
+                (String) it.get("Base_Unit_of_Measure"), 0, names.amount(100_000)));
+            Map<String, Object> disc = line("S-DISC", lineNos, "Item", (String) it.get("No"),
+                (String) it.get("Base_Unit_of_Measure"), 0, 0);
+            disc.put("Line_Discount_Percent", 5);
+            put(sim, "PriceListLine", disc);
+            put(sim, "PriceListLine", line("P-VENDORS", lineNos, "Item", (String) it.get("No"),
+                (String) it.get("Base_Unit_of_Measure"), 0, names.amount(50_000)));
           }
         }
         int resources = counts.getOrDefault("Resource", 0);
         for (int i = 1; i <= resources; i++) {
           put(sim, "Resource", Map.of("No", "R" + (100 + i), "Name", SeedNames.fit(names.firstName() + " "
               + names.lastName(), 100), "Base_Unit_of_Measure", "HOUR", "Unit_Price", names.amount(20_000)));
+          if (priceLists && !named.isEmpty()) {
+            put(sim, "PriceListLine", line("S-" + named.get(0), lineNos, "Resource", "R" + (100 + i), "HOUR", 0,
+                names.amount(20_000)));
+          }
         }
         return null;
       });
     } finally {
       sim.seeded();
     }
+  }
+
+  private static Map<String, Object> priceList(String code, String description, String sourceType, String sourceNo,
+      String currency, String priceType, String amountType, String from, String to) {
+    Map<String, Object> h = new LinkedHashMap<>();
+    h.put("Code", code);
+    h.put("Description", description);
+    h.put("Source_Group", priceType.equals("Sale") ? "Customer" : "Vendor");
+    h.put("Source_Type", sourceType);
+    h.put("Source_No", sourceNo);
+    h.put("Currency_Code", currency);
+    h.put("Starting_Date", from);
+    h.put("Ending_Date", to);
+    h.put("Price_Type", priceType);
+    h.put("Amount_Type", amountType);
+    h.put("Status", "Active");
+    return h;
+  }
+
+  private static Map<String, Object> line(String list, Map<String, Integer> lineNos, String assetType,
+      String assetNo, String unit, int minimumQuantity, Object unitPrice) {
+    Map<String, Object> l = new LinkedHashMap<>();
+    l.put("Price_List_Code", list);
+    l.put("Line_No", lineNos.merge(list, 10_000, Integer::sum));
+    l.put("Asset_Type", assetType);
+    l.put("Asset_No", assetNo);
+    l.put("Unit_of_Measure_Code", unit);
+    l.put("Minimum_Quantity", minimumQuantity);
+    l.put("Unit_Price", unitPrice);
+    l.put("Status", "Active");
+    return l;
   }
 
   private static void put(ErpSimulator sim, String service, Map<String, Object> fields) {

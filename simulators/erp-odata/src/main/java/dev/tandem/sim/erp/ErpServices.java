@@ -48,6 +48,10 @@ final class ErpServices {
 
   static final Map<String, Service> ALL = new LinkedHashMap<>();
 
+  /** Enum "Price Source Type": whom a price list is for (Assign-to Type). */
+  private static final String[] PRICE_SOURCE_TYPES = {"All", "All Customers", "Customer", "Customer Price Group",
+      "Customer Disc. Group", "All Vendors", "Vendor", "All Jobs", "Job", "Job Task", "Campaign", "Contact"};
+
   private static final class B {
     final Map<String, Field> fields = new LinkedHashMap<>();
     private String last;
@@ -111,7 +115,8 @@ final class ErpServices {
         .text("Phone_No", 30).text("Fax_No", 30).text("E_Mail", 80).text("Home_Page", 80).text("Contact", 100)
         .code("Salesperson_Code", 20).rel("SalespersonPurchaser").code("Currency_Code", 10).rel("Currency")
         .code("Customer_Price_Group", 10).rel("CustomerPriceGroup").code("Payment_Terms_Code", 10).rel("PaymentTerms")
-        .code("Shipment_Method_Code", 10).rel("ShipmentMethod").dec("Credit_Limit_LCY").dec("Balance_LCY").ro()
+        .code("Shipment_Method_Code", 10).rel("ShipmentMethod").code("Shipping_Agent_Code", 10).rel("ShippingAgent")
+        .dec("Credit_Limit_LCY").dec("Balance_LCY").ro()
         .option("Blocked", " ", "Ship", "Invoice", "All").date("Last_Date_Modified").ro()
         .register("Customer", List.of("No"), "C", false);
     new B().code("No", 20).option("Type", "Company", "Person").code("Company_No", 20).text("Company_Name", 100)
@@ -140,6 +145,27 @@ final class ErpServices {
     new B().code("Code", 10).text("Description", 100).text("Due_Date_Calculation", 20)
         .register("PaymentTerms", List.of("Code"), null, false);
     new B().code("Code", 10).text("Description", 100).register("ShipmentMethod", List.of("Code"), null, false);
+    // Table 291 "Shipping Agent": the carrier (the CRM account's shipping method).
+    new B().code("Code", 10).text("Name", 50).text("Internet_Address", 250).text("Account_No", 30)
+        .register("ShippingAgent", List.of("Code"), null, false);
+    // Tables 7000 "Price List Header" and 7001 "Price List Line" (BC 16 and later), which replace Sales Price.
+    // Source_No and Asset_No relate to the table their type names (see ErpSimulator.conditionalRelation).
+    new B().code("Code", 20).text("Description", 250).option("Source_Group", "All", "Customer", "Vendor", "Job")
+        .option("Source_Type", PRICE_SOURCE_TYPES).code("Source_No", 20).code("Currency_Code", 10).rel("Currency")
+        .date("Starting_Date").date("Ending_Date").option("Price_Type", "Any", "Sale", "Purchase")
+        .option("Amount_Type", "Any", "Price", "Discount").option("Status", "Draft", "Active", "Inactive")
+        .bool("Price_Includes_VAT").bool("Allow_Line_Disc").bool("Allow_Invoice_Disc").bool("Allow_Updating_Defaults")
+        .register("PriceListHeader", List.of("Code"), "S-PL", false);
+    new B().code("Price_List_Code", 20).rel("PriceListHeader").integer("Line_No")
+        .option("Source_Type", PRICE_SOURCE_TYPES).code("Source_No", 20)
+        .option("Asset_Type", "Item", " ", "Item Discount Group", "Resource", "Resource Group", "Service Cost",
+            "G/L Account")
+        .code("Asset_No", 20).code("Variant_Code", 10).text("Description", 100).code("Currency_Code", 10)
+        .rel("Currency").date("Starting_Date").date("Ending_Date").dec("Minimum_Quantity")
+        .code("Unit_of_Measure_Code", 10).rel("UnitOfMeasure").option("Amount_Type", "Any", "Price", "Discount")
+        .dec("Unit_Price").dec("Line_Discount_Percent").option("Price_Type", "Any", "Sale", "Purchase")
+        .option("Status", "Draft", "Active", "Inactive").bool("Allow_Line_Disc").bool("Allow_Invoice_Disc")
+        .register("PriceListLine", List.of("Price_List_Code", "Line_No"), null, false);
     new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("No", 20)
         .code("Sell_to_Customer_No", 20).rel("Customer").text("Sell_to_Customer_Name", 100)
         .code("External_Document_No", 35).date("Order_Date").code("Currency_Code", 10).rel("Currency")

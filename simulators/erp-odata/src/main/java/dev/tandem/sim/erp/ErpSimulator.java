@@ -294,6 +294,10 @@ public final class ErpSimulator implements Simulator {
     if (o.profile() == Profile.BC_ONLINE && name.equals("SalesPrice")) {
       return null;
     }
+    // NAV 2017 has no price lists (they came with BC 16's extended pricing).
+    if (o.profile() == Profile.NAV && (name.equals("PriceListHeader") || name.equals("PriceListLine"))) {
+      return null;
+    }
     return ErpServices.ALL.get(name);
   }
 
@@ -645,6 +649,9 @@ public final class ErpSimulator implements Simulator {
       }
     }
     applyFields(s, row, body, true, protocol);
+    if (s.name().equals("PriceListLine")) {
+      ErpPriceLists.newLine(store, row, body.keySet());
+    }
     String last = s.keys().get(s.keys().size() - 1);
     if (protocol && s.numberPrefix() != null && row.get(last) != null && !"".equals(row.get(last))
         && !manualNumbers.getOrDefault(s.name(), true)) {
@@ -704,6 +711,9 @@ public final class ErpSimulator implements Simulator {
       String target = f.relation();
       if (s.name().equals("SalesOrderLine") && f.name().equals("No")) {
         target = "Item".equals(row.get("Type")) ? "Item" : "Resource".equals(row.get("Type")) ? "Resource" : null;
+      }
+      if (s.name().startsWith("PriceList")) {
+        target = ErpPriceLists.relation(f.name(), row, target);
       }
       if (target == null || !written.contains(f.name())) {
         continue;

@@ -170,6 +170,59 @@ public final class DataverseClient {
         });
   }
 
+  /**
+   * The options of a picklist column's option set, from its attribute metadata.
+   *
+   * @param entity the table's logical name, e.g. {@code account}
+   * @param attribute the column, e.g. {@code paymenttermscode}
+   * @return option value to its label (the user's language), in the CRM's order
+   */
+  public Future<java.util.LinkedHashMap<Integer, String>> options(String entity, String attribute) {
+    String url = settings.apiUrl() + "/EntityDefinitions(LogicalName='" + entity + "')/Attributes(LogicalName='"
+        + attribute + "')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName"
+        + "&$expand=OptionSet($select=Options)";
+    return send(HttpMethod.GET, url, null, null, Stage.READ).compose(r -> {
+      if (r.statusCode() != 200) {
+        return Future.failedFuture(fail(r, Stage.READ, false));
+      }
+      java.util.LinkedHashMap<Integer, String> out = new java.util.LinkedHashMap<>();
+      JsonObject set = r.bodyAsJsonObject().getJsonObject("OptionSet", new JsonObject());
+      for (Object o : set.getJsonArray("Options", new JsonArray())) {
+        JsonObject option = (JsonObject) o;
+        JsonObject label = option.getJsonObject("Label", new JsonObject());
+        JsonObject user = label.getJsonObject("UserLocalizedLabel");
+        JsonArray localized = label.getJsonArray("LocalizedLabels", new JsonArray());
+        String text = user != null ? user.getString("Label")
+            : localized.isEmpty() ? null : localized.getJsonObject(0).getString("Label");
+        out.put(option.getInteger("Value"), text);
+      }
+      return Future.succeededFuture(out);
+    });
+  }
+
+  /**
+   * Adds an option to a picklist column's local option set ({@code InsertOptionValue}); the CRM chooses its value.
+   * Not retried on a lost answer: the caller finds an option it made by its label on the next run.
+   *
+   * @param entity the table's logical name
+   * @param attribute the column
+   * @param label the new option's label (language 1033)
+   * @return the new option's value
+   */
+  public Future<Integer> insertOptionValue(String entity, String attribute, String label) {
+    JsonObject body = new JsonObject().put("EntityLogicalName", entity).put("AttributeLogicalName", attribute)
+        .put("Label", new JsonObject().put("@odata.type", "Microsoft.Dynamics.CRM.Label").put("LocalizedLabels",
+            new JsonArray().add(new JsonObject().put("@odata.type", "Microsoft.Dynamics.CRM.LocalizedLabel")
+                .put("Label", label).put("LanguageCode", 1033))));
+    return send(HttpMethod.POST, settings.apiUrl() + "/InsertOptionValue", MultiMap.caseInsensitiveMultiMap()
+        .add("Content-Type", "application/json"), body.toBuffer(), Stage.WRITE, false).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(fail(r, Stage.WRITE, false));
+          }
+          return Future.succeededFuture(r.bodyAsJsonObject().getInteger("NewOptionValue"));
+        });
+  }
+
   /** @return the calling (main) user: {@code UserId}, {@code BusinessUnitId}, {@code OrganizationId} */
   public Future<JsonObject> whoAmI() {
     return whoAmI(lanes.get(0));
