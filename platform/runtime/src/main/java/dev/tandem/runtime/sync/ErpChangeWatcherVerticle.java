@@ -93,7 +93,7 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
           dev.tandem.api.LedgerJobDefinition job = ledgerJobs.apply(s.getString("mapping"));
           if ("ON_HOLD".equals(s.getString("state")) && job != null) {
             chain = chain.compose(v -> newEntries(job)).compose(changed -> !changed ? Future.succeededFuture()
-                : wake(job.name(), "new " + job.ledger()));
+                : wake(job.name(), "new " + job.ledger() + " or newly coupled records"));
           }
           continue;
         }
@@ -124,10 +124,14 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
     return schedules.wake(name).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null)).mapEmpty();
   }
 
-  /** @return whether the ledger has an entry after the job's stored position (one {@code $top=1} query) */
+  /**
+   * @return whether the job has work: records newly coupled that still need their figure, or a ledger entry after
+   *     its stored position (one {@code $top=1} query)
+   */
   private Future<Boolean> newEntries(dev.tandem.api.LedgerJobDefinition job) {
-    return ledger.position(job.name()).compose(p -> erp.any(job.ledger(),
-        p == null ? null : job.entryNo() + " gt " + p, job.entryNo()));
+    return ledger.pending(job.name(), 1).compose(pending -> !pending.isEmpty() ? Future.succeededFuture(true)
+        : ledger.position(job.name()).compose(p -> erp.any(job.ledger(),
+            p == null ? null : job.entryNo() + " gt " + p, job.entryNo())));
   }
 
   private Future<Boolean> changedSinceWatermark(MappingDefinition def) {
