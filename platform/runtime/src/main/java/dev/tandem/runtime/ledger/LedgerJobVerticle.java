@@ -110,6 +110,15 @@ public final class LedgerJobVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /** Pages pushed at once by one run: enough for a backlog to use the CRM's concurrency; memory is that many pages. */
+  static final int PARALLEL = 16;
+
+  /**
+   * A page of work: the ERP keys to push, where the next page starts, whether the page was full (more may follow),
+   * and how many ledger entries it covered.
+   */
+  private record Chunk<K>(List<String> keys, K last, boolean full, int entries) {}
+
   /** One run's counts and place. */
   private final class Run {
     private final JobLease lease;
@@ -148,49 +157,92 @@ public final class LedgerJobVerticle extends VerticleBase {
       });
     }
 
+    /** Records newly coupled: pushed page by page (keyset on the ERP key), each page's notes deleted once done. */
     private Future<Void> pendingCouplings() {
-      return store.pending(job.name(), pageSize).compose(keys -> {
-        if (keys.isEmpty()) {
-          return Future.succeededFuture();
-        }
-        newlyCoupled += keys.size();
-        return push(keys).compose(v -> pool.withTransaction(tx -> lease.verify(tx)
-                .compose(x -> store.pushed(tx, job.name(), keys))))
-            .compose(v -> keys.size() < pageSize ? Future.succeededFuture() : pendingCouplings());
-      });
+      return pipeline(key -> store.pending(job.name(), key, pageSize).map(keys -> keys.isEmpty() ? null
+          : new Chunk<>(keys, keys.get(keys.size() - 1), keys.size() == pageSize, 0)), "",
+          c -> {
+            newlyCoupled += c.keys().size();
+            return Future.succeededFuture();
+          },
+          c -> pool.withTransaction(tx -> lease.verify(tx).compose(x -> store.pushed(tx, job.name(), c.keys()))));
     }
 
     private Future<Void> entriesAfter(long after) {
-      return erp.readTop(job.ledger(), job.entryNo() + " gt " + after, List.of(job.entryNo(), job.owner()),
-          job.entryNo(), pageSize).compose(page -> {
+      return pipeline(last -> erp.readTop(job.ledger(), job.entryNo() + " gt " + last,
+          List.of(job.entryNo(), job.owner()), job.entryNo(), pageSize).compose(page -> {
             if (page.rows().isEmpty()) {
-              return Future.succeededFuture();
+              return Future.succeededFuture((Chunk<Long>) null);
             }
             Set<String> owners = new LinkedHashSet<>();
-            long last = after;
+            long prev = last;
             for (JsonObject e : page.rows()) {
               long no = e.getLong(job.entryNo());
-              if (no <= last) {
+              if (no <= prev) {
                 return Future.failedFuture(TandemException.permanent(Stage.READ, "ERP " + job.ledger()
-                    + " answered entry " + no + " after entry " + last + ": the ledger must come in ascending "
+                    + " answered entry " + no + " after entry " + prev + ": the ledger must come in ascending "
                     + job.entryNo() + " order"));
               }
-              last = no;
+              prev = no;
               Object owner = e.getValue(job.owner());
               if (owner != null && !String.valueOf(owner).isEmpty()) {
                 owners.add(String.valueOf(owner));
               }
             }
-            long pageLast = last;
-            entries += page.rows().size();
-            metrics.entries(job.name(), page.rows().size());
-            from = from < 0 ? page.rows().get(0).getLong(job.entryNo()) : from;
-            to = pageLast;
-            return push(new ArrayList<>(owners))
-                .compose(v -> pool.withTransaction(tx -> lease.verify(tx)
-                    .compose(x -> store.advance(tx, job.name(), pageLast))))
-                .compose(v -> page.rows().size() < pageSize ? Future.succeededFuture() : entriesAfter(pageLast));
-          });
+            return Future.succeededFuture(new Chunk<>(new ArrayList<>(owners), prev,
+                page.rows().size() >= pageSize, page.rows().size()));
+          }), after,
+          c -> {
+            entries += c.entries();
+            metrics.entries(job.name(), c.entries());
+            from = from < 0 ? after + 1 : from;
+            to = Math.max(to, c.last());
+            return Future.succeededFuture();
+          },
+          c -> pool.withTransaction(tx -> lease.verify(tx).compose(x -> store.advance(tx, job.name(), c.last()))));
+    }
+
+    /**
+     * Reads pages one after another and pushes up to {@link #PARALLEL} of them at once (so a backlog keeps the
+     * CRM's concurrency busy instead of one batch at a time), committing each page only after its own push and
+     * every earlier page's commit: the stored position never passes a page whose writes did not land.
+     */
+    private <K> Future<Void> pipeline(java.util.function.Function<K, Future<Chunk<K>>> read, K start,
+        java.util.function.Function<Chunk<K>, Future<Void>> seen,
+        java.util.function.Function<Chunk<K>, Future<Void>> commit) {
+      io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+      next(read, start, seen, commit, Future.succeededFuture(), new java.util.ArrayDeque<>(), done);
+      return done.future();
+    }
+
+    private <K> void next(java.util.function.Function<K, Future<Chunk<K>>> read, K after,
+        java.util.function.Function<Chunk<K>, Future<Void>> seen,
+        java.util.function.Function<Chunk<K>, Future<Void>> commit, Future<Void> lastCommit,
+        java.util.Deque<Future<Void>> inFlight, io.vertx.core.Promise<Void> done) {
+      while (!inFlight.isEmpty() && inFlight.peek().isComplete()) {
+        if (inFlight.poll().failed()) {
+          lastCommit.onComplete(done);
+          return;
+        }
+      }
+      if (inFlight.size() >= PARALLEL) {
+        inFlight.peek().onComplete(ar -> next(read, after, seen, commit, lastCommit, inFlight, done));
+        return;
+      }
+      read.apply(after).onFailure(e -> lastCommit.onComplete(ar -> done.fail(e))).onSuccess(c -> {
+        if (c == null) {
+          lastCommit.onComplete(done);
+          return;
+        }
+        Future<Void> pushed = seen.apply(c).compose(v -> push(c.keys()));
+        Future<Void> committed = lastCommit.compose(v -> pushed).compose(v -> commit.apply(c));
+        inFlight.add(committed);
+        if (!c.full()) {
+          committed.onComplete(done);
+        } else {
+          next(read, c.last(), seen, commit, committed, inFlight, done);
+        }
+      });
     }
 
     /** Reads the records' FlowField and writes it to their coupled CRM records in one batch. */

@@ -56,12 +56,14 @@ public final class PgLedgerStore {
 
   /**
    * @param job the job
+   * @param after the ERP key the previous page ended with ("" for the first page)
    * @param limit the most to return
-   * @return ERP keys of couplings still to get the figure, in key order
+   * @return ERP keys of couplings still to get the figure, after {@code after} in key order
    */
-  public Future<List<String>> pending(String job, int limit) {
-    return pool.preparedQuery("SELECT erp_id FROM ledger_pending_coupling WHERE job = $1 ORDER BY erp_id LIMIT $2")
-        .execute(Tuple.of(job, limit)).map(rows -> {
+  public Future<List<String>> pending(String job, String after, int limit) {
+    return pool.preparedQuery("SELECT erp_id FROM ledger_pending_coupling WHERE job = $1 AND erp_id COLLATE \"C\" > $2 "
+            + "ORDER BY erp_id COLLATE \"C\" LIMIT $3")
+        .execute(Tuple.of(job, after, limit)).map(rows -> {
           List<String> out = new ArrayList<>(rows.rowCount());
           rows.forEach(r -> out.add(r.getString(0)));
           return out;

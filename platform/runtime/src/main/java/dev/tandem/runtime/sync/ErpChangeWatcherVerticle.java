@@ -129,7 +129,7 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
    *     its stored position (one {@code $top=1} query)
    */
   private Future<Boolean> newEntries(dev.tandem.api.LedgerJobDefinition job) {
-    return ledger.pending(job.name(), 1).compose(pending -> !pending.isEmpty() ? Future.succeededFuture(true)
+    return ledger.pending(job.name(), "", 1).compose(pending -> !pending.isEmpty() ? Future.succeededFuture(true)
         : ledger.position(job.name()).compose(p -> erp.any(job.ledger(),
             p == null ? null : job.entryNo() + " gt " + p, job.entryNo())));
   }
