@@ -17,7 +17,18 @@ public final class Addresses {
    */
   public static final String AVAILABILITY = "tandem.availability";
 
+  /** Prefix of the ledger jobs' addresses. */
+  public static final String LEDGER_PREFIX = "tandem.ledger.";
+
   private Addresses() {}
+
+  /**
+   * @param job a ledger job's name, e.g. {@code ITEM-AVAILABILITY}
+   * @return the address its jobs are sent to
+   */
+  public static String ledger(String job) {
+    return LEDGER_PREFIX + job;
+  }
 
   /**
    * @param mapping mapping name, e.g. {@code CUSTOMER}

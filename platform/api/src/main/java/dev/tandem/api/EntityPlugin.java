@@ -51,4 +51,14 @@ public interface EntityPlugin extends ExtensionPoint {
   default List<VerticleContribution> verticles(PluginContext context) {
     return List.of();
   }
+
+  /**
+   * Jobs that follow an ERP ledger and push a FlowField to coupled CRM records (the Item Availability job), run by
+   * the runtime. Each names one of this plugin's mappings.
+   *
+   * @return the definitions, empty by default
+   */
+  default List<LedgerJobDefinition> ledgerJobs() {
+    return List.of();
+  }
 }

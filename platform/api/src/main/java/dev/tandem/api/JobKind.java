@@ -11,7 +11,9 @@ public enum JobKind {
   /** Remove couplings. */
   UNCOUPLE(false),
   /** Match-based coupling. */
-  MATCH(false);
+  MATCH(false),
+  /** A ledger job ({@link LedgerJobDefinition}): new ledger entries push a FlowField to coupled CRM records. */
+  LEDGER(false);
 
   private final boolean sync;
 
@@ -20,12 +22,16 @@ public enum JobKind {
   }
 
   /**
-   * The event-bus address a job of this kind for {@code mapping} is sent to.
+   * The event-bus address a job of this kind for {@code mapping} (a ledger job's name) is sent to.
    *
    * @param mapping the mapping name
-   * @return {@code tandem.sync.<MAPPING>} or {@code tandem.coupling.<MAPPING>}
+   * @return {@code tandem.sync.<MAPPING>}, {@code tandem.coupling.<MAPPING>} or, for a ledger job,
+   *     {@code tandem.ledger.<NAME>}
    */
   public String address(String mapping) {
+    if (this == LEDGER) {
+      return Addresses.ledger(mapping);
+    }
     return sync ? Addresses.sync(mapping) : Addresses.coupling(mapping);
   }
 }

@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import dev.tandem.api.Addresses;
+import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointBudget;
@@ -241,9 +242,29 @@ public final class TandemRuntime {
     }
     deployed.add(vertx.deployVerticle(new FullSyncCoordinatorVerticle(pool, c, plugins::mappings, this::enqueue,
         metrics, registry, 1000, FULL_SYNC_PARTS)).onSuccess(deployments::add));
-    // On-hold schedules wake when the ERP side of their mapping changes.
+    // Ledger jobs (the Item Availability job) of enabled mappings, each with its schedule.
+    Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs = new java.util.LinkedHashMap<>();
+    dev.tandem.runtime.ledger.LedgerMetrics ledgerMetrics = new dev.tandem.runtime.ledger.LedgerMetrics(registry);
+    for (dev.tandem.api.LedgerJobDefinition j : plugins.ledgerJobs().values()) {
+      MappingDefinition def = enabled.apply(j.mapping());
+      if (def == null || all.containsKey(j.name())) {
+        LOG.log(Level.WARNING, "ledger job " + j.name() + " does not run: " + (def == null ? "its mapping "
+            + j.mapping() + " is not enabled" : "a mapping has its name"));
+        continue;
+      }
+      ledgerJobs.put(j.name(), j);
+      deployed.add(vertx.deployVerticle(new dev.tandem.runtime.ledger.LedgerJobVerticle(j, def, pool, c, metrics,
+              ledgerMetrics, leases))
+          .compose(id -> {
+            deployments.add(id);
+            plugins.served(Addresses.ledger(j.name()));
+            return schedules.ensure(j.name(), JobKind.LEDGER.name(), j.schedule().toMillis(),
+                config.schedules().inactivityTimeoutMs());
+          }));
+    }
+    // On-hold schedules wake when the ERP side of their mapping changes, or their ledger got new entries.
     deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
-        config.schedules().erpWakeCheckMs(), metrics)).onSuccess(deployments::add));
+        config.schedules().erpWakeCheckMs(), metrics).ledgerJobs(ledgerJobs::get)).onSuccess(deployments::add));
     checkErpConnection(c, metrics);
     return Future.all(deployed).mapEmpty();
   }

@@ -203,6 +203,7 @@ public final class AdminHttpServer {
       new WatermarksApi(plugins, pool).mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
+      new LedgerJobsApi(plugins, pool, schedules, enqueue).mount(r);
     }
     new FullSyncApi(vertx, fullSync, 1000, settings.maxEventStreams()).mount(r);
     new AvailabilityApi(vertx).mount(r);

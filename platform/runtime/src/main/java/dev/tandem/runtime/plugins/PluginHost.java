@@ -40,6 +40,8 @@ public final class PluginHost {
 
   private final Map<String, PluginRecord> plugins = new LinkedHashMap<>();
   private final Map<String, MappingStatus> mappings = new ConcurrentHashMap<>();
+  /** Ledger jobs (the Item Availability job) of started plugins, by name. */
+  private final Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs = new LinkedHashMap<>();
   private final Map<String, List<EntityPlugin>> extensions = new LinkedHashMap<>();
   private final Set<String> servedAddresses = ConcurrentHashMap.newKeySet();
   private PluginServices services = PluginServices.NONE;
@@ -136,6 +138,16 @@ public final class PluginHost {
           defs = ext.mappings();
         } catch (RuntimeException | LinkageError e) {
           rec.fail("declaring its mappings failed: " + rootMessage(e));
+          break;
+        }
+        try {
+          for (dev.tandem.api.LedgerJobDefinition j : ext.ledgerJobs()) {
+            if (ledgerJobs.putIfAbsent(j.name(), j) != null) {
+              LOG.log(Level.WARNING, "plugin " + id + ": ledger job " + j.name() + " is already provided; ignored");
+            }
+          }
+        } catch (RuntimeException | LinkageError e) {
+          rec.fail("declaring its ledger jobs failed: " + rootMessage(e));
           break;
         }
         for (MappingDefinition def : defs) {
@@ -273,6 +285,11 @@ public final class PluginHost {
   /** @return every plugin found, in load order */
   public Collection<PluginRecord> plugins() {
     return List.copyOf(plugins.values());
+  }
+
+  /** @return the ledger jobs declared by started plugins, by name */
+  public Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs() {
+    return Map.copyOf(ledgerJobs);
   }
 
   /** @return every mapping declared by a started plugin, by name */

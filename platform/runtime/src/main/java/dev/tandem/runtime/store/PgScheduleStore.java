@@ -55,6 +55,51 @@ public final class PgScheduleStore {
   }
 
   /**
+   * Creates the schedule of a job of another kind (a ledger job, under its own name) if it has none.
+   *
+   * @param name the job's name (the schedule's mapping column)
+   * @param kind its job kind, e.g. {@code LEDGER}
+   * @param intervalMs interval
+   * @param inactivityTimeoutMs on-hold timeout, 0 for never
+   * @return nothing
+   */
+  public Future<Void> ensure(String name, String kind, long intervalMs, long inactivityTimeoutMs) {
+    return pool.preparedQuery("INSERT INTO schedule (mapping, kind, interval_ms, inactivity_timeout_ms) "
+            + "VALUES ($1, $2, $3, $4) ON CONFLICT (mapping, kind) DO NOTHING")
+        .execute(Tuple.of(name, kind, intervalMs, inactivityTimeoutMs)).mapEmpty();
+  }
+
+  /**
+   * Enables or disables a schedule, or changes its interval. Enabling makes it active and due now.
+   *
+   * @param name the schedule's mapping column
+   * @param kind its job kind
+   * @param enabled true, false, or null to leave the state
+   * @param intervalMs a new interval, or null
+   * @return the schedule as {@link #list()} shows it, or null when there is none
+   */
+  public Future<JsonObject> change(String name, String kind, Boolean enabled, Long intervalMs) {
+    return pool.preparedQuery("UPDATE schedule SET "
+            + "state = CASE WHEN $3::boolean IS NULL THEN state WHEN $3 THEN "
+            + "  CASE WHEN state = 'disabled' THEN 'active' ELSE state END ELSE 'disabled' END, "
+            + "next_run_at = CASE WHEN $3::boolean AND state = 'disabled' THEN now() ELSE next_run_at END, "
+            + "last_activity_at = CASE WHEN $3::boolean AND state = 'disabled' THEN now() ELSE last_activity_at END, "
+            + "held_at = CASE WHEN $3::boolean IS NOT NULL AND NOT $3 THEN NULL ELSE held_at END, "
+            + "interval_ms = COALESCE($4, interval_ms) WHERE mapping = $1 AND kind = $2 RETURNING id")
+        .execute(Tuple.of(name, kind, enabled, intervalMs))
+        .compose(rows -> rows.rowCount() == 0 ? Future.succeededFuture((JsonObject) null)
+            : list().map(all -> {
+              for (Object o : all) {
+                JsonObject j = (JsonObject) o;
+                if (name.equals(j.getString("mapping")) && kind.equals(j.getString("kind"))) {
+                  return j;
+                }
+              }
+              return null;
+            }));
+  }
+
+  /**
    * Enqueues a job for every due, active schedule that has no job queued or running.
    *
    * @param maxAttempts attempts for the jobs created

@@ -18,7 +18,9 @@ import java.util.function.Function;
 /**
  * Wakes on-hold schedules when the ERP side of their mapping changed, as the reference system's job queue does
  * for ERP-side changes: every interval, one {@code $top=1} query per on-hold mapping that reads from the ERP,
- * asking for a row modified after the mapping's watermark.
+ * asking for a row modified after the mapping's watermark; and one per on-hold ledger job, asking for a ledger
+ * entry after its stored entry number. A stock posting changes no Item's SystemModifiedAt, so it wakes the Item
+ * Availability job, not ITEM-PRODUCT.
  */
 public final class ErpChangeWatcherVerticle extends VerticleBase {
 
@@ -32,6 +34,8 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
   private ODataErpClient erp;
   private PgScheduleStore schedules;
   private final PgWatermarkStore watermarks = new PgWatermarkStore();
+  private Function<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs = name -> null;
+  private dev.tandem.runtime.store.PgLedgerStore ledger;
   private boolean checking;
 
   /**
@@ -50,10 +54,21 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
     this.metrics = metrics;
   }
 
+  /**
+   * @param jobs the running ledger jobs by name: their on-hold schedules wake when the ledger has entries after
+   *     the job's stored position (a stock posting wakes the Item Availability job)
+   * @return this
+   */
+  public ErpChangeWatcherVerticle ledgerJobs(Function<String, dev.tandem.api.LedgerJobDefinition> jobs) {
+    this.ledgerJobs = jobs;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     erp = new ODataErpClient(vertx, connections.erp(), metrics);
     schedules = new PgScheduleStore(pool);
+    ledger = new dev.tandem.runtime.store.PgLedgerStore(pool);
     vertx.setPeriodic(intervalMs, id -> check());
     return Future.succeededFuture();
   }
@@ -74,6 +89,14 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
       Future<Void> chain = Future.succeededFuture();
       for (Object o : all) {
         JsonObject s = (JsonObject) o;
+        if ("LEDGER".equals(s.getString("kind"))) {
+          dev.tandem.api.LedgerJobDefinition job = ledgerJobs.apply(s.getString("mapping"));
+          if ("ON_HOLD".equals(s.getString("state")) && job != null) {
+            chain = chain.compose(v -> newEntries(job)).compose(changed -> !changed ? Future.succeededFuture()
+                : wake(job.name(), "new " + job.ledger() + " or newly coupled records"));
+          }
+          continue;
+        }
         MappingDefinition def = mappings.apply(s.getString("mapping"));
         if (!"ON_HOLD".equals(s.getString("state")) || def == null || def.direction() == Direction.FROM_CRM) {
           continue;
@@ -94,6 +117,21 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
         LOG.log(Level.DEBUG, "checking the ERP for changes failed: " + ar.cause());
       }
     });
+  }
+
+  private Future<Void> wake(String name, String why) {
+    LOG.log(Level.INFO, why + " for " + name + ": waking its schedule");
+    return schedules.wake(name).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null)).mapEmpty();
+  }
+
+  /**
+   * @return whether the job has work: records newly coupled that still need their figure, or a ledger entry after
+   *     its stored position (one {@code $top=1} query)
+   */
+  private Future<Boolean> newEntries(dev.tandem.api.LedgerJobDefinition job) {
+    return ledger.pending(job.name(), "", 1).compose(pending -> !pending.isEmpty() ? Future.succeededFuture(true)
+        : ledger.position(job.name()).compose(p -> erp.any(job.ledger(),
+            p == null ? null : job.entryNo() + " gt " + p, job.entryNo())));
   }
 
   private Future<Boolean> changedSinceWatermark(MappingDefinition def) {

@@ -3,6 +3,7 @@ package dev.tandem.runtime.sync;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.Stage;
 import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.WriteResult;
@@ -222,11 +223,11 @@ public final class FromCrmSync extends SyncRun {
       }
     }
     if (creates.isEmpty()) {
-      return writeAll(desired, sources, coupled, current, outcomes, Map.of());
+      return writeAll(desired, sources, coupled, current, outcomes, Map.of(), 0);
     }
     return couplings.pendingCreates(pool, def.name(), Direction.FROM_CRM, creates)
         .compose(pending -> reconcile(pending, desired))
-        .compose(found -> writeAll(desired, sources, coupled, current, outcomes, found));
+        .compose(found -> writeAll(desired, sources, coupled, current, outcomes, found, 0));
   }
 
   /** How far before a create's first attempt the reconciling read looks: covers the ERP's clock being behind. */
@@ -277,9 +278,19 @@ public final class FromCrmSync extends SyncRun {
     });
   }
 
+  /**
+   * How often one run re-reads and re-decides a record whose update the ERP refused with 409
+   * Request_EntityChanged before it counts as failed: a posting that lands between the read and the write changes
+   * the ETag (it covers FlowFields) without changing the record, and another may land again meanwhile.
+   */
+  static final int ENTITY_CHANGED_ROUNDS = 3;
+
+  /**
+   * @param round how many times these records were re-read after a 409 Request_EntityChanged in this run
+   */
   private Future<Void> writeAll(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
       Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes,
-      Map<String, JsonObject> reconciled) {
+      Map<String, JsonObject> reconciled, int round) {
     List<Write> writes = new ArrayList<>();
     long found = 0;
     List<JsonObject> created = new ArrayList<>();
@@ -366,6 +377,7 @@ public final class FromCrmSync extends SyncRun {
     return couplings.beginCreates(def.name(), Direction.FROM_CRM, jobId, creating)
         .compose(x -> erp.batch(writes)).compose(results -> {
       List<String> refused = new ArrayList<>();
+      List<String> entityChanged = new ArrayList<>();
       long inserted = 0;
       long modified = 0;
       long failed = 0;
@@ -391,6 +403,10 @@ public final class FromCrmSync extends SyncRun {
             outcomes.add(new Outcome(erpKey, crmKey, erpModified, crmModified, insert ? "inserted" : "modified", null,
                 Conflicts.snapshot(def, r.body(), sources.get(crmKey)), r.body().getString("@odata.etag"), null));
           }
+        } else if (!insert && round < ENTITY_CHANGED_ROUNDS && entityChanged(r)) {
+          // The ERP row's ETag moved since it was read: re-read it and decide again below (a change of FlowFields
+          // only is written with the new ETag; a real change of the record goes through the conflict rules).
+          entityChanged.add(crmKey);
         } else {
           failed++;
           if (insert && r.status() != 0) {
@@ -402,7 +418,51 @@ public final class FromCrmSync extends SyncRun {
       }
       count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
       return couplings.endCreates(pool, def.name(), Direction.FROM_CRM, refused)
-          .compose(x -> writeBack(created, createdFor, sources, outcomes));
+          .compose(x -> writeBack(created, createdFor, sources, outcomes))
+          .compose(x -> entityChanged.isEmpty() ? Future.succeededFuture()
+              : redecide(entityChanged, desired, sources, coupled, outcomes, round + 1));
+    });
+  }
+
+  /** @return whether the ERP refused a write because the row's ETag no longer matches (409 Request_EntityChanged) */
+  private static boolean entityChanged(WriteResult r) {
+    if (r.status() != 409 || r.body() == null) {
+      return false;
+    }
+    JsonObject error = r.body().getJsonObject("error");
+    return error != null && "Request_EntityChanged".equals(error.getString("code"));
+  }
+
+  /**
+   * Re-reads the ERP rows of records whose update met 409 Request_EntityChanged and runs the decision again on the
+   * fresh rows: unchanged if the CRM's values are there already, a conflict if the record itself changed since the
+   * last synchronization (and the policy says so), else the update with the fresh ETag. A row deleted meanwhile
+   * fails its record; the deletion sync handles it.
+   */
+  private Future<Void> redecide(List<String> crmKeys, Map<String, Map<String, Object>> desired,
+      Map<String, JsonObject> sources, Map<String, Coupling> coupled, List<Outcome> outcomes, int round) {
+    List<String> erpKeys = new ArrayList<>(crmKeys.size());
+    crmKeys.forEach(k -> erpKeys.add(coupled.get(k).erpId()));
+    return erpRowsByKeys(erpKeys).compose(rows -> {
+      Map<String, JsonObject> fresh = new HashMap<>();
+      rows.forEach(r -> fresh.put(String.valueOf(r.getValue(def.erpKey())), r));
+      Map<String, Map<String, Object>> again = new java.util.LinkedHashMap<>();
+      long gone = 0;
+      for (String crmKey : crmKeys) {
+        Coupling c = coupled.get(crmKey);
+        if (fresh.containsKey(c.erpId())) {
+          again.put(crmKey, desired.get(crmKey));
+        } else {
+          gone++;
+          outcomes.add(new Outcome(null, crmKey, null,
+              OffsetDateTime.parse(sources.get(crmKey).getString(def.crmModifiedOn())), "failed", "[" + Stage.WRITE
+                  + "] ERP " + def.erpEntitySet() + " " + c.erpId() + " was deleted while CRM " + crmKey
+                  + " was being written to it"));
+        }
+      }
+      count(new JobOutcome(0, 0, 0, 0, 0, gone, 0, 0, null));
+      return again.isEmpty() ? Future.succeededFuture()
+          : writeAll(again, sources, coupled, fresh, outcomes, Map.of(), round);
     });
   }
 
@@ -506,7 +566,14 @@ public final class FromCrmSync extends SyncRun {
       return false;
     }
     String version = erpRow.getString("@odata.etag");
+    String stamp = erpRow.getString(def.erpModifiedOn());
     if (c.erpVersion() != null && version != null) {
+      // The ETag covers FlowFields too (Business Central's default): a posting moves it but not SystemModifiedAt,
+      // and the record's own fields did not change. Only a modification of the record counts as a change.
+      if (!version.equals(c.erpVersion()) && c.erpModifiedOn() != null && stamp != null
+          && !OffsetDateTime.parse(stamp).isAfter(c.erpModifiedOn())) {
+        return false;
+      }
       return !version.equals(c.erpVersion());
     }
     if (c.erpModifiedOn() == null) {

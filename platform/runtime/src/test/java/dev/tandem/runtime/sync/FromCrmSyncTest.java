@@ -197,4 +197,132 @@ class FromCrmSyncTest {
         .findFirst().orElseThrow();
     assertEquals("Tórshavn", customer.get("City"));
   }
+
+  private static final MappingDefinition BIDI_ACCOUNTS = MappingDefinition.builder("ACCOUNT-CUSTOMER")
+      .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.BIDIRECTIONAL)
+      .field("Name", "name", Direction.BIDIRECTIONAL)
+      .field("City", "address1_city", Direction.BIDIRECTIONAL)
+      .build();
+
+  private FromCrmSync fromCrm(MappingDefinition def) {
+    long id = ++job;
+    RecordMapper mapper = new RecordMapper(def, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
+    return new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, def, mapper, id, 2,
+        MappingSettings.ConflictPolicy.NONE);
+  }
+
+  /** Edits an account in the CRM as a salesperson (not the integration user), so the next run carries it. */
+  private void editAccount(String accountId, String city) throws Exception {
+    post(crmSim.get().baseUrl() + "/__admin/sim/clients", "{\"clientId\":\"someone\",\"clientSecret\":\"pw\","
+        + "\"userId\":\"" + users.get(0) + "\"}", "application/json");
+    String token = (String) Json.object(post(crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id=someone"
+        + "&client_secret=pw", "application/x-www-form-urlencoded").body()).get("access_token");
+    HttpResponse<String> edit = HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().apiUrl() + "/accounts("
+        + accountId + ")")).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"address1_city\":\"" + city + "\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, edit.statusCode(), edit.body());
+  }
+
+  private Map<String, Object> customer(String no) throws Exception {
+    return Json.objects(Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/rows/Customer?top=1000")).get("rows"))
+        .stream().filter(c -> no.equals(c.get("No"))).findFirst().orElseThrow();
+  }
+
+  private long erpBatches() throws Exception {
+    Object n = ((Map<?, ?>) Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/stats")).get("byRoute"))
+        .get("POST $batch");
+    return n == null ? 0 : ((Number) n).longValue();
+  }
+
+  /**
+   * Runs CRM to ERP while something happens in the ERP between the run's read of the ERP rows and its write: the
+   * ERP holds the run's first $batch (a latency fault; requests are counted when they arrive), the test does its
+   * thing, and the batch then meets the changed ETag.
+   */
+  private JobOutcome runWhileTheBatchIsHeld(FromCrmSync run, Runnable meanwhile) throws Exception {
+    post(erpSim.get().baseUrl() + "/__admin/sim/stats/reset", "", null);
+    assertEquals(201, post(erpSim.get().baseUrl() + "/__admin/sim/faults", "{\"pathPattern\":\"\\\\$batch\","
+        + "\"method\":\"POST\",\"kind\":\"LATENCY\",\"latencyMs\":5000,\"nth\":1,\"times\":1}",
+        "application/json").statusCode());
+    java.util.concurrent.CompletableFuture<JobOutcome> done = new java.util.concurrent.CompletableFuture<>();
+    vertx.runOnContext(v -> run.run(OffsetDateTime.now()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        done.complete(ar.result());
+      } else {
+        done.completeExceptionally(ar.cause());
+      }
+    }));
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    while (erpBatches() == 0) {
+      assertTrue(System.nanoTime() < deadline, "the run never sent its $batch");
+      Thread.sleep(10);
+    }
+    meanwhile.run();
+    JobOutcome o = done.get(120, java.util.concurrent.TimeUnit.SECONDS);
+    HTTP.send(HttpRequest.newBuilder(URI.create(erpSim.get().baseUrl() + "/__admin/sim/faults")).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    return o;
+  }
+
+  @Test
+  void aPostingBetweenReadAndWriteIsReReadAndWrittenNotFailed() throws Exception {
+    assertEquals(150, run().inserted());
+    String accountId = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'ACCOUNT-CUSTOMER' LIMIT 1");
+    String no = db.queryString("SELECT erp_id FROM coupling WHERE crm_id = '" + accountId + "'");
+    editAccount(accountId, "Tórshavn");
+    JobOutcome o = runWhileTheBatchIsHeld(fromCrm(), () -> {
+      try {
+        // An invoice is posted for the customer: Balance_LCY (a FlowField) and so the ETag change, the row does not.
+        assertEquals(200, post(erpSim.get().baseUrl() + "/__admin/sim/customer-entries", "{\"customerNo\":\"" + no
+            + "\",\"amount\":250}", "application/json").statusCode());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertEquals(1, o.modified(), o.toString());
+    assertEquals(0, o.failed(), o.toString());
+    assertTrue(erpBatches() >= 2, "the 409 was answered by a second write with the fresh ETag");
+    Map<String, Object> c = customer(no);
+    assertEquals("Tórshavn", c.get("City"));
+    assertEquals(250, ((Number) c.get("Balance_LCY")).intValue());
+    assertEquals("modified", db.queryString("SELECT last_result_from_crm FROM coupling WHERE crm_id = '" + accountId
+        + "'"));
+  }
+
+  @Test
+  void aRealErpChangeBetweenReadAndWriteStillGoesThroughTheConflictRules() throws Exception {
+    assertEquals(150, on(() -> fromCrm(BIDI_ACCOUNTS).run(OffsetDateTime.now())).inserted());
+    String accountId = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'ACCOUNT-CUSTOMER' LIMIT 1");
+    String no = db.queryString("SELECT erp_id FROM coupling WHERE crm_id = '" + accountId + "'");
+    // A posting before the run changes the ETag only: not a change of the record, so no conflict.
+    post(erpSim.get().baseUrl() + "/__admin/sim/customer-entries", "{\"customerNo\":\"" + no + "\",\"amount\":10}",
+        "application/json");
+    editAccount(accountId, "Tórshavn");
+    JobOutcome first = on(() -> fromCrm(BIDI_ACCOUNTS).run(OffsetDateTime.now()));
+    assertEquals(1, first.modified(), first.toString());
+    assertEquals(0, first.failed(), first.toString());
+    // Now someone in the ERP changes the same field while the run's write is on its way: a real conflict.
+    editAccount(accountId, "Klaksvík");
+    JobOutcome second = runWhileTheBatchIsHeld(fromCrm(BIDI_ACCOUNTS), () -> {
+      try {
+        String etag = String.valueOf(customer(no).get("@odata.etag"));
+        ErpSimulator.Options o = erpSim.get().options();
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(erpSim.get().companyUrl()
+            + "/Customer('" + no + "')")).header("Authorization", "Basic " + java.util.Base64.getEncoder()
+            .encodeToString((o.user() + ":" + o.accessKey()).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .header("Content-Type", "application/json").header("If-Match", etag)
+            .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"City\":\"Vágur\"}")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertEquals(0, second.modified(), second.toString());
+    assertEquals(1, second.failed(), "the conflict policy NONE holds the record: " + second);
+    assertEquals("Vágur", customer(no).get("City"), "the ERP's own change stays");
+    assertEquals("conflict", db.queryString("SELECT last_result_from_crm FROM coupling WHERE crm_id = '" + accountId
+        + "'"));
+  }
 }

@@ -2,9 +2,11 @@ package dev.tandem.plugins.items;
 
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
+import dev.tandem.api.LedgerJobDefinition;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.MatchField;
 import dev.tandem.api.Transformation;
+import java.time.Duration;
 
 /**
  * The reference system's mappings for units of measure, items and resources. A unit of measure becomes a CRM
@@ -90,9 +92,15 @@ public final class ItemMappings {
         .build();
   }
 
+  /** Name of the Item Availability job. */
+  public static final String ITEM_AVAILABILITY = "ITEM-AVAILABILITY";
+
   /**
-   * ITEM-PRODUCT: items that are not blocked become sales inventory products; the inventory becomes the
-   * quantity on hand, so each run keeps it current.
+   * ITEM-PRODUCT: items that are not blocked become sales inventory products. Inventory is not among its fields:
+   * it is a FlowField (a sum of item ledger entries) whose postings never move the Item's SystemModifiedAt, so
+   * this mapping's incremental runs would not see stock change, and a run that read an item before a posting and
+   * wrote after the availability job would put back the older figure. The Item Availability job
+   * ({@link #itemAvailability()}) is the one writer of quantity on hand, new products included.
    *
    * @return the mapping
    */
@@ -105,7 +113,6 @@ public final class ItemMappings {
         .field(FieldMapping.of("Description", "name", Direction.TO_CRM).transformedBy(Transformation.truncate(100)))
         .field("Unit_Price", "price", Direction.TO_CRM)
         .field("Unit_Cost", "standardcost", Direction.TO_CRM)
-        .field("Inventory", "quantityonhand", Direction.TO_CRM)
         .field(defaultUnitGroup())
         .field(defaultUnit())
         .field(FieldMapping.of(null, "producttypecode", Direction.TO_CRM).withConstant(SALES_INVENTORY))
@@ -117,6 +124,18 @@ public final class ItemMappings {
         .dependsOn(UNIT_GROUP)
         .dependsOn(BASE_UNIT)
         .build();
+  }
+
+  /**
+   * The Item Availability job, as the reference system has it (there every 30 minutes, here every 30 seconds):
+   * items with new item ledger entries get their Inventory pushed to their products' quantity on hand, and newly
+   * coupled products get it once.
+   *
+   * @return the job
+   */
+  public static LedgerJobDefinition itemAvailability() {
+    return new LedgerJobDefinition(ITEM_AVAILABILITY, ITEM_PRODUCT, "ItemLedgerEntries", "Entry_No", "Item_No",
+        "Inventory", "quantityonhand", Duration.ofSeconds(30));
   }
 
   /**

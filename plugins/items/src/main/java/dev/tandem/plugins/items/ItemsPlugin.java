@@ -1,6 +1,7 @@
 package dev.tandem.plugins.items;
 
 import dev.tandem.api.EntityPlugin;
+import dev.tandem.api.LedgerJobDefinition;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.PluginContext;
 import dev.tandem.api.VerticleContribution;
@@ -9,8 +10,9 @@ import org.pf4j.Extension;
 
 /**
  * The items plugin: UNIT-OF-MEASURE and UNIT-OF-MEASURE-BASE (ERP units of measure to CRM unit groups and their
- * base units), ITEM-PRODUCT (items to products, inventory to quantity on hand) and RESOURCE-PRODUCT (resources to
- * service products), run by the runtime's engine; and item availability on demand, which this plugin answers.
+ * base units), ITEM-PRODUCT (items to products) and RESOURCE-PRODUCT (resources to service products), run by the
+ * runtime's engine; the Item Availability job (new item ledger entries: inventory to quantity on hand), run by the
+ * runtime; and item availability on demand, which this plugin answers.
  */
 @Extension
 public class ItemsPlugin implements EntityPlugin {
@@ -19,6 +21,11 @@ public class ItemsPlugin implements EntityPlugin {
   public List<MappingDefinition> mappings() {
     return List.of(ItemMappings.unitGroup(), ItemMappings.baseUnit(), ItemMappings.itemProduct(),
         ItemMappings.resourceProduct());
+  }
+
+  @Override
+  public List<LedgerJobDefinition> ledgerJobs() {
+    return List.of(ItemMappings.itemAvailability());
   }
 
   @Override

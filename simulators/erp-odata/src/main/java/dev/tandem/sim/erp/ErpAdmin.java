@@ -6,6 +6,7 @@ import dev.tandem.sim.core.SimResponse;
 import dev.tandem.sim.core.SimulatorServer;
 import dev.tandem.sim.core.StoreAdmin;
 import dev.tandem.sim.erp.ErpServices.Service;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,27 +27,82 @@ final class ErpAdmin {
       sim.resetNumberSeries();
       sim.protection().reset();
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
+    // A stock posting: an item ledger entry, as the item journal posts it. {"itemNo","quantity"} posts that
+    // quantity; {"itemNo","inventory"} posts the difference to the current inventory (a physical inventory
+    // adjustment); {"entries":[...]} posts many at once. Inventory is the entries' sum; the Item keeps its
+    // SystemModifiedAt and only its ETag changes.
     server.adminRoute("POST", "/sim/stock", (r, p) -> {
       Map<String, Object> body = Json.object(r.bodyText());
-      String itemNo = String.valueOf(body.get("itemNo"));
-      Object inventory = body.get("inventory");
-      if (!(inventory instanceof Number)) {
-        throw new IllegalArgumentException("inventory must be a number");
+      List<Map<String, Object>> wanted = body.containsKey("entries") ? Json.objects(body.get("entries"))
+          : List.of(body);
+      try {
+        return sim.store().write(() -> {
+          List<Map<String, Object>> posted = new ArrayList<>(wanted.size());
+          Map<String, Object> item = null;
+          for (Map<String, Object> w : wanted) {
+            Service is = ErpServices.ALL.get("Item");
+            String itemNo = String.valueOf(w.get("itemNo"));
+            item = sim.store().table("Item").get(ErpKeys.parse(is, "'" + itemNo.replace("'", "''") + "'"));
+            if (item == null) {
+              return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
+                  "item " + itemNo + " does not exist")));
+            }
+            BigDecimal qty;
+            if (w.get("quantity") instanceof Number n) {
+              qty = new BigDecimal(String.valueOf(n));
+            } else if (w.get("inventory") instanceof Number n) {
+              qty = new BigDecimal(String.valueOf(n)).subtract(new BigDecimal(String.valueOf(item.get("Inventory"))));
+            } else {
+              throw new IllegalArgumentException("give quantity (posted as is) or inventory (the difference is "
+                  + "posted) as a number, for item " + itemNo);
+            }
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("Item_No", item.get("No"));
+            entry.put("Quantity", qty);
+            entry.put("Entry_Type", w.get("entryType") instanceof String t ? t
+                : qty.signum() >= 0 ? "Positive Adjmt." : "Negative Adjmt.");
+            entry.put("Document_No", w.get("documentNo") instanceof String d ? d : "SIM-ADJ");
+            posted.add(ErpSimulator.present(sim.post("ItemLedgerEntries", entry)));
+            item = sim.store().table("Item").get(item.get("$key").toString());
+          }
+          if (wanted.size() == 1) {
+            Map<String, Object> out = new LinkedHashMap<>(ErpSimulator.present(item));
+            out.put("entry", posted.get(0));
+            return SimResponse.json(200, out);
+          }
+          return SimResponse.json(200, Map.of("posted", posted.size(), "lastEntryNo",
+              posted.isEmpty() ? 0 : posted.get(posted.size() - 1).get("Entry_No")));
+        });
+      } catch (ErpSimulator.ErpError e) {
+        return e.response;
       }
-      return sim.store().write(() -> {
-        Service item = ErpServices.ALL.get("Item");
-        String key = ErpKeys.parse(item, "'" + itemNo.replace("'", "''") + "'");
-        Map<String, Object> row = sim.store().table("Item").get(key);
-        if (row == null) {
-          return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
-              "item " + itemNo + " does not exist")));
-        }
-        Map<String, Object> changed = new LinkedHashMap<>(row);
-        sim.applyFields(item, changed, Map.of("Inventory", inventory), false, false);
-        sim.restamp(changed);
-        sim.store().table("Item").put(changed);
-        return SimResponse.json(200, ErpSimulator.present(changed));
-      });
+    });
+    // A customer ledger entry (an invoice or payment posted): {"customerNo","amount","documentType"}. Balance_LCY is
+    // the entries' sum; the Customer keeps its SystemModifiedAt.
+    server.adminRoute("POST", "/sim/customer-entries", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      if (!(b.get("amount") instanceof Number amount)) {
+        throw new IllegalArgumentException("amount must be a number");
+      }
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("Customer_No", b.get("customerNo"));
+      entry.put("Amount_LCY", new BigDecimal(String.valueOf(amount)));
+      entry.put("Document_Type", b.get("documentType") instanceof String t ? t : "Invoice");
+      entry.put("Document_No", b.get("documentNo") instanceof String d ? d : "SIM-INV");
+      try {
+        return sim.store().write(() -> SimResponse.json(200, ErpSimulator.present(sim.post("CustLedgerEntries",
+            entry))));
+      } catch (ErpSimulator.ErpError e) {
+        return e.response;
+      }
+    });
+    // The web service option "Exclude Non-Editable FlowFields" (from the ETag): {"excludeFlowFields":true}.
+    server.adminRoute("POST", "/sim/etag", (r, p) -> {
+      if (!(Json.object(r.bodyText()).get("excludeFlowFields") instanceof Boolean exclude)) {
+        throw new IllegalArgumentException("excludeFlowFields must be true or false");
+      }
+      sim.etagExcludesFlowFields(exclude);
+      return SimResponse.json(200, Map.of("excludeFlowFields", exclude));
     });
     // Given rows, as the page's insert trigger would store them (defaults, numbering, validation): for tests that
     // need exact values, e.g. records that match or do not match on the other side.
@@ -121,8 +177,9 @@ final class ErpAdmin {
   /** Seeds deterministic data: the same seed and counts give the same rows (ids and timestamps aside). */
   static void seed(ErpSimulator sim, long seed, Map<String, Integer> counts) {
     SeedNames names = new SeedNames(seed);
-    // Every seeded item may bring up to one sales price per price group; the fixed code tables come on top.
-    sim.backdateClock(counts.values().stream().mapToLong(Integer::longValue).sum() * 4 + 200);
+    // Every seeded item may bring up to one sales price per price group and an opening ledger entry; the fixed code
+    // tables come on top.
+    sim.backdateClock(counts.values().stream().mapToLong(Integer::longValue).sum() * 5 + 200);
     try {
       sim.store().write(() -> {
         put(sim, "Currency", Map.of("Code", "EUR", "Description", "Euro", "Symbol", "€", "ISO_Code", "EUR"));

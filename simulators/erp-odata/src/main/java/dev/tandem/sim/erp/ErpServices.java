@@ -179,6 +179,20 @@ final class ErpServices {
     new B().code("No", 20).code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("Order_No", 20)
         .code("External_Document_No", 35).date("Posting_Date").date("Due_Date").code("Currency_Code", 10)
         .dec("Amount").bool("Closed").register("SalesInvoice", List.of("No"), "PSI", true);
+    // Ledgers: posted entries, numbered by the posting routine (Entry No.), never written through the page. Item
+    // Ledger Entry (table 32) carries the quantity Item.Inventory sums; Cust. Ledger Entry (table 21) the amount
+    // Customer.Balance (LCY) sums (in BC through Detailed Cust. Ledg. Entry, one level the simulator folds in).
+    new B().integer("Entry_No").code("Item_No", 20).rel("Item").date("Posting_Date")
+        .option("Entry_Type", "Purchase", "Sale", "Positive Adjmt.", "Negative Adjmt.", "Transfer", "Consumption",
+            "Output")
+        .code("Document_No", 20).text("Description", 100).code("Location_Code", 10).dec("Quantity")
+        .dec("Remaining_Quantity").bool("Open")
+        .register("ItemLedgerEntries", List.of("Entry_No"), null, true);
+    new B().integer("Entry_No").code("Customer_No", 20).rel("Customer").date("Posting_Date")
+        .option("Document_Type", " ", "Payment", "Invoice", "Credit Memo", "Finance Charge Memo", "Reminder",
+            "Refund")
+        .code("Document_No", 20).text("Description", 100).code("Currency_Code", 10).dec("Amount_LCY").bool("Open")
+        .register("CustLedgerEntries", List.of("Entry_No"), null, true);
     new B().code("Document_No", 20).integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource")
         .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10).dec("Unit_Price")
         .dec("Line_Amount").register("SalesInvoiceLine", List.of("Document_No", "Line_No"), null, true);

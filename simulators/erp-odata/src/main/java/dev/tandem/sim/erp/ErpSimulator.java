@@ -149,6 +149,22 @@ public final class ErpSimulator implements Simulator {
   /** FlowFields per page: calculated on every read (sums over ledger entries), costlier than stored fields. */
   static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY"),
       "Item", List.of("Inventory"));
+
+  /**
+   * A FlowField {@code CalcFormula = Sum(ledger.amount WHERE (ownerField = FIELD(No)))}: table 27 Item field 68
+   * Inventory sums "Item Ledger Entry".Quantity by "Item No."; table 18 Customer "Balance (LCY)" sums the customer's
+   * ledger amounts in LCY. BC keeps such sums in SIFT indexes that posting maintains; the simulator keeps the sum on
+   * the owner row the same way, updated by every posted entry, without touching the row's SystemModifiedAt.
+   */
+  record FlowField(String owner, String field, String ledger, String ownerField, String amountField) {}
+
+  static final List<FlowField> SUMS = List.of(
+      new FlowField("Item", "Inventory", "ItemLedgerEntries", "Item_No", "Quantity"),
+      new FlowField("Customer", "Balance_LCY", "CustLedgerEntries", "Customer_No", "Amount_LCY"));
+
+  private final Map<String, AtomicLong> entryNumbers = new ConcurrentHashMap<>();
+  /** The web service option "Exclude Non-Editable FlowFields" from the ETag (off by default, as in BC). */
+  private volatile boolean etagExcludesFlowFields;
   private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
 
   /** @param options settings */
@@ -488,7 +504,7 @@ public final class ErpSimulator implements Simulator {
       int limit = q.top() >= 0 ? q.top() : Integer.MAX_VALUE;
       if (q.orderBy() == null || keyOrder(s, r.query().get("$orderby"))) {
         // No order, or the primary key's: the rows are kept in key order, so a page continues after the last key.
-        String after = token == null ? null : decodeToken(token);
+        String after = token == null ? lowerBound(s, q.filter() == null ? null : q.filter().root()) : decodeToken(token);
         int already = token == null ? 0 : Integer.parseInt(r.query().getOrDefault("$skiptaken", "0"));
         int want = Math.min(pageSize, limit - already);
         page = want <= 0 ? List.of() : t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
@@ -548,6 +564,24 @@ public final class ErpSimulator implements Simulator {
             + "'.");
       }
     }
+  }
+
+  /**
+   * Where a key-ordered scan may start: a ledger read "Entry_No gt n" (the incremental read of posted entries)
+   * starts after entry n instead of at the first entry, as the primary key's index seek does in BC.
+   */
+  private static String lowerBound(Service s, ODataFilter.Node n) {
+    if (n instanceof ODataFilter.And a) {
+      String l = lowerBound(s, a.left());
+      return l != null ? l : lowerBound(s, a.right());
+    }
+    if (s.keys().size() == 1 && s.fields().get(s.keys().get(0)).type() == ErpServices.Type.INTEGER
+        && n instanceof ODataFilter.Compare c && c.field().equals(s.keys().get(0)) && c.fieldOnLeft()
+        && c.literal() instanceof Number v && (c.op().equals("gt") || c.op().equals("ge"))) {
+      long from = c.op().equals("gt") ? v.longValue() : v.longValue() - 1;
+      return from < 0 ? null : ErpKeys.of(s, Map.of(s.keys().get(0), from));
+    }
+    return null;
   }
 
   /** @return whether {@code $orderby} asks for the order the rows are kept in: the single key field, ascending */
@@ -634,6 +668,9 @@ public final class ErpSimulator implements Simulator {
    * checked, read-only fields and explicit numbers accepted (data migration writes them). Call inside write().
    */
   Map<String, Object> insert(Service s, Map<String, Object> body) {
+    if (SUMS.stream().anyMatch(f -> f.ledger().equals(s.name()))) {
+      return post(s.name(), body);
+    }
     return insert(s, body, false);
   }
 
@@ -679,8 +716,30 @@ public final class ErpSimulator implements Simulator {
       row.put("SystemId", UUID.randomUUID().toString());
     }
     row.put("$key", key);
-    stamp(row);
+    // A FlowField given to a data migration (seed, admin rows) is the sum of the entries: an opening entry.
+    Map<String, Object> opening = null;
+    for (FlowField sum : SUMS) {
+      if (sum.owner().equals(s.name()) && decimal(row.get(sum.field())).signum() != 0) {
+        BigDecimal amount = decimal(row.get(sum.field()));
+        row.put(sum.field(), BigDecimal.ZERO);
+        opening = new LinkedHashMap<>();
+        opening.put("ledger", sum.ledger());
+        opening.put(sum.ownerField(), row.get("No"));
+        opening.put(sum.amountField(), amount);
+        opening.put("Document_No", "OPENING");
+        opening.put("Description", "Opening balance");
+        if (sum.ledger().equals("ItemLedgerEntries")) {
+          opening.put("Entry_Type", amount.signum() > 0 ? "Positive Adjmt." : "Negative Adjmt.");
+        }
+      }
+    }
+    stamp(s, row);
     store.table(s.name()).put(row);
+    if (opening != null) {
+      String ledger = (String) opening.remove("ledger");
+      post(ledger, opening);
+      return store.table(s.name()).get(key);
+    }
     return row;
   }
 
@@ -700,6 +759,8 @@ public final class ErpSimulator implements Simulator {
 
   void resetNumberSeries() {
     manualNumbers.clear();
+    entryNumbers.clear();
+    etagExcludesFlowFields = false;
   }
 
   /**
@@ -762,7 +823,7 @@ public final class ErpSimulator implements Simulator {
         throw new ErpError(error(400, "BadRequest", "Key fields cannot be changed with PATCH; rename the record "
             + "in the client instead."));
       }
-      stamp(row);
+      stamp(s, row);
       store.table(s.name()).put(row);
       return SimResponse.json(200, present(row)).with("ETag", (String) row.get("@odata.etag"));
     });
@@ -906,10 +967,6 @@ public final class ErpSimulator implements Simulator {
     return value;
   }
 
-  void restamp(Map<String, Object> row) {
-    stamp(row);
-  }
-
   /**
    * Makes room for {@code rows} seeded rows before now: seeded data stands for records changed in the past, and
    * one stamp a millisecond would otherwise put a large seed's last rows minutes into the future, where every
@@ -933,12 +990,115 @@ public final class ErpSimulator implements Simulator {
   }
 
   /** Gives a changed row a new SystemModifiedAt (strictly increasing, millisecond precision) and ETag. */
-  private void stamp(Map<String, Object> row) {
+  private void stamp(Service s, Map<String, Object> row) {
     long now = System.currentTimeMillis();
     long ms = seeding ? lastModified.incrementAndGet() : lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
     row.put("SystemModifiedAt", MILLIS.format(Instant.ofEpochMilli(ms)));
-    String tag = "'" + ms + ";" + row.get("SystemId") + ";'";
-    row.put("@odata.etag", "W/\"" + Base64.getEncoder().encodeToString(tag.getBytes(StandardCharsets.UTF_8)) + "\"");
+    row.put("$stamp", ms);
+    tag(s, row);
+  }
+
+  /**
+   * The row's ETag: its version and SystemId and, unless the web service excludes them, the values of its
+   * FlowFields, so that a posting (which leaves the row itself alone) changes the ETag [BC-ETAG].
+   */
+  private void tag(Service s, Map<String, Object> row) {
+    StringBuilder tag = new StringBuilder("'").append(row.get("$stamp")).append(';').append(row.get("SystemId"))
+        .append(';');
+    if (!etagExcludesFlowFields) {
+      for (String f : FLOW_FIELDS.getOrDefault(s.name(), List.of())) {
+        tag.append(decimal(row.get(f)).stripTrailingZeros().toPlainString()).append(';');
+      }
+    }
+    tag.append('\'');
+    row.put("@odata.etag", "W/\"" + Base64.getEncoder().encodeToString(tag.toString()
+        .getBytes(StandardCharsets.UTF_8)) + "\"");
+  }
+
+  private static BigDecimal decimal(Object v) {
+    return v == null ? BigDecimal.ZERO : v instanceof BigDecimal b ? b : new BigDecimal(String.valueOf(v));
+  }
+
+  /**
+   * Sets the web service option "Exclude Non-Editable FlowFields" (from the ETag) and re-tags the rows concerned.
+   *
+   * @param exclude whether ETags leave FlowFields out
+   */
+  void etagExcludesFlowFields(boolean exclude) {
+    store.write(() -> {
+      etagExcludesFlowFields = exclude;
+      for (String owner : FLOW_FIELDS.keySet()) {
+        Service s = ErpServices.ALL.get(owner);
+        for (Map<String, Object> row : store.table(owner).all(null, null)) {
+          Map<String, Object> copy = new LinkedHashMap<>(row);
+          tag(s, copy);
+          store.table(owner).put(copy);
+        }
+      }
+      return null;
+    });
+  }
+
+  boolean etagExcludesFlowFields() {
+    return etagExcludesFlowFields;
+  }
+
+  /**
+   * Posts a ledger entry as BC's posting routines do (item journal, sales posting, cash receipt): the entry gets
+   * the next Entry No., and the owner's FlowField sum moves by its amount; the owner row keeps its SystemModifiedAt
+   * (posting never modifies the Item or Customer record), only its ETag changes with the FlowField. Call inside
+   * write().
+   *
+   * @param ledger ItemLedgerEntries or CustLedgerEntries
+   * @param fields the entry's fields (the owner's number and the amount among them)
+   * @return the entry
+   */
+  Map<String, Object> post(String ledger, Map<String, Object> fields) {
+    FlowField sum = SUMS.stream().filter(f -> f.ledger().equals(ledger)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(ledger + " is not a ledger"));
+    Service ls = ErpServices.ALL.get(ledger);
+    Service owner = ErpServices.ALL.get(sum.owner());
+    Object ownerNo = fields.get(sum.ownerField());
+    String ownerKey = ownerNo == null ? null : ErpKeys.of(owner, Map.of("No", ownerNo));
+    Map<String, Object> ownerRow = ownerKey == null ? null : store.table(owner.name()).get(ownerKey);
+    if (ownerRow == null) {
+      throw new ErpError(error(400, "Internal_InvalidTableRelation", "The field " + sum.ownerField() + " of table "
+          + ledger + " contains a value (" + ownerNo + ") that cannot be found in the related table ("
+          + owner.name() + ")."));
+    }
+    Map<String, Object> row = new LinkedHashMap<>();
+    for (Field f : ls.fields().values()) {
+      if (!f.name().equals("SystemModifiedAt")) {
+        row.put(f.name(), defaultValue(f));
+      }
+    }
+    applyFields(ls, row, fields, true, false);
+    AtomicLong counter = entryNumbers.computeIfAbsent(ledger, n -> new AtomicLong());
+    long no = fields.get("Entry_No") instanceof Number n ? n.longValue() : counter.get() + 1;
+    counter.updateAndGet(prev -> Math.max(prev, no));
+    row.put("Entry_No", no);
+    if ("0001-01-01".equals(row.get("Posting_Date"))) {
+      row.put("Posting_Date", LocalDate.now(ZoneOffset.UTC).toString());
+    }
+    BigDecimal amount = decimal(row.get(sum.amountField()));
+    if (ls.fields().containsKey("Remaining_Quantity") && !fields.containsKey("Remaining_Quantity")) {
+      row.put("Remaining_Quantity", amount.signum() > 0 ? amount : BigDecimal.ZERO);
+      row.put("Open", amount.signum() > 0);
+    }
+    String key = ErpKeys.of(ls, row);
+    if (store.table(ledger).get(key) != null) {
+      throw new ErpError(error(400, "Internal_EntityWithSameKeyExists", "The record in table " + ledger
+          + " already exists. Identification fields and values: Entry_No='" + no + "'"));
+    }
+    row.put("SystemId", UUID.randomUUID().toString());
+    row.put("$key", key);
+    stamp(ls, row);
+    store.table(ledger).put(row);
+    Map<String, Object> changed = new LinkedHashMap<>(ownerRow);
+    changed.put(sum.field(), decimal(ownerRow.get(sum.field())).add(amount));
+    tag(owner, changed);
+    store.table(owner.name()).put(changed);
+    return row;
   }
 
   private static String describeKey(Service s, Map<String, Object> row) {

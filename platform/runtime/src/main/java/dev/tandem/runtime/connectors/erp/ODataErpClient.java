@@ -262,6 +262,30 @@ public final class ODataErpClient {
   }
 
   /**
+   * Reads at most {@code top} rows in one request (a ledger's entries after an entry number, in entry order).
+   *
+   * @param service e.g. {@code ItemLedgerEntries}
+   * @param filter an OData filter, or null
+   * @param select fields to return, or null for all
+   * @param orderBy e.g. {@code Entry_No}, or null
+   * @param top the most rows
+   * @return the rows (a next link, if any, is not followed)
+   */
+  public Future<Page> readTop(String service, String filter, List<String> select, String orderBy, int top) {
+    StringBuilder url = new StringBuilder(companyRoot).append('/').append(service).append("?$top=").append(top);
+    if (filter != null && !filter.isBlank()) {
+      url.append("&$filter=").append(queryEncode(filter));
+    }
+    if (select != null && !select.isEmpty()) {
+      url.append("&$select=").append(queryEncode(String.join(",", select)));
+    }
+    if (orderBy != null) {
+      url.append("&$orderby=").append(queryEncode(orderBy));
+    }
+    return follow(url.toString());
+  }
+
+  /**
    * Whether any row passes a filter: one request for at most one row's key.
    *
    * @param service e.g. {@code Customer}

@@ -1,0 +1,250 @@
+package dev.tandem.bench;
+
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.config.TandemConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The Item Availability job end to end: both simulators as child JVMs (the CRM on its realistic cost model), N
+ * items coupled to products by ITEM-PRODUCT through a real Tandem node (items plugin jar, fresh PostgreSQL schema,
+ * schedules off), then one stock posting per coupled item, and one run of the job timed from enqueue to SUCCEEDED.
+ * The figure is set against the CRM's envelope for the same writes: N updates in batches of 1000, each batch
+ * executing its operations one after another, all batches at once as far as the execution budget allows.
+ */
+@Command(name = "availability-benchmark", mixinStandardHelpOptions = true,
+    description = "Measures the Item Availability job against the CRM's envelope.")
+public final class AvailabilityBenchmark implements Callable<Integer> {
+
+  @Option(names = "--db", description = "PostgreSQL URL (default: ${DEFAULT-VALUE})",
+      defaultValue = "${env:TANDEM_DB_URL:-postgresql://postgres@127.0.0.1:5432/test}")
+  String dbUrl;
+
+  @Option(names = "--items", defaultValue = "10250",
+      description = "ERP items (about 1 in 40 is blocked and gets no product) (default: ${DEFAULT-VALUE})")
+  int items;
+
+  @Option(names = "--time-scale", defaultValue = "1",
+      description = "the simulators' time scale: every cost and window times this (default: ${DEFAULT-VALUE})")
+  double timeScale;
+
+  @Option(names = "--erp-cost-profile", defaultValue = "realistic",
+      description = "the ERP simulator's cost model: fast or realistic (default: ${DEFAULT-VALUE})")
+  String erpCostProfile;
+
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final List<Process> children = new ArrayList<>();
+  private static final String TOKEN = "tandem-bench-admin-token";
+
+  /** @param args command line */
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new AvailabilityBenchmark()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> children.forEach(Process::destroyForcibly)));
+    try {
+      return run();
+    } finally {
+      children.forEach(Process::destroyForcibly);
+    }
+  }
+
+  private int run() throws Exception {
+    System.out.printf(Locale.ROOT, "JVM max heap %d MB, %d cores, load %s%n", Runtime.getRuntime().maxMemory() >> 20,
+        Runtime.getRuntime().availableProcessors(), Files.readString(Path.of("/proc/loadavg")).trim());
+    int erpPort = freePort();
+    int crmPort = freePort();
+    start("ERP", jar("simulators/erp-odata/target", "tandem-sim-erp-odata-"), "--port", "" + erpPort, "--seed", "42",
+        "--salespeople", "0", "--max-page-size", "5000", "--cost-profile", erpCostProfile, "--time-scale",
+        "" + timeScale);
+    start("CRM", jar("simulators/crm-dataverse/target", "tandem-sim-crm-dataverse-"), "--port", "" + crmPort,
+        "--seed", "42", "--systemusers", "5", "--profile", "realistic", "--time-scale", "" + timeScale);
+    String erpAdmin = "http://localhost:" + erpPort + "/__admin/sim";
+    String crmAdmin = "http://localhost:" + crmPort + "/__admin/sim";
+    send("POST", erpAdmin + "/seed", new JsonObject().put("seed", 42).put("counts", new JsonObject()
+        .put("SalespersonPurchaser", 0).put("Item", items)).encode(), "Content-Type", "application/json");
+
+    Path dir = Files.createTempDirectory("tandem-bench");
+    Path plugins = Files.createDirectories(dir.resolve("plugins"));
+    Path itemsJar = jar("plugins/items/target", "tandem-plugin-items-");
+    Files.copy(itemsJar, plugins.resolve(itemsJar.getFileName()));
+    JsonObject config = new JsonObject()
+        .put("database", new JsonObject().put("url", dbUrl).put("schema", "bench_"
+            + UUID.randomUUID().toString().replace("-", "").substring(0, 10)).put("poolSize", 16))
+        .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
+        .put("adminToken", TOKEN).put("pluginsDir", plugins.toString())
+        .put("schedules", new JsonObject().put("enabled", false))
+        .put("connections", new JsonObject()
+            .put("erp", new JsonObject().put("url", "http://localhost:" + erpPort + "/BC/ODataV4")
+                .put("company", "CRONUS International Ltd.").put("user", "TANDEM")
+                .put("accessKey", "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg=="))
+            .put("crm", new JsonObject().put("url", "http://localhost:" + crmPort + "/api/data/v9.2")
+                .put("tokenUrl", "http://localhost:" + crmPort + "/tandem-tenant/oauth2/v2.0/token")
+                .put("clientId", "tandem-sync").put("clientSecret", "tandem-secret")
+                .put("serviceProtection", new JsonObject().put("executionMs", Math.round(1_200_000 * timeScale))
+                    .put("windowMs", Math.round(300_000 * timeScale)))));
+    Path file = dir.resolve("tandem.json");
+    Files.writeString(file, config.encodePrettily());
+    TandemRuntime rt = TandemRuntime.start(TandemConfig.load(file, Map.of())).toCompletionStage()
+        .toCompletableFuture().get(120, TimeUnit.SECONDS);
+    String api = "http://127.0.0.1:" + rt.httpPort() + "/api/v1";
+    List<String> results = new ArrayList<>();
+    try {
+      for (String m : List.of("UNIT-OF-MEASURE", "UNIT-OF-MEASURE-BASE", "ITEM-PRODUCT")) {
+        JsonObject job = job(api, api + "/mappings/" + m + "/sync", "{\"direction\":\"TO_CRM\"}");
+        System.out.printf(Locale.ROOT, "%s: %s%n", m, job.getString("message"));
+      }
+      long t0 = System.nanoTime();
+      JsonObject first = job(api, api + "/ledger-jobs/ITEM-AVAILABILITY/run", "{}");
+      double firstSeconds = (System.nanoTime() - t0) / 1e9;
+      long coupled = first.getJsonObject("counts").getLong("modified");
+      results.add(String.format(Locale.ROOT, "first run   %,d newly coupled products in %.2f s = %,.0f /s: %s",
+          coupled, firstSeconds, coupled / firstSeconds, first.getString("message")));
+      System.out.println(results.get(results.size() - 1));
+
+      // One stock posting per coupled item (an item journal of N lines).
+      JsonArray couplings = new JsonArray();
+      for (long after = 0; ; ) {
+        JsonArray page = new JsonObject(send("GET", api + "/couplings?mapping=ITEM-PRODUCT&limit=5000&after=" + after,
+            null, "Authorization", "Bearer " + TOKEN)).getJsonArray("couplings");
+        couplings.addAll(page);
+        if (page.size() < 5000) {
+          break;
+        }
+        after = page.getJsonObject(page.size() - 1).getLong("id");
+      }
+      JsonArray entries = new JsonArray();
+      for (int i = 0; i < couplings.size(); i++) {
+        entries.add(new JsonObject().put("itemNo", couplings.getJsonObject(i).getString("erpId")).put("quantity", 3));
+        if (entries.size() == 5000 || i == couplings.size() - 1) {
+          send("POST", erpAdmin + "/stock", new JsonObject().put("entries", entries).encode(),
+              "Content-Type", "application/json");
+          entries = new JsonArray();
+        }
+      }
+      long changed = couplings.size();
+      t0 = System.nanoTime();
+      JsonObject run = job(api, api + "/ledger-jobs/ITEM-AVAILABILITY/run", "{}");
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      long updated = run.getJsonObject("counts").getLong("modified");
+      if (updated != changed) {
+        throw new IllegalStateException("expected " + changed + " products updated: " + run.encode());
+      }
+      JsonObject c = new JsonObject(send("GET", crmAdmin + "/costs", null));
+      double perOp = c.getDouble("requestMs") + c.getDouble("updateMs");
+      int batches = (int) Math.ceil(changed / 1000.0);
+      double e = timeScale * (changed * perOp + batches * c.getDouble("requestMs"));
+      double budget = 1_200_000 * timeScale;
+      double window = 300_000 * timeScale;
+      // Within the execution budget the batches run side by side, at most 52 at once; beyond it, in bursts.
+      double envelope = (e <= budget ? e / Math.min(52, batches) : window * (e / budget - 1) + budget / 52) / 1000;
+      results.add(String.format(Locale.ROOT, "availability %,d items with changed stock in %.2f s = %,.0f /s "
+          + "(%d CRM batches); envelope %.2f s (realistic profile, time scale %s, %.0f ms per update); Tandem %.2f of "
+          + "the envelope: %s", changed, seconds, changed / seconds, batches, envelope, timeScale, perOp,
+          envelope / seconds, run.getString("message")));
+      System.out.println(results.get(results.size() - 1));
+    } finally {
+      rt.stop().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+    System.out.println();
+    results.forEach(System.out::println);
+    return 0;
+  }
+
+  private JsonObject job(String api, String url, String body) throws Exception {
+    long id = new JsonObject(send("POST", url, body, "Authorization", "Bearer " + TOKEN, "Content-Type",
+        "application/json")).getLong("jobId");
+    while (true) {
+      JsonObject job = new JsonObject(send("GET", api + "/jobs/" + id, null, "Authorization", "Bearer " + TOKEN));
+      String status = job.getString("status");
+      if ("SUCCEEDED".equals(status)) {
+        return job;
+      }
+      if ("FAILED".equals(status) || "CANCELLED".equals(status)) {
+        throw new IllegalStateException(url + " ended " + status + ": " + job.encode());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private void start(String name, Path jar, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx1024m", "-jar", jar.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    children.add(p);
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        String line;
+        while ((line = out.readLine()) != null) {
+          if (line.contains("listening")) {
+            ready.complete(null);
+          }
+        }
+      } catch (Exception ignored) {
+        // the child ended
+      }
+      ready.completeExceptionally(new IllegalStateException(name + " simulator ended before it listened"));
+    }, name + "-simulator-output");
+    t.setDaemon(true);
+    t.start();
+    ready.get(120, TimeUnit.SECONDS);
+  }
+
+  private static Path jar(String dir, String prefix) {
+    boolean standalone = dir.startsWith("simulators");
+    File[] found = new File(dir).listFiles((d, n) -> n.startsWith(prefix) && n.endsWith(".jar")
+        && !n.endsWith("-sources.jar") && !n.endsWith("-tests.jar") && n.endsWith("-standalone.jar") == standalone);
+    if (found == null || found.length == 0) {
+      throw new IllegalStateException("no " + prefix + "*.jar in " + dir + ": build first (mvn -B -q -DskipTests "
+          + "package) and run from the repository root");
+    }
+    return found[0].toPath();
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private String send(String method, String url, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
+        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() >= 300) {
+      throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": "
+          + r.body().substring(0, Math.min(300, r.body().length())));
+    }
+    return r.body();
+  }
+}

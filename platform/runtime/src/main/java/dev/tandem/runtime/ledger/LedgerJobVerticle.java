@@ -1,0 +1,321 @@
+package dev.tandem.runtime.ledger;
+
+import dev.tandem.api.Addresses;
+import dev.tandem.api.Direction;
+import dev.tandem.api.JobFailure;
+import dev.tandem.api.JobOutcome;
+import dev.tandem.api.JobRequest;
+import dev.tandem.api.LedgerJobDefinition;
+import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.Stage;
+import dev.tandem.api.TandemException;
+import dev.tandem.runtime.config.TandemConfig.Connections;
+import dev.tandem.runtime.connectors.EndpointMetrics;
+import dev.tandem.runtime.connectors.ODataLiterals;
+import dev.tandem.runtime.connectors.WriteResult;
+import dev.tandem.runtime.connectors.crm.BatchOperation;
+import dev.tandem.runtime.connectors.crm.DataverseClient;
+import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.store.Coupling;
+import dev.tandem.runtime.store.JobLease;
+import dev.tandem.runtime.store.JobLeases;
+import dev.tandem.runtime.store.PgCouplingStore;
+import dev.tandem.runtime.store.PgLedgerStore;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Runs a ledger job ({@link LedgerJobDefinition}, the Item Availability job): consumes its jobs on
+ * {@link Addresses#ledger(String)}. A run first gives newly coupled records their figure, then reads the ledger
+ * entries after the stored entry number one page at a time; per page it reads the FlowField of the ERP records
+ * concerned, writes their coupled CRM records in one CRM {@code $batch}, and only then stores the page's last
+ * entry number (fenced by the job's lease). A crash or a lost answer in between re-sends the page on the next
+ * attempt, which is harmless because the figures are absolute; no entry is skipped. Memory is one page.
+ *
+ * <p>On its first run the job starts at the ledger's newest entry and gives every coupled record its figure: the
+ * history before that is already in the figures.
+ */
+public final class LedgerJobVerticle extends VerticleBase {
+
+  private static final System.Logger LOG = System.getLogger(LedgerJobVerticle.class.getName());
+  /** ERP records read per request (by key, {@code No eq 'a' or No eq 'b' …}), short enough for any URL limit. */
+  static final int READ_CHUNK = 50;
+
+  private final LedgerJobDefinition job;
+  private final MappingDefinition mapping;
+  private final Pool pool;
+  private final Connections connections;
+  private final EndpointMetrics endpointMetrics;
+  private final LedgerMetrics metrics;
+  private final JobLeases leases;
+  private final PgLedgerStore store;
+  private final PgCouplingStore couplings;
+  private ODataErpClient erp;
+  private DataverseClient crm;
+  private int pageSize;
+
+  /**
+   * @param job the ledger job
+   * @param mapping its mapping (ERP service and key, CRM entity set)
+   * @param pool PostgreSQL
+   * @param connections both endpoints
+   * @param endpointMetrics endpoint metrics
+   * @param metrics ledger job metrics
+   * @param leases the node's job leases (every commit is fenced by its job's lease)
+   */
+  public LedgerJobVerticle(LedgerJobDefinition job, MappingDefinition mapping, Pool pool, Connections connections,
+      EndpointMetrics endpointMetrics, LedgerMetrics metrics, JobLeases leases) {
+    this.job = job;
+    this.mapping = mapping;
+    this.pool = pool;
+    this.connections = connections;
+    this.endpointMetrics = endpointMetrics;
+    this.metrics = metrics;
+    this.leases = leases;
+    this.store = new PgLedgerStore(pool);
+    this.couplings = new PgCouplingStore(pool);
+  }
+
+  @Override
+  public Future<?> start() {
+    erp = new ODataErpClient(vertx, connections.erp(), endpointMetrics);
+    crm = new DataverseClient(vertx, connections.crm(), endpointMetrics);
+    // One page of entries names at most one CRM write per entry: the page fits one CRM batch, and one ERP page.
+    pageSize = Math.max(1, Math.min(connections.crm().batchSize(), connections.erp().pageSize()));
+    return vertx.eventBus().<JsonObject>consumer(Addresses.ledger(job.name()), msg -> {
+      JobRequest req = JobRequest.fromJson(msg.body());
+      long t0 = System.nanoTime();
+      Run run = new Run(leases.of(req.jobId()));
+      run.execute().onComplete(ar -> metrics.duration(job.name(), java.time.Duration.ofNanos(System.nanoTime() - t0)))
+          .onSuccess(o -> msg.reply(o.toJson())).onFailure(e -> JobFailure.fail(msg, e));
+    }).completion();
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (erp != null) {
+      erp.close();
+    }
+    if (crm != null) {
+      crm.close();
+    }
+    return Future.succeededFuture();
+  }
+
+  /** Pages pushed at once by one run: enough for a backlog to use the CRM's concurrency; memory is that many pages. */
+  static final int PARALLEL = 16;
+
+  /**
+   * A page of work: the ERP keys to push, where the next page starts, whether the page was full (more may follow),
+   * and how many ledger entries it covered.
+   */
+  private record Chunk<K>(List<String> keys, K last, boolean full, int entries) {}
+
+  /** One run's counts and place. */
+  private final class Run {
+    private final JobLease lease;
+    private long updated;
+    private long notCoupled;
+    private long failed;
+    private long entries;
+    private long newlyCoupled;
+    private long from = -1;
+    private long to = -1;
+    private String firstError;
+
+    Run(JobLease lease) {
+      this.lease = lease;
+    }
+
+    Future<JobOutcome> execute() {
+      return store.position(job.name())
+          .compose(p -> p != null ? Future.succeededFuture() : begin())
+          .compose(v -> pendingCouplings())
+          .compose(v -> store.position(job.name()))
+          .compose(this::entriesAfter)
+          .map(v -> new JobOutcome(0, updated, 0, 0, notCoupled, failed, 0, 0, message()));
+    }
+
+    /** The first run: start after the newest entry and note every coupling as still to get its figure. */
+    private Future<Void> begin() {
+      return erp.readTop(job.ledger(), null, List.of(job.entryNo()), job.entryNo() + " desc", 1).compose(page -> {
+        long newest = page.rows().isEmpty() ? 0 : page.rows().get(0).getLong(job.entryNo());
+        return store.start(job.name(), mapping.name(), newest).onSuccess(started -> {
+          if (started) {
+            LOG.log(System.Logger.Level.INFO, job.name() + " follows " + job.ledger() + " after entry " + newest
+                + "; every record coupled in " + mapping.name() + " gets its " + job.erpField() + " once");
+          }
+        }).mapEmpty();
+      });
+    }
+
+    /** Records newly coupled: pushed page by page (keyset on the ERP key), each page's notes deleted once done. */
+    private Future<Void> pendingCouplings() {
+      return pipeline(key -> store.pending(job.name(), key, pageSize).map(keys -> keys.isEmpty() ? null
+          : new Chunk<>(keys, keys.get(keys.size() - 1), keys.size() == pageSize, 0)), "",
+          c -> {
+            newlyCoupled += c.keys().size();
+            return Future.succeededFuture();
+          },
+          c -> pool.withTransaction(tx -> lease.verify(tx).compose(x -> store.pushed(tx, job.name(), c.keys()))));
+    }
+
+    private Future<Void> entriesAfter(long after) {
+      return pipeline(last -> erp.readTop(job.ledger(), job.entryNo() + " gt " + last,
+          List.of(job.entryNo(), job.owner()), job.entryNo(), pageSize).compose(page -> {
+            if (page.rows().isEmpty()) {
+              return Future.succeededFuture((Chunk<Long>) null);
+            }
+            Set<String> owners = new LinkedHashSet<>();
+            long prev = last;
+            for (JsonObject e : page.rows()) {
+              long no = e.getLong(job.entryNo());
+              if (no <= prev) {
+                return Future.failedFuture(TandemException.permanent(Stage.READ, "ERP " + job.ledger()
+                    + " answered entry " + no + " after entry " + prev + ": the ledger must come in ascending "
+                    + job.entryNo() + " order"));
+              }
+              prev = no;
+              Object owner = e.getValue(job.owner());
+              if (owner != null && !String.valueOf(owner).isEmpty()) {
+                owners.add(String.valueOf(owner));
+              }
+            }
+            return Future.succeededFuture(new Chunk<>(new ArrayList<>(owners), prev,
+                page.rows().size() >= pageSize, page.rows().size()));
+          }), after,
+          c -> {
+            entries += c.entries();
+            metrics.entries(job.name(), c.entries());
+            from = from < 0 ? after + 1 : from;
+            to = Math.max(to, c.last());
+            return Future.succeededFuture();
+          },
+          c -> pool.withTransaction(tx -> lease.verify(tx).compose(x -> store.advance(tx, job.name(), c.last()))));
+    }
+
+    /**
+     * Reads pages one after another and pushes up to {@link #PARALLEL} of them at once (so a backlog keeps the
+     * CRM's concurrency busy instead of one batch at a time), committing each page only after its own push and
+     * every earlier page's commit: the stored position never passes a page whose writes did not land.
+     */
+    private <K> Future<Void> pipeline(java.util.function.Function<K, Future<Chunk<K>>> read, K start,
+        java.util.function.Function<Chunk<K>, Future<Void>> seen,
+        java.util.function.Function<Chunk<K>, Future<Void>> commit) {
+      io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
+      next(read, start, seen, commit, Future.succeededFuture(), new java.util.ArrayDeque<>(), done);
+      return done.future();
+    }
+
+    private <K> void next(java.util.function.Function<K, Future<Chunk<K>>> read, K after,
+        java.util.function.Function<Chunk<K>, Future<Void>> seen,
+        java.util.function.Function<Chunk<K>, Future<Void>> commit, Future<Void> lastCommit,
+        java.util.Deque<Future<Void>> inFlight, io.vertx.core.Promise<Void> done) {
+      while (!inFlight.isEmpty() && inFlight.peek().isComplete()) {
+        if (inFlight.poll().failed()) {
+          lastCommit.onComplete(done);
+          return;
+        }
+      }
+      if (inFlight.size() >= PARALLEL) {
+        inFlight.peek().onComplete(ar -> next(read, after, seen, commit, lastCommit, inFlight, done));
+        return;
+      }
+      read.apply(after).onFailure(e -> lastCommit.onComplete(ar -> done.fail(e))).onSuccess(c -> {
+        if (c == null) {
+          lastCommit.onComplete(done);
+          return;
+        }
+        Future<Void> pushed = seen.apply(c).compose(v -> push(c.keys()));
+        Future<Void> committed = lastCommit.compose(v -> pushed).compose(v -> commit.apply(c));
+        inFlight.add(committed);
+        if (!c.full()) {
+          committed.onComplete(done);
+        } else {
+          next(read, c.last(), seen, commit, committed, inFlight, done);
+        }
+      });
+    }
+
+    /** Reads the records' FlowField and writes it to their coupled CRM records in one batch. */
+    private Future<Void> push(List<String> keys) {
+      Map<String, Object> figures = new HashMap<>();
+      List<Future<?>> reads = new ArrayList<>();
+      for (int i = 0; i < keys.size(); i += READ_CHUNK) {
+        List<String> chunk = keys.subList(i, Math.min(keys.size(), i + READ_CHUNK));
+        reads.add(erp.read(mapping.erpEntitySet(), ODataErpClient.anyOf(mapping.erpKey(), chunk),
+            List.of(mapping.erpKey(), job.erpField()), null).onSuccess(p -> p.rows().forEach(r ->
+                figures.put(String.valueOf(r.getValue(mapping.erpKey())), r.getValue(job.erpField())))));
+      }
+      return Future.all(reads)
+          .compose(v -> couplings.bySourceIds(pool, mapping.name(), Direction.TO_CRM, keys))
+          .compose(coupled -> {
+            List<BatchOperation> ops = new ArrayList<>();
+            List<String> written = new ArrayList<>();
+            long skipped = 0;
+            for (String key : keys) {
+              Coupling c = coupled.get(key);
+              if (c == null || !c.coupled() || !figures.containsKey(key)) {
+                // Not coupled (not synchronized, filtered out such as a blocked item), or gone from the ERP.
+                skipped++;
+                continue;
+              }
+              ops.add(new BatchOperation("PATCH", mapping.crmEntitySet() + "(" + ODataLiterals.guid(c.crmId()) + ")",
+                  Map.of("If-Match", "*"), new JsonObject().put(job.crmField(), figures.get(key))));
+              written.add(key);
+            }
+            notCoupled += skipped;
+            metrics.records(job.name(), "not_coupled", skipped);
+            if (ops.isEmpty()) {
+              return Future.succeededFuture();
+            }
+            return crm.batch(ops).compose(results -> {
+              long ok = 0;
+              long bad = 0;
+              for (WriteResult r : results) {
+                if (r.ok()) {
+                  ok++;
+                } else if (r.error() != null && r.error().kind() == dev.tandem.api.ErrorKind.RETRIABLE) {
+                  // Throttled or failed on the server: the whole page goes again, nothing is stored as done.
+                  return Future.failedFuture(r.error());
+                } else {
+                  bad++;
+                  if (firstError == null) {
+                    firstError = mapping.erpEntitySet() + " " + written.get(r.index()) + ": "
+                        + (r.error() == null ? "status " + r.status() : r.error().getMessage());
+                  }
+                }
+              }
+              updated += ok;
+              failed += bad;
+              metrics.records(job.name(), "updated", ok);
+              metrics.records(job.name(), "failed", bad);
+              return Future.succeededFuture();
+            });
+          });
+    }
+
+    private String message() {
+      StringBuilder sb = new StringBuilder(job.name()).append(": ");
+      sb.append(entries == 0 ? "no new " + job.ledger() : entries + " " + job.ledger() + " (" + from + ".." + to + ")");
+      if (newlyCoupled > 0) {
+        sb.append(", ").append(newlyCoupled).append(" newly coupled");
+      }
+      sb.append("; ").append(updated).append(' ').append(mapping.crmEntitySet()).append(' ').append(job.crmField())
+          .append(" updated, ").append(notCoupled).append(" not coupled in ").append(mapping.name()).append(", ")
+          .append(failed).append(" failed");
+      if (firstError != null) {
+        sb.append(" (first: ").append(firstError).append(')');
+      }
+      return sb.toString();
+    }
+  }
+}
