@@ -127,8 +127,9 @@ public final class GenericSyncVerticle extends VerticleBase {
         }
         // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
         // mapping, ERP to CRM before CRM to ERP, as the reference system does.
-        Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
-            req.jobId(), erpDeletionScanMs).limits(s).run();
+        DeletionSync deletionRun = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
+            req.jobId(), erpDeletionScanMs).limits(s);
+        Future<JobOutcome> deletions = deletionRun.run();
         ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
         Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
@@ -140,7 +141,9 @@ public final class GenericSyncVerticle extends VerticleBase {
               syncMetrics.records(def.name(), Direction.TO_CRM, a);
               syncMetrics.records(def.name(), Direction.FROM_CRM, b);
               syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
-              return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun));
+              String check = deletionRun.erpCheckSummary();
+              return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun)
+                  + (check == null ? "" : "; " + check));
             }));
       }).onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
@@ -157,6 +160,9 @@ public final class GenericSyncVerticle extends VerticleBase {
     if (dir == Direction.BIDIRECTIONAL) {
       return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
           + " is bidirectional: a full synchronization needs a direction (TO_CRM or FROM_CRM)"));
+    }
+    if (req.parameters().getBoolean("track", false)) {
+      return startTracking(req, eff, couplings, watermarks, s, dir);
     }
     FullSyncCheckpoint place = new FullSyncCheckpoint(vertx, req.jobId(), def.name(), dir, req.checkpoint());
     String from = req.parameters().getString("from");
@@ -175,6 +181,32 @@ public final class GenericSyncVerticle extends VerticleBase {
       return o.withMessage(withMissing(def.name() + " full synchronization "
           + (dir == Direction.TO_CRM ? "to CRM" : "from CRM") + range + ": " + counts(o), used));
     });
+  }
+
+  /**
+   * A full synchronization's last job, once its ranges are done: CRM change tracking and the ERP key-range counts
+   * start past what it wrote ({@link DeletionSync#startTracking}); after ERP to CRM on a bidirectional mapping, the
+   * CRM-to-ERP runs read from the CRM's newest stamp when the full synchronization started, without the rows
+   * Tandem's application users wrote up to the CRM's newest stamp now.
+   */
+  private Future<JobOutcome> startTracking(JobRequest req, MappingDefinition eff, PgCouplingStore couplings,
+      PgWatermarkStore watermarks, MappingSettings s, Direction dir) {
+    String other = req.parameters().getString("otherMark");
+    Future<Void> own = other == null || dir != Direction.TO_CRM || eff.direction() != Direction.BIDIRECTIONAL
+        ? Future.succeededFuture()
+        : crm.query(eff.crmEntitySet() + "?$select=" + eff.crmModifiedOn() + "&$orderby="
+                + dev.tandem.runtime.connectors.ODataLiterals.query(eff.crmModifiedOn() + " desc") + "&$top=1")
+            .compose(p -> {
+              OffsetDateTime from = OffsetDateTime.parse(other);
+              String newest = p.rows().isEmpty() ? null : p.rows().get(0).getString(eff.crmModifiedOn());
+              return watermarks.ownCrmWrites(pool, def.name(), from, newest == null ? from
+                  : OffsetDateTime.parse(newest));
+            });
+    DeletionSync deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(), req.jobId(),
+        erpDeletionScanMs).limits(s);
+    return own.compose(v -> deletions.startTracking()).map(o -> o.withMessage(def.name()
+        + " change tracking started after the full synchronization: " + o.deleted() + " deleted, " + o.uncoupled()
+        + " uncoupled, " + o.failed() + " failed; " + deletions.erpCheckSummary()));
   }
 
   /**

@@ -506,7 +506,7 @@ public final class ErpSimulator implements Simulator {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name());
       if (q.count()) {
-        body.put("@odata.count", q.filter() == null ? t.size() : t.all(q.filter()::test, null).size());
+        body.put("@odata.count", ErpRangeCount.count(s, t, q.filter()));
       }
       List<Map<String, Object>> value = new ArrayList<>(page.size());
       for (Map<String, Object> row : page) {
