@@ -150,6 +150,8 @@ public final class ErpSimulator implements Simulator {
   static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY"),
       "Item", List.of("Inventory"));
   private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
+  /** Webhook subscriptions ({@code bc-online} only: on-premises NAV has none to offer Tandem here). */
+  private final ErpWebhooks webhooks;
 
   /** @param options settings */
   public ErpSimulator(Options options) {
@@ -160,6 +162,7 @@ public final class ErpSimulator implements Simulator {
     this.expectedAuth = "Basic " + Base64.getEncoder().encodeToString(
         (options.user() + ":" + options.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.oauth = options.profile() == Profile.BC_ONLINE ? new ErpAuth(options.tenant()) : null;
+    this.webhooks = options.profile() == Profile.BC_ONLINE ? new ErpWebhooks(this, companyId) : null;
     if (oauth != null) {
       oauth.register(options.clientId(), options.clientSecret());
     }
@@ -241,6 +244,9 @@ public final class ErpSimulator implements Simulator {
 
   @Override
   public void stop() {
+    if (webhooks != null) {
+      webhooks.stop();
+    }
     server.stop();
   }
 
@@ -314,6 +320,9 @@ public final class ErpSimulator implements Simulator {
     if (oauth != null && p.endsWith("/oauth2/v2.0/token")) {
       return "token";
     }
+    if (webhooks != null && p.startsWith(ErpWebhooks.apiRoot(options))) {
+      return p.contains("(") ? "subscriptions(key)" : "subscriptions";
+    }
     if (!p.startsWith(root)) {
       return p;
     }
@@ -331,6 +340,9 @@ public final class ErpSimulator implements Simulator {
       return oauth != null ? oauth.challenge()
           : error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
               .with("WWW-Authenticate", "Basic realm=\"\"");
+    }
+    if (webhooks != null && r.path().startsWith(ErpWebhooks.apiRoot(options))) {
+      return webhooks.handle(r, r.path().substring(ErpWebhooks.apiRoot(options).length()), caller(r));
     }
     if (!r.path().startsWith(root)) {
       return error(404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI '"
@@ -622,7 +634,11 @@ public final class ErpSimulator implements Simulator {
   private SimResponse create(Service s, SimRequest r) {
     Map<String, Object> body = parseBody(r);
     chargeWrite(ErpCosts.Op.INSERT);
-    return store.write(() -> SimResponse.json(201, present(insert(s, body, true))));
+    return store.write(() -> {
+      Map<String, Object> row = insert(s, body, true);
+      notify(s, row, "created");
+      return SimResponse.json(201, present(row));
+    });
   }
 
   /**
@@ -754,6 +770,7 @@ public final class ErpSimulator implements Simulator {
       }
       stamp(row);
       store.table(s.name()).put(row);
+      notify(s, row, "updated");
       return SimResponse.json(200, present(row)).with("ETag", (String) row.get("@odata.etag"));
     });
   }
@@ -772,8 +789,21 @@ public final class ErpSimulator implements Simulator {
         return refused;
       }
       store.table(s.name()).delete(key);
+      notify(s, current, "deleted");
       return SimResponse.empty(204);
     });
+  }
+
+  /** Queues a webhook notification of a client's change for the subscriptions to the record's API page. */
+  private void notify(Service s, Map<String, Object> row, String changeType) {
+    if (webhooks != null) {
+      webhooks.changed(s.name(), row.get("SystemId"), changeType);
+    }
+  }
+
+  /** @return the webhook subscriptions ({@code bc-online}), or null */
+  ErpWebhooks webhooks() {
+    return webhooks;
   }
 
   /** Business Central's concurrency check: the row must exist and the ETag match (or be {@code *}). */
