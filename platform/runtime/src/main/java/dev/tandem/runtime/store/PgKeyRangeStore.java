@@ -15,6 +15,9 @@ import java.util.List;
  */
 public final class PgKeyRangeStore {
 
+  /** Above every key: the highest code point (keys are compared in C.UTF-8 or C order, by code point). */
+  private static final String TOP = "chr(1114111)";
+
   /**
    * A range of ERP keys and what the last check saw in it.
    *
@@ -114,9 +117,10 @@ public final class PgKeyRangeStore {
       lowers[i] = ranges.get(i).lower();
       uppers[i] = ranges.get(i).upper();
     }
+    // Open ends as the lowest and highest text there is, so each count is one range of the (mapping, erp_id) index.
     return client.preparedQuery("SELECT (SELECT count(*) FROM coupling c WHERE c.mapping = $1 "
-            + "AND c.erp_id IS NOT NULL AND c.crm_id IS NOT NULL AND (b.lo IS NULL OR c.erp_id >= b.lo) "
-            + "AND (b.hi IS NULL OR c.erp_id < b.hi)) FROM unnest($2::text[], $3::text[]) WITH ORDINALITY "
+            + "AND c.erp_id >= coalesce(b.lo, '') AND c.erp_id < coalesce(b.hi, " + TOP + ") "
+            + "AND c.crm_id IS NOT NULL) FROM unnest($2::text[], $3::text[]) WITH ORDINALITY "
             + "AS b(lo, hi, i) ORDER BY b.i")
         .execute(Tuple.of(mapping, lowers, uppers)).map(rows -> {
           List<Long> out = new ArrayList<>(ranges.size());
@@ -133,9 +137,30 @@ public final class PgKeyRangeStore {
    */
   public Future<List<Coupling>> coupledIn(SqlClient client, String mapping, KeyRange range) {
     return client.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 "
-            + "AND erp_id IS NOT NULL AND crm_id IS NOT NULL AND ($2::text IS NULL OR erp_id >= $2) "
-            + "AND ($3::text IS NULL OR erp_id < $3)")
+            + "AND erp_id >= coalesce($2::text, '') AND erp_id < coalesce($3::text, " + TOP + ") "
+            + "AND crm_id IS NOT NULL")
         .execute(Tuple.of(mapping, range.lower(), range.upper())).map(rows -> {
+          List<Coupling> out = new ArrayList<>(rows.rowCount());
+          rows.forEach(r -> out.add(Coupling.from(r)));
+          return out;
+        });
+  }
+
+  /**
+   * A page of a mapping's couplings with both sides set, in id order: the key comparison of change tracking's
+   * restart. One index range per page (the general listing's optional filters make PostgreSQL plan a sort of every
+   * coupling per page).
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param afterId the last id of the previous page, 0 first
+   * @param limit page size
+   * @return the page
+   */
+  public Future<List<Coupling>> coupledAfter(SqlClient client, String mapping, long afterId, int limit) {
+    return client.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE id > $2 AND mapping = $1 "
+            + "AND erp_id IS NOT NULL AND crm_id IS NOT NULL ORDER BY id LIMIT $3")
+        .execute(Tuple.of(mapping, afterId, limit)).map(rows -> {
           List<Coupling> out = new ArrayList<>(rows.rowCount());
           rows.forEach(r -> out.add(Coupling.from(r)));
           return out;

@@ -126,6 +126,18 @@ public final class PgWatermarkStore {
   }
 
   /**
+   * Makes a mapping's ERP deletion check due at once (an ERP notification reported a deletion, or many changes).
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @return nothing
+   */
+  public Future<Void> keyScanDue(SqlClient client, String mapping) {
+    return client.preparedQuery("UPDATE watermark SET keys_scanned_at = NULL WHERE mapping = $1 AND side = 'ERP'")
+        .execute(Tuple.of(mapping)).mapEmpty();
+  }
+
+  /**
    * @param client pool or transaction
    * @param mapping mapping
    * @return the CRM change-tracking delta link kept for deletions, or null

@@ -58,6 +58,7 @@ final class DeletionSync {
   private final long erpScanEveryMs;
   private MappingSettings limits = MappingSettings.NONE;
   private ErpKeyRangeCheck erpCheck;
+  private final dev.tandem.runtime.store.PgKeyRangeStore keyRanges = new dev.tandem.runtime.store.PgKeyRangeStore();
 
   DeletionSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
       DataverseClient crm, MappingDefinition def, DeletionPolicy policy, long jobId, long erpScanEveryMs) {
@@ -189,7 +190,7 @@ final class DeletionSync {
   }
 
   private Future<List<Coupling>> missing(KeyHashes present, boolean crmSide, long afterId, List<Coupling> out) {
-    return couplings.list(def.name(), null, null, null, afterId, PAGE).compose(page -> {
+    return keyRanges.coupledAfter(pool, def.name(), afterId, PAGE).compose(page -> {
       for (Coupling c : page) {
         String key = crmSide ? (c.crmId() == null ? null : c.crmId().toLowerCase(java.util.Locale.ROOT)) : c.erpId();
         if (c.erpId() != null && c.crmId() != null && !present.contains(key)) {
