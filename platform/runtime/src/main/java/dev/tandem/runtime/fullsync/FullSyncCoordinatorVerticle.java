@@ -538,9 +538,14 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
    * which CRM rows are the full synchronization's own writes, so the first incremental run reads only real changes.
    */
   private Future<Void> track(SqlConnection tx, Run run, Line l) {
+    MappingStatus m = mappings.get().get(l.mapping());
+    // An ERP-to-CRM line of a bidirectional mapping marked the CRM when it started (null: the CRM had no rows).
+    boolean otherSide = "TO_CRM".equals(l.direction()) && m != null
+        && m.definition().direction() == Direction.BIDIRECTIONAL;
     return store.otherMark(tx, run.id(), l.mapping()).compose(other -> enqueue.apply(new NewJob(JobKind.FULL_SYNC,
         l.mapping(), Direction.valueOf(l.direction()), new JsonObject().put("fullSyncRun", run.id()).put("track", true)
-            .put("otherMark", other == null ? null : other.toInstant().toString()), 100, 0, null))).mapEmpty();
+            .put("otherSide", otherSide).put("otherMark", other == null ? null : other.toInstant().toString()), 100, 0,
+        null))).mapEmpty();
   }
 
   /** @return the newest modified-on on the side a line reads, or null when that side has no rows */

@@ -147,20 +147,19 @@ public final class PgKeyRangeStore {
   }
 
   /**
-   * A page of a mapping's couplings with both sides set, in id order: the key comparison of change tracking's
-   * restart. One index range per page (the general listing's optional filters make PostgreSQL plan a sort of every
-   * coupling per page).
+   * A page of couplings of every mapping in id order, for the key comparison of change tracking's restart (the
+   * caller keeps its mapping's): a range of the primary key whatever PostgreSQL's statistics say. Filtering by
+   * mapping in SQL let stale statistics right after a large full synchronization plan a sort of every coupling for
+   * each page (seconds a page, a thousand pages).
    *
    * @param client pool or transaction
-   * @param mapping mapping
    * @param afterId the last id of the previous page, 0 first
    * @param limit page size
-   * @return the page
+   * @return the page (fewer than {@code limit} rows: the last)
    */
-  public Future<List<Coupling>> coupledAfter(SqlClient client, String mapping, long afterId, int limit) {
-    return client.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE id > $2 AND mapping = $1 "
-            + "AND erp_id IS NOT NULL AND crm_id IS NOT NULL ORDER BY id LIMIT $3")
-        .execute(Tuple.of(mapping, afterId, limit)).map(rows -> {
+  public Future<List<Coupling>> couplingsAfter(SqlClient client, long afterId, int limit) {
+    return client.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE id > $1 ORDER BY id LIMIT $2")
+        .execute(Tuple.of(afterId, limit)).map(rows -> {
           List<Coupling> out = new ArrayList<>(rows.rowCount());
           rows.forEach(r -> out.add(Coupling.from(r)));
           return out;

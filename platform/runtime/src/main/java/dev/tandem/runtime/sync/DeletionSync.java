@@ -190,8 +190,11 @@ final class DeletionSync {
   }
 
   private Future<List<Coupling>> missing(KeyHashes present, boolean crmSide, long afterId, List<Coupling> out) {
-    return keyRanges.coupledAfter(pool, def.name(), afterId, PAGE).compose(page -> {
+    return keyRanges.couplingsAfter(pool, afterId, PAGE).compose(page -> {
       for (Coupling c : page) {
+        if (!def.name().equals(c.mapping())) {
+          continue;
+        }
         String key = crmSide ? (c.crmId() == null ? null : c.crmId().toLowerCase(java.util.Locale.ROOT)) : c.erpId();
         if (c.erpId() != null && c.crmId() != null && !present.contains(key)) {
           out.add(c);

@@ -192,15 +192,17 @@ public final class GenericSyncVerticle extends VerticleBase {
   private Future<JobOutcome> startTracking(JobRequest req, MappingDefinition eff, PgCouplingStore couplings,
       PgWatermarkStore watermarks, MappingSettings s, Direction dir) {
     String other = req.parameters().getString("otherMark");
-    Future<Void> own = other == null || dir != Direction.TO_CRM || eff.direction() != Direction.BIDIRECTIONAL
+    Future<Void> own = !req.parameters().getBoolean("otherSide", false) || dir != Direction.TO_CRM
+        || eff.direction() != Direction.BIDIRECTIONAL
         ? Future.succeededFuture()
         : crm.query(eff.crmEntitySet() + "?$select=" + eff.crmModifiedOn() + "&$orderby="
                 + dev.tandem.runtime.connectors.ODataLiterals.query(eff.crmModifiedOn() + " desc") + "&$top=1")
             .compose(p -> {
-              OffsetDateTime from = OffsetDateTime.parse(other);
+              // No mark: the CRM had no rows when the line started; its runs read from the start, without ours.
+              OffsetDateTime from = other == null ? null : OffsetDateTime.parse(other);
               String newest = p.rows().isEmpty() ? null : p.rows().get(0).getString(eff.crmModifiedOn());
-              return watermarks.ownCrmWrites(pool, def.name(), from, newest == null ? from
-                  : OffsetDateTime.parse(newest));
+              return newest == null ? Future.<Void>succeededFuture()
+                  : watermarks.ownCrmWrites(pool, def.name(), from, OffsetDateTime.parse(newest));
             });
     DeletionSync deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(), req.jobId(),
         erpDeletionScanMs).limits(s);
