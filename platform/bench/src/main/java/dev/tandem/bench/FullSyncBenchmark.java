@@ -64,6 +64,19 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   @Option(names = "--changed", defaultValue = "100", description = "customers changed for the incremental run; 0 skips")
   int changed;
 
+  @Option(names = "--later-runs", defaultValue = "0",
+      description = "incremental runs after the steady state, each with --changed changes and every other one with "
+          + "--deleted deletions in the ERP; 0 skips them")
+  int laterRuns;
+
+  @Option(names = "--deleted", defaultValue = "3", description = "ERP customers deleted in every other later run")
+  int deleted;
+
+  @Option(names = "--deletion-check-ms", defaultValue = "600000",
+      description = "schedules.erpDeletionScanMs of the node: how often runs check the ERP for deletions; 0 checks "
+          + "in every run (default: ${DEFAULT-VALUE})")
+  long deletionCheckMs;
+
   @Option(names = "--parts", defaultValue = "0",
       description = "run Tandem's CUSTOMER as a full synchronization (POST /api/v1/full-sync/start) cut into this "
           + "many key ranges; 0 (default) runs it as an incremental sync from an empty watermark")
@@ -215,13 +228,27 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         }
         JsonObject c = inc.job.getJsonObject("counts");
         results.add(String.format(Locale.ROOT, "incremental CUSTOMER %,d changed of %,d coupled in %.2f s (%s): "
-            + "inserted %d, modified %d, unchanged %d, failed %d", changed, expected, inc.seconds,
+            + "inserted %d, modified %d, unchanged %d, failed %d (%s)", changed, expected, inc.seconds,
             round == 1 ? "first after the load" : "steady state", c.getLong("inserted"), c.getLong("modified"),
-            c.getLong("unchanged"), c.getLong("failed")));
+            c.getLong("unchanged"), c.getLong("failed"), check(inc.job)));
         System.out.println(results.get(results.size() - 1));
         if (c.getLong("modified") != changed || c.getLong("inserted") != 0) {
           throw new IllegalStateException("the incremental run should modify exactly " + changed + ": " + c.encode());
         }
+      }
+      for (int round = 3; round <= laterRuns + 2 && changed > 0; round++) {
+        changeCustomers(changed, round);
+        int gone = round % 2 == 0 ? deleteCustomers(deleted) : 0;
+        Run inc = node.sync("CUSTOMER");
+        JsonObject c = inc.job.getJsonObject("counts");
+        results.add(String.format(Locale.ROOT, "later run %d: %,d changed, %d deleted in the ERP, in %.2f s: modified "
+            + "%d, deleted %d, failed %d (%s)", round - 2, changed, gone, inc.seconds, c.getLong("modified"),
+            c.getLong("deleted"), c.getLong("failed"), check(inc.job)));
+        System.out.println(results.get(results.size() - 1));
+      }
+      if (laterRuns > 0) {
+        results.add(keyScanBaseline());
+        System.out.println(results.get(results.size() - 1));
       }
       if (items > 0) {
         node.sync("UNIT-OF-MEASURE");
@@ -284,7 +311,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
           .put("adminToken", "tandem-bench-admin-token")
           .put("pluginsDir", plugins.toString())
-          .put("schedules", new JsonObject().put("enabled", false))
+          .put("schedules", new JsonObject().put("enabled", false).put("erpDeletionScanMs", deletionCheckMs))
           .put("jobs", new JsonObject().put("maxConcurrent", Math.max(16, parts)))
           .put("connections", new JsonObject().put("erp", erp).put("crm", crm));
       Path file = dir.resolve("tandem.json");
@@ -563,6 +590,45 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   private long erpCount(String service, String filter) throws Exception {
     return new JsonObject(send("GET", erpCompanyUrl + "/" + service + "?$count=true&$top=0&$filter=" + enc(filter), null,
         "Authorization", erpAuth, "Accept", "application/json")).getLong("@odata.count");
+  }
+
+  /** @return the deletion check's line of a job's message, or that none was due */
+  private static String check(JsonObject job) {
+    String m = job.getString("message", "");
+    int at = m.indexOf("ERP deletion check:");
+    return at < 0 ? "no ERP deletion check due" : m.substring(at);
+  }
+
+  /** Deletes the {@code n} last customers (by key) that pass the mapping's filter, through the ERP's OData DELETE. */
+  private int deleteCustomers(int n) throws Exception {
+    JsonArray keys = new JsonObject(send("GET", erpCompanyUrl + "/Customer?$select=No&$filter=" + enc("Blocked eq ' '")
+        + "&$orderby=" + enc("No desc") + "&$top=" + n, null, "Authorization", erpAuth, "Accept", "application/json"))
+        .getJsonArray("value");
+    for (int i = 0; i < keys.size(); i++) {
+      send("DELETE", erpCompanyUrl + "/Customer('" + keys.getJsonObject(i).getString("No") + "')", null,
+          "Authorization", erpAuth, "If-Match", "*");
+    }
+    return keys.size();
+  }
+
+  /**
+   * The deletion check before key ranges: one key-only read of every ERP customer at Tandem's page size (1,000),
+   * as DeletionSync did once per interval; its requests and time.
+   */
+  private String keyScanBaseline() throws Exception {
+    long t0 = System.nanoTime();
+    int requests = 0;
+    long keys = 0;
+    String next = erpCompanyUrl + "/Customer?$select=No";
+    while (next != null) {
+      JsonObject page = new JsonObject(send("GET", next, null, "Authorization", erpAuth, "Prefer",
+          "odata.maxpagesize=1000", "Accept", "application/json"));
+      requests++;
+      keys += page.getJsonArray("value").size();
+      next = page.getString("@odata.nextLink");
+    }
+    return String.format(Locale.ROOT, "the previous deletion check (every ERP key, pages of 1,000): %,d ERP requests "
+        + "for %,d keys in %.2f s", requests, keys, (System.nanoTime() - t0) / 1e9);
   }
 
   /** Changes the name of {@code n} customers spread over the key range, through the ERP's OData PATCH. */

@@ -265,6 +265,13 @@ public final class TandemRuntime {
     // On-hold schedules wake when the ERP side of their mapping changes, or their ledger got new entries.
     deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
         config.schedules().erpWakeCheckMs(), metrics).ledgerJobs(ledgerJobs::get)).onSuccess(deployments::add));
+    // Business Central online webhooks wake mappings at once when the ERP side changes.
+    if (c.erp() != null && c.erp().profile() == dev.tandem.runtime.connectors.erp.ODataErpSettings.Profile.BC_ONLINE
+        && c.erpNotifications().enabled()) {
+      deployed.add(vertx.deployVerticle(new dev.tandem.runtime.sync.ErpNotificationsVerticle(pool, c,
+          () -> plugins.mappings().values().stream().filter(MappingStatus::enabled).map(MappingStatus::definition)
+              .toList(), this::enqueue, metrics)).onSuccess(deployments::add));
+    }
     checkErpConnection(c, metrics);
     return Future.all(deployed).mapEmpty();
   }

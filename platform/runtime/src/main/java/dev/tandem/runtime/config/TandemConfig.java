@@ -109,10 +109,19 @@ public record TandemConfig(
   /**
    * Where the ERP and the CRM are; either may be absent (then mappings run only through plugin verticles).
    *
+   * @param erpNotifications Business Central online webhooks (a notification URL, or none)
    * @param erp the ERP's OData web services, or null
    * @param crm the CRM's Web API, or null
    */
-  public record Connections(ODataErpSettings erp, DataverseSettings crm) {
+  public record Connections(ODataErpSettings erp, DataverseSettings crm, ErpNotificationSettings erpNotifications) {
+    /**
+     * @param erp the ERP
+     * @param crm the CRM
+     */
+    public Connections(ODataErpSettings erp, DataverseSettings crm) {
+      this(erp, crm, ErpNotificationSettings.NONE);
+    }
+
     /** @return no connections */
     public static Connections none() {
       return new Connections(null, null);
@@ -332,8 +341,13 @@ public record TandemConfig(
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
+    // Business Central online webhooks: BC calls this URL (Tandem's /erp/notifications as the internet reaches it).
+    ErpNotificationSettings notifications = new ErpNotificationSettings(
+        r.string("TANDEM_ERP_NOTIFICATION_URL", "connections.erp.notificationUrl", null),
+        r.longValue("connections.erp.subscriptionRenewBeforeMs", ErpNotificationSettings.NONE.renewBeforeMs(), 1000),
+        r.longValue("connections.erp.subscriptionCheckMs", ErpNotificationSettings.NONE.checkMs(), 100));
     return new TandemConfig(db, host, port, token, pluginsDir, nodeId, jobs, schedules, pluginSettings,
-        new Connections(erp, crm), httpSettings);
+        new Connections(erp, crm, notifications), httpSettings);
   }
 
   /** @return a copy with other admin server settings */

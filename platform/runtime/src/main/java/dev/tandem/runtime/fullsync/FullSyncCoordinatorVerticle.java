@@ -461,7 +461,10 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         switch (l.status()) {
           case "running" -> {
             Progress p = progress.get(l.mapping());
-            if (p != null && p.succeeded() + p.failed() == p.jobs()) {
+            if (p != null && p.succeeded() + p.failed() == p.jobs() && p.failed() == 0 && p.tracking() == 0) {
+              // Every range is done: one more job of the line starts change tracking past Tandem's own writes.
+              chain = chain.compose(v -> track(tx, run, l));
+            } else if (p != null && p.succeeded() + p.failed() == p.jobs()) {
               boolean ok = p.failed() == 0;
               // Jobs that ended well but failed records are no plain success: the line says how many.
               long failedRecords = p.counts().getLong("failed", 0L);
@@ -532,8 +535,25 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     if (l.sourceMark() == null) {
       return Future.succeededFuture();
     }
-    return watermarks.advance(tx, l.mapping(), "TO_CRM".equals(l.direction()) ? Side.ERP : Side.CRM,
+    // Reads start at the mark without the overlap behind it: the full synchronization read every row before it.
+    return watermarks.afterFullSync(tx, l.mapping(), "TO_CRM".equals(l.direction()) ? Side.ERP : Side.CRM,
         l.sourceMark());
+  }
+
+  /**
+   * Enqueues a line's last job, once its ranges are done: it starts CRM change tracking and the ERP key-range
+   * counts past what the full synchronization wrote, and (ERP to CRM, bidirectional) tells the CRM-to-ERP runs
+   * which CRM rows are the full synchronization's own writes, so the first incremental run reads only real changes.
+   */
+  private Future<Void> track(SqlConnection tx, Run run, Line l) {
+    MappingStatus m = mappings.get().get(l.mapping());
+    // An ERP-to-CRM line of a bidirectional mapping marked the CRM when it started (null: the CRM had no rows).
+    boolean otherSide = "TO_CRM".equals(l.direction()) && m != null
+        && m.definition().direction() == Direction.BIDIRECTIONAL;
+    return store.otherMark(tx, run.id(), l.mapping()).compose(other -> enqueue.apply(new NewJob(JobKind.FULL_SYNC,
+        l.mapping(), Direction.valueOf(l.direction()), new JsonObject().put("fullSyncRun", run.id()).put("track", true)
+            .put("otherSide", otherSide).put("otherMark", other == null ? null : other.toInstant().toString()), 100, 0,
+        null))).mapEmpty();
   }
 
   /** @return the newest modified-on on the side a line reads, or null when that side has no rows */
@@ -559,8 +579,14 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         && l.estimated() >= run.splitAtRows()
         ? settings.get(l.mapping()).compose(s -> boundaries(s.applyTo(m.definition()), l.estimated(), run.parts()))
         : Future.succeededFuture(List.of());
-    // Read before any job starts: every change made after it carries a newer stamp by the endpoint's clock.
-    return sourceMark(m.definition(), dir).compose(mark -> store.markLine(tx, run.id(), l.mapping(), mark))
+    // Read before any job starts: every change made after it carries a newer stamp by the endpoint's clock. An
+    // ERP-to-CRM line of a bidirectional mapping marks the CRM too: changes people make there meanwhile go to the ERP.
+    Future<Void> other = dir == Direction.TO_CRM && m.definition().direction() == Direction.BIDIRECTIONAL
+        ? sourceMark(m.definition(), Direction.FROM_CRM).compose(mark -> store.markOther(tx, run.id(), l.mapping(),
+            mark))
+        : Future.succeededFuture();
+    return other.compose(x -> sourceMark(m.definition(), dir))
+        .compose(mark -> store.markLine(tx, run.id(), l.mapping(), mark))
         .compose(x -> bounds).compose(b -> {
       List<Future<Long>> jobs = new ArrayList<>();
       int parts = b.size() + 1;

@@ -80,7 +80,8 @@ public final class PgFullSyncStore {
    * @param counts the summed counts of ended jobs and the checkpoints of running ones
    * @param firstError the message of a failed job, or null
    */
-  public record Progress(int jobs, int succeeded, int failed, long done, JsonObject counts, String firstError) {}
+  public record Progress(int jobs, int succeeded, int failed, long done, JsonObject counts, String firstError,
+      int tracking) {}
 
   private final Pool pool;
 
@@ -176,7 +177,8 @@ public final class PgFullSyncStore {
             + "  ELSE coalesce((checkpoint -> 'counts' ->> 'failed')::bigint, 0) END), 0) AS failed, "
             + "coalesce(sum(CASE WHEN status IN ('succeeded', 'failed') THEN coupled "
             + "  ELSE coalesce((checkpoint -> 'counts' ->> 'coupled')::bigint, 0) END), 0) AS coupled, "
-            + "min(message) FILTER (WHERE status IN ('failed', 'cancelled')) AS first_error "
+            + "min(message) FILTER (WHERE status IN ('failed', 'cancelled')) AS first_error, "
+            + "count(*) FILTER (WHERE parameters ? 'track') AS tracking "
             + "FROM job WHERE kind = 'FULL_SYNC' AND (parameters ->> 'fullSyncRun')::bigint = $1 GROUP BY mapping")
         .execute(Tuple.of(runId)).map(rows -> {
           Map<String, Progress> out = new HashMap<>();
@@ -186,7 +188,7 @@ public final class PgFullSyncStore {
               counts.put(c, r.getLong(c));
             }
             out.put(r.getString("mapping"), new Progress(r.getInteger("jobs"), r.getInteger("ok"), r.getInteger("bad"),
-                r.getLong("done"), counts, r.getString("first_error")));
+                r.getLong("done"), counts, r.getString("first_error"), r.getInteger("tracking")));
           }
           return out;
         });
@@ -221,6 +223,18 @@ public final class PgFullSyncStore {
    * @param mark the endpoint's newest modified-on, or null
    * @return done
    */
+  Future<Void> markOther(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
+    return tx.preparedQuery("UPDATE full_sync_line SET other_mark = $3 WHERE run_id = $1 AND mapping = $2")
+        .execute(Tuple.of(runId, mapping, mark)).mapEmpty();
+  }
+
+  /** @return the other side's newest modified-on when the line started, or null */
+  Future<OffsetDateTime> otherMark(SqlClient tx, long runId, String mapping) {
+    return tx.preparedQuery("SELECT other_mark FROM full_sync_line WHERE run_id = $1 AND mapping = $2")
+        .execute(Tuple.of(runId, mapping))
+        .map(rows -> rows.rowCount() == 0 ? null : rows.iterator().next().getOffsetDateTime(0));
+  }
+
   Future<Void> markLine(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
     return tx.preparedQuery("UPDATE full_sync_line SET source_mark = $3 WHERE run_id = $1 AND mapping = $2")
         .execute(Tuple.of(runId, mapping, mark)).mapEmpty();

@@ -162,6 +162,8 @@ public final class AdminHttpServer {
     r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     r.get("/health/ready").handler(this::ready);
     r.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    // Business Central webhooks: authenticated by each subscription's clientState, not the admin token.
+    ErpNotificationsApi.mount(r, vertx);
 
     r.route("/api/v1/*").handler(this::authenticate);
     // One body handler for the whole API: bounded, and no file-uploads directory (the API takes no uploads).

@@ -24,6 +24,75 @@ public final class PgWatermarkStore {
   }
 
   /**
+   * Where a side's incremental read starts.
+   *
+   * @param modifiedOn the watermark, or null
+   * @param floor no read starts before this (set by a full synchronization), or null
+   * @param ownWritesUntil CRM side: rows the integration users last modified up to this stamp are Tandem's own
+   *     full-synchronization writes, or null
+   */
+  public record ReadStart(OffsetDateTime modifiedOn, OffsetDateTime floor, OffsetDateTime ownWritesUntil) {}
+
+  /**
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param side side
+   * @return the side's watermark, floor and own-writes stamp (all null before the first run)
+   */
+  public Future<ReadStart> readStart(SqlClient client, String mapping, Side side) {
+    return client.preparedQuery("SELECT modified_on, read_floor, own_writes_until FROM watermark WHERE mapping = $1 "
+            + "AND side = $2").execute(Tuple.of(mapping, side.name()))
+        .map(rows -> {
+          if (rows.rowCount() == 0) {
+            return new ReadStart(null, null, null);
+          }
+          io.vertx.sqlclient.Row r = rows.iterator().next();
+          return new ReadStart(r.getOffsetDateTime(0), r.getOffsetDateTime(1), r.getOffsetDateTime(2));
+        });
+  }
+
+  /**
+   * After a full synchronization of a side: its watermark moves to the mark (never back), and reads start no
+   * earlier than it.
+   *
+   * @param client the coordinator's transaction
+   * @param mapping mapping
+   * @param side the side the full synchronization read
+   * @param mark that side's newest modified-on when the full synchronization started
+   * @return nothing
+   */
+  public Future<Void> afterFullSync(SqlClient client, String mapping, Side side, OffsetDateTime mark) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, modified_on, read_floor) VALUES ($1, $2, $3, $3) "
+            + "ON CONFLICT (mapping, side) DO UPDATE SET modified_on = GREATEST(watermark.modified_on, "
+            + "EXCLUDED.modified_on), read_floor = GREATEST(watermark.read_floor, EXCLUDED.read_floor), "
+            + "updated_at = now()")
+        .execute(Tuple.of(mapping, side.name(), mark)).mapEmpty();
+  }
+
+  /**
+   * After a full synchronization ERP to CRM of a bidirectional mapping: the CRM-to-ERP runs read from the CRM's
+   * newest modified-on when it started (changes made in the CRM during it included), and rows the integration
+   * users last modified up to {@code ownUntil} are the full synchronization's own writes.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param from the CRM's newest modified-on when the full synchronization started
+   * @param ownUntil the CRM's newest modified-on once it ended
+   * @return nothing
+   */
+  public Future<Void> ownCrmWrites(SqlClient client, String mapping, OffsetDateTime from, OffsetDateTime ownUntil) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, modified_on, read_floor, own_writes_until) "
+            + "VALUES ($1, 'CRM', $2, $2, $3) ON CONFLICT (mapping, side) DO UPDATE SET "
+            + "modified_on = coalesce(watermark.modified_on, EXCLUDED.modified_on), "
+            // A watermark from before the full synchronization stays, and so does its overlap: CRM changes from
+            // before it that no run has read yet are still read.
+            + "read_floor = CASE WHEN watermark.modified_on IS NULL THEN EXCLUDED.read_floor "
+            + "ELSE watermark.read_floor END, "
+            + "own_writes_until = EXCLUDED.own_writes_until, updated_at = now()")
+        .execute(Tuple.of(mapping, from, ownUntil)).mapEmpty();
+  }
+
+  /**
    * Moves a watermark forward (never back).
    *
    * @param client the page transaction
@@ -54,6 +123,18 @@ public final class PgWatermarkStore {
             + "WHERE watermark.keys_scanned_at IS NULL "
             + "OR watermark.keys_scanned_at <= now() - $2 * interval '1 millisecond' RETURNING 1")
         .execute(Tuple.of(mapping, everyMs)).map(rows -> rows.rowCount() == 1);
+  }
+
+  /**
+   * Makes a mapping's ERP deletion check due at once (an ERP notification reported a deletion, or many changes).
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @return nothing
+   */
+  public Future<Void> keyScanDue(SqlClient client, String mapping) {
+    return client.preparedQuery("UPDATE watermark SET keys_scanned_at = NULL WHERE mapping = $1 AND side = 'ERP'")
+        .execute(Tuple.of(mapping)).mapEmpty();
   }
 
   /**
@@ -126,7 +207,7 @@ public final class PgWatermarkStore {
     return client.preparedQuery("INSERT INTO watermark (mapping, side, modified_on, delta_link) VALUES ($1, $2, $3, $4) "
             + "ON CONFLICT (mapping, side) DO UPDATE SET modified_on = EXCLUDED.modified_on, "
             + "delta_link = CASE WHEN $5 THEN EXCLUDED.delta_link ELSE watermark.delta_link END, "
-            + "keys_scanned_at = NULL, updated_at = now()")
+            + "keys_scanned_at = NULL, read_floor = NULL, own_writes_until = NULL, updated_at = now()")
         .execute(Tuple.of(mapping, side.name(), modifiedOn, link, setLink)).mapEmpty();
   }
 

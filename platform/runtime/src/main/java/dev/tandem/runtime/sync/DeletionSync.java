@@ -31,8 +31,9 @@ import java.util.Set;
  * Finds coupled records deleted on one side and applies the mapping's deletion policy. CRM deletions come from
  * change tracking (a delta link kept per mapping); when there is no link yet, or the CRM refuses it (a token past
  * the organization's retention, 0x80044352), tracking starts over and the deletions in between are found by a key
- * comparison: coupled CRM ids the CRM no longer has. ERP deletions are coupled ERP keys no longer present (one
- * key-only read of the ERP entity set per interval). The new delta link is stored only after the deletions it
+ * comparison: coupled CRM ids the CRM no longer has. ERP deletions are coupled ERP keys no longer present, found
+ * once per interval by comparing counts per key range and reading only the ranges whose counts moved
+ * ({@link ErpKeyRangeCheck}). The new delta link is stored only after the deletions it
  * reported were acted on, so a failure in between reads them again.
  *
  * <p>A deletion the policy leaves alone (NONE), or whose counterpart delete failed, is remembered on its coupling
@@ -56,6 +57,8 @@ final class DeletionSync {
   private final long jobId;
   private final long erpScanEveryMs;
   private MappingSettings limits = MappingSettings.NONE;
+  private ErpKeyRangeCheck erpCheck;
+  private final dev.tandem.runtime.store.PgKeyRangeStore keyRanges = new dev.tandem.runtime.store.PgKeyRangeStore();
 
   DeletionSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
       DataverseClient crm, MappingDefinition def, DeletionPolicy policy, long jobId, long erpScanEveryMs) {
@@ -150,30 +153,48 @@ final class DeletionSync {
         : Future.succeededFuture(page.deltaLink());
   }
 
-  /** Coupled ERP keys that the ERP no longer has. */
+  /**
+   * Coupled ERP keys that the ERP no longer has, found by the incremental key-range comparison
+   * ({@link ErpKeyRangeCheck}) once per interval, or at once when an ERP notification made the check due.
+   */
   private Future<List<Coupling>> erpDeletions() {
-    // Reading every ERP key costs a request per page of keys: once per interval, not on every run.
     return watermarks.claimKeyScan(pool, def.name(), erpScanEveryMs).compose(scan -> {
       if (!scan) {
         return Future.succeededFuture(List.of());
       }
-      KeyHashes present = new KeyHashes();
-      return erp.read(def.erpEntitySet(), null, List.of(def.erpKey()), null).compose(p -> keys(p, present))
-          .compose(v -> {
-            present.seal();
-            return missing(present, false, 0, new ArrayList<>());
-          });
+      erpCheck = new ErpKeyRangeCheck(pool, couplings, erp, def);
+      return erpCheck.run();
     });
   }
 
-  private Future<Void> keys(Page page, KeyHashes present) {
-    page.rows().forEach(r -> present.add(String.valueOf(r.getValue(def.erpKey()))));
-    return page.hasNext() ? erp.follow(page.nextLink()).compose(p -> keys(p, present)) : Future.succeededFuture();
+  /** @return what this run's ERP deletion check cost, or null when none was due */
+  String erpCheckSummary() {
+    return erpCheck == null ? null : erpCheck.summary();
+  }
+
+  /**
+   * After a full synchronization: starts CRM change tracking past Tandem's own writes (every CRM id read once, so
+   * the next delta holds only later changes; coupled ids missing among them are deletions made during the full
+   * synchronization and go to the policy), and takes the first counts of the ERP key ranges, so the next runs
+   * neither re-read every CRM id nor every ERP key.
+   *
+   * @return deleted and uncoupled counts
+   */
+  Future<JobOutcome> startTracking() {
+    return reconcile().compose(found -> act(found.gone(), true)
+            .compose(o -> watermarks.deltaLink(pool, def.name(), found.link()).map(o)))
+        .compose(onCrm -> watermarks.claimKeyScan(pool, def.name(), 0).compose(x -> {
+          erpCheck = new ErpKeyRangeCheck(pool, couplings, erp, def);
+          return erpCheck.run();
+        }).compose(gone -> act(gone, false)).map(onCrm::plus));
   }
 
   private Future<List<Coupling>> missing(KeyHashes present, boolean crmSide, long afterId, List<Coupling> out) {
-    return couplings.list(def.name(), null, null, null, afterId, PAGE).compose(page -> {
+    return keyRanges.couplingsAfter(pool, afterId, PAGE).compose(page -> {
       for (Coupling c : page) {
+        if (!def.name().equals(c.mapping())) {
+          continue;
+        }
         String key = crmSide ? (c.crmId() == null ? null : c.crmId().toLowerCase(java.util.Locale.ROOT)) : c.erpId();
         if (c.erpId() != null && c.crmId() != null && !present.contains(key)) {
           out.add(c);

@@ -63,7 +63,7 @@ public final class FromCrmSync extends SyncRun {
    */
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<List<String>> me = crm.integrationUserIds().onSuccess(ids -> integrationUsers = ids);
-    Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
+    Future<PgWatermarkStore.ReadStart> wm = watermarks.readStart(pool, def.name(), Side.CRM);
     return Future.all(me, wm).compose(v -> checkCrmColumns())
         .compose(v -> settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy,
             jobStart))
@@ -111,13 +111,37 @@ public final class FromCrmSync extends SyncRun {
         .map(v -> counts());
   }
 
+  /** An incremental read: from the watermark (or floor), without the full synchronization's own writes. */
+  private String changedSince(PgWatermarkStore.ReadStart start, List<String> me) {
+    OffsetDateTime from = readFrom(start);
+    String own = null;
+    if (start.ownWritesUntil() != null && !me.isEmpty() && (from == null || from.isBefore(start.ownWritesUntil()))) {
+      // Up to the end of a full synchronization ERP to CRM, a row last modified by one of Tandem's application
+      // users is one it wrote there (its version is on the coupling): only people's changes are read back.
+      List<String> notOurs = new ArrayList<>();
+      me.forEach(u -> notOurs.add("_modifiedby_value ne " + ODataLiterals.guid(u)));
+      own = "(" + def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(start.ownWritesUntil()) + " or ("
+          + String.join(" and ", notOurs) + "))";
+    }
+    return query(from, own);
+  }
+
+  /** A full synchronization's read: from the checkpoint less the overlap. */
   private String changedSince(OffsetDateTime since, List<String> me) {
+    return query(readFrom(since), null);
+  }
+
+  /** The read from a point (the overlap already taken off), with one more condition or none. */
+  private String query(OffsetDateTime from, String extra) {
     List<String> terms = new ArrayList<>();
     if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
       terms.add("(" + def.crmFilter() + ")");
     }
-    if (since != null) {
-      terms.add(def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(readFrom(since)));
+    if (from != null) {
+      terms.add(def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(from));
+    }
+    if (extra != null) {
+      terms.add(extra);
     }
     // Tandem's own writes are recognized by the version recorded on the coupling (SyncRun#unchangedSinceSync),
     // not by the user who wrote: a person working under the integration account, or a plug-in touching a record

@@ -165,8 +165,9 @@ public final class GenericSyncVerticle extends VerticleBase {
     }
     // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
     // mapping, ERP to CRM before CRM to ERP, as the reference system does.
-    Future<JobOutcome> deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
-        req.jobId(), erpDeletionScanMs).limits(s).run();
+    DeletionSync deletionRun = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
+        req.jobId(), erpDeletionScanMs).limits(s);
+    Future<JobOutcome> deletions = deletionRun.run();
     ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
     FromCrmSync fromRun = fromCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
     Future<JobOutcome> toCrm = deletions.compose(d -> (only == Direction.FROM_CRM
@@ -178,7 +179,9 @@ public final class GenericSyncVerticle extends VerticleBase {
           syncMetrics.records(def.name(), Direction.TO_CRM, a);
           syncMetrics.records(def.name(), Direction.FROM_CRM, b);
           syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
-          return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun));
+          String check = deletionRun.erpCheckSummary();
+          return a.plus(b).withMessage(withMissing(summary(eff, only, a, b), toRun, fromRun)
+              + (check == null ? "" : "; " + check));
         }));
   }
 
@@ -193,6 +196,9 @@ public final class GenericSyncVerticle extends VerticleBase {
     if (dir == Direction.BIDIRECTIONAL) {
       return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + def.name()
           + " is bidirectional: a full synchronization needs a direction (TO_CRM or FROM_CRM)"));
+    }
+    if (req.parameters().getBoolean("track", false)) {
+      return startTracking(req, eff, couplings, watermarks, s, dir);
     }
     FullSyncCheckpoint place = new FullSyncCheckpoint(vertx, req.jobId(), def.name(), dir, req.checkpoint());
     String from = req.parameters().getString("from");
@@ -211,6 +217,34 @@ public final class GenericSyncVerticle extends VerticleBase {
       return o.withMessage(withMissing(def.name() + " full synchronization "
           + (dir == Direction.TO_CRM ? "to CRM" : "from CRM") + range + ": " + counts(o), used));
     });
+  }
+
+  /**
+   * A full synchronization's last job, once its ranges are done: CRM change tracking and the ERP key-range counts
+   * start past what it wrote ({@link DeletionSync#startTracking}); after ERP to CRM on a bidirectional mapping, the
+   * CRM-to-ERP runs read from the CRM's newest stamp when the full synchronization started, without the rows
+   * Tandem's application users wrote up to the CRM's newest stamp now.
+   */
+  private Future<JobOutcome> startTracking(JobRequest req, MappingDefinition eff, PgCouplingStore couplings,
+      PgWatermarkStore watermarks, MappingSettings s, Direction dir) {
+    String other = req.parameters().getString("otherMark");
+    Future<Void> own = !req.parameters().getBoolean("otherSide", false) || dir != Direction.TO_CRM
+        || eff.direction() != Direction.BIDIRECTIONAL
+        ? Future.succeededFuture()
+        : crm.query(eff.crmEntitySet() + "?$select=" + eff.crmModifiedOn() + "&$orderby="
+                + dev.tandem.runtime.connectors.ODataLiterals.query(eff.crmModifiedOn() + " desc") + "&$top=1")
+            .compose(p -> {
+              // No mark: the CRM had no rows when the line started; its runs read from the start, without ours.
+              OffsetDateTime from = other == null ? null : OffsetDateTime.parse(other);
+              String newest = p.rows().isEmpty() ? null : p.rows().get(0).getString(eff.crmModifiedOn());
+              return newest == null ? Future.<Void>succeededFuture()
+                  : watermarks.ownCrmWrites(pool, def.name(), from, OffsetDateTime.parse(newest));
+            });
+    DeletionSync deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(), req.jobId(),
+        erpDeletionScanMs).limits(s);
+    return own.compose(v -> deletions.startTracking()).map(o -> o.withMessage(def.name()
+        + " change tracking started after the full synchronization: " + o.deleted() + " deleted, " + o.uncoupled()
+        + " uncoupled, " + o.failed() + " failed; " + deletions.erpCheckSummary()));
   }
 
   /**

@@ -131,6 +131,16 @@ abstract class SyncRun {
   }
 
   /**
+   * @param start the side's watermark, floor and own-writes stamp
+   * @return where an incremental read starts: the watermark less the overlap, but not before the floor a full
+   *     synchronization left (it read every row stamped before it), or null to read everything
+   */
+  final OffsetDateTime readFrom(PgWatermarkStore.ReadStart start) {
+    OffsetDateTime from = readFrom(start.modifiedOn());
+    return from == null || start.floor() == null || !start.floor().isAfter(from) ? from : start.floor();
+  }
+
+  /**
    * @param lease the job's lease: checked before every page is written, verified inside every page commit
    * @return this
    */

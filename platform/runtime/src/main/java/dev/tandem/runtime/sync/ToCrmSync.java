@@ -69,9 +69,9 @@ public final class ToCrmSync extends SyncRun {
         })
         : Future.succeededFuture();
     return me.compose(x -> checkCrmColumns()).compose(x -> settlePendingCreates(jobStart)).compose(x -> retryFailed(0L, jobStart))
-        .compose(x -> watermarks.get(pool, def.name(), Side.ERP))
+        .compose(x -> watermarks.readStart(pool, def.name(), Side.ERP))
         .compose(wm -> {
-          String changed = wm == null ? null
+          String changed = wm.modifiedOn() == null ? null
               : ODataErpClient.modifiedSince(def.erpModifiedOn(), readFrom(wm).toInstant());
           return erp.read(def.erpEntitySet(), and(def.erpFilter(), changed), null, def.erpModifiedOn())
               .compose(page -> pages(page, jobStart));

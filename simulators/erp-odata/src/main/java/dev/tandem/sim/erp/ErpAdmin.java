@@ -20,13 +20,38 @@ final class ErpAdmin {
 
   private ErpAdmin() {}
 
+  private static SimResponse noWebhooks() {
+    return SimResponse.json(404, Map.of("error", Map.of("code", "not_found", "message",
+        "webhook subscriptions exist on the bc-online profile only")));
+  }
+
   static void register(ErpSimulator sim, SimulatorServer server) {
     StoreAdmin.register(server, sim.store(), () -> {
       sim.store().reset();
       sim.itemCrmIds().clear();
       sim.resetNumberSeries();
       sim.protection().reset();
+      if (sim.webhooks() != null) {
+        sim.webhooks().reset();
+      }
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
+    // Webhooks (bc-online): delay, lifetime and dropped notifications for tests; what was delivered.
+    server.adminRoute("GET", "/sim/webhooks", (r, p) -> sim.webhooks() == null ? noWebhooks()
+        : SimResponse.json(200, sim.webhooks().state()));
+    server.adminRoute("POST", "/sim/webhooks", (r, p) -> {
+      if (sim.webhooks() == null) {
+        return noWebhooks();
+      }
+      sim.webhooks().configure(Json.object(r.bodyText()));
+      return SimResponse.json(200, sim.webhooks().state());
+    });
+    server.adminRoute("POST", "/sim/webhooks/expire", (r, p) -> {
+      if (sim.webhooks() == null) {
+        return noWebhooks();
+      }
+      sim.webhooks().expireAll();
+      return SimResponse.json(200, sim.webhooks().state());
+    });
     // A stock posting: an item ledger entry, as the item journal posts it. {"itemNo","quantity"} posts that
     // quantity; {"itemNo","inventory"} posts the difference to the current inventory (a physical inventory
     // adjustment); {"entries":[...]} posts many at once. Inventory is the entries' sum; the Item keeps its

@@ -166,6 +166,8 @@ public final class ErpSimulator implements Simulator {
   /** The web service option "Exclude Non-Editable FlowFields" from the ETag (off by default, as in BC). */
   private volatile boolean etagExcludesFlowFields;
   private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
+  /** Webhook subscriptions ({@code bc-online} only: on-premises NAV has none to offer Tandem here). */
+  private final ErpWebhooks webhooks;
 
   /** @param options settings */
   public ErpSimulator(Options options) {
@@ -176,6 +178,7 @@ public final class ErpSimulator implements Simulator {
     this.expectedAuth = "Basic " + Base64.getEncoder().encodeToString(
         (options.user() + ":" + options.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.oauth = options.profile() == Profile.BC_ONLINE ? new ErpAuth(options.tenant()) : null;
+    this.webhooks = options.profile() == Profile.BC_ONLINE ? new ErpWebhooks(this, companyId) : null;
     if (oauth != null) {
       oauth.register(options.clientId(), options.clientSecret());
     }
@@ -257,6 +260,9 @@ public final class ErpSimulator implements Simulator {
 
   @Override
   public void stop() {
+    if (webhooks != null) {
+      webhooks.stop();
+    }
     server.stop();
   }
 
@@ -334,6 +340,9 @@ public final class ErpSimulator implements Simulator {
     if (oauth != null && p.endsWith("/oauth2/v2.0/token")) {
       return "token";
     }
+    if (webhooks != null && p.startsWith(ErpWebhooks.apiRoot(options))) {
+      return p.contains("(") ? "subscriptions(key)" : "subscriptions";
+    }
     if (!p.startsWith(root)) {
       return p;
     }
@@ -351,6 +360,9 @@ public final class ErpSimulator implements Simulator {
       return oauth != null ? oauth.challenge()
           : error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
               .with("WWW-Authenticate", "Basic realm=\"\"");
+    }
+    if (webhooks != null && r.path().startsWith(ErpWebhooks.apiRoot(options))) {
+      return webhooks.handle(r, r.path().substring(ErpWebhooks.apiRoot(options).length()), caller(r));
     }
     if (!r.path().startsWith(root)) {
       return error(404, "BadRequest_NotFound", "No HTTP resource was found that matches the request URI '"
@@ -526,7 +538,7 @@ public final class ErpSimulator implements Simulator {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name());
       if (q.count()) {
-        body.put("@odata.count", q.filter() == null ? t.size() : t.all(q.filter()::test, null).size());
+        body.put("@odata.count", ErpRangeCount.count(s, t, q.filter()));
       }
       List<Map<String, Object>> value = new ArrayList<>(page.size());
       for (Map<String, Object> row : page) {
@@ -660,7 +672,11 @@ public final class ErpSimulator implements Simulator {
   private SimResponse create(Service s, SimRequest r) {
     Map<String, Object> body = parseBody(r);
     chargeWrite(ErpCosts.Op.INSERT);
-    return store.write(() -> SimResponse.json(201, present(insert(s, body, true))));
+    return store.write(() -> {
+      Map<String, Object> row = insert(s, body, true);
+      notify(s, row, "created");
+      return SimResponse.json(201, present(row));
+    });
   }
 
   /**
@@ -825,6 +841,7 @@ public final class ErpSimulator implements Simulator {
       }
       stamp(s, row);
       store.table(s.name()).put(row);
+      notify(s, row, "updated");
       return SimResponse.json(200, present(row)).with("ETag", (String) row.get("@odata.etag"));
     });
   }
@@ -843,8 +860,21 @@ public final class ErpSimulator implements Simulator {
         return refused;
       }
       store.table(s.name()).delete(key);
+      notify(s, current, "deleted");
       return SimResponse.empty(204);
     });
+  }
+
+  /** Queues a webhook notification of a client's change for the subscriptions to the record's API page. */
+  private void notify(Service s, Map<String, Object> row, String changeType) {
+    if (webhooks != null) {
+      webhooks.changed(s.name(), row.get("SystemId"), changeType);
+    }
+  }
+
+  /** @return the webhook subscriptions ({@code bc-online}), or null */
+  ErpWebhooks webhooks() {
+    return webhooks;
   }
 
   /** Business Central's concurrency check: the row must exist and the ETag match (or be {@code *}). */

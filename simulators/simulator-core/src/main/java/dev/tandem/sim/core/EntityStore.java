@@ -237,6 +237,29 @@ public final class EntityStore {
     }
 
     /**
+     * Counts the rows between two keys that pass a predicate, visiting only that key range (an index range scan, as
+     * a database counts within a range of its clustered key).
+     *
+     * @param fromKey inclusive lower bound, or null from the start
+     * @param toKey inclusive upper bound, or null to the end
+     * @param filter predicate, or null
+     * @return how many
+     */
+    public int countRange(String fromKey, String toKey, Predicate<Map<String, Object>> filter) {
+      NavigableMap<String, Map<String, Object>> range = fromKey == null && toKey == null ? rows
+          : fromKey == null ? rows.headMap(toKey, true) : toKey == null ? rows.tailMap(fromKey, true)
+          : fromKey.compareTo(toKey) > 0 ? java.util.Collections.emptyNavigableMap()
+          : rows.subMap(fromKey, true, toKey, true);
+      int n = 0;
+      for (Map<String, Object> r : range.values()) {
+        if (filter == null || filter.test(r)) {
+          n++;
+        }
+      }
+      return n;
+    }
+
+    /**
      * All rows passing a predicate, sorted.
      *
      * @param filter predicate, or null

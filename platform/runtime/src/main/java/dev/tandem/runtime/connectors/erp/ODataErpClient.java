@@ -99,6 +99,63 @@ public final class ODataErpClient {
   }
 
   /**
+   * @return the configured company's id ({@code Id} of {@code GET …/ODataV4/Company}): the API pages' company key
+   */
+  public Future<String> companyId() {
+    return send(HttpMethod.GET, settings.serviceRoot() + "/Company", MultiMap.caseInsensitiveMultiMap(), null,
+        Stage.READ).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.READ, r.statusCode(), r.headers(),
+                r.bodyAsString(), false));
+          }
+          JsonArray value = r.bodyAsJsonObject().getJsonArray("value", new JsonArray());
+          for (int i = 0; i < value.size(); i++) {
+            if (settings.company().equals(value.getJsonObject(i).getString("Name"))) {
+              return Future.succeededFuture(value.getJsonObject(i).getString("Id"));
+            }
+          }
+          return Future.failedFuture(TandemException.permanent(Stage.READ, "ERP company '" + settings.company()
+              + "' not found"));
+        });
+  }
+
+  /** @return the API root next to the OData root: {@code …/v2.0/{tenant}/{environment}/api/v2.0} */
+  public String apiRoot() {
+    String root = settings.serviceRoot();
+    return (root.endsWith("/ODataV4") ? root.substring(0, root.length() - "/ODataV4".length()) : root) + "/api/v2.0";
+  }
+
+  /**
+   * One call of the API (webhook subscriptions), with the connection's authentication, retried like every read;
+   * the answer comes back whatever its status.
+   *
+   * @param method GET, POST, PATCH or DELETE
+   * @param url absolute URL under {@link #apiRoot}
+   * @param body a JSON body, or null
+   * @param ifMatch an ETag for If-Match, or null
+   * @return the status and the body as JSON (null when empty or not JSON)
+   */
+  public Future<Map.Entry<Integer, JsonObject>> api(HttpMethod method, String url, JsonObject body, String ifMatch) {
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Accept", "application/json");
+    if (body != null) {
+      headers.add("Content-Type", "application/json");
+    }
+    if (ifMatch != null) {
+      headers.add("If-Match", ifMatch);
+    }
+    return send(method, url, headers, body == null ? null : body.toBuffer(), Stage.READ, method == HttpMethod.GET)
+        .map(r -> {
+          JsonObject json = null;
+          try {
+            json = r.body() == null || r.body().length() == 0 ? null : r.bodyAsJsonObject();
+          } catch (RuntimeException notJson) {
+            json = new JsonObject().put("text", r.bodyAsString());
+          }
+          return Map.entry(r.statusCode(), json == null ? new JsonObject() : json);
+        });
+  }
+
+  /**
    * The connection test: credentials accepted and the configured company one of the tenant's.
    *
    * @return the company names on success; a permanent failure naming the companies there are when the configured

@@ -1,0 +1,91 @@
+package dev.tandem.runtime.store;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Business Central webhook subscriptions per mapping (table {@code erp_subscription}). */
+public final class PgErpSubscriptionStore {
+
+  /**
+   * A subscription.
+   *
+   * @param mapping the mapping it wakes
+   * @param subscriptionId BC's id
+   * @param resource the API page subscribed to
+   * @param clientState the secret BC sends with every notification
+   * @param etag its ETag (renewal needs it)
+   * @param expiresAt when BC drops it unless renewed
+   */
+  public record Subscription(String mapping, String subscriptionId, String resource, String clientState, String etag,
+      OffsetDateTime expiresAt) {}
+
+  private final Pool pool;
+
+  /** @param pool PostgreSQL */
+  public PgErpSubscriptionStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** @return every subscription */
+  public Future<List<Subscription>> all() {
+    return pool.query("SELECT mapping, subscription_id, resource, client_state, etag, expires_at "
+        + "FROM erp_subscription ORDER BY mapping").execute().map(rows -> {
+          List<Subscription> out = new ArrayList<>();
+          for (Row r : rows) {
+            out.add(new Subscription(r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getString(4),
+                r.getOffsetDateTime(5)));
+          }
+          return out;
+        });
+  }
+
+  /**
+   * Stores a mapping's subscription (a new one, or the same renewed).
+   *
+   * @param s the subscription
+   * @return nothing
+   */
+  public Future<Void> put(Subscription s) {
+    return pool.preparedQuery("INSERT INTO erp_subscription (mapping, subscription_id, resource, client_state, etag, "
+            + "expires_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (mapping) DO UPDATE SET "
+            + "subscription_id = EXCLUDED.subscription_id, resource = EXCLUDED.resource, "
+            + "client_state = EXCLUDED.client_state, etag = EXCLUDED.etag, expires_at = EXCLUDED.expires_at, "
+            + "renewed_at = now()")
+        .execute(Tuple.of(s.mapping(), s.subscriptionId(), s.resource(), s.clientState(), s.etag(), s.expiresAt()))
+        .mapEmpty();
+  }
+
+  /**
+   * @param mapping a mapping
+   * @return nothing
+   */
+  public Future<Void> remove(String mapping) {
+    return pool.preparedQuery("DELETE FROM erp_subscription WHERE mapping = $1").execute(Tuple.of(mapping))
+        .mapEmpty();
+  }
+
+  /**
+   * @param mapping a mapping
+   * @return whether an incremental run of it is queued already (a notification then needs no new one)
+   */
+  public Future<Boolean> syncQueued(String mapping) {
+    return pool.preparedQuery("SELECT 1 FROM job WHERE mapping = $1 AND kind = 'SYNC' AND status = 'queued' "
+            + "AND NOT (parameters ? 'records') LIMIT 1").execute(Tuple.of(mapping)).map(rows -> rows.rowCount() > 0);
+  }
+
+  /**
+   * Notes that a notification of a subscription arrived.
+   *
+   * @param subscriptionId BC's id
+   * @return nothing
+   */
+  public Future<Void> notified(String subscriptionId) {
+    return pool.preparedQuery("UPDATE erp_subscription SET notified_at = now() WHERE subscription_id = $1")
+        .execute(Tuple.of(subscriptionId)).mapEmpty();
+  }
+}
