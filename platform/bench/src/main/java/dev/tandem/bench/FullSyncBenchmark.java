@@ -98,6 +98,11 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       description = "CRM application users Tandem spreads its work over (default: ${DEFAULT-VALUE})")
   int crmUsers;
 
+  @Option(names = "--to-erp", description = "CRM to ERP instead: --customers CRM accounts to ERP customers through "
+      + "the full synchronization, the ERP on the bc-online profile with the realistic cost model on --time-scale "
+      + "(the CRM on --crm-profile); prints the ERP's envelope and the ERP requests throttled")
+  boolean toErp;
+
   @Option(names = "--sim-heap", description = "-Xmx of each simulator JVM (default: by the row count)")
   String simHeap;
 
@@ -115,6 +120,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   private String erpAdmin;
   private String crmAdmin;
   private String crmTokenUrl;
+  private String erpTokenUrl;
 
   /** @param args command line */
   public static void main(String[] args) {
@@ -144,16 +150,29 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     String xmx = simHeap != null ? simHeap : Math.max(1024, rows / 1000 * 5) + "m";
     int erpPort = freePort();
     int crmPort = freePort();
-    startChild("ERP", xmx, jar("simulators/erp-odata/target", "tandem-sim-erp-odata-", "-standalone.jar"), "--port", "" + erpPort,
-        "--seed", "42", "--salespeople", "0", "--max-page-size", "5000");
+    List<String> erpArgs = new ArrayList<>(List.of("--port", "" + erpPort, "--seed", "42", "--salespeople", "0",
+        "--max-page-size", "5000"));
+    if (toErp) {
+      // Business Central online: OAuth, its request limits and the realistic cost model on the time scale.
+      erpArgs.addAll(List.of("--profile", "bc-online", "--cost-profile", "realistic", "--time-scale", "" + timeScale));
+    }
+    startChild("ERP", xmx, jar("simulators/erp-odata/target", "tandem-sim-erp-odata-", "-standalone.jar"),
+        erpArgs.toArray(new String[0]));
     startChild("CRM", xmx, jar("simulators/crm-dataverse/target", "tandem-sim-crm-dataverse-", "-standalone.jar"), "--port",
         "" + crmPort, "--seed", "42", "--systemusers", "5", "--profile", crmProfile, "--time-scale", "" + timeScale);
-    erpRoot = "http://localhost:" + erpPort + "/BC/ODataV4";
+    erpRoot = toErp ? "http://localhost:" + erpPort + "/v2.0/tandem-tenant/Production/ODataV4"
+        : "http://localhost:" + erpPort + "/BC/ODataV4";
     erpCompanyUrl = erpRoot + "/Company('" + URLEncoder.encode("CRONUS International Ltd.", StandardCharsets.UTF_8)
         .replace("+", "%20") + "')";
     erpAuth = "Basic " + Base64.getEncoder().encodeToString(
         "TANDEM:Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==".getBytes(StandardCharsets.UTF_8));
     erpAdmin = "http://localhost:" + erpPort + "/__admin/sim";
+    erpTokenUrl = "http://localhost:" + erpPort + "/tandem-tenant/oauth2/v2.0/token";
+    if (toErp) {
+      erpAuth = "Bearer " + new JsonObject(send("POST", erpTokenUrl, "grant_type=client_credentials&client_id="
+          + "tandem-bc-sync&client_secret=tandem-bc-secret&scope=" + enc("https://api.businesscentral.dynamics.com/"
+          + ".default"), "Content-Type", "application/x-www-form-urlencoded")).getString("access_token");
+    }
     crmAdmin = "http://localhost:" + crmPort + "/__admin/sim";
     crmApi = "http://localhost:" + crmPort + "/api/data/v9.2";
     crmTokenUrl = "http://localhost:" + crmPort + "/tandem-tenant/oauth2/v2.0/token";
@@ -167,6 +186,9 @@ public final class FullSyncBenchmark implements Callable<Integer> {
           "Content-Type", "application/json");
     }
 
+    if (toErp) {
+      return runToErp();
+    }
     List<String> results = new ArrayList<>();
     double perRecordRate = 0;
     if (perRecord > 0) {
@@ -287,8 +309,13 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         Files.copy(j, plugins.resolve(j.getFileName()));
       }
       String schema = "bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-      JsonObject erp = new JsonObject().put("url", erpRoot).put("company", "CRONUS International Ltd.")
-          .put("user", "TANDEM").put("accessKey", "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==");
+      JsonObject erp = toErp
+          ? new JsonObject().put("profile", "bc-online").put("url", erpRoot).put("company", "CRONUS International Ltd.")
+              .put("clientId", "tandem-bc-sync").put("clientSecret", "tandem-bc-secret").put("tokenUrl", erpTokenUrl)
+              // BC's request limits on the simulator's time scale (the window shrinks with it).
+              .put("requestLimits", new JsonObject().put("windowMs", Math.round(300_000 * timeScale)))
+          : new JsonObject().put("url", erpRoot).put("company", "CRONUS International Ltd.")
+              .put("user", "TANDEM").put("accessKey", "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==");
       JsonObject crm = new JsonObject().put("url", crmApi).put("tokenUrl", crmTokenUrl).put("clientId", "tandem-sync")
           .put("clientSecret", "tandem-secret");
       if (perRecordMode) {
@@ -307,7 +334,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       crm.put("moreClients", more);
       JsonObject config = new JsonObject()
           .put("database", new JsonObject().put("url", dbUrl).put("schema", schema)
-              .put("poolSize", Math.max(8, 2 * parts + 8)))
+              .put("poolSize", Math.max(8, parts + 8)))
           .put("http", new JsonObject().put("host", "127.0.0.1").put("port", freePort()))
           .put("adminToken", "tandem-bench-admin-token")
           .put("pluginsDir", plugins.toString())
@@ -359,6 +386,11 @@ public final class FullSyncBenchmark implements Callable<Integer> {
 
     /** A full synchronization of one mapping through the review's start, its line cut into key ranges. */
     Run fullSync(String mapping, int ranges) throws Exception {
+      return fullSync(mapping, ranges, "toCrm");
+    }
+
+    /** @param side {@code toCrm} or {@code fromCrm}: the line's direction whose counts are the result */
+    Run fullSync(String mapping, int ranges, String side) throws Exception {
       String auth = "Bearer tandem-bench-admin-token";
       long t0 = System.nanoTime();
       long lastProgress = t0;
@@ -376,9 +408,11 @@ public final class FullSyncBenchmark implements Callable<Integer> {
           JsonObject line = review.getJsonArray("lines").stream().map(JsonObject.class::cast)
               .filter(l -> mapping.equals(l.getString("mapping"))).findFirst().orElseThrow();
           if (!"SUCCEEDED".equals(run.getString("status"))) {
-            throw new IllegalStateException("full synchronization ended " + run.encode() + ": " + line.encode());
+            String errors = send("GET", api + "/errors?mapping=" + mapping + "&limit=3", null, "Authorization", auth);
+            throw new IllegalStateException("full synchronization ended " + run.encode() + ": " + line.encode()
+                + "; errors: " + errors.substring(0, Math.min(1500, errors.length())));
           }
-          JsonObject c = line.getJsonObject("toCrm").getJsonObject("counts");
+          JsonObject c = line.getJsonObject(side).getJsonObject("counts");
           return new Run(line, c.getLong("inserted") + c.getLong("modified"), c.getLong("inserted"), sec);
         }
         if (System.nanoTime() - lastProgress > 10_000_000_000L) {
@@ -419,6 +453,73 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         envelopeRate, timeScale, crmUsers, perOp, r.rate() / envelopeRate);
   }
 
+  /**
+   * CRM to ERP: the CRM holds N accounts, the ERP (bc-online, realistic costs) no customers; the full
+   * synchronization creates them all, timed from its start to its end, against the ERP's envelope.
+   */
+  private int runToErp() throws Exception {
+    send("POST", erpAdmin + "/reset", "");
+    send("POST", erpAdmin + "/seed", new JsonObject().put("seed", 42).put("counts", new JsonObject()
+        .put("SalespersonPurchaser", 0).put("Customer", 0).put("Item", 0)).encode(), "Content-Type", "application/json");
+    long t0 = System.nanoTime();
+    send("POST", crmAdmin + "/reset", "");
+    send("POST", crmAdmin + "/seed", new JsonObject().put("seed", 42).put("counts", new JsonObject()
+        .put("systemusers", 5).put("accounts", customers)).encode(), "Content-Type", "application/json");
+    long accounts = crmCount("accounts");
+    System.out.printf(Locale.ROOT, "seeded %,d CRM accounts, ERP customers %,d, in %.1f s%n", accounts,
+        erpCount("Customer", null), (System.nanoTime() - t0) / 1e9);
+    List<String> results = new ArrayList<>();
+    try (Node node = new Node(false)) {
+      // The accounts' owners are CRM users no salesperson is coupled with: the owner lookup is switched off, as
+      // an operator would before the salespeople are coupled.
+      send("PATCH", node.api + "/mappings/CUSTOMER", new JsonObject().put("disabledFields", new JsonArray()
+          .add("Salesperson_Code")).encode(), "Authorization", "Bearer tandem-bench-admin-token", "Content-Type",
+          "application/json");
+      heap.start();
+      Throttling throttling = new Throttling(node.metricsUrl(), "ERP");
+      Run r = node.fullSync("CUSTOMER", Math.max(1, parts), "fromCrm");
+      throttling.stop();
+      heap.stop();
+      long inErp = erpCount("Customer", null);
+      results.add(erpEnvelope(r, r.written));
+      results.add(String.format(Locale.ROOT, "  of which ERP writing (first to last ERP request after the start): "
+          + "%.1f s = %,.0f /s", throttling.writingSeconds(), r.written / throttling.writingSeconds()));
+      results.add(throttling.summary(60_000 * timeScale));
+      results.add(String.format(Locale.ROOT, "Tandem      CUSTOMER CRM->ERP %,9d in %7.2f s = %,9.0f /s; the ERP "
+          + "holds %,d customers, the CRM %,d accounts; job %s", r.written, r.seconds, r.rate(), inErp, accounts,
+          r.job.getJsonObject("fromCrm").getJsonObject("counts").encode()));
+      if (r.inserted != inErp) {
+        throw new IllegalStateException("CUSTOMER inserted " + r.inserted + ", the ERP holds " + inErp + ": "
+            + r.job.encode());
+      }
+    }
+    System.out.println();
+    results.forEach(System.out::println);
+    System.out.println(heap.summary());
+    return 0;
+  }
+
+  /**
+   * The shortest time Business Central's limits allow for creating N customers in JSON $batch requests of 100:
+   * each insert holds one of the user's 5 processing slots for request + insert ms (the $batch request one more
+   * request ms), all scaled; and at most 6,000 requests per 5-minute window (scaled). The larger bound wins.
+   */
+  private String erpEnvelope(Run r, long n) throws Exception {
+    JsonObject c = new JsonObject(send("GET", erpAdmin + "/costs", null));
+    double perOp = c.getDouble("requestMs") + c.getDouble("insertMs");
+    long requests = (n + 99) / 100;
+    double work = timeScale * (n * perOp + requests * c.getDouble("requestMs"));
+    double bySlots = work / 5;
+    double w = 300_000 * timeScale;
+    double byRequests = requests <= 6000 ? 0 : w * (requests / 6000.0 - 1);
+    double t = Math.max(bySlots, byRequests) / 1000;
+    double envelopeRate = n / t;
+    return String.format(Locale.ROOT, "envelope    CUSTOMER CRM->ERP %,9d in %7.2f s = %,9.0f /s (bc-online, realistic "
+        + "costs, time scale %s: %.0f ms per insert on 5 processing slots, %,d $batch requests); Tandem %.2f of the "
+        + "envelope; the ERP simulator answered %d requests with 429", n, t, envelopeRate, timeScale, perOp,
+        requests, r.rate() / envelopeRate, c.getLong("throttled", 0L));
+  }
+
   /** Samples the node's CRM request and 429 counters every 250 ms while a run goes. */
   private final class Throttling {
     private final List<long[]> samples = new java.util.concurrent.CopyOnWriteArrayList<>(); // {ms, all, 429}
@@ -426,7 +527,14 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     private final Thread thread;
     private volatile boolean on = true;
 
+    private final String endpoint;
+
     Throttling(String url) {
+      this(url, "CRM");
+    }
+
+    Throttling(String url, String endpoint) {
+      this.endpoint = endpoint;
       thread = new Thread(() -> {
         while (on) {
           try {
@@ -448,7 +556,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       long all = 0;
       long throttled = 0;
       for (String line : metrics.split("\n")) {
-        if (line.startsWith("tandem_endpoint_requests_total{") && line.contains("endpoint=\"CRM\"")) {
+        if (line.startsWith("tandem_endpoint_requests_total{") && line.contains("endpoint=\"" + endpoint + "\"")) {
           long v = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
           all += v;
           if (line.contains("status=\"429\"")) {
@@ -503,9 +611,9 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       long thr = last[2] - first[2];
       long allAfter = last[1] - at[1];
       long thrAfter = last[2] - at[2];
-      return String.format(Locale.ROOT, "CRM requests %,d, throttled %,d (%.2f %%); after the first %.1f s: %,d, "
-          + "throttled %,d (%.2f %%)", all, thr, all == 0 ? 0 : 100.0 * thr / all, afterMs / 1000, allAfter, thrAfter,
-          allAfter == 0 ? 0 : 100.0 * thrAfter / allAfter);
+      return String.format(Locale.ROOT, "%s requests %,d, throttled %,d (%.2f %%); after the first %.1f s: %,d, "
+          + "throttled %,d (%.2f %%)", endpoint, all, thr, all == 0 ? 0 : 100.0 * thr / all, afterMs / 1000,
+          allAfter, thrAfter, allAfter == 0 ? 0 : 100.0 * thrAfter / allAfter);
     }
   }
 
@@ -588,7 +696,8 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   }
 
   private long erpCount(String service, String filter) throws Exception {
-    return new JsonObject(send("GET", erpCompanyUrl + "/" + service + "?$count=true&$top=0&$filter=" + enc(filter), null,
+    return new JsonObject(send("GET", erpCompanyUrl + "/" + service + "?$count=true&$top=0"
+        + (filter == null ? "" : "&$filter=" + enc(filter)), null,
         "Authorization", erpAuth, "Accept", "application/json")).getLong("@odata.count");
   }
 

@@ -36,6 +36,7 @@ import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
 import java.util.Map;
 import dev.tandem.runtime.connectors.EndpointBudget;
+import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
 import dev.tandem.runtime.store.PgBudgetSlots;
@@ -155,24 +156,34 @@ public final class TandemRuntime {
         .mapEmpty();
   }
 
-  /** How often the node renews its share of each CRM application user's concurrency. */
+  /** How often the node renews its share of each endpoint user's concurrency. */
   static final long BUDGET_HEARTBEAT_MS = 5_000;
 
   /**
-   * The node's budget of each CRM application user, its concurrency split with the other nodes through
-   * PostgreSQL before any request starts.
+   * The node's budget of each CRM application user and of the ERP user, their concurrency split with the other
+   * nodes through PostgreSQL before any request starts.
    */
   private Future<Void> startBudgets() {
     DataverseSettings crm = config.connections().crm();
-    if (crm == null) {
+    ODataErpSettings erp = config.connections().erp();
+    List<EndpointBudget> budgets = new ArrayList<>();
+    long timeoutMs = 0;
+    if (crm != null) {
+      for (DataverseSettings.Credential c : crm.clients()) {
+        budgets.add(EndpointBudget.of(vertx, crm.apiUrl(), c.clientId(), crm.limits(), crm.initialConcurrency()));
+      }
+      timeoutMs = crm.timeoutMs();
+    }
+    if (erp != null) {
+      // BC's limits are per user: every job of every node shares them (ODataErpClient takes the same budget).
+      budgets.add(EndpointBudget.of(vertx, erp.serviceRoot(), erp.user(), erp.limits(), erp.maxConcurrency()));
+      timeoutMs = Math.max(timeoutMs, erp.timeoutMs());
+    }
+    if (budgets.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<EndpointBudget> budgets = new ArrayList<>();
-    for (DataverseSettings.Credential c : crm.clients()) {
-      budgets.add(EndpointBudget.of(vertx, crm.apiUrl(), c.clientId(), crm.limits(), crm.initialConcurrency()));
-    }
-    // Connections of its own, one per application user: a heartbeat must never wait behind jobs, which may hold
-    // the pool's connections while their CRM requests wait for the slots the heartbeat brings.
+    // Connections of its own, one per endpoint user: a heartbeat must never wait behind jobs, which may hold
+    // the pool's connections while their requests wait for the slots the heartbeat brings.
     slotPool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(budgets.size()).setName("tandem-budget-slots")
             .setConnectionTimeout(5).setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
@@ -180,7 +191,7 @@ public final class TandemRuntime {
         .using(vertx)
         .build();
     budgetSlots = new BudgetSlotKeeper(vertx, new PgBudgetSlots(slotPool), config.nodeId(), budgets,
-        BUDGET_HEARTBEAT_MS, crm.timeoutMs());
+        BUDGET_HEARTBEAT_MS, timeoutMs);
     return budgetSlots.start();
   }
 

@@ -331,7 +331,7 @@ public record TandemConfig(
             r.integer(null, "connections.crm.serviceProtection.requests", dl.requests(), 0, 1_000_000),
             r.longValue("connections.crm.serviceProtection.executionMs", dl.executionMs(), 0),
             r.longValue("connections.crm.serviceProtection.windowMs", dl.windowMs(), 1),
-            dl.remainingRequestsHeader(), dl.remainingTimeHeader()));
+            dl.remainingRequestsHeader(), dl.remainingTimeHeader(), dl.parallelismHintHeader()));
         crm = crm.withMoreClients(moreClients(env.get("TANDEM_CRM_MORE_CLIENTS"),
             json.getValue("connections") instanceof JsonObject c && c.getValue("crm") instanceof JsonObject cc
                 ? cc.getValue("moreClients") : null, source, problems));
@@ -420,10 +420,16 @@ public record TandemConfig(
       }
       base = ODataErpSettings.of(erpUrl, company, user, key);
     }
-    return base.withSizes(
+    base = base.withSizes(
         r.integer(null, "connections.erp.pageSize", base.pageSize(), 1, 20_000),
         r.integer(null, "connections.erp.batchSize", base.batchSize(), 1, 100),
         r.integer(null, "connections.erp.maxConcurrency", base.maxConcurrency(), 1, 64));
+    // Request limits per ERP user: Business Central's unless told otherwise (a simulator on a time scale shrinks
+    // the window).
+    EndpointBudget.Limits bl = EndpointBudget.Limits.businessCentral();
+    return base.withLimits(new EndpointBudget.Limits(base.maxConcurrency(),
+        r.integer(null, "connections.erp.requestLimits.requests", bl.requests(), 0, 1_000_000), 0,
+        r.longValue("connections.erp.requestLimits.windowMs", bl.windowMs(), 1), null, null));
   }
 
   /**

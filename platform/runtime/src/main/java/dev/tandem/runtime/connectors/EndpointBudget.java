@@ -28,7 +28,10 @@ import java.util.function.Supplier;
  *   <li>the endpoint's own figures: remaining-budget headers ({@link Limits#remainingRequestsHeader()},
  *       {@link Limits#remainingTimeHeader()}) lower the local view when someone else (another node, another
  *       program) spends the same user's budget;
- *   <li>Retry-After: a throttled answer pauses every new request of the node for that user for the whole wait.
+ *   <li>Retry-After: a throttled answer pauses every new request of the node for that user for the whole wait;
+ *   <li>the endpoint's recommended parallelism ({@link Limits#parallelismHintHeader()}, Dataverse's
+ *       {@code x-ms-dop-hint}): the nodes together run at most that many, and until the first throttling the
+ *       concurrency starts there instead of climbing to it.
  * </ul>
  *
  * <p>Thread-safe; waiting requests resume on their own Vert.x context.
@@ -49,9 +52,17 @@ public final class EndpointBudget implements RequestGate, Shareable {
    * @param windowMs the sliding window
    * @param remainingRequestsHeader the answer header with the requests left in the window, or null
    * @param remainingTimeHeader the answer header with the execution ms left in the window, or null
+   * @param parallelismHintHeader the answer header with the endpoint's recommended degree of parallelism for the
+   *     user (Dataverse's {@code x-ms-dop-hint}), or null: the nodes together stay at or below it
    */
   public record Limits(int concurrency, int requests, long executionMs, long windowMs, String remainingRequestsHeader,
-      String remainingTimeHeader) {
+      String remainingTimeHeader, String parallelismHintHeader) {
+
+    /** Limits without a parallelism hint. */
+    public Limits(int concurrency, int requests, long executionMs, long windowMs, String remainingRequestsHeader,
+        String remainingTimeHeader) {
+      this(concurrency, requests, executionMs, windowMs, remainingRequestsHeader, remainingTimeHeader, null);
+    }
 
     /** Validates. */
     public Limits {
@@ -70,7 +81,16 @@ public final class EndpointBudget implements RequestGate, Shareable {
      */
     public static Limits dataverse() {
       return new Limits(52, 6000, 1_200_000, 300_000, "x-ms-ratelimit-burst-remaining-xrm-requests",
-          "x-ms-ratelimit-time-remaining-xrm-requests");
+          "x-ms-ratelimit-time-remaining-xrm-requests", "x-ms-dop-hint");
+    }
+
+    /**
+     * @return Business Central online's limits per user or service principal: 5 requests processed at once and
+     *     6,000 per 5-minute sliding window (learn.microsoft.com "Current API limits"); BC sends no
+     *     remaining-budget headers
+     */
+    public static Limits businessCentral() {
+      return new Limits(5, 6000, 0, 300_000, null, null, null);
     }
 
     /**
@@ -87,12 +107,13 @@ public final class EndpointBudget implements RequestGate, Shareable {
      */
     public Limits scaled(double timeScale) {
       return new Limits(concurrency, requests, Math.round(executionMs * timeScale), Math.round(windowMs * timeScale),
-          remainingRequestsHeader, remainingTimeHeader);
+          remainingRequestsHeader, remainingTimeHeader, parallelismHintHeader);
     }
 
     /** @return a copy with another concurrency */
     public Limits withConcurrency(int c) {
-      return new Limits(c, requests, executionMs, windowMs, remainingRequestsHeader, remainingTimeHeader);
+      return new Limits(c, requests, executionMs, windowMs, remainingRequestsHeader, remainingTimeHeader,
+          parallelismHintHeader);
     }
   }
 
@@ -111,6 +132,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
   private double typicalMs;
   private int limit;
   private int share;
+  private int hint; // the endpoint's recommended parallelism for the user, 0 = none seen
   private int inFlight;
   private int successes;
   private long pausedUntilMillis;
@@ -197,7 +219,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
 
   private boolean canStart(long now) {
     slide(now);
-    if (inFlight >= Math.min(limit, share) || now < pausedUntilMillis) {
+    if (inFlight >= cap() || now < pausedUntilMillis) {
       return false;
     }
     if (limits.requests() > 0 && starts.size() >= limits.requests() * HEADROOM) {
@@ -205,6 +227,16 @@ public final class EndpointBudget implements RequestGate, Shareable {
     }
     return limits.executionMs() <= 0 || inFlight == 0 && executionInWindow < limits.executionMs() * HEADROOM
         || executionInWindow + (inFlight + 1) * typicalMs < limits.executionMs() * HEADROOM;
+  }
+
+  /** @return requests this node may have in flight: AIMD limit, node share, and its part of the endpoint's hint */
+  private int cap() {
+    int c = Math.min(limit, share);
+    if (hint > 0 && share > 0) {
+      // The hint is for the user as a whole: this node takes the part of it its share is of the concurrency.
+      c = Math.min(c, Math.max(1, (int) Math.round(hint * (double) share / limits.concurrency())));
+    }
+    return c;
   }
 
   private void slide(long now) {
@@ -322,6 +354,21 @@ public final class EndpointBudget implements RequestGate, Shareable {
    */
   @Override
   public void observe(MultiMap headers) {
+    Double dop = number(headers, limits.parallelismHintHeader());
+    if (dop != null && dop >= 1) {
+      List<Waiter> go;
+      synchronized (this) {
+        int before = hint;
+        int beforeLimit = limit;
+        hint = (int) Math.min(limits.concurrency(), Math.floor(dop));
+        if (throttledCount == 0) {
+          // Until the endpoint throttles, its recommendation is the starting point, not a slow climb to it.
+          limit = Math.max(limit, hint);
+        }
+        go = hint > before || limit > beforeLimit ? drainLocked(System.currentTimeMillis()) : List.of();
+      }
+      resume(go);
+    }
     Double time = number(headers, limits.remainingTimeHeader());
     Double burst = number(headers, limits.remainingRequestsHeader());
     if (time == null && burst == null) {
@@ -419,6 +466,16 @@ public final class EndpointBudget implements RequestGate, Shareable {
     return limit;
   }
 
+  /** @return the endpoint's recommended parallelism for the user as last seen, 0 when it sent none */
+  public synchronized int parallelismHint() {
+    return hint;
+  }
+
+  /** @return requests this node may have in flight now (AIMD limit, share and hint together) */
+  public synchronized int concurrencyCap() {
+    return cap();
+  }
+
   /** @return this node's share of the concurrency */
   public synchronized int share() {
     return share;
@@ -455,7 +512,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
     if (share == 0) {
       return 2;
     }
-    double l = (double) (inFlight + waiting.size()) / Math.min(limit, share);
+    double l = (double) (inFlight + waiting.size()) / cap();
     if (limits.requests() > 0) {
       l = Math.max(l, starts.size() / (double) limits.requests());
     }

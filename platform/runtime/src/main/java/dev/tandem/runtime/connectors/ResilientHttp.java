@@ -85,7 +85,8 @@ public final class ResilientHttp {
 
   /**
    * Sends a request; with {@code returnTimeouts}, a 408 or 504 answer comes back to the caller instead of being
-   * repeated or failed (Business Central's advice for a request that timed out is to split it, not to repeat it).
+   * repeated or failed (Business Central's advice for a request that timed out is to split it, not to repeat it),
+   * and the client's own timeout fails at once with a {@link TimedOutException} instead of being retried.
    *
    * @param stage stage for failures
    * @param prepare builds the request (see {@link #send(Stage, Function, Buffer)})
@@ -129,6 +130,10 @@ public final class ResilientHttp {
               return Future.failedFuture(te);
             }
             metrics.request(endpoint, "io_error");
+            if (returnTimeouts && ar.cause() instanceof java.util.concurrent.TimeoutException) {
+              // The client's timeout ran out: the caller splits the request instead of sending it whole again.
+              return Future.failedFuture(new TimedOutException(endpoint, stage, ar.cause()));
+            }
             if (!idempotent && !neverSent(ar.cause())) {
               return Future.failedFuture(TandemException.retriable(stage, endpoint + " gave no answer to a request "
                   + "that may have taken effect; it is not repeated (the next attempt reconciles): "
@@ -173,6 +178,19 @@ public final class ResilientHttp {
           limiter.succeeded();
           return Future.succeededFuture(r);
         });
+  }
+
+  /**
+   * A request the client stopped waiting for after its timeout (only with {@code returnTimeouts}): the endpoint
+   * may still be running it or have run it, so it is not sent again as it was; a batch is split instead.
+   */
+  public static final class TimedOutException extends TandemException {
+    private static final long serialVersionUID = 1L;
+
+    TimedOutException(String endpoint, Stage stage, Throwable cause) {
+      super(ErrorKind.RETRIABLE, stage, endpoint + " did not answer within the client's timeout: "
+          + cause.getMessage(), null, cause);
+    }
   }
 
   /** @return true when the failure came before the request could reach the server (no connection) */

@@ -44,6 +44,8 @@ class TandemConfigTest {
     var n = TandemConfig.load(null, nav).connections().erp();
     assertEquals(dev.tandem.runtime.connectors.erp.ODataErpSettings.Profile.NAV, n.profile());
     assertEquals(null, n.oauth());
+    // Business Central's request limits per user: 5 at once, 6,000 per 5 minutes, no execution budget.
+    assertEquals(dev.tandem.runtime.connectors.EndpointBudget.Limits.businessCentral(), n.limits());
 
     java.util.HashMap<String, String> online = new java.util.HashMap<>(base);
     online.putAll(Map.of("TANDEM_ERP_TENANT", "contoso.onmicrosoft.com", "TANDEM_ERP_ENVIRONMENT", "Sandbox",
@@ -77,6 +79,22 @@ class TandemConfigTest {
     ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, Map.of(
         "TANDEM_DB_URL", "mysql://root:s3cret@localhost/x", "TANDEM_ADMIN_TOKEN", TOKEN)));
     assertTrue(!e.getMessage().contains("s3cret") && e.getMessage().contains("***"), e.getMessage());
+  }
+
+  @Test
+  void theErpRequestLimitsFollowTheConfigurationAndTheConcurrency(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    Path file = tmp.resolve("tandem.json");
+    Files.writeString(file, """
+        {"database": {"url": "postgresql://u@h/db"}, "adminToken": "%s",
+         "connections": {"erp": {"url": "http://erp/BC/ODataV4", "company": "C", "user": "U", "accessKey": "K",
+           "maxConcurrency": 3, "requestLimits": {"requests": 600, "windowMs": 30000}}}}
+        """.formatted(TOKEN));
+    var l = TandemConfig.load(file, Map.of()).connections().erp().limits();
+    assertEquals(3, l.concurrency(), "the ERP concurrency is the budget's");
+    assertEquals(600, l.requests());
+    assertEquals(30_000, l.windowMs());
+    assertEquals(0, l.executionMs());
   }
 
   @Test

@@ -105,7 +105,8 @@ final class DataverseAdmin {
           ((Number) b.getOrDefault("requests", d.requests())).intValue(),
           ((Number) b.getOrDefault("executionMs", d.executionMs())).longValue(),
           ((Number) b.getOrDefault("concurrent", d.concurrent())).intValue(),
-          ((Number) b.getOrDefault("windowMs", d.windowMs())).longValue());
+          ((Number) b.getOrDefault("windowMs", d.windowMs())).longValue(),
+          ((Number) b.getOrDefault("dopHint", d.dopHint())).intValue());
       sim.protection().limits(l);
       sim.protection().reset();
       return SimResponse.json(200, l);

@@ -23,10 +23,15 @@ import java.util.function.Function;
  */
 final class ServiceProtection implements SimulatorServer.Gate {
 
-  /** The limits, in Dataverse's (unscaled) time; tests lower them. */
-  record Limits(int requests, long executionMs, int concurrent, long windowMs) {
+  /**
+   * The limits, in Dataverse's (unscaled) time; tests lower them. {@code dopHint} is what every answer sends as
+   * {@code x-ms-dop-hint}, the environment's recommended degree of parallelism ("Send parallel requests": use it
+   * instead of a fixed number); Microsoft publishes no typical value, so it defaults to the concurrency limit and
+   * tests set it lower.
+   */
+  record Limits(int requests, long executionMs, int concurrent, long windowMs, int dopHint) {
     static Limits dataverse() {
-      return new Limits(6000, 1_200_000, 52, 300_000);
+      return new Limits(6000, 1_200_000, 52, 300_000, 52);
     }
   }
 
@@ -186,7 +191,8 @@ final class ServiceProtection implements SimulatorServer.Gate {
     }
     return response == null ? null : response
         .with("x-ms-ratelimit-burst-remaining-xrm-requests", String.valueOf(burst))
-        .with("x-ms-ratelimit-time-remaining-xrm-requests", String.format(java.util.Locale.ROOT, "%.2f", time));
+        .with("x-ms-ratelimit-time-remaining-xrm-requests", String.format(java.util.Locale.ROOT, "%.2f", time))
+        .with("x-ms-dop-hint", String.valueOf(limits.dopHint()));
   }
 
   @Override

@@ -97,7 +97,8 @@ class DataverseCostModelTest {
   @BeforeEach
   void reset() throws Exception {
     admin("reset", null);
-    admin("limits", "{\"requests\":6000,\"executionMs\":1200000,\"concurrent\":52,\"windowMs\":300000}");
+    admin("limits", "{\"requests\":6000,\"executionMs\":1200000,\"concurrent\":52,\"windowMs\":300000,"
+        + "\"dopHint\":52}");
   }
 
   @AfterEach
@@ -115,6 +116,25 @@ class DataverseCostModelTest {
     assertEquals(5999, burstLeft(first));
     assertEquals(5998, burstLeft(second));
     assertTrue(timeLeft(second) <= 1_200_000 && timeLeft(second) > 1_100_000, String.valueOf(timeLeft(second)));
+  }
+
+  /**
+   * learn.microsoft.com "Send parallel requests" (real-endpoints.md C16, [DV-PAR]): "use the integer value returned
+   * from the x-ms-dop-hint response header. This value provides a recommended degree of parallelism for the
+   * environment." Every answer carries it; the environment (here the admin route) decides its value.
+   */
+  @Test
+  void everyAnswerCarriesTheRecommendedDegreeOfParallelism() throws Exception {
+    String t = token("tandem-sync", "tandem-secret");
+    HttpResponse<String> r = api(t, "GET", "accounts", null);
+    assertEquals("52", r.headers().firstValue("x-ms-dop-hint").orElseThrow(), "the default is the concurrency limit");
+    admin("limits", "{\"dopHint\":4}");
+    HttpResponse<String> lowered = api(t, "GET", "accounts?$top=1", null);
+    assertEquals(200, lowered.statusCode(), lowered.body());
+    assertEquals("4", lowered.headers().firstValue("x-ms-dop-hint").orElseThrow());
+    HttpResponse<String> batch = api(t, "POST", "$batch", batchOfCreates(2), "Content-Type",
+        "multipart/mixed; boundary=batch_c");
+    assertEquals("4", batch.headers().firstValue("x-ms-dop-hint").orElseThrow(), "a $batch answer carries it too");
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.tandem.runtime.connectors.crm;
 import dev.tandem.api.ErrorKind;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
+import dev.tandem.runtime.connectors.BatchSizer;
 import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.EndpointOrigin;
@@ -57,6 +58,7 @@ public final class DataverseClient {
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
   private Future<List<String>> userIds;
   private final DataverseMetadataReader metadata = new DataverseMetadataReader(this);
+  private final BatchSizer sizer;
 
   /** One application user: its node-wide budget, its transport, its token. */
   private final class Lane {
@@ -93,6 +95,12 @@ public final class DataverseClient {
     }
     this.apiPath = URI.create(settings.apiUrl()).getRawPath();
     this.origin = new EndpointOrigin(ENDPOINT, settings.apiUrl());
+    this.sizer = new BatchSizer(settings.batchSize(), settings.timeoutMs());
+  }
+
+  /** @return how this client sizes its write batches (tests) */
+  public BatchSizer sizer() {
+    return sizer;
   }
 
   /** @return the main application user's node-wide budget (for metrics and tests) */
@@ -229,7 +237,7 @@ public final class DataverseClient {
   }
 
   private Future<JsonObject> whoAmI(Lane lane) {
-    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true)
+    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true, null)
         .compose(r -> r.statusCode() == 200 ? Future.succeededFuture(r.bodyAsJsonObject())
             : Future.failedFuture(fail(r, Stage.READ, false)));
   }
@@ -297,9 +305,10 @@ public final class DataverseClient {
    */
   public Future<List<WriteResult>> upsertMultiple(String entitySet, String logicalName, List<JsonObject> targets) {
     List<Future<List<WriteResult>>> chunks = new ArrayList<>();
-    for (int from = 0; from < targets.size(); from += settings.batchSize()) {
+    int size = sizer.next();
+    for (int from = 0; from < targets.size(); from += size) {
       int start = from;
-      List<JsonObject> chunk = targets.subList(from, Math.min(targets.size(), from + settings.batchSize()));
+      List<JsonObject> chunk = targets.subList(from, Math.min(targets.size(), from + size));
       chunks.add(upsertChunk(entitySet, logicalName, chunk).map(results -> offset(results, start)));
     }
     return collect(chunks);
@@ -312,8 +321,18 @@ public final class DataverseClient {
     }
     Buffer body = new JsonObject().put("Targets", array).toBuffer();
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
+    long[] started = new long[1];
     return send(HttpMethod.POST, settings.apiUrl() + "/" + entitySet + "/Microsoft.Dynamics.CRM.UpsertMultiple",
-        headers, body, Stage.WRITE).compose(r -> {
+        headers, body, Stage.WRITE, true, started).transform(ar -> {
+          if (timedOut(ar, chunk.size())) {
+            // Upserts may be repeated, but not the whole call that ran out of time: its halves go instead.
+            return halves(chunk.size(), (from, to) -> upsertChunk(entitySet, logicalName, chunk.subList(from, to)));
+          }
+          if (ar.failed()) {
+            return Future.failedFuture(ar.cause());
+          }
+          HttpResponse<Buffer> r = ar.result();
+          sizer.answered(chunk.size(), elapsedMs(started));
           if (r.statusCode() / 100 == 2) {
             List<WriteResult> ok = new ArrayList<>(chunk.size());
             for (int i = 0; i < chunk.size(); i++) {
@@ -345,12 +364,39 @@ public final class DataverseClient {
    */
   public Future<List<WriteResult>> batch(List<BatchOperation> ops) {
     List<Future<List<WriteResult>>> chunks = new ArrayList<>();
-    for (int from = 0; from < ops.size(); from += settings.batchSize()) {
+    int size = sizer.next();
+    for (int from = 0; from < ops.size(); from += size) {
       int start = from;
-      chunks.add(batchChunk(ops.subList(from, Math.min(ops.size(), from + settings.batchSize())))
+      chunks.add(batchChunk(ops.subList(from, Math.min(ops.size(), from + size)))
           .map(results -> offset(results, start)));
     }
     return collect(chunks);
+  }
+
+  /**
+   * @return true when a request of {@code ops} operations ran out of time (the client's timeout, or a 408 or 504
+   *     answer) and can be split; the sizer learns from it
+   */
+  private boolean timedOut(io.vertx.core.AsyncResult<HttpResponse<Buffer>> ar, int ops) {
+    boolean out = ar.failed() ? ar.cause() instanceof ResilientHttp.TimedOutException
+        : ar.result().statusCode() == 504 || ar.result().statusCode() == 408;
+    if (out) {
+      sizer.timedOut(ops);
+    }
+    return out && ops > 1;
+  }
+
+  /** The two halves of a request that ran out of time, each sent (and split again if need be) on its own. */
+  private static Future<List<WriteResult>> halves(int n,
+      java.util.function.BiFunction<Integer, Integer, Future<List<WriteResult>>> send) {
+    int half = n / 2;
+    Future<List<WriteResult>> first = send.apply(0, half);
+    Future<List<WriteResult>> second = send.apply(half, n).map(results -> offset(results, half));
+    return collect(List.of(first, second));
+  }
+
+  private static long elapsedMs(long[] started) {
+    return started[0] == 0 ? 0 : (System.nanoTime() - started[0]) / 1_000_000;
   }
 
   private Future<List<WriteResult>> batchChunk(List<BatchOperation> ops) {
@@ -360,8 +406,20 @@ public final class DataverseClient {
         .add("Prefer", "odata.continue-on-error");
     // Upserts (PATCH) may be repeated; a batch with creates (POST) is not once it may have reached the CRM.
     boolean idempotent = ops.stream().noneMatch(o -> o.method().equals("POST"));
+    long[] started = new long[1];
     return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
-        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent).compose(r -> {
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent, started).transform(ar -> {
+          // A batch that ran out of time is split, never sent whole again. Only batches without creates come
+          // back here: a batch with creates fails retriable (ResilientHttp) and the engine reconciles by reading,
+          // as one that took effect before the timeout must not create its rows twice.
+          if (idempotent && timedOut(ar, ops.size())) {
+            return halves(ops.size(), (from, to) -> batchChunk(ops.subList(from, to)));
+          }
+          if (ar.failed()) {
+            return Future.failedFuture(ar.cause());
+          }
+          HttpResponse<Buffer> r = ar.result();
+          sizer.answered(ops.size(), elapsedMs(started));
           if (r.statusCode() != 200) {
             return Future.failedFuture(fail(r, Stage.WRITE, false));
           }
@@ -430,6 +488,15 @@ public final class DataverseClient {
 
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent) {
+    return send(method, url, headers, body, stage, idempotent, null);
+  }
+
+  /**
+   * @param started null, or where the start of the last attempt (after the budget let it go) is noted: a write
+   *     request then comes back with its timeout (client timeout, 408, 504) for the caller to split
+   */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent, long[] started) {
     TandemException foreign = origin.refuse(url, stage);
     if (foreign != null) {
       return Future.failedFuture(foreign);
@@ -441,12 +508,15 @@ public final class DataverseClient {
         lane = lanes.get(i);
       }
     }
-    return send(lane, method, url, headers, body, stage, idempotent);
+    return send(lane, method, url, headers, body, stage, idempotent, started);
   }
 
   private Future<HttpResponse<Buffer>> send(Lane lane, HttpMethod method, String url, MultiMap headers, Buffer body,
-      Stage stage, boolean idempotent) {
+      Stage stage, boolean idempotent, long[] started) {
     return lane.http.send(stage, renew -> {
+      if (started != null) {
+        started[0] = System.nanoTime();
+      }
       if (renew) {
         lane.token = null;
       }
@@ -462,7 +532,7 @@ public final class DataverseClient {
         }
         return req;
       });
-    }, body, idempotent);
+    }, body, idempotent, started != null && idempotent);
   }
 
   // ---- OAuth ----------------------------------------------------------------------------------------------

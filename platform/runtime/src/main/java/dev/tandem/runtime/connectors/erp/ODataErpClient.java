@@ -2,7 +2,8 @@ package dev.tandem.runtime.connectors.erp;
 
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
-import dev.tandem.runtime.connectors.AdaptiveLimiter;
+import dev.tandem.runtime.connectors.BatchSizer;
+import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.EndpointOrigin;
 import dev.tandem.runtime.connectors.HttpFailures;
@@ -33,8 +34,8 @@ import java.util.Map;
  * the profile: on {@code nav}, Basic with the web-service user and access key; on {@code bc-online}, OAuth 2.0
  * client credentials, the token cached and renewed ahead of expiry and once more on a 401. Server-driven paging; changed rows by {@code SystemModifiedAt}; writes in
  * JSON {@code $batch} requests, every update with {@code If-Match}; every value in a {@code $filter} escaped, so a
- * quote in a customer's name can neither break nor alter a query. Shares the CRM client's resilience: limiter,
- * retries with backoff, circuit breaker.
+ * quote in a customer's name can neither break nor alter a query. Shares the CRM client's resilience: the node's
+ * budget of the user, retries with backoff, circuit breaker.
  *
  * <p>Use one client per Vert.x context.
  */
@@ -46,6 +47,8 @@ public final class ODataErpClient {
   private final Vertx vertx;
   private final WebClient web;
   private final ResilientHttp http;
+  private final EndpointBudget budget;
+  private final BatchSizer sizer;
   private final String authorization;
   private final String companyRoot;
   private final EndpointOrigin origin;
@@ -63,9 +66,12 @@ public final class ODataErpClient {
     this.vertx = vertx;
     this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setDecompressionSupported(true)
         .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
-    this.http = new ResilientHttp(vertx, ENDPOINT,
-        new AdaptiveLimiter(vertx, settings.maxConcurrency(), settings.maxConcurrency(), 20), settings.maxRetries(),
-        metrics);
+    // One budget per ERP user and node, shared by every job and verticle (BC's limits are per user), its
+    // concurrency split with the other nodes through PostgreSQL (see TandemRuntime#startBudgets).
+    this.budget = EndpointBudget.of(vertx, settings.serviceRoot(), settings.user(), settings.limits(),
+        settings.maxConcurrency());
+    this.http = new ResilientHttp(vertx, ENDPOINT, budget, settings.maxRetries(), metrics);
+    this.sizer = new BatchSizer(settings.batchSize(), settings.timeoutMs());
     this.authorization = "Basic " + Base64.getEncoder().encodeToString(
         (settings.user() + ":" + settings.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
@@ -75,6 +81,16 @@ public final class ODataErpClient {
   /** @return the settings */
   public ODataErpSettings settings() {
     return settings;
+  }
+
+  /** @return how this client sizes its write batches (tests) */
+  public BatchSizer sizer() {
+    return sizer;
+  }
+
+  /** @return the node's budget of this ERP user (shared with every other client of the user on the node) */
+  public EndpointBudget budget() {
+    return budget;
   }
 
   /**
@@ -434,8 +450,9 @@ public final class ODataErpClient {
    */
   public Future<List<WriteResult>> batch(List<Write> writes) {
     List<Future<List<WriteResult>>> chunks = new ArrayList<>();
-    for (int from = 0; from < writes.size(); from += settings.batchSize()) {
-      chunks.add(batchChunk(writes.subList(from, Math.min(writes.size(), from + settings.batchSize())), from));
+    int size = sizer.next();
+    for (int from = 0; from < writes.size(); from += size) {
+      chunks.add(batchChunk(writes.subList(from, Math.min(writes.size(), from + size)), from));
     }
     return Future.all(chunks).map(all -> {
       List<WriteResult> out = new ArrayList<>(writes.size());
@@ -469,9 +486,24 @@ public final class ODataErpClient {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
     // A batch with creates is not repeated once it may have reached the ERP: the engine reconciles instead.
     boolean idempotent = writes.stream().noneMatch(w -> w.method().equals("POST"));
+    long[] started = new long[1];
     return send(HttpMethod.POST, settings.serviceRoot() + "/$batch", headers,
-        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent, idempotent).compose(r -> {
-          if ((r.statusCode() == 504 || r.statusCode() == 408) && writes.size() > 1) {
+        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent, idempotent, started)
+        .transform(ar -> {
+          boolean timedOut = ar.failed() ? ar.cause() instanceof ResilientHttp.TimedOutException
+              : ar.result().statusCode() == 504 || ar.result().statusCode() == 408;
+          if (timedOut) {
+            sizer.timedOut(writes.size());
+          }
+          if (ar.failed() && !(timedOut && writes.size() > 1)) {
+            return Future.failedFuture(ar.cause());
+          }
+          if (!timedOut) {
+            sizer.answered(writes.size(), started[0] == 0 ? 0 : (System.nanoTime() - started[0]) / 1_000_000);
+          }
+          return Future.succeededFuture(ar.failed() ? null : ar.result());
+        }).compose(r -> {
+          if ((r == null || r.statusCode() == 504 || r.statusCode() == 408) && writes.size() > 1) {
             // BC's advice for a request that timed out: split it. The halves go out as smaller batches, and
             // each half may be split again; the whole batch is never sent again as it was. Only batches without
             // creates come back here: every update and delete carries its If-Match, so one that took effect
@@ -536,15 +568,30 @@ public final class ODataErpClient {
   /** @param returnTimeouts true: a 408 or 504 comes back to the caller, which splits instead of resending */
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent, boolean returnTimeouts) {
+    return send(method, url, headers, body, stage, idempotent, returnTimeouts, null);
+  }
+
+  /**
+   * @param returnTimeouts true: a 408, a 504 or the client's timeout comes back to the caller, which splits
+   *     instead of resending
+   * @param started null, or where the start of the last attempt (after the budget let it go) is noted
+   */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent, boolean returnTimeouts, long[] started) {
     TandemException foreign = origin.refuse(url, stage);
     if (foreign != null) {
       return Future.failedFuture(foreign);
     }
-    return http.send(stage, renew -> credentials(renew, stage).map(auth -> web.requestAbs(method, url)
-        .timeout(settings.timeoutMs())
-        .putHeader("Authorization", auth)
-        .putHeader("Accept", "application/json")
-        .putHeaders(headers)), body, idempotent, returnTimeouts);
+    return http.send(stage, renew -> credentials(renew, stage).map(auth -> {
+      if (started != null) {
+        started[0] = System.nanoTime();
+      }
+      return web.requestAbs(method, url)
+          .timeout(settings.timeoutMs())
+          .putHeader("Authorization", auth)
+          .putHeader("Accept", "application/json")
+          .putHeaders(headers);
+    }), body, idempotent, returnTimeouts);
   }
 
   /** The Authorization header; {@code renew} after a 401. */

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.connectors.erp;
 
+import dev.tandem.runtime.connectors.EndpointBudget;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -18,9 +19,12 @@ import java.util.Objects;
  * @param timeoutMs per-request timeout
  * @param profile which generation of the ERP: {@code nav} (Basic) or {@code bc-online} (OAuth)
  * @param oauth the Entra application's client credentials ({@code bc-online}), or null
+ * @param limits request limits per user ({@link EndpointBudget.Limits#businessCentral()} unless told otherwise;
+ *     its concurrency is {@code maxConcurrency}): the node's budget of the user, shared by every job
  */
 public record ODataErpSettings(String serviceRoot, String company, String user, String accessKey, int pageSize,
-    int batchSize, int maxConcurrency, int maxRetries, long timeoutMs, Profile profile, OAuth oauth) {
+    int batchSize, int maxConcurrency, int maxRetries, long timeoutMs, Profile profile, OAuth oauth,
+    EndpointBudget.Limits limits) {
 
   /** Business Central online's API host. */
   public static final String ONLINE_HOST = "https://api.businesscentral.dynamics.com";
@@ -118,6 +122,17 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
     if (batchSize < 1) {
       throw new IllegalArgumentException("ERP batch size must be positive, got " + batchSize);
     }
+    if (maxConcurrency < 1) {
+      throw new IllegalArgumentException("ERP concurrency must be positive, got " + maxConcurrency);
+    }
+    limits = (limits == null ? EndpointBudget.Limits.businessCentral() : limits).withConcurrency(maxConcurrency);
+  }
+
+  /** Settings with Business Central's request limits. */
+  public ODataErpSettings(String serviceRoot, String company, String user, String accessKey, int pageSize,
+      int batchSize, int maxConcurrency, int maxRetries, long timeoutMs, Profile profile, OAuth oauth) {
+    this(serviceRoot, company, user, accessKey, pageSize, batchSize, maxConcurrency, maxRetries, timeoutMs, profile,
+        oauth, null);
   }
 
   /** The {@code nav} profile: Basic authentication with a web service access key. */
@@ -167,7 +182,17 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
    */
   public ODataErpSettings withSizes(int pageSize, int batchSize, int maxConcurrency) {
     return new ODataErpSettings(serviceRoot, company, user, accessKey, pageSize, batchSize, maxConcurrency,
-        maxRetries, timeoutMs, profile, oauth);
+        maxRetries, timeoutMs, profile, oauth, limits);
+  }
+
+  /**
+   * @param l request limits per user (e.g. {@code Limits.businessCentral().scaled(0.1)} against a simulator on a
+   *     time scale)
+   * @return a copy with those limits
+   */
+  public ODataErpSettings withLimits(EndpointBudget.Limits l) {
+    return new ODataErpSettings(serviceRoot, company, user, accessKey, pageSize, batchSize, maxConcurrency,
+        maxRetries, timeoutMs, profile, oauth, l);
   }
 
   /**
@@ -177,7 +202,7 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
    */
   public ODataErpSettings withTimeouts(int retries, long timeout) {
     return new ODataErpSettings(serviceRoot, company, user, accessKey, pageSize, batchSize, maxConcurrency,
-        retries, timeout, profile, oauth);
+        retries, timeout, profile, oauth, limits);
   }
 
   /**
@@ -193,7 +218,7 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
       return this;
     }
     return new ODataErpSettings(serviceRoot, company, otherUser, otherKey == null ? "" : otherKey, pageSize,
-        batchSize, maxConcurrency, maxRetries, timeoutMs, profile, oauth);
+        batchSize, maxConcurrency, maxRetries, timeoutMs, profile, oauth, limits);
   }
 
   /** The access key and client secret stay out of logs and messages. */
