@@ -112,6 +112,20 @@ public final class AdminHttpServer {
     return this;
   }
 
+  private dev.tandem.runtime.connection.ConnectionService connection;
+  private java.util.function.BooleanSupplier fullSyncNow;
+
+  /**
+   * @param value the node's connection: mounts the connection window's routes, and full synchronization follows
+   *     whether the connection is complete
+   * @return this
+   */
+  public AdminHttpServer connection(dev.tandem.runtime.connection.ConnectionService value) {
+    this.connection = value;
+    this.fullSyncNow = () -> value.current().connected();
+    return this;
+  }
+
   /**
    * @param value the endpoints, so manual couplings can be checked against the ERP
    * @return this
@@ -204,7 +218,12 @@ public final class AdminHttpServer {
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
     }
-    new FullSyncApi(vertx, fullSync, 1000, settings.maxEventStreams()).mount(r);
+    boolean fullSyncAtStart = fullSync;
+    new FullSyncApi(vertx, fullSyncNow != null ? fullSyncNow : () -> fullSyncAtStart, 1000,
+        settings.maxEventStreams()).mount(r);
+    if (connection != null) {
+      new ConnectionApi(vertx, connection, plugins).mount(r);
+    }
     new AvailabilityApi(vertx).mount(r);
 
     // No catch-all route: the router itself tells an unknown path (404) from a wrong method on a known one (405).

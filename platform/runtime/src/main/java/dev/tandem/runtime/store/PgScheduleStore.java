@@ -20,6 +20,8 @@ public final class PgScheduleStore {
   private static final String TICK = "WITH due AS (SELECT id FROM schedule WHERE state = 'active' AND next_run_at <= now() "
       + "  AND NOT EXISTS (SELECT 1 FROM full_sync_line l JOIN full_sync_run r ON r.id = l.run_id "
       + "    WHERE r.status = 'running' AND l.mapping = schedule.mapping AND l.status IN ('waiting', 'running')) "
+      // The connection's Enabled switch off stops every schedule, on every node.
+      + "  AND NOT EXISTS (SELECT 1 FROM connection_setting c WHERE NOT c.enabled) "
       + "  ORDER BY next_run_at FOR UPDATE SKIP LOCKED), "
       + "upd AS (UPDATE schedule s SET "
       + "  state = CASE WHEN s.inactivity_timeout_ms > 0 "
