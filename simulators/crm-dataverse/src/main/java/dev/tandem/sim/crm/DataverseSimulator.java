@@ -65,6 +65,8 @@ public final class DataverseSimulator implements Simulator {
   final String integrationUserId;
   final String organizationId = UUID.randomUUID().toString();
   final String businessUnitId = UUID.randomUUID().toString();
+  /** A fresh organization (DataverseSetup): application users need a role before they may touch data. */
+  volatile boolean rolesRequired;
   final List<Map<String, Object>> importedSolutions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** @param options settings */
@@ -83,6 +85,7 @@ public final class DataverseSimulator implements Simulator {
     this.integrationUserId = DataverseAdmin.bootstrap(this);
     auth.register(options.clientId(), options.clientSecret(), integrationUserId);
     DataverseAdmin.register(this, server);
+    DataverseSetup.register(this, server);
   }
 
   /** Starts with defaults on a free port. */
@@ -267,7 +270,7 @@ public final class DataverseSimulator implements Simulator {
           "BusinessUnitId", businessUnitId, "UserId", user, "OrganizationId", organizationId));
     }
     if (rest.equals("ImportSolution") && r.method().equals("POST")) {
-      return DataverseAdmin.importSolution(this, r, user);
+      return DataverseSetup.importSolution(this, r, user);
     }
     Matcher m = RECORD.matcher(rest);
     if (m.matches()) {
@@ -276,9 +279,17 @@ public final class DataverseSimulator implements Simulator {
       if (m.group(3) != null) {
         if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association/$ref")
             && r.method().equals("POST")) {
-          return DataverseAdmin.assignRole(this, key, r);
+          return DataverseSetup.associate(this, user, key, r);
+        }
+        if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association")
+            && r.method().equals("GET")) {
+          return DataverseSetup.associated(this, key);
         }
         throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + m.group(3) + "'."));
+      }
+      SimResponse refused = DataverseSetup.dataAccess(this, user, e.set(), r.method());
+      if (refused != null) {
+        return refused;
       }
       return switch (r.method()) {
         case "GET" -> get(e, key, m.group(2), r);
@@ -291,6 +302,10 @@ public final class DataverseSimulator implements Simulator {
     String set = slash < 0 ? rest : rest.substring(0, slash);
     String action = slash < 0 ? null : rest.substring(slash + 1);
     Entity e = entity(set);
+    SimResponse refused = DataverseSetup.dataAccess(this, user, e.set(), r.method());
+    if (refused != null) {
+      return refused;
+    }
     if (action == null) {
       return switch (r.method()) {
         case "GET" -> DataverseQueries.list(this, e, r);
