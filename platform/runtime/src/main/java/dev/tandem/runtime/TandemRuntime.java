@@ -180,7 +180,7 @@ public final class TandemRuntime {
               .connections(connections())
               .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
               .fullSync(connections().erp() != null && connections().crm() != null)
-              .connection(connection);
+              .connection(connection, config.schedules().inactivityTimeoutMs());
           return http.start(config.httpHost(), config.httpPort());
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))

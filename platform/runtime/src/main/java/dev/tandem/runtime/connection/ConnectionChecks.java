@@ -145,7 +145,7 @@ public final class ConnectionChecks {
               .getBytes(StandardCharsets.UTF_8)));
       return auth.compose(a -> get(web, companies, a).compose(r -> r.statusCode() == 200
               ? Future.succeededFuture(r.bodyAsJsonObject())
-              : Future.failedFuture("HTTP " + r.statusCode() + " for the company list"))
+              : Future.failedFuture("HTTP " + r.statusCode() + " for the company list")))
           .map(body -> {
             out.add(new Result("erp.authenticated", "ok", erp.profile() == ODataErpSettings.Profile.BC_ONLINE
                 ? "client " + erp.oauth().clientId() + " was granted a token" : "user " + erp.user()
@@ -160,7 +160,7 @@ public final class ConnectionChecks {
                 + "companies " + names, "set erp.company to one of " + names));
             skipRest(out, "erp.company", "erp.services");
             return (String) null;
-          }), e -> {
+          }).recover(e -> {
             out.add(new Result("erp.authenticated", "failed", (erp.profile() == ODataErpSettings.Profile.BC_ONLINE
                 ? "client " + erp.oauth().clientId() + " was refused: " : "user " + erp.user() + " was refused: ")
                 + e.getMessage(), erp.profile() == ODataErpSettings.Profile.BC_ONLINE

@@ -114,14 +114,17 @@ public final class AdminHttpServer {
 
   private dev.tandem.runtime.connection.ConnectionService connection;
   private java.util.function.BooleanSupplier fullSyncNow;
+  private long setupInactivityMs;
 
   /**
    * @param value the node's connection: mounts the connection window's routes, and full synchronization follows
    *     whether the connection is complete
+   * @param inactivityTimeoutMs the schedules' on-hold timeout (schedules the setup guide creates)
    * @return this
    */
-  public AdminHttpServer connection(dev.tandem.runtime.connection.ConnectionService value) {
+  public AdminHttpServer connection(dev.tandem.runtime.connection.ConnectionService value, long inactivityTimeoutMs) {
     this.connection = value;
+    this.setupInactivityMs = inactivityTimeoutMs;
     this.fullSyncNow = () -> value.current().connected();
     return this;
   }
@@ -223,6 +226,7 @@ public final class AdminHttpServer {
         settings.maxEventStreams()).mount(r);
     if (connection != null) {
       new ConnectionApi(vertx, connection, plugins).mount(r);
+      new SetupApi(vertx, connection, plugins, schedules, pool, setupInactivityMs).mount(r);
     }
     new AvailabilityApi(vertx).mount(r);
 

@@ -57,6 +57,32 @@ public final class PgScheduleStore {
   }
 
   /**
+   * Creates a mapping's sync schedule disabled, or disables the one it has (the setup guide's "choose what to
+   * synchronize": a mapping left out gets no scheduled runs).
+   *
+   * @param mapping mapping name
+   * @param intervalMs interval, should the schedule be created
+   * @param inactivityTimeoutMs on-hold timeout, should it be created
+   * @return nothing
+   */
+  public Future<Void> disable(String mapping, long intervalMs, long inactivityTimeoutMs) {
+    return pool.preparedQuery("INSERT INTO schedule (mapping, kind, interval_ms, inactivity_timeout_ms, state) "
+            + "VALUES ($1, 'SYNC', $2, $3, 'disabled') ON CONFLICT (mapping, kind) DO UPDATE SET state = 'disabled'")
+        .execute(Tuple.of(mapping, intervalMs, inactivityTimeoutMs)).mapEmpty();
+  }
+
+  /**
+   * Enables a disabled sync schedule again (active, due now).
+   *
+   * @param mapping mapping name
+   * @return nothing
+   */
+  public Future<Void> enable(String mapping) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, next_run_at = now() "
+            + "WHERE mapping = $1 AND state = 'disabled'").execute(Tuple.of(mapping)).mapEmpty();
+  }
+
+  /**
    * Enqueues a job for every due, active schedule that has no job queued or running.
    *
    * @param maxAttempts attempts for the jobs created
