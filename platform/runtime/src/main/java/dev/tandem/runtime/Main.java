@@ -37,6 +37,9 @@ public final class Main implements Runnable {
     for (Class<?> c : AdminCommands.ALL) {
       cl.addSubcommand(c);
     }
+    for (Class<?> c : dev.tandem.runtime.cli.ConnectionCommands.ALL) {
+      cl.addSubcommand(c);
+    }
     cl.addSubcommand("generate-completion", new picocli.AutoComplete.GenerateCompletion());
     return cl;
   }
