@@ -119,4 +119,21 @@ public final class ODataLiterals {
   public static String query(String text) {
     return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
   }
+
+  /**
+   * Dataverse cannot address a row by an alternate key whose value contains {@code / < > * % & : \ ? +}: "retrieve
+   * (GET), update, or upsert (PATCH) actions don't work" (Microsoft, "Define alternate keys to reference rows").
+   *
+   * @param value a key value
+   * @return whether the value can be used in a key segment
+   */
+  public static boolean addressableByKey(Object value) {
+    String s = String.valueOf(value);
+    for (int i = 0; i < s.length(); i++) {
+      if ("/<>*%&:\\?+".indexOf(s.charAt(i)) >= 0) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

@@ -62,7 +62,7 @@ public final class FromCrmSync extends SyncRun {
   public Future<JobOutcome> run(OffsetDateTime jobStart) {
     Future<List<String>> me = crm.integrationUserIds().onSuccess(ids -> integrationUsers = ids);
     Future<OffsetDateTime> wm = watermarks.get(pool, def.name(), Side.CRM);
-    return Future.all(me, wm)
+    return Future.all(me, wm).compose(v -> checkCrmColumns())
         .compose(v -> settlePendingCreates(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy,
             jobStart))
         .compose(settled -> {

@@ -67,7 +67,7 @@ public final class ToCrmSync extends SyncRun {
           return null;
         })
         : Future.succeededFuture();
-    return me.compose(x -> settlePendingCreates(jobStart)).compose(x -> retryFailed(0L, jobStart))
+    return me.compose(x -> checkCrmColumns()).compose(x -> settlePendingCreates(jobStart)).compose(x -> retryFailed(0L, jobStart))
         .compose(x -> watermarks.get(pool, def.name(), Side.ERP))
         .compose(wm -> {
           String changed = wm == null ? null
@@ -221,10 +221,84 @@ public final class ToCrmSync extends SyncRun {
 
   private Future<Void> write(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
       Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes, int round) {
+    return keyFallbacks(desired, coupled, current)
+        .compose(fallback -> write(desired, sources, coupled, current, outcomes, round, fallback));
+  }
+
+  /** Values per request when rows are looked up by their alternate key's value. */
+  private static final int FALLBACK_CHUNK = 50;
+
+  /**
+   * The uncoupled rows that cannot be upserted by the mapping's alternate key: its index is not Active (or the key
+   * does not exist), or the value has a character Dataverse cannot take in a key segment. They are looked up by
+   * the key's value instead, one query per chunk; the answer maps each such ERP key to the CRM id that holds its
+   * value, or to null when none does (then it is written by its derived id, which a retry reuses: exactly one row).
+   */
+  private Future<Map<String, String>> keyFallbacks(Map<String, Map<String, Object>> desired,
+      Map<String, Coupling> coupled, Map<String, JsonObject> current) {
+    String column = def.crmAlternateKey();
+    if (column == null) {
+      return Future.succeededFuture(Map.of());
+    }
+    Map<String, String> candidates = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, Map<String, Object>> e : desired.entrySet()) {
+      Coupling c = coupled.get(e.getKey());
+      boolean exists = c != null && c.coupled() && current.containsKey(c.crmId().toLowerCase());
+      Object v = e.getValue().get(column);
+      if (!exists && v != null && !"".equals(v)) {
+        candidates.put(e.getKey(), String.valueOf(v));
+      }
+    }
+    if (candidates.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return crm.metadata().keyActive(def.crmEntitySet(), column).compose(active -> {
+      Map<String, String> fallback = new java.util.LinkedHashMap<>();
+      candidates.forEach((k, v) -> {
+        if (!active || !ODataLiterals.addressableByKey(v)) {
+          fallback.put(k, v);
+        }
+      });
+      if (fallback.isEmpty()) {
+        return Future.succeededFuture(Map.of());
+      }
+      List<String> values = new ArrayList<>(new java.util.LinkedHashSet<>(fallback.values()));
+      Map<String, String> idByValue = new HashMap<>();
+      Future<Void> reads = Future.succeededFuture();
+      for (int from = 0; from < values.size(); from += FALLBACK_CHUNK) {
+        List<String> chunk = values.subList(from, Math.min(values.size(), from + FALLBACK_CHUNK));
+        reads = reads.compose(x -> crm.query(def.crmEntitySet() + "?$select=" + def.crmKey() + "," + column
+            + "&$filter=" + ODataLiterals.query(ODataLiterals.anyOf(column, chunk, false)))
+            .compose(p -> collectIds(p, column, idByValue)));
+      }
+      return reads.map(x -> {
+        Map<String, String> out = new HashMap<>();
+        // Dataverse compares text case-insensitively, as its key index does.
+        fallback.forEach((k, v) -> out.put(k, idByValue.get(v.toLowerCase(java.util.Locale.ROOT))));
+        return out;
+      });
+    });
+  }
+
+  private Future<Void> collectIds(Page page, String column, Map<String, String> ids) {
+    for (JsonObject row : page.rows()) {
+      Object v = row.getValue(column);
+      if (v != null) {
+        ids.putIfAbsent(String.valueOf(v).toLowerCase(java.util.Locale.ROOT), row.getString(def.crmKey()));
+      }
+    }
+    return page.hasNext() ? crm.follow(page.nextLink()).compose(p -> collectIds(p, column, ids))
+        : Future.succeededFuture();
+  }
+
+  private Future<Void> write(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
+      Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes, int round,
+      Map<String, String> fallback) {
     List<BatchOperation> ops = new ArrayList<>();
     List<String> opKeys = new ArrayList<>();
     List<String> opIds = new ArrayList<>();
     List<Boolean> opInsert = new ArrayList<>();
+    List<Map<String, Object>> opState = new ArrayList<>();
     long unchanged = 0;
     long conflicts = 0;
     for (Map.Entry<String, Map<String, Object>> e : desired.entrySet()) {
@@ -276,7 +350,17 @@ public final class ToCrmSync extends SyncRun {
       }
       String target = crmId == null ? null : ODataLiterals.guid(crmId);
       Object alternate = def.crmAlternateKey() == null ? null : e.getValue().get(def.crmAlternateKey());
-      if (!exists && alternate != null && !"".equals(alternate)) {
+      boolean insert = !exists;
+      if (!exists && fallback.containsKey(key)) {
+        // Not addressable by the key (see keyFallbacks): the row found by the key's value is updated by its id;
+        // with none, the derived id creates it.
+        String found = fallback.get(key);
+        if (found != null) {
+          crmId = found;
+          target = ODataLiterals.guid(found);
+          insert = false;
+        }
+      } else if (!exists && alternate != null && !"".equals(alternate)) {
         // Upsert by alternate key: a CRM row that already has this key is updated and coupled, not duplicated;
         // its id comes back in the response.
         target = alternateKeySegment(def.crmAlternateKey(), alternate);
@@ -287,10 +371,23 @@ public final class ToCrmSync extends SyncRun {
       Map<String, String> headers = exists && crmRow.getString("@odata.etag") != null
           ? Map.of("Prefer", "return=representation", "If-Match", crmRow.getString("@odata.etag"))
           : Map.of("Prefer", "return=representation");
+      Map<String, Object> state = null;
+      if (insert && (changes.containsKey("statecode") || changes.containsKey("statuscode"))) {
+        // Dataverse takes no state on create (statecode is not valid for create; a product starts in Draft): the
+        // row is created without it and set to it right after (SetState through PATCH).
+        changes = new java.util.LinkedHashMap<>(changes);
+        state = new java.util.LinkedHashMap<>();
+        for (String column : List.of("statecode", "statuscode")) {
+          if (changes.containsKey(column)) {
+            state.put(column, changes.remove(column));
+          }
+        }
+      }
+      opState.add(state);
       ops.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + target + ")", headers, new JsonObject(changes)));
       opKeys.add(key);
       opIds.add(crmId);
-      opInsert.add(!exists);
+      opInsert.add(insert);
     }
     count(new JobOutcome(0, 0, 0, unchanged, 0, conflicts, 0, 0, null));
     if (ops.isEmpty()) {
@@ -302,10 +399,13 @@ public final class ToCrmSync extends SyncRun {
       long failed = 0;
       long coupledNew = 0;
       Map<String, Map<String, Object>> stale = new java.util.LinkedHashMap<>();
+      List<BatchOperation> stateOps = new ArrayList<>();
+      List<Integer> stateOutcomes = new ArrayList<>();
       for (WriteResult r : results) {
         String key = opKeys.get(r.index());
         OffsetDateTime erpModified = OffsetDateTime.parse(sources.get(key).getString(def.erpModifiedOn()));
-        if (r.status() == 412 && !opInsert.get(r.index()) && round < STALE_ROUNDS) {
+        if (r.status() == 412 && !opInsert.get(r.index()) && round < STALE_ROUNDS && coupled.get(key) != null
+            && coupled.get(key).coupled()) {
           stale.put(key, desired.get(key));
           continue;
         }
@@ -333,6 +433,11 @@ public final class ToCrmSync extends SyncRun {
               crmModified == null ? null : OffsetDateTime.parse(crmModified), insert ? "inserted" : "modified", null,
               Conflicts.snapshot(def, sources.get(key), r.body()), null,
               r.body() == null ? null : r.body().getString("@odata.etag")));
+          if (opState.get(r.index()) != null) {
+            stateOps.add(new BatchOperation("PATCH", def.crmEntitySet() + "(" + ODataLiterals.guid(crmId) + ")",
+                Map.of("If-Match", "*"), new JsonObject(opState.get(r.index()))));
+            stateOutcomes.add(outcomes.size() - 1);
+          }
         } else {
           failed++;
           TandemException err = r.error();
@@ -340,18 +445,43 @@ public final class ToCrmSync extends SyncRun {
               + "ERP " + def.erpEntitySet() + " " + key + ": " + err.getMessage()));
         }
       }
-      count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
-      if (stale.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      // Changed in the CRM between the read and the write: read those rows again and decide once more.
-      List<String> ids = new ArrayList<>();
-      stale.keySet().forEach(k -> ids.add(coupled.get(k).crmId()));
-      return crmRowsByIds(ids).compose(rows -> {
-        Map<String, JsonObject> fresh = new HashMap<>();
-        rows.forEach(row -> fresh.put(row.getString(def.crmKey()).toLowerCase(java.util.Locale.ROOT), row));
-        return write(stale, sources, coupled, fresh, outcomes, round + 1);
+      long[] n = {inserted, modified, failed, coupledNew};
+      Future<Void> states = stateOps.isEmpty() ? Future.succeededFuture() : crm.batch(stateOps).map(stateResults -> {
+        for (WriteResult r : stateResults) {
+          if (!r.ok()) {
+            // Not coupled: the next run writes the same row again (derived id or key) and sets its state once more.
+            int at = stateOutcomes.get(r.index());
+            Outcome o = outcomes.get(at);
+            n["inserted".equals(o.result()) ? 0 : 1]--;
+            n[2]++;
+            Coupling before = coupled.get(o.erpId());
+            n[3] -= before == null || !before.coupled() ? 1 : 0;
+            outcomes.set(at, new Outcome(o.erpId(), null, o.erpModifiedOn(), null, "failed", "["
+                + dev.tandem.api.Stage.WRITE + "] ERP " + def.erpEntitySet() + " " + o.erpId() + ": written, but its "
+                + "state could not be set: " + r.error().getMessage()));
+          }
+        }
+        return null;
       });
+      return states.compose(done -> {
+        count(new JobOutcome(n[0], n[1], 0, 0, 0, n[2], n[3], 0, null));
+        return afterWrite(stale, sources, coupled, outcomes, round);
+      });
+    });
+  }
+
+  private Future<Void> afterWrite(Map<String, Map<String, Object>> stale, Map<String, JsonObject> sources,
+      Map<String, Coupling> coupled, List<Outcome> outcomes, int round) {
+    if (stale.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    // Changed in the CRM between the read and the write: read those rows again and decide once more.
+    List<String> ids = new ArrayList<>();
+    stale.keySet().forEach(k -> ids.add(coupled.get(k).crmId()));
+    return crmRowsByIds(ids).compose(rows -> {
+      Map<String, JsonObject> fresh = new HashMap<>();
+      rows.forEach(row -> fresh.put(row.getString(def.crmKey()).toLowerCase(java.util.Locale.ROOT), row));
+      return write(stale, sources, coupled, fresh, outcomes, round + 1, Map.of());
     });
   }
 

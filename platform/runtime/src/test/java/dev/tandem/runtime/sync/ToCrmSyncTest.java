@@ -72,6 +72,7 @@ class ToCrmSyncTest {
   @BeforeEach
   void setUp() throws Exception {
     admin(erpSim.get().baseUrl(), "reset", null);
+    crmSim.get().metadata().tandemSolutionImported();
     admin(crmSim.get().baseUrl(), "reset", null);
     admin(erpSim.get().baseUrl(), "seed", "{\"seed\":11,\"counts\":{\"SalespersonPurchaser\":5,\"Customer\":300}}");
     admin(crmSim.get().baseUrl(), "seed", "{\"seed\":11,\"counts\":{\"systemusers\":5}}");
@@ -217,6 +218,109 @@ class ToCrmSyncTest {
     assertEquals(0, rerun.inserted(), rerun.toString());
     assertEquals(5, rerun.coupled(), rerun.toString());
     assertEquals(after, currencies());
+  }
+
+  @Test
+  void withoutAnActiveKeyRowsAreFoundByTheKeysValueAndWrittenByIdWithoutDuplicates() throws Exception {
+    // A fresh organization: no alternate key on isocurrencycode, so no upsert by key is possible.
+    crmSim.get().metadata().freshOrganization();
+    MappingDefinition currency = MappingDefinition.builder("CURRENCY").erp("Currency", "Code")
+        .crm("transactioncurrencies", "transactioncurrencyid").direction(Direction.TO_CRM)
+        .field("Code", "isocurrencycode", Direction.TO_CRM)
+        .field("Description", "currencyname", Direction.TO_CRM)
+        .field("Symbol", "currencysymbol", Direction.TO_CRM)
+        .field(FieldMapping.of(null, "exchangerate", Direction.TO_CRM).withConstant(1.0))
+        .field(FieldMapping.of(null, "currencyprecision", Direction.TO_CRM).withConstant(2))
+        .crmAlternateKey("isocurrencycode").build();
+    Map<String, String> before = currencies();
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, currency,
+        new RecordMapper(currency, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
+        .run(OffsetDateTime.now());
+    JobOutcome first = on(sync);
+    assertEquals(0, first.failed(), first.toString());
+    assertEquals(5, first.coupled(), first.toString());
+    Map<String, String> after = currencies();
+    assertEquals(Set.of("EUR", "USD", "GBP", "DKK", "SEK"), after.keySet());
+    before.forEach((iso, id) -> assertEquals(id, after.get(iso), iso + " keeps its id"));
+    db.exec("DELETE FROM coupling WHERE mapping = 'CURRENCY'; DELETE FROM watermark WHERE mapping = 'CURRENCY'");
+    JobOutcome rerun = on(sync);
+    assertEquals(0, rerun.failed(), rerun.toString());
+    assertEquals(after, currencies(), "found by value again: no second row");
+  }
+
+  @Test
+  void keyValuesDataverseCannotAddressAreWrittenByIdExactlyOnceEvenWhenTheResponseIsLost() throws Exception {
+    MappingDefinition byNumber = MappingDefinition.builder("ACCOUNT_BY_NUMBER").erp("Customer", "No")
+        .crm("accounts", "accountid").direction(Direction.TO_CRM)
+        .field("Name", "name", Direction.TO_CRM)
+        .field("No", "accountnumber", Direction.TO_CRM)
+        .filters("No eq 'A/100' or No eq 'R&D' or No eq '70000+1' or No eq 'PLAIN1'", null)
+        .crmAlternateKey("accountnumber").build();
+    for (String no : List.of("A/100", "R&D", "70000+1", "PLAIN1")) {
+      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(erpSim.get().companyUrl()
+          + "/Customer"))
+          .header("Authorization", basic()).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"No\":\"" + no + "\",\"Name\":\"Customer " + no
+              + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(201, r.statusCode(), r.body());
+    }
+    // Somebody already keyed R&D in the CRM: it is coupled and updated, not duplicated.
+    String existing = (String) ((List<?>) Json.object(admin(crmSim.get().baseUrl(), "rows/accounts",
+        "{\"rows\":[{\"name\":\"R and D\",\"accountnumber\":\"R&D\"}]}")).get("ids")).get(0);
+    // The first write's answer is lost after the CRM applied it.
+    admin(crmSim.get().baseUrl(), "faults", "{\"pathPattern\":\"/\\\\$batch\",\"method\":\"POST\","
+        + "\"kind\":\"DROP_RESPONSE\",\"times\":1}");
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, byNumber,
+        new RecordMapper(byNumber, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
+        .run(OffsetDateTime.now());
+    try {
+      on(sync);
+    } catch (Exception lost) {
+      // the lost answer fails the run; the next one must not write a second row
+    }
+    HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().baseUrl() + "/__admin/sim/faults")).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    JobOutcome second = on(sync);
+    assertEquals(0, second.failed(), second.toString());
+    JobOutcome third = on(sync);
+    assertEquals(0, third.failed(), third.toString());
+    Map<String, List<String>> byNo = new java.util.HashMap<>();
+    for (Map<String, Object> r : Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/accounts", null))
+        .get("rows"))) {
+      byNo.computeIfAbsent(String.valueOf(r.get("accountnumber")), k -> new java.util.ArrayList<>())
+          .add((String) r.get("accountid"));
+    }
+    for (String no : List.of("A/100", "R&D", "70000+1", "PLAIN1")) {
+      assertEquals(1, byNo.getOrDefault(no, List.of()).size(), no + ": " + byNo.get(no));
+    }
+    assertEquals(List.of(existing), byNo.get("R&D"), "the CRM's own R&D row was coupled");
+    assertEquals(existing, on(() -> couplings.bySourceIds(pool, "ACCOUNT_BY_NUMBER", Direction.TO_CRM,
+        Set.of("R&D"))).get("R&D").crmId());
+  }
+
+  @Test
+  void unknownCrmColumnsFailTheRunNamingTheMappingAndEveryField() throws Exception {
+    MappingDefinition typo = MappingDefinition.builder("CUSTOMER_TYPO").erp("Customer", "No")
+        .crm("accounts", "accountid").direction(Direction.TO_CRM)
+        .field("Name", "nmae", Direction.TO_CRM)
+        .field("City", "address1_cty", Direction.TO_CRM)
+        .field("No", "accountnumber", Direction.TO_CRM)
+        .build();
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, typo,
+        new RecordMapper(typo, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
+        .run(OffsetDateTime.now());
+    Exception failed = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> on(sync));
+    Throwable cause = failed;
+    while (!(cause instanceof dev.tandem.api.TandemException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    assertTrue(cause instanceof dev.tandem.api.TandemException, String.valueOf(failed));
+    assertEquals(dev.tandem.api.ErrorKind.PERMANENT, ((dev.tandem.api.TandemException) cause).kind());
+    String message = cause.getMessage();
+    assertTrue(message.contains("CUSTOMER_TYPO") && message.contains("Name -> nmae")
+        && message.contains("City -> address1_cty") && !message.contains("accountnumber"), message);
+    assertEquals(0, Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/accounts", null)).get("rows"))
+        .size(), "nothing was written");
   }
 
   private Map<String, String> currencies() throws Exception {

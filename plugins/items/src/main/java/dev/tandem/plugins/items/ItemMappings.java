@@ -28,6 +28,16 @@ public final class ItemMappings {
 
   private ItemMappings() {}
 
+  /** Products are created in Draft; Tandem's are published (statecode Active), so orders can use them. */
+  private static FieldMapping published() {
+    return FieldMapping.of(null, "statecode", Direction.TO_CRM).withConstant(0);
+  }
+
+  /** Active's status: 1. */
+  private static FieldMapping publishedStatus() {
+    return FieldMapping.of(null, "statuscode", Direction.TO_CRM).withConstant(1);
+  }
+
   /** A product's default unit group: its base unit of measure's group, through UNIT-OF-MEASURE. */
   private static FieldMapping defaultUnitGroup() {
     return FieldMapping.of("Base_Unit_of_Measure", "defaultuomscheduleid", Direction.TO_CRM).lookupThrough(UNIT_GROUP);
@@ -59,8 +69,8 @@ public final class ItemMappings {
   }
 
   /**
-   * UNIT-OF-MEASURE-BASE: the base unit of each unit's group, quantity 1. Products and price list items refer to
-   * it (a product needs its default unit as well as its default unit group).
+   * UNIT-OF-MEASURE-BASE: the base unit of each unit's group, quantity 1, which Dataverse created with the group.
+   * Products and price list items refer to it (a product needs its default unit as well as its default unit group).
    *
    * @return the mapping
    */
@@ -73,6 +83,9 @@ public final class ItemMappings {
         .field(FieldMapping.of("Code", "uomscheduleid", Direction.TO_CRM).lookupThrough(UNIT_GROUP))
         .field(FieldMapping.of(null, "quantity", Direction.TO_CRM).withConstant(1))
         .match(MatchField.of("Code", "name", 1))
+        // Dataverse creates the base unit with its group, named by the group's baseuomname (the code): there is no
+        // alternate key on uom, so Tandem finds that unit by its name and couples it instead of creating a second.
+        .crmAlternateKey("name")
         .dependsOn(UNIT_GROUP)
         .build();
   }
@@ -96,6 +109,8 @@ public final class ItemMappings {
         .field(defaultUnitGroup())
         .field(defaultUnit())
         .field(FieldMapping.of(null, "producttypecode", Direction.TO_CRM).withConstant(SALES_INVENTORY))
+        .field(published())
+        .field(publishedStatus())
         .field(FieldMapping.of(null, "quantitydecimal", Direction.TO_CRM).withConstant(0))
         .filters("Blocked eq false", "producttypecode eq " + SALES_INVENTORY)
         .match(MatchField.of("No", "productnumber", 1))
@@ -121,6 +136,8 @@ public final class ItemMappings {
         .field(defaultUnitGroup())
         .field(defaultUnit())
         .field(FieldMapping.of(null, "producttypecode", Direction.TO_CRM).withConstant(SERVICES))
+        .field(published())
+        .field(publishedStatus())
         .field(FieldMapping.of(null, "quantitydecimal", Direction.TO_CRM).withConstant(2))
         .filters("Blocked eq false", "producttypecode eq " + SERVICES)
         .match(MatchField.of("No", "productnumber", 1))

@@ -80,12 +80,19 @@ class ItemsPluginIT {
     http("POST", erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":9,\"counts\":{\"SalespersonPurchaser\":0,"
         + "\"Item\":60,\"Resource\":8}}");
     assertEquals(5, sync(ItemMappings.UNIT_GROUP).getLong("inserted"));
-    assertEquals(5, sync(ItemMappings.BASE_UNIT).getLong("inserted"));
+    // Dataverse created each group's base unit: UNIT-OF-MEASURE-BASE couples it instead of creating a second.
+    JsonObject baseUnits = sync(ItemMappings.BASE_UNIT);
+    assertEquals(0, baseUnits.getLong("inserted"), baseUnits.encode());
+    assertEquals(5, baseUnits.getLong("coupled"), baseUnits.encode());
     Map<String, String> groups = couplings(ItemMappings.UNIT_GROUP);
     Map<String, String> units = couplings(ItemMappings.BASE_UNIT);
-    for (Map<String, Object> u : rows(crm.get().baseUrl(), "uoms")) {
+    List<Map<String, Object>> crmUnits = rows(crm.get().baseUrl(), "uoms");
+    assertEquals(5, crmUnits.size(), "one unit per group");
+    for (Map<String, Object> u : crmUnits) {
       String code = (String) u.get("name");
       assertEquals(groups.get(code), u.get("_uomscheduleid_value"), "the base unit " + code + " is in its group");
+      assertEquals(units.get(code), u.get("uomid"), "the group's own base unit is coupled");
+      assertEquals(true, u.get("isschedulebaseuom"));
     }
     for (Map<String, Object> g : rows(crm.get().baseUrl(), "uomschedules")) {
       assertEquals(g.get("name"), g.get("baseuomname"));
@@ -97,6 +104,10 @@ class ItemsPluginIT {
     JsonObject counts = sync(ItemMappings.ITEM_PRODUCT);
     assertEquals(open, counts.getLong("inserted"), "blocked items are filtered out: " + counts.encode());
     assertEquals(8, sync(ItemMappings.RESOURCE_PRODUCT).getLong("inserted"));
+    for (Map<String, Object> p : rows(crm.get().baseUrl(), "products")) {
+      assertEquals(0, ((Number) p.get("statecode")).intValue(), "published (Active), not Draft: " + p);
+      assertEquals(1, ((Number) p.get("statuscode")).intValue());
+    }
 
     Map<String, Map<String, Object>> products = new HashMap<>();
     rows(crm.get().baseUrl(), "products").forEach(p -> products.put((String) p.get("productnumber"), p));

@@ -86,6 +86,7 @@ final class DataverseAdmin {
       sim.store().reset();
       sim.protection().reset();
       sim.changeTracking().reset();
+      sim.metadata().reset(sim.metadata().tandemState());
       sim.clockOffsetMs(0);
       sim.rolesRequired = false;
       bootstrap(sim);
@@ -159,6 +160,28 @@ final class DataverseAdmin {
         return DataverseSimulator.error(400, "0x80040203", "offsetMs must be a number of milliseconds");
       }
       sim.clockOffsetMs(n.longValue());
+      return SimResponse.empty(204);
+    });
+    // The organization's table definitions: a fresh environment or the state after Tandem's solution is imported
+    // (what a reset restores), and how long a new alternate key's index job takes.
+    server.adminRoute("GET", "/sim/organization", (r, p) -> SimResponse.json(200, Map.of("state",
+        sim.metadata().tandemState() ? "tandem-solution" : "fresh", "keyIndexDelayMs",
+        sim.metadata().keyIndexDelayMs())));
+    server.adminRoute("POST", "/sim/organization", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      Object state = b.get("state");
+      if (state != null && !"fresh".equals(state) && !"tandem-solution".equals(state)) {
+        return DataverseSimulator.error(400, "0x80040203", "state must be fresh or tandem-solution");
+      }
+      if (b.containsKey("keyIndexDelayMs") && !(b.get("keyIndexDelayMs") instanceof Number n && n.longValue() >= 0)) {
+        return DataverseSimulator.error(400, "0x80040203", "keyIndexDelayMs must be a number >= 0");
+      }
+      if (state != null) {
+        sim.metadata().reset("tandem-solution".equals(state));
+      }
+      if (b.get("keyIndexDelayMs") instanceof Number n) {
+        sim.metadata().keyIndexDelayMs(n.longValue());
+      }
       return SimResponse.empty(204);
     });
     server.adminRoute("POST", "/sim/clients", (r, p) -> {
@@ -248,10 +271,29 @@ final class DataverseAdmin {
         }
         sim.insert(sim.entity("contacts"), c, user, null);
       }
-      for (int i = 1; i <= counts.getOrDefault("products", 0); i++) {
-        sim.insert(sim.entity("products"), Map.of("name", SeedNames.fit(names.company(i) + " kit", 100),
-            "productnumber", "P" + (7000 + i), "price", names.amount(100_000), "quantityonhand", names.nextInt(500)),
-            user, null);
+      if (counts.getOrDefault("products", 0) > 0) {
+        // Products need a unit group and a default unit: the organization's "Default Unit" group, whose base
+        // unit ("Primary Unit") Dataverse creates with it. Seeded products are published (Active).
+        Map<String, Object> group = sim.store().table("uomschedules").byUnique("name", "Default Unit");
+        if (group == null) {
+          group = sim.insert(sim.entity("uomschedules"), Map.of("name", "Default Unit", "baseuomname",
+              "Primary Unit"), user, null);
+        }
+        String groupId = (String) group.get("uomscheduleid");
+        String unitId = (String) sim.store().table("uoms").all(u -> groupId.equals(u.get("_uomscheduleid_value"))
+            && Boolean.TRUE.equals(u.get("isschedulebaseuom")), null).get(0).get("uomid");
+        for (int i = 1; i <= counts.getOrDefault("products", 0); i++) {
+          Map<String, Object> p = new LinkedHashMap<>();
+          p.put("name", SeedNames.fit(names.company(i) + " kit", 100));
+          p.put("productnumber", "P" + (7000 + i));
+          p.put("price", names.amount(100_000));
+          p.put("quantityonhand", names.nextInt(500));
+          p.put("quantitydecimal", 0);
+          p.put("defaultuomscheduleid@odata.bind", "/uomschedules(" + groupId + ")");
+          p.put("defaultuomid@odata.bind", "/uoms(" + unitId + ")");
+          Map<String, Object> row = sim.insert(sim.entity("products"), p, user, null);
+          sim.update(sim.entity("products"), row, Map.of("statecode", 0, "statuscode", 1), user);
+        }
       }
       return null;
     });

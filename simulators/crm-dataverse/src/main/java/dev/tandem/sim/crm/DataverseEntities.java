@@ -120,13 +120,14 @@ final class DataverseEntities {
     new B("uomschedules", "uomschedule").text("name", 200).text("baseuomname", 100).text("description", 2000)
         .required("name", "baseuomname").alternate("name").register();
     new B("uoms", "uom").text("name", 100).other("quantity", "isschedulebaseuom")
-        .lookup("uomscheduleid", "uomschedules").lookup("baseuom", "uoms").required("name").register();
+        .lookup("uomscheduleid", "uomschedules").lookup("baseuom", "uoms").required("name", "baseuom").register();
     new B("products", "product").text("name", 100).text("productnumber", 100).text("description", 2000)
         .other("price", "standardcost", "currentcost", "quantityonhand", "quantitydecimal", "productstructure",
             "producttypecode")
         .lookup("defaultuomscheduleid", "uomschedules").lookup("defaultuomid", "uoms")
         .lookup("pricelevelid", "pricelevels").lookup("transactioncurrencyid", "transactioncurrencies")
-        .required("name", "productnumber").alternate("productnumber").register();
+        .required("name", "productnumber", "defaultuomscheduleid", "defaultuomid", "quantitydecimal")
+        .alternate("productnumber").register();
     new B("pricelevels", "pricelevel").text("name", 100).text("description", 2000).other("begindate", "enddate")
         .lookup("transactioncurrencyid", "transactioncurrencies").required("name").alternate("name").register();
     new B("productpricelevels", "productpricelevel").other("amount", "percentage", "pricingmethodcode",

@@ -37,6 +37,10 @@ public final class DataverseMain implements Callable<Integer> {
   int contacts;
   @Option(names = "--products", defaultValue = "0", description = "products to generate")
   int products;
+  @Option(names = "--organization", defaultValue = "tandem-solution",
+      description = "table definitions to start with: fresh (no change tracking, no alternate keys) or "
+          + "tandem-solution (as after importing Tandem's solution; default ${DEFAULT-VALUE})")
+  String organization;
 
   /** @param args command line */
   public static void main(String[] args) {
@@ -51,6 +55,12 @@ public final class DataverseMain implements Callable<Integer> {
     DataverseSimulator sim = new DataverseSimulator(new DataverseSimulator.Options(port, seed, tenant, clientId,
         clientSecret));
     sim.profile(profile, timeScale);
+    if (organization.equals("fresh")) {
+      sim.metadata().freshOrganization();
+    } else if (!organization.equals("tandem-solution")) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--organization must be fresh or "
+          + "tandem-solution");
+    }
     sim.start();
     Map<String, Integer> counts = new LinkedHashMap<>();
     counts.put("systemusers", users);

@@ -17,6 +17,11 @@ final class DataverseMultiple {
   private DataverseMultiple() {}
 
   static SimResponse handle(DataverseSimulator sim, Entity e, String action, Map<String, Object> body, String user) {
+    if (e.set().equals("uoms")) {
+      // The uom table lists Create, Retrieve, Update and Delete only: no *Multiple message is bound to it.
+      return DataverseSimulator.error(404, "0x80060888", "Resource not found for the segment 'Microsoft.Dynamics.CRM."
+          + action + "'.");
+    }
     if (!(body.get("Targets") instanceof List<?> targets)) {
       return DataverseSimulator.error(400, "0x80048d19", action + " needs a 'Targets' array.");
     }

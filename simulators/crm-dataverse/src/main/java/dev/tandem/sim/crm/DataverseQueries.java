@@ -31,6 +31,11 @@ final class DataverseQueries {
         || r.query().containsKey("$expand"))) {
       throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");
     }
+    if ((track || delta != null) && !sim.metadata().changeTrackingEnabled(e.logical())) {
+      // ChangeTrackingNotEnabledForEntity (Microsoft, "Web service error codes").
+      return DataverseSimulator.error(400, "0x80072491", "Entity " + e.logical() + " isn't enabled for change "
+          + "tracking.");
+    }
     if (delta != null) {
       long since = Long.parseLong(DataverseSimulator.untoken(delta));
       if (sim.changeTracking().expired(since)) {
@@ -119,28 +124,60 @@ final class DataverseQueries {
 
   private static final java.util.concurrent.atomic.AtomicLong TIES = new java.util.concurrent.atomic.AtomicLong();
 
+  /**
+   * A delta read: the changes and deletions after the token, in change order, at most {@code odata.maxpagesize}
+   * (default and maximum 5000) per page. Pages before the last end in a next link carrying the range; the last one
+   * in the delta link for the next read. Changes made while the pages are read fall after the range and come in the
+   * next delta.
+   */
   private static SimResponse delta(DataverseSimulator sim, Entity e, SimRequest r, ODataQuery q, long since) {
     EntityStore store = sim.store();
+    int pageSize = ODataQuery.maxPageSize(r.header("Prefer"), MAX_PAGE, MAX_PAGE);
+    String skip = r.query().get("$skiptoken");
     return store.read(() -> {
       EntityStore.Table t = store.table(e.set());
-      List<Map<String, Object>> value = new ArrayList<>();
-      for (String key : t.changedSince(since)) {
-        value.add(sim.present(e, t.get(key), q));
+      long upto;
+      long after;
+      if (skip == null) {
+        upto = store.sequence();
+        after = since;
+      } else {
+        String[] state = DataverseSimulator.untoken(skip).split("\u0001", -1);
+        if (state.length != 2) {
+          throw new ODataQueryException("The skip token '" + skip + "' is not valid.");
+        }
+        upto = Long.parseLong(state[0]);
+        after = Long.parseLong(state[1]);
       }
-      for (EntityStore.Deletion d : t.deletedSince(since)) {
-        Map<String, Object> del = new LinkedHashMap<>();
-        del.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$deletedEntity");
-        del.put("id", d.key());
-        del.put("reason", "deleted");
-        value.add(del);
+      List<Map.Entry<Long, Object>> changes = t.changes(after, upto, pageSize + 1);
+      boolean more = changes.size() > pageSize;
+      if (more) {
+        changes = changes.subList(0, pageSize);
+      }
+      List<Map<String, Object>> value = new ArrayList<>();
+      for (Map.Entry<Long, Object> c : changes) {
+        if (c.getValue() instanceof EntityStore.Deletion d) {
+          Map<String, Object> del = new LinkedHashMap<>();
+          del.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$deletedEntity");
+          del.put("id", d.key());
+          del.put("reason", "deleted");
+          value.add(del);
+        } else {
+          value.add(sim.present(e, t.get((String) c.getValue()), q));
+        }
       }
       sim.chargeRows(value.size());
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", sim.apiUrl() + "/$metadata#" + e.set() + "/$delta");
       body.put("value", value);
-      sim.changeTracking().issued(store.sequence());
-      body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(
-          String.valueOf(store.sequence()))));
+      if (more) {
+        String next = link(sim, e, r, "$deltatoken", DataverseSimulator.token(String.valueOf(since)))
+            + "&$skiptoken=" + DataverseSimulator.token(upto + "\u0001" + changes.get(changes.size() - 1).getKey());
+        body.put("@odata.nextLink", next);
+      } else {
+        sim.changeTracking().issued(upto);
+        body.put("@odata.deltaLink", link(sim, e, r, "$deltatoken", DataverseSimulator.token(String.valueOf(upto))));
+      }
       return SimResponse.json(200, body);
     });
   }

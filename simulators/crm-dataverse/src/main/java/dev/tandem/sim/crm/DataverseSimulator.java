@@ -60,6 +60,7 @@ public final class DataverseSimulator implements Simulator {
   private volatile DataverseCosts costs = DataverseCosts.fast();
   private final AtomicLong version = new AtomicLong(1_000_000);
   private final ChangeTracking changeTracking = new ChangeTracking();
+  private final DataverseMetadata metadata = new DataverseMetadata(() -> costs.timeScale());
   /** How far this organization's clock is off the machine's: its stamps, as a skewed server's would be. */
   private volatile long clockOffsetMs;
   final String integrationUserId;
@@ -145,6 +146,14 @@ public final class DataverseSimulator implements Simulator {
     String id = DataverseAdmin.applicationUser(this, clientId);
     auth.register(clientId, clientSecret, id);
     return id;
+  }
+
+  /**
+   * @return the organization's table definitions (change tracking, alternate keys); the simulator starts in the state
+   *     after Tandem's solution is imported ({@link DataverseMetadata#tandemSolutionImported()})
+   */
+  public DataverseMetadata metadata() {
+    return metadata;
   }
 
   /** @return the application user the default client acts as */
@@ -269,12 +278,19 @@ public final class DataverseSimulator implements Simulator {
       return SimResponse.json(200, Map.of("@odata.context", apiUrl() + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
           "BusinessUnitId", businessUnitId, "UserId", user, "OrganizationId", organizationId));
     }
+    if (DataverseMetadataApi.handles(rest)) {
+      return DataverseMetadataApi.handle(this, r, rest);
+    }
     if (rest.equals("ImportSolution") && r.method().equals("POST")) {
       return DataverseSetup.importSolution(this, r, user);
     }
     Matcher m = RECORD.matcher(rest);
     if (m.matches()) {
       Entity e = entity(m.group(1));
+      SimResponse unsafe = unsafeKeyValue(m.group(2));
+      if (unsafe != null) {
+        return unsafe;
+      }
       String key = resolveKey(e, m.group(2));
       if (m.group(3) != null) {
         if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association/$ref")
@@ -284,6 +300,10 @@ public final class DataverseSimulator implements Simulator {
         if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association")
             && r.method().equals("GET")) {
           return DataverseSetup.associated(this, key);
+        }
+        if (e.set().equals("products") && m.group(3).equals("/Microsoft.Dynamics.CRM.PublishProductHierarchy")
+            && r.method().equals("POST")) {
+          return DataverseProducts.publish(this, e, key, m.group(2), user);
         }
         throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + m.group(3) + "'."));
       }
@@ -357,15 +377,53 @@ public final class DataverseSimulator implements Simulator {
       String v = part.substring(eq + 1).trim();
       values.put(col, v.startsWith("'") ? v.substring(1, v.length() - 1).replace("''", "'") : v);
     }
-    if (values.size() != 1 || !e.alternateKeys().contains(values.keySet().iterator().next())) {
+    DataverseMetadata.Key defined = values.size() == 1
+        ? metadata.key(e.logical(), values.keySet().iterator().next()) : null;
+    if (defined == null || !e.alternateKeys().contains(values.keySet().iterator().next())) {
+      List<String> keys = metadata.keys(e.logical()).stream().map(k -> String.join(",", k.attributes())).toList();
       throw new DvError(error(400, "0x80060888", "The key " + values.keySet() + " is not an alternate key of "
-          + e.logical() + "; alternate keys: " + e.alternateKeys()));
+          + e.logical() + "; alternate keys: " + keys));
+    }
+    if (defined.status() != DataverseMetadata.KeyStatus.Active) {
+      // The key exists but its index job has not (or not successfully) finished: rows cannot be addressed by it.
+      throw new DvError(error(400, "0x80060888", "The entity key " + defined.schemaName() + " of " + e.logical()
+          + " is not active: its index status is " + defined.status() + "."));
     }
     Map.Entry<String, Object> kv = values.entrySet().iterator().next();
     return store.read(() -> {
       Map<String, Object> row = store.table(e.set()).byUnique(kv.getKey(), kv.getValue());
       return row == null ? null : (String) row.get(e.key());
     });
+  }
+
+  /**
+   * Key values with {@code / < > * % & : \ ? +} cannot be used in a URL: "retrieve (GET), update, or upsert (PATCH)
+   * actions don't work" (Microsoft, "Define alternate keys to reference rows"). The web front end refuses them before
+   * Dataverse sees the request: ASP.NET request validation answers 400 "A potentially dangerous Request.Path value
+   * was detected from the client" for {@code < > * % & : \ ?}; an encoded {@code /} splits the path and an encoded
+   * {@code +} is refused as double escaping, both as 404.
+   *
+   * @return the refusal, or null when the segment is a GUID or its key values are safe
+   */
+  static SimResponse unsafeKeyValue(String segment) {
+    if (GUID.matcher(segment.trim()).matches() || !segment.contains("=")) {
+      return null;
+    }
+    for (String part : segment.split(",(?=(?:[^']*'[^']*')*[^']*$)")) {
+      int eq = part.indexOf('=');
+      String v = eq < 0 ? part : part.substring(eq + 1).trim();
+      for (char c : v.toCharArray()) {
+        if ("<>*%&:\\?".indexOf(c) >= 0) {
+          return SimResponse.text(400, "text/html", "<html><body><h2>Bad Request</h2>A potentially dangerous "
+              + "Request.Path value was detected from the client (" + c + ").</body></html>");
+        }
+        if (c == '/' || c == '+') {
+          return SimResponse.text(404, "text/html", "<html><body><h2>404 - File or directory not found."
+              + "</h2></body></html>");
+        }
+      }
+    }
+    return null;
   }
 
   // ---- CRUD -----------------------------------------------------------------------------------------------
@@ -455,15 +513,22 @@ public final class DataverseSimulator implements Simulator {
     String id = key != null ? key : given != null ? String.valueOf(given).toLowerCase(Locale.ROOT)
         : UUID.randomUUID().toString();
     row.put(e.key(), id);
+    DataverseProducts.beforeCreate(this, e, body);
     apply(e, row, body);
     for (String req : e.required()) {
-      if (row.get(req) == null) {
+      Lookup lookup = e.lookups().get(req);
+      if (row.get(lookup == null ? req : lookup.valueColumn()) == null) {
         throw new DvError(error(400, "0x80040203", "Attribute '" + req + "' cannot be NULL: it is required on "
             + e.logical() + "."));
       }
     }
     if (store.table(e.set()).get(id) != null) {
       throw new DvError(error(412, "0x80040237", "A record with matching key values already exists."));
+    }
+    if (e.set().equals("products")) {
+      // "By default, a product record is in the Draft state when you create it."
+      row.put("statecode", DataverseProducts.DRAFT_STATE);
+      row.put("statuscode", DataverseProducts.DRAFT_STATUS);
     }
     if (e.hasState()) {
       row.putIfAbsent("statecode", 0);
@@ -473,6 +538,20 @@ public final class DataverseSimulator implements Simulator {
     row.put("createdon", now);
     row.put("_createdby_value", user);
     computed(e, row);
+    putRow(e, row);
+    DataverseProducts.afterCreate(this, e, row, user);
+    return row;
+  }
+
+  /** Inserts a row the server itself creates (no validation of the client's rules); call inside write(). */
+  Map<String, Object> insertInternal(Entity e, Map<String, Object> columns, String user) {
+    Map<String, Object> row = new LinkedHashMap<>(columns);
+    if (e.hasState()) {
+      row.putIfAbsent("statecode", 0);
+      row.putIfAbsent("statuscode", 1);
+    }
+    row.put("createdon", stamp(row, user));
+    row.put("_createdby_value", user);
     putRow(e, row);
     return row;
   }
@@ -530,6 +609,7 @@ public final class DataverseSimulator implements Simulator {
 
   /** Applies changes to an existing row; call inside write(). */
   Map<String, Object> update(Entity e, Map<String, Object> current, Map<String, Object> body, String user) {
+    DataverseProducts.beforeUpdate(this, e, current, body);
     Map<String, Object> row = new LinkedHashMap<>(current);
     apply(e, row, body);
     stamp(row, user);

@@ -265,6 +265,33 @@ public final class EntityStore {
     }
 
     /**
+     * One page of the change log: rows changed and rows deleted after {@code since} up to {@code upto}, in change
+     * order. A row changed again after {@code upto} is left out (its change is after the range).
+     *
+     * @param since exclusive lower bound
+     * @param upto inclusive upper bound
+     * @param limit most entries to return
+     * @return sequence → changed row key (String) or {@link Deletion}
+     */
+    public List<Map.Entry<Long, Object>> changes(long since, long upto, int limit) {
+      List<Map.Entry<Long, Object>> out = new ArrayList<>();
+      var c = changed.subMap(since, false, upto, true).entrySet().iterator();
+      var d = deletions.subMap(since, false, upto, true).entrySet().iterator();
+      Map.Entry<Long, String> nc = c.hasNext() ? c.next() : null;
+      Map.Entry<Long, Deletion> nd = d.hasNext() ? d.next() : null;
+      while (out.size() < limit && (nc != null || nd != null)) {
+        if (nd == null || nc != null && nc.getKey() < nd.getKey()) {
+          out.add(Map.entry(nc.getKey(), nc.getValue()));
+          nc = c.hasNext() ? c.next() : null;
+        } else {
+          out.add(Map.entry(nd.getKey(), nd.getValue()));
+          nd = d.hasNext() ? d.next() : null;
+        }
+      }
+      return out;
+    }
+
+    /**
      * @param since a sequence number
      * @return deletions after it
      */

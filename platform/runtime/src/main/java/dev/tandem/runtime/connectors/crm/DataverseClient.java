@@ -56,6 +56,7 @@ public final class DataverseClient {
   /** Next links of tracked reads: following them must ask for change tracking again to end in a delta link. */
   private final java.util.Set<String> trackedLinks = new java.util.HashSet<>();
   private Future<List<String>> userIds;
+  private final DataverseMetadataReader metadata = new DataverseMetadataReader(this);
 
   /** One application user: its node-wide budget, its transport, its token. */
   private final class Lane {
@@ -102,6 +103,11 @@ public final class DataverseClient {
   /** @return every application user's node-wide budget, the main one first */
   public List<EndpointBudget> budgets() {
     return lanes.stream().map(l -> l.budget).toList();
+  }
+
+  /** @return the CRM's table definitions as Tandem reads them (cached per client) */
+  public DataverseMetadataReader metadata() {
+    return metadata;
   }
 
   /** Closes the HTTP client. */
