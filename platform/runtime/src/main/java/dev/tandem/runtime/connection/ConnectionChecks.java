@@ -69,7 +69,7 @@ public final class ConnectionChecks {
     Future<Void> erp = c.erp() == null ? skip(out, "erp", "the ERP connection is not set up")
         : erpChecks(web, c.erp(), mappings, out);
     return erp.compose(v -> c.crm() == null ? skip(out, "crm", "the CRM connection is not set up")
-            : crmChecks(web, c.crm(), out))
+            : crmChecks(web, c.crm(), mappings, out))
         .compose(v -> availabilityUser == null || c.erp() == null ? Future.succeededFuture()
             : availability(web, c.erp(), availabilityUser, availabilityKey, out))
         .map(v -> {
@@ -202,8 +202,9 @@ public final class ConnectionChecks {
     }
   }
 
-  private Future<Void> crmChecks(WebClient web, DataverseSettings crm, List<Result> out) {
-    String[] later = {"crm.token", "crm.whoAmI", "crm.integrationUser", "crm.solution"};
+  private Future<Void> crmChecks(WebClient web, DataverseSettings crm, List<MappingDefinition> mappings,
+      List<Result> out) {
+    String[] later = {"crm.token", "crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables"};
     return get(web, crm.apiUrl() + "/", null).transform(ar -> {
       if (ar.failed()) {
         out.add(new Result("crm.reachable", "failed", "the CRM at " + host(crm.apiUrl()) + " does not answer: "
@@ -230,13 +231,15 @@ public final class ConnectionChecks {
         if (!refused.isEmpty()) {
           out.add(new Result("crm.token", "failed", "no token: " + String.join("; ", refused), "check crm.tokenUrl "
               + "and each application user's client id and secret (Entra ID app registrations)"));
-          for (String n : new String[] {"crm.whoAmI", "crm.integrationUser", "crm.solution"}) {
+          for (String n : new String[] {"crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables"}) {
             out.add(new Result(n, "skipped", "not checked: crm.token failed", "fix crm.token first"));
           }
           return Future.succeededFuture();
         }
         out.add(new Result("crm.token", "ok", crm.clients().size() + " application user(s) granted a token", null));
-        return crmIdentity(web, crm, "Bearer " + tokens.get(0).result(), out);
+        return crmIdentity(web, crm, "Bearer " + tokens.get(0).result(), out)
+            .compose(v -> out.stream().anyMatch(x -> x.name().equals("crm.tables")) ? Future.succeededFuture()
+                : tables(crm, mappings, out));
       });
     });
   }
@@ -249,6 +252,7 @@ public final class ConnectionChecks {
             + "admin center → Application users) for the client id"));
         out.add(new Result("crm.integrationUser", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
         out.add(new Result("crm.solution", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
+        out.add(new Result("crm.tables", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
         return Future.succeededFuture();
       }
       String user = ar.result().bodyAsJsonObject().getString("UserId");
@@ -283,6 +287,28 @@ public final class ConnectionChecks {
                     .getString("version") + " is imported", null));
             return Future.succeededFuture();
           });
+    });
+  }
+
+  /** Change tracking and alternate keys on the tables the mappings use. */
+  private Future<Void> tables(DataverseSettings crm, List<MappingDefinition> mappings, List<Result> out) {
+    DataverseSettings.Credential first = crm.clients().get(0);
+    CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), first.clientId(), first.clientSecret(),
+        crm.scope());
+    return c.signIn().compose(v -> c.tableProblems(mappings)).transform(ar -> {
+      if (ar.failed()) {
+        out.add(new Result("crm.tables", "failed", "the table definitions could not be read: "
+            + ar.cause().getMessage(), "give the integration user its roles (setup guide, integration-user step)"));
+      } else if (ar.result().isEmpty()) {
+        out.add(new Result("crm.tables", "ok", "change tracking and alternate keys are ready on the tables of "
+            + mappings.size() + " mapping(s)", null));
+      } else {
+        out.add(new Result("crm.tables", "failed", String.join("; ", ar.result()), "import the solution (setup "
+            + "guide, solution step), which turns change tracking on and creates the keys; a Pending key becomes "
+            + "Active when its index job ends"));
+      }
+      c.close();
+      return Future.succeededFuture();
     });
   }
 

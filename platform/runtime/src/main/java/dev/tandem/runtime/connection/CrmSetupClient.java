@@ -204,6 +204,89 @@ public final class CrmSetupClient implements AutoCloseable {
     });
   }
 
+  /**
+   * @return every table definition: EntitySetName → {LogicalName, ChangeTrackingEnabled}
+   */
+  public Future<java.util.Map<String, JsonObject>> tables() {
+    return call("GET", "EntityDefinitions?$select=LogicalName,EntitySetName,ChangeTrackingEnabled", null).map(b -> {
+      java.util.Map<String, JsonObject> out = new java.util.HashMap<>();
+      b.getJsonArray("value", new JsonArray()).forEach(o -> out.put(((JsonObject) o).getString("EntitySetName"),
+          (JsonObject) o));
+      return out;
+    });
+  }
+
+  /**
+   * @param logicalName a table
+   * @return its alternate keys: KeyAttributes, EntityKeyIndexStatus (Pending, InProgress, Active, Failed)
+   */
+  public Future<List<JsonObject>> keys(String logicalName) {
+    return call("GET", "EntityDefinitions(LogicalName='" + logicalName + "')/Keys", null).map(b -> {
+      List<JsonObject> out = new ArrayList<>();
+      b.getJsonArray("value", new JsonArray()).forEach(o -> out.add((JsonObject) o));
+      return out;
+    });
+  }
+
+  /**
+   * What the mappings need of their CRM tables: change tracking where they read from the CRM, and their alternate
+   * key Active.
+   *
+   * @param mappings the enabled mappings
+   * @return problems, each naming the mapping and the table (empty: ready)
+   */
+  public Future<List<String>> tableProblems(List<dev.tandem.api.MappingDefinition> mappings) {
+    return tables().compose(tables -> {
+      List<String> problems = new ArrayList<>();
+      Future<Void> chain = Future.succeededFuture();
+      for (dev.tandem.api.MappingDefinition m : mappings) {
+        JsonObject t = tables.get(m.crmEntitySet());
+        if (t == null) {
+          problems.add("mapping " + m.name() + ": the CRM has no table " + m.crmEntitySet());
+          continue;
+        }
+        if (m.direction() != dev.tandem.api.Direction.TO_CRM && !Boolean.TRUE.equals(t.getBoolean(
+            "ChangeTrackingEnabled"))) {
+          problems.add("mapping " + m.name() + ": change tracking is off on table " + t.getString("LogicalName"));
+        }
+        if (m.crmAlternateKey() != null) {
+          chain = chain.compose(v -> keys(t.getString("LogicalName")).map(keys -> {
+            JsonObject k = keys.stream().filter(x -> x.getJsonArray("KeyAttributes", new JsonArray())
+                .equals(new JsonArray().add(m.crmAlternateKey()))).findFirst().orElse(null);
+            if (k == null) {
+              problems.add("mapping " + m.name() + ": table " + t.getString("LogicalName") + " has no alternate key "
+                  + "on " + m.crmAlternateKey());
+            } else if (!"Active".equals(k.getString("EntityKeyIndexStatus"))) {
+              problems.add("mapping " + m.name() + ": the alternate key on " + t.getString("LogicalName") + "."
+                  + m.crmAlternateKey() + " is " + k.getString("EntityKeyIndexStatus"));
+            }
+            return null;
+          }));
+        }
+      }
+      return chain.map(v -> problems);
+    });
+  }
+
+  /**
+   * Waits until the mappings' tables are ready (a new key's index job takes a while).
+   *
+   * @param mappings the enabled mappings
+   * @param deadline when to give up (epoch ms)
+   * @return the problems left at the end (empty: ready)
+   */
+  public Future<List<String>> awaitTables(List<dev.tandem.api.MappingDefinition> mappings, long deadline) {
+    return tableProblems(mappings).compose(problems -> {
+      boolean waiting = problems.stream().anyMatch(p -> p.endsWith(" is Pending") || p.endsWith(" is InProgress"));
+      if (!waiting || System.currentTimeMillis() > deadline) {
+        return Future.succeededFuture(problems);
+      }
+      Promise<List<String>> p = Promise.promise();
+      vertx.setTimer(1000, t -> awaitTables(mappings, deadline).onComplete(p));
+      return p.future();
+    });
+  }
+
   @Override
   public void close() {
     web.close();

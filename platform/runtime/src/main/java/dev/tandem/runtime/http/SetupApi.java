@@ -180,7 +180,7 @@ final class SetupApi {
           for (Object o : checks) {
             String n = ((JsonObject) o).getString("name");
             // The integration user's roles and the solution come in later steps.
-            if (!n.equals("crm.integrationUser") && !n.equals("crm.solution")) {
+            if (!n.equals("crm.integrationUser") && !n.equals("crm.solution") && !n.equals("crm.tables")) {
               relevant.add(o);
             }
           }
@@ -265,6 +265,12 @@ final class SetupApi {
         .compose(job -> c.solutionVersion(ConnectionChecks.SOLUTION).map(version -> new JsonObject()
             .put("status", "done").put("solution", ConnectionChecks.SOLUTION).put("version", version)
             .put("importJobId", job)))
+        // The import turned change tracking on and created the alternate keys: wait until they are Active.
+        .compose(result -> c.awaitTables(ConnectionApi.enabledMappings(plugins), System.currentTimeMillis() + 600_000)
+            .compose(problems -> problems.isEmpty() ? Future.succeededFuture(result.put("tables", "ready"))
+                : Future.failedFuture(new CheckFailed(one("crm.tables", false, String.join("; ", problems),
+                    "look at the tables' alternate keys (Failed: the table holds duplicate values) and change "
+                    + "tracking in the environment, then run this step again")))))
         .recover(e -> Future.failedFuture(e instanceof CrmSetupClient.Refused
             ? new CheckFailed(one("crm.solutionImport", false, e.getMessage(), "look at the import job in the "
                 + "environment's solution history")) : e))

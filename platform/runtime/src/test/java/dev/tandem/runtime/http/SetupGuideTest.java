@@ -93,12 +93,16 @@ class SetupGuideTest {
     String erpKey = erp.get().options().accessKey();
     sim(erp.get().baseUrl(), "POST", "seed", "{\"seed\":5,\"counts\":{\"Customer\":" + CUSTOMERS + "}}");
     sim(crm.get().baseUrl(), "POST", "setup/fresh", "{}");
+    // The alternate keys' index job takes 3 s here (60 s by default): the guide waits for them to be Active.
+    sim(crm.get().baseUrl(), "POST", "organization", "{\"keyIndexDelayMs\":3000}");
     sim(crm.get().baseUrl(), "POST", "setup/admins", "{\"clientId\":\"crm-admin\",\"clientSecret\":\""
         + ADMIN_SECRET + "\",\"roles\":[\"System Administrator\",\"System Customizer\"]}");
     sim(crm.get().baseUrl(), "POST", "setup/admins", "{\"clientId\":\"crm-customizer\",\"clientSecret\":\""
         + ADMIN_SECRET + "\",\"roles\":[\"System Customizer\"]}");
     Path plugins = Files.createDirectories(work.resolve("plugins"));
-    PluginJars.jar(plugins, "accounts", null, Map.of("test.setup.Accounts", PluginJars.accountsToCrm("test.setup")),
+    // Customers to accounts, addressed by the alternate key the solution creates (Active only after the import).
+    PluginJars.jar(plugins, "accounts", null, Map.of("test.setup.Accounts", PluginJars.accountsToCrm("test.setup")
+        .replace(".direction(Direction.TO_CRM)", ".direction(Direction.TO_CRM).crmAlternateKey(\"accountnumber\")")),
         work);
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemConfig cfg = TestRuntimes.config(db.settings(), plugins)
@@ -147,8 +151,10 @@ class SetupGuideTest {
         HttpResponse<String> step2 = api(rt, "POST", "/api/v1/setup/solution", new JsonObject().put("admin",
             new JsonObject().put("clientId", "crm-admin").put("clientSecret", ADMIN_SECRET)).encode());
         assertEquals(200, step2.statusCode(), step2.body());
-        assertEquals("1.0.0.0", new JsonObject(step2.body()).getJsonArray("steps").getJsonObject(1)
-            .getJsonObject("result").getString("version"), step2.body());
+        JsonObject solution = new JsonObject(step2.body()).getJsonArray("steps").getJsonObject(1)
+            .getJsonObject("result");
+        assertEquals("1.0.0.0", solution.getString("version"), step2.body());
+        assertEquals("ready", solution.getString("tables"), "change tracking and keys ready: " + step2.body());
 
         // 3. The integration user gets its roles (the admin account is still in this node's memory); twice is once.
         HttpResponse<String> step3 = api(rt, "POST", "/api/v1/setup/integration-user", "{}");

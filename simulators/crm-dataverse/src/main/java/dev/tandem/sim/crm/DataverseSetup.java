@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * {@code importjobs} to poll and one in {@code solutions}; the solution's security roles, which exist only once it
  * is imported, one copy per business unit ({@code _parentroleid_value}, {@code _businessunitid_value});
  * {@code systemuserroles_association}, which checks the caller's privileges and refuses a duplicate; and, in a
- * fresh organization, application users refused data access until they hold a role.
+ * fresh organization, application users refused data access until they hold a role. The import turns change
+ * tracking on and creates the alternate keys through {@link DataverseMetadata} (Pending, then Active).
  *
  * <p>Sources: ImportSolution Action (Web API reference: the four parameters are not nullable); Associate and
  * disassociate table rows (Web API, {@code $ref}); "Cannot insert duplicate key" (0x80040237) for an existing
@@ -55,6 +56,8 @@ final class DataverseSetup {
         return null;
       });
       sim.rolesRequired = true;
+      // Nor the solution's table definitions: no change tracking on Tandem's tables, no alternate keys.
+      sim.metadata().freshOrganization();
       return SimResponse.empty(204);
     });
     // An administrator account (an app registration) holding the given standard roles.
@@ -213,6 +216,15 @@ final class DataverseSetup {
         }
       }
       return null;
+    });
+    // The solution turns change tracking on for the tables Tandem reads and creates the alternate keys it addresses
+    // rows by; each key's index job takes it from Pending to Active (DataverseMetadata).
+    DataverseMetadata md = sim.metadata();
+    DataverseMetadata.TANDEM_TRACKED.forEach(md::enableChangeTracking);
+    DataverseMetadata.TANDEM_KEYS.forEach((table, column) -> {
+      if (md.key(table, column) == null) {
+        md.createKey(table, "tandem_" + column, List.of(column));
+      }
     });
     sim.importedSolutions.add(Map.of("uniquename", parts[0], "version", parts[1]));
     return SimResponse.empty(204);
