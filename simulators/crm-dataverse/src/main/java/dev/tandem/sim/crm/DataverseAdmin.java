@@ -49,7 +49,10 @@ final class DataverseAdmin {
       Entity roles = sim.entity("roles");
       for (String name : new String[] {ADMIN_ROLE, "System Customizer", "Integration Administrator",
           "Integration User", "Salesperson"}) {
-        sim.insert(roles, Map.of("name", name), id, null);
+        // Every role belongs to a business unit: these to the root one (a system-set lookup, written to the row).
+        Map<String, Object> role = new LinkedHashMap<>(sim.insert(roles, Map.of("name", name), id, null));
+        role.put("_businessunitid_value", sim.businessUnitId);
+        sim.store().table("roles").put(role);
       }
       return null;
     });
