@@ -217,6 +217,11 @@ public final class AdminHttpServer {
       });
       mappingsApi = new MappingsApi(plugins, pool, enqueue, vertx, connections);
       mappingsApi.mount(r);
+      if (connection != null) {
+        dev.tandem.runtime.connection.ConnectionService c = connection;
+        mappingsApi.connectionState(() -> !c.current().enabled() ? "disabled: " + c.current().disabledReason()
+            : c.current().connected() ? "connected" : "not connected");
+      }
       new WatermarksApi(plugins, pool).mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);

@@ -118,6 +118,8 @@ class SetupGuideTest {
         JsonObject before = new JsonObject(api(rt, "GET", "/api/v1/connection", null).body());
         assertFalse(before.getBoolean("connected"), before.encode());
         assertEquals("none", before.getJsonObject("source").getString("erp"));
+        assertEquals("not connected", new JsonObject(api(rt, "GET", "/api/v1/mappings", null).body())
+            .getJsonArray("mappings").getJsonObject(0).getString("connection"));
 
         // Each wrong input fails its named check and stores nothing.
         String url = erp.get().serviceRoot();
