@@ -37,6 +37,9 @@ public final class Main implements Runnable {
     for (Class<?> c : AdminCommands.ALL) {
       cl.addSubcommand(c);
     }
+    for (Class<?> c : dev.tandem.runtime.cli.ConnectionCommands.ALL) {
+      cl.addSubcommand(c);
+    }
     cl.addSubcommand("generate-completion", new picocli.AutoComplete.GenerateCompletion());
     return cl;
   }
@@ -59,17 +62,19 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       TandemConfig cfg;
+      dev.tandem.runtime.connection.SecretCipher cipher;
       try {
         Map<String, String> env = new HashMap<>(System.getenv());
         if (bind != null) {
           env.put(TandemConfig.ENV_HTTP_HOST, bind);
         }
         cfg = TandemConfig.load(config, env);
-      } catch (ConfigException e) {
+        cipher = dev.tandem.runtime.connection.SecretCipher.fromEnvironment(env);
+      } catch (ConfigException | IllegalArgumentException e) {
         System.err.println(e.getMessage());
         return 2;
       }
-      return runUntilStopped(cfg, null);
+      return runUntilStopped(cfg, cipher, null);
     }
   }
 
@@ -104,14 +109,37 @@ public final class Main implements Runnable {
         if (port != null) {
           env.put(TandemConfig.ENV_HTTP_PORT, port.toString());
         }
+        // With the simulators, the demo sets its connection up through the setup guide on first start: the
+        // launcher's connection settings go to the guide, not to the node's configuration.
+        Map<String, String> guideEnv = new HashMap<>();
+        if ("1".equals(env.get("TANDEM_DEMO_SETUP"))) {
+          for (String name : DemoGuide.SETTINGS) {
+            String v = env.remove(name);
+            if (v != null) {
+              guideEnv.put(name, v);
+            }
+          }
+        }
+        if (env.get(dev.tandem.runtime.connection.SecretCipher.ENV_KEY) == null
+            && env.get(dev.tandem.runtime.connection.SecretCipher.ENV_KEY_FILE) == null) {
+          // The demo's own key, next to its data: the stored connection's secrets are sealed with it.
+          Path keyFile = dataDir.resolve("secret.key");
+          if (!java.nio.file.Files.exists(keyFile)) {
+            java.nio.file.Files.createDirectories(dataDir);
+            java.nio.file.Files.writeString(keyFile, dev.tandem.runtime.connection.SecretCipher.generateKey() + "\n");
+          }
+          env.put(dev.tandem.runtime.connection.SecretCipher.ENV_KEY_FILE, keyFile.toString());
+        }
         TandemConfig cfg;
+        dev.tandem.runtime.connection.SecretCipher cipher;
         try {
           cfg = TandemConfig.load(null, env);
-        } catch (ConfigException e) {
+          cipher = dev.tandem.runtime.connection.SecretCipher.fromEnvironment(env);
+        } catch (ConfigException | IllegalArgumentException e) {
           System.err.println(e.getMessage());
           return 2;
         }
-        return runUntilStopped(cfg, rt -> {
+        return runUntilStopped(cfg, cipher, rt -> {
           String base = (cfg.http().tls() ? "https" : "http") + "://localhost:" + rt.httpPort();
           String banner = String.join("\n",
               "",
@@ -127,6 +155,17 @@ public final class Main implements Runnable {
               "Press Ctrl+C to stop.",
               "");
           System.out.println(banner);
+          if (!guideEnv.isEmpty()) {
+            Thread guide = new Thread(() -> {
+              try {
+                new DemoGuide(base, cfg.adminToken(), System.out).runIfNeeded(guideEnv);
+              } catch (Exception e) {
+                System.err.println("tandem demo: the setup guide did not finish: " + e.getMessage());
+              }
+            }, "tandem-demo-guide");
+            guide.setDaemon(true);
+            guide.start();
+          }
           if (bannerFile != null) {
             try {
               java.nio.file.Files.writeString(bannerFile, banner);
@@ -145,12 +184,12 @@ public final class Main implements Runnable {
     }
   }
 
-  static int runUntilStopped(TandemConfig cfg, java.util.function.Consumer<TandemRuntime> onStarted)
-      throws InterruptedException {
+  static int runUntilStopped(TandemConfig cfg, dev.tandem.runtime.connection.SecretCipher cipher,
+      java.util.function.Consumer<TandemRuntime> onStarted) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     TandemRuntime rt;
     try {
-      rt = TandemRuntime.start(cfg).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+      rt = TandemRuntime.start(cfg, cipher).toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
     } catch (java.util.concurrent.ExecutionException e) {
       System.err.println("Tandem failed to start: " + e.getCause().getMessage());
       return 1;

@@ -67,9 +67,16 @@ public final class TandemRuntime {
   private JobMetrics jobMetrics;
   private AdminHttpServer http;
   private final List<String> deployments = new ArrayList<>();
+  /** The generic engine's verticles, redeployed whenever the connection in effect changes. */
+  private final List<String> engine = new ArrayList<>();
+  private final List<String> engineAddresses = new ArrayList<>();
+  private final dev.tandem.runtime.connection.SecretCipher cipher;
+  private dev.tandem.runtime.connection.ConnectionService connection;
+  private Future<Void> engineChange = Future.succeededFuture();
 
-  private TandemRuntime(TandemConfig config) {
+  private TandemRuntime(TandemConfig config, dev.tandem.runtime.connection.SecretCipher cipher) {
     this.config = config;
+    this.cipher = cipher;
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     dev.tandem.runtime.http.HttpMetricLabels.bound(registry);
     this.vertx = Vertx.builder()
@@ -88,7 +95,24 @@ public final class TandemRuntime {
    * @return the running node; fails (and releases what it started) when the database is unusable
    */
   public static Future<TandemRuntime> start(TandemConfig config) {
-    TandemRuntime rt = new TandemRuntime(config);
+    dev.tandem.runtime.connection.SecretCipher cipher;
+    try {
+      cipher = dev.tandem.runtime.connection.SecretCipher.fromEnvironment(System.getenv());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return start(config, cipher);
+  }
+
+  /**
+   * Starts a node.
+   *
+   * @param config the configuration
+   * @param cipher seals the stored connection's secrets, or null when no secret key is configured
+   * @return the running node
+   */
+  public static Future<TandemRuntime> start(TandemConfig config, dev.tandem.runtime.connection.SecretCipher cipher) {
+    TandemRuntime rt = new TandemRuntime(config, cipher);
     // A promise bound to no Vert.x context: when the boot fails, Vert.x is closed before the failure is reported,
     // and a context-bound future would never deliver it.
     io.vertx.core.Promise<TandemRuntime> result = io.vertx.core.Promise.promise();
@@ -119,21 +143,29 @@ public final class TandemRuntime {
           nodes = new PgNodeRegistry(pool);
           schedules = new PgScheduleStore(pool);
           jobMetrics = new JobMetrics(registry);
+          connection = new dev.tandem.runtime.connection.ConnectionService(vertx,
+              new dev.tandem.runtime.store.PgConnectionStore(pool), cipher, config.connections());
+          return connection.start(config.database().connectOptions(),
+              dev.tandem.runtime.store.PgConnectionStore.channel(config.database().schema()));
+        })
+        .compose(v -> {
+          // Plugins get the ERP connection in effect when the node starts.
           plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry)
-              .services(new PluginServices(config.connections().erp(), EndpointMetrics.micrometer(registry),
+              .services(new PluginServices(connections().erp(), EndpointMetrics.micrometer(registry),
                   new PgCouplingService(pool)));
           return plugins.start();
         })
-        .compose(v -> startBudgets())
-        .compose(v -> deployGenericEngine())
-        .compose(v -> {
-          List<Future<Void>> ensured = new ArrayList<>();
-          for (MappingStatus m : plugins.schedulableMappings()) {
-            ensured.add(schedules.ensure(m.name(), m.definition().schedule().toMillis(),
-                config.schedules().inactivityTimeoutMs()));
-          }
-          return Future.all(ensured);
-        })
+        .compose(v -> startEngine(connection.current()))
+        .onSuccess(v -> connection.onChange(e -> {
+          LOG.log(Level.INFO, "the connection changed (revision " + e.revision() + ", ERP " + e.erpSource()
+              + ", CRM " + e.crmSource() + (e.enabled() ? "" : ", disabled: " + e.disabledReason())
+              + "): the engine restarts for the jobs that start from now on");
+          engineChange = engineChange.compose(x -> stopEngine()).compose(x -> startEngine(e))
+              .recover(err -> {
+                LOG.log(Level.ERROR, "restarting the engine after a connection change failed", err);
+                return Future.succeededFuture();
+              });
+        }))
         .compose(v -> vertx.deployVerticle(new DispatcherVerticle(queue, config.jobs(), config.nodeId(),
             plugins::explainMissing, jobMetrics).leases(leases).nodes(nodes, version())
             .listen(config.database().connectOptions(), PgNodeRegistry.jobChannel(config.database().schema()))))
@@ -147,13 +179,67 @@ public final class TandemRuntime {
           http = new AdminHttpServer(vertx, pool, queue, schedules, plugins, registry, config.adminToken())
               .settings(config.http())
               .enqueue(this::enqueue)
-              .connections(config.connections())
+              .connections(connections())
               .nodes(nodes, DispatcherVerticle.deadAfterMs(config.jobs()))
-              .fullSync(config.connections().erp() != null && config.connections().crm() != null);
+              .fullSync(connections().erp() != null && connections().crm() != null)
+              .connection(connection, config.schedules().inactivityTimeoutMs());
           return http.start(config.httpHost(), config.httpPort());
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
+  }
+
+  /** @return the connections in effect (the stored one, with the configured sides taking precedence) */
+  private TandemConfig.Connections connections() {
+    return connection.current().connections();
+  }
+
+  /**
+   * The engine for a connection: CRM budgets, the generic engine's verticles and the schedules of the mappings
+   * they serve. Without a complete, enabled connection nothing is deployed and nothing is scheduled.
+   */
+  private Future<Void> startEngine(dev.tandem.runtime.connection.ConnectionService.Effective e) {
+    if (!e.enabled()) {
+      return Future.succeededFuture();
+    }
+    return startBudgets()
+        .compose(v -> deployGenericEngine())
+        .compose(v -> {
+          List<Future<Void>> ensured = new ArrayList<>();
+          for (MappingStatus m : plugins.schedulableMappings()) {
+            ensured.add(schedules.ensure(m.name(), m.definition().schedule().toMillis(),
+                config.schedules().inactivityTimeoutMs()));
+          }
+          return Future.all(ensured).mapEmpty();
+        });
+  }
+
+  /** Undeploys the generic engine and releases the CRM budgets, before the engine restarts on a new connection. */
+  private Future<Void> stopEngine() {
+    List<Future<?>> undeploys = new ArrayList<>();
+    for (String id : List.copyOf(engine)) {
+      undeploys.add(vertx.undeploy(id).recover(err -> Future.succeededFuture()));
+    }
+    engine.clear();
+    engineAddresses.forEach(plugins::unserved);
+    engineAddresses.clear();
+    Future<Void> f = Future.join(undeploys).mapEmpty();
+    if (budgetSlots != null) {
+      BudgetSlotKeeper keeper = budgetSlots;
+      budgetSlots = null;
+      f = f.compose(v -> keeper.stop()).recover(err -> Future.succeededFuture());
+    }
+    if (slotPool != null) {
+      Pool p = slotPool;
+      slotPool = null;
+      f = f.compose(v -> p.close()).recover(err -> Future.succeededFuture());
+    }
+    return f;
+  }
+
+  /** @return the node's connection */
+  public dev.tandem.runtime.connection.ConnectionService connection() {
+    return connection;
   }
 
   /** How often the node renews its share of each endpoint user's concurrency. */
@@ -164,8 +250,8 @@ public final class TandemRuntime {
    * nodes through PostgreSQL before any request starts.
    */
   private Future<Void> startBudgets() {
-    DataverseSettings crm = config.connections().crm();
-    ODataErpSettings erp = config.connections().erp();
+    DataverseSettings crm = connections().crm();
+    ODataErpSettings erp = connections().erp();
     List<EndpointBudget> budgets = new ArrayList<>();
     long timeoutMs = 0;
     if (crm != null) {
@@ -206,8 +292,8 @@ public final class TandemRuntime {
 
   /** Serves every enabled mapping that no plugin verticle serves with the runtime's generic engine. */
   private Future<Void> deployGenericEngine() {
-    TandemConfig.Connections c = config.connections();
-    if (c.erp() == null || c.crm() == null) {
+    TandemConfig.Connections c = connections();
+    if (c.erp() == null || c.crm() == null || !connection.current().enabled()) {
       return Future.succeededFuture();
     }
     Map<String, MappingStatus> all = plugins.mappings();
@@ -226,7 +312,8 @@ public final class TandemRuntime {
         // ERP codes to a CRM option set: its own engine (metadata reads, InsertOptionValue), not entity rows.
         deployed.add(vertx.deployVerticle(new dev.tandem.runtime.sync.OptionSetSyncVerticle(m.definition(), pool, c,
                 metrics, syncMetrics)).onSuccess(id -> {
-                  deployments.add(id);
+                  engine.add(id);
+                  engineAddresses.add(Addresses.sync(m.name()));
                   plugins.served(Addresses.sync(m.name()));
                   LOG.log(Level.INFO, "option-set engine serves mapping " + m.name());
                 }));
@@ -235,7 +322,8 @@ public final class TandemRuntime {
       deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
               syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()).leases(leases))
           .onSuccess(id -> {
-            deployments.add(id);
+            engine.add(id);
+            engineAddresses.add(Addresses.sync(m.name()));
             plugins.served(Addresses.sync(m.name()));
             LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
           }));
@@ -247,12 +335,13 @@ public final class TandemRuntime {
       }
       deployed.add(vertx.deployVerticle(new GenericCouplingVerticle(m.definition(), enabled, pool, c, metrics))
           .onSuccess(id -> {
-            deployments.add(id);
+            engine.add(id);
+            engineAddresses.add(Addresses.coupling(m.name()));
             plugins.served(Addresses.coupling(m.name()));
           }));
     }
     deployed.add(vertx.deployVerticle(new FullSyncCoordinatorVerticle(pool, c, plugins::mappings, this::enqueue,
-        metrics, registry, 1000, FULL_SYNC_PARTS)).onSuccess(deployments::add));
+        metrics, registry, 1000, FULL_SYNC_PARTS)).onSuccess(engine::add));
     // Ledger jobs (the Item Availability job) of enabled mappings, each with its schedule.
     Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs = new java.util.LinkedHashMap<>();
     dev.tandem.runtime.ledger.LedgerMetrics ledgerMetrics = new dev.tandem.runtime.ledger.LedgerMetrics(registry);
@@ -267,7 +356,8 @@ public final class TandemRuntime {
       deployed.add(vertx.deployVerticle(new dev.tandem.runtime.ledger.LedgerJobVerticle(j, def, pool, c, metrics,
               ledgerMetrics, leases))
           .compose(id -> {
-            deployments.add(id);
+            engine.add(id);
+            engineAddresses.add(Addresses.ledger(j.name()));
             plugins.served(Addresses.ledger(j.name()));
             return schedules.ensure(j.name(), JobKind.LEDGER.name(), j.schedule().toMillis(),
                 config.schedules().inactivityTimeoutMs());
@@ -275,13 +365,13 @@ public final class TandemRuntime {
     }
     // On-hold schedules wake when the ERP side of their mapping changes, or their ledger got new entries.
     deployed.add(vertx.deployVerticle(new ErpChangeWatcherVerticle(pool, c, enabled,
-        config.schedules().erpWakeCheckMs(), metrics).ledgerJobs(ledgerJobs::get)).onSuccess(deployments::add));
+        config.schedules().erpWakeCheckMs(), metrics).ledgerJobs(ledgerJobs::get)).onSuccess(engine::add));
     // Business Central online webhooks wake mappings at once when the ERP side changes.
     if (c.erp() != null && c.erp().profile() == dev.tandem.runtime.connectors.erp.ODataErpSettings.Profile.BC_ONLINE
         && c.erpNotifications().enabled()) {
       deployed.add(vertx.deployVerticle(new dev.tandem.runtime.sync.ErpNotificationsVerticle(pool, c,
           () -> plugins.mappings().values().stream().filter(MappingStatus::enabled).map(MappingStatus::definition)
-              .toList(), this::enqueue, metrics)).onSuccess(deployments::add));
+              .toList(), this::enqueue, metrics)).onSuccess(engine::add));
     }
     checkErpConnection(c, metrics);
     return Future.all(deployed).mapEmpty();
@@ -318,6 +408,11 @@ public final class TandemRuntime {
    * @return its id
    */
   public Future<Long> enqueue(NewJob job) {
+    if (connection != null && !connection.current().enabled()) {
+      return Future.failedFuture(new dev.tandem.runtime.http.ApiError(409, "connection_disabled",
+          "the connection is disabled: " + (connection.current().disabledReason() == null ? "no reason given"
+              : connection.current().disabledReason()) + "; enable it with PATCH /api/v1/connection {\"enabled\": true}"));
+    }
     return queue.enqueue(job, config.jobs().maxAttempts()).onSuccess(id -> {
       jobMetrics.enqueued(job.kind(), 1);
       vertx.eventBus().send(DispatcherVerticle.WAKE, null);
@@ -331,12 +426,18 @@ public final class TandemRuntime {
    */
   public Future<Void> stop() {
     Future<Void> f = http == null ? Future.succeededFuture() : http.stop();
+    if (connection != null) {
+      f = f.compose(v -> connection.stop()).recover(e -> Future.succeededFuture());
+    }
     // Reverse order: the dispatcher and scheduler stop before the verticles that serve their jobs.
     List<String> reversed = new ArrayList<>(deployments);
     java.util.Collections.reverse(reversed);
     for (String id : reversed) {
       f = f.compose(v -> vertx.undeploy(id)).recover(e -> Future.succeededFuture());
     }
+    // Then the generic engine (and its budgets), once any restart for a connection change is through.
+    f = f.compose(v -> engineChange).compose(v -> plugins == null ? Future.<Void>succeededFuture() : stopEngine())
+        .recover(e -> Future.succeededFuture());
     if (plugins != null) {
       f = f.compose(v -> plugins.stop()).recover(e -> Future.succeededFuture());
     }

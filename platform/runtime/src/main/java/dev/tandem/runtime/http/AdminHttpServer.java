@@ -112,6 +112,23 @@ public final class AdminHttpServer {
     return this;
   }
 
+  private dev.tandem.runtime.connection.ConnectionService connection;
+  private java.util.function.BooleanSupplier fullSyncNow;
+  private long setupInactivityMs;
+
+  /**
+   * @param value the node's connection: mounts the connection window's routes, and full synchronization follows
+   *     whether the connection is complete
+   * @param inactivityTimeoutMs the schedules' on-hold timeout (schedules the setup guide creates)
+   * @return this
+   */
+  public AdminHttpServer connection(dev.tandem.runtime.connection.ConnectionService value, long inactivityTimeoutMs) {
+    this.connection = value;
+    this.setupInactivityMs = inactivityTimeoutMs;
+    this.fullSyncNow = () -> value.current().connected();
+    return this;
+  }
+
   /**
    * @param value the endpoints, so manual couplings can be checked against the ERP
    * @return this
@@ -202,12 +219,23 @@ public final class AdminHttpServer {
       });
       mappingsApi = new MappingsApi(plugins, pool, enqueue, vertx, connections);
       mappingsApi.mount(r);
+      if (connection != null) {
+        dev.tandem.runtime.connection.ConnectionService c = connection;
+        mappingsApi.connectionState(() -> !c.current().enabled() ? "disabled: " + c.current().disabledReason()
+            : c.current().connected() ? "connected" : "not connected");
+      }
       new WatermarksApi(plugins, pool).mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
       new LedgerJobsApi(plugins, pool, schedules, enqueue).mount(r);
     }
-    new FullSyncApi(vertx, fullSync, 1000, settings.maxEventStreams()).mount(r);
+    boolean fullSyncAtStart = fullSync;
+    new FullSyncApi(vertx, fullSyncNow != null ? fullSyncNow : () -> fullSyncAtStart, 1000,
+        settings.maxEventStreams()).mount(r);
+    if (connection != null) {
+      new ConnectionApi(vertx, connection, plugins).mount(r);
+      new SetupApi(vertx, connection, plugins, schedules, pool, setupInactivityMs).mount(r);
+    }
     new AvailabilityApi(vertx).mount(r);
 
     // No catch-all route: the router itself tells an unknown path (404) from a wrong method on a known one (405).

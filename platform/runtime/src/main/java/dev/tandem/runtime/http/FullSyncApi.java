@@ -20,7 +20,7 @@ final class FullSyncApi {
   private static final long HEARTBEAT_MS = 10_000;
   private static final DeliveryOptions SLOW = new DeliveryOptions().setSendTimeout(60_000);
   private final Vertx vertx;
-  private final boolean available;
+  private final java.util.function.BooleanSupplier available;
   private final long eventIntervalMs;
   private final int maxStreams;
   private final java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
@@ -31,7 +31,7 @@ final class FullSyncApi {
    * @param eventIntervalMs how often the event stream looks for progress
    * @param maxStreams event streams open at once at most (each holds a connection and a timer)
    */
-  FullSyncApi(Vertx vertx, boolean available, long eventIntervalMs, int maxStreams) {
+  FullSyncApi(Vertx vertx, java.util.function.BooleanSupplier available, long eventIntervalMs, int maxStreams) {
     this.vertx = vertx;
     this.available = available;
     this.eventIntervalMs = eventIntervalMs;
@@ -40,7 +40,7 @@ final class FullSyncApi {
 
   void mount(Router r) {
     r.route("/api/v1/full-sync*").handler(ctx -> {
-      if (!available) {
+      if (!available.getAsBoolean()) {
         ApiError.send(ctx, 503, "unavailable", "full synchronization needs both the ERP and the CRM connection "
             + "configured on this node (connections.erp and connections.crm)");
       } else {

@@ -152,6 +152,16 @@ final class MappingsApi {
     }
   }
 
+  private java.util.function.Supplier<String> connectionState;
+
+  /**
+   * @param value says whether the node's connection is complete: {@code connected}, {@code not connected} or
+   *     {@code disabled: <reason>}; every mapping shows it
+   */
+  void connectionState(java.util.function.Supplier<String> value) {
+    this.connectionState = value;
+  }
+
   private JsonObject view(MappingStatus m, MappingSettings s) {
     MappingDefinition eff = s.applyTo(m.definition());
     JsonArray fields = new JsonArray();
@@ -176,7 +186,8 @@ final class MappingsApi {
             .put("minFailedRecords", s.failedRecordsTolerated())
             .put("scheduleSeconds", eff.schedule().toSeconds())
             .put("fields", fields))
-        .put("overrides", s.toJson());
+        .put("overrides", s.toJson())
+        .put("connection", connectionState == null ? null : connectionState.get());
   }
 
   private void patch(RoutingContext ctx) {

@@ -307,6 +307,16 @@ public final class PluginHost {
   }
 
   /**
+   * Records that something outside the plugins no longer serves an address (the generic engine redeploys when the
+   * connection changes).
+   *
+   * @param address the address no longer served
+   */
+  public void unserved(String address) {
+    servedAddresses.remove(address);
+  }
+
+  /**
    * @param mapping a mapping
    * @return whether a verticle serves its sync jobs
    */

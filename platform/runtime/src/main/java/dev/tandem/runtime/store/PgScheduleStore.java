@@ -20,6 +20,8 @@ public final class PgScheduleStore {
   private static final String TICK = "WITH due AS (SELECT id FROM schedule WHERE state = 'active' AND next_run_at <= now() "
       + "  AND NOT EXISTS (SELECT 1 FROM full_sync_line l JOIN full_sync_run r ON r.id = l.run_id "
       + "    WHERE r.status = 'running' AND l.mapping = schedule.mapping AND l.status IN ('waiting', 'running')) "
+      // The connection's Enabled switch off stops every schedule, on every node.
+      + "  AND NOT EXISTS (SELECT 1 FROM connection_setting c WHERE NOT c.enabled) "
       + "  ORDER BY next_run_at FOR UPDATE SKIP LOCKED), "
       + "upd AS (UPDATE schedule s SET "
       + "  state = CASE WHEN s.inactivity_timeout_ms > 0 "
@@ -97,6 +99,32 @@ public final class PgScheduleStore {
               }
               return null;
             }));
+  }
+
+  /**
+   * Creates a mapping's sync schedule disabled, or disables the one it has (the setup guide's "choose what to
+   * synchronize": a mapping left out gets no scheduled runs).
+   *
+   * @param mapping mapping name
+   * @param intervalMs interval, should the schedule be created
+   * @param inactivityTimeoutMs on-hold timeout, should it be created
+   * @return nothing
+   */
+  public Future<Void> disable(String mapping, long intervalMs, long inactivityTimeoutMs) {
+    return pool.preparedQuery("INSERT INTO schedule (mapping, kind, interval_ms, inactivity_timeout_ms, state) "
+            + "VALUES ($1, 'SYNC', $2, $3, 'disabled') ON CONFLICT (mapping, kind) DO UPDATE SET state = 'disabled'")
+        .execute(Tuple.of(mapping, intervalMs, inactivityTimeoutMs)).mapEmpty();
+  }
+
+  /**
+   * Enables a disabled sync schedule again (active, due now).
+   *
+   * @param mapping mapping name
+   * @return nothing
+   */
+  public Future<Void> enable(String mapping) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, next_run_at = now() "
+            + "WHERE mapping = $1 AND state = 'disabled'").execute(Tuple.of(mapping)).mapEmpty();
   }
 
   /**

@@ -49,7 +49,10 @@ final class DataverseAdmin {
       Entity roles = sim.entity("roles");
       for (String name : new String[] {ADMIN_ROLE, "System Customizer", "Integration Administrator",
           "Integration User", "Salesperson"}) {
-        sim.insert(roles, Map.of("name", name), id, null);
+        // Every role belongs to a business unit: these to the root one (a system-set lookup, written to the row).
+        Map<String, Object> role = new LinkedHashMap<>(sim.insert(roles, Map.of("name", name), id, null));
+        role.put("_businessunitid_value", sim.businessUnitId);
+        sim.store().table("roles").put(role);
       }
       return null;
     });
@@ -89,6 +92,7 @@ final class DataverseAdmin {
       sim.optionSets().reset();
       sim.metadata().reset(sim.metadata().tandemState());
       sim.clockOffsetMs(0);
+      sim.rolesRequired = false;
       bootstrap(sim);
       sim.auth().registered().forEach((client, userId) -> {
         if (userId.equals(UUID.nameUUIDFromBytes(("integration:" + client).getBytes()).toString())
@@ -195,51 +199,6 @@ final class DataverseAdmin {
       if (b.get("tokenLifetimeSeconds") instanceof Number n) {
         sim.auth().lifetime(n.longValue());
       }
-      return SimResponse.empty(204);
-    });
-  }
-
-  /** ImportSolution: needs the System Administrator role; records the solution. */
-  static SimResponse importSolution(DataverseSimulator sim, SimRequest r, String user) {
-    if (!hasRole(sim, user, ADMIN_ROLE)) {
-      return DataverseSimulator.error(403, "0x80040220", "Principal user (Id=" + user + ", type=8) is missing "
-          + "prvImportCustomizations privilege: only a System Administrator can import solutions.");
-    }
-    Map<String, Object> body = Json.object(r.bodyText());
-    Object file = body.get("CustomizationFile");
-    if (!(file instanceof String s) || s.isBlank()) {
-      return DataverseSimulator.error(400, "0x80048d19", "ImportSolution needs a base64 CustomizationFile.");
-    }
-    try {
-      Base64.getDecoder().decode(s);
-    } catch (IllegalArgumentException e) {
-      return DataverseSimulator.error(400, "0x80048d19", "CustomizationFile is not base64.");
-    }
-    Map<String, Object> record = new LinkedHashMap<>(body);
-    record.remove("CustomizationFile");
-    record.put("size", s.length());
-    sim.importedSolutions.add(record);
-    return SimResponse.empty(204);
-  }
-
-  /** POST systemusers(id)/systemuserroles_association/$ref with {"@odata.id": ".../roles(id)"}. */
-  static SimResponse assignRole(DataverseSimulator sim, String userId, SimRequest r) {
-    Map<String, Object> body = Json.object(r.bodyText());
-    String ref = String.valueOf(body.get("@odata.id"));
-    int open = ref.lastIndexOf('(');
-    String roleId = open < 0 ? "" : ref.substring(open + 1, ref.length() - 1).toLowerCase(java.util.Locale.ROOT);
-    return sim.store().write(() -> {
-      if (userId == null || sim.store().table("systemusers").get(userId) == null) {
-        return sim.notFound(sim.entity("systemusers"), String.valueOf(userId));
-      }
-      if (sim.store().table("roles").get(roleId) == null) {
-        return sim.notFound(sim.entity("roles"), roleId);
-      }
-      Map<String, Object> link = new LinkedHashMap<>();
-      link.put("id", userId + ":" + roleId);
-      link.put("systemuserid", userId);
-      link.put("roleid", roleId);
-      sim.store().table("systemuserroles").put(link);
       return SimResponse.empty(204);
     });
   }

@@ -164,7 +164,13 @@ final class DataverseEntities {
         .lookup("parentaccountid", "accounts").lookup("parentcontactid", "contacts").required("name").register();
     new B("teams", "team").text("name", 160).text("description", 2000).other("teamtype", "isdefault")
         .text("azureactivedirectoryobjectid", 100).noState().required("name").register();
-    new B("roles", "role").text("name", 100).noState().required("name").register();
+    new B("roles", "role").text("name", 100).other("_businessunitid_value", "_parentroleid_value").noState()
+        .required("name").register();
+    // Set-up tables (DataverseSetup): imported solutions and the import jobs ImportSolution creates.
+    new B("solutions", "solution").text("uniquename", 65).text("friendlyname", 256).text("version", 256)
+        .other("ismanaged", "installedon").noState().required("uniquename").register();
+    new B("importjobs", "importjob").text("solutionname", 256).other("progress", "startedon", "completedon", "data")
+        .noState().register();
     new B("nav_connections", "nav_connection").text("nav_name", 100).text("nav_dynamicsnavurl", 250)
         .text("nav_dynamicsnavodataurl", 250).text("nav_dynamicsnavodatausername", 250)
         .text("nav_dynamicsnavodataaccesskey", 250).register();

@@ -66,6 +66,8 @@ public final class DataverseSimulator implements Simulator {
   final String integrationUserId;
   final String organizationId = UUID.randomUUID().toString();
   final String businessUnitId = UUID.randomUUID().toString();
+  /** A fresh organization (DataverseSetup): application users need a role before they may touch data. */
+  volatile boolean rolesRequired;
   final List<Map<String, Object>> importedSolutions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** @param options settings */
@@ -84,6 +86,7 @@ public final class DataverseSimulator implements Simulator {
     this.integrationUserId = DataverseAdmin.bootstrap(this);
     auth.register(options.clientId(), options.clientSecret(), integrationUserId);
     DataverseAdmin.register(this, server);
+    DataverseSetup.register(this, server);
   }
 
   /** Starts with defaults on a free port. */
@@ -292,7 +295,7 @@ public final class DataverseSimulator implements Simulator {
       return DataverseMetadataApi.handle(this, r, rest);
     }
     if (rest.equals("ImportSolution") && r.method().equals("POST")) {
-      return DataverseAdmin.importSolution(this, r, user);
+      return DataverseSetup.importSolution(this, r, user);
     }
     Matcher m = RECORD.matcher(rest);
     if (m.matches()) {
@@ -305,13 +308,21 @@ public final class DataverseSimulator implements Simulator {
       if (m.group(3) != null) {
         if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association/$ref")
             && r.method().equals("POST")) {
-          return DataverseAdmin.assignRole(this, key, r);
+          return DataverseSetup.associate(this, user, key, r);
+        }
+        if (e.set().equals("systemusers") && m.group(3).equals("/systemuserroles_association")
+            && r.method().equals("GET")) {
+          return DataverseSetup.associated(this, key);
         }
         if (e.set().equals("products") && m.group(3).equals("/Microsoft.Dynamics.CRM.PublishProductHierarchy")
             && r.method().equals("POST")) {
           return DataverseProducts.publish(this, e, key, m.group(2), user);
         }
         throw new DvError(error(404, "0x80060888", "Resource not found for the segment '" + m.group(3) + "'."));
+      }
+      SimResponse refused = DataverseSetup.dataAccess(this, user, e.set(), r.method());
+      if (refused != null) {
+        return refused;
       }
       return switch (r.method()) {
         case "GET" -> get(e, key, m.group(2), r);
@@ -324,6 +335,10 @@ public final class DataverseSimulator implements Simulator {
     String set = slash < 0 ? rest : rest.substring(0, slash);
     String action = slash < 0 ? null : rest.substring(slash + 1);
     Entity e = entity(set);
+    SimResponse refused = DataverseSetup.dataAccess(this, user, e.set(), r.method());
+    if (refused != null) {
+      return refused;
+    }
     if (action == null) {
       return switch (r.method()) {
         case "GET" -> DataverseQueries.list(this, e, r);

@@ -1,0 +1,159 @@
+package dev.tandem.runtime.connection;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Seals the connection's secrets for PostgreSQL with AES-256-GCM: a fresh 96-bit nonce per secret, a 128-bit tag,
+ * and the secret's name as associated data (a sealed value moved to another secret's row does not open). The key
+ * is 32 bytes, base64, from {@value #ENV_KEY} or the file named by {@value #ENV_KEY_FILE}; its id (a hash prefix)
+ * is stored with each secret so a node with another key says so instead of failing obscurely.
+ */
+public final class SecretCipher {
+
+  /** Environment variable: the key, 32 bytes in base64. */
+  public static final String ENV_KEY = "TANDEM_SECRET_KEY";
+  /** Environment variable: a file holding the key in base64 (instead of {@value #ENV_KEY}). */
+  public static final String ENV_KEY_FILE = "TANDEM_SECRET_KEY_FILE";
+
+  private static final int NONCE_BYTES = 12;
+  private static final int TAG_BITS = 128;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final SecretKeySpec key;
+  private final String keyId;
+
+  /**
+   * @param raw the 32-byte key
+   */
+  public SecretCipher(byte[] raw) {
+    if (raw.length != 32) {
+      throw new IllegalArgumentException("the secret key must be 32 bytes (256 bits), got " + raw.length
+          + ": generate one with `tandem secrets generate-key`");
+    }
+    this.key = new SecretKeySpec(raw.clone(), "AES");
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(raw);
+      this.keyId = HexFormat.of().formatHex(h, 0, 6);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * @param base64 the key in base64
+   * @param where where it came from, for the message
+   * @return the cipher
+   */
+  public static SecretCipher ofBase64(String base64, String where) {
+    byte[] raw;
+    try {
+      raw = Base64.getDecoder().decode(base64.trim());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + " is not base64 (32 random bytes, e.g. from "
+          + "`tandem secrets generate-key`)");
+    }
+    try {
+      return new SecretCipher(raw);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * @param env the environment
+   * @return the cipher of {@value #ENV_KEY} or {@value #ENV_KEY_FILE}, or null when neither is set
+   * @throws IllegalArgumentException when the key is unusable (the message never holds the key)
+   */
+  public static SecretCipher fromEnvironment(Map<String, String> env) {
+    String value = env.get(ENV_KEY);
+    if (value != null && !value.isBlank()) {
+      return ofBase64(value, ENV_KEY);
+    }
+    String file = env.get(ENV_KEY_FILE);
+    if (file != null && !file.isBlank()) {
+      return fromFile(Path.of(file), ENV_KEY_FILE + " (" + file + ")");
+    }
+    return null;
+  }
+
+  /**
+   * @param file a key file (base64)
+   * @param where how to name it in a message
+   * @return the cipher
+   */
+  public static SecretCipher fromFile(Path file, String where) {
+    try {
+      return ofBase64(Files.readString(file, StandardCharsets.US_ASCII), where);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the secret key file " + where + ": " + e.getMessage());
+    }
+  }
+
+  /** @return a new random key in base64 */
+  public static String generateKey() {
+    byte[] b = new byte[32];
+    RANDOM.nextBytes(b);
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  /** @return the key's id: the first 12 hex digits of its SHA-256 (not secret) */
+  public String keyId() {
+    return keyId;
+  }
+
+  /**
+   * @param name the secret's name (associated data)
+   * @param plain its value
+   * @return nonce, ciphertext and tag
+   */
+  public byte[] seal(String name, String plain) {
+    byte[] nonce = new byte[NONCE_BYTES];
+    RANDOM.nextBytes(nonce);
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
+      c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
+      byte[] ct = c.doFinal(plain.getBytes(StandardCharsets.UTF_8));
+      return ByteBuffer.allocate(NONCE_BYTES + ct.length).put(nonce).put(ct).array();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("sealing secret " + name + " failed: " + e.getClass().getSimpleName());
+    }
+  }
+
+  /**
+   * @param name the secret's name
+   * @param sealed what {@link #seal} gave
+   * @return the value
+   * @throws IllegalStateException when the key is not the one that sealed it or the value was altered
+   */
+  public String open(String name, byte[] sealed) {
+    try {
+      Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed, 0, NONCE_BYTES));
+      c.updateAAD(name.getBytes(StandardCharsets.UTF_8));
+      return new String(c.doFinal(sealed, NONCE_BYTES, sealed.length - NONCE_BYTES), StandardCharsets.UTF_8);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("secret " + name + " does not open with key " + keyId
+          + " (another key sealed it, or the stored value was altered)");
+    }
+  }
+
+  /** The key never shows. */
+  @Override
+  public String toString() {
+    return "SecretCipher[keyId=" + keyId + "]";
+  }
+}
