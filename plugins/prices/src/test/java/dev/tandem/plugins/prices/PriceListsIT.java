@@ -94,7 +94,8 @@ class PriceListsIT {
     for (Object o : tandem.api("GET", "/api/v1/errors?mapping=PLLINE-PRODPRICE&limit=100", null).json()
         .getJsonArray("errors")) {
       String message = ((JsonObject) o).getString("message");
-      assertTrue(message.matches("\\[LOOKUP\\] ERP PriceListLine [0-9a-f-]{36}: Asset_No refers to I[0-9]+, which is "
+      assertEquals("LOOKUP", ((JsonObject) o).getString("stage"), message);
+      assertTrue(message.matches("ERP PriceListLine [0-9a-f-]{36}: Asset_No refers to I[0-9]+, which is "
           + "not coupled in mapping ITEM-PRODUCT: couple or synchronize ITEM-PRODUCT first"), message);
     }
     assertTrue(lines.stream().anyMatch(l -> sales.contains((String) l.get("Price_List_Code"))
