@@ -240,6 +240,9 @@ public final class CrmSetupClient implements AutoCloseable {
       List<String> problems = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
       for (dev.tandem.api.MappingDefinition m : mappings) {
+        if (m.isOptionSet()) {
+          continue; // ERP codes to an option set's values: metadata, no table rows to track or address by key
+        }
         JsonObject t = tables.get(m.crmEntitySet());
         if (t == null) {
           problems.add("mapping " + m.name() + ": the CRM has no table " + m.crmEntitySet());
@@ -253,9 +256,10 @@ public final class CrmSetupClient implements AutoCloseable {
           chain = chain.compose(v -> keys(t.getString("LogicalName")).map(keys -> {
             JsonObject k = keys.stream().filter(x -> x.getJsonArray("KeyAttributes", new JsonArray())
                 .equals(new JsonArray().add(m.crmAlternateKey()))).findFirst().orElse(null);
+            // No key at all (uom has none in Dataverse): the engine finds rows by the column's value and writes
+            // them by id. A key that exists must be Active before the mapping can use it.
             if (k == null) {
-              problems.add("mapping " + m.name() + ": table " + t.getString("LogicalName") + " has no alternate key "
-                  + "on " + m.crmAlternateKey());
+              return null;
             } else if (!"Active".equals(k.getString("EntityKeyIndexStatus"))) {
               problems.add("mapping " + m.name() + ": the alternate key on " + t.getString("LogicalName") + "."
                   + m.crmAlternateKey() + " is " + k.getString("EntityKeyIndexStatus"));

@@ -126,6 +126,10 @@ public final class PluginHost {
           JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
           if (services.erp() != null && !settings.containsKey("erpProfile")) {
             settings.put("erpProfile", services.erp().profile().id());
+          } else if (!settings.containsKey("erpProfile") && pluginSettings.getValue("erpProfile") instanceof String p) {
+            // A node started without an ERP connection (it comes later, from the setup guide) is told the
+            // profile it will connect to, so plugins declare the mappings that ERP generation has.
+            settings.put("erpProfile", p);
           }
           ext.configure(settings);
         } catch (RuntimeException | LinkageError e) {
