@@ -4,15 +4,7 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.config.TandemConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +13,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -192,59 +183,19 @@ public final class AvailabilityBenchmark implements Callable<Integer> {
   }
 
   private void start(String name, Path jar, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1024m", "-jar", jar.toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    children.add(p);
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<Void> ready = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        String line;
-        while ((line = out.readLine()) != null) {
-          if (line.contains("listening")) {
-            ready.complete(null);
-          }
-        }
-      } catch (Exception ignored) {
-        // the child ended
-      }
-      ready.completeExceptionally(new IllegalStateException(name + " simulator ended before it listened"));
-    }, name + "-simulator-output");
-    t.setDaemon(true);
-    t.start();
-    ready.get(120, TimeUnit.SECONDS);
+    BenchSupport.startChild(children, name, "1024m", false, jar, args);
   }
 
+  /** A simulator's standalone jar, or a plugin's plain one. */
   private static Path jar(String dir, String prefix) {
-    boolean standalone = dir.startsWith("simulators");
-    File[] found = new File(dir).listFiles((d, n) -> n.startsWith(prefix) && n.endsWith(".jar")
-        && !n.endsWith("-sources.jar") && !n.endsWith("-tests.jar") && n.endsWith("-standalone.jar") == standalone);
-    if (found == null || found.length == 0) {
-      throw new IllegalStateException("no " + prefix + "*.jar in " + dir + ": build first (mvn -B -q -DskipTests "
-          + "package) and run from the repository root");
-    }
-    return found[0].toPath();
+    return BenchSupport.jar(dir, prefix, dir.startsWith("simulators") ? "-standalone.jar" : ".jar");
   }
 
   private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return BenchSupport.freePort();
   }
 
   private String send(String method, String url, String body, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
-        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() >= 300) {
-      throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": "
-          + r.body().substring(0, Math.min(300, r.body().length())));
-    }
-    return r.body();
+    return BenchSupport.send(http, method, url, body, headers);
   }
 }

@@ -4,17 +4,10 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.config.TandemConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +18,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.NotificationEmitter;
@@ -752,53 +744,19 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   }
 
   private void startChild(String name, String xmx, Path jar, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + xmx, "-jar", jar.toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    children.add(p);
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    CompletableFuture<Void> ready = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        String line;
-        while ((line = out.readLine()) != null) {
-          if (!ready.isDone()) {
-            System.out.println("  [" + name + "] " + line);
-          }
-          if (line.contains("listening")) {
-            ready.complete(null);
-          }
-        }
-      } catch (Exception ignored) {
-        // the child ended
-      }
-      ready.completeExceptionally(new IllegalStateException(name + " simulator ended before it listened"));
-    }, name + "-simulator-output");
-    t.setDaemon(true);
-    t.start();
-    ready.get(120, TimeUnit.SECONDS);
+    BenchSupport.startChild(children, name, xmx, true, jar, args);
   }
 
   private static Path jar(String dir, String prefix) {
-    return jar(dir, prefix, ".jar");
+    return BenchSupport.jar(dir, prefix, ".jar");
   }
 
   private static Path jar(String dir, String prefix, String suffix) {
-    File[] found = new File(dir).listFiles((d, n) -> n.startsWith(prefix) && n.endsWith(suffix)
-        && !n.endsWith("-sources.jar") && !n.endsWith("-tests.jar") && (suffix.length() > 4
-        || !n.endsWith("-standalone.jar")));
-    if (found == null || found.length == 0) {
-      throw new IllegalStateException("no " + prefix + "*.jar in " + dir + ": build first (mvn -B -q -DskipTests "
-          + "package) and run from the repository root");
-    }
-    return found[0].toPath();
+    return BenchSupport.jar(dir, prefix, suffix);
   }
 
   private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return BenchSupport.freePort();
   }
 
   private static String enc(String s) {
@@ -806,17 +764,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
   }
 
   private String send(String method, String url, String body, String... headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
-        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() >= 300) {
-      throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": "
-          + r.body().substring(0, Math.min(300, r.body().length())));
-    }
-    return r.body();
+    return BenchSupport.send(http, method, url, body, headers);
   }
 
   // ---- heap --------------------------------------------------------------------------------------------------

@@ -3,11 +3,8 @@ package dev.tandem.bench;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.crm.DataverseSimulator;
 import dev.tandem.sim.erp.ErpSimulator;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -164,17 +161,7 @@ public final class SimulatorBenchmark implements Callable<Integer> {
   }
 
   private String sendHeaders(String method, String url, String body, String[] headers) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method,
-        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    for (int i = 0; i < headers.length; i += 2) {
-      b.header(headers[i], headers[i + 1]);
-    }
-    HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() >= 300) {
-      throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": "
-          + r.body().substring(0, Math.min(300, r.body().length())));
-    }
-    return r.body();
+    return BenchSupport.send(http, method, url, body, headers);
   }
 
   private boolean printing;

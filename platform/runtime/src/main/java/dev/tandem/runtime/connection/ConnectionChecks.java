@@ -6,6 +6,7 @@ import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.connectors.ClientCredentialsToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -14,7 +15,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -95,9 +95,7 @@ public final class ConnectionChecks {
   }
 
   private Future<String> token(WebClient web, String tokenUrl, String clientId, String secret, String scope) {
-    return web.postAbs(tokenUrl).timeout(timeoutMs).putHeader("Content-Type", "application/x-www-form-urlencoded")
-        .sendBuffer(Buffer.buffer("grant_type=client_credentials&client_id=" + enc(clientId) + "&client_secret="
-            + enc(secret) + (scope == null ? "" : "&scope=" + enc(scope))))
+    return ClientCredentialsToken.request(web, tokenUrl, clientId, secret, scope, timeoutMs)
         .compose(r -> {
           if (r.statusCode() == 200 && r.bodyAsJsonObject().getString("access_token") != null) {
             return Future.succeededFuture(r.bodyAsJsonObject().getString("access_token"));
@@ -111,10 +109,6 @@ public final class ConnectionChecks {
           }
           return Future.failedFuture(desc);
         });
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s == null ? "" : s, StandardCharsets.UTF_8);
   }
 
   private static String host(String url) {

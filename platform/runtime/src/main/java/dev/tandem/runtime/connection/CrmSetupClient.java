@@ -1,5 +1,6 @@
 package dev.tandem.runtime.connection;
 
+import dev.tandem.runtime.connectors.ClientCredentialsToken;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -75,9 +76,7 @@ public final class CrmSetupClient implements AutoCloseable {
 
   /** @return signs in (client credentials) */
   public Future<Void> signIn() {
-    return web.postAbs(tokenUrl).timeout(30_000).putHeader("Content-Type", "application/x-www-form-urlencoded")
-        .sendBuffer(Buffer.buffer("grant_type=client_credentials&client_id=" + enc(clientId) + "&client_secret="
-            + enc(secret) + (scope == null ? "" : "&scope=" + enc(scope))))
+    return ClientCredentialsToken.request(web, tokenUrl, clientId, secret, scope, 30_000)
         .compose(r -> {
           if (r.statusCode() == 200) {
             bearer = "Bearer " + r.bodyAsJsonObject().getString("access_token");
@@ -239,6 +238,8 @@ public final class CrmSetupClient implements AutoCloseable {
     return tables().compose(tables -> {
       List<String> problems = new ArrayList<>();
       Future<Void> chain = Future.succeededFuture();
+      // Several mappings write the same table (items and resources both to products): its keys are read once.
+      java.util.Map<String, Future<List<JsonObject>>> keysOf = new java.util.HashMap<>();
       for (dev.tandem.api.MappingDefinition m : mappings) {
         if (m.isOptionSet()) {
           continue; // ERP codes to an option set's values: metadata, no table rows to track or address by key
@@ -253,7 +254,7 @@ public final class CrmSetupClient implements AutoCloseable {
           problems.add("mapping " + m.name() + ": change tracking is off on table " + t.getString("LogicalName"));
         }
         if (m.crmAlternateKey() != null) {
-          chain = chain.compose(v -> keys(t.getString("LogicalName")).map(keys -> {
+          chain = chain.compose(v -> keysOf.computeIfAbsent(t.getString("LogicalName"), this::keys).map(keys -> {
             JsonObject k = keys.stream().filter(x -> x.getJsonArray("KeyAttributes", new JsonArray())
                 .equals(new JsonArray().add(m.crmAlternateKey()))).findFirst().orElse(null);
             // No key at all (uom has none in Dataverse): the engine finds rows by the column's value and writes

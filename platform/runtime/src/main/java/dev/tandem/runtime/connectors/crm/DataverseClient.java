@@ -4,6 +4,7 @@ import dev.tandem.api.ErrorKind;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.BatchSizer;
+import dev.tandem.runtime.connectors.ClientCredentialsToken;
 import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.EndpointOrigin;
@@ -65,15 +66,17 @@ public final class DataverseClient {
     final DataverseSettings.Credential client;
     final EndpointBudget budget;
     final ResilientHttp http;
-    String token;
-    long tokenRefreshAtNanos;
-    Future<String> tokenInFlight;
+    final ClientCredentialsToken token;
 
     Lane(DataverseSettings.Credential client, EndpointMetrics metrics) {
       this.client = client;
       this.budget = EndpointBudget.of(vertx, settings.apiUrl(), client.clientId(), settings.limits(),
           settings.initialConcurrency());
       this.http = new ResilientHttp(vertx, ENDPOINT, budget, settings.maxRetries(), metrics);
+      // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
+      this.token = new ClientCredentialsToken(web, settings.tokenUrl(), client.clientId(), client.clientSecret(),
+          settings.scope() != null ? settings.scope() : defaultScope(settings.apiUrl()), settings.timeoutMs(),
+          "CRM token endpoint", "CRM token endpoint", "check the client id and secret of the integration user");
     }
   }
 
@@ -518,9 +521,9 @@ public final class DataverseClient {
         started[0] = System.nanoTime();
       }
       if (renew) {
-        lane.token = null;
+        lane.token.invalidate();
       }
-      return token(lane).map(t -> {
+      return lane.token.get(Stage.READ).map(t -> {
         HttpRequest<Buffer> req = web.requestAbs(method, url)
             .timeout(settings.timeoutMs())
             .putHeader("Authorization", "Bearer " + t)
@@ -539,49 +542,9 @@ public final class DataverseClient {
 
   /** The main user's cached token, or a new one when it is missing or close to expiry; one request at a time. */
   Future<String> token() {
-    return token(lanes.get(0));
+    return lanes.get(0).token.get(Stage.READ);
   }
 
-  private Future<String> token(Lane lane) {
-    if (lane.token != null && System.nanoTime() < lane.tokenRefreshAtNanos) {
-      return Future.succeededFuture(lane.token);
-    }
-    if (lane.tokenInFlight != null) {
-      return lane.tokenInFlight;
-    }
-    MultiMap form = MultiMap.caseInsensitiveMultiMap()
-        .add("grant_type", "client_credentials")
-        .add("client_id", lane.client.clientId())
-        .add("client_secret", lane.client.clientSecret());
-    // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
-    form.add("scope", settings.scope() != null ? settings.scope() : defaultScope(settings.apiUrl()));
-    lane.tokenInFlight = web.postAbs(settings.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
-        .transform(ar -> {
-          lane.tokenInFlight = null;
-          if (ar.failed()) {
-            return Future.failedFuture(HttpFailures.io("CRM token endpoint", Stage.READ, ar.cause()));
-          }
-          HttpResponse<Buffer> r = ar.result();
-          if (r.statusCode() != 200) {
-            String why = r.bodyAsString();
-            return Future.failedFuture(r.statusCode() >= 500 || r.statusCode() == 429
-                ? TandemException.retriable(Stage.READ, "CRM token endpoint answered " + r.statusCode(),
-                    HttpFailures.retryAfter(r.headers()))
-                : TandemException.permanent(Stage.READ, "CRM token endpoint refused client " + lane.client.clientId()
-                    + " (" + r.statusCode() + "): " + (why == null ? "" : why)
-                    + " — check the client id and secret of the integration user"));
-          }
-          JsonObject t = r.bodyAsJsonObject();
-          long lifetime = t.getLong("expires_in", 3599L);
-          // Refresh ahead of expiry: a tenth of the lifetime, at most five minutes, so no request carries a
-          // token that expires on its way.
-          long margin = Math.min(300, Math.max(1, lifetime / 10));
-          lane.token = t.getString("access_token");
-          lane.tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
-          return Future.succeededFuture(lane.token);
-        });
-    return lane.tokenInFlight;
-  }
 
   /**
    * @param apiUrl the Web API root, e.g. {@code https://contoso.crm4.dynamics.com/api/data/v9.2}

@@ -3,6 +3,7 @@ package dev.tandem.runtime.connectors.erp;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.connectors.BatchSizer;
+import dev.tandem.runtime.connectors.ClientCredentialsToken;
 import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.EndpointOrigin;
@@ -52,9 +53,7 @@ public final class ODataErpClient {
   private final String authorization;
   private final String companyRoot;
   private final EndpointOrigin origin;
-  private String token;
-  private long tokenRefreshAtNanos;
-  private Future<String> tokenInFlight;
+  private final ClientCredentialsToken token;
 
   /**
    * @param vertx Vert.x
@@ -76,6 +75,10 @@ public final class ODataErpClient {
         (settings.user() + ":" + settings.accessKey()).getBytes(StandardCharsets.UTF_8));
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
     this.origin = new EndpointOrigin(ENDPOINT, settings.serviceRoot());
+    ODataErpSettings.OAuth o = settings.oauth();
+    this.token = o == null ? null : new ClientCredentialsToken(web, o.tokenUrl(), o.clientId(), o.clientSecret(),
+        o.scope(), settings.timeoutMs(), "ERP token endpoint", "ERP token endpoint " + o.tokenUrl(),
+        "check the tenant, client id, secret and scope of the Entra application registered in Business Central");
   }
 
   /** @return the settings */
@@ -603,52 +606,14 @@ public final class ODataErpClient {
     }
     if (renew) {
       // The token may have been revoked or expired early: one fresh token, then the 401 is final.
-      token = null;
+      token.invalidate();
     }
     return token(stage).map(t -> "Bearer " + t);
   }
 
   /** The cached token, or a new one when missing or close to expiry; one token request at a time. */
   Future<String> token(Stage stage) {
-    if (token != null && System.nanoTime() < tokenRefreshAtNanos) {
-      return Future.succeededFuture(token);
-    }
-    if (tokenInFlight != null) {
-      return tokenInFlight;
-    }
-    ODataErpSettings.OAuth o = settings.oauth();
-    MultiMap form = MultiMap.caseInsensitiveMultiMap()
-        .add("grant_type", "client_credentials")
-        .add("client_id", o.clientId())
-        .add("client_secret", o.clientSecret())
-        .add("scope", o.scope());
-    tokenInFlight = web.postAbs(o.tokenUrl()).timeout(settings.timeoutMs()).sendForm(form)
-        .transform(ar -> {
-          tokenInFlight = null;
-          if (ar.failed()) {
-            return Future.failedFuture(HttpFailures.io("ERP token endpoint", stage, ar.cause()));
-          }
-          HttpResponse<Buffer> r = ar.result();
-          if (r.statusCode() != 200) {
-            String why = r.bodyAsString();
-            return Future.failedFuture(r.statusCode() >= 500 || r.statusCode() == 429
-                ? TandemException.retriable(stage, "ERP token endpoint answered " + r.statusCode(),
-                    HttpFailures.retryAfter(r.headers()))
-                : TandemException.permanent(stage, "ERP token endpoint " + o.tokenUrl() + " refused client "
-                    + o.clientId() + " (" + r.statusCode() + "): " + (why == null ? "" : why)
-                    + " — check the tenant, client id, secret and scope of the Entra application registered in "
-                    + "Business Central"));
-          }
-          JsonObject t = r.bodyAsJsonObject();
-          long lifetime = t.getLong("expires_in", 3599L);
-          // Refresh ahead of expiry (a tenth of the lifetime, at most five minutes) so that no request carries
-          // a token that expires on its way.
-          long margin = Math.min(300, Math.max(1, lifetime / 10));
-          token = t.getString("access_token");
-          tokenRefreshAtNanos = System.nanoTime() + (lifetime - margin) * 1_000_000_000L;
-          return Future.succeededFuture(token);
-        });
-    return tokenInFlight;
+    return token.get(stage);
   }
 
   private static String queryEncode(String s) {
