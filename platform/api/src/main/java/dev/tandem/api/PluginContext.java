@@ -52,6 +52,19 @@ public interface PluginContext {
     return erp(null, null);
   }
 
+  /**
+   * The ERP connection for item availability reads, as the connection's item-availability settings give it: with
+   * its OData web-service user and access key (NAV and Business Central on premises; online every request goes
+   * with the application's token), or with the sync user when the connection names none. When the connection
+   * changes, the runtime restarts the plugins, so a verticle may take this once at its start.
+   *
+   * @return a new connector; empty when this node has no ERP connection or the connection switches item
+   *     availability off
+   */
+  default Optional<ErpConnector> availabilityErp() {
+    return erp();
+  }
+
   /** @return the couplings, or empty when this runtime offers none to plugins */
   default Optional<CouplingService> couplings() {
     return Optional.empty();

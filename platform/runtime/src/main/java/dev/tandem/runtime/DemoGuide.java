@@ -96,11 +96,10 @@ final class DemoGuide {
     new JsonObject(send("GET", base + "/api/v1/mappings", null, true).body()).getJsonArray("mappings")
         .forEach(m -> mappings.put(((JsonObject) m).getString("name"), new JsonObject().put("enabled", true)));
     JsonObject sync = new JsonObject().put("mappings", mappings);
-    if (!online) {
-      // The ERP simulator's web-service user answers availability too.
-      sync.put("availability", new JsonObject().put("enabled", true).put("user", env.get("TANDEM_ERP_USER"))
-          .put("accessKey", env.get("TANDEM_ERP_ACCESS_KEY")));
-    }
+    // Item availability on: on NAV the ERP simulator's web-service user answers it too; online every request goes
+    // with the application's token.
+    sync.put("availability", online ? new JsonObject().put("enabled", true) : new JsonObject().put("enabled", true)
+        .put("user", env.get("TANDEM_ERP_USER")).put("accessKey", env.get("TANDEM_ERP_ACCESS_KEY")));
     step("synchronize", sync);
     step("finish", new JsonObject().put("startFullSync", true));
     out.println("tandem demo: the full synchronization runs in dependency order (GET /api/v1/full-sync)");

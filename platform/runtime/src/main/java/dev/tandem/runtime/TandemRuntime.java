@@ -149,10 +149,10 @@ public final class TandemRuntime {
               dev.tandem.runtime.store.PgConnectionStore.channel(config.database().schema()));
         })
         .compose(v -> {
-          // Plugins get the ERP connection in effect when the node starts.
+          // Plugins get the ERP connection in effect; they are restarted when a change alters it.
           plugins = new PluginHost(vertx, config.pluginsDir(), config.plugins(), registry)
-              .services(new PluginServices(connections().erp(), EndpointMetrics.micrometer(registry),
-                  new PgCouplingService(pool)));
+              .services(pluginServices(new PluginServices(null, null, EndpointMetrics.micrometer(registry),
+                  new PgCouplingService(pool))));
           return plugins.start();
         })
         .compose(v -> startEngine(connection.current()))
@@ -160,7 +160,8 @@ public final class TandemRuntime {
           LOG.log(Level.INFO, "the connection changed (revision " + e.revision() + ", ERP " + e.erpSource()
               + ", CRM " + e.crmSource() + (e.enabled() ? "" : ", disabled: " + e.disabledReason())
               + "): the engine restarts for the jobs that start from now on");
-          engineChange = engineChange.compose(x -> stopEngine()).compose(x -> startEngine(e))
+          engineChange = engineChange.compose(x -> stopEngine()).compose(x -> restartPluginsIfChanged())
+              .compose(x -> startEngine(e))
               .recover(err -> {
                 LOG.log(Level.ERROR, "restarting the engine after a connection change failed", err);
                 return Future.succeededFuture();
@@ -187,6 +188,34 @@ public final class TandemRuntime {
         })
         .onSuccess(s -> LOG.log(Level.INFO, "admin API listening on port " + s.actualPort()))
         .mapEmpty();
+  }
+
+  /**
+   * @param base the services plugins have now
+   * @return them with the connection in effect: its ERP side and its item-availability settings
+   */
+  private PluginServices pluginServices(PluginServices base) {
+    io.vertx.core.json.JsonObject av = connection.storedSettings().getJsonObject("availability");
+    PluginServices.Availability availability = av == null ? null : new PluginServices.Availability(
+        Boolean.TRUE.equals(av.getBoolean("enabled")), av.getString("user"),
+        av.getString("user") == null ? null : connection.availabilityKey());
+    return base.with(connections().erp(), availability);
+  }
+
+  /**
+   * Plugins are configured from the connection (the ERP generation decides the mappings a plugin declares, the
+   * availability user the connector its verticles hold): when a change alters that, they restart, so the change
+   * applies without restarting the node. Other changes leave them running.
+   */
+  private Future<Void> restartPluginsIfChanged() {
+    PluginServices next = pluginServices(plugins.services());
+    if (next.equals(plugins.services())) {
+      return Future.succeededFuture();
+    }
+    LOG.log(Level.INFO, "the connection changed what plugins are configured from (ERP " + (next.erp() == null
+        ? "none" : next.erp().profile().id() + " " + next.erp().serviceRoot()) + ", " + next.availability()
+        + "): restarting the plugins");
+    return plugins.restart(next);
   }
 
   /** @return the connections in effect (the stored one, with the configured sides taking precedence) */

@@ -58,6 +58,7 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
   private TandemConfig config;
   private int restarts;
   private Path pluginsDir;
+  private dev.tandem.runtime.connection.SecretCipher cipher;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private TandemExtension(List<Path> pluginFiles) {
@@ -70,6 +71,18 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
    */
   public static TandemExtension withPlugins(Path... plugins) {
     return new TandemExtension(List.of(plugins));
+  }
+
+  /**
+   * Gives the node a freshly generated secret key, so a connection with secrets can be stored through the admin
+   * API (without one, {@code PUT /api/v1/connection} refuses secrets).
+   *
+   * @return this
+   */
+  public TandemExtension withSecretKey() {
+    this.cipher = new dev.tandem.runtime.connection.SecretCipher(java.util.Base64.getDecoder()
+        .decode(dev.tandem.runtime.connection.SecretCipher.generateKey()));
+    return this;
   }
 
   /**
@@ -139,7 +152,7 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
     env.put(TandemConfig.ENV_ADMIN_TOKEN, TOKEN);
     env.put(TandemConfig.ENV_PLUGINS_DIR, pluginsDir.toString());
     config = customizer.apply(TandemConfig.load(null, env).withDatabase(db));
-    runtime = await(TandemRuntime.start(config));
+    runtime = await(cipher == null ? TandemRuntime.start(config) : TandemRuntime.start(config, cipher));
   }
 
   @Override
@@ -187,7 +200,8 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
     if (runtime != null) {
       await(runtime.stop());
     }
-    runtime = await(TandemRuntime.start(config.withNodeId(config.nodeId() + "-restart-" + (++restarts))));
+    TandemConfig next = config.withNodeId(config.nodeId() + "-restart-" + (++restarts));
+    runtime = await(cipher == null ? TandemRuntime.start(next) : TandemRuntime.start(next, cipher));
   }
 
   /** @return the running node */

@@ -102,10 +102,13 @@ public final class ConnectionDocument {
     if (av != null) {
       known(av, "availability.", problems, "enabled", "user", "accessKey");
       JsonObject a = new JsonObject().put("enabled", bool(av, "enabled", "availability.", problems));
-      String user = text(av, "user", "availability.", problems, a.getBoolean("enabled"));
+      // Business Central online takes no web-service users: every request goes with the application's token, so
+      // the availability user is needed (and used) on nav only.
+      boolean online = erp != null && "bc-online".equals(erp.getString("profile"));
+      String user = text(av, "user", "availability.", problems, a.getBoolean("enabled") && !online);
       a.put("user", user);
-      secret(av, "accessKey", AVAILABILITY_KEY, "availability.accessKey", a.getBoolean("enabled"), storedSecrets,
-          secrets, problems);
+      secret(av, "accessKey", AVAILABILITY_KEY, "availability.accessKey", a.getBoolean("enabled") && user != null,
+          storedSecrets, secrets, problems);
       out.put("availability", a);
     }
     JsonObject so = object(body, "salesOrders", problems);
@@ -279,7 +282,7 @@ public final class ConnectionDocument {
           .getString("clientId"))));
     }
     JsonObject av = settings.getJsonObject("availability");
-    if (av != null && Boolean.TRUE.equals(av.getBoolean("enabled"))) {
+    if (av != null && Boolean.TRUE.equals(av.getBoolean("enabled")) && av.getString("user") != null) {
       names.add(AVAILABILITY_KEY);
     }
     return names;

@@ -236,7 +236,7 @@ public final class AdminHttpServer {
       new ConnectionApi(vertx, connection, plugins).mount(r);
       new SetupApi(vertx, connection, plugins, schedules, pool, setupInactivityMs).mount(r);
     }
-    new AvailabilityApi(vertx).mount(r);
+    new AvailabilityApi(vertx, () -> connection).mount(r);
 
     // No catch-all route: the router itself tells an unknown path (404) from a wrong method on a known one (405).
     r.errorHandler(404, ctx -> ApiError.send(ctx, 404, "not_found",

@@ -18,9 +18,18 @@ final class AvailabilityApi {
   private static final Pattern GUID = Pattern.compile("[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}");
   private static final DeliveryOptions TIMEOUT = new DeliveryOptions().setSendTimeout(30_000);
   private final Vertx vertx;
+  private final java.util.function.Supplier<dev.tandem.runtime.connection.ConnectionService> connection;
 
-  AvailabilityApi(Vertx vertx) {
+  AvailabilityApi(Vertx vertx, java.util.function.Supplier<dev.tandem.runtime.connection.ConnectionService> connection) {
     this.vertx = vertx;
+    this.connection = connection;
+  }
+
+  /** @return whether the stored connection switches item availability off */
+  private boolean switchedOff() {
+    dev.tandem.runtime.connection.ConnectionService c = connection.get();
+    JsonObject av = c == null ? null : c.storedSettings().getJsonObject("availability");
+    return av != null && Boolean.FALSE.equals(av.getBoolean("enabled"));
   }
 
   void mount(Router r) {
@@ -33,7 +42,11 @@ final class AvailabilityApi {
       vertx.eventBus().<JsonObject>request(Addresses.AVAILABILITY, new JsonObject().put("crmProductId", id), TIMEOUT)
           .onSuccess(m -> ctx.response().putHeader("Content-Type", "application/json").end(m.body().encode()))
           .onFailure(e -> {
-            if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && switchedOff()) {
+              ApiError.send(ctx, 409, "availability_off", "item availability is switched off in the connection: "
+                  + "switch it on with PATCH /api/v1/connection {\"availability\": {\"enabled\": true, \"user\": "
+                  + "\"…\", \"accessKey\": \"…\"}} (or the setup guide's synchronize step)");
+            } else if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
               ApiError.send(ctx, 503, "unavailable", "no installed plugin answers item availability: install the "
                   + "items plugin, with the ERP connection configured");
             } else if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.JobKind;
+
 import dev.tandem.runtime.connection.ConnectionChecks;
 import dev.tandem.runtime.connection.ConnectionDocument;
 import dev.tandem.runtime.connection.ConnectionService;
@@ -325,15 +327,33 @@ final class SetupApi {
   private Future<JsonObject> synchronizeStep(JsonObject body, JsonObject guide) {
     JsonObject chosen = body.getJsonObject("mappings", new JsonObject());
     var all = plugins.mappings();
+    var ledgerJobs = plugins.ledgerJobs();
     for (String name : chosen.fieldNames()) {
-      if (!all.containsKey(name)) {
+      if (!all.containsKey(name) && !ledgerJobs.containsKey(name)) {
+        java.util.Set<String> known = new java.util.TreeSet<>(all.keySet());
+        known.addAll(ledgerJobs.keySet());
         return Future.failedFuture(new ApiError(400, "invalid", "mappings." + name + ": no installed plugin "
-            + "provides this mapping (known: " + new java.util.TreeSet<>(all.keySet()) + ")"));
+            + "provides this mapping or job (known: " + known + ")"));
       }
-      if (!(chosen.getValue(name) instanceof JsonObject)) {
+      if (!(chosen.getValue(name) instanceof JsonObject o)) {
         return Future.failedFuture(new ApiError(400, "invalid", "mappings." + name + ": must be an object "
             + "{enabled, direction}"));
       }
+      if (ledgerJobs.containsKey(name) && o.getValue("direction") != null) {
+        return Future.failedFuture(new ApiError(400, "invalid", "mappings." + name + ".direction: " + name
+            + " is a ledger job (ERP to CRM only); it takes only enabled"));
+      }
+      if (o.getValue("enabled") != null && !(o.getValue("enabled") instanceof Boolean)) {
+        return Future.failedFuture(new ApiError(400, "invalid", "mappings." + name + ".enabled: must be true or "
+            + "false"));
+      }
+    }
+    JsonObject so = body.getJsonObject("salesOrders");
+    if (so != null && Boolean.TRUE.equals(so.getBoolean("enabled")) && all.keySet().stream()
+        .noneMatch(n -> n.startsWith("SALESORDER"))) {
+      return Future.failedFuture(new ApiError(400, "invalid", "salesOrders.enabled: no installed plugin handles "
+          + "sales orders (it provides the SALESORDER-ORDER mapping); install one, or leave the sales-order "
+          + "integration off"));
     }
     JsonObject patch = new JsonObject();
     if (body.getValue("availability") != null) {
@@ -367,6 +387,16 @@ final class SetupApi {
             }
             return settings.put(m.name(), next);
           }));
+        }
+      }
+      for (var j : ledgerJobs.values()) {
+        boolean enabled = !Boolean.FALSE.equals(chosen.getJsonObject(j.name(), new JsonObject()).getBoolean("enabled"));
+        if (!enabled) {
+          off.add(j.name());
+          chain = chain.compose(v -> schedules.disable(j.name(), JobKind.LEDGER.name(), j.schedule().toMillis(),
+              inactivityTimeoutMs));
+        } else {
+          chain = chain.compose(v -> schedules.enable(j.name(), JobKind.LEDGER.name()));
         }
       }
       return chain;

@@ -75,6 +75,15 @@ final class DefaultPluginContext implements PluginContext {
   }
 
   @Override
+  public Optional<ErpConnector> availabilityErp() {
+    PluginServices.Availability av = services.availability();
+    if (av != null && !av.enabled()) {
+      return Optional.empty();
+    }
+    return av == null || av.user() == null ? erp() : erp(av.user(), av.accessKey());
+  }
+
+  @Override
   public Optional<CouplingService> couplings() {
     return Optional.ofNullable(services.couplings());
   }

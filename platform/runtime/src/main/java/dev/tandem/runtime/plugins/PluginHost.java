@@ -38,10 +38,12 @@ public final class PluginHost {
   private final MeterRegistry registry;
   private TandemPluginManager manager;
 
-  private final Map<String, PluginRecord> plugins = new LinkedHashMap<>();
+  // Synchronized: a restart (connection change) refills them on a worker thread while the admin API reads them.
+  private final Map<String, PluginRecord> plugins = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
   private final Map<String, MappingStatus> mappings = new ConcurrentHashMap<>();
   /** Ledger jobs (the Item Availability job) of started plugins, by name. */
-  private final Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs = new LinkedHashMap<>();
+  private final Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs =
+      java.util.Collections.synchronizedMap(new LinkedHashMap<>());
   private final Map<String, List<EntityPlugin>> extensions = new LinkedHashMap<>();
   private final Set<String> servedAddresses = ConcurrentHashMap.newKeySet();
   private PluginServices services = PluginServices.NONE;
@@ -66,6 +68,32 @@ public final class PluginHost {
   public PluginHost services(PluginServices value) {
     this.services = value;
     return this;
+  }
+
+  /** @return what the plugins were given through their context */
+  public PluginServices services() {
+    return services;
+  }
+
+  /**
+   * Stops every plugin and starts them again with other services: the connection changed what plugins are
+   * configured from (the ERP generation decides which mappings a plugin declares; the availability user which
+   * connector its verticles hold). Mapping settings, couplings and schedules live in PostgreSQL and stay.
+   *
+   * @param value the new services
+   * @return done; plugins that fail to start again are recorded as failed
+   */
+  public Future<Void> restart(PluginServices value) {
+    return stop().compose(v -> {
+      plugins.clear();
+      mappings.clear();
+      ledgerJobs.clear();
+      extensions.clear();
+      servedAddresses.clear();
+      manager = null;
+      services = value;
+      return start();
+    });
   }
 
   /** @return loads, checks and deploys; succeeds even when plugins fail (they are recorded as failed) */
@@ -352,7 +380,7 @@ public final class PluginHost {
   public String explainMissing(String mapping) {
     MappingStatus m = mappings.get(mapping);
     if (m == null) {
-      String failedLoads = plugins.values().stream().filter(p -> p.state() == PluginState.FAILED
+      String failedLoads = List.copyOf(plugins.values()).stream().filter(p -> p.state() == PluginState.FAILED
               && p.mappings().isEmpty())
           .map(p -> p.id() + " (" + p.reason() + ")").collect(Collectors.joining(", "));
       return "no installed plugin provides mapping " + mapping
@@ -374,7 +402,7 @@ public final class PluginHost {
   public Future<Void> stop() {
     List<Future<?>> undeploys = new ArrayList<>();
     Set<String> ids = new HashSet<>();
-    plugins.values().forEach(p -> ids.addAll(p.deployments()));
+    List.copyOf(plugins.values()).forEach(p -> ids.addAll(p.deployments()));
     ids.forEach(id -> undeploys.add(vertx.undeploy(id).recover(e -> Future.succeededFuture())));
     return Future.join(undeploys).compose(v -> vertx.executeBlocking(() -> {
       if (manager != null) {

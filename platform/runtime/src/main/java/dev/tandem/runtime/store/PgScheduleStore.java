@@ -111,9 +111,23 @@ public final class PgScheduleStore {
    * @return nothing
    */
   public Future<Void> disable(String mapping, long intervalMs, long inactivityTimeoutMs) {
+    return disable(mapping, "SYNC", intervalMs, inactivityTimeoutMs);
+  }
+
+  /**
+   * Disables the schedule of a job of any kind, creating it disabled when it does not exist yet (the setup guide
+   * chooses before the engine first creates them).
+   *
+   * @param name the schedule's mapping column (a mapping, or a ledger job's name)
+   * @param kind its job kind
+   * @param intervalMs interval, for a schedule created here
+   * @param inactivityTimeoutMs on-hold timeout, for a schedule created here
+   * @return nothing
+   */
+  public Future<Void> disable(String name, String kind, long intervalMs, long inactivityTimeoutMs) {
     return pool.preparedQuery("INSERT INTO schedule (mapping, kind, interval_ms, inactivity_timeout_ms, state) "
-            + "VALUES ($1, 'SYNC', $2, $3, 'disabled') ON CONFLICT (mapping, kind) DO UPDATE SET state = 'disabled'")
-        .execute(Tuple.of(mapping, intervalMs, inactivityTimeoutMs)).mapEmpty();
+            + "VALUES ($1, $2, $3, $4, 'disabled') ON CONFLICT (mapping, kind) DO UPDATE SET state = 'disabled'")
+        .execute(Tuple.of(name, kind, intervalMs, inactivityTimeoutMs)).mapEmpty();
   }
 
   /**
@@ -123,8 +137,19 @@ public final class PgScheduleStore {
    * @return nothing
    */
   public Future<Void> enable(String mapping) {
+    return enable(mapping, "SYNC");
+  }
+
+  /**
+   * Enables a disabled schedule of any kind again (active, due now).
+   *
+   * @param name the schedule's mapping column
+   * @param kind its job kind
+   * @return nothing
+   */
+  public Future<Void> enable(String name, String kind) {
     return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, next_run_at = now() "
-            + "WHERE mapping = $1 AND state = 'disabled'").execute(Tuple.of(mapping)).mapEmpty();
+            + "WHERE mapping = $1 AND kind = $2 AND state = 'disabled'").execute(Tuple.of(name, kind)).mapEmpty();
   }
 
   /**

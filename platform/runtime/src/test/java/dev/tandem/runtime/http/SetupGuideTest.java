@@ -167,7 +167,16 @@ class SetupGuideTest {
             .getJsonObject("result").getJsonArray("users").getJsonObject(0).getJsonArray("rolesAdded").encode(),
             "the second run adds nothing: " + again.body());
 
-        // 4. What to synchronize; 5. finish, starting the full synchronization.
+        // 4. What to synchronize: a choice the node cannot honour is refused by field.
+        HttpResponse<String> unknown = api(rt, "POST", "/api/v1/setup/synchronize",
+            "{\"mappings\":{\"NO-SUCH\":{\"enabled\":true}}}");
+        assertEquals(400, unknown.statusCode(), unknown.body());
+        assertTrue(unknown.body().contains("mappings.NO-SUCH") && unknown.body().contains("ACCOUNTS"), unknown.body());
+        HttpResponse<String> orders = api(rt, "POST", "/api/v1/setup/synchronize",
+            "{\"salesOrders\":{\"enabled\":true,\"user\":\"orders\"}}");
+        assertEquals(400, orders.statusCode(), orders.body());
+        assertTrue(orders.body().contains("salesOrders.enabled"), orders.body());
+        // 5. finish, starting the full synchronization.
         HttpResponse<String> step4 = api(rt, "POST", "/api/v1/setup/synchronize",
             "{\"mappings\":{\"ACCOUNTS\":{\"enabled\":true}}}");
         assertEquals(200, step4.statusCode(), step4.body());

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * Answers a CRM product's availability on {@link Addresses#AVAILABILITY}: the ERP item coupled to it in
  * ITEM-PRODUCT, and that item's inventory, read now from the ERP with the item-availability web-service user
- * ({@code plugins.items.availability.user} / {@code accessKey}, else the connection's own), as the reference
+ * ({@code plugins.items.availability.user} / {@code accessKey}, else the connection's item-availability user, else
+ * the sync user), as the reference
  * system's CRM reads NAV's item availability service. Failures: 404 when the product is not coupled or the item
  * is gone, 503 when the ERP cannot be read.
  */
@@ -31,11 +32,14 @@ final class AvailabilityVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JsonObject settings = context.config().getJsonObject("availability", new JsonObject());
-    erp = context.erp(settings.getString("user"), settings.getString("accessKey")).orElse(null);
+    // A web-service user in the plugin's settings (deployments from files) takes precedence over the connection's.
+    erp = (settings.getString("user") != null ? context.erp(settings.getString("user"), settings.getString("accessKey"))
+        : context.availabilityErp()).orElse(null);
     couplings = context.couplings().orElse(null);
     if (erp == null || couplings == null) {
-      // Without an ERP connection there is nothing to answer with; the admin API then says no plugin answers.
-      context.logger().log(System.Logger.Level.WARNING, "item availability is off: this node has no ERP connection");
+      // Nothing to answer with; the admin API then says why no plugin answers.
+      context.logger().log(System.Logger.Level.WARNING, "item availability is off: this node has no ERP connection, "
+          + "or the connection switches item availability off");
       return Future.succeededFuture();
     }
     return vertx.eventBus().<JsonObject>consumer(Addresses.AVAILABILITY, this::answer).completion();
