@@ -139,11 +139,6 @@ public final class Main implements Runnable {
           System.err.println(e.getMessage());
           return 2;
         }
-        if (guideEnv.get("TANDEM_ERP_PROFILE") != null && cfg.plugins() != null
-            && !cfg.plugins().containsKey("erpProfile")) {
-          // The ERP connection comes from the guide after start; the plugins declare that profile's mappings.
-          cfg.plugins().put("erpProfile", guideEnv.get("TANDEM_ERP_PROFILE"));
-        }
         return runUntilStopped(cfg, cipher, rt -> {
           String base = (cfg.http().tls() ? "https" : "http") + "://localhost:" + rt.httpPort();
           String banner = String.join("\n",

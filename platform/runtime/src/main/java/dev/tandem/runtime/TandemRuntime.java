@@ -166,6 +166,7 @@ public final class TandemRuntime {
                 LOG.log(Level.ERROR, "restarting the engine after a connection change failed", err);
                 return Future.succeededFuture();
               });
+          return engineChange;
         }))
         .compose(v -> vertx.deployVerticle(new DispatcherVerticle(queue, config.jobs(), config.nodeId(),
             plugins::explainMissing, jobMetrics).leases(leases).nodes(nodes, version())

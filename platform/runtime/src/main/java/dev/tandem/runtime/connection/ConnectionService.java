@@ -14,7 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The node's connection: the one stored in PostgreSQL (set up through the admin API or the guide), with each side
@@ -49,10 +49,11 @@ public final class ConnectionService {
   private final PgConnectionStore store;
   private final SecretCipher cipher;
   private final TandemConfig.Connections configured;
-  private final List<Consumer<Effective>> listeners = new ArrayList<>();
+  private final List<Function<Effective, Future<Void>>> listeners = new ArrayList<>();
   private volatile Effective current;
   private volatile Optional<PgConnectionStore.Stored> stored = Optional.empty();
   private PgSubscriber subscriber;
+  private volatile Future<Void> applying = Future.succeededFuture();
 
   /**
    * @param vertx Vert.x
@@ -101,9 +102,11 @@ public final class ConnectionService {
   }
 
   /**
-   * @param listener told (on the event loop) whenever the connection in effect changes
+   * @param listener told (on the event loop) whenever the connection in effect changes; a change made through
+   *     {@link #save} completes once every listener's future has (this node applied it), one made on another node
+   *     is applied here in the background
    */
-  public void onChange(Consumer<Effective> listener) {
+  public void onChange(Function<Effective, Future<Void>> listener) {
     listeners.add(listener);
   }
 
@@ -119,7 +122,7 @@ public final class ConnectionService {
 
   /** @return reloads the stored connection and tells the listeners when its revision changed */
   public synchronized Future<Void> reload() {
-    return store.load().map(s -> {
+    return store.load().compose(s -> {
       long before = current.revision();
       stored = s;
       Effective next;
@@ -133,11 +136,15 @@ public final class ConnectionService {
             configured.erp() != null ? "configuration" : "none", configured.crm() != null ? "configuration" : "none");
       }
       current = next;
-      if (next.revision() != before) {
-        Effective e = next;
-        listeners.forEach(l -> l.accept(e));
+      if (next.revision() == before) {
+        // Another reload (this node's LISTEN) may have seen the change first: wait until it is applied.
+        return applying;
       }
-      return null;
+      Effective e = next;
+      List<Future<Void>> applied = new ArrayList<>();
+      listeners.forEach(l -> applied.add(l.apply(e)));
+      applying = Future.join(applied).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+      return applying;
     });
   }
 

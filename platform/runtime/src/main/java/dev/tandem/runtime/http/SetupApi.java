@@ -176,7 +176,8 @@ final class SetupApi {
           : "crm") + ": missing (the guide sets up both sides)"));
     }
     var candidate = connection.candidate(p.settings(), p.secrets());
-    return new ConnectionChecks(vertx, 10_000).run(candidate, ConnectionApi.enabledMappings(plugins), null, null)
+    // The ERP generation decides the mappings plugins declare: check the candidate against those it will bring.
+    return new ConnectionChecks(vertx, 10_000).run(candidate, plugins.mappingsFor(candidate.erp()), null, null)
         .compose(checks -> {
           JsonArray relevant = new JsonArray();
           for (Object o : checks) {

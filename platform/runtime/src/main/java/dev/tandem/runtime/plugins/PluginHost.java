@@ -152,12 +152,9 @@ public final class PluginHost {
         List<MappingDefinition> defs;
         try {
           JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
+          // A node without an ERP connection yet tells none; the plugins restart when the connection brings one.
           if (services.erp() != null && !settings.containsKey("erpProfile")) {
             settings.put("erpProfile", services.erp().profile().id());
-          } else if (!settings.containsKey("erpProfile") && pluginSettings.getValue("erpProfile") instanceof String p) {
-            // A node started without an ERP connection (it comes later, from the setup guide) is told the
-            // profile it will connect to, so plugins declare the mappings that ERP generation has.
-            settings.put("erpProfile", p);
           }
           ext.configure(settings);
         } catch (RuntimeException | LinkageError e) {
@@ -317,6 +314,55 @@ public final class PluginHost {
   /** @return every plugin found, in load order */
   public Collection<PluginRecord> plugins() {
     return List.copyOf(plugins.values());
+  }
+
+  /**
+   * The enabled mappings the started plugins would declare on another ERP connection (its generation decides which:
+   * the price lists on {@code bc-online}, the legacy pair on {@code nav}), declared by fresh extension instances so
+   * the running ones are untouched. The setup guide checks a candidate connection's web services against these
+   * before it stores the connection (and the plugins restart on it).
+   *
+   * @param erp the candidate ERP connection
+   * @return the mappings' definitions
+   */
+  public List<MappingDefinition> mappingsFor(dev.tandem.runtime.connectors.erp.ODataErpSettings erp) {
+    List<MappingDefinition> current = mappings.values().stream().filter(MappingStatus::enabled)
+        .map(MappingStatus::definition).toList();
+    if (manager == null || erp == null || services.erp() != null && services.erp().profile() == erp.profile()) {
+      return current;
+    }
+    List<MappingDefinition> out = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String id : List.copyOf(extensions.keySet())) {
+      PluginRecord rec = plugins.get(id);
+      if (rec == null || rec.state() == PluginState.FAILED) {
+        continue;
+      }
+      try {
+        for (Class<? extends EntityPlugin> c : manager.getExtensionClasses(EntityPlugin.class, id)) {
+          EntityPlugin fresh = manager.getExtensionFactory().create(c);
+          if (extensions.get(id).contains(fresh)) {
+            return current; // a factory that hands out the running instance: configuring it would change it
+          }
+          JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
+          if (!settings.containsKey("erpProfile")) {
+            settings.put("erpProfile", erp.profile().id());
+          }
+          fresh.configure(settings);
+          for (MappingDefinition d : fresh.mappings()) {
+            MappingStatus now = mappings.get(d.name());
+            if ((now == null || now.enabled()) && seen.add(d.name())) {
+              out.add(d);
+            }
+          }
+        }
+      } catch (RuntimeException | LinkageError e) {
+        LOG.log(Level.WARNING, "plugin " + id + " could not declare its mappings for ERP profile "
+            + erp.profile().id() + ": " + rootMessage(e));
+        return current;
+      }
+    }
+    return out;
   }
 
   /** @return the ledger jobs declared by started plugins, by name */
