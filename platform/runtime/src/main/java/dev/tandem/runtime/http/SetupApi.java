@@ -24,8 +24,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
-import java.io.IOException;
-import java.io.InputStream;
 import java.time.Instant;
 import java.util.List;
 
@@ -257,13 +255,7 @@ final class SetupApi {
     if (Boolean.TRUE.equals(body.getBoolean("skip"))) {
       return Future.succeededFuture(new JsonObject().put("status", "skipped"));
     }
-    byte[] file;
-    try (InputStream in = SetupApi.class.getResourceAsStream(
-        "/dev/tandem/runtime/connection/" + ConnectionChecks.SOLUTION + ".solution")) {
-      file = in.readAllBytes();
-    } catch (IOException | NullPointerException e) {
-      return Future.failedFuture(new IllegalStateException("the solution file is missing from the runtime jar"));
-    }
+    byte[] file = dev.tandem.runtime.connection.TandemSolution.zip();
     return adminClient(body).compose(c -> c.importSolution(file, 300_000)
         .compose(job -> c.solutionVersion(ConnectionChecks.SOLUTION).map(version -> new JsonObject()
             .put("status", "done").put("solution", ConnectionChecks.SOLUTION).put("version", version)

@@ -168,13 +168,35 @@ final class DataverseSetup {
     } catch (IllegalArgumentException e) {
       return DataverseSimulator.error(400, "0x80048d19", "CustomizationFile is not an Edm.Binary (base64).");
     }
-    // The simulator reads the solution's name and version from the file: "uniquename:version" in UTF-8 (a real
-    // solution file is a zip with solution.xml; the simulator has only its own solution to import).
-    String[] parts = new String(file, java.nio.charset.StandardCharsets.UTF_8).split(":", 2);
-    if (parts.length != 2 || !parts[0].equals(SOLUTION)) {
-      return DataverseSimulator.error(400, "0x8004701d", "The import file is invalid: it is not a solution this "
-          + "organization can import.");
+    // A real solution file: a zip with solution.xml, customizations.xml and [Content_Types].xml (SolutionFile).
+    SolutionFile solution;
+    try {
+      solution = SolutionFile.read(file);
+    } catch (DataverseSimulator.DvError e) {
+      return e.response;
     }
+    // Checked before anything is written, so a solution that cannot be applied changes nothing.
+    DataverseMetadata md = sim.metadata();
+    java.util.Set<String> tables = new java.util.LinkedHashSet<>(solution.tracked());
+    tables.addAll(solution.keys().keySet());
+    for (String table : tables) {
+      DataverseEntities.Entity e = DataverseMetadata.byLogical(table);
+      if (e == null) {
+        return DataverseSimulator.error(400, SolutionFile.XSD, "The import file is invalid. XSD validation failed "
+            + "with the following error: 'customizations.xml: entity " + table + " does not exist in this "
+            + "organization'.");
+      }
+      for (var key : solution.keys().getOrDefault(table, Map.of()).entrySet()) {
+        for (String column : key.getValue()) {
+          if (!e.columns().containsKey(column)) {
+            return DataverseSimulator.error(400, SolutionFile.XSD, "The import file is invalid. XSD validation "
+                + "failed with the following error: 'customizations.xml: key " + key.getKey() + ": the attribute "
+                + column + " does not exist on entity " + table + "'.");
+          }
+        }
+      }
+    }
+    String[] parts = {solution.uniqueName(), solution.version()};
     String now = Instant.now().toString();
     sim.store().write(() -> {
       if (sim.store().table("importjobs").get(jobId.toLowerCase(Locale.ROOT)) != null) {
@@ -193,15 +215,15 @@ final class DataverseSetup {
       Map<String, Object> existing = sim.store().table("solutions").all(x -> parts[0].equals(x.get("uniquename")),
           null).stream().findFirst().orElse(null);
       if (existing == null) {
-        sim.insert(sim.entity("solutions"), Map.of("uniquename", parts[0], "friendlyname", "Tandem Integration",
-            "version", parts[1], "ismanaged", true, "installedon", now), user, null);
+        sim.insert(sim.entity("solutions"), Map.of("uniquename", parts[0], "friendlyname", parts[0],
+            "version", parts[1], "ismanaged", solution.managed(), "installedon", now), user, null);
       } else {
         Map<String, Object> updated = new LinkedHashMap<>(existing);
         updated.put("version", parts[1]);
         sim.store().table("solutions").put(updated);
       }
       // The solution's roles: one in the root business unit, and a copy (parent: the root's) in every other one.
-      for (String name : SOLUTION_ROLES) {
+      for (String name : solution.roles()) {
         if (role(sim, name, sim.businessUnitId) == null) {
           // The business unit and parent are system-set lookups: written to the row, not through the API.
           Map<String, Object> root = new LinkedHashMap<>(sim.insert(sim.entity("roles"), Map.of("name", name), user,
@@ -217,15 +239,15 @@ final class DataverseSetup {
       }
       return null;
     });
-    // The solution turns change tracking on for the tables Tandem reads and creates the alternate keys it addresses
-    // rows by; each key's index job takes it from Pending to Active (DataverseMetadata).
-    DataverseMetadata md = sim.metadata();
-    DataverseMetadata.TANDEM_TRACKED.forEach(md::enableChangeTracking);
-    DataverseMetadata.TANDEM_KEYS.forEach((table, column) -> {
-      if (md.key(table, column) == null) {
-        md.createKey(table, "tandem_" + column, List.of(column));
+    // The customizations: change tracking on its tables, and its alternate keys, each Pending until its index job
+    // has run (DataverseMetadata); a key already there (a re-import) stays as it is.
+    solution.tracked().forEach(md::enableChangeTracking);
+    solution.keys().forEach((table, keys) -> keys.forEach((name, columns) -> {
+      if (md.keys(table).stream().noneMatch(k -> k.schemaName().equalsIgnoreCase(name)
+          || k.attributes().equals(columns))) {
+        md.createKey(table, name, columns);
       }
-    });
+    }));
     sim.importedSolutions.add(Map.of("uniquename", parts[0], "version", parts[1]));
     return SimResponse.empty(204);
   }

@@ -1,6 +1,7 @@
 package dev.tandem.sim.crm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.sim.core.Json;
@@ -59,9 +60,70 @@ class DataverseSetupTest {
   }
 
   private static String importBody(UUID job) {
+    return importBody(job, SolutionFiles.tandem());
+  }
+
+  private static String importBody(UUID job, String file) {
     return "{\"OverwriteUnmanagedCustomizations\":true,\"PublishWorkflows\":true,\"CustomizationFile\":\""
-        + Base64.getEncoder().encodeToString("TandemIntegration:1.0.0.0".getBytes()) + "\",\"ImportJobId\":\""
-        + job + "\"}";
+        + file + "\",\"ImportJobId\":\"" + job + "\"}";
+  }
+
+  /**
+   * The solution file is a zip with solution.xml, customizations.xml and [Content_Types].xml at its root; anything
+   * else is refused with the SDK's ImportCustomizationsBadZipFileError (0x80048060), malformed XML with
+   * ImportInvalidXmlError (0x8004802c), a manifest without its required elements with ImportXsdValidationError
+   * (0x8004801a), and a refused file changes nothing. The customizations are what the import applies: change
+   * tracking on its tables, its alternate keys (Pending first), its roles.
+   */
+  @Test
+  void theSolutionFileIsAZipWhoseCustomizationsTheImportApplies() throws Exception {
+    assertEquals(204, admin("/sim/setup/fresh", "{}").statusCode());
+    assertEquals(200, admin("/sim/setup/admins", "{\"clientId\":\"admin2\",\"clientSecret\":\"a\","
+        + "\"roles\":[\"System Administrator\"]}").statusCode());
+    String admin = token("admin2", "a");
+    String notZip = Base64.getEncoder().encodeToString("TandemIntegration:1.0.0.0".getBytes());
+    Map<String, String> noTypes = SolutionFiles.files(SolutionFiles.manifest("TandemIntegration", "1.0.0.0"),
+        SolutionFiles.customizations());
+    noTypes.remove("[Content_Types].xml");
+    for (String file : List.of(notZip, SolutionFiles.base64(noTypes))) {
+      HttpResponse<String> r = call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID(), file));
+      assertEquals(400, r.statusCode(), r.body());
+      assertTrue(r.body().contains("0x80048060") && r.body().contains("solution.xml, customizations.xml, and "
+          + "[Content_Types].xml"), r.body());
+    }
+    HttpResponse<String> malformed = call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID(),
+        SolutionFiles.base64(SolutionFiles.files("<ImportExportXml><SolutionManifest>", SolutionFiles.customizations()))));
+    assertEquals(400, malformed.statusCode());
+    assertTrue(malformed.body().contains("0x8004802c"), malformed.body());
+    HttpResponse<String> noVersion = call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID(),
+        SolutionFiles.base64(SolutionFiles.files(SolutionFiles.manifest("TandemIntegration", "one"),
+            SolutionFiles.customizations()))));
+    assertEquals(400, noVersion.statusCode());
+    assertTrue(noVersion.body().contains("0x8004801a") && noVersion.body().contains("Version"), noVersion.body());
+    HttpResponse<String> unknownTable = call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID(),
+        SolutionFiles.base64(SolutionFiles.files(SolutionFiles.manifest("TandemIntegration", "1.0.0.0"),
+            SolutionFiles.customizations().replace("\"product\"", "\"nosuchtable\"")))));
+    assertEquals(400, unknownTable.statusCode());
+    assertTrue(unknownTable.body().contains("nosuchtable"), unknownTable.body());
+    // Nothing of the refused files was applied.
+    assertEquals(List.of(), Json.objects(Json.object(call(admin, "GET", "solutions?$select=uniquename", null).body())
+        .get("value")).stream().filter(x -> "TandemIntegration".equals(x.get("uniquename"))).toList());
+    assertFalse(sim.metadata().changeTrackingEnabled("account"));
+
+    assertEquals(204, call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID())).statusCode());
+    assertTrue(sim.metadata().changeTrackingEnabled("account"));
+    assertTrue(sim.metadata().changeTrackingEnabled("product"));
+    assertFalse(sim.metadata().changeTrackingEnabled("contact"), "only the tables the customizations name");
+    assertEquals(List.of("tandem_accountnumber"), sim.metadata().keys("account").stream()
+        .map(DataverseMetadata.Key::schemaName).toList());
+    assertEquals(List.of(), sim.metadata().keys("product"));
+    assertEquals(2, Json.objects(Json.object(call(admin, "GET", "roles?$filter=name%20eq%20'Integration%20"
+        + "Administrator'", null).body()).get("value")).size());
+    // A re-import (an upgrade) keeps the key it created.
+    assertEquals(204, call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID(), SolutionFiles.base64(
+        SolutionFiles.files(SolutionFiles.manifest("TandemIntegration", "1.1.0.0"), SolutionFiles.customizations()))))
+        .statusCode());
+    assertEquals(1, sim.metadata().keys("account").size());
   }
 
   @Test

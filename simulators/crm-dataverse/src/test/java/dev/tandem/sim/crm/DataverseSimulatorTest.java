@@ -511,7 +511,7 @@ class DataverseSimulatorTest {
         + "/__admin/sim/setup/admins")).POST(HttpRequest.BodyPublishers.ofString("{\"clientId\":\"tandem-sync\","
         + "\"clientSecret\":\"tandem-secret\",\"roles\":[\"System Administrator\"]}")).build(),
         HttpResponse.BodyHandlers.ofString()).statusCode());
-    String file = java.util.Base64.getEncoder().encodeToString("TandemIntegration:1.0.0.0".getBytes());
+    String file = SolutionFiles.tandem();
     assertEquals(204, api("POST", "ImportSolution", "{\"CustomizationFile\":\"" + file + "\","
         + "\"OverwriteUnmanagedCustomizations\":true,\"PublishWorkflows\":true,\"ImportJobId\":\""
         + java.util.UUID.randomUUID() + "\"}").statusCode());
