@@ -45,11 +45,26 @@ public final class ConnectionChecks {
   }
 
   /** One result. */
-  private record Result(String name, String ok, String message, String remedy) {
-    JsonObject json() {
-      return new JsonObject().put("name", name).put("ok", "ok".equals(ok)).put("state", ok).put("message", message)
-          .put("remedy", remedy);
+  private record Result(String name, String ok, String message, String remedy, JsonObject detail) {
+    Result(String name, String ok, String message, String remedy) {
+      this(name, ok, message, remedy, null);
     }
+
+    JsonObject json() {
+      JsonObject j = new JsonObject().put("name", name).put("ok", "ok".equals(ok)).put("state", ok)
+          .put("message", message).put("remedy", remedy);
+      return detail == null ? j : j.put("detail", detail);
+    }
+  }
+
+  /**
+   * @param uniqueName the solution's unique name
+   * @param version its version
+   * @return the {@code crm.solution} check's result for a solution found imported
+   */
+  public static JsonObject solutionImported(String uniqueName, String version) {
+    return new Result("crm.solution", "ok", "solution " + uniqueName + " " + version + " is imported", null,
+        new JsonObject().put("uniqueName", uniqueName).put("version", version)).json();
   }
 
   /**
@@ -278,7 +293,8 @@ public final class ConnectionChecks {
                         ? " (HTTP " + sol.result().statusCode() + ")" : ""),
                     "run the setup guide's solution step with a System Administrator / System Customizer account")
                 : new Result("crm.solution", "ok", "solution " + SOLUTION + " " + rows.getJsonObject(0)
-                    .getString("version") + " is imported", null));
+                    .getString("version") + " is imported", null, new JsonObject().put("uniqueName", SOLUTION)
+                    .put("version", rows.getJsonObject(0).getString("version"))));
             return Future.succeededFuture();
           });
     });

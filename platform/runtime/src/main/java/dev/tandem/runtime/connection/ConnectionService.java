@@ -276,7 +276,8 @@ public final class ConnectionService {
         .put("updatedAt", stored.map(x -> x.updatedAt().toString()).orElse(null))
         .put("source", new JsonObject().put("erp", e.erpSource()).put("crm", e.crmSource()))
         .put("secretKey", cipher == null ? null : new JsonObject().put("keyId", cipher.keyId()))
-        .put("checks", checks);
+        .put("checks", checks)
+        .put("solution", solution(checks));
     if (e.erpSource().equals("configuration")) {
       s.put("erp", new JsonObject().put("profile", e.connections().erp().profile().id())
           .put("url", e.connections().erp().serviceRoot()).put("company", e.connections().erp().company())
@@ -287,6 +288,19 @@ public final class ConnectionService {
           .put("tokenUrl", e.connections().crm().tokenUrl()).put("source", "configuration"));
     }
     return s;
+  }
+
+  /** @return the imported solution as the last {@code crm.solution} check (or the guide's import) found it */
+  private static JsonObject solution(JsonArray checks) {
+    for (Object o : checks) {
+      JsonObject c = (JsonObject) o;
+      if ("crm.solution".equals(c.getString("name"))) {
+        JsonObject d = c.getJsonObject("detail");
+        return Boolean.TRUE.equals(c.getBoolean("ok")) && d != null
+            ? d.copy().put("checkedAt", c.getString("checkedAt")) : null;
+      }
+    }
+    return null;
   }
 
   private static JsonObject status(PgConnectionStore.Sealed s) {

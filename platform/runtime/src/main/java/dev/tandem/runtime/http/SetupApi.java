@@ -257,9 +257,10 @@ final class SetupApi {
     }
     byte[] file = dev.tandem.runtime.connection.TandemSolution.zip();
     return adminClient(body).compose(c -> c.importSolution(file, 300_000)
-        .compose(job -> c.solutionVersion(ConnectionChecks.SOLUTION).map(version -> new JsonObject()
-            .put("status", "done").put("solution", ConnectionChecks.SOLUTION).put("version", version)
-            .put("importJobId", job)))
+        .compose(job -> c.solutionVersion(ConnectionChecks.SOLUTION).compose(version -> connection.store()
+            .saveChecks(new JsonArray().add(ConnectionChecks.solutionImported(ConnectionChecks.SOLUTION, version)))
+            .map(v -> new JsonObject().put("status", "done").put("solution", ConnectionChecks.SOLUTION)
+                .put("version", version).put("importJobId", job))))
         // The import turned change tracking on and created the alternate keys: wait until they are Active.
         .compose(result -> c.awaitTables(ConnectionApi.enabledMappings(plugins), System.currentTimeMillis() + 600_000)
             .compose(problems -> problems.isEmpty() ? Future.succeededFuture(result.put("tables", "ready"))

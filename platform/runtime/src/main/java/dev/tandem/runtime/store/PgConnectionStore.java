@@ -136,22 +136,30 @@ public final class PgConnectionStore {
     List<Tuple> batch = new ArrayList<>();
     for (Object o : checks) {
       JsonObject c = (JsonObject) o;
-      batch.add(Tuple.of(c.getString("name"), c.getBoolean("ok"), c.getString("message"), c.getString("remedy")));
+      batch.add(Tuple.of(c.getString("name"), c.getBoolean("ok"), c.getString("message"), c.getString("remedy"),
+          c.getJsonObject("detail")));
     }
     return batch.isEmpty() ? Future.succeededFuture()
-        : pool.preparedQuery("INSERT INTO connection_check (name, ok, message, remedy) VALUES ($1, $2, $3, $4) "
-            + "ON CONFLICT (name) DO UPDATE SET ok = $2, message = $3, remedy = $4, checked_at = now()")
+        : pool.preparedQuery("INSERT INTO connection_check (name, ok, message, remedy, detail) "
+            + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO UPDATE SET ok = $2, message = $3, remedy = $4, "
+            + "detail = $5, checked_at = now()")
             .executeBatch(batch).mapEmpty();
   }
 
   /** @return the last result of every check, by name */
   public Future<JsonArray> checks() {
-    return pool.query("SELECT name, ok, message, remedy, checked_at FROM connection_check ORDER BY name").execute()
-        .map(rows -> {
+    return pool.query("SELECT name, ok, message, remedy, detail, checked_at FROM connection_check ORDER BY name")
+        .execute().map(rows -> {
           JsonArray out = new JsonArray();
-          rows.forEach(r -> out.add(new JsonObject().put("name", r.getString("name")).put("ok", r.getBoolean("ok"))
-              .put("message", r.getString("message")).put("remedy", r.getString("remedy"))
-              .put("checkedAt", r.getOffsetDateTime("checked_at").toInstant().toString())));
+          rows.forEach(r -> {
+            JsonObject c = new JsonObject().put("name", r.getString("name")).put("ok", r.getBoolean("ok"))
+                .put("message", r.getString("message")).put("remedy", r.getString("remedy"))
+                .put("checkedAt", r.getOffsetDateTime("checked_at").toInstant().toString());
+            if (r.getValue("detail") instanceof JsonObject d) {
+              c.put("detail", d);
+            }
+            out.add(c);
+          });
           return out;
         });
   }

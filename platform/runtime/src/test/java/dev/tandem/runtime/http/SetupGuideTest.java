@@ -118,6 +118,7 @@ class SetupGuideTest {
         JsonObject before = new JsonObject(api(rt, "GET", "/api/v1/connection", null).body());
         assertFalse(before.getBoolean("connected"), before.encode());
         assertEquals("none", before.getJsonObject("source").getString("erp"));
+        assertEquals(null, before.getValue("solution"), "no solution imported yet");
         assertEquals("not connected", new JsonObject(api(rt, "GET", "/api/v1/mappings", null).body())
             .getJsonArray("mappings").getJsonObject(0).getString("connection"));
 
@@ -157,6 +158,9 @@ class SetupGuideTest {
             .getJsonObject("result");
         assertEquals("1.0.0.0", solution.getString("version"), step2.body());
         assertEquals("ready", solution.getString("tables"), "change tracking and keys ready: " + step2.body());
+        JsonObject window = new JsonObject(api(rt, "GET", "/api/v1/connection", null).body());
+        assertEquals("TandemIntegration", window.getJsonObject("solution").getString("uniqueName"), window.encode());
+        assertEquals("1.0.0.0", window.getJsonObject("solution").getString("version"), window.encode());
 
         // 3. The integration user gets its roles (the admin account is still in this node's memory); twice is once.
         HttpResponse<String> step3 = api(rt, "POST", "/api/v1/setup/integration-user", "{}");
