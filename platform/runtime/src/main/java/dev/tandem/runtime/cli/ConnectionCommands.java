@@ -122,8 +122,10 @@ public final class ConnectionCommands {
   /** {@code tandem secrets rotate-key}. */
   @Command(name = "rotate-key", mixinStandardHelpOptions = true,
       description = "Re-seals every stored secret with a new key, in one transaction. The old key comes from "
-          + "TANDEM_SECRET_KEY or TANDEM_SECRET_KEY_FILE, the database from TANDEM_DB_URL (and TANDEM_DB_SCHEMA). "
-          + "Then restart every node with the new key; running nodes keep the secrets they opened meanwhile.")
+          + "TANDEM_SECRET_KEY_PREVIOUS (or _FILE) when set, else TANDEM_SECRET_KEY (or _FILE); the database from "
+          + "TANDEM_DB_URL (and TANDEM_DB_SCHEMA). Without downtime: first restart every node with the new key in "
+          + "TANDEM_SECRET_KEY and the old one in TANDEM_SECRET_KEY_PREVIOUS, then run this, then drop the previous "
+          + "key at the nodes' next restart.")
   public static final class RotateKey implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -135,11 +137,13 @@ public final class ConnectionCommands {
     public Integer call() {
       java.util.Map<String, String> env = System.getenv();
       try {
-        SecretCipher old = SecretCipher.fromEnvironment(env);
-        if (old == null) {
+        SecretCipher ring = SecretCipher.fromEnvironment(env);
+        if (ring == null) {
           throw new IllegalArgumentException("the current key is needed: set " + SecretCipher.ENV_KEY + " or "
               + SecretCipher.ENV_KEY_FILE);
         }
+        // Mid-rotation the environment holds the new key and the previous one: the secrets are sealed with the latter.
+        SecretCipher old = ring.previousKeyId() == null ? ring : ring.forKey(ring.previousKeyId());
         SecretCipher next = SecretCipher.fromFile(newKeyFile, newKeyFile.toString());
         String url = env.get(TandemConfig.ENV_DB_URL);
         if (url == null || url.isBlank()) {
@@ -148,7 +152,8 @@ public final class ConnectionCommands {
         int n = rotate(DatabaseSettings.parse(url, env.get(TandemConfig.ENV_DB_SCHEMA), 1, TandemConfig.ENV_DB_URL),
             old, next);
         spec.commandLine().getOut().println(n + " secret(s) re-sealed with key " + next.keyId() + " (was "
-            + old.keyId() + "): restart every node with the new key");
+            + old.keyId() + "); nodes started with the new key (and the old one in " + SecretCipher.ENV_PREVIOUS_KEY
+            + ") go on; drop the previous key at their next restart");
         spec.commandLine().getOut().flush();
         return 0;
       } catch (IllegalArgumentException | IllegalStateException | java.sql.SQLException e) {

@@ -173,11 +173,14 @@ public final class ConnectionService {
           + SecretCipher.ENV_KEY + " or " + SecretCipher.ENV_KEY_FILE);
     }
     s.secrets().forEach((name, sealed) -> {
-      if (!sealed.keyId().equals(cipher.keyId())) {
+      SecretCipher opener = cipher.forKey(sealed.keyId());
+      if (opener == null) {
         throw new IllegalStateException("secret " + name + " was sealed with key " + sealed.keyId()
-            + ", this node has key " + cipher.keyId() + " (was the key rotated? restart with the new key)");
+            + ", this node has key " + cipher.keyId() + (cipher.previousKeyId() == null ? ""
+                : " and previous key " + cipher.previousKeyId()) + " (was the key rotated? start the node with the "
+            + "new key in " + SecretCipher.ENV_KEY + " and the old one in " + SecretCipher.ENV_PREVIOUS_KEY + ")");
       }
-      out.put(name, cipher.open(name, sealed.sealed()));
+      out.put(name, opener.open(name, sealed.sealed()));
     });
     return out;
   }

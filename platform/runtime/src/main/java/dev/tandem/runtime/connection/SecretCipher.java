@@ -27,6 +27,13 @@ public final class SecretCipher {
   public static final String ENV_KEY = "TANDEM_SECRET_KEY";
   /** Environment variable: a file holding the key in base64 (instead of {@value #ENV_KEY}). */
   public static final String ENV_KEY_FILE = "TANDEM_SECRET_KEY_FILE";
+  /**
+   * Environment variable: the key before a rotation, which secrets still sealed with it open with (the key in
+   * {@value #ENV_KEY} seals every new one), so nodes keep working while the secrets are re-sealed.
+   */
+  public static final String ENV_PREVIOUS_KEY = "TANDEM_SECRET_KEY_PREVIOUS";
+  /** Environment variable: a file holding the previous key (instead of {@value #ENV_PREVIOUS_KEY}). */
+  public static final String ENV_PREVIOUS_KEY_FILE = "TANDEM_SECRET_KEY_PREVIOUS_FILE";
 
   private static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
@@ -34,6 +41,7 @@ public final class SecretCipher {
 
   private final SecretKeySpec key;
   private final String keyId;
+  private SecretCipher previous;
 
   /**
    * @param raw the 32-byte key
@@ -78,15 +86,55 @@ public final class SecretCipher {
    * @throws IllegalArgumentException when the key is unusable (the message never holds the key)
    */
   public static SecretCipher fromEnvironment(Map<String, String> env) {
-    String value = env.get(ENV_KEY);
-    if (value != null && !value.isBlank()) {
-      return ofBase64(value, ENV_KEY);
+    SecretCipher current = fromEnvironment(env, ENV_KEY, ENV_KEY_FILE);
+    SecretCipher before = fromEnvironment(env, ENV_PREVIOUS_KEY, ENV_PREVIOUS_KEY_FILE);
+    if (current == null) {
+      if (before != null) {
+        throw new IllegalArgumentException(ENV_PREVIOUS_KEY + " is set without " + ENV_KEY + ": the previous key "
+            + "only opens secrets; set the current key too");
+      }
+      return null;
     }
-    String file = env.get(ENV_KEY_FILE);
+    return before == null ? current : current.withPrevious(before);
+  }
+
+  private static SecretCipher fromEnvironment(Map<String, String> env, String keyVar, String fileVar) {
+    String value = env.get(keyVar);
+    if (value != null && !value.isBlank()) {
+      return ofBase64(value, keyVar);
+    }
+    String file = env.get(fileVar);
     if (file != null && !file.isBlank()) {
-      return fromFile(Path.of(file), ENV_KEY_FILE + " (" + file + ")");
+      return fromFile(Path.of(file), fileVar + " (" + file + ")");
     }
     return null;
+  }
+
+  /**
+   * @param before the key before a rotation: it opens secrets it sealed, and seals nothing
+   * @return this cipher, which now also opens those
+   */
+  public SecretCipher withPrevious(SecretCipher before) {
+    if (!before.keyId.equals(keyId)) {
+      this.previous = before;
+    }
+    return this;
+  }
+
+  /**
+   * @param sealedWith the id of the key a secret was sealed with
+   * @return the cipher that opens it (this one or the previous key), or null when this node has neither
+   */
+  public SecretCipher forKey(String sealedWith) {
+    if (keyId.equals(sealedWith)) {
+      return this;
+    }
+    return previous != null && previous.keyId.equals(sealedWith) ? previous : null;
+  }
+
+  /** @return the previous key's id, or null */
+  public String previousKeyId() {
+    return previous == null ? null : previous.keyId;
   }
 
   /**
@@ -154,6 +202,6 @@ public final class SecretCipher {
   /** The key never shows. */
   @Override
   public String toString() {
-    return "SecretCipher[keyId=" + keyId + "]";
+    return "SecretCipher[keyId=" + keyId + (previous == null ? "" : ", previous=" + previous.keyId) + "]";
   }
 }

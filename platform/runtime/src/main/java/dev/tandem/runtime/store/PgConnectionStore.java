@@ -201,9 +201,12 @@ public final class PgConnectionStore {
     try {
       Map<String, byte[]> resealed = new LinkedHashMap<>();
       try (java.sql.Statement st = jdbc.createStatement();
-           java.sql.ResultSet rs = st.executeQuery("SELECT name, sealed FROM connection_secret FOR UPDATE")) {
+           java.sql.ResultSet rs = st.executeQuery("SELECT name, sealed, key_id FROM connection_secret FOR UPDATE")) {
         while (rs.next()) {
-          resealed.put(rs.getString(1), reseal.apply(rs.getString(1), rs.getBytes(2)));
+          // A secret a node already sealed with the new key (it ran with the new key during the rotation) stays.
+          if (!newKeyId.equals(rs.getString(3))) {
+            resealed.put(rs.getString(1), reseal.apply(rs.getString(1), rs.getBytes(2)));
+          }
         }
       }
       try (java.sql.PreparedStatement ps = jdbc.prepareStatement(

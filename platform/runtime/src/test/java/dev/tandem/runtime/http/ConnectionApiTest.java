@@ -128,15 +128,39 @@ class ConnectionApiTest {
         TestRuntimes.stop(one);
       }
 
-      // Rotation: every secret re-sealed with the new key; a node with the new key opens them.
-      SecretCipher next = cipher();
-      assertEquals(2, ConnectionCommands.RotateKey.rotate(db.settings(), key, next));
-      assertEquals(0, db.queryLong("SELECT count(*) FROM connection_secret WHERE key_id <> '" + next.keyId() + "'"));
-      TandemRuntime three = start(cfg.withNodeId("three"), next);
+      // Rotation without downtime: a node started with the new key and the old one as previous opens the secrets
+      // before, during and after the re-sealing; a node with only the new key can open them once re-sealed.
+      String nextKey = SecretCipher.generateKey();
+      SecretCipher next = new SecretCipher(java.util.Base64.getDecoder().decode(nextKey));
+      SecretCipher onlyNew = new SecretCipher(java.util.Base64.getDecoder().decode(nextKey));
+      TandemRuntime early = start(cfg.withNodeId("early"), onlyNew);
+      try {
+        assertFalse(early.connection().current().connected(), "the new key alone does not open the old secrets");
+        assertTrue(early.connection().current().disabledReason().contains(SecretCipher.ENV_PREVIOUS_KEY),
+            early.connection().current().disabledReason());
+      } finally {
+        TestRuntimes.stop(early);
+      }
+      TandemRuntime three = start(cfg.withNodeId("three"), next.withPrevious(key));
       try {
         assertEquals(erp.get().options().accessKey(), three.connection().current().connections().erp().accessKey());
+        assertEquals(2, ConnectionCommands.RotateKey.rotate(db.settings(), key, next));
+        assertEquals(0, db.queryLong("SELECT count(*) FROM connection_secret WHERE key_id <> '" + next.keyId()
+            + "'"));
+        // A change after the re-sealing: the node reloads every secret, now sealed with the new key.
+        HttpResponse<String> renamed = api(three, "PATCH", "/api/v1/connection", "{\"enabled\":true}");
+        assertEquals(200, renamed.statusCode(), renamed.body());
+        assertTrue(three.connection().current().connected(), three.connection().current().toString());
+        assertEquals(0, ConnectionCommands.RotateKey.rotate(db.settings(), key, next), "a second run has nothing left");
       } finally {
         TestRuntimes.stop(three);
+      }
+      TandemRuntime four = start(cfg.withNodeId("four"), new SecretCipher(java.util.Base64.getDecoder()
+          .decode(nextKey)));
+      try {
+        assertEquals(erp.get().options().accessKey(), four.connection().current().connections().erp().accessKey());
+      } finally {
+        TestRuntimes.stop(four);
       }
     }
   }
