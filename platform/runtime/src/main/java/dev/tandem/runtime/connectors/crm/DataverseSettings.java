@@ -37,6 +37,12 @@ public record DataverseSettings(String apiUrl, String tokenUrl, String clientId,
       Objects.requireNonNull(clientId, "clientId");
       Objects.requireNonNull(clientSecret, "clientSecret");
     }
+
+    /** The secret never shows. */
+    @Override
+    public String toString() {
+      return "Credential[clientId=" + clientId + ", clientSecret=***]";
+    }
   }
 
   /** Dataverse's per-user limit of concurrent requests. */
