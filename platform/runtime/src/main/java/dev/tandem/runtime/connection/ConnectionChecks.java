@@ -213,7 +213,7 @@ public final class ConnectionChecks {
 
   private Future<Void> crmChecks(WebClient web, DataverseSettings crm, List<MappingDefinition> mappings,
       List<Result> out) {
-    String[] later = {"crm.token", "crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables"};
+    String[] later = {"crm.token", "crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables", "crm.columns"};
     return get(web, crm.apiUrl() + "/", null).transform(ar -> {
       if (ar.failed()) {
         out.add(new Result("crm.reachable", "failed", "the CRM at " + host(crm.apiUrl()) + " does not answer: "
@@ -240,7 +240,8 @@ public final class ConnectionChecks {
         if (!refused.isEmpty()) {
           out.add(new Result("crm.token", "failed", "no token: " + String.join("; ", refused), "check crm.tokenUrl "
               + "and each application user's client id and secret (Entra ID app registrations)"));
-          for (String n : new String[] {"crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables"}) {
+          for (String n : new String[] {"crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables",
+              "crm.columns"}) {
             out.add(new Result(n, "skipped", "not checked: crm.token failed", "fix crm.token first"));
           }
           return Future.succeededFuture();
@@ -262,6 +263,7 @@ public final class ConnectionChecks {
         out.add(new Result("crm.integrationUser", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
         out.add(new Result("crm.solution", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
         out.add(new Result("crm.tables", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
+        out.add(new Result("crm.columns", "skipped", "not checked: crm.whoAmI failed", "fix crm.whoAmI first"));
         return Future.succeededFuture();
       }
       String user = ar.result().bodyAsJsonObject().getString("UserId");
@@ -317,9 +319,36 @@ public final class ConnectionChecks {
             + "guide, solution step), which turns change tracking on and creates the keys; a Pending key becomes "
             + "Active when its index job ends"));
       }
-      c.close();
-      return Future.succeededFuture();
-    });
+      if (ar.failed()) {
+        out.add(new Result("crm.columns", "skipped", "not checked: crm.tables failed", "fix crm.tables first"));
+        return Future.<Void>succeededFuture();
+      }
+      return c.columnProblems(mappings).transform(cols -> {
+        out.add(columnsResult(cols.failed() ? null : cols.result(), cols.failed() ? cols.cause() : null,
+            mappings.size()));
+        return Future.<Void>succeededFuture();
+      });
+    }).onComplete(ar -> c.close());
+  }
+
+  /**
+   * @param problems the mappings' unknown CRM columns, or null when they could not be read
+   * @param failure why they could not be read
+   * @param mappings how many mappings were checked
+   * @return the {@code crm.columns} result
+   */
+  public static JsonObject columns(List<String> problems, Throwable failure, int mappings) {
+    return columnsResult(problems, failure, mappings).json();
+  }
+
+  private static Result columnsResult(List<String> problems, Throwable failure, int mappings) {
+    if (problems == null) {
+      return new Result("crm.columns", "failed", "the tables' columns could not be read: " + failure.getMessage(),
+          "give the integration user its roles (setup guide, integration-user step)");
+    }
+    return problems.isEmpty() ? new Result("crm.columns", "ok", "every CRM column of " + mappings + " mapping(s) "
+        + "exists", null) : new Result("crm.columns", "failed", String.join("; ", problems), "correct the mappings' "
+        + "fields (PATCH /api/v1/mappings/{name}) or disable the mappings (setup guide, synchronize step)");
   }
 
   private Future<Void> availability(WebClient web, ODataErpSettings erp, String user, String key, List<Result> out) {

@@ -274,6 +274,48 @@ public final class CrmSetupClient implements AutoCloseable {
   }
 
   /**
+   * The CRM columns each mapping names that its table does not have ({@link
+   * dev.tandem.runtime.connectors.crm.DataverseColumns}); each table's attributes are read once.
+   *
+   * @param mappings the enabled mappings
+   * @return one problem per mapping with unknown columns, naming them by field
+   */
+  public Future<List<String>> columnProblems(List<dev.tandem.api.MappingDefinition> mappings) {
+    return tables().compose(tables -> {
+      List<String> problems = new ArrayList<>();
+      java.util.Map<String, Future<java.util.Set<String>>> columnsOf = new java.util.HashMap<>();
+      Future<Void> chain = Future.succeededFuture();
+      for (dev.tandem.api.MappingDefinition m : mappings) {
+        JsonObject t = tables.get(m.crmEntitySet());
+        if (m.isOptionSet() || t == null) {
+          continue; // option sets are metadata; a missing table is crm.tables' finding
+        }
+        chain = chain.compose(v -> columnsOf.computeIfAbsent(t.getString("LogicalName"), this::columns)
+            .map(columns -> {
+              List<String> unknown = dev.tandem.runtime.connectors.crm.DataverseColumns.unknown(m, columns);
+              if (!unknown.isEmpty()) {
+                problems.add(dev.tandem.runtime.connectors.crm.DataverseColumns.message(m, unknown));
+              }
+              return null;
+            }));
+      }
+      return chain.map(v -> problems);
+    });
+  }
+
+  private Future<java.util.Set<String>> columns(String logicalName) {
+    return call("GET", "EntityDefinitions(LogicalName='" + logicalName + "')/Attributes?$select=LogicalName", null)
+        .compose(b -> moreColumns(b, new java.util.HashSet<>()));
+  }
+
+  private Future<java.util.Set<String>> moreColumns(JsonObject page, java.util.Set<String> names) {
+    page.getJsonArray("value", new JsonArray()).forEach(o -> names.add(((JsonObject) o).getString("LogicalName")));
+    String next = page.getString("@odata.nextLink");
+    return next == null ? Future.succeededFuture(names)
+        : call("GET", next.substring(apiUrl.length() + 1), null).compose(b -> moreColumns(b, names));
+  }
+
+  /**
    * Waits until the mappings' tables are ready (a new key's index job takes a while).
    *
    * @param mappings the enabled mappings

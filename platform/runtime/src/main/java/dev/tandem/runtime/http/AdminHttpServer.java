@@ -233,7 +233,8 @@ public final class AdminHttpServer {
     new FullSyncApi(vertx, fullSyncNow != null ? fullSyncNow : () -> fullSyncAtStart, 1000,
         settings.maxEventStreams()).mount(r);
     if (connection != null) {
-      new ConnectionApi(vertx, connection, plugins).mount(r);
+      new ConnectionApi(vertx, connection, plugins, new dev.tandem.runtime.store.PgMappingSettingsStore(pool))
+          .mount(r);
       new SetupApi(vertx, connection, plugins, schedules, pool, setupInactivityMs).mount(r);
     }
     new AvailabilityApi(vertx, () -> connection).mount(r);

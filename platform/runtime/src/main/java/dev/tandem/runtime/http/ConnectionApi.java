@@ -23,11 +23,14 @@ final class ConnectionApi {
   private final Vertx vertx;
   private final ConnectionService connection;
   private final PluginHost plugins;
+  private final dev.tandem.runtime.store.PgMappingSettingsStore settings;
 
-  ConnectionApi(Vertx vertx, ConnectionService connection, PluginHost plugins) {
+  ConnectionApi(Vertx vertx, ConnectionService connection, PluginHost plugins,
+      dev.tandem.runtime.store.PgMappingSettingsStore settings) {
     this.vertx = vertx;
     this.connection = connection;
     this.plugins = plugins;
+    this.settings = settings;
   }
 
   void mount(Router r) {
@@ -35,7 +38,7 @@ final class ConnectionApi {
         .onSuccess(checks -> json(ctx, 200, connection.describe(checks))).onFailure(ctx::fail));
     r.put("/api/v1/connection").handler(ctx -> save(ctx, false));
     r.patch("/api/v1/connection").handler(ctx -> save(ctx, true));
-    r.post("/api/v1/connection/test").handler(ctx -> test(connection, vertx, plugins)
+    r.post("/api/v1/connection/test").handler(ctx -> test(connection, vertx, plugins, settings)
         .compose(checks -> connection.store().saveChecks(checks).map(checks))
         .onSuccess(checks -> json(ctx, 200, summary(checks)))
         .onFailure(ctx::fail));
@@ -45,13 +48,27 @@ final class ConnectionApi {
    * @param connection the node's connection
    * @param vertx Vert.x
    * @param plugins the plugin host (the enabled mappings' ERP services are checked)
+   * @param settings the operators' mapping settings (the mappings are checked as they run)
    * @return every check's result for the connection in effect
    */
-  static Future<JsonArray> test(ConnectionService connection, Vertx vertx, PluginHost plugins) {
+  static Future<JsonArray> test(ConnectionService connection, Vertx vertx, PluginHost plugins,
+      dev.tandem.runtime.store.PgMappingSettingsStore settings) {
     JsonObject av = connection.storedSettings().getJsonObject("availability");
     String avUser = av != null && Boolean.TRUE.equals(av.getBoolean("enabled")) ? av.getString("user") : null;
-    return new ConnectionChecks(vertx, 10_000).run(connection.current().connections(), enabledMappings(plugins),
-        avUser, avUser == null ? null : connection.availabilityKey());
+    return effectiveMappings(plugins, settings).compose(mappings -> new ConnectionChecks(vertx, 10_000)
+        .run(connection.current().connections(), mappings, avUser, avUser == null ? null
+            : connection.availabilityKey()));
+  }
+
+  /**
+   * @param plugins the plugin host
+   * @param settings the operators' overrides
+   * @return the enabled mappings as they run: with the operators' settings applied (a disabled field is not used)
+   */
+  static io.vertx.core.Future<List<MappingDefinition>> effectiveMappings(PluginHost plugins,
+      dev.tandem.runtime.store.PgMappingSettingsStore settings) {
+    return settings.all().map(all -> plugins.mappings().values().stream().filter(MappingStatus::enabled)
+        .map(m -> all.get(m.name()) == null ? m.definition() : all.get(m.name()).applyTo(m.definition())).toList());
   }
 
   static List<MappingDefinition> enabledMappings(PluginHost plugins) {

@@ -181,7 +181,8 @@ final class SetupApi {
           for (Object o : checks) {
             String n = ((JsonObject) o).getString("name");
             // The integration user's roles and the solution come in later steps.
-            if (!n.equals("crm.integrationUser") && !n.equals("crm.solution") && !n.equals("crm.tables")) {
+            if (!n.equals("crm.integrationUser") && !n.equals("crm.solution") && !n.equals("crm.tables")
+                && !n.equals("crm.columns")) {
               relevant.add(o);
             }
           }
@@ -402,7 +403,9 @@ final class SetupApi {
   // 5. Finish: the connection is enabled, the full synchronization review shown, and the run started if asked.
   private Future<JsonObject> finishStep(JsonObject body, JsonObject guide) {
     boolean start = Boolean.TRUE.equals(body.getBoolean("startFullSync"));
-    return connection.save(new JsonObject().put("enabled", true).put("disabledReason", null), true)
+    // The mappings as chosen must fit the CRM's tables: an unknown column would fail every run of its mapping.
+    return columnsFit().compose(v -> connection.save(new JsonObject().put("enabled", true)
+            .put("disabledReason", null), true))
         .compose(rev -> coordinator(FullSyncCoordinatorVerticle.REVIEW, new JsonObject(),
             System.currentTimeMillis() + 60_000))
         .compose(review -> {
@@ -414,6 +417,26 @@ final class SetupApi {
           return coordinator(FullSyncCoordinatorVerticle.START, new JsonObject(), System.currentTimeMillis() + 60_000)
               .map(run -> out.put("fullSync", run));
         });
+  }
+
+  /** Fails with check {@code crm.columns} when an enabled mapping names a CRM column its table does not have. */
+  private Future<Void> columnsFit() {
+    DataverseSettings crm;
+    try {
+      crm = crm();
+    } catch (ApiError e) {
+      return Future.failedFuture(e);
+    }
+    DataverseSettings.Credential first = crm.clients().get(0);
+    return ConnectionApi.effectiveMappings(plugins, settings).compose(mappings -> {
+      CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), first.clientId(),
+          first.clientSecret(), crm.scope());
+      return c.signIn().compose(v -> c.columnProblems(mappings)).transform(ar -> {
+        JsonObject check = ConnectionChecks.columns(ar.succeeded() ? ar.result() : null, ar.cause(), mappings.size());
+        return check.getBoolean("ok") ? Future.<Void>succeededFuture()
+            : Future.<Void>failedFuture(new CheckFailed(new JsonArray().add(check)));
+      }).onComplete(ar -> c.close());
+    });
   }
 
   /** Asks this node's full-synchronization coordinator, waiting for the engine to come up after enabling. */

@@ -530,38 +530,11 @@ abstract class SyncRun {
    */
   Future<Void> checkCrmColumns() {
     return crm.metadata().columns(def.crmEntitySet()).compose(columns -> {
-      List<String> unknown = new java.util.ArrayList<>();
-      java.util.Set<String> named = new java.util.LinkedHashSet<>();
-      named.add(def.crmKey());
-      named.add(def.crmModifiedOn());
-      if (def.crmAlternateKey() != null) {
-        named.add(def.crmAlternateKey());
-      }
-      for (dev.tandem.api.FieldMapping f : def.fields()) {
-        if (f.enabled() && f.crmField() != null) {
-          named.add(f.crmField());
-        }
-      }
-      for (String column : named) {
-        if (!known(columns, column)) {
-          String erp = def.fields().stream().filter(f -> column.equals(f.crmField()) && f.erpField() != null)
-              .map(dev.tandem.api.FieldMapping::erpField).findFirst().orElse(null);
-          unknown.add(erp == null ? column : erp + " -> " + column);
-        }
-      }
+      List<String> unknown = dev.tandem.runtime.connectors.crm.DataverseColumns.unknown(def, columns);
       return unknown.isEmpty() ? Future.<Void>succeededFuture()
-          : Future.failedFuture(dev.tandem.api.TandemException.permanent(dev.tandem.api.Stage.TRANSFORM, "mapping "
-              + def.name() + ": the CRM table " + def.crmEntitySet() + " has no column(s) " + String.join(", ", unknown)
-              + " (fields ERP -> CRM); correct the mapping's fields"));
+          : Future.failedFuture(dev.tandem.api.TandemException.permanent(dev.tandem.api.Stage.TRANSFORM,
+              dev.tandem.runtime.connectors.crm.DataverseColumns.message(def, unknown)));
     });
   }
 
-  private static boolean known(java.util.Set<String> columns, String column) {
-    if (columns.contains(column)) {
-      return true;
-    }
-    // A typed bind of a polymorphic lookup: parentcustomerid_account names the lookup parentcustomerid.
-    int us = column.lastIndexOf('_');
-    return us > 0 && columns.contains(column.substring(0, us));
-  }
 }

@@ -102,7 +102,10 @@ class SetupGuideTest {
     Path plugins = Files.createDirectories(work.resolve("plugins"));
     // Customers to accounts, addressed by the alternate key the solution creates (Active only after the import).
     PluginJars.jar(plugins, "accounts", null, Map.of("test.setup.Accounts", PluginJars.accountsToCrm("test.setup")
-        .replace(".direction(Direction.TO_CRM)", ".direction(Direction.TO_CRM).crmAlternateKey(\"accountnumber\")")),
+        .replace(".direction(Direction.TO_CRM)", ".direction(Direction.TO_CRM).crmAlternateKey(\"accountnumber\")")
+        // A column this CRM does not have: the guide's finish names it (crm.columns) until the field is disabled.
+        .replace(".field(\"No\", \"accountnumber\", Direction.TO_CRM)", ".field(\"No\", \"accountnumber\", "
+            + "Direction.TO_CRM).field(\"Phone_No\", \"tandem_phonenumber\", Direction.TO_CRM)")),
         work);
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemConfig cfg = TestRuntimes.config(db.settings(), plugins)
@@ -184,6 +187,14 @@ class SetupGuideTest {
         HttpResponse<String> step4 = api(rt, "POST", "/api/v1/setup/synchronize",
             "{\"mappings\":{\"ACCOUNTS\":{\"enabled\":true}}}");
         assertEquals(200, step4.statusCode(), step4.body());
+        HttpResponse<String> unfit = api(rt, "POST", "/api/v1/setup/finish", "{\"startFullSync\":true}");
+        failsCheck(unfit, "crm.columns");
+        assertTrue(unfit.body().contains("Phone_No -> tandem_phonenumber"), unfit.body());
+        assertFalse(new JsonObject(api(rt, "GET", "/api/v1/connection", null).body()).getBoolean("enabled"),
+            "a failed finish leaves the connection disabled");
+        HttpResponse<String> fixed = api(rt, "PATCH", "/api/v1/mappings/ACCOUNTS",
+            "{\"disabledFields\":[\"tandem_phonenumber\"]}");
+        assertEquals(200, fixed.statusCode(), fixed.body());
         HttpResponse<String> step5 = api(rt, "POST", "/api/v1/setup/finish", "{\"startFullSync\":true}");
         assertEquals(200, step5.statusCode(), step5.body());
         JsonObject finished = new JsonObject(step5.body());
