@@ -229,7 +229,7 @@ final class SetupApi {
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), a[0], a[1], crm.scope());
+    CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), a[0], a[1], crm.tokenScope());
     return c.signIn()
         .recover(e -> Future.failedFuture(new CheckFailed(one("admin.token", false, e.getMessage(),
             "check the administrator account's client id and secret"))))
@@ -290,7 +290,7 @@ final class SetupApi {
       for (DataverseSettings.Credential user : crm.clients()) {
         chain = chain.compose(done -> {
           CrmSetupClient self = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), user.clientId(),
-              user.clientSecret(), crm.scope());
+              user.clientSecret(), crm.tokenScope());
           return self.signIn().compose(v -> self.whoAmI()).onComplete(ar -> self.close())
               .compose(who -> assign(adminClient, who.getString("UserId"), who.getString("BusinessUnitId"))
                   .map(added -> done.add(new JsonObject().put("clientId", user.clientId())
