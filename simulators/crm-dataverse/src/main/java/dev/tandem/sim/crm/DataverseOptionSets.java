@@ -31,7 +31,9 @@ final class DataverseOptionSets {
   /** The picklist columns this model has option sets for (DataverseMetadata lists them as Picklist attributes). */
   private static final java.util.Set<String> PICKLISTS = java.util.Set.of("account.paymenttermscode",
       "account.address1_freighttermscode", "account.address1_shippingmethodcode", "account.address2_freighttermscode",
-      "account.address2_shippingmethodcode");
+      "account.address2_shippingmethodcode", "account.customertypecode", "product.producttypecode",
+      "productpricelevel.pricingmethodcode", "productpricelevel.quantitysellingcode",
+      "productpricelevel.roundingpolicycode");
 
   /**
    * @param entity logical name
@@ -155,7 +157,7 @@ final class DataverseOptionSets {
     reset();
   }
 
-  /** Back to the options a new organization has (the Sales defaults of the three account option sets). */
+  /** Back to the options a new organization has (the Sales defaults of its option sets). */
   synchronized void reset() {
     options.clear();
     define("account", "paymenttermscode", "Net 30", "2% 10, Net 30", "Net 45", "Net 60");
@@ -165,6 +167,17 @@ final class DataverseOptionSets {
     define("account", "address2_freighttermscode", "FOB", "No Charge");
     define("account", "address2_shippingmethodcode", "Airborne", "DHL", "FedEx", "UPS", "Postal Mail", "Full Load",
         "Will Call");
+    // The standard choices of the other picklist columns the model has, from the tables' reference pages
+    // (learn.microsoft.com/power-apps/developer/data-platform/reference/entities/account#customertypecode-choicesoptions,
+    // …/product#producttypecode-choicesoptions, …/productpricelevel#pricingmethodcode-choicesoptions).
+    define("account", "customertypecode", "Competitor", "Consultant", "Customer", "Investor", "Partner", "Influencer",
+        "Press", "Prospect", "Reseller", "Supplier", "Vendor", "Other");
+    define("product", "producttypecode", "Sales Inventory", "Miscellaneous Charges", "Services", "Flat Fees");
+    define("productpricelevel", "pricingmethodcode", "Currency Amount", "Percent of List",
+        "Percent Markup - Current Cost", "Percent Margin - Current Cost", "Percent Markup - Standard Cost",
+        "Percent Margin - Standard Cost");
+    define("productpricelevel", "quantitysellingcode", "No Control", "Whole", "Whole and Fractional");
+    define("productpricelevel", "roundingpolicycode", "None", "Up", "Down", "To Nearest");
   }
 
   private void define(String entity, String attribute, String... labels) {

@@ -114,6 +114,23 @@ class DataverseChoicesTest {
   }
 
   @Test
+  void theStandardChoicesOfOtherTablesAreCheckedToo() throws Exception {
+    HttpResponse<String> type = api("POST", "accounts", "{\"name\":\"A\",\"customertypecode\":13}");
+    assertEquals(400, type.statusCode(), type.body());
+    assertEquals("A validation error occurred. The value 13 of 'customertypecode' on record of type 'account' is "
+        + "outside the valid range. Accepted Values: 1,2,3,4,5,6,7,8,9,10,11,12.", message(type));
+    assertEquals(204, api("POST", "accounts", "{\"name\":\"B\",\"customertypecode\":3}").statusCode());
+    HttpResponse<String> line = api("POST", "productpricelevels", "{\"pricingmethodcode\":7}");
+    assertEquals(400, line.statusCode(), line.body());
+    assertEquals("0x8004431A", code(line));
+    HttpResponse<String> selling = api("POST", "productpricelevels", "{\"quantitysellingcode\":4}");
+    assertEquals("0x8004431A", code(selling));
+    HttpResponse<String> product = api("POST", "products", "{\"name\":\"P\",\"producttypecode\":5}");
+    assertEquals(400, product.statusCode(), product.body());
+    assertEquals("0x8004431A", code(product));
+  }
+
+  @Test
   void theStatusReasonMustBelongToTheState() throws Exception {
     String id = create("accounts", "{\"name\":\"A\"}");
     assertEquals(0, ((Number) row("accounts", id).get("statecode")).intValue());
