@@ -169,7 +169,8 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     crmApi = "http://localhost:" + crmPort + "/api/data/v9.2";
     crmTokenUrl = "http://localhost:" + crmPort + "/tandem-tenant/oauth2/v2.0/token";
     crmToken = new JsonObject(send("POST", crmTokenUrl, "grant_type=client_credentials&client_id=tandem-sync"
-        + "&client_secret=tandem-secret", "Content-Type", "application/x-www-form-urlencoded"))
+        + "&client_secret=tandem-secret&scope=" + java.net.URLEncoder.encode("http://localhost:" + crmPort + "/.default", java.nio.charset.StandardCharsets.UTF_8),
+        "Content-Type", "application/x-www-form-urlencoded"))
         .getString("access_token");
 
     for (int u = 2; u <= crmUsers; u++) {

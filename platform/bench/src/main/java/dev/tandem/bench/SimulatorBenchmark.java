@@ -83,7 +83,8 @@ public final class SimulatorBenchmark implements Callable<Integer> {
           + "/Customer?$select=No,Name,City,SystemModifiedAt", "Authorization", erpAuth));
 
       String token = (String) Json.object(send("POST", crm.tokenUrl(), "grant_type=client_credentials&client_id="
-          + crm.options().clientId() + "&client_secret=" + crm.options().clientSecret(),
+          + crm.options().clientId() + "&client_secret=" + crm.options().clientSecret() + "&scope="
+          + java.net.URLEncoder.encode(crm.scope(), java.nio.charset.StandardCharsets.UTF_8),
           "Content-Type", "application/x-www-form-urlencoded")).get("access_token");
       report("CRM  create, CreateMultiple of 1000", records, parallel(records / 1000, i -> {
         StringBuilder b = new StringBuilder("{\"Targets\":[");

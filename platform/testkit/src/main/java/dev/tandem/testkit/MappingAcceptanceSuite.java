@@ -159,7 +159,8 @@ public abstract class MappingAcceptanceSuite {
   private String crmToken(String client) throws Exception {
     return (String) Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().tokenUrl()))
         .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
-            "grant_type=client_credentials&client_id=" + client + "&client_secret=pw-" + client)).build(),
+            "grant_type=client_credentials&client_id=" + client + "&client_secret=pw-" + client + "&scope="
+                + enc(CRM.get().scope()))).build(),
         HttpResponse.BodyHandlers.ofString()).body()).get("access_token");
   }
 

@@ -227,7 +227,7 @@ public final class ConnectionChecks {
       out.add(new Result("crm.reachable", "ok", "the CRM at " + host(crm.apiUrl()) + " answers", null));
       List<Future<String>> tokens = new ArrayList<>();
       for (DataverseSettings.Credential cr : crm.clients()) {
-        tokens.add(token(web, crm.tokenUrl(), cr.clientId(), cr.clientSecret(), crm.scope())
+        tokens.add(token(web, crm.tokenUrl(), cr.clientId(), cr.clientSecret(), crm.tokenScope())
             .recover(e -> Future.failedFuture("application user " + cr.clientId() + ": " + e.getMessage())));
       }
       return Future.join(tokens).transform(all -> {
@@ -239,7 +239,8 @@ public final class ConnectionChecks {
         }
         if (!refused.isEmpty()) {
           out.add(new Result("crm.token", "failed", "no token: " + String.join("; ", refused), "check crm.tokenUrl "
-              + "and each application user's client id and secret (Entra ID app registrations)"));
+              + "(the tenant), each application user's client id and secret (Entra ID app registrations) and the "
+              + "scope " + crm.tokenScope() + " (crm.scope: the organization's URL + /.default)"));
           for (String n : new String[] {"crm.whoAmI", "crm.integrationUser", "crm.solution", "crm.tables",
               "crm.columns"}) {
             out.add(new Result(n, "skipped", "not checked: crm.token failed", "fix crm.token first"));
@@ -306,7 +307,7 @@ public final class ConnectionChecks {
   private Future<Void> tables(DataverseSettings crm, List<MappingDefinition> mappings, List<Result> out) {
     DataverseSettings.Credential first = crm.clients().get(0);
     CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), first.clientId(), first.clientSecret(),
-        crm.scope());
+        crm.tokenScope());
     return c.signIn().compose(v -> c.tableProblems(mappings)).transform(ar -> {
       if (ar.failed()) {
         out.add(new Result("crm.tables", "failed", "the table definitions could not be read: "

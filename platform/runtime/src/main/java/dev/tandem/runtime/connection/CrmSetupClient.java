@@ -37,7 +37,7 @@ public final class CrmSetupClient implements AutoCloseable {
    * @param tokenUrl token endpoint
    * @param clientId the account's client id
    * @param secret its secret (held in memory only)
-   * @param scope token scope, or null
+   * @param scope token scope, or null for the organization's own ({@code <org URL>/.default})
    */
   public CrmSetupClient(Vertx vertx, String apiUrl, String tokenUrl, String clientId, String secret, String scope) {
     this.vertx = vertx;
@@ -46,7 +46,8 @@ public final class CrmSetupClient implements AutoCloseable {
     this.tokenUrl = tokenUrl;
     this.clientId = clientId;
     this.secret = secret;
-    this.scope = scope;
+    this.scope = scope != null && !scope.isBlank() ? scope
+        : dev.tandem.runtime.connectors.crm.DataverseClient.defaultScope(apiUrl);
   }
 
   /** A refused call, with Dataverse's message (which never holds a secret). */

@@ -104,7 +104,7 @@ public final class ClientCredentialsToken {
             ? TandemException.retriable(stage, endpoint + " answered " + r.statusCode(),
                 HttpFailures.retryAfter(r.headers()))
             : TandemException.permanent(stage, refusedBy + " refused client " + clientId + " (" + r.statusCode()
-                + "): " + (why == null ? "" : why) + " — " + remedy));
+                + "): " + HttpFailures.errorMessage(why) + " — " + remedy));
       }
       JsonObject t = r.bodyAsJsonObject();
       long lifetime = t.getLong("expires_in", 3599L);

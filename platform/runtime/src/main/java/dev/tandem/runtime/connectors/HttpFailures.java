@@ -38,8 +38,11 @@ public final class HttpFailures {
       return TandemException.retriable(stage, message, retryAfter(headers));
     }
     if (status == 401 || status == 403) {
+      String resource = status == 401 ? challengeResource(headers) : null;
       return TandemException.permanent(stage, message
-          + (status == 401 ? " (check the credentials Tandem uses for the " + endpoint + ")"
+          + (status == 401 ? " (check the credentials Tandem uses for the " + endpoint
+              + (resource == null ? "" : "; it takes tokens issued for " + resource + ", so the token scope must be "
+                  + resource.replaceAll("/+$", "") + "/.default") + ")"
               : " (the integration user lacks a privilege)"));
     }
     return recordLevel ? TandemException.data(stage, message) : TandemException.permanent(stage, message);
@@ -57,7 +60,22 @@ public final class HttpFailures {
   }
 
   /**
-   * @param body an OData error body {@code {"error":{"code","message"}}}, or anything else
+   * @param headers a 401's headers
+   * @return the {@code resource_id} its {@code WWW-Authenticate: Bearer authorization_uri=…, resource_id=…} names
+   *     (Dataverse and Business Central name the resource their tokens must be issued for), or null
+   */
+  static String challengeResource(MultiMap headers) {
+    String h = headers == null ? null : headers.get("WWW-Authenticate");
+    if (h == null) {
+      return null;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("resource_id=\"?([^\",\\s]+)").matcher(h);
+    return m.find() ? m.group(1) : null;
+  }
+
+  /**
+   * @param body an OData error body {@code {"error":{"code","message"}}}, an OAuth error
+   *     {@code {"error":"invalid_scope","error_description":"AADSTS1002012: …"}} (Entra ID), or anything else
    * @return "code: message", the raw body cut short, or "" when empty
    */
   public static String errorMessage(String body) {
@@ -65,7 +83,14 @@ public final class HttpFailures {
       return "";
     }
     try {
-      JsonObject error = new JsonObject(body).getJsonObject("error");
+      JsonObject json = new JsonObject(body);
+      if (json.getValue("error") instanceof String oauth) {
+        // Entra's description holds the AADSTS code, the message and trace ids after "\r\nTrace ID:".
+        String d = json.getString("error_description", "");
+        int trace = d.indexOf("\r\nTrace ID");
+        return oauth + (d.isEmpty() ? "" : ": " + (trace > 0 ? d.substring(0, trace) : d));
+      }
+      JsonObject error = json.getJsonObject("error");
       if (error != null) {
         String code = error.getString("code");
         String msg = error.getString("message", "");

@@ -231,7 +231,7 @@ final class SetupApi {
     } catch (ApiError e) {
       return Future.failedFuture(e);
     }
-    CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), a[0], a[1], crm.scope());
+    CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), a[0], a[1], crm.tokenScope());
     return c.signIn()
         .recover(e -> Future.failedFuture(new CheckFailed(one("admin.token", false, e.getMessage(),
             "check the administrator account's client id and secret"))))
@@ -287,7 +287,7 @@ final class SetupApi {
       for (DataverseSettings.Credential user : crm.clients()) {
         chain = chain.compose(done -> {
           CrmSetupClient self = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), user.clientId(),
-              user.clientSecret(), crm.scope());
+              user.clientSecret(), crm.tokenScope());
           return self.signIn().compose(v -> self.whoAmI()).onComplete(ar -> self.close())
               .compose(who -> assign(adminClient, who.getString("UserId"), who.getString("BusinessUnitId"))
                   .map(added -> done.add(new JsonObject().put("clientId", user.clientId())
@@ -430,7 +430,7 @@ final class SetupApi {
     DataverseSettings.Credential first = crm.clients().get(0);
     return ConnectionApi.effectiveMappings(plugins, settings).compose(mappings -> {
       CrmSetupClient c = new CrmSetupClient(vertx, crm.apiUrl(), crm.tokenUrl(), first.clientId(),
-          first.clientSecret(), crm.scope());
+          first.clientSecret(), crm.tokenScope());
       return c.signIn().compose(v -> c.columnProblems(mappings)).transform(ar -> {
         JsonObject check = ConnectionChecks.columns(ar.succeeded() ? ar.result() : null, ar.cause(), mappings.size());
         return check.getBoolean("ok") ? Future.<Void>succeededFuture()

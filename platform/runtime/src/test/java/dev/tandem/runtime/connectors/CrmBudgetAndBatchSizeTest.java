@@ -66,7 +66,7 @@ class CrmBudgetAndBatchSizeTest {
 
   private static DataverseSettings settings(int concurrency, int initial, int batchSize, long timeoutMs) {
     return new DataverseSettings(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret",
-        "https://org.crm.dynamics.com/.default", 5000, concurrency, initial, 6, batchSize, timeoutMs)
+        null, 5000, concurrency, initial, 6, batchSize, timeoutMs)
         .withLimits(EndpointBudget.Limits.dataverse());
   }
 

@@ -50,7 +50,7 @@ class DataverseClientTest {
 
   private DataverseClient client(String secret, int pageSize) {
     return new DataverseClient(vertx, new DataverseSettings(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync",
-        secret, "https://org.crm.dynamics.com/.default", pageSize, 52, 8, 4, 1000, 10_000),
+        secret, crm.get().scope(), pageSize, 52, 8, 4, 1000, 10_000),
         EndpointMetrics.micrometer(registry));
   }
 
@@ -167,7 +167,41 @@ class DataverseClientTest {
     ExecutionException e = assertThrows(ExecutionException.class, () -> on(vertx, wrong::whoAmI));
     TandemException te = (TandemException) e.getCause();
     assertEquals(ErrorKind.PERMANENT, te.kind());
-    assertTrue(te.getMessage().contains("check the client id and secret"), te.getMessage());
+    assertTrue(te.getMessage().contains("the client id and secret"), te.getMessage());
+    assertTrue(te.getMessage().contains("invalid_client: AADSTS7000215: Invalid client secret provided."),
+        te.getMessage());
+  }
+
+  private DataverseClient scoped(String scope) {
+    return new DataverseClient(vertx, DataverseSettings.of(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync",
+        "tandem-secret", scope), EndpointMetrics.NONE);
+  }
+
+  private static TandemException refusal(Vertx vertx, DataverseClient c) {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> on(vertx, c::whoAmI));
+    TandemException te = (TandemException) e.getCause();
+    assertEquals(ErrorKind.PERMANENT, te.kind(), te.getMessage());
+    return te;
+  }
+
+  @Test
+  void entraRefusalsOfTheScopeArePermanentAndNameTheirAadstsCode() throws Exception {
+    // No scope configured: the client asks for the organization's own, which the simulator (as Entra) requires.
+    assertEquals(crm.get().integrationUserId(), on(vertx, scoped(null)::whoAmI).getString("UserId"));
+    assertEquals(crm.get().scope(), DataverseSettings.of(crm.get().apiUrl(), "t", "c", "s", null).tokenScope());
+    TandemException resource = refusal(vertx, scoped("https://org.crm.dynamics.com/.default"));
+    assertTrue(resource.getMessage().contains("invalid_resource: AADSTS500011: The resource principal named "
+        + "https://org.crm.dynamics.com was not found in the tenant named tandem-tenant."), resource.getMessage());
+    assertTrue(resource.getMessage().contains("the scope https://org.crm.dynamics.com/.default"),
+        resource.getMessage());
+    TandemException suffix = refusal(vertx, scoped(crm.get().organizationUrl() + "/user_impersonation"));
+    assertTrue(suffix.getMessage().contains("invalid_scope: AADSTS1002012:"), suffix.getMessage());
+    // A token Entra issues for another organization of the tenant: this organization's Web API refuses it (401),
+    // and the failure names the resource its WWW-Authenticate asks for.
+    crm.get().otherOrganizationInTenant("https://contoso-test.crm4.dynamics.com");
+    TandemException other = refusal(vertx, scoped("https://contoso-test.crm4.dynamics.com/.default"));
+    assertTrue(other.getMessage().contains("answered 401"), other.getMessage());
+    assertTrue(other.getMessage().contains("the token scope must be " + crm.get().scope()), other.getMessage());
   }
 
   @Test
@@ -177,7 +211,7 @@ class DataverseClientTest {
     vertx.close().toCompletionStage().toCompletableFuture().get();
     vertx = Vertx.vertx();
     client = new DataverseClient(vertx, new DataverseSettings(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync",
-        "tandem-secret", "https://org.crm.dynamics.com/.default", 1000, 52, 8, 4, 1000, 10_000)
+        "tandem-secret", null, 1000, 52, 8, 4, 1000, 10_000)
         .withLimits(EndpointBudget.Limits.concurrency(52)), EndpointMetrics.micrometer(registry));
     int before = client.budget().limit();
     long t0 = System.nanoTime();

@@ -62,7 +62,7 @@ class EndpointBudgetTest {
 
   private static DataverseSettings settings(EndpointBudget.Limits limits) {
     return new DataverseSettings(crm.get().apiUrl(), crm.get().tokenUrl(), "tandem-sync", "tandem-secret",
-        "https://org.crm.dynamics.com/.default", 5000, 8, 8, 6, 50, 30_000).withLimits(limits);
+        null, 5000, 8, 8, 6, 50, 30_000).withLimits(limits);
   }
 
   private static EndpointBudget.Limits scaledQuarter() {

@@ -75,7 +75,8 @@ class BidirectionalSyncTest {
     post(crmSim.get().baseUrl() + "/__admin/sim/clients", "{\"clientId\":\"person\",\"clientSecret\":\"pw\","
         + "\"userId\":\"" + person + "\"}", "application/json", null);
     personToken = (String) Json.object(post(crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id=person"
-        + "&client_secret=pw", "application/x-www-form-urlencoded", null).body()).get("access_token");
+        + "&client_secret=pw&scope=" + java.net.URLEncoder.encode(crmSim.get().scope(), java.nio.charset.StandardCharsets.UTF_8),
+        "application/x-www-form-urlencoded", null).body()).get("access_token");
     db = TestDatabase.fresh();
     new SchemaMigrator(db.settings()).migrate();
     vertx = Vertx.vertx();

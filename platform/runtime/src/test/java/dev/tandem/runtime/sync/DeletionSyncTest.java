@@ -94,7 +94,8 @@ class DeletionSyncTest {
     assertEquals(204, send("DELETE", erpSim.get().companyUrl() + "/Customer('" + erpGone + "')", null,
         new String[] {"Authorization", basic, "If-Match", "*"}).statusCode());
     String token = (String) Json.object(send("POST", crmSim.get().tokenUrl(), "grant_type=client_credentials"
-        + "&client_id=tandem-sync&client_secret=tandem-secret",
+        + "&client_id=tandem-sync&client_secret=tandem-secret&scope="
+        + java.net.URLEncoder.encode(crmSim.get().scope(), java.nio.charset.StandardCharsets.UTF_8),
         new String[] {"Content-Type", "application/x-www-form-urlencoded"}).body()).get("access_token");
     assertEquals(204, send("DELETE", crmSim.get().apiUrl() + "/accounts(" + crmGone + ")", null,
         new String[] {"Authorization", "Bearer " + token}).statusCode());
@@ -239,7 +240,8 @@ class DeletionSyncTest {
 
   private String crmToken() throws Exception {
     return (String) Json.object(send("POST", crmSim.get().tokenUrl(), "grant_type=client_credentials"
-        + "&client_id=tandem-sync&client_secret=tandem-secret",
+        + "&client_id=tandem-sync&client_secret=tandem-secret&scope="
+        + java.net.URLEncoder.encode(crmSim.get().scope(), java.nio.charset.StandardCharsets.UTF_8),
         new String[] {"Content-Type", "application/x-www-form-urlencoded"}).body()).get("access_token");
   }
 

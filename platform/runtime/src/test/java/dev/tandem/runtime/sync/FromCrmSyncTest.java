@@ -182,7 +182,8 @@ class FromCrmSyncTest {
     post(crmSim.get().baseUrl() + "/__admin/sim/clients", "{\"clientId\":\"someone\",\"clientSecret\":\"pw\","
         + "\"userId\":\"" + users.get(0) + "\"}", "application/json");
     String token = (String) Json.object(post(crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id=someone"
-        + "&client_secret=pw", "application/x-www-form-urlencoded").body()).get("access_token");
+        + "&client_secret=pw&scope=" + java.net.URLEncoder.encode(crmSim.get().scope(), java.nio.charset.StandardCharsets.UTF_8),
+        "application/x-www-form-urlencoded").body()).get("access_token");
     String accountId = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'ACCOUNT-CUSTOMER' LIMIT 1");
     HttpResponse<String> edit = HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().apiUrl() + "/accounts("
         + accountId + ")")).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
@@ -216,7 +217,8 @@ class FromCrmSyncTest {
     post(crmSim.get().baseUrl() + "/__admin/sim/clients", "{\"clientId\":\"someone\",\"clientSecret\":\"pw\","
         + "\"userId\":\"" + users.get(0) + "\"}", "application/json");
     String token = (String) Json.object(post(crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id=someone"
-        + "&client_secret=pw", "application/x-www-form-urlencoded").body()).get("access_token");
+        + "&client_secret=pw&scope=" + java.net.URLEncoder.encode(crmSim.get().scope(), java.nio.charset.StandardCharsets.UTF_8),
+        "application/x-www-form-urlencoded").body()).get("access_token");
     HttpResponse<String> edit = HTTP.send(HttpRequest.newBuilder(URI.create(crmSim.get().apiUrl() + "/accounts("
         + accountId + ")")).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
         .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"address1_city\":\"" + city + "\"}")).build(),

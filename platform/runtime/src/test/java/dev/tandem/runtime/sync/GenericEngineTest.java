@@ -134,7 +134,8 @@ class GenericEngineTest {
         String eurId = db.queryString("SELECT crm_id FROM coupling WHERE mapping = 'CURRENCIES' AND erp_id = 'EUR'");
         String token = (String) Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().tokenUrl()))
             .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
-                "grant_type=client_credentials&client_id=tandem-sync&client_secret=tandem-secret")).build(),
+                "grant_type=client_credentials&client_id=tandem-sync&client_secret=tandem-secret&scope="
+                    + java.net.URLEncoder.encode(crm.get().scope(), java.nio.charset.StandardCharsets.UTF_8))).build(),
             HttpResponse.BodyHandlers.ofString()).body()).get("access_token");
         HttpResponse<String> drift = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().apiUrl()
             + "/transactioncurrencies(" + eurId + ")")).header("Authorization", "Bearer " + token)

@@ -131,7 +131,9 @@ class WritePathTest {
 
   private static String token(String client, String secret) throws Exception {
     return (String) Json.object(send("POST", crmSim.get().tokenUrl(), "grant_type=client_credentials&client_id="
-        + client + "&client_secret=" + secret, null).body()).get("access_token");
+        + client + "&client_secret=" + secret + "&scope="
+        + java.net.URLEncoder.encode(crmSim.get().scope(), java.nio.charset.StandardCharsets.UTF_8), null).body())
+        .get("access_token");
   }
 
   private static List<Map<String, Object>> rows(String base, String set) throws Exception {

@@ -67,7 +67,7 @@ class OptionMappingsIT {
   /** Adds an option straight in the CRM, as an InsertOptionValue whose answer was lost would have. */
   private static int insertInCrm(String attribute, String label) throws Exception {
     String token = (String) Json.object(call("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id="
-        + "tandem-sync&client_secret=tandem-secret&scope=" + URLEncoder.encode("https://org.crm.dynamics.com/.default",
+        + "tandem-sync&client_secret=tandem-secret&scope=" + URLEncoder.encode(crm.get().scope(),
         StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded")).get("access_token");
     String body = new JsonObject().put("EntityLogicalName", "account").put("AttributeLogicalName", attribute)
         .put("Label", new JsonObject().put("LocalizedLabels", new JsonArray().add(new JsonObject().put("Label", label)

@@ -31,7 +31,9 @@ final class DataverseOptionSets {
   /** The picklist columns this model has option sets for (DataverseMetadata lists them as Picklist attributes). */
   private static final java.util.Set<String> PICKLISTS = java.util.Set.of("account.paymenttermscode",
       "account.address1_freighttermscode", "account.address1_shippingmethodcode", "account.address2_freighttermscode",
-      "account.address2_shippingmethodcode");
+      "account.address2_shippingmethodcode", "account.customertypecode", "product.producttypecode",
+      "productpricelevel.pricingmethodcode", "productpricelevel.quantitysellingcode",
+      "productpricelevel.roundingpolicycode");
 
   /**
    * @param entity logical name
@@ -42,6 +44,112 @@ final class DataverseOptionSets {
     return PICKLISTS.contains(entity + "." + column);
   }
 
+  /**
+   * The status reasons of each state, per table, the first one being the state's default status (the statuscode
+   * Dataverse sets when an update names only the statecode). From the tables' reference pages
+   * (learn.microsoft.com/power-apps/developer/data-platform/reference/entities/{table}, "statecode" and
+   * "statuscode" choices): account, contact and most tables are Active 0 → Active 1, Inactive 1 → Inactive 2.
+   */
+  private static final Map<Integer, List<Integer>> ACTIVE_INACTIVE = Map.of(0, List.of(1), 1, List.of(2));
+  private static final Map<String, Map<Integer, List<Integer>>> STATES = Map.of(
+      // Active 0: Active 1; Retired 1: Retired 2; Draft 2: Draft 0; Under Revision 3: Under Revision 3
+      "product", Map.of(0, List.of(1), 1, List.of(2), 2, List.of(0), 3, List.of(3)),
+      // Active 0: Active 100001; Inactive 1: Inactive 100002
+      "pricelevel", Map.of(0, List.of(100001), 1, List.of(100002)),
+      // Active 0: New 1, Pending 2; Submitted 1: In Progress 3; Canceled 2: No Money 4;
+      // Fulfilled 3: Complete 100001, Partial 100002; Invoiced 4: Invoiced 100003
+      "salesorder", Map.of(0, List.of(1, 2), 1, List.of(3), 2, List.of(4), 3, List.of(100001, 100002), 4,
+          List.of(100003)),
+      // Active 0: New 1, Partially Shipped 2, Billed 4, Booked 5, Installed 6; Closed 1: Canceled 3, Paid in Full 7;
+      // Paid 2: Complete 100001, Partial 100002; Canceled 3: Canceled 100003
+      "invoice", Map.of(0, List.of(1, 2, 4, 5, 6), 1, List.of(3, 7), 2, List.of(100001, 100002), 3,
+          List.of(100003)),
+      // Open 0: In Progress 1, On Hold 2; Won 1: Won 3; Lost 2: Canceled 4, Out-Sold 5
+      "opportunity", Map.of(0, List.of(1, 2), 1, List.of(3), 2, List.of(4, 5)));
+
+  /**
+   * @param logical a table with statecode and statuscode
+   * @return its states, each with its status reasons (the default first)
+   */
+  static Map<Integer, List<Integer>> states(String logical) {
+    return STATES.getOrDefault(logical, ACTIVE_INACTIVE);
+  }
+
+  /**
+   * Sets statecode and statuscode of a row being created or updated and refuses a status reason that does not belong
+   * to its state: Dataverse answers InvalidStateCodeStatusCode (0x80048408, -2147187704, "State code is invalid or
+   * state code is valid but status code is invalid for a specified state code.", Web service error codes,
+   * learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes). "When you update the
+   * statecode property, always set the desired statuscode"; a statecode alone takes the state's default status
+   * (Update and delete table rows using the Web API, …/webapi/update-delete-entities-using-web-api).
+   *
+   * @param e the table
+   * @param state the row's state before (0 on create, Draft for a product)
+   * @param status its status before, or null on create (the state's default)
+   * @param body what the request writes
+   * @param row the row to set them on
+   */
+  static void stateAndStatus(DataverseEntities.Entity e, int state, Integer status, Map<String, Object> body,
+      Map<String, Object> row) {
+    Map<Integer, List<Integer>> states = states(e.logical());
+    int newState = body.containsKey("statecode") ? integer(e, "statecode", body.get("statecode")) : state;
+    Integer newStatus = body.containsKey("statuscode") ? Integer.valueOf(integer(e, "statuscode",
+        body.get("statuscode"))) : body.containsKey("statecode") ? null : status;
+    List<Integer> reasons = states.get(newState);
+    if (reasons != null && newStatus == null) {
+      newStatus = reasons.get(0);
+    }
+    if (reasons == null || !reasons.contains(newStatus)) {
+      throw new DataverseSimulator.DvError(DataverseSimulator.error(400, "0x80048408", "State code is invalid or "
+          + "state code is valid but status code is invalid for a specified state code. (statecode " + newState
+          + ", statuscode " + newStatus + " on " + e.logical() + ")"));
+    }
+    row.put("statecode", newState);
+    row.put("statuscode", newStatus);
+  }
+
+  /**
+   * Refuses a choice value outside the column's option set, as Dataverse does (0x8004431A, -2147204326: "A validation
+   * error occurred. The value 5 of 'msdyn_paymentterms' on record of type '…' is outside the valid range. Accepted
+   * Values: 1,2,3,192350001.", as quoted in Microsoft's Project Operations documentation of payment terms,
+   * learn.microsoft.com/dynamics365/project-operations/project-management/…payment-terms), and a value that is not an
+   * Edm.Int32 at all.
+   *
+   * @param e the table
+   * @param column a column of it
+   * @param value the value written (null clears it)
+   */
+  void checkValue(DataverseEntities.Entity e, String column, Object value) {
+    Map<Integer, String> values;
+    synchronized (this) {
+      values = options.get(e.logical() + "." + column);
+      values = values == null ? null : new LinkedHashMap<>(values);
+    }
+    if (values == null || value == null) {
+      return;
+    }
+    int v = integer(e, column, value);
+    if (!values.containsKey(v)) {
+      throw new DataverseSimulator.DvError(DataverseSimulator.error(400, "0x8004431A", "A validation error "
+          + "occurred. The value " + v + " of '" + column + "' on record of type '" + e.logical() + "' is outside the "
+          + "valid range. Accepted Values: " + String.join(",", values.keySet().stream().map(String::valueOf)
+          .toList()) + "."));
+    }
+  }
+
+  private static int integer(DataverseEntities.Entity e, String column, Object value) {
+    if (value instanceof Integer i) {
+      return i;
+    }
+    if (value instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())
+        && Math.abs(n.doubleValue()) <= Integer.MAX_VALUE) {
+      return n.intValue();
+    }
+    throw new DataverseSimulator.DvError(DataverseSimulator.error(400, "0x80048d19", "Error identified in Payload "
+        + "provided by the user for Entity :'" + e.logical() + "', Cannot convert the literal '" + value + "' to the "
+        + "expected type 'Edm.Int32'."));
+  }
+
   /** entity.attribute to option value to label, in value order as created. */
   private final Map<String, Map<Integer, String>> options = new LinkedHashMap<>();
 
@@ -49,7 +157,7 @@ final class DataverseOptionSets {
     reset();
   }
 
-  /** Back to the options a new organization has (the Sales defaults of the three account option sets). */
+  /** Back to the options a new organization has (the Sales defaults of its option sets). */
   synchronized void reset() {
     options.clear();
     define("account", "paymenttermscode", "Net 30", "2% 10, Net 30", "Net 45", "Net 60");
@@ -59,6 +167,17 @@ final class DataverseOptionSets {
     define("account", "address2_freighttermscode", "FOB", "No Charge");
     define("account", "address2_shippingmethodcode", "Airborne", "DHL", "FedEx", "UPS", "Postal Mail", "Full Load",
         "Will Call");
+    // The standard choices of the other picklist columns the model has, from the tables' reference pages
+    // (learn.microsoft.com/power-apps/developer/data-platform/reference/entities/account#customertypecode-choicesoptions,
+    // …/product#producttypecode-choicesoptions, …/productpricelevel#pricingmethodcode-choicesoptions).
+    define("account", "customertypecode", "Competitor", "Consultant", "Customer", "Investor", "Partner", "Influencer",
+        "Press", "Prospect", "Reseller", "Supplier", "Vendor", "Other");
+    define("product", "producttypecode", "Sales Inventory", "Miscellaneous Charges", "Services", "Flat Fees");
+    define("productpricelevel", "pricingmethodcode", "Currency Amount", "Percent of List",
+        "Percent Markup - Current Cost", "Percent Margin - Current Cost", "Percent Markup - Standard Cost",
+        "Percent Margin - Standard Cost");
+    define("productpricelevel", "quantitysellingcode", "No Control", "Whole", "Whole and Fractional");
+    define("productpricelevel", "roundingpolicycode", "None", "Up", "Down", "To Nearest");
   }
 
   private void define(String entity, String attribute, String... labels) {

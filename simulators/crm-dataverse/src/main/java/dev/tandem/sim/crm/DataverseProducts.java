@@ -46,18 +46,7 @@ final class DataverseProducts {
     if (e.set().equals("uoms") && body.containsKey("isschedulebaseuom")) {
       throw new DvError(readOnly("isschedulebaseuom", "uom"));
     }
-    if (e.set().equals("products") && (body.containsKey("statecode") || body.containsKey("statuscode"))) {
-      Object state = body.getOrDefault("statecode", current.get("statecode"));
-      Object status = body.getOrDefault("statuscode", current.get("statuscode"));
-      boolean active = Integer.valueOf(0).equals(state) && Integer.valueOf(1).equals(status);
-      boolean draft = Integer.valueOf(DRAFT_STATE).equals(state) && Integer.valueOf(DRAFT_STATUS).equals(status);
-      boolean retired = Integer.valueOf(1).equals(state) && Integer.valueOf(2).equals(status);
-      boolean revised = Integer.valueOf(3).equals(state) && Integer.valueOf(3).equals(status);
-      if (!(active || draft || retired || revised)) {
-        throw new DvError(DataverseSimulator.error(400, "0x80040203", "statuscode " + status + " is not valid for "
-            + "statecode " + state + " of product."));
-      }
-    }
+    // The state/status pair is checked for every table (DataverseOptionSets.stateAndStatus).
     lineProduct(sim, e, body);
   }
 

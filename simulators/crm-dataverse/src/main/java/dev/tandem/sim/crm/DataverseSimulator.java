@@ -55,7 +55,7 @@ public final class DataverseSimulator implements Simulator {
   private final Options options;
   private final EntityStore store = new EntityStore();
   private final SimulatorServer server;
-  private final DataverseAuth auth = new DataverseAuth();
+  private final DataverseAuth auth;
   private final ServiceProtection protection;
   private volatile DataverseCosts costs = DataverseCosts.fast();
   private final AtomicLong version = new AtomicLong(1_000_000);
@@ -73,6 +73,7 @@ public final class DataverseSimulator implements Simulator {
   /** @param options settings */
   public DataverseSimulator(Options options) {
     this.options = options;
+    this.auth = new DataverseAuth(options.tenant(), this::baseUrl, () -> costs.timeScale());
     for (Entity e : DataverseEntities.BY_SET.values()) {
       store.define(e.set(), e.key(), e.alternateKeys());
     }
@@ -117,6 +118,27 @@ public final class DataverseSimulator implements Simulator {
   /** @return the token endpoint */
   public String tokenUrl() {
     return baseUrl() + "/" + options.tenant() + "/oauth2/v2.0/token";
+  }
+
+  /** @return the organization's URL, e.g. {@code http://localhost:8081}: the resource its tokens are issued for */
+  public String organizationUrl() {
+    return baseUrl();
+  }
+
+  /** @return the client-credentials scope of this organization, {@code <organization URL>/.default} */
+  public String scope() {
+    return auth.scope();
+  }
+
+  /**
+   * Registers another organization (environment) of the same Entra tenant: the token endpoint issues tokens for it
+   * ({@code <url>/.default}), and this organization refuses them (401), as Dataverse refuses a token whose audience is
+   * another organization.
+   *
+   * @param url the other organization's URL, e.g. {@code https://contoso-test.crm.dynamics.com}
+   */
+  public void otherOrganizationInTenant(String url) {
+    auth.otherOrganization(url);
   }
 
   /** @return settings */
@@ -207,7 +229,7 @@ public final class DataverseSimulator implements Simulator {
     }
     String user = auth.user(r);
     if (user == null) {
-      return SimResponse.empty(401).with("WWW-Authenticate", "Bearer authorization_uri=" + tokenUrl());
+      return auth.challenge();
     }
     DataverseCosts c = costs;
     long t0 = System.nanoTime();
@@ -538,14 +560,11 @@ public final class DataverseSimulator implements Simulator {
     if (store.table(e.set()).get(id) != null) {
       throw new DvError(error(412, "0x80040237", "A record with matching key values already exists."));
     }
-    if (e.set().equals("products")) {
-      // "By default, a product record is in the Draft state when you create it."
-      row.put("statecode", DataverseProducts.DRAFT_STATE);
-      row.put("statuscode", DataverseProducts.DRAFT_STATUS);
-    }
     if (e.hasState()) {
-      row.putIfAbsent("statecode", 0);
-      row.putIfAbsent("statuscode", e.set().equals("pricelevels") ? 100001 : 1);
+      // "By default, a product record is in the Draft state when you create it"; other rows start in state 0
+      // with its default status, unless the body names a valid pair.
+      DataverseOptionSets.stateAndStatus(e, e.set().equals("products") ? DataverseProducts.DRAFT_STATE : 0, null,
+          body, row);
     }
     String now = stamp(row, user);
     row.put("createdon", now);
@@ -625,6 +644,10 @@ public final class DataverseSimulator implements Simulator {
     DataverseProducts.beforeUpdate(this, e, current, body);
     Map<String, Object> row = new LinkedHashMap<>(current);
     apply(e, row, body);
+    if (e.hasState() && (body.containsKey("statecode") || body.containsKey("statuscode"))) {
+      DataverseOptionSets.stateAndStatus(e, current.get("statecode") instanceof Number n ? n.intValue() : 0,
+          current.get("statuscode") instanceof Number n ? Integer.valueOf(n.intValue()) : null, body, row);
+    }
     stamp(row, user);
     computed(e, row);
     putRow(e, row);
@@ -678,6 +701,7 @@ public final class DataverseSimulator implements Simulator {
         throw new DvError(error(400, "0x80060888", "Could not find a property named '" + name + "' on type "
             + "'Microsoft.Dynamics.CRM." + e.logical() + "'."));
       }
+      optionSets.checkValue(e, name, value);
       if (max != null && max > 0 && value instanceof String s && s.length() > max) {
         throw new DvError(error(400, "0x80044331", "The length of the '" + name + "' attribute of the '" + e.logical()
             + "' entity exceeded the maximum allowed length of '" + max + "'."));

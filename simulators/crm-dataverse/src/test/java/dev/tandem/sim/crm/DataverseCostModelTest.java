@@ -40,7 +40,7 @@ class DataverseCostModelTest {
 
   static String token(String client, String secret) throws Exception {
     HttpResponse<String> r = raw("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id=" + client
-        + "&client_secret=" + secret + "&scope=https%3A%2F%2Forg.crm.dynamics.com%2F.default",
+        + "&client_secret=" + secret + "&scope=" + java.net.URLEncoder.encode(crm.get().scope(), java.nio.charset.StandardCharsets.UTF_8),
         "Content-Type", "application/x-www-form-urlencoded");
     assertEquals(200, r.statusCode(), r.body());
     return (String) Json.object(r.body()).get("access_token");

@@ -82,7 +82,7 @@ class DataverseMetadataTest {
     organization("{\"state\":\"tandem-solution\",\"keyIndexDelayMs\":60000}");
     raw("POST", crm.get().baseUrl() + "/__admin/sim/reset", null);
     HttpResponse<String> t = raw("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id=tandem-sync"
-        + "&client_secret=tandem-secret&scope=" + q("https://org.crm.dynamics.com/.default"),
+        + "&client_secret=tandem-secret&scope=" + q(crm.get().scope()),
         "Content-Type", "application/x-www-form-urlencoded");
     token = (String) Json.object(t.body()).get("access_token");
   }

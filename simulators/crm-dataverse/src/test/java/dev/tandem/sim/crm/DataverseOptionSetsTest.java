@@ -40,7 +40,7 @@ class DataverseOptionSetsTest {
     HttpResponse<String> t = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().tokenUrl()))
         .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
             "grant_type=client_credentials&client_id=tandem-sync&client_secret=tandem-secret&scope="
-                + URLEncoder.encode("https://org.crm.dynamics.com/.default", StandardCharsets.UTF_8))).build(),
+                + URLEncoder.encode(crm.get().scope(), StandardCharsets.UTF_8))).build(),
         HttpResponse.BodyHandlers.ofString());
     String token = (String) Json.object(t.body()).get("access_token");
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(crm.get().apiUrl() + "/" + path.replace(" ", "%20")

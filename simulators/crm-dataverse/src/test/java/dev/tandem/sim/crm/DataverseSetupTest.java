@@ -42,7 +42,8 @@ class DataverseSetupTest {
     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(sim.tokenUrl()))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials&client_id=" + client
-            + "&client_secret=" + secret)).build(), HttpResponse.BodyHandlers.ofString());
+            + "&client_secret=" + secret + "&scope=" + java.net.URLEncoder.encode(sim.scope(),
+                java.nio.charset.StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
     return (String) Json.object(r.body()).get("access_token");
   }
 

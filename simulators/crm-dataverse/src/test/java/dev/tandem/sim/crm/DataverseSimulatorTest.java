@@ -45,7 +45,7 @@ class DataverseSimulatorTest {
 
   static String newToken() throws Exception {
     HttpResponse<String> r = raw("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id=tandem-sync"
-        + "&client_secret=tandem-secret&scope=" + URLEncoder.encode("https://org.crm.dynamics.com/.default",
+        + "&client_secret=tandem-secret&scope=" + URLEncoder.encode(crm.get().scope(),
             StandardCharsets.UTF_8), "Content-Type", "application/x-www-form-urlencoded");
     assertEquals(200, r.statusCode(), r.body());
     return (String) Json.object(r.body()).get("access_token");
@@ -110,7 +110,8 @@ class DataverseSimulatorTest {
     assertEquals(401, raw("GET", crm.get().apiUrl() + "/accounts", null).statusCode());
     assertEquals(401, raw("GET", crm.get().apiUrl() + "/accounts", null, "Authorization", "Bearer nope").statusCode());
     assertEquals(401, raw("POST", crm.get().tokenUrl(), "grant_type=client_credentials&client_id=tandem-sync"
-        + "&client_secret=wrong", "Content-Type", "application/x-www-form-urlencoded").statusCode());
+        + "&client_secret=wrong&scope=" + URLEncoder.encode(crm.get().scope(), StandardCharsets.UTF_8),
+        "Content-Type", "application/x-www-form-urlencoded").statusCode());
     assertEquals(200, api("GET", "accounts", null).statusCode());
     raw("POST", crm.get().baseUrl() + "/__admin/sim/tokens/expire", null);
     assertEquals(401, api("GET", "accounts", null).statusCode());

@@ -75,8 +75,9 @@ public final class DataverseClient {
       this.http = new ResilientHttp(vertx, ENDPOINT, budget, settings.maxRetries(), metrics);
       // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
       this.token = new ClientCredentialsToken(web, settings.tokenUrl(), client.clientId(), client.clientSecret(),
-          settings.scope() != null ? settings.scope() : defaultScope(settings.apiUrl()), settings.timeoutMs(),
-          "CRM token endpoint", "CRM token endpoint", "check the client id and secret of the integration user");
+          settings.tokenScope(), settings.timeoutMs(), "CRM token endpoint", "CRM token endpoint "
+              + settings.tokenUrl(), "check the tenant in crm.tokenUrl, the client id and secret of the application "
+              + "user, and the scope " + settings.tokenScope() + " (crm.scope: the organization's URL + /.default)");
     }
   }
 

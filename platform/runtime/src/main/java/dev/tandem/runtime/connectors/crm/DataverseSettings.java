@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param tokenUrl OAuth 2.0 token endpoint, e.g. {@code https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token}
  * @param clientId application (client) id of the integration user
  * @param clientSecret its secret
- * @param scope token scope, e.g. {@code https://contoso.crm.dynamics.com/.default}
+ * @param scope token scope, e.g. {@code https://contoso.crm.dynamics.com/.default}; null for the organization's own,
+ *     {@code <scheme://host of apiUrl>/.default} ({@link #tokenScope()})
  * @param pageSize rows per page ({@code odata.maxpagesize}, at most 5000)
  * @param maxConcurrency requests in flight at most (Dataverse allows 52 per user)
  * @param initialConcurrency requests in flight to start with; grows while nothing is throttled
@@ -94,6 +95,16 @@ public record DataverseSettings(String apiUrl, String tokenUrl, String clientId,
   public DataverseSettings withMoreClients(List<Credential> more) {
     return new DataverseSettings(apiUrl, tokenUrl, clientId, clientSecret, scope, pageSize, maxConcurrency,
         initialConcurrency, maxRetries, batchSize, timeoutMs, limits, more);
+  }
+
+  /**
+   * Entra ID's client credentials need a scope, {@code <resource>/.default}, and Dataverse takes only tokens issued
+   * for its own organization ("Acquire tokens to call a web API using a daemon application").
+   *
+   * @return the scope to ask tokens for: the configured one, else the organization's URL + {@code /.default}
+   */
+  public String tokenScope() {
+    return scope != null && !scope.isBlank() ? scope : DataverseClient.defaultScope(apiUrl);
   }
 
   /** @return every application user's client, the main one first */
