@@ -1,4 +1,4 @@
-package dev.tandem.runtime;
+package dev.tandem.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,9 +18,12 @@ class DemoDatabaseTest {
 
   @Test
   void embeddedPostgresStartsMigratesAndKeepsItsData(@TempDir Path dir) throws Exception {
+    String latest;
     try (DemoDatabase db = DemoDatabase.embedded(dir)) {
       DatabaseSettings s = DatabaseSettings.parse(db.url(), "demo", 2, "test");
-      assertEquals(TestDatabase.latestMigration(), new SchemaMigrator(s).migrate());
+      String applied = new SchemaMigrator(s).migrate();
+      assertTrue(Integer.parseInt(applied) > 0, applied);
+      latest = applied;
       try (Connection c = DriverManager.getConnection(s.jdbcUrl(), s.user(), s.password());
           Statement st = c.createStatement()) {
         st.execute("INSERT INTO demo.job (kind, mapping) VALUES ('SYNC', 'KEPT')");
@@ -28,6 +31,7 @@ class DemoDatabaseTest {
     }
     try (DemoDatabase again = DemoDatabase.embedded(dir)) {
       DatabaseSettings s = DatabaseSettings.parse(again.url(), "demo", 2, "test");
+      assertEquals(latest, new SchemaMigrator(s).migrate(), "the kept schema is at the newest version already");
       try (Connection c = DriverManager.getConnection(s.jdbcUrl(), s.user(), s.password());
           Statement st = c.createStatement();
           ResultSet rs = st.executeQuery("SELECT mapping FROM demo.job")) {

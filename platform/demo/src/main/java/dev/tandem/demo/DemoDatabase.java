@@ -1,4 +1,4 @@
-package dev.tandem.runtime;
+package dev.tandem.demo;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.tandem.runtime;
+package dev.tandem.demo;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,9 +1,12 @@
-package dev.tandem.runtime;
+package dev.tandem.demo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.TestDatabase;
+import dev.tandem.runtime.TestRuntimes;
 import dev.tandem.runtime.connection.SecretCipher;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.sim.core.SimulatorExtension;
