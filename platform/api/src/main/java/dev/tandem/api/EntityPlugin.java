@@ -29,6 +29,23 @@ public interface EntityPlugin extends ExtensionPoint {
   default void configure(JsonObject settings) {}
 
   /**
+   * The settings this plugin understands under {@code plugins.<pluginId>}, declared once with type, default,
+   * documentation and validation ({@link Setting}). When the list is not empty the runtime checks the plugin's
+   * settings against it before {@link #configure(JsonObject)}: an unknown key is refused with the nearest declared
+   * one ("unknown key 'plugins.prices.localCurency': did you mean 'plugins.prices.localCurrencyCode'?"), a bad
+   * value with its key and cause, and the plugin is then marked failed with those messages. {@code erpProfile}
+   * (which the runtime adds) is always accepted.
+   *
+   * <p>Empty (the default) means not declared: the settings are handed over unchecked, as to plugins built before
+   * this hook.
+   *
+   * @return the declared settings, empty by default
+   */
+  default List<Setting> settings() {
+    return List.of();
+  }
+
+  /**
    * The integration table mappings this plugin provides, e.g. CUSTOMER (ERP Customer to CRM account).
    * Mapping names are global: two plugins may not declare the same name.
    *

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.config;
 
+import dev.tandem.api.Setting;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import dev.tandem.runtime.connectors.EndpointBudget;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * The runtime's configuration: a JSON file (optional) overlaid by environment variables. Every problem is
@@ -234,34 +234,35 @@ public record TandemConfig(
         throw new ConfigException(List.of("configuration file " + file + " is not valid JSON: " + e.getMessage()));
       }
     }
-    Reader r = new Reader(json, env, source, problems);
+    // Every key of the file is declared in ConfigDef: a typo is refused with the nearest declared key.
+    problems.addAll(Setting.unknownKeys(ConfigDef.fileSettings(), json, "", source));
+    warnAboutUnknownEnvironment(env);
+    Reader r = new Reader(json, env, source, problems, new java.util.HashSet<>());
 
     DatabaseSettings db = null;
-    String url = r.string(ENV_DB_URL, "database.url", null);
-    String schema = r.string(ENV_DB_SCHEMA, "database.schema", null);
-    int pool = r.integer(null, "database.poolSize", 8, 1, 200);
-    if (url == null || url.isBlank()) {
+    String url = r.string(ConfigDef.DB_URL);
+    String schema = r.string(ConfigDef.DB_SCHEMA);
+    int pool = r.integer(ConfigDef.DB_POOL_SIZE);
+    if ((url == null || url.isBlank()) && !r.failed(ConfigDef.DB_URL)) {
       problems.add("database URL is missing: set " + ENV_DB_URL
           + " (postgresql://user:password@host:5432/database) or database.url in " + source);
-    } else {
+    } else if (url != null && !url.isBlank()) {
       try {
         db = DatabaseSettings.parse(url, schema, pool, env.containsKey(ENV_DB_URL) ? ENV_DB_URL : "database.url");
       } catch (IllegalArgumentException e) {
         problems.add(e.getMessage());
       }
     }
-    String host = r.string(ENV_HTTP_HOST, "http.host", "0.0.0.0");
-    int port = r.integer(ENV_HTTP_PORT, "http.port", 8080, 0, 65535);
-    String token = r.string(ENV_ADMIN_TOKEN, "adminToken", null);
-    if (token == null || token.isBlank()) {
+    String host = r.string(ConfigDef.HTTP_HOST);
+    int port = r.integer(ConfigDef.HTTP_PORT);
+    String token = r.string(ConfigDef.ADMIN_TOKEN);
+    if ((token == null || token.isBlank()) && !r.failed(ConfigDef.ADMIN_TOKEN)) {
       problems.add("admin token is missing: set " + ENV_ADMIN_TOKEN + " or adminToken in " + source
           + " (every /api/v1 call needs it as a bearer token)");
-    } else if (token.length() < 16) {
-      problems.add("admin token is too short (" + token.length() + " characters): use at least 16");
     }
-    HttpSettings hd = HttpSettings.defaults();
-    String cert = r.string(ENV_HTTP_TLS_CERT, "http.tls.certFile", null);
-    String tlsKey = r.string(ENV_HTTP_TLS_KEY, "http.tls.keyFile", null);
+    r.string(ConfigDef.LOG_LEVEL);
+    String cert = r.string(ConfigDef.HTTP_TLS_CERT);
+    String tlsKey = r.string(ConfigDef.HTTP_TLS_KEY);
     if ((cert == null) != (tlsKey == null)) {
       problems.add("TLS for the admin API needs both a certificate and a key: set " + ENV_HTTP_TLS_CERT + " and "
           + ENV_HTTP_TLS_KEY + " (or http.tls.certFile and http.tls.keyFile in " + source + ")");
@@ -272,82 +273,117 @@ public record TandemConfig(
       }
     }
     HttpSettings httpSettings = new HttpSettings(
-        r.longValue("http.idleTimeoutMs", hd.idleTimeoutMs(), 100),
-        r.longValue("http.requestTimeoutMs", hd.requestTimeoutMs(), 100),
-        r.integer(null, "http.maxConnections", hd.maxConnections(), 1, 1_000_000),
-        r.integer(null, "http.maxEventStreams", hd.maxEventStreams(), 0, 10_000),
+        r.longValue(ConfigDef.HTTP_IDLE_TIMEOUT),
+        r.longValue(ConfigDef.HTTP_REQUEST_TIMEOUT),
+        r.integer(ConfigDef.HTTP_MAX_CONNECTIONS),
+        r.integer(ConfigDef.HTTP_MAX_EVENT_STREAMS),
         cert == null || tlsKey == null ? null : Path.of(cert),
         cert == null || tlsKey == null ? null : Path.of(tlsKey));
-    String plugins = r.string(ENV_PLUGINS_DIR, "pluginsDir", "plugins");
-    Path pluginsDir = Path.of(plugins);
+    Path pluginsDir = Path.of(r.string(ConfigDef.PLUGINS_DIR));
     if (Files.exists(pluginsDir) && !Files.isDirectory(pluginsDir)) {
       problems.add("plugins directory " + pluginsDir.toAbsolutePath() + " (" + ENV_PLUGINS_DIR
           + " or pluginsDir) is not a directory");
     }
-    String nodeId = r.string(ENV_NODE_ID, "node.id", defaultNodeId());
+    String nodeId = r.string(ConfigDef.NODE_ID);
+    if (nodeId == null) {
+      nodeId = defaultNodeId();
+    }
 
-    JobSettings d = JobSettings.defaults();
     JobSettings jobs = new JobSettings(
-        r.integer(null, "jobs.maxConcurrent", d.maxConcurrent(), 1, 10_000),
-        r.integer(null, "jobs.claimBatch", d.claimBatch(), 1, 1_000),
-        r.longValue("jobs.pollIntervalMs", d.pollIntervalMs(), 10),
-        r.longValue("jobs.leaseMs", d.leaseMs(), 300),
-        r.longValue("jobs.timeoutMs", d.timeoutMs(), 100),
-        r.integer(null, "jobs.maxAttempts", d.maxAttempts(), 1, 1_000),
-        r.longValue("jobs.retryBackoffMs", d.retryBackoffMs(), 0),
-        r.longValue("jobs.retryBackoffMaxMs", d.retryBackoffMaxMs(), 0),
-        r.longValue("jobs.retentionMs", d.retentionMs(), 0));
-    ScheduleSettings sd = ScheduleSettings.defaults();
+        r.integer(ConfigDef.JOBS_MAX_CONCURRENT),
+        r.integer(ConfigDef.JOBS_CLAIM_BATCH),
+        r.longValue(ConfigDef.JOBS_POLL_INTERVAL),
+        r.longValue(ConfigDef.JOBS_LEASE),
+        r.longValue(ConfigDef.JOBS_TIMEOUT),
+        r.integer(ConfigDef.JOBS_MAX_ATTEMPTS),
+        r.longValue(ConfigDef.JOBS_RETRY_BACKOFF),
+        r.longValue(ConfigDef.JOBS_RETRY_BACKOFF_MAX),
+        r.longValue(ConfigDef.JOBS_RETENTION));
     ScheduleSettings schedules = new ScheduleSettings(
-        r.bool("schedules.enabled", sd.enabled()),
-        r.longValue("schedules.tickMs", sd.tickMs(), 10),
-        r.longValue("schedules.inactivityTimeoutMs", sd.inactivityTimeoutMs(), 0),
-        r.longValue("schedules.erpWakeCheckMs", sd.erpWakeCheckMs(), 100),
-        r.longValue("schedules.erpDeletionScanMs", sd.erpDeletionScanMs(), 0));
-    JsonObject pluginSettings = json.getValue("plugins") instanceof JsonObject o ? o : new JsonObject();
+        r.bool(ConfigDef.SCHEDULES_ENABLED),
+        r.longValue(ConfigDef.SCHEDULES_TICK),
+        r.longValue(ConfigDef.SCHEDULES_INACTIVITY),
+        r.longValue(ConfigDef.SCHEDULES_ERP_WAKE),
+        r.longValue(ConfigDef.SCHEDULES_ERP_DELETION_SCAN));
+    Object pluginsValue = r.value(ConfigDef.PLUGINS);
+    JsonObject pluginSettings = pluginsValue instanceof JsonObject o ? o : new JsonObject();
     ODataErpSettings erp = readErp(r, source, problems);
     DataverseSettings crm = null;
-    String crmUrl = r.string("TANDEM_CRM_URL", "connections.crm.url", null);
+    String crmUrl = r.string(ConfigDef.CRM_URL);
     if (crmUrl != null) {
-      String tokenUrl = r.string("TANDEM_CRM_TOKEN_URL", "connections.crm.tokenUrl", null);
-      String clientId = r.string("TANDEM_CRM_CLIENT_ID", "connections.crm.clientId", null);
-      String secret = r.string("TANDEM_CRM_CLIENT_SECRET", "connections.crm.clientSecret", null);
-      String scope = r.string("TANDEM_CRM_SCOPE", "connections.crm.scope", null);
+      String tokenUrl = r.string(ConfigDef.CRM_TOKEN_URL);
+      String clientId = r.string(ConfigDef.CRM_CLIENT_ID);
+      String secret = r.string(ConfigDef.CRM_CLIENT_SECRET);
+      String scope = r.string(ConfigDef.CRM_SCOPE);
       if (tokenUrl == null || clientId == null || secret == null) {
         problems.add("the CRM connection needs a token URL, a client id and a client secret: set TANDEM_CRM_TOKEN_URL, "
             + "TANDEM_CRM_CLIENT_ID and TANDEM_CRM_CLIENT_SECRET (or connections.crm.* in " + source + ")");
       } else {
         DataverseSettings cd = DataverseSettings.of(crmUrl, tokenUrl, clientId, secret, scope);
         crm = new DataverseSettings(crmUrl, tokenUrl, clientId, secret, scope,
-            r.integer(null, "connections.crm.pageSize", cd.pageSize(), 1, 5000),
-            r.integer(null, "connections.crm.maxConcurrency", cd.maxConcurrency(), 1,
-                DataverseSettings.DATAVERSE_CONCURRENCY_LIMIT),
+            r.integer(ConfigDef.CRM_PAGE_SIZE),
+            r.integer(ConfigDef.CRM_MAX_CONCURRENCY),
             cd.initialConcurrency(), cd.maxRetries(),
-            r.integer(null, "connections.crm.batchSize", cd.batchSize(), 1, 1000), cd.timeoutMs());
+            r.integer(ConfigDef.CRM_BATCH_SIZE), cd.timeoutMs());
         // Service protection per application user: Dataverse's published limits unless told otherwise (a
         // simulator on a time scale shrinks the window and the execution budget alike).
         EndpointBudget.Limits dl = EndpointBudget.Limits.dataverse();
         crm = crm.withLimits(new EndpointBudget.Limits(crm.maxConcurrency(),
-            r.integer(null, "connections.crm.serviceProtection.requests", dl.requests(), 0, 1_000_000),
-            r.longValue("connections.crm.serviceProtection.executionMs", dl.executionMs(), 0),
-            r.longValue("connections.crm.serviceProtection.windowMs", dl.windowMs(), 1),
+            r.integer(ConfigDef.CRM_SP_REQUESTS),
+            r.longValue(ConfigDef.CRM_SP_EXECUTION),
+            r.longValue(ConfigDef.CRM_SP_WINDOW),
             dl.remainingRequestsHeader(), dl.remainingTimeHeader(), dl.parallelismHintHeader()));
-        crm = crm.withMoreClients(moreClients(env.get("TANDEM_CRM_MORE_CLIENTS"),
-            json.getValue("connections") instanceof JsonObject c && c.getValue("crm") instanceof JsonObject cc
-                ? cc.getValue("moreClients") : null, source, problems));
+        crm = crm.withMoreClients(moreClients(env.get(ConfigDef.CRM_MORE_CLIENTS.env()),
+            Setting.lookup(json, ConfigDef.CRM_MORE_CLIENTS.name()), source, problems));
       }
     }
+    // Business Central online webhooks: BC calls this URL (Tandem's /erp/notifications as the internet reaches it).
+    ErpNotificationSettings notifications = new ErpNotificationSettings(
+        r.string(ConfigDef.ERP_NOTIFICATION_URL),
+        r.longValue(ConfigDef.ERP_SUBSCRIPTION_RENEW),
+        r.longValue(ConfigDef.ERP_SUBSCRIPTION_CHECK));
 
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    // Business Central online webhooks: BC calls this URL (Tandem's /erp/notifications as the internet reaches it).
-    ErpNotificationSettings notifications = new ErpNotificationSettings(
-        r.string("TANDEM_ERP_NOTIFICATION_URL", "connections.erp.notificationUrl", null),
-        r.longValue("connections.erp.subscriptionRenewBeforeMs", ErpNotificationSettings.NONE.renewBeforeMs(), 1000),
-        r.longValue("connections.erp.subscriptionCheckMs", ErpNotificationSettings.NONE.checkMs(), 100));
     return new TandemConfig(db, host, port, token, pluginsDir, nodeId, jobs, schedules, pluginSettings,
         new Connections(erp, crm, notifications), httpSettings);
+  }
+
+  /**
+   * An environment variable of Tandem's that no key declares but that is a letter or two away from one is most
+   * likely a typo: said in the log (not refused: the environment also holds the CLI's, the tests' and the demo's).
+   */
+  private static void warnAboutUnknownEnvironment(Map<String, String> env) {
+    Map<String, ConfigDef.Key> known = ConfigDef.byEnv();
+    for (String name : env.keySet()) {
+      if (!name.startsWith("TANDEM_") || known.containsKey(name) || ConfigDef.OTHER_ENV.contains(name)
+          || name.startsWith("TANDEM_DEMO_")) {
+        continue;
+      }
+      String nearest = Setting.nearest(name, known.keySet());
+      if (nearest != null && editDistance(name, nearest) <= 2) {
+        System.getLogger(TandemConfig.class.getName()).log(System.Logger.Level.WARNING,
+            "environment variable " + name + " is not a Tandem setting: did you mean " + nearest + "?");
+      }
+    }
+  }
+
+  private static int editDistance(String a, String b) {
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= b.length(); j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      for (int j = 1; j <= b.length(); j++) {
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1),
+            d[i - 1][j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+      }
+    }
+    return d[a.length()][b.length()];
   }
 
   /** @return a copy with other admin server settings */
@@ -377,28 +413,25 @@ public record TandemConfig(
    * Business Central's). Without a profile, client credentials mean bc-online and an access key nav.
    */
   private static ODataErpSettings readErp(Reader r, String source, List<String> problems) {
-    String profileId = r.string("TANDEM_ERP_PROFILE", "connections.erp.profile", null);
-    String erpUrl = r.string("TANDEM_ERP_URL", "connections.erp.url", null);
-    String tenant = r.string("TANDEM_ERP_TENANT", "connections.erp.tenant", null);
-    String clientId = r.string("TANDEM_ERP_CLIENT_ID", "connections.erp.clientId", null);
-    ODataErpSettings.Profile profile;
-    try {
-      profile = profileId != null ? ODataErpSettings.Profile.of(profileId)
-          : clientId != null ? ODataErpSettings.Profile.BC_ONLINE : ODataErpSettings.Profile.NAV;
-    } catch (IllegalArgumentException e) {
-      problems.add(e.getMessage() + " (TANDEM_ERP_PROFILE or connections.erp.profile in " + source + ")");
+    String profileId = r.string(ConfigDef.ERP_PROFILE);
+    String erpUrl = r.string(ConfigDef.ERP_URL);
+    String tenant = r.string(ConfigDef.ERP_TENANT);
+    String clientId = r.string(ConfigDef.ERP_CLIENT_ID);
+    if (r.failed(ConfigDef.ERP_PROFILE)) {
       return null;
     }
+    ODataErpSettings.Profile profile = profileId != null ? ODataErpSettings.Profile.of(profileId)
+        : clientId != null ? ODataErpSettings.Profile.BC_ONLINE : ODataErpSettings.Profile.NAV;
     if (erpUrl == null && (profile == ODataErpSettings.Profile.NAV || tenant == null)) {
       return null;
     }
-    String company = r.string("TANDEM_ERP_COMPANY", "connections.erp.company", null);
+    String company = r.string(ConfigDef.ERP_COMPANY);
     ODataErpSettings base;
     if (profile == ODataErpSettings.Profile.BC_ONLINE) {
-      String environment = r.string("TANDEM_ERP_ENVIRONMENT", "connections.erp.environment", "Production");
-      String secret = r.string("TANDEM_ERP_CLIENT_SECRET", "connections.erp.clientSecret", null);
-      String tokenUrl = r.string("TANDEM_ERP_TOKEN_URL", "connections.erp.tokenUrl", null);
-      String scope = r.string("TANDEM_ERP_SCOPE", "connections.erp.scope", ODataErpSettings.ONLINE_SCOPE);
+      String environment = r.string(ConfigDef.ERP_ENVIRONMENT);
+      String secret = r.string(ConfigDef.ERP_CLIENT_SECRET);
+      String tokenUrl = r.string(ConfigDef.ERP_TOKEN_URL);
+      String scope = r.string(ConfigDef.ERP_SCOPE);
       if (company == null || clientId == null || secret == null || (tokenUrl == null && tenant == null)) {
         problems.add("the bc-online ERP connection needs a company, a tenant (or a token URL), a client id and a "
             + "client secret: set TANDEM_ERP_COMPANY, TANDEM_ERP_TENANT, TANDEM_ERP_CLIENT_ID and "
@@ -409,8 +442,8 @@ public record TandemConfig(
           company, new ODataErpSettings.OAuth(tokenUrl != null ? tokenUrl : ODataErpSettings.OAuth.tokenUrlOf(tenant),
               clientId, secret, scope));
     } else {
-      String user = r.string("TANDEM_ERP_USER", "connections.erp.user", null);
-      String key = r.string("TANDEM_ERP_ACCESS_KEY", "connections.erp.accessKey", null);
+      String user = r.string(ConfigDef.ERP_USER);
+      String key = r.string(ConfigDef.ERP_ACCESS_KEY);
       if (company == null || user == null || key == null) {
         problems.add("the nav ERP connection needs a company, a user and a web service access key: set "
             + "TANDEM_ERP_COMPANY, TANDEM_ERP_USER and TANDEM_ERP_ACCESS_KEY (or connections.erp.company/user/"
@@ -421,15 +454,14 @@ public record TandemConfig(
       base = ODataErpSettings.of(erpUrl, company, user, key);
     }
     base = base.withSizes(
-        r.integer(null, "connections.erp.pageSize", base.pageSize(), 1, 20_000),
-        r.integer(null, "connections.erp.batchSize", base.batchSize(), 1, 100),
-        r.integer(null, "connections.erp.maxConcurrency", base.maxConcurrency(), 1, 64));
+        r.integer(ConfigDef.ERP_PAGE_SIZE),
+        r.integer(ConfigDef.ERP_BATCH_SIZE),
+        r.integer(ConfigDef.ERP_MAX_CONCURRENCY));
     // Request limits per ERP user: Business Central's unless told otherwise (a simulator on a time scale shrinks
     // the window).
-    EndpointBudget.Limits bl = EndpointBudget.Limits.businessCentral();
     return base.withLimits(new EndpointBudget.Limits(base.maxConcurrency(),
-        r.integer(null, "connections.erp.requestLimits.requests", bl.requests(), 0, 1_000_000), 0,
-        r.longValue("connections.erp.requestLimits.windowMs", bl.windowMs(), 1), null, null));
+        r.integer(ConfigDef.ERP_LIMIT_REQUESTS), 0,
+        r.longValue(ConfigDef.ERP_LIMIT_WINDOW), null, null));
   }
 
   /**
@@ -510,86 +542,53 @@ public record TandemConfig(
     return host + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** Reads settings with an environment variable taking precedence over the dotted JSON path. */
-  private record Reader(JsonObject json, Map<String, String> env, String source, List<String> problems) {
+  /**
+   * Reads the keys of {@link ConfigDef}: an environment variable takes precedence over the dotted JSON path; a bad
+   * value is a problem naming the key and the cause, and reads as the default.
+   */
+  private record Reader(JsonObject json, Map<String, String> env, String source, List<String> problems,
+      java.util.Set<String> failedKeys) {
 
-    private Object jsonValue(String path) {
-      Object cur = json;
-      for (String part : path.split("\\.")) {
-        if (!(cur instanceof JsonObject o)) {
-          return null;
-        }
-        cur = o.getValue(part);
+    Object value(ConfigDef.Key key) {
+      Object raw = null;
+      String where = null;
+      if (key.env() != null && env.get(key.env()) != null) {
+        raw = env.get(key.env());
+        where = key.env();
+      } else if (key.inFile()) {
+        raw = Setting.lookup(json, key.name());
+        where = key.name() + " in " + source;
       }
-      return cur;
-    }
-
-    private String where(String envName, String path) {
-      return envName != null && env.containsKey(envName) ? envName : path + " in " + source;
-    }
-
-    String string(String envName, String path, String fallback) {
-      if (envName != null && env.get(envName) != null) {
-        return env.get(envName);
-      }
-      Object v = jsonValue(path);
-      if (v == null) {
-        return fallback;
-      }
-      if (!(v instanceof String s)) {
-        // A mistyped secret must not end up in a log: say what is wrong, not what was given.
-        problems.add(path + " in " + source + " must be a string, got " + (secret(path) ? "a "
-            + (v instanceof Number ? "number" : v instanceof Boolean ? "boolean" : "JSON value") : v));
-        return fallback;
-      }
-      return s;
-    }
-
-    private static boolean secret(String path) {
-      String p = path.toLowerCase(java.util.Locale.ROOT);
-      return p.contains("token") || p.contains("secret") || p.contains("key") || p.contains("password")
-          || p.equals("database.url");
-    }
-
-    int integer(String envName, String path, int fallback, int min, int max) {
-      return (int) number(envName, path, fallback, min, max, Long::parseLong);
-    }
-
-    long longValue(String path, long fallback, long min) {
-      return number(null, path, fallback, min, Long.MAX_VALUE, Long::parseLong);
-    }
-
-    private long number(String envName, String path, long fallback, long min, long max,
-        Function<String, Long> parse) {
-      Object raw = envName != null && env.get(envName) != null ? env.get(envName) : jsonValue(path);
       if (raw == null) {
-        return fallback;
+        return key.setting().defaultValue();
       }
-      long value;
       try {
-        value = raw instanceof Number n ? n.longValue() : parse.apply(raw.toString().trim());
-      } catch (NumberFormatException e) {
-        problems.add(where(envName, path) + " = '" + raw + "' is not a whole number");
-        return fallback;
+        return key.setting().parse(raw, where);
+      } catch (Setting.InvalidSettingException e) {
+        problems.add(e.getMessage());
+        failedKeys.add(key.name());
+        return key.setting().defaultValue();
       }
-      if (value < min || value > max) {
-        problems.add(where(envName, path) + " = " + value + " is out of range ["
-            + min + ", " + (max == Long.MAX_VALUE ? "∞" : max) + "]");
-        return fallback;
-      }
-      return value;
     }
 
-    boolean bool(String path, boolean fallback) {
-      Object v = jsonValue(path);
-      if (v == null) {
-        return fallback;
-      }
-      if (!(v instanceof Boolean b)) {
-        problems.add(path + " in " + source + " must be true or false, got " + v);
-        return fallback;
-      }
-      return b;
+    boolean failed(ConfigDef.Key key) {
+      return failedKeys.contains(key.name());
+    }
+
+    String string(ConfigDef.Key key) {
+      return (String) value(key);
+    }
+
+    int integer(ConfigDef.Key key) {
+      return ((Number) value(key)).intValue();
+    }
+
+    long longValue(ConfigDef.Key key) {
+      return ((Number) value(key)).longValue();
+    }
+
+    boolean bool(ConfigDef.Key key) {
+      return (Boolean) value(key);
     }
   }
 }

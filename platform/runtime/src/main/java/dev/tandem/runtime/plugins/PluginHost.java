@@ -151,6 +151,7 @@ public final class PluginHost {
       for (EntityPlugin ext : found) {
         List<MappingDefinition> defs;
         try {
+          checkDeclaredSettings(id, ext);
           JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
           // A node without an ERP connection yet tells none; the plugins restart when the connection brings one.
           if (services.erp() != null && !settings.containsKey("erpProfile")) {
@@ -187,6 +188,13 @@ public final class PluginHost {
             status.disable("mapping " + def.name() + " is already provided by plugin " + existing.pluginId());
           }
         }
+      }
+    }
+    for (String named : pluginSettings.fieldNames()) {
+      if (!plugins.containsKey(named)) {
+        String nearest = dev.tandem.api.Setting.nearest(named, plugins.keySet());
+        LOG.log(Level.WARNING, "plugins." + named + " in the configuration names no installed plugin"
+            + (nearest != null ? ": did you mean plugins." + nearest + "?" : " (installed: " + plugins.keySet() + ")"));
       }
     }
     Map<String, MappingStatus> usable = new LinkedHashMap<>();
@@ -363,6 +371,37 @@ public final class PluginHost {
       }
     }
     return out;
+  }
+
+  /** {@code erpProfile}, which the runtime hands every plugin, is a declared setting of each. */
+  static final dev.tandem.api.Setting ERP_PROFILE = dev.tandem.api.Setting.string("erpProfile")
+      .oneOf("nav", "bc-online").defaultDoc("the ERP connection's profile")
+      .doc("the ERP's generation, added by the runtime when an ERP connection is configured");
+
+  /**
+   * A plugin that declares its settings ({@link EntityPlugin#settings()}) has them checked before it is configured:
+   * unknown keys (with the nearest declared one) and bad values, all at once.
+   *
+   * @throws IllegalArgumentException naming every problem
+   */
+  private void checkDeclaredSettings(String id, EntityPlugin ext) {
+    List<dev.tandem.api.Setting> declared = ext.settings();
+    if (declared == null || declared.isEmpty()) {
+      return;
+    }
+    Object given = pluginSettings.getValue(id);
+    if (given != null && !(given instanceof JsonObject)) {
+      throw new IllegalArgumentException("plugins." + id + " must be an object of settings");
+    }
+    List<dev.tandem.api.Setting> all = new ArrayList<>(declared);
+    if (declared.stream().noneMatch(d -> d.name().equals(ERP_PROFILE.name()))) {
+      all.add(ERP_PROFILE);
+    }
+    List<String> problems = dev.tandem.api.Setting.problems(all, given == null ? new JsonObject() : (JsonObject) given,
+        "plugins." + id, null);
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(String.join("; ", problems));
+    }
   }
 
   /** @return the ledger jobs declared by started plugins, by name */

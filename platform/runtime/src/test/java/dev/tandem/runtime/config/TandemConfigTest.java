@@ -1,6 +1,7 @@
 package dev.tandem.runtime.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,7 +32,8 @@ class TandemConfigTest {
     String all = String.join("\n", e.problems());
     assertTrue(all.contains("TANDEM_DB_URL 'mysql://root@localhost/x' is not a PostgreSQL URL"), all);
     assertTrue(all.contains("TANDEM_HTTP_PORT = 'eighty' is not a whole number"), all);
-    assertTrue(all.contains("admin token is too short"), all);
+    assertTrue(all.contains("TANDEM_ADMIN_TOKEN is too short (5 characters): use at least 16"), all);
+    assertFalse(all.contains("'short'"), "a secret's value is not shown: " + all);
   }
 
   @Test
@@ -64,7 +66,8 @@ class TandemConfigTest {
     java.util.HashMap<String, String> unknown = new java.util.HashMap<>(nav);
     unknown.put("TANDEM_ERP_PROFILE", "ax2012");
     e = assertThrows(ConfigException.class, () -> TandemConfig.load(null, unknown));
-    assertTrue(e.getMessage().contains("unknown ERP profile 'ax2012'"), e.getMessage());
+    assertTrue(e.getMessage().contains("TANDEM_ERP_PROFILE = 'ax2012' is not an ERP profile: use nav or bc-online"),
+        e.getMessage());
   }
 
   @Test
@@ -153,5 +156,54 @@ class TandemConfigTest {
     assertEquals(5432, b.port());
     assertThrows(IllegalArgumentException.class, () -> DatabaseSettings.parse("postgresql://h:5432/", null, 2, "x"));
     assertThrows(IllegalArgumentException.class, () -> DatabaseSettings.parse("postgresql://h/d", "Bad-Schema", 2, "x"));
+  }
+
+  @Test
+  void anUnknownKeyIsRefusedWithTheNearestDeclaredOne(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tandem.json");
+    Files.writeString(file, """
+        {"database": {"url": "postgresql://u@h/db"}, "adminToken": "%s",
+         "jobs": {"maxAtempts": 3}, "schedule": {"enabled": false}, "http": {"tls": "on"},
+         "connections": {"crm": {"pagesize": 100}}, "zzzzzz": 1}
+        """.formatted(TOKEN));
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(file, Map.of()));
+    String all = String.join("\n", e.problems());
+    assertTrue(all.contains("unknown key 'jobs.maxAtempts' in " + file + ": did you mean 'jobs.maxAttempts'?"), all);
+    assertTrue(all.contains("unknown key 'schedule' in " + file + ": did you mean 'schedules'?"), all);
+    assertTrue(all.contains("http.tls in " + file + " must be an object (its keys: http.tls.certFile, "
+        + "http.tls.keyFile)"), all);
+    assertTrue(all.contains("unknown key 'connections.crm.pagesize' in " + file
+        + ": did you mean 'connections.crm.pageSize'?"), all);
+    assertTrue(all.contains("unknown key 'zzzzzz' in " + file + ": the keys here are 'database', 'http', 'adminToken',"),
+        all);
+    assertEquals(5, e.problems().size(), all);
+  }
+
+  @Test
+  void badValuesNameTheKeyAndTheCause(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("tandem.json");
+    Files.writeString(file, """
+        {"database": {"url": "postgresql://u@h/db", "poolSize": 1.5}, "adminToken": "%s",
+         "jobs": {"maxAttempts": 0, "leaseMs": "soon"}, "plugins": []}
+        """.formatted(TOKEN));
+    ConfigException e = assertThrows(ConfigException.class, () -> TandemConfig.load(file,
+        Map.of("TANDEM_LOG_LEVEL", "loud")));
+    String all = String.join("\n", e.problems());
+    assertTrue(all.contains("database.poolSize in " + file + " = 1.5 is not a whole number"), all);
+    assertTrue(all.contains("jobs.maxAttempts in " + file + " = 0 is out of range [1, 1000]"), all);
+    assertTrue(all.contains("jobs.leaseMs in " + file + " = 'soon' is not a whole number"), all);
+    assertTrue(all.contains("plugins in " + file + " must be an object, got []"), all);
+    assertTrue(all.contains("TANDEM_LOG_LEVEL = 'loud' is not one of TRACE, DEBUG, INFO, WARN, ERROR, OFF"), all);
+    assertEquals(5, e.problems().size(), all);
+  }
+
+  @Test
+  void valuesFromTheEnvironmentAreParsedByTheirType() {
+    TandemConfig c = TandemConfig.load(null, Map.of("TANDEM_DB_URL", "postgresql://u@h/db", "TANDEM_ADMIN_TOKEN",
+        TOKEN, "TANDEM_HTTP_PORT", " 9200 ", "TANDEM_LOG_LEVEL", "debug"));
+    assertEquals(9200, c.httpPort());
+    assertEquals(TandemConfig.JobSettings.defaults(), c.jobs(), "every default from the table");
+    assertEquals(TandemConfig.ScheduleSettings.defaults(), c.schedules());
+    assertEquals(TandemConfig.HttpSettings.defaults(), c.http());
   }
 }

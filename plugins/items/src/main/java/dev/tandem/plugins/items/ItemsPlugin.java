@@ -4,6 +4,7 @@ import dev.tandem.api.EntityPlugin;
 import dev.tandem.api.LedgerJobDefinition;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.PluginContext;
+import dev.tandem.api.Setting;
 import dev.tandem.api.VerticleContribution;
 import java.util.List;
 import org.pf4j.Extension;
@@ -16,6 +17,20 @@ import org.pf4j.Extension;
  */
 @Extension
 public class ItemsPlugin implements EntityPlugin {
+
+  /** {@code plugins.items.availability.user}. */
+  static final Setting AVAILABILITY_USER = Setting.string("availability.user")
+      .defaultDoc("the ERP connection's")
+      .doc("the ERP web-service user item availability reads with (the reference system's \"item availability\" "
+          + "OData user); with `availability.accessKey`");
+  /** {@code plugins.items.availability.accessKey}. */
+  static final Setting AVAILABILITY_ACCESS_KEY = Setting.string("availability.accessKey").asSecret()
+      .defaultDoc("the ERP connection's").doc("that user's web service access key");
+
+  @Override
+  public List<Setting> settings() {
+    return List.of(AVAILABILITY_USER, AVAILABILITY_ACCESS_KEY);
+  }
 
   @Override
   public List<MappingDefinition> mappings() {

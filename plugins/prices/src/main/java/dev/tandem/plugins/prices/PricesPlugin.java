@@ -2,6 +2,7 @@ package dev.tandem.plugins.prices;
 
 import dev.tandem.api.EntityPlugin;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.api.Setting;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,27 @@ import org.pf4j.Extension;
 @Extension
 public class PricesPlugin implements EntityPlugin {
 
+  /** {@code plugins.prices.localCurrencyCode}. */
+  static final Setting LOCAL_CURRENCY_CODE = Setting.string("localCurrencyCode")
+      .defaultValue(PriceMappings.DEFAULT_LOCAL_CURRENCY)
+      .check("1 to 10 letters or digits (case and surrounding spaces ignored)", v -> {
+        try {
+          PriceMappings.checkCurrencyCode((String) v);
+          return null;
+        } catch (IllegalArgumentException e) {
+          return "is not an ERP currency code (1 to 10 letters or digits, e.g. USD)";
+        }
+      })
+      .doc("the ERP's local currency code (LCY): the currency of every price list and of sales prices with no "
+          + "currency code; must be coupled in CURRENCY (see [user-guide.md](user-guide.md#prices)); an invalid code "
+          + "fails the prices plugin with a message naming this setting");
+  /** {@code plugins.prices.legacyPricing}. */
+  static final Setting LEGACY_PRICING = Setting.bool("legacyPricing")
+      .defaultDoc("`true` on nav, `false` on bc-online")
+      .doc("which pricing pair is declared: `true` the legacy CUSTPRCGRP-PRICE and SALESPRC-PRODPRICE (the Sales "
+          + "Price page, removed from current BC versions), `false` the price lists PLHEADER-PRICE, PLLINE-PRODPRICE "
+          + "and PLLINE-RESPRICE");
+
   private String localCurrency = PriceMappings.DEFAULT_LOCAL_CURRENCY;
   private boolean legacyPricing = true;
 
@@ -44,6 +66,11 @@ public class PricesPlugin implements EntityPlugin {
     } else {
       legacyPricing = !"bc-online".equals(settings.getString("erpProfile"));
     }
+  }
+
+  @Override
+  public List<Setting> settings() {
+    return List.of(LOCAL_CURRENCY_CODE, LEGACY_PRICING);
   }
 
   @Override

@@ -23,14 +23,18 @@ class InvalidSettingsIT {
   @RegisterExtension
   @Order(3)
   static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "US Dollar")));
+      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "US Dollar")
+          .put("legacyPricng", true)));
 
   @Test
   void thePluginFailsNamingTheSetting() throws Exception {
     JsonObject plugin = tandem.api("GET", "/api/v1/plugins", null).json().getJsonArray("plugins").getJsonObject(0);
     assertEquals("prices", plugin.getString("id"));
     assertEquals("FAILED", plugin.getString("state"), plugin.encode());
-    assertEquals("its settings (plugins.prices) are invalid: plugins.prices.localCurrencyCode 'US Dollar' is not an "
+    // Declared settings (PricesPlugin.settings()) are checked by the runtime before configure: a typo with the
+    // nearest declared key, a bad value with its key and cause, all at once.
+    assertEquals("its settings (plugins.prices) are invalid: unknown key 'plugins.prices.legacyPricng': did you mean "
+        + "'plugins.prices.legacyPricing'?; plugins.prices.localCurrencyCode = 'US Dollar' is not an "
         + "ERP currency code (1 to 10 letters or digits, e.g. USD)", plugin.getString("reason"), plugin.encode());
     assertEquals(404, tandem.api("POST", "/api/v1/mappings/CURRENCY/sync", new JsonObject()).status());
   }
