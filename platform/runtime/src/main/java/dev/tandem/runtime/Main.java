@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Keeps an ERP and a CRM in step across lead-to-cash.",
+    footer = {"", "bin/tandem demo runs Tandem locally against the simulators (the demo module, platform/demo)."},
     subcommands = {Main.Run.class})
 public final class Main implements Runnable {
 
