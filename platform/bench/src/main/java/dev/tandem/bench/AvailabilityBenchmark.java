@@ -152,7 +152,8 @@ public final class AvailabilityBenchmark implements Callable<Integer> {
       double budget = 1_200_000 * timeScale;
       double window = 300_000 * timeScale;
       // Within the execution budget the batches run side by side, at most 52 at once; beyond it, in bursts.
-      double envelope = (e <= budget ? e / Math.min(52, batches) : window * (e / budget - 1) + budget / 52) / 1000;
+      double envelope = e <= budget ? e / Math.min(52, batches) / 1000
+          : FullSyncBenchmark.windowedSeconds(e, budget, window, 52);
       results.add(String.format(Locale.ROOT, "availability %,d items with changed stock in %.2f s = %,.0f /s "
           + "(%d CRM batches); envelope %.2f s (realistic profile, time scale %s, %.0f ms per update); Tandem %.2f of "
           + "the envelope: %s", changed, seconds, changed / seconds, batches, envelope, timeScale, perOp,
