@@ -139,6 +139,10 @@ public final class FromCrmSync extends SyncRun {
 
   @Override
   Future<Page> after(Page page) {
+    if (incremental && !keyset) {
+      return !page.hasNext() || page.rows().isEmpty() ? Future.succeededFuture()
+          : crm.query(incrementalAfter(page.rows().get(page.rows().size() - 1)));
+    }
     if (!keyset) {
       return super.after(page);
     }
@@ -159,7 +163,30 @@ public final class FromCrmSync extends SyncRun {
       own = "(" + def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(start.ownWritesUntil()) + " or ("
           + String.join(" and ", notOurs) + "))";
     }
+    incrementalFrom = from;
+    incrementalOwn = own;
+    incremental = true;
     return query(from, own);
+  }
+
+  /** An incremental run's read ({@link #changedSince(PgWatermarkStore.ReadStart, List)}), for its later pages. */
+  private boolean incremental;
+  private OffsetDateTime incrementalFrom;
+  private String incrementalOwn;
+
+  /**
+   * The page after a page of an incremental read: the same read after the page's last row in its order
+   * ({@code modifiedon}, then the key), not the CRM's next link. A next link that counts rows of the sort (offset
+   * paging) skips as many rows as moved behind it meanwhile, and this run moves rows itself: writing back what the
+   * ERP assigned to a created record changes its {@code modifiedon}. The rows skipped so would lie below the
+   * watermark the later pages set, and be lost. After the last row nothing moves back: a row changed meanwhile
+   * comes again at the end (and is handled once).
+   */
+  private String incrementalAfter(JsonObject last) {
+    String at = ODataLiterals.dateTime(sourceModified(last));
+    String after = "(" + def.crmModifiedOn() + " gt " + at + " or (" + def.crmModifiedOn() + " eq " + at + " and "
+        + def.crmKey() + " gt " + ODataLiterals.guid(sourceKey(last)) + "))";
+    return query(incrementalFrom, incrementalOwn == null ? after : incrementalOwn + " and " + after);
   }
 
   /** The read from a point (the overlap already taken off), with one more condition or none. */

@@ -367,7 +367,7 @@ abstract class SyncRun {
    * so the endpoint written to has work queued instead of idling through every page's lookups, write-back and
    * commit. Pages still commit in read order, each only after the one before it.
    */
-  static final int PAGES_AT_ONCE = 3;
+  static final int PAGES_AT_ONCE = 4;
 
   /** Rows page after page; each page's transaction also runs {@code commit}. */
   final Future<Void> pages(Page page, OffsetDateTime jobStart, PageCommit commit) {
