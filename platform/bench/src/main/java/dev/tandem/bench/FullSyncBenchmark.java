@@ -500,6 +500,30 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         throw new IllegalStateException("CUSTOMER inserted " + r.inserted + ", the ERP holds " + inErp + ": "
             + r.job.encode());
       }
+      // Exactly one ERP customer per account: every seeded account is active (statecode 0, CUSTOMER's CRM filter),
+      // each is coupled once, and no ERP customer is coupled twice.
+      java.util.Set<String> crmIds = new java.util.HashSet<>();
+      java.util.Set<String> erpIds = new java.util.HashSet<>();
+      long couplingRows = 0;
+      for (long after = 0; ; ) {
+        JsonArray page = new JsonObject(send("GET", node.api + "/couplings?mapping=CUSTOMER&limit=5000&after=" + after,
+            null, "Authorization", "Bearer tandem-bench-admin-token")).getJsonArray("couplings");
+        for (int i = 0; i < page.size(); i++) {
+          JsonObject c = page.getJsonObject(i);
+          couplingRows++;
+          crmIds.add(c.getString("crmId"));
+          erpIds.add(c.getString("erpId"));
+        }
+        if (page.size() < 5000) {
+          break;
+        }
+        after = page.getJsonObject(page.size() - 1).getLong("id");
+      }
+      results.add(String.format(Locale.ROOT, "exactness  %,d accounts, %,d ERP customers, %,d couplings (%,d accounts, "
+          + "%,d ERP customers)", accounts, inErp, couplingRows, crmIds.size(), erpIds.size()));
+      if (inErp != accounts || couplingRows != accounts || crmIds.size() != accounts || erpIds.size() != accounts) {
+        throw new IllegalStateException("expected one ERP customer per CRM account: " + results.get(results.size() - 1));
+      }
     }
     System.out.println();
     results.forEach(System.out::println);
