@@ -31,8 +31,8 @@ function connectionCard(c) {
     !c.connected ? h('p', null, h('a', { href: '#/setup', text: 'Run the setup guide' }), ' to connect.') : null);
 }
 
-/** Records written per minute over the jobs of the last hour, drawn with Chart.js. */
-function throughput(jobs) {
+/** Records written (inserted, modified, deleted) per minute by the jobs that ended in the last hour, drawn with Chart.js. */
+function throughput(jobs, charts) {
   const now = Date.now();
   const buckets = new Array(60).fill(0);
   for (const j of jobs) {
@@ -42,17 +42,17 @@ function throughput(jobs) {
     const age = Math.floor((now - new Date(j.finishedAt).getTime()) / 60000);
     if (age >= 0 && age < 60) {
       const c = j.counts;
-      buckets[59 - age] += (c.inserted || 0) + (c.modified || 0) + (c.deleted || 0) + (c.coupled || 0);
+      buckets[59 - age] += (c.inserted || 0) + (c.modified || 0) + (c.deleted || 0);
     }
   }
   const total = buckets.reduce((a, b) => a + b, 0);
   const canvas = h('canvas', { id: 'throughput-chart', role: 'img',
     'aria-label': 'Records written per minute in the last hour: ' + total + ' in all' });
-  const wrap = h('div', { class: 'chart' }, canvas,
-    h('p', { class: 'muted', text: total + ' records written in the last hour (inserted, modified, deleted, coupled).' }));
+  const wrap = h('div', null, h('div', { class: 'chart' }, canvas),
+    h('p', { class: 'muted', text: total + ' records written in the last hour (inserted, modified or deleted on '
+      + 'either side).' }));
   if (window.Chart) {
-    // eslint-disable-next-line no-new
-    new window.Chart(canvas, {
+    charts.push(new window.Chart(canvas, {
       type: 'bar',
       data: {
         labels: buckets.map((_, i) => (i === 59 ? 'now' : '-' + (59 - i) + ' min')),
@@ -60,12 +60,12 @@ function throughput(jobs) {
       },
       options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } },
         scales: { x: { ticks: { maxTicksLimit: 6 } }, y: { beginAtZero: true, ticks: { precision: 0 } } } },
-    });
+    }));
   }
   return wrap;
 }
 
-function health(mappings, schedules, lastJobs) {
+function health(mappings, schedules, lastJobs, running) {
   const now = Date.now();
   return table('Mappings health', [
     { title: 'Mapping', cell: (m) => h('a', { href: '#/mappings/' + encodeURIComponent(m.name), text: m.name }) },
@@ -82,8 +82,9 @@ function health(mappings, schedules, lastJobs) {
     } },
     { title: 'Last run', cell: (m) => {
       const j = lastJobs[m.name];
-      return j ? h('a', { href: '#/jobs/' + j.id }, badge(j.status), ' ', ago(j.finishedAt || j.startedAt || j.createdAt))
-        : '—';
+      const now = running[m.name] ? h('a', { href: '#/jobs?mapping=' + encodeURIComponent(m.name) + '&status=running',
+        class: 'running', text: ' ' + running[m.name] + ' running' }) : null;
+      return h('span', null, j ? h('a', { href: '#/jobs/' + j.id }, badge(j.status), ' ', ago(j.finishedAt)) : '—', now);
     } },
     { title: 'Failed', cell: (m) => String((lastJobs[m.name] && lastJobs[m.name].counts
       && lastJobs[m.name].counts.failed) || 0) },
@@ -92,21 +93,24 @@ function health(mappings, schedules, lastJobs) {
   ], mappings, 'No mapping is installed: put plugin jars into the plugins directory.');
 }
 
-export default async function overview(el) {
-  replace(el, h('h1', { text: 'Overview' }), h('p', { class: 'muted', text: 'Loading…' }));
-  const [conn, nodes, mappings, schedules, jobs, errs, review] = await Promise.all([
+/** The summary: connection, nodes, mappings' health, throughput, newest errors; re-read every few seconds. */
+async function summary(box, charts) {
+  const [conn, nodes, mappings, schedules, jobs, errs] = await Promise.all([
     optional('/api/v1/connection'), optional('/api/v1/nodes'), get('/api/v1/mappings'),
-    get('/api/v1/schedules'), get('/api/v1/jobs?limit=200'), get('/api/v1/errors?limit=5'),
-    optional('/api/v1/full-sync?counts=false')]);
+    get('/api/v1/schedules'), get('/api/v1/jobs?limit=200'), get('/api/v1/errors?limit=5')]);
   const lastJobs = {};
+  const running = {};
   for (const j of jobs.jobs) {
-    if (j.mapping && !lastJobs[j.mapping] && j.status !== 'QUEUED') {
+    if (j.mapping && !lastJobs[j.mapping] && j.finishedAt) {
       lastJobs[j.mapping] = j;
     }
+    if (j.mapping && j.status === 'RUNNING') {
+      running[j.mapping] = (running[j.mapping] || 0) + 1;
+    }
   }
-  const reviewBox = h('div', { id: 'full-sync-review' });
-  replace(el,
-    h('h1', { text: 'Overview' }),
+  charts.forEach((c) => c.destroy());
+  charts.length = 0;
+  replace(box,
     h('div', { class: 'grid' },
       h('section', { class: 'card', 'aria-labelledby': 'h-conn' }, h('h2', { id: 'h-conn', text: 'Connection' }),
         connectionCard(conn)),
@@ -118,10 +122,10 @@ export default async function overview(el) {
           { title: 'Last seen', cell: (n) => ago(n.lastSeen) },
         ], nodes.nodes))),
     h('section', { class: 'card', 'aria-labelledby': 'h-health' }, h('h2', { id: 'h-health', text: 'Mappings' }),
-      health(mappings.mappings, schedules.schedules, lastJobs)),
+      health(mappings.mappings, schedules.schedules, lastJobs, running)),
     h('div', { class: 'grid' },
       h('section', { class: 'card', 'aria-labelledby': 'h-tp' }, h('h2', { id: 'h-tp', text: 'Throughput' }),
-        throughput(jobs.jobs)),
+        throughput(jobs.jobs, charts)),
       h('section', { class: 'card', 'aria-labelledby': 'h-err' }, h('h2', { id: 'h-err', text: 'Newest errors' }),
         table('Newest errors', [
           { title: 'When', cell: (e) => time(e.occurredAt) },
@@ -129,12 +133,43 @@ export default async function overview(el) {
           { title: 'Message', cell: (e) => h('span', null, h('span', { class: 'badge neutral', text: e.stage }),
             ' ', e.message) },
         ], errs.errors, 'No open errors.'),
-        h('p', null, h('a', { href: '#/errors', text: 'All errors' })))),
+        h('p', null, h('a', { href: '#/errors', text: 'All errors' })))));
+  return conn;
+}
+
+export default async function overview(el) {
+  const box = h('div', { id: 'overview-summary' }, h('p', { class: 'muted', text: 'Loading…' }));
+  const reviewBox = h('div', { id: 'full-sync-review' });
+  replace(el, h('h1', { text: 'Overview' }), box,
     h('section', { class: 'card', 'aria-labelledby': 'h-fs' }, h('h2', { id: 'h-fs', text: 'Full synchronization' }),
       reviewBox));
+  const charts = [];
+  const conn = await summary(box, charts);
+  let stopped = false;
+  let timer = null;
+  const again = () => {
+    timer = setTimeout(() => summary(box, charts).catch(() => {}).finally(() => {
+      if (!stopped) {
+        again();
+      }
+    }), 5000);
+  };
+  again();
+  const stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+    charts.forEach((c) => c.destroy());
+  };
+  // The review needs both endpoints: without a complete connection there is none to ask for.
+  if (!conn.connected) {
+    replace(reviewBox, h('p', { class: 'muted', text: 'The full synchronization needs a complete connection: run '
+      + 'the setup guide.' }));
+    return stop;
+  }
+  const review = await optional('/api/v1/full-sync?counts=false');
   if (review.failed) {
     replace(reviewBox, h('p', { class: 'muted', text: review.failed.message }));
-    return null;
+    return stop;
   }
   replace(reviewBox, reviewTable(review));
   // Live: the review as the server sends it (the jobs of every node, read from PostgreSQL each second).
@@ -146,5 +181,8 @@ export default async function overview(el) {
       // a malformed event is skipped; the next one replaces it
     }
   });
-  return () => events.close();
+  return () => {
+    events.close();
+    stop();
+  };
 }

@@ -116,6 +116,8 @@ async function synchronizeForm(path, rerender) {
   const form = h('form', { class: 'stack', id: 'setup-synchronize' },
     h('p', { class: 'muted', text: 'Choose the mappings to run and their direction. A mapping left out gets a '
       + 'disabled schedule.' }),
+    rows.length ? null : h('p', { class: 'alert warn', text: 'No mapping is installed: see the plugins (GET '
+      + '/api/v1/plugins) for the reason, or put plugin jars into the plugins directory.' }),
     h('div', { class: 'table-wrap' }, h('table', null,
       h('thead', null, h('tr', null, h('th', { text: 'Run' }), h('th', { text: 'Mapping' }),
         h('th', { text: 'Direction' }))),
@@ -174,6 +176,9 @@ function result(step) {
   }
   if (step.step === 'synchronize' && Array.isArray(r.disabledMappings)) {
     parts.push(facts([['Disabled mappings', r.disabledMappings.join(', ') || 'none']]));
+  }
+  if (step.step === 'finish' && r.fullSync) {
+    parts.push(h('p', { text: 'Full synchronization started: run ' + r.fullSync.runId + '.' }));
   }
   if (step.step === 'finish' && r.review) {
     parts.push(reviewTable(r.review));
