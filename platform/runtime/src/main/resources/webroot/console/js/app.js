@@ -7,6 +7,9 @@ import connection from './pages/connection.js';
 import { mappingList, mappingPage } from './pages/mappings.js';
 import { jobList, jobPage } from './pages/jobs.js';
 import errors from './pages/errors.js';
+import { fullSyncPage } from './pages/fullsync.js';
+import plugins from './pages/plugins.js';
+import couplings from './pages/couplings.js';
 
 const routes = [
   [/^#\/overview$/, overview, 'Overview'],
@@ -14,6 +17,9 @@ const routes = [
   [/^#\/connection$/, connection, 'Connection'],
   [/^#\/mappings$/, mappingList, 'Mappings'],
   [/^#\/mappings\/([^/?]+)$/, mappingPage, 'Mapping'],
+  [/^#\/mappings\/([^/?]+)\/couplings$/, couplings, 'Couplings'],
+  [/^#\/full-sync$/, fullSyncPage, 'Full synchronization'],
+  [/^#\/plugins$/, plugins, 'Plugins and schedules'],
   [/^#\/jobs(\?.*)?$/, jobList, 'Jobs'],
   [/^#\/jobs\/(\d+)$/, jobPage, 'Job'],
   [/^#\/errors(\?.*)?$/, errors, 'Errors'],

@@ -162,6 +162,8 @@ export async function mappingPage(el, [name]) {
             const r = await post(path + '/sync');
             replace(out, 'queued ', h('a', { href: '#/jobs/' + r.jobId, text: 'job #' + r.jobId }));
           }, { id: 'mapping-sync' }),
+          h('a', { class: 'button', href: '#/mappings/' + encodeURIComponent(m.name) + '/couplings',
+            text: 'Couplings' }),
           h('a', { class: 'button', href: '#/jobs?mapping=' + encodeURIComponent(m.name), text: 'All its jobs' }),
           h('a', { class: 'button', href: '#/errors?mapping=' + encodeURIComponent(m.name), text: 'Its errors' }))),
       h('section', { class: 'card', 'aria-labelledby': 'h-set' }, h('h2', { id: 'h-set', text: 'Settings' }),

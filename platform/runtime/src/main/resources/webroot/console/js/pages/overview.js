@@ -142,7 +142,7 @@ export default async function overview(el) {
   const reviewBox = h('div', { id: 'full-sync-review' });
   replace(el, h('h1', { text: 'Overview' }), box,
     h('section', { class: 'card', 'aria-labelledby': 'h-fs' }, h('h2', { id: 'h-fs', text: 'Full synchronization' }),
-      reviewBox));
+      reviewBox, h('p', null, h('a', { href: '#/full-sync', text: 'Review and start' }))));
   const charts = [];
   const conn = await summary(box, charts);
   let stopped = false;

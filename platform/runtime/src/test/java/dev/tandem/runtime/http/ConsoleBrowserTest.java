@@ -390,6 +390,44 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(6)
+  void theCouplingsPluginsAndSchedulesAreShown() throws Exception {
+    open("#/mappings/ACCOUNTS");
+    visible(By.linkText("Couplings")).click();
+    WebElement list = visible(By.cssSelector("#coupling-list table"));
+    assertEquals(CUSTOMERS, list.findElements(By.cssSelector("tbody tr")).size(), "every customer is coupled");
+    assertTrue(list.getText().contains("COUPLED"), list.getText());
+    done("06-couplings");
+
+    open("#/plugins");
+    WebElement plugins = visible(By.cssSelector("[aria-labelledby=h-plugins] table"));
+    assertTrue(plugins.getText().contains("accounts") && plugins.getText().contains("STARTED"), plugins.getText());
+    WebElement wake = visible(By.cssSelector("button.wake[aria-label='Wake ACCOUNTS']"));
+    wake.click();
+    textAppears(By.id("toast"), "Woke 1 schedule of ACCOUNTS", Duration.ofSeconds(10));
+    done("07-plugins");
+  }
+
+  @Test
+  @Order(7)
+  void aFullSynchronizationIsStartedFromItsReviewAndWatchedToTheEnd() throws Exception {
+    open("#/full-sync");
+    visible(By.id("full-sync-run"));
+    long before = api("/api/v1/full-sync?counts=false").getJsonObject("run").getLong("id");
+    assertTrue(visible(By.id("pick-ACCOUNTS")).isSelected(), "recommended FULL_SYNC: "
+        + driver.findElement(By.cssSelector("[aria-labelledby=h-start]")).getText());
+    driver.findElement(By.id("full-sync-start")).click();
+    textAppears(By.cssSelector("[aria-labelledby=h-start]"), " started: ACCOUNTS", Duration.ofSeconds(15));
+    long run = api("/api/v1/full-sync?counts=false").getJsonObject("run").getLong("id");
+    assertTrue(run > before, "a new run");
+    assertTrue(driver.findElement(By.cssSelector("[aria-labelledby=h-start]")).getText().contains("Run " + run
+        + " started"));
+    // The review follows the run from the server-sent events to its end.
+    textAppears(By.id("full-sync-run"), "Run " + run + ": SUCCEEDED", Duration.ofSeconds(60));
+    done("08-full-sync");
+  }
+
+  @Test
+  @Order(8)
   void atPhoneWidthTheMenuFoldsAndEveryPageIsReachableByKeyboard() throws Exception {
     driver.manage().window().setSize(new Dimension(390, 844));
     try {
@@ -406,8 +444,8 @@ class ConsoleBrowserTest {
       new Actions(driver).sendKeys(Keys.ENTER).perform();
       assertEquals("true", menu.getAttribute("aria-expanded"));
       visible(By.cssSelector("#nav a[href='#/jobs']"));
-      // Tab through the open menu to Jobs: Overview, Setup guide, Connection, Mappings, Jobs.
-      for (int i = 0; i < 5; i++) {
+      // Tab through the open menu to Jobs: Overview, Setup guide, Connection, Mappings, Full sync, Jobs.
+      for (int i = 0; i < 6; i++) {
         new Actions(driver).sendKeys(Keys.TAB).perform();
       }
       assertEquals("Jobs", driver.switchTo().activeElement().getText());
@@ -416,7 +454,7 @@ class ConsoleBrowserTest {
       long overflow = (Long) ((JavascriptExecutor) driver).executeScript(
           "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
       assertTrue(overflow <= 0, "no horizontal scrolling at 390 px: " + overflow + " px too wide");
-      done("06-phone-jobs");
+      done("09-phone-jobs");
     } finally {
       driver.manage().window().setSize(new Dimension(1280, 900));
     }
