@@ -9,7 +9,8 @@ const STAGES = ['', 'READ', 'TRANSFORM', 'LOOKUP', 'WRITE', 'COMMIT'];
 export function pattern(message) {
   return String(message || '')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
-    .replace(/\b[A-Z]*\d[\w-]*\b/g, '<key>');
+    .replace(/\b\d+\b/g, '<n>')
+    .replace(/\b[A-Z]+\d[\w-]*\b/g, '<key>');
 }
 
 function query(hash) {

@@ -409,6 +409,54 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(7)
+  void aFailedRecordIsFixedAndRetried() throws Exception {
+    // A name the ERP cannot take (Customer.Name holds 100 characters), typed into the CRM by a person.
+    JsonObject account = new JsonObject(sim(crm.get().baseUrl(), "GET", "rows/accounts?top=3", null))
+        .getJsonArray("rows").getJsonObject(2);
+    String no = account.getString("accountnumber");
+    editCrmName(account.getString("accountid"), "N".repeat(120));
+    open("#/mappings/ACCOUNTS");
+    visible(By.id("mapping-sync")).click();
+    visible(By.cssSelector(".action-result a[href^='#/jobs/']")).click();
+    textAppears(By.tagName("h1"), "SUCCEEDED", Duration.ofSeconds(60));
+    assertTrue(driver.findElement(By.cssSelector("[aria-labelledby=h-counts]")).getText().contains("failed\n1"),
+        driver.findElement(By.cssSelector("[aria-labelledby=h-counts]")).getText());
+
+    open("#/errors?mapping=ACCOUNTS");
+    WebElement group = visible(By.cssSelector("section.group"));
+    assertTrue(group.getText().contains("WRITE") && group.getText().contains("must be less than or equal to"),
+        group.getText());
+    assertTrue(group.getText().contains(account.getString("accountid")), group.getText());
+    java.util.regex.Matcher count = Pattern.compile("(\\d+) records?").matcher(group.findElement(By.tagName("h2"))
+        .getText());
+    assertTrue(count.find(), group.getText());
+    shot("07-errors");
+    // The fix: a name that fits, in the CRM; then Retry.
+    editCrmName(account.getString("accountid"), "Fixed in the CRM");
+    group.findElement(By.xpath(".//button[text()='Retry this group']")).click();
+    textAppears(By.id("toast"), "Retrying " + count.group(1) + " record", Duration.ofSeconds(10));
+    TestRuntimes.await("the fixed name in the ERP", 60_000, () -> {
+      try {
+        return "Fixed in the CRM".equals(erpName(no));
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    TestRuntimes.await("the error resolved", 30_000, () -> {
+      try {
+        return api("/api/v1/errors?mapping=ACCOUNTS").getJsonArray("errors").isEmpty();
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    open("#/errors?mapping=ACCOUNTS&all=true");
+    WebElement resolved = visible(By.cssSelector("section.group"));
+    assertTrue(resolved.getText().contains("resolved"), resolved.getText());
+    done("07-errors-retried");
+  }
+
+  @Test
+  @Order(8)
   void aFullSynchronizationIsStartedFromItsReviewAndWatchedToTheEnd() throws Exception {
     open("#/full-sync");
     visible(By.id("full-sync-run"));
@@ -427,7 +475,7 @@ class ConsoleBrowserTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void atPhoneWidthTheMenuFoldsAndEveryPageIsReachableByKeyboard() throws Exception {
     driver.manage().window().setSize(new Dimension(390, 844));
     try {
