@@ -53,7 +53,7 @@ function settingsForm(m, reload) {
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary', text: 'Save' }),
       h('button', { type: 'button', text: 'Restore the plugin\'s definition', onclick: async () => {
         const body = {};
-        for (const k of Object.keys(m.overrides || {})) {
+        for (const k of overridden(m)) {
           body[k] = null;
         }
         if (Object.keys(body).length === 0) {
@@ -132,6 +132,12 @@ function jobsTable(jobs) {
   ], jobs, 'No job has run yet.');
 }
 
+/** The settings the operator changed (null: the plugin's definition). */
+function overridden(m) {
+  return Object.entries(m.overrides || {}).filter(([, v]) => v !== null && v !== undefined
+    && !(Array.isArray(v) && v.length === 0)).map(([k]) => k);
+}
+
 export function countsText(c) {
   if (!c) {
     return '—';
@@ -156,7 +162,7 @@ export async function mappingPage(el, [name]) {
           ['Connection', m.connection],
           ['Dependencies', (m.dependencies || []).length ? m.dependencies.map((d, i) => [i ? ', ' : '',
             h('a', { href: '#/mappings/' + encodeURIComponent(d.mapping), text: d.mapping })]) : 'none'],
-          ['Overrides', Object.keys(m.overrides || {}).join(', ') || 'none']]),
+          ['Overrides', overridden(m).join(', ') || 'none (the plugin\'s definition)']]),
         h('div', { class: 'buttons' },
           action('Synchronize now', async (out) => {
             const r = await post(path + '/sync');

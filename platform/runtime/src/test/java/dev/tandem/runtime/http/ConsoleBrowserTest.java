@@ -181,6 +181,10 @@ class ConsoleBrowserTest {
   }
 
   private static void shot(String name) throws Exception {
+    // Without the passing notice, which would hide part of the page.
+    ((JavascriptExecutor) driver).executeScript("document.getElementById('toast').classList.remove('shown');"
+        + "window.scrollTo(0, 0)");
+    Thread.sleep(300);
     Files.write(SHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
   }
 
