@@ -239,8 +239,12 @@ public final class AdminHttpServer {
       new LedgerJobsApi(plugins, pool, schedules, enqueue).mount(r);
     }
     boolean fullSyncAtStart = fullSync;
+    // The node's event streams, full synchronization's and the jobs and errors', count against one limit.
+    java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
     new FullSyncApi(vertx, fullSyncNow != null ? fullSyncNow : () -> fullSyncAtStart, 1000,
-        settings.maxEventStreams()).mount(r);
+        settings.maxEventStreams(), streams).mount(r);
+    new EventsApi(vertx, queue, new dev.tandem.runtime.store.PgRecordErrorStore(pool), 1000,
+        settings.maxEventStreams(), streams).mount(r);
     if (connection != null) {
       new ConnectionApi(vertx, connection, plugins).mount(r);
       new SetupApi(vertx, connection, plugins, schedules, pool, setupInactivityMs).mount(r);

@@ -2,6 +2,7 @@
 // record keys taken out); retry one, a group, or all of a mapping.
 import { get, post } from '../api.js';
 import { h, replace, badge, table, select, time, toast, action } from '../dom.js';
+import { subscribe } from '../events.js';
 
 const STAGES = ['', 'READ', 'TRANSFORM', 'LOOKUP', 'WRITE', 'COMMIT'];
 
@@ -72,7 +73,20 @@ export default async function errors(el) {
     }
     toast('Retrying ' + n + ' record' + (n === 1 ? '' : 's'));
   };
-  replace(el, h('h1', { text: 'Errors' }),
+  // Live: when the open errors change (the event stream), say so; reloading is the reader's choice.
+  const notice = h('div', { id: 'errors-changed', role: 'status' });
+  let seen = null;
+  const close = subscribe({ errors: (e) => {
+    const now = q.get('mapping') ? (e.perMapping[q.get('mapping')] || 0) : e.open;
+    if (seen === null) {
+      seen = now;
+    } else if (now !== seen) {
+      replace(notice, h('p', { class: 'alert warn' }, 'The open errors changed: ' + now + ' now. ',
+        h('button', { type: 'button', text: 'Reload', onclick: () => window.dispatchEvent(new HashChangeEvent(
+          'hashchange')) })));
+    }
+  } });
+  replace(el, h('h1', { text: 'Errors' }), notice,
     h('section', { class: 'card' }, form,
       h('div', { class: 'buttons' }, action(q.get('mapping') ? 'Retry all of ' + q.get('mapping') : 'Retry all',
         async (out) => {
@@ -95,5 +109,5 @@ export default async function errors(el) {
           { title: '', cell: (e) => (e.resolvedAt ? 'resolved ' + time(e.resolvedAt)
             : action('Retry', () => retry([e]), { 'aria-label': 'Retry error ' + e.id })) },
         ], g.errors))));
-  return null;
+  return close;
 }

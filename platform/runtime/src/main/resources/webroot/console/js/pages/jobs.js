@@ -3,6 +3,7 @@
 import { get, post } from '../api.js';
 import { h, replace, badge, table, facts, select, time, ago, duration, action, toast } from '../dom.js';
 import { countsText } from './mappings.js';
+import { subscribe } from '../events.js';
 
 const KINDS = ['', 'SYNC', 'FULL_SYNC', 'COUPLE', 'UNCOUPLE', 'MATCH', 'LEDGER'];
 const STATUSES = ['', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -46,9 +47,7 @@ export async function jobList(el) {
   }
   params.set('limit', '50');
   const rows = [];
-  const show = async (path) => {
-    const page = await get(path);
-    rows.push(...page.jobs);
+  const draw = () => {
     replace(list, table('Jobs', [
       { title: 'Job', cell: (j) => h('a', { href: '#/jobs/' + j.id, text: '#' + j.id }) },
       { title: 'Mapping', cell: (j) => j.mapping || '—' },
@@ -59,12 +58,34 @@ export async function jobList(el) {
       { title: 'Counts', cell: (j) => countsText(j.counts) },
       { title: 'Message', cell: (j) => h('span', { class: 'message', text: j.message || '' }) },
     ], rows, 'No job matches.'));
+  };
+  const show = async (path) => {
+    const page = await get(path);
+    rows.push(...page.jobs);
+    draw();
     replace(more, page.next ? h('button', { type: 'button', text: 'Older jobs', onclick: () => show(page.next) })
       : null);
   };
-  replace(el, h('h1', { text: 'Jobs' }), h('section', { class: 'card' }, form, list, more));
+  const live = h('p', { class: 'muted', id: 'jobs-live', text: 'Live: new jobs and changes appear as they happen.' });
+  replace(el, h('h1', { text: 'Jobs' }), h('section', { class: 'card' }, form, live, list, more));
   await show('/api/v1/jobs?' + params);
-  return null;
+  // Live from the event stream: a job that matches the filter is added at the top, a listed one is updated.
+  const matches = (j) => (!q.get('mapping') || j.mapping === q.get('mapping'))
+    && (!q.get('kind') || j.kind === q.get('kind').toUpperCase())
+    && (!q.get('status') || j.status === q.get('status').toUpperCase());
+  return subscribe({
+    job: (j) => {
+      const i = rows.findIndex((r) => r.id === j.id);
+      if (i >= 0) {
+        rows[i] = j;
+      } else if (matches(j) && (rows.length === 0 || j.id > rows[0].id)) {
+        rows.unshift(j);
+      } else {
+        return;
+      }
+      draw();
+    },
+  }, () => replace(live, 'Not live (the node refused the event stream): reload for changes.'));
 }
 
 export async function jobPage(el, [id]) {
@@ -106,11 +127,30 @@ export async function jobPage(el, [id]) {
           { title: 'Reason', cell: (r) => r.reason || '' },
           { title: 'At', cell: (r) => ago(r.at) },
         ], records.records, 'No record results.')) : null);
-    clearTimeout(timer);
-    if (j.status === 'QUEUED' || j.status === 'RUNNING') {
-      timer = setTimeout(() => load().catch(() => {}), 2000);
-    }
+    return j;
   };
-  await load();
-  return () => clearTimeout(timer);
+  const first = await load();
+  if (first.status !== 'QUEUED' && first.status !== 'RUNNING') {
+    return null;
+  }
+  // Followed from the event stream until it ends; every 2 s instead when the node refuses the stream.
+  let close = subscribe({ job: (j) => {
+    if (j.id === Number(id)) {
+      load().catch(() => {});
+    }
+  } }, () => {
+    const poll = () => {
+      timer = setTimeout(() => load().then((j) => {
+        if (j.status === 'QUEUED' || j.status === 'RUNNING') {
+          poll();
+        }
+      }).catch(() => {}), 2000);
+    };
+    poll();
+  });
+  return () => {
+    clearTimeout(timer);
+    close();
+    close = () => {};
+  };
 }

@@ -3,6 +3,7 @@
 import { get, ApiError } from '../api.js';
 import { h, replace, badge, table, facts, time, ago, failure } from '../dom.js';
 import { reviewTable } from './fullsync.js';
+import { subscribe } from '../events.js';
 
 async function optional(path) {
   try {
@@ -147,17 +148,32 @@ export default async function overview(el) {
   const conn = await summary(box, charts);
   let stopped = false;
   let timer = null;
-  const again = () => {
-    timer = setTimeout(() => summary(box, charts).catch(() => {}).finally(() => {
+  // Read again when a job ends or the open errors change (the event stream), and every 15 s for the rest
+  // (heartbeats, schedules' lag).
+  const again = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => (box.contains(document.activeElement)
+      // Not under the reader's focus: it would be lost; a little later.
+      ? Promise.resolve(again(2000))
+      : summary(box, charts)).catch(() => {}).finally(() => {
       if (!stopped) {
-        again();
+        again(15000);
       }
-    }), 5000);
+    }), ms);
   };
-  again();
+  again(15000);
+  const closeEvents = subscribe({
+    job: (j) => {
+      if (j.status !== 'QUEUED') {
+        again(300);
+      }
+    },
+    errors: () => again(300),
+  });
   const stop = () => {
     stopped = true;
     clearTimeout(timer);
+    closeEvents();
     charts.forEach((c) => c.destroy());
   };
   // The review needs both endpoints: without a complete connection there is none to ask for.

@@ -45,6 +45,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.interactions.Actions;
@@ -168,6 +169,15 @@ class ConsoleBrowserTest {
 
   private static WebElement visible(By by) {
     return wait.until(ExpectedConditions.visibilityOfElementLocated(by));
+  }
+
+  /** The text of an element the page may draw again meanwhile (the overview does). */
+  private static String text(By by) {
+    return wait.ignoring(StaleElementReferenceException.class).until(d -> d.findElement(by).getText());
+  }
+
+  private static String attribute(By by, String name) {
+    return wait.ignoring(StaleElementReferenceException.class).until(d -> d.findElement(by).getAttribute(name));
   }
 
   private static void type(By by, String text) {
@@ -315,14 +325,15 @@ class ConsoleBrowserTest {
     visible(By.id("full-sync-review"));
     // Live from the server-sent events: the page is not reloaded while the run goes on.
     textAppears(By.id("full-sync-run"), "SUCCEEDED", Duration.ofSeconds(90));
-    assertTrue(driver.findElement(By.id("connection-state")).getText().contains("CONNECTED"));
-    assertFalse(driver.findElement(By.id("connection-state")).getText().contains("NOT CONNECTED"));
-    // The summary is read again every 5 s: the last run is the full synchronization's job, or a later one.
+    assertTrue(text(By.id("connection-state")).contains("CONNECTED"));
+    assertFalse(text(By.id("connection-state")).contains("NOT CONNECTED"));
+    // The summary is read again when a job ends (the event stream): the last run is the full synchronization's job,
+    // or a later one.
     textAppears(By.cssSelector("[aria-labelledby=h-health]"), "SUCCEEDED", Duration.ofSeconds(15));
-    assertTrue(driver.findElement(By.cssSelector("[aria-labelledby=h-health]")).getText().contains("ACCOUNTS"));
-    assertTrue(driver.findElement(By.cssSelector("[aria-labelledby=h-nodes]")).getText().contains("alive"));
-    assertTrue(driver.findElement(By.id("throughput-chart")).getAttribute("aria-label").contains(
-        CUSTOMERS + " in all"), driver.findElement(By.id("throughput-chart")).getAttribute("aria-label"));
+    assertTrue(text(By.cssSelector("[aria-labelledby=h-health]")).contains("ACCOUNTS"));
+    assertTrue(text(By.cssSelector("[aria-labelledby=h-nodes]")).contains("alive"));
+    assertTrue(attribute(By.id("throughput-chart"), "aria-label").contains(
+        CUSTOMERS + " in all"), attribute(By.id("throughput-chart"), "aria-label"));
     done("03-overview");
   }
 

@@ -194,4 +194,69 @@ class ConsoleSessionTest {
           ConsoleSessions.COOKIE + "=" + value).body()).getBoolean("signedIn"), value);
     }
   }
+
+  @Test
+  void theEventStreamCarriesEveryNodesJobsAndTheOpenErrorsWithTheCookie() throws Exception {
+    String session = cookie(send(a, "POST", "/console/session", "{\"token\":\"" + TestRuntimes.TOKEN + "\"}"));
+    java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+    HttpResponse<java.util.stream.Stream<String>> stream = HTTP.send(HttpRequest.newBuilder(URI.create(
+        "http://localhost:" + b.httpPort() + "/api/v1/events")).header("Cookie", ConsoleSessions.COOKIE + "="
+        + session).build(), HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, stream.statusCode());
+    assertTrue(stream.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+    Thread reader = new Thread(() -> {
+      try {
+        stream.body().forEach(lines::add);
+      } catch (java.io.UncheckedIOException closed) {
+        // the test closed the stream
+      }
+    }, "events-reader");
+    reader.setDaemon(true);
+    reader.start();
+    try {
+      // At the start: the open errors now (none).
+      JsonObject first = event(lines, "errors", e -> true);
+      assertEquals(0L, first.getLong("open"), first.encode());
+      // A job another node holds: the stream reads PostgreSQL, not this node's memory.
+      long job = db.queryLong("INSERT INTO job (kind, mapping, status, lease_owner, lease_until, lease_epoch, "
+          + "attempts, started_at) VALUES ('SYNC', 'ELSEWHERE', 'running', 'another-node', now() + interval '1 hour', "
+          + "1, 1, now()) RETURNING id");
+      JsonObject running = event(lines, "job", e -> e.getLong("id") == job);
+      assertEquals("RUNNING", running.getString("status"), running.encode());
+      db.exec("INSERT INTO record_error (job_id, mapping, direction, erp_id, message, kind, stage) VALUES (" + job
+          + ", 'ELSEWHERE', 'TO_CRM', 'C1', 'CRM accounts: refused', 'DATA', 'WRITE')");
+      db.exec("UPDATE job SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, "
+          + "message = 'done elsewhere' WHERE id = " + job);
+      JsonObject ended = event(lines, "job", e -> e.getLong("id") == job && "SUCCEEDED".equals(e.getString("status")));
+      assertEquals("done elsewhere", ended.getString("message"));
+      JsonObject errors = event(lines, "errors", e -> e.getLong("open") == 1);
+      assertEquals(1L, errors.getJsonObject("perMapping").getLong("ELSEWHERE"), errors.encode());
+    } finally {
+      stream.body().close();
+    }
+    // Without the cookie or the token: 401 like the rest of the API.
+    assertEquals(401, send(b, "GET", "/api/v1/events", null).statusCode());
+  }
+
+  /** The next event of this name whose data matches, within 10 s. */
+  private static JsonObject event(java.util.concurrent.BlockingQueue<String> lines, String name,
+      java.util.function.Predicate<JsonObject> matches) throws InterruptedException {
+    long end = System.currentTimeMillis() + 10_000;
+    String current = null;
+    while (System.currentTimeMillis() < end) {
+      String line = lines.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+      if (line == null) {
+        continue;
+      }
+      if (line.startsWith("event: ")) {
+        current = line.substring(7);
+      } else if (line.startsWith("data: ") && name.equals(current)) {
+        JsonObject data = new JsonObject(line.substring(6));
+        if (matches.test(data)) {
+          return data;
+        }
+      }
+    }
+    throw new AssertionError("no " + name + " event as expected within 10 s");
+  }
 }
