@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * reads PostgreSQL once a second, by primary key only: the jobs created since its last look and the ones that were
  * queued or running then. {@code job} carries a job (as {@code GET /api/v1/jobs/{id}}) each time it is created or
  * changes (status, attempts, checkpoint, counts, message); {@code errors} the open errors per mapping when they
- * changed, looked at when a job ended (the errors are written by jobs).
+ * changed, looked at when a job ended (the errors are written by jobs). {@code ready} comes first: changes from then
+ * on are sent, so a client reads its state again on it.
  */
 final class EventsApi {
 
@@ -158,6 +159,8 @@ final class EventsApi {
       res.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
           .putHeader("X-Accel-Buffering", "no");
       res.write(": jobs and errors\n\n");
+      // From here on every change is sent: a client reads what it shows again now, so nothing falls in between.
+      s.send("ready", new JsonObject().put("maxJobId", s.maxId).put("following", s.sent.size()));
       s.errorsChanged().onComplete(ar -> {
         timers[0] = vertx.setPeriodic(intervalMs, id -> s.look());
         timers[1] = vertx.setPeriodic(HEARTBEAT_MS, id -> {

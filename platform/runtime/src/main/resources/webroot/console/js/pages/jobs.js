@@ -74,6 +74,20 @@ export async function jobList(el) {
     && (!q.get('kind') || j.kind === q.get('kind').toUpperCase())
     && (!q.get('status') || j.status === q.get('status').toUpperCase());
   return subscribe({
+    // The stream follows changes from now on: the first page again, so none between the first read and now is lost.
+    ready: async () => {
+      const page = await get('/api/v1/jobs?' + params);
+      for (const j of page.jobs) {
+        const i = rows.findIndex((r) => r.id === j.id);
+        if (i >= 0) {
+          rows[i] = j;
+        } else {
+          rows.push(j);
+        }
+      }
+      rows.sort((x, y) => y.id - x.id);
+      draw();
+    },
     job: (j) => {
       const i = rows.findIndex((r) => r.id === j.id);
       if (i >= 0) {
@@ -134,11 +148,15 @@ export async function jobPage(el, [id]) {
     return null;
   }
   // Followed from the event stream until it ends; every 2 s instead when the node refuses the stream.
-  let close = subscribe({ job: (j) => {
-    if (j.id === Number(id)) {
-      load().catch(() => {});
-    }
-  } }, () => {
+  let close = subscribe({
+    // Read again once the stream follows the job: it may have ended in between.
+    ready: () => load().catch(() => {}),
+    job: (j) => {
+      if (j.id === Number(id)) {
+        load().catch(() => {});
+      }
+    },
+  }, () => {
     const poll = () => {
       timer = setTimeout(() => load().then((j) => {
         if (j.status === 'QUEUED' || j.status === 'RUNNING') {

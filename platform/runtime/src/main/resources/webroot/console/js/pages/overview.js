@@ -163,6 +163,7 @@ export default async function overview(el) {
   };
   again(15000);
   const closeEvents = subscribe({
+    ready: () => again(300),
     job: (j) => {
       if (j.status !== 'QUEUED') {
         again(300);

@@ -491,6 +491,31 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(9)
+  void theConnectionIsTestedDisabledAndEnabledWithItsSecretsMasked() throws Exception {
+    open("#/connection");
+    WebElement erpCard = visible(By.cssSelector("[aria-labelledby=h-erp]"));
+    assertTrue(erpCard.getText().contains("•••••• set"), erpCard.getText());
+    assertFalse(driver.getPageSource().contains(erp.get().options().accessKey()), "the access key is not shown");
+    assertFalse(driver.getPageSource().contains("tandem-secret"), "the client secret is not shown");
+    driver.findElement(By.id("connection-test-button")).click();
+    textAppears(By.id("connection-test"), "Every check passed", Duration.ofSeconds(60));
+    assertTrue(text(By.id("connection-test")).contains("crm.solution"), text(By.id("connection-test")));
+
+    type(By.id("disabled-reason"), "ERP upgrade tonight");
+    driver.findElement(By.id("connection-disable")).click();
+    textAppears(By.id("connection-enabled"), "DISABLED", Duration.ofSeconds(10));
+    assertTrue(text(By.id("connection-enabled")).contains("ERP upgrade tonight"));
+    JsonObject off = api("/api/v1/connection");
+    assertFalse(off.getBoolean("enabled"));
+    assertEquals("ERP upgrade tonight", off.getString("disabledReason"));
+    visible(By.id("connection-enable")).click();
+    textAppears(By.id("connection-enabled"), "ENABLED", Duration.ofSeconds(10));
+    assertTrue(api("/api/v1/connection").getBoolean("enabled"));
+    done("09-connection");
+  }
+
+  @Test
+  @Order(10)
   void atPhoneWidthTheMenuFoldsAndEveryPageIsReachableByKeyboard() throws Exception {
     driver.manage().window().setSize(new Dimension(390, 844));
     try {
@@ -517,7 +542,7 @@ class ConsoleBrowserTest {
       long overflow = (Long) ((JavascriptExecutor) driver).executeScript(
           "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
       assertTrue(overflow <= 0, "no horizontal scrolling at 390 px: " + overflow + " px too wide");
-      done("09-phone-jobs");
+      done("10-phone-jobs");
     } finally {
       driver.manage().window().setSize(new Dimension(1280, 900));
     }

@@ -214,7 +214,8 @@ class ConsoleSessionTest {
     reader.setDaemon(true);
     reader.start();
     try {
-      // At the start: the open errors now (none).
+      // At the start: ready, then the open errors now (none).
+      assertTrue(event(lines, "ready", e -> true).containsKey("maxJobId"));
       JsonObject first = event(lines, "errors", e -> true);
       assertEquals(0L, first.getLong("open"), first.encode());
       // A job another node holds: the stream reads PostgreSQL, not this node's memory.
