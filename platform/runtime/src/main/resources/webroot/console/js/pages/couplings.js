@@ -66,7 +66,10 @@ export default async function couplings(el, [name]) {
     h('div', { class: 'field' }, h('label', { for: 'match-side', text: 'Match' }),
       h('select', { id: 'match-side', name: 'side' }, h('option', { value: 'ERP', text: 'ERP records against '
         + 'uncoupled CRM rows' }), h('option', { value: 'CRM', text: 'CRM rows against uncoupled ERP records' }))),
-    opt('match-case', 'Match field names exactly (case-sensitive)'),
+    h('div', { class: 'field' }, h('label', { for: 'match-case', text: 'Fields compared case-sensitively' }),
+      h('input', { type: 'text', id: 'match-case', name: 'caseSensitive', spellcheck: 'false' }),
+      h('p', { class: 'hint', text: 'Match field names, ERP or CRM, separated by commas; text is compared '
+        + 'case-insensitively otherwise.' })),
     opt('match-create', 'Create the counterpart of a record without any match'),
     opt('match-sync', 'Synchronize the newly coupled records right away'),
     opt('match-missing', 'Couple although references are not coupled (allowMissingReferences)'),
@@ -76,9 +79,10 @@ export default async function couplings(el, [name]) {
     ev.preventDefault();
     const res = matchForm.querySelector('#match-result');
     try {
+      const exact = matchForm.querySelector('#match-case').value.split(',').map((x) => x.trim()).filter((x) => x);
       const r = await post('/api/v1/mappings/' + encodeURIComponent(name) + '/couple-by-match', {
         side: matchForm.querySelector('#match-side').value,
-        caseSensitive: matchForm.querySelector('#match-case').checked,
+        ...(exact.length ? { caseSensitive: exact } : {}),
         createIfNoMatch: matchForm.querySelector('#match-create').checked,
         syncAfter: matchForm.querySelector('#match-sync').checked,
         allowMissingReferences: matchForm.querySelector('#match-missing').checked,

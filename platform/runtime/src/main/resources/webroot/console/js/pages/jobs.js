@@ -102,6 +102,30 @@ export async function jobList(el) {
   }, () => replace(live, 'Not live (the node refused the event stream): reload for changes.'));
 }
 
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * An ERP record a match left ambiguous (or contested), resolved by hand: one button per CRM candidate its reason
+ * names, coupling the two (POST /api/v1/couplings).
+ */
+function resolve(job, r) {
+  if (job.kind !== 'MATCH' || !r.erpId || r.crmId || !(r.result === 'ambiguous' || r.result === 'taken')) {
+    return null;
+  }
+  const candidates = [...new Set((r.reason || '').match(GUID) || [])];
+  if (candidates.length === 0) {
+    return null;
+  }
+  const out = h('div', { class: 'resolve' });
+  candidates.forEach((c) => out.appendChild(action('Couple with ' + c, async (o) => {
+    const made = await post('/api/v1/couplings', { mapping: job.mapping, erpId: r.erpId, crmId: c });
+    replace(out, h('span', { class: 'resolved' }, badge('COUPLED'), ' by hand with ' + made.crmId));
+    toast('Coupled ' + r.erpId + ' with ' + made.crmId);
+    return o;
+  }, { 'aria-label': 'Couple ' + r.erpId + ' with ' + c })));
+  return out;
+}
+
 export async function jobPage(el, [id]) {
   let timer = null;
   const load = async () => {
@@ -138,7 +162,7 @@ export async function jobPage(el, [id]) {
           { title: 'ERP', cell: (r) => r.erpId || '—' },
           { title: 'CRM', cell: (r) => r.crmId || '—' },
           { title: 'Result', cell: (r) => badge(r.result) },
-          { title: 'Reason', cell: (r) => r.reason || '' },
+          { title: 'Reason', cell: (r) => h('span', null, r.reason || '', resolve(j, r)) },
           { title: 'At', cell: (r) => ago(r.at) },
         ], records.records, 'No record results.')) : null);
     return j;

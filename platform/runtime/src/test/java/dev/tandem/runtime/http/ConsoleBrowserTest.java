@@ -99,6 +99,12 @@ class ConsoleBrowserTest {
         + ADMIN_SECRET + "\",\"roles\":[\"System Administrator\",\"System Customizer\"]}");
     work = Files.createTempDirectory("tandem-console-test");
     Path plugins = Files.createDirectories(work.resolve("plugins"));
+    // A second mapping of the same tables, coupled by matching names only: the guide leaves its schedule off, and
+    // its ERP filter lets nothing through until an operator clears it (so the guide's full synchronization skips it).
+    PluginJars.jar(plugins, "matched", null, Map.of("test.matched.Matched", PluginJars.accountsToCrm("test.matched")
+        .replace("\"ACCOUNTS\"", "\"MATCHED\"").replace("class Accounts", "class Matched")
+        .replace(".build());", ".match(new MatchField(\"Name\", \"name\", 1, false))"
+            + ".filters(\"No eq 'NONE'\", null).build());")), work);
     PluginJars.jar(plugins, "accounts", null, Map.of("test.console.Accounts", PluginJars.accountsToCrm("test.console")
         .replace(".direction(Direction.TO_CRM)", ".direction(Direction.BIDIRECTIONAL).crmAlternateKey(\"accountnumber\")")
         // Name may flow both ways (the guide sets the mapping to ERP to CRM: then it flows that way only).
@@ -191,9 +197,14 @@ class ConsoleBrowserTest {
   }
 
   private static void shot(String name) throws Exception {
+    shot(name, null);
+  }
+
+  /** A screenshot with this element (or the page's top) in view. */
+  private static void shot(String name, WebElement at) throws Exception {
     // Without the passing notice, which would hide part of the page.
     ((JavascriptExecutor) driver).executeScript("document.getElementById('toast').classList.remove('shown');"
-        + "window.scrollTo(0, 0)");
+        + "if (arguments[0]) { arguments[0].scrollIntoView(); } else { window.scrollTo(0, 0); }", at);
     Thread.sleep(300);
     Files.write(SHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
   }
@@ -307,6 +318,8 @@ class ConsoleBrowserTest {
     visible(By.id("setup-synchronize"));
     assertTrue(driver.findElement(By.id("sync-ACCOUNTS")).isSelected());
     new Select(driver.findElement(By.name("direction-ACCOUNTS"))).selectByValue("TO_CRM");
+    driver.findElement(By.id("sync-MATCHED")).click();
+    assertFalse(driver.findElement(By.id("sync-MATCHED")).isSelected());
     driver.findElement(By.cssSelector("#setup-synchronize button[type=submit]")).click();
 
     visible(By.id("setup-finish"));
@@ -473,11 +486,36 @@ class ConsoleBrowserTest {
   @Test
   @Order(8)
   void aFullSynchronizationIsStartedFromItsReviewAndWatchedToTheEnd() throws Exception {
+    // MATCHED's ERP filter changed on its page to let every record through: now it holds the same records on both
+    // sides, none coupled.
+    open("#/mappings/MATCHED");
+    WebElement filter = visible(By.name("erpFilter"));
+    assertEquals("No eq 'NONE'", filter.getAttribute("value"));
+    filter.clear();
+    filter.sendKeys("No ne 'NONE'");
+    driver.findElement(By.cssSelector("#mapping-form button[type=submit]")).click();
+    wait.until(d -> {
+      try {
+        return "No ne 'NONE'".equals(api("/api/v1/mappings/MATCHED").getJsonObject("effective")
+            .getString("erpFilter"));
+      } catch (Exception e) {
+        return false;
+      }
+    });
     open("#/full-sync");
     visible(By.id("full-sync-run"));
     long before = api("/api/v1/full-sync?counts=false").getJsonObject("run").getLong("id");
     assertTrue(visible(By.id("pick-ACCOUNTS")).isSelected(), "recommended FULL_SYNC: "
         + driver.findElement(By.cssSelector("[aria-labelledby=h-start]")).getText());
+    // MATCHED is couple first: not chosen; chosen, it warns before anything starts.
+    assertFalse(driver.findElement(By.id("pick-MATCHED")).isSelected());
+    driver.findElement(By.id("pick-MATCHED")).click();
+    driver.findElement(By.id("full-sync-start")).click();
+    textAppears(By.id("full-sync-warning"), "Couple first", Duration.ofSeconds(10));
+    assertTrue(text(By.id("full-sync-warning")).contains("MATCHED"), text(By.id("full-sync-warning")));
+    driver.findElement(By.xpath("//div[@id='full-sync-warning']//button[text()='Cancel']")).click();
+    assertEquals(before, api("/api/v1/full-sync?counts=false").getJsonObject("run").getLong("id"), "nothing started");
+    driver.findElement(By.id("pick-MATCHED")).click();
     driver.findElement(By.id("full-sync-start")).click();
     textAppears(By.cssSelector("[aria-labelledby=h-start]"), " started: ACCOUNTS", Duration.ofSeconds(15));
     long run = api("/api/v1/full-sync?counts=false").getJsonObject("run").getLong("id");
@@ -516,6 +554,39 @@ class ConsoleBrowserTest {
 
   @Test
   @Order(10)
+  void aMatchIsRunAndAnAmbiguousRecordIsResolvedByHand() throws Exception {
+    // A second CRM account with the name of an ERP customer: matching by name finds two candidates for it.
+    JsonObject account = new JsonObject(sim(crm.get().baseUrl(), "GET", "rows/accounts?top=10", null))
+        .getJsonArray("rows").getJsonObject(5);
+    String no = account.getString("accountnumber");
+    String twin = new JsonObject(sim(crm.get().baseUrl(), "POST", "rows/accounts", new JsonObject().put("rows",
+        new io.vertx.core.json.JsonArray().add(new JsonObject().put("name", account.getString("name")))).encode()))
+        .encode();
+    open("#/mappings/MATCHED/couplings");
+    visible(By.id("match-form"));
+    assertTrue(text(By.id("coupling-list")).contains("Nothing is coupled in MATCHED"));
+    driver.findElement(By.cssSelector("#match-form button[type=submit]")).click();
+    textAppears(By.id("match-result"), "job #", Duration.ofSeconds(15));
+    visible(By.cssSelector("#match-result a[href^='#/jobs/']")).click();
+    textAppears(By.tagName("h1"), "SUCCEEDED", Duration.ofSeconds(60));
+    WebElement records = visible(By.cssSelector("[aria-labelledby=h-rec]"));
+    assertTrue(records.getText().contains("ambiguous"), records.getText());
+    WebElement first = visible(By.cssSelector("button[aria-label='Couple " + no + " with "
+        + account.getString("accountid") + "']"));
+    assertTrue(driver.findElements(By.cssSelector("button[aria-label^='Couple " + no + " with ']")).size() == 2,
+        "both candidates offered: " + twin);
+    first.click();
+    textAppears(By.cssSelector("[aria-labelledby=h-rec]"), "by hand with " + account.getString("accountid"),
+        Duration.ofSeconds(10));
+    JsonObject coupling = api("/api/v1/couplings?mapping=MATCHED&erpId=" + no).getJsonArray("couplings")
+        .getJsonObject(0);
+    assertEquals(account.getString("accountid"), coupling.getString("crmId"));
+    shot("10-match-records", driver.findElement(By.cssSelector("[aria-labelledby=h-rec]")));
+    done("10-match-resolved");
+  }
+
+  @Test
+  @Order(11)
   void atPhoneWidthTheMenuFoldsAndEveryPageIsReachableByKeyboard() throws Exception {
     driver.manage().window().setSize(new Dimension(390, 844));
     try {
@@ -542,7 +613,7 @@ class ConsoleBrowserTest {
       long overflow = (Long) ((JavascriptExecutor) driver).executeScript(
           "return document.documentElement.scrollWidth - document.documentElement.clientWidth");
       assertTrue(overflow <= 0, "no horizontal scrolling at 390 px: " + overflow + " px too wide");
-      done("10-phone-jobs");
+      done("11-phone-jobs");
     } finally {
       driver.manage().window().setSize(new Dimension(1280, 900));
     }
