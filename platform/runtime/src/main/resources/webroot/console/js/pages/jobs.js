@@ -102,6 +102,8 @@ export async function jobList(el) {
   }, () => replace(live, 'Not live (the node refused the event stream): reload for changes.'));
 }
 
+const rank = (r) => (r.result === 'coupled' || r.result === 'created' ? 1 : 0);
+
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**
@@ -164,7 +166,8 @@ export async function jobPage(el, [id]) {
           { title: 'Result', cell: (r) => badge(r.result) },
           { title: 'Reason', cell: (r) => h('span', null, r.reason || '', resolve(j, r)) },
           { title: 'At', cell: (r) => ago(r.at) },
-        ], records.records, 'No record results.')) : null);
+        // The records that need a look first: no match, ambiguous, taken, failed; then the coupled and created.
+        ], [...records.records].sort((x, y) => rank(x) - rank(y)), 'No record results.')) : null);
     return j;
   };
   const first = await load();
