@@ -77,16 +77,21 @@ export async function jobList(el) {
     // The stream follows changes from now on: the first page again, so none between the first read and now is lost.
     ready: async () => {
       const page = await get('/api/v1/jobs?' + params);
+      let changed = false;
       for (const j of page.jobs) {
         const i = rows.findIndex((r) => r.id === j.id);
-        if (i >= 0) {
-          rows[i] = j;
-        } else {
+        if (i < 0) {
           rows.push(j);
+          changed = true;
+        } else if (JSON.stringify(rows[i]) !== JSON.stringify(j)) {
+          rows[i] = j;
+          changed = true;
         }
       }
-      rows.sort((x, y) => y.id - x.id);
-      draw();
+      if (changed) {
+        rows.sort((x, y) => y.id - x.id);
+        draw();
+      }
     },
     job: (j) => {
       const i = rows.findIndex((r) => r.id === j.id);

@@ -200,11 +200,12 @@ class ConsoleBrowserTest {
     shot(name, null);
   }
 
-  /** A screenshot with this element (or the page's top) in view. */
-  private static void shot(String name, WebElement at) throws Exception {
+  /** A screenshot with the element of this CSS selector (or the page's top) in view. */
+  private static void shot(String name, String at) throws Exception {
     // Without the passing notice, which would hide part of the page.
     ((JavascriptExecutor) driver).executeScript("document.getElementById('toast').classList.remove('shown');"
-        + "if (arguments[0]) { arguments[0].scrollIntoView(); } else { window.scrollTo(0, 0); }", at);
+        + "const at = arguments[0] && document.querySelector(arguments[0]);"
+        + "if (at) { at.scrollIntoView(); } else { window.scrollTo(0, 0); }", at);
     Thread.sleep(300);
     Files.write(SHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
   }
@@ -237,7 +238,10 @@ class ConsoleBrowserTest {
   private static void editCrmName(String accountId, String name) throws Exception {
     String token = new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().tokenUrl()))
         .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
-            "grant_type=client_credentials&client_id=crm-admin&client_secret=" + ADMIN_SECRET)).build(),
+            "grant_type=client_credentials&client_id=crm-admin&client_secret=" + ADMIN_SECRET
+            // Entra's client-credentials scope: <organization URL>/.default
+            + "&scope=" + java.net.URLEncoder.encode(crm.get().baseUrl() + "/.default",
+                java.nio.charset.StandardCharsets.UTF_8))).build(),
         HttpResponse.BodyHandlers.ofString()).body()).getString("access_token");
     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().apiUrl() + "/accounts("
         + accountId + ")")).header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
@@ -403,16 +407,22 @@ class ConsoleBrowserTest {
     new Select(driver.findElement(By.id("filter-kind"))).selectByValue("FULL_SYNC");
     driver.findElement(By.cssSelector("#job-filters button[type=submit]")).click();
     wait.until(ExpectedConditions.urlContains("kind=FULL_SYNC"));
-    WebElement list = visible(By.cssSelector("#job-list table"));
-    List<WebElement> rows = list.findElements(By.cssSelector("tbody tr"));
-    assertFalse(rows.isEmpty());
-    for (WebElement row : rows) {
-      assertTrue(row.getText().contains("FULL_SYNC") && row.getText().contains("ACCOUNTS"), row.getText());
+    // The list is live (the event stream may draw it again meanwhile): read it in one go.
+    List<String> rows = wait.ignoring(StaleElementReferenceException.class).until(d -> {
+      List<String> texts = new ArrayList<>();
+      d.findElements(By.cssSelector("#job-list tbody tr")).forEach(r -> texts.add(r.getText()));
+      return texts.isEmpty() ? null : texts;
+    });
+    for (String row : rows) {
+      assertTrue(row.contains("FULL_SYNC") && row.contains("ACCOUNTS"), row);
     }
-    rows.get(0).findElement(By.tagName("a")).click();
+    wait.ignoring(StaleElementReferenceException.class).until(d -> {
+      d.findElement(By.cssSelector("#job-list tbody tr a")).click();
+      return true;
+    });
     visible(By.id("h-counts"));
     assertTrue(driver.findElement(By.tagName("h1")).getText().contains("SUCCEEDED"));
-    assertTrue(driver.findElement(By.cssSelector("[aria-labelledby=h-counts]")).getText().contains("inserted"));
+    assertTrue(text(By.cssSelector("[aria-labelledby=h-counts]")).contains("inserted"));
     done("05-jobs");
   }
 
@@ -447,8 +457,8 @@ class ConsoleBrowserTest {
     visible(By.id("mapping-sync")).click();
     visible(By.cssSelector(".action-result a[href^='#/jobs/']")).click();
     textAppears(By.tagName("h1"), "SUCCEEDED", Duration.ofSeconds(60));
-    assertTrue(driver.findElement(By.cssSelector("[aria-labelledby=h-counts]")).getText().contains("failed\n1"),
-        driver.findElement(By.cssSelector("[aria-labelledby=h-counts]")).getText());
+    assertTrue(text(By.cssSelector("[aria-labelledby=h-counts]")).contains("failed\n1"),
+        text(By.cssSelector("[aria-labelledby=h-counts]")));
 
     open("#/errors?mapping=ACCOUNTS");
     WebElement group = visible(By.cssSelector("section.group"));
@@ -581,7 +591,7 @@ class ConsoleBrowserTest {
     JsonObject coupling = api("/api/v1/couplings?mapping=MATCHED&erpId=" + no).getJsonArray("couplings")
         .getJsonObject(0);
     assertEquals(account.getString("accountid"), coupling.getString("crmId"));
-    shot("10-match-records", driver.findElement(By.cssSelector("[aria-labelledby=h-rec]")));
+    shot("10-match-records", "[aria-labelledby=h-rec]");
     done("10-match-resolved");
   }
 
