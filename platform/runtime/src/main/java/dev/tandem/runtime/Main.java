@@ -144,6 +144,7 @@ public final class Main implements Runnable {
           String banner = String.join("\n",
               "",
               "Tandem demo is running (database: " + db.description() + ")",
+              "  Console   : " + base + "/ (sign in with the token)",
               "  Admin API : " + base + "/api/v1",
               "  Token     : " + cfg.adminToken(),
               "  Health    : " + base + "/health/ready",
