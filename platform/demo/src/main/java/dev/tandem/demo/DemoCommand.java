@@ -81,6 +81,7 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         String banner = String.join("\n",
             "",
             "Tandem demo is running (database: " + db.description() + ")",
+            "  Console   : " + base + "/ (sign in with the token)",
             "  Admin API : " + base + "/api/v1",
             "  Token     : " + cfg.adminToken(),
             "  Health    : " + base + "/health/ready",

@@ -100,7 +100,8 @@ public final class ConfigDef {
   /** Event stream limit. */
   public static final Key HTTP_MAX_EVENT_STREAMS = file(Setting.integer("http.maxEventStreams")
       .defaultValue(HTTP.maxEventStreams()).range(0, 10_000)
-      .doc("open `GET /api/v1/full-sync/events` streams at most; beyond, `503`"));
+      .doc("open event streams (`GET /api/v1/full-sync/events` and `GET /api/v1/events` together; each console page "
+          + "that is live holds one or two) at most; beyond, `503`"));
   /** Admin token. */
   public static final Key ADMIN_TOKEN = both(TandemConfig.ENV_ADMIN_TOKEN, Setting.string("adminToken").asSecret()
       .minLength(16).defaultDoc("— (required)").doc("bearer token for `/api/v1`"));
@@ -242,7 +243,8 @@ public final class ConfigDef {
       .defaultValue(ERP.batchSize()).range(1, 100).doc("operations per ERP `$batch` (at most 100, BC online's limit)"));
   /** ERP concurrency. */
   public static final Key ERP_MAX_CONCURRENCY = file(Setting.integer("connections.erp.maxConcurrency")
-      .defaultValue(ERP.maxConcurrency()).range(1, 64).doc("ERP requests in flight"));
+      .defaultValue(ERP.maxConcurrency()).range(1, 64).doc("ERP requests in flight per ERP user (BC processes 5 at "
+          + "once; 3 more wait in its queue so no slot idles between two requests)"));
   /** ERP request limit. */
   public static final Key ERP_LIMIT_REQUESTS = file(Setting.integer("connections.erp.requestLimits.requests")
       .defaultValue(BC_LIMITS.requests()).range(0, 1_000_000).doc("Business Central's request limit per user and "

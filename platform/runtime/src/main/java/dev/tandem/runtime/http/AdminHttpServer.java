@@ -44,6 +44,8 @@ public final class AdminHttpServer {
   private final PluginHost plugins;
   private final PrometheusMeterRegistry registry;
   private final byte[] token;
+  private final ConsoleSessions sessions;
+  private ConsoleApi console;
   private java.util.function.Function<dev.tandem.runtime.store.NewJob, Future<Long>> enqueue;
   private HttpServer server;
   private boolean fullSync;
@@ -72,6 +74,7 @@ public final class AdminHttpServer {
     this.plugins = plugins;
     this.registry = registry;
     this.token = adminToken.getBytes(StandardCharsets.UTF_8);
+    this.sessions = new ConsoleSessions(token);
   }
 
   /**
@@ -176,6 +179,8 @@ public final class AdminHttpServer {
 
   Router router() {
     Router r = Router.router(vertx);
+    console = new ConsoleApi(sessions, token, settings.tls());
+    r.route().handler(ConsoleApi::securityHeaders);
     r.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
     r.get("/health/ready").handler(this::ready);
     r.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
@@ -185,6 +190,7 @@ public final class AdminHttpServer {
     r.route("/api/v1/*").handler(this::authenticate);
     // One body handler for the whole API: bounded, and no file-uploads directory (the API takes no uploads).
     r.route("/api/v1/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    r.route("/console/session").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     // The documented request bodies are checked against the document before any handler sees them; any other body
     // must still be a JSON object.
     for (OpenApiDocument.Operation op : openApi.operations()) {
@@ -194,6 +200,9 @@ public final class AdminHttpServer {
       }
     }
     r.route("/api/v1/*").handler(AdminHttpServer::jsonBody);
+    r.route("/console/session").handler(AdminHttpServer::jsonBody);
+    // The web console: its session routes and its files (GET / and /console/*).
+    console.mount(r);
     r.get("/api/v1/openapi.json").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
         .end(openApi.text()));
     r.get("/api/v1/plugins").handler(this::listPlugins);
@@ -230,8 +239,12 @@ public final class AdminHttpServer {
       new LedgerJobsApi(plugins, pool, schedules, enqueue).mount(r);
     }
     boolean fullSyncAtStart = fullSync;
+    // The node's event streams, full synchronization's and the jobs and errors', count against one limit.
+    java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
     new FullSyncApi(vertx, fullSyncNow != null ? fullSyncNow : () -> fullSyncAtStart, 1000,
-        settings.maxEventStreams()).mount(r);
+        settings.maxEventStreams(), streams).mount(r);
+    new EventsApi(vertx, queue, new dev.tandem.runtime.store.PgRecordErrorStore(pool), 1000,
+        settings.maxEventStreams(), streams).mount(r);
     if (connection != null) {
       new ConnectionApi(vertx, connection, plugins, new dev.tandem.runtime.store.PgMappingSettingsStore(pool))
           .mount(r);
@@ -350,9 +363,24 @@ public final class AdminHttpServer {
 
   private void authenticate(RoutingContext ctx) {
     String header = ctx.request().getHeader("Authorization");
+    if (header == null) {
+      // The web console's session cookie stands for the token; a write with it must carry the anti-CSRF header.
+      ConsoleSessions.Session session = console.session(ctx);
+      if (session != null) {
+        if (ConsoleApi.write(ctx.request().method())
+            && !ConsoleSessions.csrfMatches(session, ctx.request().getHeader(ConsoleSessions.CSRF_HEADER))) {
+          ApiError.send(ctx, 403, "csrf", ctx.request().method() + " with the session cookie needs the "
+              + ConsoleSessions.CSRF_HEADER + " header: the csrfToken of GET /console/session");
+          return;
+        }
+        ctx.next();
+        return;
+      }
+    }
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer realm=\"tandem\"");
-      ApiError.send(ctx, 401, "unauthorized", "missing bearer token: send Authorization: Bearer <admin token>");
+      ApiError.send(ctx, 401, "unauthorized", "missing bearer token: send Authorization: Bearer <admin token>"
+          + " (or sign in to the console: POST /console/session)");
       return;
     }
     byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);

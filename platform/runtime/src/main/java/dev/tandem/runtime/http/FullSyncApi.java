@@ -23,16 +23,19 @@ final class FullSyncApi {
   private final java.util.function.BooleanSupplier available;
   private final long eventIntervalMs;
   private final int maxStreams;
-  private final java.util.concurrent.atomic.AtomicInteger streams = new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger streams;
 
   /**
    * @param vertx Vert.x
    * @param available whether this node has both connections (and so a coordinator)
    * @param eventIntervalMs how often the event stream looks for progress
    * @param maxStreams event streams open at once at most (each holds a connection and a timer)
+   * @param streams the node's count of open event streams (shared with {@code /api/v1/events})
    */
-  FullSyncApi(Vertx vertx, java.util.function.BooleanSupplier available, long eventIntervalMs, int maxStreams) {
+  FullSyncApi(Vertx vertx, java.util.function.BooleanSupplier available, long eventIntervalMs, int maxStreams,
+      java.util.concurrent.atomic.AtomicInteger streams) {
     this.vertx = vertx;
+    this.streams = streams;
     this.available = available;
     this.eventIntervalMs = eventIntervalMs;
     this.maxStreams = maxStreams;

@@ -396,6 +396,33 @@ public final class PgJobQueue {
         .execute(Tuple.of(id, node, checkpoint)).map(rows -> rows.rowCount() == 1);
   }
 
+  /**
+   * What an event stream follows: the jobs created after a given id and the given jobs (those that were queued or
+   * running), oldest first. Both by primary key.
+   *
+   * @param afterId jobs with a larger id
+   * @param ids and these
+   * @param limit at most this many
+   * @return the jobs
+   */
+  public Future<List<Job>> changes(long afterId, java.util.Collection<Long> ids, int limit) {
+    return pool.preparedQuery("SELECT " + Job.COLUMNS + " FROM job WHERE id > $1 OR id = ANY($2) ORDER BY id LIMIT $3")
+        .execute(Tuple.of(afterId, ids.toArray(new Long[0]), limit)).map(PgJobQueue::jobs);
+  }
+
+  /**
+   * @param limit at most this many
+   * @return the largest job id (0 without jobs) and the ids of the queued and running jobs, newest first
+   */
+  public Future<java.util.Map.Entry<Long, List<Long>>> openJobs(int limit) {
+    return pool.preparedQuery("SELECT (SELECT coalesce(max(id), 0) FROM job) AS max_id, array(SELECT id FROM job "
+        + "WHERE status IN ('queued', 'running') ORDER BY id DESC LIMIT $1) AS open").execute(Tuple.of(limit))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return java.util.Map.entry(r.getLong("max_id"), java.util.Arrays.asList(r.getArrayOfLongs("open")));
+        });
+  }
+
   private static List<Job> jobs(RowSet<Row> rows) {
     List<Job> out = new ArrayList<>(rows.rowCount());
     rows.forEach(r -> out.add(Job.from(r)));

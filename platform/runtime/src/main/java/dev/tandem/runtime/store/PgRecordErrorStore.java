@@ -48,6 +48,16 @@ public final class PgRecordErrorStore {
     this.pool = pool;
   }
 
+  /** @return the open errors per mapping (the partial index of open errors answers it) */
+  public Future<io.vertx.core.json.JsonObject> openPerMapping() {
+    return pool.query("SELECT mapping, count(*) AS n FROM record_error WHERE resolved_at IS NULL GROUP BY mapping "
+        + "ORDER BY mapping").execute().map(rows -> {
+          io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject();
+          rows.forEach(r -> out.put(r.getString("mapping"), r.getLong("n")));
+          return out;
+        });
+  }
+
   /**
    * @param f what to list
    * @return the entries as the admin API shows them, newest first

@@ -96,19 +96,59 @@ public final class FromCrmSync extends SyncRun {
 
   /**
    * Full synchronization CRM to ERP: every CRM row the mapping's filter passes (but the integration user's own),
-   * whether or not it changed, in modified-on order; after a crash the next attempt resumes from the highest
-   * modified-on committed (less the mapping's overlap; records handled already are unchanged). The
-   * mapping's watermark does not move.
+   * whether or not it changed, in key order, a page at a time after the last key read ({@link #keysetQuery});
+   * after a crash the next attempt resumes after the last key committed. The mapping's watermark does not move.
    *
    * @param place the checkpoint of earlier attempts and where this one saves its own
    * @param jobStart the job's start
    * @return this attempt's counts (add {@link FullSyncCheckpoint#base()} for the job's)
    */
   public Future<JobOutcome> runFull(FullSyncCheckpoint place, OffsetDateTime jobStart) {
+    keyset = true;
+    keyOrdered();
     return crm.integrationUserIds().onSuccess(ids -> integrationUsers = ids)
-        .compose(me -> crm.query(changedSince(place.highest(), me)))
-        .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx, null, highest, counts())))
+        .compose(me -> crm.query(keysetQuery(place.lastKey())))
+        .compose(page -> pages(page, jobStart, (tx, rows, highest, n) -> place.save(tx,
+            sourceKey(rows.get(rows.size() - 1)), highest, n)))
         .map(v -> counts());
+  }
+
+  /** Whether this run reads by key ranges of its own ({@link #keysetQuery}) instead of the CRM's next links. */
+  private boolean keyset;
+
+  /**
+   * A full synchronization's read: the rows after a key, in key order. Each page is its own query after the
+   * previous page's last key, not the CRM's next link: a page link that counts rows of a sort (offset paging) skips
+   * rows once rows before it move, and the run itself moves them, as writing back what the ERP assigned changes
+   * {@code modifiedon}. In key order nothing the run or anyone else updates moves, and a page after a key holds
+   * exactly the rows after it, whatever was created or deleted before it.
+   *
+   * @param afterKey the last key read, or null from the start
+   */
+  private String keysetQuery(String afterKey) {
+    List<String> terms = new ArrayList<>();
+    if (def.crmFilter() != null && !def.crmFilter().isBlank()) {
+      terms.add("(" + def.crmFilter() + ")");
+    }
+    if (afterKey != null) {
+      terms.add(def.crmKey() + " gt " + ODataLiterals.guid(afterKey));
+    }
+    return def.crmEntitySet() + (terms.isEmpty() ? "?" : "?$filter=" + encode(String.join(" and ", terms)) + "&")
+        + "$orderby=" + encode(def.crmKey() + " asc");
+  }
+
+  @Override
+  Future<Page> after(Page page) {
+    if (incremental && !keyset) {
+      return !page.hasNext() || page.rows().isEmpty() ? Future.succeededFuture()
+          : crm.query(incrementalAfter(page.rows().get(page.rows().size() - 1)));
+    }
+    if (!keyset) {
+      return super.after(page);
+    }
+    // The CRM says whether more rows follow; they are read after this page's last key.
+    return !page.hasNext() || page.rows().isEmpty() ? Future.succeededFuture()
+        : crm.query(keysetQuery(sourceKey(page.rows().get(page.rows().size() - 1))));
   }
 
   /** An incremental read: from the watermark (or floor), without the full synchronization's own writes. */
@@ -123,12 +163,30 @@ public final class FromCrmSync extends SyncRun {
       own = "(" + def.crmModifiedOn() + " gt " + ODataLiterals.dateTime(start.ownWritesUntil()) + " or ("
           + String.join(" and ", notOurs) + "))";
     }
+    incrementalFrom = from;
+    incrementalOwn = own;
+    incremental = true;
     return query(from, own);
   }
 
-  /** A full synchronization's read: from the checkpoint less the overlap. */
-  private String changedSince(OffsetDateTime since, List<String> me) {
-    return query(readFrom(since), null);
+  /** An incremental run's read ({@link #changedSince(PgWatermarkStore.ReadStart, List)}), for its later pages. */
+  private boolean incremental;
+  private OffsetDateTime incrementalFrom;
+  private String incrementalOwn;
+
+  /**
+   * The page after a page of an incremental read: the same read after the page's last row in its order
+   * ({@code modifiedon}, then the key), not the CRM's next link. A next link that counts rows of the sort (offset
+   * paging) skips as many rows as moved behind it meanwhile, and this run moves rows itself: writing back what the
+   * ERP assigned to a created record changes its {@code modifiedon}. The rows skipped so would lie below the
+   * watermark the later pages set, and be lost. After the last row nothing moves back: a row changed meanwhile
+   * comes again at the end (and is handled once).
+   */
+  private String incrementalAfter(JsonObject last) {
+    String at = ODataLiterals.dateTime(sourceModified(last));
+    String after = "(" + def.crmModifiedOn() + " gt " + at + " or (" + def.crmModifiedOn() + " eq " + at + " and "
+        + def.crmKey() + " gt " + ODataLiterals.guid(sourceKey(last)) + "))";
+    return query(incrementalFrom, incrementalOwn == null ? after : incrementalOwn + " and " + after);
   }
 
   /** The read from a point (the overlap already taken off), with one more condition or none. */
@@ -386,7 +444,7 @@ public final class FromCrmSync extends SyncRun {
               erpRow.getString("@odata.etag"), new JsonObject(changes)));
       writeKeys.add(crmKey);
     }
-    count(new JobOutcome(found, 0, 0, unchanged, 0, conflicts, found, 0, null));
+    count(outcomes, new JobOutcome(found, 0, 0, unchanged, 0, conflicts, found, 0, null));
     if (writes.isEmpty()) {
       return writeBack(created, createdFor, sources, outcomes);
     }
@@ -440,7 +498,7 @@ public final class FromCrmSync extends SyncRun {
               + def.crmEntitySet() + " " + crmKey + ": " + r.error().getMessage())));
         }
       }
-      count(new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
+      count(outcomes, new JobOutcome(inserted, modified, 0, 0, 0, failed, coupledNew, 0, null));
       return couplings.endCreates(pool, def.name(), Direction.FROM_CRM, refused)
           .compose(x -> writeBack(created, createdFor, sources, outcomes))
           .compose(x -> entityChanged.isEmpty() ? Future.succeededFuture()
@@ -484,7 +542,7 @@ public final class FromCrmSync extends SyncRun {
                   + " was being written to it"));
         }
       }
-      count(new JobOutcome(0, 0, 0, 0, 0, gone, 0, 0, null));
+      count(outcomes, new JobOutcome(0, 0, 0, 0, 0, gone, 0, 0, null));
       return again.isEmpty() ? Future.succeededFuture()
           : writeAll(again, sources, coupled, fresh, outcomes, Map.of(), round);
     });

@@ -10,8 +10,8 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 
 /**
- * Where a full synchronization job has got to: the last source key (ERP to CRM, read in key order) or the highest
- * modified-on (CRM to ERP) committed, and the counts so far. It is saved in the job's checkpoint inside each
+ * Where a full synchronization job has got to: the last source key committed (both directions read in key order;
+ * the highest source modified-on of that page is kept beside it), and the counts so far. It is saved in the job's checkpoint inside each
  * page's transaction, together with that page's couplings, so an attempt that follows a crash resumes after the
  * last committed page and its counts carry on from there. Each save is also published on {@link #EVENTS} for live
  * progress.
@@ -48,7 +48,7 @@ public final class FullSyncCheckpoint {
         : JobOutcome.fromJson(checkpoint.getJsonObject("counts"));
   }
 
-  /** @return the last ERP key an earlier attempt committed, or null */
+  /** @return the last source key (ERP or CRM) an earlier attempt committed, or null */
   String lastKey() {
     return lastKey;
   }

@@ -177,6 +177,14 @@ abstract class SyncRun {
   /** @return the next page of the changed rows */
   abstract Future<Page> next(String link);
 
+  /**
+   * @param page a page read
+   * @return the page after it, or null after the last (by default the endpoint's next link)
+   */
+  Future<Page> after(Page page) {
+    return page.hasNext() ? next(page.nextLink()) : Future.succeededFuture();
+  }
+
   /** @return the coupled counterparts of the given source keys, by counterpart key */
   abstract Future<Map<String, JsonObject>> counterparts(Set<String> sourceKeys, Map<String, Coupling> coupled);
 
@@ -279,6 +287,27 @@ abstract class SyncRun {
     counts = counts.plus(more);
   }
 
+  /**
+   * A page's outcomes and what the page counted so far. Pages overlap ({@link #PAGES_AT_ONCE}), so a page's counts
+   * join the run's only when the page commits: a checkpoint then stores exactly the committed pages' counts, and a
+   * write attempt that is given up (split after a data error) drops only its own counts.
+   */
+  static final class PageOutcomes extends ArrayList<Outcome> {
+    private JobOutcome counted = JobOutcome.EMPTY;
+  }
+
+  /**
+   * Adds to the counts of the page these outcomes belong to (they join the run's when it commits), or to the
+   * run's counts at once for a plain list.
+   */
+  final void count(List<Outcome> page, JobOutcome more) {
+    if (page instanceof PageOutcomes p) {
+      p.counted = p.counted.plus(more);
+    } else {
+      count(more);
+    }
+  }
+
   /** @return the counts so far */
   final JobOutcome counts() {
     return counts;
@@ -293,7 +322,7 @@ abstract class SyncRun {
       long last = failed.get(failed.size() - 1).id();
       List<String> keys = new ArrayList<>(failed.size());
       failed.forEach(c -> keys.add(sourceKeyOf(c)));
-      return readSourceRows(keys).compose(rows -> process(rows, jobStart, null))
+      return readSourceRows(keys).compose(rows -> process(rows, jobStart, null, Future.succeededFuture()))
           .compose(v -> failed.size() < RETRY_PAGE ? Future.succeededFuture() : retryFailed(last, jobStart));
     });
   }
@@ -307,7 +336,8 @@ abstract class SyncRun {
     Future<Void> chain = Future.succeededFuture();
     for (int from = 0; from < keys.size(); from += RETRY_PAGE) {
       List<String> chunk = keys.subList(from, Math.min(keys.size(), from + RETRY_PAGE));
-      chain = chain.compose(v -> readSourceRows(chunk)).compose(rows -> process(rows, jobStart, null));
+      chain = chain.compose(v -> readSourceRows(chunk))
+          .compose(rows -> process(rows, jobStart, null, Future.succeededFuture()));
     }
     return chain;
   }
@@ -321,64 +351,103 @@ abstract class SyncRun {
      * @param tx the page's transaction
      * @param rows the page's source rows, in read order
      * @param highest the highest source modified-on of the page: the endpoint's own clock, never Tandem's
+     * @param counts the run's counts with this page's (every earlier page is committed; later ones are not counted)
      * @return done
      */
-    Future<Void> commit(SqlConnection tx, List<JsonObject> rows, OffsetDateTime highest);
+    Future<Void> commit(SqlConnection tx, List<JsonObject> rows, OffsetDateTime highest, JobOutcome counts);
   }
 
   /** The changed rows, page after page, moving the watermark with each. */
   final Future<Void> pages(Page page, OffsetDateTime jobStart) {
-    return pages(page, jobStart, (tx, rows, highest) -> watermarks.advance(tx, def.name(), side(), highest));
+    return pages(page, jobStart, (tx, rows, highest, n) -> watermarks.advance(tx, def.name(), side(), highest));
   }
+
+  /**
+   * Pages of one run in work at once: while a page waits for its writes, the next ones are read, decided and sent,
+   * so the endpoint written to has work queued instead of idling through every page's lookups, write-back and
+   * commit. Pages still commit in read order, each only after the one before it.
+   */
+  static final int PAGES_AT_ONCE = 4;
 
   /** Rows page after page; each page's transaction also runs {@code commit}. */
   final Future<Void> pages(Page page, OffsetDateTime jobStart, PageCommit commit) {
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
-    step(page, jobStart, commit, done);
+    step(page, jobStart, commit, Future.succeededFuture(), new java.util.ArrayDeque<>(), done);
     return done.future();
   }
 
   /**
    * One page, then the next from a fresh callback: a chain of composed futures, one per page, would keep every
    * page's rows reachable until the run ends. The next page is read while this one is mapped, written and
-   * committed (at most two pages in memory); pages are still committed in order, so a checkpoint never passes an
-   * uncommitted page.
+   * committed, and up to {@link #PAGES_AT_ONCE} pages are in work (at most that many and one more in memory);
+   * pages are committed in order, so a checkpoint never passes an uncommitted page, and the run ends only when
+   * every page it started has ended.
+   *
+   * @param lastCommit the commit of the page read before this one
+   * @param inFlight the commits of the pages in work, oldest first
    */
-  private void step(Page page, OffsetDateTime jobStart, PageCommit commit, io.vertx.core.Promise<Void> done) {
-    Future<Page> ahead = page.hasNext() ? next(page.nextLink()) : Future.succeededFuture();
-    process(page.rows(), jobStart, commit).compose(v -> ahead).onComplete(ar -> {
+  private void step(Page page, OffsetDateTime jobStart, PageCommit commit, Future<Void> lastCommit,
+      java.util.Deque<Future<Void>> inFlight, io.vertx.core.Promise<Void> done) {
+    while (!inFlight.isEmpty() && inFlight.peek().isComplete()) {
+      inFlight.poll();
+    }
+    if (lastCommit.failed()) {
+      // Every page before it has ended (a commit waits for the previous one): stop reading.
+      done.fail(lastCommit.cause());
+      return;
+    }
+    if (inFlight.size() >= PAGES_AT_ONCE) {
+      inFlight.peek().onComplete(ar -> step(page, jobStart, commit, lastCommit, inFlight, done));
+      return;
+    }
+    Future<Page> ahead = after(page);
+    Future<Void> committed = process(page.rows(), jobStart, commit, lastCommit);
+    inFlight.add(committed);
+    ahead.onComplete(ar -> {
       if (ar.failed()) {
-        done.fail(ar.cause());
+        committed.onComplete(x -> done.fail(ar.cause()));
       } else if (ar.result() == null) {
-        done.complete();
+        committed.onComplete(done);
       } else {
-        step(ar.result(), jobStart, commit, done);
+        step(ar.result(), jobStart, commit, committed, inFlight, done);
       }
     });
   }
 
-  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, PageCommit commit) {
+  /**
+   * @param previous the commit of the page before (succeeded for a page on its own): this page commits only after
+   *     it, and not at all when it failed
+   */
+  private Future<Void> process(List<JsonObject> rows, OffsetDateTime jobStart, PageCommit commit,
+      Future<Void> previous) {
     if (rows.isEmpty()) {
-      return Future.succeededFuture();
+      return previous;
     }
     List<String> keys = new ArrayList<>(rows.size());
     rows.forEach(r -> keys.add(sourceKey(r)));
-    Map<String, Map<String, Coupling>> lookups = new HashMap<>();
-    List<Future<?>> loads = new ArrayList<>();
-    mapper.references(flow, rows).forEach((mapping, ids) -> loads.add(couplings.bySourceIds(pool, mapping, flow, ids)
-        .onSuccess(found -> lookups.put(mapping, found))));
-    Future<Map<String, Coupling>> own = couplings.bySourceIds(pool, def.name(), flow, keys);
-    loads.add(own);
-    return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, commit));
+    Map<String, Set<String>> references = mapper.references(flow, rows);
+    // A page that refers to records of its own mapping (a customer's parent customer) may need what the page
+    // before creates: its lookups wait for that page's commit.
+    Future<Void> gate = references.containsKey(def.name()) ? previous : Future.succeededFuture();
+    return gate.compose(g -> {
+      Map<String, Map<String, Coupling>> lookups = new HashMap<>();
+      List<Future<?>> loads = new ArrayList<>();
+      references.forEach((mapping, ids) -> loads.add(couplings.bySourceIds(pool, mapping, flow, ids)
+          .onSuccess(found -> lookups.put(mapping, found))));
+      Future<Map<String, Coupling>> own = couplings.bySourceIds(pool, def.name(), flow, keys);
+      loads.add(own);
+      return Future.all(loads).compose(v -> decide(rows, own.result(), lookups, jobStart, commit, previous));
+    }).transform(ar -> ar.succeeded() ? Future.<Void>succeededFuture()
+        : previous.transform(p -> Future.<Void>failedFuture(ar.cause())));
   }
 
   private Future<Void> decide(List<JsonObject> rows, Map<String, Coupling> coupled,
-      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, PageCommit commit) {
+      Map<String, Map<String, Coupling>> lookups, OffsetDateTime jobStart, PageCommit commit, Future<Void> previous) {
     RecordMapper.Lookups resolve = (mapping, f, key) -> {
       Coupling c = lookups.getOrDefault(mapping, Map.of()).get(key);
       return c == null ? null : counterpart(c);
     };
-    List<Outcome> outcomes = new ArrayList<>();
+    PageOutcomes outcomes = new PageOutcomes();
     Map<String, JsonObject> sources = new LinkedHashMap<>();
     Map<String, Map<String, Object>> desired = new LinkedHashMap<>();
     List<JsonObject> mapped = new ArrayList<>();
@@ -416,7 +485,7 @@ abstract class SyncRun {
       sources.put(key, row);
       desired.put(key, m.values());
     }
-    count(new JobOutcome(0, 0, 0, unchanged, skipped, failed, 0, 0, null));
+    count(outcomes, new JobOutcome(0, 0, 0, unchanged, skipped, failed, 0, 0, null));
     guard.observe(mapped, lookups);
     // The endpoint's own stamp, not capped at the job's start by this node's clock: a clock skew between the
     // endpoint and Tandem then costs nothing; rows committed late behind it are read again within the overlap.
@@ -427,7 +496,9 @@ abstract class SyncRun {
           withSourceVersions(outcomes, sources);
           return v;
         })
-        .compose(v -> commitPage(outcomes, rows, checkpoint, commit));
+        // The page's writes are done (or failed): it commits once the page before it has, and not after a failure.
+        .transform(w -> previous.transform(p -> p.failed() ? Future.<Void>failedFuture(p.cause())
+            : w.failed() ? Future.<Void>failedFuture(w.cause()) : commitPage(outcomes, rows, checkpoint, commit)));
   }
 
   /**
@@ -437,23 +508,24 @@ abstract class SyncRun {
    * lost.
    */
   private Future<Void> isolatingWrite(Map<String, Map<String, Object>> desired, Map<String, JsonObject> sources,
-      Map<String, Coupling> coupled, Map<String, JsonObject> current, List<Outcome> outcomes) {
-    JobOutcome before = counts;
-    List<Outcome> written = new ArrayList<>();
+      Map<String, Coupling> coupled, Map<String, JsonObject> current, PageOutcomes outcomes) {
+    PageOutcomes written = new PageOutcomes();
     return lease.check().compose(v -> write(desired, sources, coupled, current, written))
-        .onSuccess(v -> outcomes.addAll(written))
+        .onSuccess(v -> {
+          outcomes.addAll(written);
+          count(outcomes, written.counted);
+        })
         .recover(e -> {
           if (!(e instanceof TandemException t) || t.kind() != ErrorKind.DATA || desired.isEmpty()) {
             return Future.failedFuture(e);
           }
-          // The failed attempt wrote nothing: its counts go.
-          counts = before;
+          // The failed attempt wrote nothing: its counts (kept apart in written) go.
           if (desired.size() == 1) {
             String key = desired.keySet().iterator().next();
             Coupling c = coupled.get(key);
             outcomes.add(outcome(key, c == null || !c.coupled() ? null : counterpart(c), sourceModified(sources.get(key)),
                 "failed", RecordFailure.text(t.stage(), t.getMessage())));
-            count(new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
+            count(outcomes, new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
             return Future.succeededFuture();
           }
           Map<String, Map<String, Object>> first = new LinkedHashMap<>();
@@ -472,18 +544,25 @@ abstract class SyncRun {
    * PostgreSQL's reason, the others are committed, and then the watermark moves: one bad record no longer stops
    * every later run at the same page.
    */
-  private Future<Void> commitPage(List<Outcome> outcomes, List<JsonObject> rows, OffsetDateTime checkpoint,
+  private Future<Void> commitPage(PageOutcomes outcomes, List<JsonObject> rows, OffsetDateTime checkpoint,
       PageCommit commit) {
     return pool.withTransaction(tx -> lease.verify(tx)
             .compose(v -> couplings.record(tx, def.name(), flow, jobId, skipAfter, outcomes))
-            .compose(n -> commit == null ? Future.<Void>succeededFuture() : commit.commit(tx, rows, checkpoint)))
+            .compose(n -> commit == null ? Future.<Void>succeededFuture()
+                : commit.commit(tx, rows, checkpoint, counts.plus(outcomes.counted))))
         .recover(e -> !PgErrors.rejectedData(e) || outcomes.isEmpty() ? Future.failedFuture(e)
-            : isolate(outcomes).compose(v -> pool.withTransaction(tx -> lease.verify(tx)
-                .compose(x -> commit == null ? Future.<Void>succeededFuture() : commit.commit(tx, rows, checkpoint)))));
+            : isolate(outcomes, outcomes).compose(v -> pool.withTransaction(tx -> lease.verify(tx)
+                .compose(x -> commit == null ? Future.<Void>succeededFuture()
+                    : commit.commit(tx, rows, checkpoint, counts.plus(outcomes.counted))))))
+        .onSuccess(v -> count(outcomes.counted));
   }
 
-  /** Commits outcomes, splitting them on a rejected value down to the single records PostgreSQL rejects. */
-  private Future<Void> isolate(List<Outcome> part) {
+  /**
+   * Commits outcomes, splitting them on a rejected value down to the single records PostgreSQL rejects.
+   *
+   * @param page the page they belong to (its counts change for a record that cannot be stored)
+   */
+  private Future<Void> isolate(PageOutcomes page, List<Outcome> part) {
     return pool.withTransaction(tx -> lease.verify(tx)
             .compose(v -> couplings.record(tx, def.name(), flow, jobId, skipAfter, part))).<Void>mapEmpty()
         .recover(e -> {
@@ -492,11 +571,11 @@ abstract class SyncRun {
           }
           if (part.size() > 1) {
             int half = part.size() / 2;
-            return isolate(part.subList(0, half)).compose(v -> isolate(part.subList(half, part.size())));
+            return isolate(page, part.subList(0, half)).compose(v -> isolate(page, part.subList(half, part.size())));
           }
           Outcome o = part.get(0);
           String key = flow == Direction.TO_CRM ? o.erpId() : o.crmId();
-          count(undo(o.result()));
+          count(page, undo(o.result()));
           Outcome bad = new Outcome(o.erpId(), o.crmId(), o.erpModifiedOn(), o.crmModifiedOn(), "failed",
               RecordFailure.text(dev.tandem.api.Stage.COMMIT, def.name() + " " + key + " could not be stored: "
                   + PgErrors.describe(e)));

@@ -103,8 +103,8 @@ public final class ToCrmSync extends SyncRun {
     String filter = and(def.erpFilter(), and(lower, upper));
     keyOrdered();
     return me.compose(v -> settlePendingCreates(jobStart)).compose(v -> erp.read(def.erpEntitySet(), filter, null, key))
-        .compose(page -> pages(page, jobStart, (tx, rows, highest) -> place.save(tx,
-            sourceKey(rows.get(rows.size() - 1)), null, counts())))
+        .compose(page -> pages(page, jobStart, (tx, rows, highest, n) -> place.save(tx,
+            sourceKey(rows.get(rows.size() - 1)), null, n)))
         .map(v -> counts());
   }
 
@@ -390,7 +390,7 @@ public final class ToCrmSync extends SyncRun {
       opIds.add(crmId);
       opInsert.add(insert);
     }
-    count(new JobOutcome(0, 0, 0, unchanged, 0, conflicts, 0, 0, null));
+    count(outcomes, new JobOutcome(0, 0, 0, unchanged, 0, conflicts, 0, 0, null));
     if (ops.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -465,7 +465,7 @@ public final class ToCrmSync extends SyncRun {
         return null;
       });
       return states.compose(done -> {
-        count(new JobOutcome(n[0], n[1], 0, 0, 0, n[2], n[3], 0, null));
+        count(outcomes, new JobOutcome(n[0], n[1], 0, 0, 0, n[2], n[3], 0, null));
         return afterWrite(stale, sources, coupled, outcomes, round);
       });
     });

@@ -46,8 +46,11 @@ class TandemConfigTest {
     var n = TandemConfig.load(null, nav).connections().erp();
     assertEquals(dev.tandem.runtime.connectors.erp.ODataErpSettings.Profile.NAV, n.profile());
     assertEquals(null, n.oauth());
-    // Business Central's request limits per user: 5 at once, 6,000 per 5 minutes, no execution budget.
-    assertEquals(dev.tandem.runtime.connectors.EndpointBudget.Limits.businessCentral(), n.limits());
+    // Business Central's request limits per user: 6,000 per 5 minutes, no execution budget; 8 in flight (BC
+    // processes 5 at once and queues the other 3).
+    assertEquals(dev.tandem.runtime.connectors.EndpointBudget.Limits.businessCentral().withConcurrency(
+        dev.tandem.runtime.connectors.erp.ODataErpSettings.IN_FLIGHT), n.limits());
+    assertEquals(8, n.limits().concurrency());
 
     java.util.HashMap<String, String> online = new java.util.HashMap<>(base);
     online.putAll(Map.of("TANDEM_ERP_TENANT", "contoso.onmicrosoft.com", "TANDEM_ERP_ENVIRONMENT", "Sandbox",

@@ -327,4 +327,54 @@ class FromCrmSyncTest {
     assertEquals("conflict", db.queryString("SELECT last_result_from_crm FROM coupling WHERE crm_id = '" + accountId
         + "'"));
   }
+
+  /** Accounts to customers, and the number the ERP assigns written back to the account (as CUSTOMER does). */
+  private static final MappingDefinition NUMBERED_ACCOUNTS = MappingDefinition.builder("ACCOUNT-CUSTOMER")
+      .erp("Customer", "No").crm("accounts", "accountid").direction(Direction.BIDIRECTIONAL)
+      .field("Name", "name", Direction.FROM_CRM)
+      .field("City", "address1_city", Direction.FROM_CRM)
+      .field("No", "accountnumber", Direction.TO_CRM)
+      .build();
+
+  @Test
+  void aFullSynchronizationReadsEveryAccountWhileItsWriteBackMovesThemInModifiedOnOrder() throws Exception {
+    // Pages of 40 accounts: each page's write-back of the ERP's number changes modifiedon of rows already read. The
+    // CRM simulator pages an ordered read by position in the sort as it is now, so a read in modifiedon order
+    // that follows next links would skip as many rows as had moved behind it.
+    FromCrmSync run = fromCrm(NUMBERED_ACCOUNTS);
+    long id = job;
+    JobOutcome o = on(() -> run.runFull(new dev.tandem.runtime.sync.FullSyncCheckpoint(vertx, id,
+        "ACCOUNT-CUSTOMER", Direction.FROM_CRM, null), OffsetDateTime.now()));
+    assertEquals(150, o.inserted(), o.toString());
+    assertEquals(0, o.failed(), o.toString());
+    assertEquals(150, Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts")).get("Customer"));
+    assertEquals("150", db.queryString("SELECT count(DISTINCT crm_id) FROM coupling WHERE mapping = "
+        + "'ACCOUNT-CUSTOMER' AND erp_id IS NOT NULL"));
+    // Every account carries the number of its own customer.
+    List<Map<String, Object>> accounts = Json.objects(Json.object(get(crmSim.get().baseUrl()
+        + "/__admin/sim/rows/accounts?top=1000")).get("rows"));
+    for (Map<String, Object> a : accounts) {
+      assertEquals(db.queryString("SELECT erp_id FROM coupling WHERE crm_id = '" + a.get("accountid") + "'"),
+          a.get("accountnumber"), a.toString());
+    }
+  }
+
+  @Test
+  void anIncrementalRunReadsEveryNewAccountWhileItsWriteBackMovesThem() throws Exception {
+    // The same movement in an incremental run (no full synchronization first): a skipped row would lie below the
+    // watermark of the later pages and never be read again. Pages of 10, so that most pages are read after the
+    // write-back of pages before them (a run reads only a few pages ahead).
+    DataverseClient small = new DataverseClient(vertx, new DataverseSettings(crmSim.get().apiUrl(),
+        crmSim.get().tokenUrl(), "tandem-sync", "tandem-secret", null, 10, 52, 8, 3, 1000, 10_000),
+        EndpointMetrics.NONE);
+    RecordMapper mapper = new RecordMapper(NUMBERED_ACCOUNTS, Set.of(), n -> null);
+    JobOutcome first = on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, small,
+        NUMBERED_ACCOUNTS, mapper, ++job, 2, MappingSettings.ConflictPolicy.NONE).run(OffsetDateTime.now()));
+    assertEquals(150, first.inserted(), first.toString());
+    assertEquals(150, Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts")).get("Customer"));
+    JobOutcome second = on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, small,
+        NUMBERED_ACCOUNTS, mapper, ++job, 2, MappingSettings.ConflictPolicy.NONE).run(OffsetDateTime.now()));
+    assertEquals(0, second.inserted() + second.modified(), second.toString());
+    assertEquals(150, Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts")).get("Customer"));
+  }
 }

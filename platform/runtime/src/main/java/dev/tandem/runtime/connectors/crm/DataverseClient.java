@@ -367,8 +367,21 @@ public final class DataverseClient {
    * @return one result per operation, in order
    */
   public Future<List<WriteResult>> batch(List<BatchOperation> ops) {
+    return batch(ops, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Like {@link #batch(List)}, with at most {@code most} operations per request: Dataverse executes a batch's
+   * operations one after another, so a caller with few large batches uses only as many of the user's concurrent
+   * requests as it has batches; smaller ones run side by side.
+   *
+   * @param ops the operations
+   * @param most operations per request at most (the batch size still applies)
+   * @return one result per operation, in order
+   */
+  public Future<List<WriteResult>> batch(List<BatchOperation> ops, int most) {
     List<Future<List<WriteResult>>> chunks = new ArrayList<>();
-    int size = sizer.next();
+    int size = Math.max(1, Math.min(most, sizer.next()));
     for (int from = 0; from < ops.size(); from += size) {
       int start = from;
       chunks.add(batchChunk(ops.subList(from, Math.min(ops.size(), from + size)))

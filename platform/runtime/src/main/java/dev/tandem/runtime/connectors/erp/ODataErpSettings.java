@@ -143,15 +143,23 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
   }
 
   /**
+   * Requests in flight per ERP user by default: Business Central processes 5 at once and queues further ones (up
+   * to 100 connections, then 429). With exactly 5 in flight each slot idles for a round trip and the client's
+   * handling of the answer before its next request arrives (a 40 ms latency against a 135 ms read: a quarter of
+   * the time); 3 more waiting in BC's queue keep all 5 slots busy, and stay far below the queue's 95.
+   */
+  public static final int IN_FLIGHT = 8;
+
+  /**
    * @param serviceRoot OData root
    * @param company company name
    * @param user user
    * @param accessKey access key
-   * @return {@code nav} settings with pages of 1000, batches of 100, 5 requests in flight (Business Central's
-   *     per-user limit), 5 retries, 2 minute timeout
+   * @return {@code nav} settings with pages of 1000, batches of 100, {@link #IN_FLIGHT} requests in
+   *     flight (Business Central's 5 processed at once, 3 queued), 5 retries, 2 minute timeout
    */
   public static ODataErpSettings of(String serviceRoot, String company, String user, String accessKey) {
-    return new ODataErpSettings(serviceRoot, company, user, accessKey, 1000, 100, 5, 5, 120_000);
+    return new ODataErpSettings(serviceRoot, company, user, accessKey, 1000, 100, IN_FLIGHT, 5, 120_000);
   }
 
   /**
@@ -161,7 +169,7 @@ public record ODataErpSettings(String serviceRoot, String company, String user, 
    * @return {@code bc-online} settings with the same defaults as {@link #of}
    */
   public static ODataErpSettings online(String serviceRoot, String company, OAuth oauth) {
-    return new ODataErpSettings(serviceRoot, company, null, null, 1000, 100, 5, 5, 120_000, Profile.BC_ONLINE,
+    return new ODataErpSettings(serviceRoot, company, null, null, 1000, 100, IN_FLIGHT, 5, 120_000, Profile.BC_ONLINE,
         oauth);
   }
 
