@@ -130,6 +130,8 @@ public final class EndpointBudget implements RequestGate, Shareable {
   private final java.util.Map<Long, Integer> running = new java.util.TreeMap<>(); // start → requests
   private double executionInWindow;
   private double typicalMs;
+  /** What a request in flight is taken to cost against the execution budget (see {@link #canStart}). */
+  private double costEstimateMs;
   private int limit;
   private int share;
   private int hint; // the endpoint's recommended parallelism for the user, 0 = none seen
@@ -225,8 +227,17 @@ public final class EndpointBudget implements RequestGate, Shareable {
     if (limits.requests() > 0 && starts.size() >= limits.requests() * HEADROOM) {
       return false;
     }
-    return limits.executionMs() <= 0 || inFlight == 0 && executionInWindow < limits.executionMs() * HEADROOM
-        || executionInWindow + (inFlight + 1) * typicalMs < limits.executionMs() * HEADROOM;
+    if (limits.executionMs() <= 0) {
+      return true;
+    }
+    double budget = limits.executionMs() * HEADROOM;
+    if (inFlight == 0) {
+      return executionInWindow < budget;
+    }
+    // The endpoint admits a request while its window is under the budget and charges it when it ends, so what is in
+    // flight must be counted before it ends: each request as costly as the costliest lately (a batch of 1000, not
+    // the average with the small reads between). Until one has ended nothing is known: one at a time (slow start).
+    return costEstimateMs > 0 && executionInWindow + (inFlight + 1) * costEstimateMs < budget;
   }
 
   /** @return requests this node may have in flight: AIMD limit, node share, and its part of the endpoint's hint */
@@ -268,6 +279,8 @@ public final class EndpointBudget implements RequestGate, Shareable {
         recent.pollFirst();
       }
       typicalMs = typicalMs == 0 ? ms : typicalMs * 0.8 + ms * 0.2;
+      // A decaying maximum: a costly request sets it, cheap ones after it lower it by 2 % each.
+      costEstimateMs = Math.max(ms, costEstimateMs * 0.98);
       go = drainLocked(now);
     }
     resume(go);

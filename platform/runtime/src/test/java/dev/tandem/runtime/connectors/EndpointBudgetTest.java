@@ -112,6 +112,44 @@ class EndpointBudgetTest {
         "counts", null), Map.class).get("accounts")));
   }
 
+  /**
+   * Dataverse admits a request while the window is under budget and charges it when it ends: a node must count what
+   * it has in flight before it ends. Until one request has ended its cost is unknown, so one runs at a time; then
+   * each request in flight counts as the costliest lately, so a window's budget is never promised twice.
+   */
+  @Test
+  void requestsInFlightCountAsTheCostliestLatelyWithOneAtATimeUntilOneHasEnded() throws Exception {
+    Vertx v = node();
+    EndpointBudget.Limits limits = new EndpointBudget.Limits(52, 6000, 10_000, 60_000, null, null);
+    EndpointBudget b = new EndpointBudget(v, "crm", "slow-start", limits, 52);
+    io.vertx.core.Promise<Void> first = io.vertx.core.Promise.promise();
+    java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+    v.runOnContext(x -> {
+      b.run(() -> {
+        started.incrementAndGet();
+        return first.future();
+      });
+      for (int i = 0; i < 5; i++) {
+        b.run(() -> {
+          started.incrementAndGet();
+          io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+          v.setTimer(2000, t -> p.complete());
+          return p.future();
+        });
+      }
+    });
+    Thread.sleep(300);
+    assertEquals(1, started.get(), "one at a time while no request has ended");
+    // The first ends after about 300 ms: the others each count as that much; 10,000 ms x 0.97 leaves room for all.
+    v.runOnContext(x -> first.complete());
+    long until = System.currentTimeMillis() + 5000;
+    while (started.get() < 6 && System.currentTimeMillis() < until) {
+      Thread.sleep(20);
+    }
+    assertEquals(6, started.get(), "all five start once the first has ended and its cost is known");
+    assertTrue(b.inFlight() >= 4, "side by side: " + b.inFlight());
+  }
+
   @Test
   void withoutTheExecutionBudgetTheSameWorkIsThrottled() throws Exception {
     Vertx v = node();
