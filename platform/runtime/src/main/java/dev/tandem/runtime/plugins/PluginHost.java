@@ -152,12 +152,8 @@ public final class PluginHost {
         List<MappingDefinition> defs;
         try {
           checkDeclaredSettings(id, ext);
-          JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
           // A node without an ERP connection yet tells none; the plugins restart when the connection brings one.
-          if (services.erp() != null && !settings.containsKey("erpProfile")) {
-            settings.put("erpProfile", services.erp().profile().id());
-          }
-          ext.configure(settings);
+          ext.configure(settingsFor(id, services.erp()));
         } catch (RuntimeException | LinkageError e) {
           // An IllegalArgumentException is the SPI's way to name the bad setting: its message is the whole story.
           rec.fail("its settings (plugins." + id + ") are invalid: " + (e instanceof IllegalArgumentException
@@ -352,11 +348,7 @@ public final class PluginHost {
           if (extensions.get(id).contains(fresh)) {
             return current; // a factory that hands out the running instance: configuring it would change it
           }
-          JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
-          if (!settings.containsKey("erpProfile")) {
-            settings.put("erpProfile", erp.profile().id());
-          }
-          fresh.configure(settings);
+          fresh.configure(settingsFor(id, erp));
           for (MappingDefinition d : fresh.mappings()) {
             MappingStatus now = mappings.get(d.name());
             if ((now == null || now.enabled()) && seen.add(d.name())) {
@@ -402,6 +394,19 @@ public final class PluginHost {
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
+  }
+
+  /**
+   * @param id a plugin
+   * @param erp the ERP connection it is configured for, or null
+   * @return its section of the configuration, with the connection's {@code erpProfile} unless the operator set one
+   */
+  private JsonObject settingsFor(String id, dev.tandem.runtime.connectors.erp.ODataErpSettings erp) {
+    JsonObject settings = pluginSettings.getValue(id) instanceof JsonObject o ? o.copy() : new JsonObject();
+    if (erp != null && !settings.containsKey("erpProfile")) {
+      settings.put("erpProfile", erp.profile().id());
+    }
+    return settings;
   }
 
   /** @return the ledger jobs declared by started plugins, by name */
