@@ -42,6 +42,8 @@ final class ErpSalesDocuments {
   /** Header key → the request holding its lock. */
   private final Map<String, Object> locks = new ConcurrentHashMap<>();
   private volatile long lineLockMs = DEFAULT_LINE_LOCK_MS;
+  /** The transactional batch running on this thread (the owner of the header locks it keeps), or null. */
+  private final ThreadLocal<Object> transaction = new ThreadLocal<>();
 
   ErpSalesDocuments(ErpSimulator sim) {
     this.sim = sim;
@@ -98,11 +100,19 @@ final class ErpSalesDocuments {
       headerKey = ErpKeys.of(header(), Map.of("Document_Type", type == null ? "Order" : type,
           "No", str(body.get("Document_No"))));
     }
-    Object me = new Object();
+    Object txn = transaction.get();
+    if (txn != null && locks.get(headerKey) == txn) {
+      return write.get();
+    }
+    Object me = txn != null ? txn : new Object();
     if (locks.putIfAbsent(headerKey, me) != null) {
       // Modelled message: BC documents the lock (BC-PERF), not the text the client then gets.
       return ErpSimulator.error(409, "Internal_LockTimeout", "The operation could not complete because a record in "
           + "the Sales Header table was locked by another user. Please retry the activity.");
+    }
+    if (txn != null) {
+      // A transactional batch keeps the lock until it commits or rolls back (endTransaction).
+      return write.get();
     }
     try {
       SimResponse r = write.get();
@@ -113,6 +123,23 @@ final class ErpSalesDocuments {
       return r;
     } finally {
       locks.remove(headerKey, me);
+    }
+  }
+
+  /**
+   * Starts a transactional batch ({@code Isolation: snapshot}) on this thread: the header locks its parts take are
+   * kept until {@link #endTransaction}, as a transaction holds its locks until it ends.
+   */
+  void beginTransaction() {
+    transaction.set(new Object());
+  }
+
+  /** Ends the transactional batch on this thread: its header locks are released. */
+  void endTransaction() {
+    Object txn = transaction.get();
+    transaction.remove();
+    if (txn != null) {
+      locks.values().removeIf(owner -> owner == txn);
     }
   }
 

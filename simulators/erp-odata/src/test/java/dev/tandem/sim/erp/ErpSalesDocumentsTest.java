@@ -340,4 +340,42 @@ class ErpSalesDocumentsTest {
       assertEquals(201, ((Number) ((Map<?, ?>) r).get("status")).intValue(), r.toString());
     }
   }
+
+  private static String linesBatch(ErpSimulator sim, Object orderNo, String... items) {
+    StringBuilder batch = new StringBuilder("{\"requests\":[");
+    for (int i = 0; i < items.length; i++) {
+      batch.append(i == 0 ? "" : ",").append("{\"id\":\"").append(i).append("\",\"method\":\"POST\",\"url\":\"")
+          .append("Company('").append(sim.options().company()).append("')/SalesOrderLine\",\"headers\":")
+          .append("{\"Content-Type\":\"application/json\"},\"body\":{\"Document_Type\":\"Order\",\"Document_No\":\"")
+          .append(orderNo).append("\",\"Type\":\"Item\",\"No\":\"").append(items[i]).append("\",\"Quantity\":1}}");
+    }
+    return batch.append("]}").toString();
+  }
+
+  private static List<Integer> statuses(HttpResponse<String> r) {
+    return ((List<?>) ok(r).get("responses")).stream().map(p -> ((Number) ((Map<?, ?>) p).get("status")).intValue())
+        .toList();
+  }
+
+  @Test
+  void aTransactionalBatchLeavesNoHalfOrder() throws Exception {
+    // "Using OData transactional $batch requests" (BC 17.1 and later): with Isolation: snapshot every part is
+    // answered, and when one fails none of the changes stays.
+    ErpSimulator sim = nav.get();
+    setUp(sim);
+    Object no = order(sim, "C1").get("No");
+    HttpResponse<String> atomic = call(sim, "POST", sim.serviceRoot() + "/$batch", linesBatch(sim, no, "1000", "1000",
+        "9999"), "Isolation", "snapshot");
+    assertEquals(List.of(201, 201, 400), statuses(atomic));
+    assertEquals(0, rows(sim, "SalesOrderLine", "Document_No eq '" + no + "'").size(), "rolled back");
+    assertEquals(0.0, ((Number) ok(call(sim, "GET", orderUrl(sim, no), null)).get("Amount")).doubleValue());
+    HttpResponse<String> plain = call(sim, "POST", sim.serviceRoot() + "/$batch", linesBatch(sim, no, "1000", "1000",
+        "9999"));
+    assertEquals(List.of(201, 201, 400), statuses(plain));
+    assertEquals(2, rows(sim, "SalesOrderLine", "Document_No eq '" + no + "'").size(), "without it each part stands");
+    HttpResponse<String> whole = call(sim, "POST", sim.serviceRoot() + "/$batch", linesBatch(sim, no, "1000", "1000"),
+        "Isolation", "snapshot");
+    assertEquals(List.of(201, 201), statuses(whole));
+    assertEquals(4, rows(sim, "SalesOrderLine", "Document_No eq '" + no + "'").size());
+  }
 }
