@@ -327,4 +327,32 @@ class DataverseSalesOrdersTest {
     refused(api("PATCH", "invoices(" + id + ")", "{\"statecode\":2,\"statuscode\":3}"), 400, "0x80048408",
         "status code is invalid");
   }
+
+  @Test
+  void thePricingMethodOfThePriceListItemAndAMissingPriceListAreHonoured() throws Exception {
+    // Percent of List: the product's list price times the percentage; Percent Margin over standard cost:
+    // cost / (1 − margin).
+    assertEquals(204, api("PATCH", "products(" + unlisted + ")", "{\"price\":80,\"standardcost\":30}").statusCode());
+    String percent = create("pricelevels", "{\"name\":\"PERCENT\"}");
+    create("productpricelevels", "{\"percentage\":75,\"pricingmethodcode\":2,\"pricelevelid@odata.bind\":"
+        + "\"/pricelevels(" + percent + ")\",\"productid@odata.bind\":\"/products(" + unlisted + ")\","
+        + "\"uomid@odata.bind\":\"/uoms(" + unit + ")\"}");
+    String margin = create("pricelevels", "{\"name\":\"MARGIN\"}");
+    create("productpricelevels", "{\"percentage\":40,\"pricingmethodcode\":6,\"pricelevelid@odata.bind\":"
+        + "\"/pricelevels(" + margin + ")\",\"productid@odata.bind\":\"/products(" + unlisted + ")\","
+        + "\"uomid@odata.bind\":\"/uoms(" + unit + ")\"}");
+    for (String[] c : new String[][] {{percent, "60.0"}, {margin, "50.0"}}) {
+      String order = create("salesorders", "{\"name\":\"O\",\"pricelevelid@odata.bind\":\"/pricelevels(" + c[0]
+          + ")\"}");
+      assertEquals(204, line(order, "\"quantity\":1,\"productid@odata.bind\":\"/products(" + unlisted + ")\","
+          + "\"uomid@odata.bind\":\"/uoms(" + unit + ")\"").statusCode());
+      assertEquals(Double.parseDouble(c[1]), num(row("salesorders", order), "totalamount"));
+    }
+    String noList = create("salesorders", "{\"name\":\"No list\"}");
+    HttpResponse<String> r = line(noList, "\"quantity\":1,\"productid@odata.bind\":\"/products(" + product + ")\","
+        + "\"uomid@odata.bind\":\"/uoms(" + unit + ")\"");
+    String h = r.headers().firstValue("OData-EntityId").orElseThrow();
+    assertEquals(2, integer(row("salesorderdetails", h.substring(h.lastIndexOf('(') + 1, h.length() - 1)),
+        "pricingerrorcode"), "Missing Price Level");
+  }
 }

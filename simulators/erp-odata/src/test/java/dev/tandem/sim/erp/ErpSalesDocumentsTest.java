@@ -244,6 +244,13 @@ class ErpSalesDocumentsTest {
           + no + "\"}")).get("Status"));
       assertEquals(3, ((Number) ok(call(sim, "PATCH", lineUrl(sim, no, 10000), "{\"Quantity\":3}", "If-Match", "*"))
           .get("Quantity")).intValue(), "an Open order is editable again");
+      // Release needs a customer; deleting a header deletes its lines.
+      Object bare = created(call(sim, "POST", sim.companyUrl() + "/SalesOrder", "{}")).get("No");
+      created(line(sim, bare, "Resource", "R1", 1, ""));
+      refused(call(sim, "POST", sim.baseUrl() + "/__admin/sim/sales-orders/release", "{\"no\":\"" + bare + "\"}"),
+          400, "Application_FieldValidationException", "Sell-to Customer No. must have a value in Sales Header");
+      assertEquals(204, call(sim, "DELETE", orderUrl(sim, bare), null, "If-Match", "*").statusCode());
+      assertEquals(0, rows(sim, "SalesOrderLine", "Document_No eq '" + bare + "'").size(), "lines go with the header");
     }
   }
 
