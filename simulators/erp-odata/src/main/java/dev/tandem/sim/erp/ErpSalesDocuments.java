@@ -246,17 +246,35 @@ final class ErpSalesDocuments {
         && no.equalsIgnoreCase(str(r.get("Document_No"))), null);
   }
 
-  /** Validating Sell-to Customer No. copies the customer's name, currency, price group and salesperson. */
+  /**
+   * Validating Sell-to Customer No. refuses a blocked customer (CheckBlockedCustOnDocs) and copies the customer's
+   * name, currency, price group and salesperson.
+   */
   private void fromCustomer(Map<String, Object> row, Set<String> written) {
     Map<String, Object> c = customer(row.get("Sell_to_Customer_No"));
     if (c == null) {
       return;
     }
+    checkBlocked(c, false);
     for (String[] f : new String[][] {{"Sell_to_Customer_Name", "Name"}, {"Currency_Code", "Currency_Code"},
         {"Customer_Price_Group", "Customer_Price_Group"}, {"Salesperson_Code", "Salesperson_Code"}}) {
       if (!written.contains(f[0])) {
         row.put(f[0], c.get(f[1]));
       }
+    }
+  }
+
+  /**
+   * Customer.CheckBlockedCustOnDocs for an order: blocked All, Invoice or Ship refuses creating it, and posting it
+   * with shipment and invoice ("You cannot %1 this type of document when Customer %2 is blocked with type %3", %1
+   * create or post).
+   */
+  private static void checkBlocked(Map<String, Object> customer, boolean posting) {
+    String blocked = str(customer.get("Blocked"));
+    if (blocked.equals("All") || blocked.equals("Invoice") || blocked.equals("Ship")) {
+      throw new ErpError(ErpSimulator.error(400, "Application_DialogException", "You cannot " + (posting ? "post"
+          : "create") + " this type of document when Customer " + customer.get("No") + " is blocked with type "
+          + blocked));
     }
   }
 
@@ -441,6 +459,9 @@ final class ErpSalesDocuments {
       amount = amount.add(dec(l.get("Line_Amount")));
     }
     Map<String, Object> c = customer(h.get("Sell_to_Customer_No"));
+    if (c != null) {
+      checkBlocked(c, true);
+    }
     Map<String, Object> inv = new LinkedHashMap<>();
     inv.put("Sell_to_Customer_No", h.get("Sell_to_Customer_No"));
     inv.put("Sell_to_Customer_Name", h.get("Sell_to_Customer_Name"));

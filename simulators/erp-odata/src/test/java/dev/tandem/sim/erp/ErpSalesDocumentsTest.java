@@ -148,6 +148,11 @@ class ErpSalesDocumentsTest {
           400, "Application_DialogException", "You may not enter numbers manually");
       refused(call(sim, "POST", sim.companyUrl() + "/SalesOrder", "{\"Status\":\"Released\"}"), 400,
           "BadRequest_InvalidOperation", "Control 'Status' is read-only.");
+      // Customer.CheckBlockedCustOnDocs: a customer blocked for shipping cannot get an order.
+      admin(sim, "rows/Customer", "{\"rows\":[{\"No\":\"C9\",\"Name\":\"On hold\",\"Blocked\":\"Ship\"}]}");
+      refused(call(sim, "POST", sim.companyUrl() + "/SalesOrder", "{\"Sell_to_Customer_No\":\"C9\"}"), 400,
+          "Application_DialogException", "You cannot create this type of document when Customer C9 is blocked with "
+              + "type Ship");
     }
   }
 
@@ -267,6 +272,15 @@ class ErpSalesDocumentsTest {
       admin(sim, "stock", "{\"itemNo\":\"1000\",\"quantity\":10}");
       Map<String, Object> itemBefore = rows(sim, "Item", "No eq '1000'").get(0);
       Map<String, Object> customerBefore = rows(sim, "Customer", "No eq 'C1'").get(0);
+      Object held = order(sim, "C2").get("No");
+      created(line(sim, held, "Item", "1000", 1, ""));
+      Map<String, Object> c2 = rows(sim, "Customer", "No eq 'C2'").get(0);
+      ok(call(sim, "PATCH", sim.companyUrl() + "/Customer('C2')", "{\"Blocked\":\"Invoice\"}", "If-Match",
+          (String) c2.get("@odata.etag")));
+      refused(call(sim, "POST", sim.baseUrl() + "/__admin/sim/sales-orders/post", "{\"no\":\"" + held + "\"}"), 400,
+          "Application_DialogException", "You cannot post this type of document when Customer C2 is blocked with "
+              + "type Invoice");
+      assertEquals("Open", ok(call(sim, "GET", orderUrl(sim, held), null)).get("Status"), "nothing posted, not released");
       Object no = order(sim, "C1").get("No");
       created(line(sim, no, "Item", "1000", 3, ""));
       created(line(sim, no, "Resource", "R1", 2, ""));
