@@ -172,7 +172,7 @@ final class ErpSalesDocuments {
   }
 
   /** A new header or line, after table relations are checked; call inside a store write. */
-  void beforeInsert(Service s, Map<String, Object> row, Set<String> written, boolean protocol) {
+  void beforeInsert(Service s, Map<String, Object> row, Set<String> written) {
     if (s.name().equals("SalesOrder")) {
       if (written.contains("Sell_to_Customer_No")) {
         fromCustomer(row, written);

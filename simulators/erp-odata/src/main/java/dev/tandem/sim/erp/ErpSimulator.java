@@ -725,7 +725,7 @@ public final class ErpSimulator implements Simulator {
       row.put(last, nextNumber(s));
     }
     checkRelations(s, row, body.keySet());
-    sales.beforeInsert(s, row, body.keySet(), protocol);
+    sales.beforeInsert(s, row, body.keySet());
     for (String k : s.keys()) {
       Object v = row.get(k);
       if (v == null || "".equals(v) && !k.equals("Currency_Code") && !k.equals("Unit_of_Measure_Code")
@@ -796,7 +796,7 @@ public final class ErpSimulator implements Simulator {
    * Business Central's TableRelation check on validate: a non-empty code must name an existing row of the
    * related table. Only fields the request sets are validated, as BC validates the fields a client writes.
    */
-  void checkRelations(Service s, Map<String, Object> row, java.util.Set<String> written) {
+  private void checkRelations(Service s, Map<String, Object> row, java.util.Set<String> written) {
     for (Field f : s.fields().values()) {
       String target = f.relation();
       if (s.name().equals("SalesOrderLine") && f.name().equals("No")) {
