@@ -397,9 +397,13 @@ public final class EndpointBudget implements RequestGate, Shareable {
           executions.addLast(new double[] {now, unseen});
           executionInWindow += unseen;
         } else if (unseen < -1) {
-          // Less charged than the durations measured here (they include the network): the endpoint's count wins.
+          // Less charged than this node counts: the endpoint's count wins. The difference is either durations
+          // measured here with the network in them, or charges the endpoint has already let out of its window that
+          // this node, which stamped them a little later, still holds — so it comes off the oldest entries: taken
+          // off the newest, the oldest would leave the window a second time soon after and the node would count
+          // less than the endpoint does (and overshoot: the two 429s of the pacing test under load).
           double extra = -unseen;
-          for (var it = executions.descendingIterator(); it.hasNext() && extra > 0; ) {
+          for (var it = executions.iterator(); it.hasNext() && extra > 0; ) {
             double[] e = it.next();
             double cut = Math.min(e[1], extra);
             e[1] -= cut;
