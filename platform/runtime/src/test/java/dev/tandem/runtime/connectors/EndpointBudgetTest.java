@@ -151,6 +151,48 @@ class EndpointBudgetTest {
     assertTrue(b.inFlight() >= 4, "side by side: " + b.inFlight());
   }
 
+  /**
+   * A batch of 1000 operations costs ten times a batch of 100: once one has ended, a batch in flight counts at the
+   * cost per operation times its operations, not at the costliest request's cost (which held the availability job's
+   * batches of 100 to a handful at once after a run of batches of 1000).
+   */
+  @Test
+  void aBatchInFlightCountsByItsOperationsAtTheCostliestPerOperationLately() throws Exception {
+    Vertx v = node();
+    EndpointBudget.Limits limits = new EndpointBudget.Limits(52, 6000, 10_000, 60_000, null, null);
+    EndpointBudget b = new EndpointBudget(v, "crm", "per-operation", limits, 52);
+    Promise<Void> bigEnded = Promise.promise();
+    v.runOnContext(x -> b.run("operations", 1000, () -> later(v, 1000)).onComplete(ar -> bigEnded.complete()));
+    bigEnded.future().toCompletionStage().toCompletableFuture().get();
+    // About 1 ms an operation is known now; 1,000 ms are charged. Thirty batches of 100 are about 100 ms each.
+    AtomicInteger started = new AtomicInteger();
+    v.runOnContext(x -> {
+      for (int i = 0; i < 30; i++) {
+        b.run("operations", 100, () -> {
+          started.incrementAndGet();
+          return later(v, 3000);
+        });
+      }
+    });
+    long until = System.currentTimeMillis() + 2000;
+    while (started.get() < 30 && System.currentTimeMillis() < until) {
+      Thread.sleep(20);
+    }
+    assertEquals(30, started.get(), "all thirty side by side (counted at the costliest request, 8 would start)");
+    // A request of another kind (a read) has no cost yet: it starts, one at a time of its kind.
+    AtomicInteger reads = new AtomicInteger();
+    v.runOnContext(x -> {
+      for (int i = 0; i < 3; i++) {
+        b.run(() -> {
+          reads.incrementAndGet();
+          return later(v, 500);
+        });
+      }
+    });
+    Thread.sleep(200);
+    assertEquals(1, reads.get(), "one read at a time until one has ended");
+  }
+
   @Test
   void withoutTheExecutionBudgetTheSameWorkIsThrottled() throws Exception {
     Vertx v = node();
