@@ -241,7 +241,7 @@ public final class DataverseClient {
   }
 
   private Future<JsonObject> whoAmI(Lane lane) {
-    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true, null)
+    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true, null, 0)
         .compose(r -> r.statusCode() == 200 ? Future.succeededFuture(r.bodyAsJsonObject())
             : Future.failedFuture(fail(r, Stage.READ, false)));
   }
@@ -327,7 +327,7 @@ public final class DataverseClient {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
     long[] started = new long[1];
     return send(HttpMethod.POST, settings.apiUrl() + "/" + entitySet + "/Microsoft.Dynamics.CRM.UpsertMultiple",
-        headers, body, Stage.WRITE, true, started).transform(ar -> {
+        headers, body, Stage.WRITE, true, started, chunk.size()).transform(ar -> {
           if (timedOut(ar, chunk.size())) {
             // Upserts may be repeated, but not the whole call that ran out of time: its halves go instead.
             return halves(chunk.size(), (from, to) -> upsertChunk(entitySet, logicalName, chunk.subList(from, to)));
@@ -425,7 +425,7 @@ public final class DataverseClient {
     boolean idempotent = ops.stream().noneMatch(o -> o.method().equals("POST"));
     long[] started = new long[1];
     return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
-        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent, started).transform(ar -> {
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent, started, ops.size()).transform(ar -> {
           // A batch that ran out of time is split, never sent whole again. Only batches without creates come
           // back here: a batch with creates fails retriable (ResilientHttp) and the engine reconciles by reading,
           // as one that took effect before the timeout must not create its rows twice.
@@ -514,6 +514,15 @@ public final class DataverseClient {
    */
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent, long[] started) {
+    return send(method, url, headers, body, stage, idempotent, started, 0);
+  }
+
+  /**
+   * @param operations the operations a {@code $batch} or {@code *Multiple} request carries (Dataverse charges each
+   *     of them), or 0 for a plain request: the budget learns the cost of each kind apart
+   */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent, long[] started, int operations) {
     TandemException foreign = origin.refuse(url, stage);
     if (foreign != null) {
       return Future.failedFuture(foreign);
@@ -525,11 +534,11 @@ public final class DataverseClient {
         lane = lanes.get(i);
       }
     }
-    return send(lane, method, url, headers, body, stage, idempotent, started);
+    return send(lane, method, url, headers, body, stage, idempotent, started, operations);
   }
 
   private Future<HttpResponse<Buffer>> send(Lane lane, HttpMethod method, String url, MultiMap headers, Buffer body,
-      Stage stage, boolean idempotent, long[] started) {
+      Stage stage, boolean idempotent, long[] started, int operations) {
     return lane.http.send(stage, renew -> {
       if (started != null) {
         started[0] = System.nanoTime();
@@ -549,8 +558,12 @@ public final class DataverseClient {
         }
         return req;
       });
-    }, body, idempotent, started != null && idempotent);
+    }, body, idempotent, started != null && idempotent, operations > 0 ? OPERATIONS : ResilientHttp.REQUEST,
+        Math.max(1, operations));
   }
+
+  /** The cost unit of a batch's or {@code *Multiple} request's operations. */
+  static final String OPERATIONS = "operations";
 
   // ---- OAuth ----------------------------------------------------------------------------------------------
 
