@@ -14,6 +14,18 @@ export function pattern(message) {
     .replace(/\b[A-Z]+\d[\w-]*\b/g, '<key>');
 }
 
+/** The records page of the error's mapping, each side starting at the record. */
+function openRecord(e) {
+  const p = new URLSearchParams();
+  if (e.erpId) {
+    p.set('erp', e.erpId);
+  }
+  if (e.crmId) {
+    p.set('crm', e.crmId);
+  }
+  return '#/mappings/' + encodeURIComponent(e.mapping) + '/records?' + p;
+}
+
 function query(hash) {
   const i = hash.indexOf('?');
   return new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
@@ -103,7 +115,9 @@ export default async function errors(el) {
         table('Errors of ' + g.mapping, [
           { title: 'When', cell: (e) => time(e.occurredAt) },
           { title: 'Record', cell: (e) => [e.erpId ? 'ERP ' + e.erpId : '', e.erpId && e.crmId ? ' · ' : '',
-            e.crmId ? 'CRM ' + e.crmId : ''] },
+            e.crmId ? 'CRM ' + e.crmId : '', e.erpId || e.crmId ? h('div', null, h('a', { class: 'open-record',
+              href: openRecord(e), 'aria-label': 'Open ' + (e.erpId || e.crmId) + ' on both sides',
+              text: 'Open on both sides' })) : null] },
           { title: 'Job', cell: (e) => (e.jobId ? h('a', { href: '#/jobs/' + e.jobId, text: '#' + e.jobId }) : '—') },
           { title: 'Message', cell: (e) => h('span', { class: 'message', text: e.message }) },
           { title: '', cell: (e) => (e.resolvedAt ? 'resolved ' + time(e.resolvedAt)
