@@ -1,5 +1,5 @@
 // The error log: open errors per mapping and stage, grouped by cause (mapping, stage and the message with its
-// record keys taken out); retry one, a group, or all of a mapping.
+// record keys taken out); retry one, a group, or all of a mapping; skip one or a group; open a record on both sides.
 import { get, post } from '../api.js';
 import { h, replace, badge, table, select, time, toast, action } from '../dom.js';
 import { subscribe } from '../events.js';
@@ -85,6 +85,16 @@ export default async function errors(el) {
     }
     toast('Retrying ' + n + ' record' + (n === 1 ? '' : 's'));
   };
+  const skip = async (list) => {
+    let n = 0;
+    for (const e of list) {
+      if (!e.resolvedAt) {
+        await post('/api/v1/errors/' + e.id + '/skip');
+        n++;
+      }
+    }
+    toast('Skipped ' + n + ' record' + (n === 1 ? '' : 's') + ': left alone until retried');
+  };
   // Live: when the open errors change (the event stream), say so; reloading is the reader's choice.
   const notice = h('div', { id: 'errors-changed', role: 'status' });
   let seen = null;
@@ -111,7 +121,8 @@ export default async function errors(el) {
         h('h2', null, g.mapping, ' ', badge(g.stage), ' ', g.errors.length + ' record'
           + (g.errors.length === 1 ? '' : 's')),
         h('p', { class: 'message', text: g.pattern }),
-        action('Retry this group', () => retry(g.errors)),
+        h('div', { class: 'buttons' }, action('Retry this group', () => retry(g.errors)),
+          action('Skip this group', () => skip(g.errors))),
         table('Errors of ' + g.mapping, [
           { title: 'When', cell: (e) => time(e.occurredAt) },
           { title: 'Record', cell: (e) => [e.erpId ? 'ERP ' + e.erpId : '', e.erpId && e.crmId ? ' · ' : '',
@@ -121,7 +132,11 @@ export default async function errors(el) {
           { title: 'Job', cell: (e) => (e.jobId ? h('a', { href: '#/jobs/' + e.jobId, text: '#' + e.jobId }) : '—') },
           { title: 'Message', cell: (e) => h('span', { class: 'message', text: e.message }) },
           { title: '', cell: (e) => (e.resolvedAt ? 'resolved ' + time(e.resolvedAt)
-            : action('Retry', () => retry([e]), { 'aria-label': 'Retry error ' + e.id })) },
+            : h('div', { class: 'buttons' }, action('Retry', () => retry([e]), { 'aria-label': 'Retry error ' + e.id }),
+              action('Skip', async (o) => {
+                await skip([e]);
+                replace(o, badge('SKIPPED'));
+              }, { 'aria-label': 'Skip error ' + e.id }))) },
         ], g.errors))));
   return close;
 }

@@ -15,6 +15,7 @@ function query(hash) {
 /** One side's panel: its filter, its pages (More), its selection. */
 function panel(name, side, from) {
   const label = side === 'erp' ? 'ERP' : 'CRM';
+  const opened = from ? (side === 'crm' ? from.toLowerCase() : from) : null;
   const picks = new Map();
   let next = null;
   const state = h('select', { id: 'state-' + side, name: 'state-' + side }, STATES.map(([v, l]) =>
@@ -40,7 +41,8 @@ function panel(name, side, from) {
       picks.set(r.key, { box, r });
       const c = r.coupling;
       const other = c ? (side === 'erp' ? c.crmId : c.erpId) : null;
-      body.appendChild(h('tr', { 'data-state': r.state },
+      // The record asked for (an error's "open on both sides") stands out.
+      body.appendChild(h('tr', { 'data-state': r.state, class: r.key === opened ? 'opened' : null },
         h('td', { 'data-label': 'Select' }, box),
         h('td', { 'data-label': page.key }, h('code', { text: r.key })),
         page.fields.map((f) => h('td', { 'data-label': f, text: r.fields[f] === null || r.fields[f] === undefined

@@ -286,7 +286,7 @@ class ConsoleBrowserTest {
     visible(By.id("nav"));
     wait.until(ExpectedConditions.urlContains("#/overview"));
     visible(By.id("connection-state"));
-    assertTrue(driver.findElement(By.id("connection-state")).getText().contains("NOT CONNECTED"));
+    assertTrue(text(By.id("connection-state")).contains("NOT CONNECTED"), "the overview draws again meanwhile");
     // The cookie is HttpOnly: the page's scripts cannot read it.
     Object cookies = ((JavascriptExecutor) driver).executeScript("return document.cookie");
     assertFalse(String.valueOf(cookies).contains(ConsoleSessions.COOKIE), String.valueOf(cookies));
@@ -511,6 +511,11 @@ class ConsoleBrowserTest {
         .getText());
     assertTrue(count.find(), group.getText());
     shot("07-errors");
+    // Skipped first: left alone by every run (the coupling says so) until retried.
+    group.findElement(By.cssSelector("button[aria-label^='Skip error ']")).click();
+    textAppears(By.id("toast"), "Skipped 1 record", Duration.ofSeconds(10));
+    assertTrue(api("/api/v1/couplings?mapping=ACCOUNTS&crmId=" + account.getString("accountid"))
+        .getJsonArray("couplings").getJsonObject(0).getBoolean("skipped"), "skipped");
     // The fix: a name that fits, in the CRM; then Retry.
     editCrmName(account.getString("accountid"), "Fixed in the CRM");
     group.findElement(By.xpath(".//button[text()='Retry this group']")).click();
@@ -644,6 +649,34 @@ class ConsoleBrowserTest {
     assertEquals(account.getString("accountid"), coupling.getString("crmId"));
     shot("10-match-records", "[aria-labelledby=h-rec]");
     done("10-match-resolved");
+
+    // From the CRM side: the twin account is left; two new ERP customers carry its name, so matching the CRM's
+    // uncoupled rows finds two ERP candidates for it, offered by their keys.
+    String name = account.getString("name");
+    sim(erp.get().baseUrl(), "POST", "rows/Customer", new JsonObject().put("rows", new io.vertx.core.json.JsonArray()
+        .add(new JsonObject().put("No", "C90001").put("Name", name))
+        .add(new JsonObject().put("No", "C90002").put("Name", name))).encode());
+    String twinId = null;
+    for (Object o : api("/api/v1/mappings/MATCHED/records?side=crm&state=uncoupled&limit=200")
+        .getJsonArray("records")) {
+      if (name.equals(((JsonObject) o).getJsonObject("fields").getString("name"))) {
+        twinId = ((JsonObject) o).getString("key");
+      }
+    }
+    assertTrue(twinId != null, "the twin account is uncoupled");
+    open("#/mappings/MATCHED/couplings");
+    new Select(visible(By.id("match-side"))).selectByValue("CRM");
+    driver.findElement(By.cssSelector("#match-form button[type=submit]")).click();
+    visible(By.cssSelector("#match-result a[href^='#/jobs/']")).click();
+    textAppears(By.tagName("h1"), "SUCCEEDED", Duration.ofSeconds(60));
+    WebElement pick = visible(By.cssSelector("button[aria-label='Couple " + twinId + " with C90001']"));
+    assertEquals(2, driver.findElements(By.cssSelector("button[aria-label^='Couple " + twinId + " with C9000']"))
+        .size(), "both ERP candidates offered");
+    pick.click();
+    textAppears(By.cssSelector("[aria-labelledby=h-rec]"), "by hand with C90001", Duration.ofSeconds(10));
+    assertEquals("C90001", api("/api/v1/couplings?mapping=MATCHED&crmId=" + twinId).getJsonArray("couplings")
+        .getJsonObject(0).getString("erpId"));
+    done("10-match-resolved-from-crm");
   }
 
   @Test
@@ -721,7 +754,16 @@ class ConsoleBrowserTest {
     assertFalse(stored.encode().contains(o.clientSecret()), "the client secret is not shown");
     // The solution is imported already (the first walk did it): skipped; the roles are there.
     driver.findElement(By.xpath("//form[@id='setup-solution']//button[starts-with(text(),'Skip')]")).click();
-    visible(By.id("setup-integrationUser"));
+    // The administrator assigns the integration roles (the application user has them already).
+    type(By.cssSelector("#setup-integrationUser [name='admin.clientId']"), "crm-admin");
+    type(By.cssSelector("#setup-integrationUser [name='admin.clientSecret']"), ADMIN_SECRET);
+    driver.findElement(By.cssSelector("#setup-integrationUser button[type=submit]")).click();
+    visible(By.id("setup-synchronize")).findElement(By.cssSelector("button[type=submit]")).click();
+    visible(By.id("start-full-sync")).click();
+    assertFalse(driver.findElement(By.id("start-full-sync")).isSelected());
+    driver.findElement(By.cssSelector("#setup-finish button[type=submit]")).click();
+    textAppears(By.id("setup-state"), "The setup is finished", Duration.ofSeconds(30));
+    assertTrue(api("/api/v1/connection").getBoolean("connected"), "connected to Business Central online");
     done("12-setup-bc-online", network("/api/v1/setup/connection", 400));
   }
 }

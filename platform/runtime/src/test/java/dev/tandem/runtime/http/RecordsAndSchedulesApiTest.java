@@ -177,6 +177,27 @@ class RecordsAndSchedulesApiTest {
     assertEquals(404, api(a, "GET", "/api/v1/mappings/NOPE/records", null).getInteger("_status"));
   }
 
+  @Test
+  void anErrorsRecordIsSkippedUntilRetried() throws Exception {
+    JsonObject c = api(a, "GET", "/api/v1/couplings?mapping=ACCOUNTS&limit=100", null).getJsonArray("couplings")
+        .getJsonObject(8);
+    db.exec("INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message, kind, stage) VALUES "
+        + "(NULL, 'ACCOUNTS', 'TO_CRM', '" + c.getString("erpId") + "', '" + c.getString("crmId") + "', "
+        + "'name is too long', 'DATA', 'WRITE')");
+    long error = db.queryLong("SELECT max(id) FROM record_error");
+    JsonObject skipped = api(b, "POST", "/api/v1/errors/" + error + "/skip", null);
+    assertEquals(200, skipped.getInteger("_status"), skipped.encode());
+    assertEquals(c.getLong("id"), skipped.getLong("couplingId"));
+    assertTrue(api(a, "GET", "/api/v1/couplings?mapping=ACCOUNTS&erpId=" + c.getString("erpId"), null)
+        .getJsonArray("couplings").getJsonObject(0).getBoolean("skipped"));
+    assertEquals(404, api(a, "POST", "/api/v1/errors/999999/skip", null).getInteger("_status"));
+    assertEquals(400, api(a, "POST", "/api/v1/errors/x/skip", null).getInteger("_status"));
+    // Retrying un-skips it.
+    assertEquals(202, api(a, "POST", "/api/v1/errors/" + error + "/retry", null).getInteger("_status"));
+    assertTrue(!api(a, "GET", "/api/v1/couplings?mapping=ACCOUNTS&erpId=" + c.getString("erpId"), null)
+        .getJsonArray("couplings").getJsonObject(0).getBoolean("skipped"));
+  }
+
   private static long scheduledJobs() {
     return db.queryLong("SELECT count(*) FROM job WHERE mapping = 'ACCOUNTS' AND schedule_id IS NOT NULL");
   }
