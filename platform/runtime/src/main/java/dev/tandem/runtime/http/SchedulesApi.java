@@ -1,6 +1,8 @@
 package dev.tandem.runtime.http;
 
 import dev.tandem.runtime.store.PgScheduleStore;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -41,15 +43,15 @@ final class SchedulesApi {
     // Who: the name given, and the credential it came with (the console's session or the bearer token).
     String channel = ctx.request().getHeader("Authorization") == null ? "console" : "admin token";
     String who = by == null || by.isEmpty() ? channel : by + " (" + channel + ")";
-    schedules.pause(mapping, reason, who).compose(n -> n == 0
-        ? io.vertx.core.Future.succeededFuture((io.vertx.core.json.JsonArray) null) : schedules.list())
+    schedules.pause(mapping, reason, who).compose(n -> n == 0 ? Future.succeededFuture((JsonArray) null)
+        : schedules.list())
         .onSuccess(all -> {
           if (all == null) {
             ApiError.send(ctx, 404, "not_found", "mapping " + mapping + " has no schedule to pause (none, or only "
                 + "disabled ones)");
             return;
           }
-          io.vertx.core.json.JsonArray mine = new io.vertx.core.json.JsonArray();
+          JsonArray mine = new JsonArray();
           all.forEach(o -> {
             if (mapping.equals(((JsonObject) o).getString("mapping"))) {
               mine.add(o);

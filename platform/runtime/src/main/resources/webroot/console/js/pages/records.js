@@ -44,12 +44,12 @@ function panel(name, side, from) {
       // The record asked for (an error's "open on both sides") stands out.
       body.appendChild(h('tr', { 'data-state': r.state, class: r.key === opened ? 'opened' : null },
         h('td', { 'data-label': 'Select' }, box),
-        h('td', { 'data-label': page.key }, h('code', { text: r.key })),
+        h('td', { 'data-label': page.key }, h('code', { class: side === 'crm' ? 'guid' : null, text: r.key })),
         page.fields.map((f) => h('td', { 'data-label': f, text: r.fields[f] === null || r.fields[f] === undefined
           ? '' : String(r.fields[f]) })),
         h('td', { 'data-label': 'State' }, badge(r.state), c && c.skipped ? [' ', badge('SKIPPED')] : null,
           c && c.lastError ? h('div', { class: 'message', text: c.lastError }) : null),
-        h('td', { 'data-label': side === 'erp' ? 'CRM record' : 'ERP record' }, other ? h('code', { text: other })
+        h('td', { 'data-label': side === 'erp' ? 'CRM record' : 'ERP record' }, other ? h('code', { class: side === 'erp' ? 'guid' : null, text: other })
           : '—')));
     }
     next = page.next || null;
