@@ -240,7 +240,7 @@ public final class GenericCouplingVerticle extends VerticleBase {
                   done.ambiguous++;
                 }
                 out.add(new Result(erpSide ? r.sourceKey() : null, erpSide ? null : r.sourceKey(),
-                    r.kind() == MatchIndex.Kind.NO_MATCH ? "no_match" : "ambiguous", r.reason()));
+                    r.kind() == MatchIndex.Kind.NO_MATCH ? "no_match" : "ambiguous", r.reason(), r.candidates()));
               }
             }
             return records.add(tx, req.jobId(), eff.name(), out);

@@ -51,6 +51,7 @@ public final class AdminHttpServer {
   private boolean fullSync;
   private dev.tandem.runtime.config.TandemConfig.Connections connections;
   private MappingsApi mappingsApi;
+  private RecordsApi recordsApi;
   private TandemConfig.HttpSettings settings = TandemConfig.HttpSettings.defaults();
   private RequestLimits limits;
   private Router router;
@@ -170,6 +171,9 @@ public final class AdminHttpServer {
     if (mappingsApi != null) {
       mappingsApi.close();
     }
+    if (recordsApi != null) {
+      recordsApi.close();
+    }
     // A short grace period: idle keep-alive connections would otherwise hold the close for 30 s.
     return server == null ? Future.succeededFuture() : server.shutdown(1, java.util.concurrent.TimeUnit.SECONDS);
   }
@@ -212,6 +216,7 @@ public final class AdminHttpServer {
     r.get("/api/v1/schedules").handler(ctx -> schedules.list()
         .onSuccess(a -> json(ctx, 200, new JsonObject().put("schedules", a))).onFailure(ctx::fail));
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
+    new SchedulesApi(schedules).mount(r);
     if (nodes != null) {
       r.get("/api/v1/nodes").handler(ctx -> nodes.list(nodesDeadAfterMs)
           .onSuccess(a -> json(ctx, 200, new JsonObject().put("nodes", a))).onFailure(ctx::fail));
@@ -234,6 +239,11 @@ public final class AdminHttpServer {
             : c.current().connected() ? "connected" : "not connected");
       }
       new WatermarksApi(plugins, pool).mount(r);
+      dev.tandem.runtime.connection.ConnectionService current = connection;
+      dev.tandem.runtime.config.TandemConfig.Connections configured = connections;
+      recordsApi = new RecordsApi(vertx, plugins, pool, current != null ? () -> current.current().connections()
+          : () -> configured);
+      recordsApi.mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
       new LedgerJobsApi(plugins, pool, schedules, enqueue).mount(r);

@@ -363,6 +363,17 @@ public final class PgCouplingStore {
   }
 
   /**
+   * Skips a record by hand (the error list's Skip): every run leaves it alone until it is retried.
+   *
+   * @param couplingId the record's coupling
+   * @return how many were skipped (0 when the coupling is gone)
+   */
+  public Future<Integer> skip(long couplingId) {
+    return pool.preparedQuery("UPDATE coupling SET skipped = true, updated_at = now() WHERE id = $1")
+        .execute(Tuple.of(couplingId)).map(RowSet::rowCount);
+  }
+
+  /**
    * Makes records retried first on the next run: not skipped, no repeat count, last result failed.
    *
    * @param mapping the mapping

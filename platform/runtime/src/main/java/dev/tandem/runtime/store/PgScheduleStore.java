@@ -174,8 +174,31 @@ public final class PgScheduleStore {
    */
   public Future<Integer> wake(String mapping) {
     return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, paused_reason = NULL, "
-            + "last_activity_at = now(), next_run_at = now() WHERE mapping = $1 AND state <> 'disabled'")
+            + "paused_by = NULL, paused_at = NULL, last_activity_at = now(), next_run_at = now() "
+            + "WHERE mapping = $1 AND state <> 'disabled'")
         .execute(Tuple.of(mapping)).map(r -> r.rowCount());
+  }
+
+  /**
+   * Wakes a mapping's schedules because its data changed (an ERP notification, a change found by polling): like
+   * {@link #wake}, but a paused schedule stays paused, since only a person resumes it.
+   *
+   * @param mapping the mapping
+   * @return how many schedules were woken
+   */
+  public Future<Integer> wakeOnChange(String mapping) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, last_activity_at = now(), "
+            + "next_run_at = now() WHERE mapping = $1 AND state IN ('active', 'on_hold')")
+        .execute(Tuple.of(mapping)).map(r -> r.rowCount());
+  }
+
+  /**
+   * @param mapping the mapping
+   * @return whether one of its schedules is paused
+   */
+  public Future<Boolean> paused(String mapping) {
+    return pool.preparedQuery("SELECT 1 FROM schedule WHERE mapping = $1 AND state = 'paused' LIMIT 1")
+        .execute(Tuple.of(mapping)).map(r -> r.rowCount() > 0);
   }
 
   /**
@@ -187,15 +210,28 @@ public final class PgScheduleStore {
    * @return how many schedules were paused
    */
   public Future<Integer> pause(String mapping, String reason) {
-    return pool.preparedQuery("UPDATE schedule SET state = 'paused', paused_reason = $2, held_at = now() "
-            + "WHERE mapping = $1 AND state <> 'disabled'")
-        .execute(Tuple.of(mapping, reason)).map(r -> r.rowCount());
+    return pause(mapping, reason, "error tolerance");
+  }
+
+  /**
+   * Pauses a mapping's schedules with the reason and who paused them; every node's tick then skips them until they
+   * are woken. A disabled schedule stays disabled; one paused already takes the new reason.
+   *
+   * @param mapping the mapping
+   * @param reason why
+   * @param by who: an operator's name, or what in the engine
+   * @return how many schedules were paused
+   */
+  public Future<Integer> pause(String mapping, String reason, String by) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'paused', paused_reason = $2, paused_by = $3, "
+            + "paused_at = now(), held_at = now() WHERE mapping = $1 AND state <> 'disabled'")
+        .execute(Tuple.of(mapping, reason, by)).map(r -> r.rowCount());
   }
 
   /** @return every schedule as the admin API shows it */
   public Future<JsonArray> list() {
     return pool.query("SELECT id, mapping, kind, direction, interval_ms, inactivity_timeout_ms, state, next_run_at, "
-        + "last_activity_at, held_at, paused_reason FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
+        + "last_activity_at, held_at, paused_reason, paused_by, paused_at FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
           JsonArray out = new JsonArray();
           rows.forEach(r -> out.add(new JsonObject()
               .put("id", r.getLong("id"))
@@ -209,7 +245,10 @@ public final class PgScheduleStore {
               .put("lastActivityAt", String.valueOf(r.getOffsetDateTime("last_activity_at").toInstant()))
               .put("heldAt", r.getOffsetDateTime("held_at") == null ? null
                   : r.getOffsetDateTime("held_at").toInstant().toString())
-              .put("pausedReason", r.getString("paused_reason"))));
+              .put("pausedReason", r.getString("paused_reason"))
+              .put("pausedBy", r.getString("paused_by"))
+              .put("pausedAt", r.getOffsetDateTime("paused_at") == null ? null
+                  : r.getOffsetDateTime("paused_at").toInstant().toString())));
           return out;
         });
   }

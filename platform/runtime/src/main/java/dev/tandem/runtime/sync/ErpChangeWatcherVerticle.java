@@ -106,7 +106,8 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
             return Future.succeededFuture();
           }
           LOG.log(Level.INFO, "ERP side of " + def.name() + " changed: waking its schedule");
-          return schedules.wake(def.name()).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+          return schedules.wakeOnChange(def.name())
+              .onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
               .mapEmpty();
         });
       }
@@ -121,7 +122,8 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
 
   private Future<Void> wake(String name, String why) {
     LOG.log(Level.INFO, why + " for " + name + ": waking its schedule");
-    return schedules.wake(name).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null)).mapEmpty();
+    return schedules.wakeOnChange(name).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+        .mapEmpty();
   }
 
   /**

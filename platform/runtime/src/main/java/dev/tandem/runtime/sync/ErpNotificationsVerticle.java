@@ -240,10 +240,16 @@ public final class ErpNotificationsVerticle extends VerticleBase {
    * node runs schedules; the mapping's schedule, on hold for inactivity, is active again.
    */
   private Future<Void> wake(String mapping) {
+    // A paused schedule stays paused: the person who paused it resumes it, not a change in the ERP.
+    return schedules.paused(mapping).compose(paused -> paused ? Future.succeededFuture() : wakeActive(mapping));
+  }
+
+  private Future<Void> wakeActive(String mapping) {
     return store.syncQueued(mapping).compose(queued -> queued ? Future.succeededFuture()
         : enqueue.apply(new NewJob(JobKind.SYNC, mapping, null, new JsonObject().put("trigger", "erp-notification"),
             50, 0, null)).mapEmpty())
-        .compose(v -> schedules.wake(mapping)).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+        .compose(v -> schedules.wakeOnChange(mapping))
+        .onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
         .mapEmpty();
   }
 }

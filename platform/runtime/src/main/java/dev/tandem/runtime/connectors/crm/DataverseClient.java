@@ -268,9 +268,25 @@ public final class DataverseClient {
     return userIds;
   }
 
+  /**
+   * Reads one page of at most {@code maxPageSize} rows (Dataverse ignores {@code $top} when a page size is asked
+   * for, so the size goes in the {@code Prefer} header): a bounded look at a table, e.g. the console's records.
+   *
+   * @param entitySetAndQuery e.g. {@code accounts?$select=name&$orderby=accountid}
+   * @param maxPageSize the most rows, at most the client's page size
+   * @return the page (its next link, if any, is not followed)
+   */
+  public Future<Page> queryPage(String entitySetAndQuery, int maxPageSize) {
+    return page(settings.apiUrl() + "/" + entitySetAndQuery, false, Math.min(maxPageSize, settings.pageSize()));
+  }
+
   private Future<Page> page(String url, boolean tracked) {
+    return page(url, tracked, settings.pageSize());
+  }
+
+  private Future<Page> page(String url, boolean tracked, int pageSize) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
-        .add("Prefer", "odata.maxpagesize=" + settings.pageSize() + (tracked ? ",odata.track-changes" : ""));
+        .add("Prefer", "odata.maxpagesize=" + pageSize + (tracked ? ",odata.track-changes" : ""));
     return send(HttpMethod.GET, url, headers, null, Stage.READ).compose(r -> {
       if (r.statusCode() != 200) {
         TandemException e = fail(r, Stage.READ, false);
