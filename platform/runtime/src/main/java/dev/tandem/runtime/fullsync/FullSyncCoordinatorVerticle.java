@@ -15,7 +15,9 @@ import dev.tandem.runtime.fullsync.PgFullSyncStore.Progress;
 import dev.tandem.runtime.fullsync.PgFullSyncStore.Run;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.micrometer.core.instrument.Gauge;
@@ -73,6 +75,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   private final int defaultParts;
   private final PgFullSyncStore store;
   private final PgMappingSettingsStore settings;
+  private final PgCouplingStore couplings;
+  private final PgScheduleStore schedules;
   private final PgWatermarkStore watermarks = new PgWatermarkStore();
   private final Map<String, AtomicLong> ratios = new ConcurrentHashMap<>();
   private ODataErpClient erp;
@@ -102,6 +106,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     this.defaultParts = defaultParts;
     this.store = new PgFullSyncStore(pool);
     this.settings = new PgMappingSettingsStore(pool);
+    this.couplings = new PgCouplingStore(pool);
+    this.schedules = new PgScheduleStore(pool);
   }
 
   @Override
@@ -191,12 +197,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
       all.add(e);
       all.add(c);
     }
-    Future<Map<String, Long>> coupled = pool.query("SELECT mapping, count(*) AS n FROM coupling "
-        + "WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL GROUP BY mapping").execute().map(rows -> {
-          Map<String, Long> out = new HashMap<>();
-          rows.forEach(r -> out.put(r.getString("mapping"), r.getLong("n")));
-          return out;
-        });
+    Future<Map<String, Long>> coupled = couplings.coupledCounts();
     all.add(coupled);
     return Future.join(all).transform(ignored -> {
       Map<String, Sides> out = new HashMap<>();
@@ -313,11 +314,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   }
 
   private Future<Map<String, String>> schedules() {
-    return pool.query("SELECT mapping, state FROM schedule WHERE kind = 'SYNC'").execute().map(rows -> {
-      Map<String, String> out = new HashMap<>();
-      rows.forEach(r -> out.put(r.getString("mapping"), r.getString("state").toUpperCase(java.util.Locale.ROOT)));
-      return out;
-    });
+    return schedules.states("SYNC");
   }
 
   /** One direction's status of a line: NOT_STARTED, IN_PROCESS, SUCCESS or ERROR, with progress. */

@@ -11,10 +11,10 @@ import dev.tandem.runtime.store.Job;
 import dev.tandem.runtime.store.JobLease;
 import dev.tandem.runtime.store.JobLeases;
 import dev.tandem.runtime.store.JobStatus;
+import dev.tandem.runtime.store.PgChannelListener;
 import dev.tandem.runtime.store.PgJobQueue;
 import dev.tandem.runtime.store.PgNodeRegistry;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -63,7 +63,7 @@ public final class DispatcherVerticle extends VerticleBase {
   private String version;
   private PgConnectOptions listenOptions;
   private String channel;
-  private PgSubscriber subscriber;
+  private PgChannelListener subscriber;
 
   /** A job this node runs. */
   private static final class Running {
@@ -179,10 +179,8 @@ public final class DispatcherVerticle extends VerticleBase {
             });
     Future<Void> listening = Future.succeededFuture();
     if (listenOptions != null) {
-      subscriber = PgSubscriber.subscriber(vertx, listenOptions)
-          // Reconnect for as long as the node runs; polling covers the gaps.
-          .reconnectPolicy(attempt -> 1_000L);
-      subscriber.channel(channel).handler(payload -> poll());
+      // Reconnects for as long as the node runs; polling covers the gaps.
+      subscriber = new PgChannelListener(vertx, listenOptions, channel, this::poll);
       listening = subscriber.connect().recover(e -> {
         LOG.log(Level.WARNING, "LISTEN on " + channel + " failed, polling only: " + e);
         return Future.succeededFuture();
