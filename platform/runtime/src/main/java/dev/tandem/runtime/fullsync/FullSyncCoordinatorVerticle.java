@@ -1,5 +1,7 @@
 package dev.tandem.runtime.fullsync;
 
+import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
@@ -24,7 +26,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
@@ -54,11 +55,11 @@ import java.util.function.Supplier;
 public final class FullSyncCoordinatorVerticle extends VerticleBase {
 
   /** Event-bus address of the review: replies with {@code {run, lines}}. */
-  public static final String REVIEW = "tandem.fullsync.review";
+  public static final String REVIEW = Addresses.FULL_SYNC_REVIEW;
   /** Event-bus address of start ({@code {mappings?, parts?}}): replies with {@code {runId, lines}}. */
-  public static final String START = "tandem.fullsync.start";
+  public static final String START = Addresses.FULL_SYNC_START;
   /** Event-bus address of the progress snapshot, without endpoint counts: replies with {@code {run, lines}}. */
-  public static final String PROGRESS = "tandem.fullsync.progress";
+  public static final String PROGRESS = Addresses.FULL_SYNC_PROGRESS;
   /** A line of ERP-to-CRM with at least this many rows is cut into the run's key ranges. */
   static final long SPLIT_THRESHOLD = 10_000;
   /** How the reason of a line skipped because its records must be coupled first begins. */
@@ -135,12 +136,12 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     if (ar.succeeded()) {
       msg.reply(ar.result());
     } else if (ar.cause() instanceof PgFullSyncStore.AlreadyRunningException) {
-      msg.fail(409, ar.cause().getMessage());
+      BusFailure.CONFLICT.fail(msg, ar.cause().getMessage());
     } else if (ar.cause() instanceof IllegalArgumentException) {
-      msg.fail(400, ar.cause().getMessage());
+      BusFailure.BAD_REQUEST.fail(msg, ar.cause().getMessage());
     } else {
       LOG.log(Level.WARNING, "full synchronization request failed", ar.cause());
-      msg.fail(500, String.valueOf(ar.cause().getMessage()));
+      BusFailure.INTERNAL.fail(msg, String.valueOf(ar.cause().getMessage()));
     }
   }
 
@@ -622,6 +623,6 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
 
   /** @return the failure code of an event-bus reply error, or 500 */
   public static int code(Throwable e) {
-    return e instanceof ReplyException r && r.failureCode() > 0 ? r.failureCode() : 500;
+    return BusFailure.of(e).code();
   }
 }

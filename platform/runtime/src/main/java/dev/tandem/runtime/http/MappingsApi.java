@@ -1,5 +1,6 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.JobKind;
@@ -118,8 +119,7 @@ final class MappingsApi {
             new JsonObject(), new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(60_000))
         .onSuccess(reply -> json(ctx, 200, reply.body()))
         .onFailure(e -> {
-          if (e instanceof io.vertx.core.eventbus.ReplyException re
-              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+          if (BusFailure.noConsumer(e)) {
             ApiError.send(ctx, 503, "unavailable", "no engine serves mapping " + m.name() + " on this node: both "
                 + "connections must be configured");
           } else {

@@ -4,7 +4,10 @@ import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.SqlClient;
 
-/** What a PostgreSQL failure means to its caller (a value or constraint it rejected, or an outage), and the readiness round trip. */
+/**
+ * What a PostgreSQL failure means to its caller (a value or constraint it rejected, or an outage), and the readiness
+ * round trip.
+ */
 public final class PgErrors {
 
   private PgErrors() {}

@@ -115,7 +115,8 @@ public final class PgScheduleStore {
 
   /**
    * @param kind a job kind
-   * @return the state of each schedule of that kind by its mapping column, upper case ({@code ACTIVE}, {@code PAUSED} …)
+   * @return the state of each schedule of that kind by its mapping column, upper case ({@code ACTIVE},
+   *     {@code PAUSED} …)
    */
   public Future<java.util.Map<String, String>> states(String kind) {
     return pool.preparedQuery("SELECT mapping, state FROM schedule WHERE kind = $1").execute(Tuple.of(kind))

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
@@ -7,7 +9,6 @@ import dev.tandem.runtime.config.ErpNotificationSettings;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
-import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.store.NewJob;
 import dev.tandem.runtime.store.PgErpSubscriptionStore;
 import dev.tandem.runtime.store.PgErpSubscriptionStore.Subscription;
@@ -47,7 +48,7 @@ import java.util.function.Supplier;
 public final class ErpNotificationsVerticle extends VerticleBase {
 
   /** Where the HTTP route hands notifications to this verticle. */
-  public static final String ADDRESS = "tandem.erp.notifications";
+  public static final String ADDRESS = Addresses.ERP_NOTIFICATIONS;
 
   /** The webhook-enabled API pages behind page web services, as BC lists them (webhookSupportedResources). */
   static final Map<String, String> API_PAGES = Map.of("Customer", "customers", "Item", "items",
@@ -96,7 +97,8 @@ public final class ErpNotificationsVerticle extends VerticleBase {
     vertx.setTimer(1000, t -> maintainUntilDone());
     vertx.setPeriodic(settings.checkMs(), id -> maintain());
     return vertx.eventBus().<JsonObject>consumer(ADDRESS, msg -> handle(msg.body())
-        .onSuccess(msg::reply).onFailure(e -> msg.fail(503, String.valueOf(e.getMessage())))).completion();
+        .onSuccess(msg::reply).onFailure(e -> BusFailure.UNAVAILABLE.fail(msg, String.valueOf(e.getMessage()))))
+        .completion();
   }
 
   @Override
@@ -243,7 +245,7 @@ public final class ErpNotificationsVerticle extends VerticleBase {
     return store.syncQueued(mapping).compose(queued -> queued ? Future.succeededFuture()
         : enqueue.apply(new NewJob(JobKind.SYNC, mapping, null, new JsonObject().put("trigger", "erp-notification"),
             50, 0, null)).mapEmpty())
-        .compose(v -> schedules.wake(mapping)).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+        .compose(v -> schedules.wake(mapping)).onSuccess(n -> vertx.eventBus().send(Addresses.DISPATCHER_WAKE, null))
         .mapEmpty();
   }
 }

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.runtime.store.PgJobQueue;
@@ -19,7 +20,7 @@ import java.time.OffsetDateTime;
 public final class FullSyncCheckpoint {
 
   /** Event-bus address of per-page progress: {@code {jobId, mapping, direction, done, counts, lastKey, at}}. */
-  public static final String EVENTS = "tandem.events.full-sync";
+  public static final String EVENTS = Addresses.FULL_SYNC_EVENTS;
 
   private final Vertx vertx;
   private final long jobId;
