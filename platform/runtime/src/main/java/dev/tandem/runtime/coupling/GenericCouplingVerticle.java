@@ -22,6 +22,7 @@ import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.sync.FromCrmSync;
 import dev.tandem.runtime.sync.MappingSettings;
 import dev.tandem.runtime.sync.RecordMapper;
+import dev.tandem.runtime.sync.ReferenceGuard;
 import dev.tandem.runtime.sync.ToCrmSync;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

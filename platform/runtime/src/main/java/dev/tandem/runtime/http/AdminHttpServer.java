@@ -404,7 +404,7 @@ public final class AdminHttpServer {
   }
 
   private void ready(RoutingContext ctx) {
-    Future<Void> check = pool.query("SELECT 1").execute().mapEmpty();
+    Future<Void> check = dev.tandem.runtime.store.PgErrors.ping(pool);
     Future<Void> bounded = Future.future(p -> {
       long timer = vertx.setTimer(READY_TIMEOUT_MS, id -> p.tryFail("no answer within " + READY_TIMEOUT_MS + " ms"));
       check.onComplete(ar -> {
@@ -546,36 +546,13 @@ public final class AdminHttpServer {
   private static void rejected(RoutingContext ctx, Throwable f) {
     String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
     boolean conflict = "23505".equals(state) || "23503".equals(state);
-    String column = column(f);
+    String column = dev.tandem.runtime.store.PgErrors.column(f);
     String field = column == null ? null : FIELDS.getOrDefault(column, camel(column));
     String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
     String what = conflict ? "conflicts with existing data" : "is not an accepted value";
     ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
         (field == null ? "a value of the request " + what : field + ": the value " + what)
             + (constraint == null ? "" : " (constraint " + constraint + ")"));
-  }
-
-  /** The column behind a refusal: PostgreSQL names it, or the constraint does ({@code table_column_check}). */
-  private static String column(Throwable f) {
-    for (Throwable t = f; t != null; t = t.getCause()) {
-      if (t instanceof io.vertx.pgclient.PgException pg) {
-        if (pg.getColumn() != null) {
-          return pg.getColumn();
-        }
-        // A unique violation names its columns in the detail: Key (mapping)=(CUSTOMER) already exists.
-        java.util.regex.Matcher key = pg.getDetail() == null ? null
-            : java.util.regex.Pattern.compile("^Key \\((\\w+)\\)=").matcher(pg.getDetail());
-        if (key != null && key.find()) {
-          return key.group(1);
-        }
-        String c = pg.getConstraint();
-        if (c != null && pg.getTable() != null && c.startsWith(pg.getTable() + "_")) {
-          return c.substring(pg.getTable().length() + 1).replaceFirst("_(check|key|fkey|not_null)$", "");
-        }
-        return null;
-      }
-    }
-    return null;
   }
 
   /** Columns whose request field is not their camel-case name. */

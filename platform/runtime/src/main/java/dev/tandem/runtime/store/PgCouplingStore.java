@@ -90,6 +90,16 @@ public final class PgCouplingStore {
     this.pool = pool;
   }
 
+  /** @return the number of coupled pairs (both ids set) per mapping; a mapping without any is absent */
+  public Future<Map<String, Long>> coupledCounts() {
+    return pool.query("SELECT mapping, count(*) AS n FROM coupling "
+        + "WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL GROUP BY mapping").execute().map(rows -> {
+          Map<String, Long> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString("mapping"), r.getLong("n")));
+          return out;
+        });
+  }
+
   /**
    * Loads the couplings of many records of one side in one query.
    *

@@ -102,6 +102,32 @@ public final class PgScheduleStore {
   }
 
   /**
+   * Sets the interval of a mapping's schedules (its PATCH {@code scheduleSeconds}); state and next run stay.
+   *
+   * @param mapping mapping name (the schedule's mapping column)
+   * @param intervalMs the interval
+   * @return done
+   */
+  public Future<Void> interval(String mapping, long intervalMs) {
+    return pool.preparedQuery("UPDATE schedule SET interval_ms = $2 WHERE mapping = $1")
+        .execute(Tuple.of(mapping, intervalMs)).mapEmpty();
+  }
+
+  /**
+   * @param kind a job kind
+   * @return the state of each schedule of that kind by its mapping column, upper case ({@code ACTIVE},
+   *     {@code PAUSED} …)
+   */
+  public Future<java.util.Map<String, String>> states(String kind) {
+    return pool.preparedQuery("SELECT mapping, state FROM schedule WHERE kind = $1").execute(Tuple.of(kind))
+        .map(rows -> {
+          java.util.Map<String, String> out = new java.util.HashMap<>();
+          rows.forEach(r -> out.put(r.getString("mapping"), r.getString("state").toUpperCase(java.util.Locale.ROOT)));
+          return out;
+        });
+  }
+
+  /**
    * Creates a mapping's sync schedule disabled, or disables the one it has (the setup guide's "choose what to
    * synchronize": a mapping left out gets no scheduled runs).
    *

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
@@ -47,7 +49,7 @@ import java.util.function.Supplier;
 public final class ErpNotificationsVerticle extends VerticleBase {
 
   /** Where the HTTP route hands notifications to this verticle. */
-  public static final String ADDRESS = "tandem.erp.notifications";
+  public static final String ADDRESS = Addresses.ERP_NOTIFICATIONS;
 
   /** The webhook-enabled API pages behind page web services, as BC lists them (webhookSupportedResources). */
   static final Map<String, String> API_PAGES = Map.of("Customer", "customers", "Item", "items",
@@ -96,7 +98,8 @@ public final class ErpNotificationsVerticle extends VerticleBase {
     vertx.setTimer(1000, t -> maintainUntilDone());
     vertx.setPeriodic(settings.checkMs(), id -> maintain());
     return vertx.eventBus().<JsonObject>consumer(ADDRESS, msg -> handle(msg.body())
-        .onSuccess(msg::reply).onFailure(e -> msg.fail(503, String.valueOf(e.getMessage())))).completion();
+        .onSuccess(msg::reply).onFailure(e -> BusFailure.UNAVAILABLE.fail(msg, String.valueOf(e.getMessage()))))
+        .completion();
   }
 
   @Override

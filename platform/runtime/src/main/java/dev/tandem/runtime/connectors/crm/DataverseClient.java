@@ -74,8 +74,8 @@ public final class DataverseClient {
           settings.initialConcurrency());
       this.http = new ResilientHttp(vertx, ENDPOINT, budget, settings.maxRetries(), metrics);
       // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
-      this.token = new ClientCredentialsToken(web, settings.tokenUrl(), client.clientId(), client.clientSecret(),
-          settings.tokenScope(), settings.timeoutMs(), "CRM token endpoint", "CRM token endpoint "
+      this.token = new ClientCredentialsToken(vertx, web, settings.tokenUrl(), client.clientId(),
+          client.clientSecret(), settings.tokenScope(), settings.timeoutMs(), "CRM token endpoint", "CRM token endpoint "
               + settings.tokenUrl(), "check the tenant in crm.tokenUrl, the client id and secret of the application "
               + "user, and the scope " + settings.tokenScope() + " (crm.scope: the organization's URL + /.default)");
     }
@@ -89,11 +89,15 @@ public final class DataverseClient {
   public DataverseClient(Vertx vertx, DataverseSettings settings, EndpointMetrics metrics) {
     this.vertx = vertx;
     this.settings = settings;
+    // One connection pool per CRM organization and node, shared by every verticle's client (each holds a handle that
+    // its verticle's undeployment closes; the pool closes with the last).
+    int poolSize = settings.maxConcurrency() * settings.clients().size();
     this.web = WebClient.create(vertx, new WebClientOptions()
         .setKeepAlive(true)
         .setDecompressionSupported(true)
-        .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions()
-            .setHttp1MaxSize(settings.maxConcurrency() * settings.clients().size()));
+        .setUserAgent("Tandem")
+        .setShared(true).setName("tandem-crm " + settings.apiUrl() + " max " + poolSize),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(poolSize));
     for (DataverseSettings.Credential c : settings.clients()) {
       lanes.add(new Lane(c, metrics));
     }
