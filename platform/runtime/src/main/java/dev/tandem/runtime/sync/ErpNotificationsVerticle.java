@@ -9,7 +9,6 @@ import dev.tandem.runtime.config.ErpNotificationSettings;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
-import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.store.NewJob;
 import dev.tandem.runtime.store.PgErpSubscriptionStore;
 import dev.tandem.runtime.store.PgErpSubscriptionStore.Subscription;
@@ -252,7 +251,7 @@ public final class ErpNotificationsVerticle extends VerticleBase {
         : enqueue.apply(new NewJob(JobKind.SYNC, mapping, null, new JsonObject().put("trigger", "erp-notification"),
             50, 0, null)).mapEmpty())
         .compose(v -> schedules.wakeOnChange(mapping))
-        .onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+        .onSuccess(n -> vertx.eventBus().send(Addresses.DISPATCHER_WAKE, null))
         .mapEmpty();
   }
 }
