@@ -42,6 +42,7 @@ final class ErpKeyRangeCheck {
   private final MappingDefinition def;
   private final AtomicInteger requests = new AtomicInteger();
   private int reread;
+  private long elapsedMs;
   private int total;
 
   ErpKeyRangeCheck(Pool pool, PgCouplingStore couplings, ODataErpClient erp, MappingDefinition def) {
@@ -60,6 +61,11 @@ final class ErpKeyRangeCheck {
 
   /** @return the couplings whose ERP record is gone */
   Future<List<Coupling>> run() {
+    long t0 = System.nanoTime();
+    return check().onComplete(ar -> elapsedMs = (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private Future<List<Coupling>> check() {
     return ranges.ranges(pool, def.name()).compose(known -> known.isEmpty() ? cut() : Future.succeededFuture(known))
         .compose(all -> {
           total = all.size();
@@ -84,7 +90,8 @@ final class ErpKeyRangeCheck {
 
   /** @return a line for the job's message: the ERP requests this check made and the ranges it read */
   String summary() {
-    return "ERP deletion check: " + requests.get() + " ERP requests, " + reread + " of " + total + " key ranges read";
+    return "ERP deletion check: " + requests.get() + " ERP requests, " + reread + " of " + total + " key ranges read"
+        + " in " + elapsedMs + " ms";
   }
 
   /** Cuts the coupled keys into ranges (no ERP request); their counts are unknown until counted. */
