@@ -189,8 +189,8 @@ public final class ConfigDef {
   public static final Key SCHEDULES_ERP_DELETION_SCAN = file(Setting.longValue("schedules.erpDeletionScanMs")
       .defaultValue(SCHEDULES.erpDeletionScanMs()).atLeast(0)
       .doc("how often a mapping's runs check the ERP for deleted records (the key-range comparison below: one "
-          + "`$count` when nothing moved, a `$count` per range and a read of the ranges that moved otherwise); runs "
-          + "in between make no such request; an ERP `deleted` notification makes the check due at once. 0 = every "
+          + "`$count` when nothing moved, counts down a tree of key ranges to the ranges that moved and a read of "
+          + "those otherwise); runs in between make no such request; an ERP `deleted` notification makes the check due at once. 0 = every "
           + "run"));
 
   // -- plugins

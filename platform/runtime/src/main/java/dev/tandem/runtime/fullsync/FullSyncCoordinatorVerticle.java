@@ -401,8 +401,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   private Future<Void> track(SqlConnection tx, Run run, Line l) {
     MappingStatus m = mappings.get().get(l.mapping());
     // An ERP-to-CRM line of a bidirectional mapping marked the CRM when it started (null: the CRM had no rows).
-    boolean otherSide = "TO_CRM".equals(l.direction()) && m != null
-        && m.definition().direction() == Direction.BIDIRECTIONAL;
+    // A CRM-to-ERP line of one marked the ERP: its last job tells the ERP-to-CRM runs which rows it wrote there.
+    boolean otherSide = m != null && m.definition().direction() == Direction.BIDIRECTIONAL;
     return store.otherMark(tx, run.id(), l.mapping()).compose(other -> enqueue.apply(new NewJob(JobKind.FULL_SYNC,
         l.mapping(), Direction.valueOf(l.direction()), new JsonObject().put("fullSyncRun", run.id()).put("track", true)
             .put("otherSide", otherSide).put("otherMark", other == null ? null : other.toInstant().toString()), 100, 0,
@@ -435,9 +435,10 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         : Future.succeededFuture(List.of());
     // Read before any job starts: every change made after it carries a newer stamp by the endpoint's clock. An
     // ERP-to-CRM line of a bidirectional mapping marks the CRM too: changes people make there meanwhile go to the ERP.
-    Future<Void> other = dir == Direction.TO_CRM && m.definition().direction() == Direction.BIDIRECTIONAL
-        ? sourceMark(m.definition(), Direction.FROM_CRM).compose(mark -> store.markOther(tx, run.id(), l.mapping(),
-            mark))
+    // A CRM-to-ERP line marks the ERP: the rows stamped after it are its own writes or people's changes.
+    Future<Void> other = m.definition().direction() == Direction.BIDIRECTIONAL
+        ? sourceMark(m.definition(), dir == Direction.TO_CRM ? Direction.FROM_CRM : Direction.TO_CRM)
+            .compose(mark -> store.markOther(tx, run.id(), l.mapping(), mark))
         : Future.succeededFuture();
     return other.compose(x -> sourceMark(m.definition(), dir))
         .compose(mark -> store.markLine(tx, run.id(), l.mapping(), mark))
