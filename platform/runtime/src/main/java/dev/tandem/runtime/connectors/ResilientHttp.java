@@ -38,6 +38,7 @@ public final class ResilientHttp {
   private final EndpointMetrics metrics;
   private int consecutiveFailures;
   private long openUntilNanos;
+  private long throttled;
 
   /**
    * @param vertx Vert.x, for timers
@@ -137,6 +138,11 @@ public final class ResilientHttp {
     });
   }
 
+  /** @return requests of this transport the endpoint answered with 429 so far (a job counts its own share) */
+  public long throttledCount() {
+    return throttled;
+  }
+
   /** @return true while the breaker fails requests fast */
   public boolean open() {
     return System.nanoTime() < openUntilNanos;
@@ -173,6 +179,7 @@ public final class ResilientHttp {
             long waitMs = ra != null ? ra.toMillis() : 1000L << Math.min(retry, 6);
             limiter.throttled(waitMs);
             metrics.throttled(endpoint);
+            throttled++;
             // The limiter holds every new request until the Retry-After has passed; this one waits too.
             return retry < maxRetries ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false,
                 idempotent, returnTimeouts, kind, units))

@@ -97,6 +97,7 @@ public final class GenericCouplingVerticle extends VerticleBase {
     crm = new DataverseClient(vertx, connections.crm(), metrics);
     return vertx.eventBus().<JsonObject>consumer(Addresses.coupling(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
+      long throttledBefore = erp.throttledCount() + crm.throttledCount();
       settings.get(def.name()).compose(s -> {
         Job job = new Job(req, s.applyTo(def), s);
         return switch (req.kind()) {
@@ -106,7 +107,8 @@ public final class GenericCouplingVerticle extends VerticleBase {
           default -> Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "the coupling verticle of "
               + def.name() + " does not run " + req.kind() + " jobs"));
         };
-      }).onSuccess(o -> msg.reply(o.toJson())).onFailure(e -> JobFailure.fail(msg, e));
+      }).onSuccess(o -> msg.reply(o.withThrottled(erp.throttledCount() + crm.throttledCount() - throttledBefore)
+          .toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
 

@@ -94,8 +94,11 @@ public final class LedgerJobVerticle extends VerticleBase {
       JobRequest req = JobRequest.fromJson(msg.body());
       long t0 = System.nanoTime();
       Run run = new Run(leases.of(req.jobId()));
+      long throttledBefore = erp.throttledCount() + crm.throttledCount();
       run.execute().onComplete(ar -> metrics.duration(job.name(), java.time.Duration.ofNanos(System.nanoTime() - t0)))
-          .onSuccess(o -> msg.reply(o.toJson())).onFailure(e -> JobFailure.fail(msg, e));
+          .onSuccess(o -> msg.reply(o.withThrottled(erp.throttledCount() + crm.throttledCount() - throttledBefore)
+              .toJson()))
+          .onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
 

@@ -40,7 +40,7 @@ public record Job(long id, JobKind kind, String mapping, Direction direction, Jo
 
   static final String COLUMNS = "id, kind, mapping, direction, status, priority, parameters, checkpoint, parent_id, "
       + "schedule_id, attempts, max_attempts, run_at, lease_owner, lease_until, created_at, started_at, finished_at, "
-      + "inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, error_stage, lease_epoch";
+      + "inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, error_stage, lease_epoch, throttled";
 
   static Job from(Row r) {
     String dir = r.getString("direction");
@@ -65,7 +65,7 @@ public record Job(long id, JobKind kind, String mapping, Direction direction, Jo
         r.getOffsetDateTime("finished_at"),
         new JobOutcome(r.getLong("inserted"), r.getLong("modified"), r.getLong("deleted"), r.getLong("unchanged"),
             r.getLong("skipped"), r.getLong("failed"), r.getLong("coupled"), r.getLong("uncoupled"),
-            r.getString("message")),
+            r.getString("message"), r.getLong("throttled")),
         r.getString("error_stage"),
         r.getLong("lease_epoch"));
   }

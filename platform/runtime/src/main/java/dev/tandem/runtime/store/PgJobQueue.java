@@ -60,12 +60,13 @@ public final class PgJobQueue {
       + "FROM pick WHERE j.id = pick.id RETURNING " + prefixed("j.");
 
   private static final String COMPLETE = "WITH v AS (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], "
-      + "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[]) "
-      + "  AS v(id, inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, epoch)), "
+      + "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], "
+      + "$13::bigint[]) AS v(id, inserted, modified, deleted, unchanged, skipped, failed, coupled, uncoupled, message, "
+      + "epoch, throttled)), "
       + "done AS (UPDATE job j SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, "
       + "  inserted = v.inserted, modified = v.modified, deleted = v.deleted, unchanged = v.unchanged, "
       + "  skipped = v.skipped, failed = v.failed, coupled = v.coupled, uncoupled = v.uncoupled, "
-      + "  message = v.message, error_stage = NULL "
+      + "  message = v.message, error_stage = NULL, throttled = v.throttled "
       + "  FROM v WHERE j.id = v.id AND j.lease_owner = $1 AND j.status = 'running' "
       + "  AND (v.epoch IS NULL OR j.lease_epoch = v.epoch) "
       + "  RETURNING j.id, j.schedule_id, (v.inserted + v.modified + v.deleted + v.coupled + v.uncoupled) > 0 AS changed), "
@@ -231,6 +232,7 @@ public final class PgJobQueue {
     Long[] ids = new Long[n];
     Long[][] counts = new Long[8][n];
     String[] messages = new String[n];
+    Long[] throttled = new Long[n];
     int i = 0;
     for (Map.Entry<Long, JobOutcome> e : outcomes.entrySet()) {
       JobOutcome o = e.getValue();
@@ -244,6 +246,7 @@ public final class PgJobQueue {
       counts[6][i] = o.coupled();
       counts[7][i] = o.uncoupled();
       messages[i] = o.message();
+      throttled[i] = o.throttled();
       eps[i] = epochs.get(e.getKey());
       i++;
     }
@@ -252,7 +255,7 @@ public final class PgJobQueue {
     for (Long[] c : counts) {
       t.addValue(c);
     }
-    t.addValue(messages).addValue(eps);
+    t.addValue(messages).addValue(eps).addValue(throttled);
     return pool.preparedQuery(COMPLETE).execute(t).map(rows -> {
       List<Long> done = new ArrayList<>(rows.rowCount());
       rows.forEach(r -> done.add(r.getLong(0)));

@@ -88,14 +88,21 @@ public final class GenericSyncVerticle extends VerticleBase {
     return this;
   }
 
+  /** @return 429s this verticle's clients met so far: a job reports the difference over its run */
+  private long throttled() {
+    return erp.throttledCount() + crm.throttledCount();
+  }
+
   @Override
   public Future<?> start() {
     erp = new ODataErpClient(vertx, connections.erp(), metrics);
     crm = new DataverseClient(vertx, connections.crm(), metrics);
     return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
+      long throttledBefore = throttled();
       settings.get(def.name()).compose(s -> run(req, s).compose(o -> tolerate(req, o, s)))
-          .onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
+          .onSuccess(outcome -> msg.reply(outcome.withThrottled(throttled() - throttledBefore).toJson()))
+          .onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
 

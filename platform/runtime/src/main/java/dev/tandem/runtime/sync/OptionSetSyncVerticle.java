@@ -90,7 +90,9 @@ public final class OptionSetSyncVerticle extends VerticleBase {
         return;
       }
       long t0 = System.nanoTime();
+      long throttledBefore = erp.throttledCount() + crm.throttledCount();
       settings.get(def.name()).compose(s -> run(req.jobId(), s.applyTo(def), s.skipAfter()))
+          .map(o -> o.withThrottled(erp.throttledCount() + crm.throttledCount() - throttledBefore))
           .onSuccess(o -> {
             syncMetrics.records(def.name(), Direction.TO_CRM, o);
             syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));

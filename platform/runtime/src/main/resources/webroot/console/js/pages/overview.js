@@ -91,6 +91,12 @@ function health(mappings, schedules, lastJobs, running) {
       && lastJobs[m.name].counts.failed) || 0) },
     { title: 'Skipped', cell: (m) => String((lastJobs[m.name] && lastJobs[m.name].counts
       && lastJobs[m.name].counts.skipped) || 0) },
+    // 429s the ERP or the CRM answered during the last run (each waited for and sent again): the job counts them,
+    // so the figure is the same whichever node ran it.
+    { title: 'Throttled', cell: (m) => {
+      const n = (lastJobs[m.name] && lastJobs[m.name].counts && lastJobs[m.name].counts.throttled) || 0;
+      return n > 0 ? h('span', { class: 'badge warn', text: String(n) }) : '0';
+    } },
   ], mappings, 'No mapping is installed: put plugin jars into the plugins directory.');
 }
 

@@ -352,6 +352,9 @@ class ConsoleBrowserTest {
     // or a later one.
     textAppears(By.cssSelector("[aria-labelledby=h-health]"), "SUCCEEDED", Duration.ofSeconds(15));
     assertTrue(text(By.cssSelector("[aria-labelledby=h-health]")).contains("ACCOUNTS"));
+    // Each mapping's health shows the 429s its last run met (the job counts them).
+    assertTrue(text(By.cssSelector("[aria-labelledby=h-health] thead")).contains("Throttled"),
+        text(By.cssSelector("[aria-labelledby=h-health] thead")));
     assertTrue(text(By.cssSelector("[aria-labelledby=h-nodes]")).contains("alive"));
     assertTrue(attribute(By.id("throughput-chart"), "aria-label").contains(
         CUSTOMERS + " in all"), attribute(By.id("throughput-chart"), "aria-label"));
@@ -630,7 +633,8 @@ class ConsoleBrowserTest {
         .encode();
     open("#/mappings/MATCHED/couplings");
     visible(By.id("match-form"));
-    assertTrue(text(By.id("coupling-list")).contains("Nothing is coupled in MATCHED"));
+    // The list is read after the form is drawn: wait for it rather than read "Loading…".
+    textAppears(By.id("coupling-list"), "Nothing is coupled in MATCHED", Duration.ofSeconds(10));
     driver.findElement(By.cssSelector("#match-form button[type=submit]")).click();
     textAppears(By.id("match-result"), "job #", Duration.ofSeconds(15));
     visible(By.cssSelector("#match-result a[href^='#/jobs/']")).click();

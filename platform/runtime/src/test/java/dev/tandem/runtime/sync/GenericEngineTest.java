@@ -115,6 +115,12 @@ class GenericEngineTest {
             .getJsonArray("couplings").size());
         assertEquals(200, api(rt, "PATCH", "/api/v1/mappings/CURRENCIES", "{\"erpFilter\":null}").status());
         db.exec("DELETE FROM watermark");
+        // The CRM throttles the job's first write once: the job waits the Retry-After, sends it again, and counts it.
+        HttpResponse<String> fault = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl()
+            + "/__admin/sim/faults")).POST(HttpRequest.BodyPublishers.ofString("{\"pathPattern\":\"\\\\$batch\","
+            + "\"method\":\"POST\",\"kind\":\"STATUS\",\"status\":429,\"retryAfterSeconds\":1,\"nth\":1,"
+            + "\"times\":1}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(2, fault.statusCode() / 100, fault.body());
 
         long id = rt.enqueue(NewJob.of(JobKind.SYNC, "CURRENCIES")).toCompletionStage().toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
@@ -126,6 +132,9 @@ class GenericEngineTest {
         assertEquals(4, job.counts().coupled());
         assertEquals(1, job.counts().unchanged(), "EUR is there already");
         assertTrue(job.counts().message().startsWith("CURRENCIES to CRM: 4 inserted"), job.counts().message());
+        assertEquals(1, job.counts().throttled(), "the one 429 the CRM answered, counted with the job");
+        assertEquals(1, api(rt, "GET", "/api/v1/jobs/" + id, null).json().getJsonObject("counts")
+            .getLong("throttled"), "and shown with its counts");
         Map<String, Object> counts = Json.object(HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl()
             + "/__admin/sim/counts")).build(), HttpResponse.BodyHandlers.ofString()).body());
         assertEquals(5, counts.get("transactioncurrencies"));

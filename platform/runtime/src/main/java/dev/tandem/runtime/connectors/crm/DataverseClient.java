@@ -111,6 +111,18 @@ public final class DataverseClient {
     return sizer;
   }
 
+  /**
+   * @return requests of this client (every application user's) the CRM answered with 429 so far; a job takes the
+   *     difference over its run
+   */
+  public long throttledCount() {
+    long n = 0;
+    for (Lane l : lanes) {
+      n += l.http.throttledCount();
+    }
+    return n;
+  }
+
   /** @return the main application user's node-wide budget (for metrics and tests) */
   public EndpointBudget budget() {
     return lanes.get(0).budget;

@@ -95,6 +95,11 @@ public final class ODataErpClient {
     return sizer;
   }
 
+  /** @return requests of this client the ERP answered with 429 so far; a job takes the difference over its run */
+  public long throttledCount() {
+    return http.throttledCount();
+  }
+
   /** @return the node's budget of this ERP user (shared with every other client of the user on the node) */
   public EndpointBudget budget() {
     return budget;
