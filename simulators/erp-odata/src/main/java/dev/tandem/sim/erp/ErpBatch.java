@@ -12,10 +12,26 @@ import java.util.Map;
  * JSON {@code $batch}: {@code {"requests":[{"id","method","url","headers","body"}]}} answered by
  * {@code {"responses":[{"id","status","headers","body"}]}}. Each request runs on its own; urls are relative to
  * the OData root ({@code Company('…')/Customer}) or absolute.
+ *
+ * <p>With the header {@code Isolation: snapshot} the batch is transactional (Business Central 17.1 and later,
+ * "Using OData transactional $batch requests", learn.microsoft.com/dynamics365/business-central/dev-itpro/
+ * webservices/use-odata-batch): the requests run in one transaction, the first failing one stops the batch and
+ * every change made before it is reverted "as if the batch request never happened". The answer is still 200 and
+ * lists the responses up to the failing one, the earlier ones with the statuses they had before the rollback.
  */
 final class ErpBatch {
 
   private ErpBatch() {}
+
+  /** Carries a transactional batch's responses out of the store transaction it rolls back. */
+  private static final class RolledBack extends RuntimeException {
+    private final String responses;
+
+    RolledBack(String responses) {
+      super(null, null, false, false);
+      this.responses = responses;
+    }
+  }
 
   static SimResponse handle(ErpSimulator sim, SimRequest batch) {
     Map<String, Object> body;
@@ -31,6 +47,28 @@ final class ErpBatch {
       return ErpSimulator.error(400, "BadRequest", "The batch request contains " + requests.size()
           + " operations; the maximum is " + sim.options().batchLimit() + ".");
     }
+    if ("snapshot".equalsIgnoreCase(batch.header("Isolation"))) {
+      try {
+        return sim.store().write(() -> {
+          String[] out = new String[1];
+          if (!run(sim, batch, requests, true, out)) {
+            throw new RolledBack(out[0]);
+          }
+          return SimResponse.json(200, out[0]);
+        });
+      } catch (RolledBack e) {
+        return SimResponse.json(200, e.responses);
+      }
+    }
+    String[] out = new String[1];
+    run(sim, batch, requests, false, out);
+    return SimResponse.json(200, out[0]);
+  }
+
+  /** Runs the requests; with {@code stopOnError}, up to the first that fails. @return whether none failed */
+  private static boolean run(ErpSimulator sim, SimRequest batch, List<?> requests, boolean stopOnError,
+      String[] result) {
+    boolean allOk = true;
     String root = sim.root();
     // Written by hand so each inner response body goes in as it is, not parsed and written again.
     StringBuilder out = new StringBuilder(requests.size() * 600).append("{\"responses\":[");
@@ -59,7 +97,14 @@ final class ErpBatch {
       }
       out.append('}');
       first = false;
+      if (r.status() / 100 != 2) {
+        allOk = false;
+        if (stopOnError) {
+          break;
+        }
+      }
     }
-    return SimResponse.json(200, out.append("]}").toString());
+    result[0] = out.append("]}").toString();
+    return allOk;
   }
 }

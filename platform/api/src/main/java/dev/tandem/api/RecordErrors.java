@@ -1,0 +1,17 @@
+package dev.tandem.api;
+
+import io.vertx.core.Future;
+import java.util.List;
+
+/**
+ * The record error log of a task's job: each error keeps its kind and stage as columns, filterable in the admin
+ * API, and counts against the mapping's error tolerance.
+ */
+public interface RecordErrors {
+
+  /**
+   * @param errors the records that failed in this job
+   * @return done
+   */
+  Future<Void> report(List<RecordError> errors);
+}
