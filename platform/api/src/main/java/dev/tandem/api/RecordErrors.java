@@ -14,4 +14,13 @@ public interface RecordErrors {
    * @return done
    */
   Future<Void> report(List<RecordError> errors);
+
+  /**
+   * Marks a record's open errors of this mapping resolved, once it went through.
+   *
+   * @param erpKey the ERP record's key, or null
+   * @param crmId the CRM record's id, or null
+   * @return done
+   */
+  Future<Void> resolve(ErpKey erpKey, String crmId);
 }

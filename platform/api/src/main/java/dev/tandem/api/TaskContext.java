@@ -71,7 +71,7 @@ public interface TaskContext {
 
   /**
    * @param mapping another mapping's name
-   * @return its effective definition if it is enabled
+   * @return its definition, as its plugin declared it, if it is enabled
    */
   Optional<MappingDefinition> other(String mapping);
 
