@@ -26,6 +26,17 @@ public interface CrmConnector {
   Future<RecordPage> next(String nextLink);
 
   /**
+   * Starts CRM change tracking on a table ({@code Prefer: odata.track-changes}): every row, page by page, and on
+   * the last page a {@link RecordPage#deltaLink()}. Following that link later with {@link #next(String)} gives
+   * the rows changed since, deletions as {@code $deletedEntity} rows ({@link RecordPage#deleted}).
+   *
+   * @param entitySet e.g. {@code salesorderdetails}
+   * @param select the columns to return
+   * @return the first page
+   */
+  Future<RecordPage> track(String entitySet, List<String> select);
+
+  /**
    * Sends writes as {@code $batch} requests with {@code odata.continue-on-error}: each write on its own.
    *
    * @param writes the writes

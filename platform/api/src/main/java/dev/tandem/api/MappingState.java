@@ -27,6 +27,17 @@ public interface MappingState {
    */
   Future<Void> advance(Direction side, OffsetDateTime modifiedOn);
 
+  /**
+   * @return the CRM change-tracking link this mapping's task saved ({@link CrmConnector#track}), or null
+   */
+  Future<String> deltaLink();
+
+  /**
+   * @param link the delta link to read changes from next time, fenced by the job's lease
+   * @return done
+   */
+  Future<Void> saveDeltaLink(String link);
+
   /** @return the checkpoint an earlier attempt of this job saved, or null */
   JsonObject checkpoint();
 

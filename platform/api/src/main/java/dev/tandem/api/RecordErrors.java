@@ -16,6 +16,12 @@ public interface RecordErrors {
   Future<Void> report(List<RecordError> errors);
 
   /**
+   * @param limit the most to return
+   * @return the mapping's open record errors, oldest first: the records to try again before new changes
+   */
+  Future<List<RecordError>> open(int limit);
+
+  /**
    * Marks a record's open errors of this mapping resolved, once it went through.
    *
    * @param erpKey the ERP record's key, or null

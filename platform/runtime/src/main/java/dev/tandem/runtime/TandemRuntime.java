@@ -359,7 +359,8 @@ public final class TandemRuntime {
             engine.add(id);
             engineAddresses.add(Addresses.sync(m.name()));
             plugins.served(Addresses.sync(m.name()));
-            LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+            LOG.log(Level.INFO, (task == null ? "generic engine" : "plugin " + task.pluginId() + "'s sync task")
+                + " serves mapping " + m.name());
           }));
     }
     // Coupling jobs (match, create counterparts, uncouple) of mappings whose plugin brings no coupling verticle.

@@ -118,7 +118,8 @@ public final class PgTaskStore {
       }
       return pool.preparedQuery("SELECT " + COLUMNS + " FROM coupling c LEFT JOIN coupling p ON p.id = c.parent_id "
               + "WHERE c.mapping = $1 AND c.crm_id = ANY($2::text[]) AND c.erp_id IS NOT NULL")
-          .execute(Tuple.of(m, crmIds.stream().map(id -> id.toLowerCase(Locale.ROOT)).toArray(String[]::new)))
+          .execute(Tuple.tuple().addValue(m).addValue(crmIds.stream().map(id -> id.toLowerCase(Locale.ROOT))
+              .toArray(String[]::new)))
           .map(rows -> {
             Map<String, Coupled> out = new HashMap<>();
             rows.forEach(r -> out.put(r.getString(2), coupled(r)));
@@ -133,7 +134,7 @@ public final class PgTaskStore {
       }
       return pool.preparedQuery("SELECT " + COLUMNS + " FROM coupling c LEFT JOIN coupling p ON p.id = c.parent_id "
               + "WHERE c.mapping = $1 AND c.erp_id = ANY($2::text[]) AND c.crm_id IS NOT NULL")
-          .execute(Tuple.of(m, erpKeys.stream().map(ErpKey::toString).toArray(String[]::new)))
+          .execute(Tuple.tuple().addValue(m).addValue(erpKeys.stream().map(ErpKey::toString).toArray(String[]::new)))
           .map(rows -> {
             Map<ErpKey, Coupled> out = new HashMap<>();
             rows.forEach(r -> {
@@ -199,7 +200,7 @@ public final class PgTaskStore {
         return Future.succeededFuture(0);
       }
       return fenced(tx -> tx.preparedQuery("DELETE FROM coupling WHERE mapping = $1 AND erp_id = ANY($2::text[])")
-          .execute(Tuple.of(m, erpKeys.stream().map(ErpKey::toString).toArray(String[]::new)))
+          .execute(Tuple.tuple().addValue(m).addValue(erpKeys.stream().map(ErpKey::toString).toArray(String[]::new)))
           .map(RowSet::rowCount));
     }
   }
@@ -220,6 +221,22 @@ public final class PgTaskStore {
       }
       return pool.preparedQuery("INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message, "
           + "kind, stage) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)").executeBatch(batch).mapEmpty();
+    }
+
+    @Override
+    public Future<List<RecordError>> open(int limit) {
+      return pool.preparedQuery("SELECT direction, erp_id, crm_id, kind, stage, message FROM record_error "
+              + "WHERE mapping = $1 AND resolved_at IS NULL ORDER BY id LIMIT $2")
+          .execute(Tuple.of(mapping, limit)).map(rows -> {
+            List<RecordError> out = new ArrayList<>();
+            for (Row r : rows) {
+              String erp = r.getString(1);
+              out.add(new RecordError(Direction.valueOf(r.getString(0)),
+                  erp == null ? null : ErpKey.parse(keyFields.apply(mapping), erp), r.getString(2),
+                  dev.tandem.api.ErrorKind.valueOf(r.getString(3)), Stage.valueOf(r.getString(4)), r.getString(5)));
+            }
+            return out;
+          });
     }
 
     @Override
@@ -256,6 +273,16 @@ public final class PgTaskStore {
     public Future<Void> advance(Direction d, OffsetDateTime modifiedOn) {
       PgWatermarkStore.Side s = side(d);
       return fenced(tx -> watermarks.advance(tx, mapping, s, modifiedOn));
+    }
+
+    @Override
+    public Future<String> deltaLink() {
+      return watermarks.deltaLink(pool, mapping);
+    }
+
+    @Override
+    public Future<Void> saveDeltaLink(String link) {
+      return fenced(tx -> watermarks.deltaLink(tx, mapping, link));
     }
 
     @Override

@@ -35,6 +35,11 @@ public final class DataverseCrmConnector implements CrmConnector {
   }
 
   @Override
+  public Future<RecordPage> track(String entitySet, List<String> select) {
+    return client.trackChanges(entitySet, String.join(",", select)).map(DataverseCrmConnector::page);
+  }
+
+  @Override
   public Future<List<WriteOutcome>> write(List<CrmWrite> writes) {
     return client.batch(writes.stream().map(w -> new BatchOperation(w.method(), w.path(), Map.of(), w.body()))
         .toList()).map(rs -> rs.stream().map(r -> new WriteOutcome(r.status(), r.entityId(), r.body(), r.error()))
@@ -49,6 +54,6 @@ public final class DataverseCrmConnector implements CrmConnector {
   }
 
   private static RecordPage page(Page p) {
-    return new RecordPage(p.rows(), p.nextLink());
+    return new RecordPage(p.rows(), p.nextLink(), p.deltaLink());
   }
 }

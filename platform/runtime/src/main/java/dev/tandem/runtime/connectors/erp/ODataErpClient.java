@@ -252,7 +252,7 @@ public final class ODataErpClient {
           + " (publish the page under that name, or disable the mapping)");
     }
     java.util.Set<String> named = new java.util.LinkedHashSet<>();
-    named.add(m.erpKey());
+    named.addAll(m.erpKeyFields());
     if (m.erpModifiedOn() != null) {
       named.add(m.erpModifiedOn());
     }
