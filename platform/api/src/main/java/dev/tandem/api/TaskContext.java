@@ -56,7 +56,8 @@ public interface TaskContext {
   boolean cancelled();
 
   /**
-   * Reports how far the job got, for the job log, the console and the {@code tandem.events.*} stream.
+   * Reports how far the job got, on the event bus ({@code tandem.events.progress}: job id, kind, mapping, counts,
+   * message).
    *
    * @param soFar the counts so far
    * @param message a short line, e.g. {@code "page 3: 150 orders"}, or null

@@ -144,12 +144,12 @@ final class TaskSyncContext implements TaskContext {
   @Override
   public void progress(JobOutcome soFar, String message) {
     JsonObject event = new JsonObject().put("id", job.jobId()).put("kind", job.kind().name())
-        .put("mapping", job.mapping()).put("status", "running").put("counts", soFar.toJson());
+        .put("mapping", job.mapping()).put("counts", soFar.toJson());
     if (message != null) {
       event.put("message", message);
     }
-    // The job events the dispatcher publishes, with the counts so far.
-    vertx.eventBus().publish(dev.tandem.api.Addresses.EVENTS_PREFIX + "jobs", event);
+    // Beside the dispatcher's life-cycle events on tandem.events.jobs, not among them: a job's status is theirs.
+    vertx.eventBus().publish(dev.tandem.api.Addresses.EVENTS_PREFIX + "progress", event);
   }
 
   @Override
