@@ -31,7 +31,8 @@ import java.util.Set;
  * from the CRM line item number). So a change set whose answer was lost is found again by key on the next attempt
  * and updated instead of created twice. Override {@link #headerKey} or {@link #lineKey} for another numbering.
  *
- * <p>ERP to CRM is not done by this task: a mapping that also runs that way overrides {@link #toCrm}.
+ * <p>A full synchronization reads every header; a run on selected records ({@code records}: CRM header ids) writes
+ * those. ERP to CRM is not done by this task: a mapping that also runs that way overrides {@link #toCrm}.
  */
 public class HeaderLinesTask extends SyncTask {
 
@@ -48,8 +49,35 @@ public class HeaderLinesTask extends SyncTask {
         + ": its task writes headers with lines from the CRM to the ERP only; ERP to CRM needs an override of toCrm"));
   }
 
+  /**
+   * A full synchronization reads every header (not only those changed since the watermark); a run on selected
+   * records (the job's {@code records}: CRM header ids) writes those headers only; other jobs as {@link SyncTask}.
+   */
+  @Override
+  public Future<JobOutcome> run(TaskContext ctx) {
+    JobRequest job = ctx.job();
+    io.vertx.core.json.JsonArray records = job.parameters().getJsonArray("records");
+    if (ctx.direction() == Direction.TO_CRM) {
+      return toCrm(ctx);
+    }
+    if (records != null) {
+      Set<String> ids = new LinkedHashSet<>();
+      records.forEach(r -> ids.add(String.valueOf(r).toLowerCase(java.util.Locale.ROOT)));
+      return sync(ctx, false, ids);
+    }
+    return job.kind() == JobKind.FULL_SYNC ? sync(ctx, true, null) : super.run(ctx);
+  }
+
   @Override
   public Future<JobOutcome> fromCrm(TaskContext ctx) {
+    return sync(ctx, false, null);
+  }
+
+  /**
+   * @param full read every header, not only those changed since the watermark
+   * @param selected only these CRM header ids, or null
+   */
+  private Future<JobOutcome> sync(TaskContext ctx, boolean full, Set<String> selected) {
     MappingDefinition head = ctx.mapping();
     if (head.children().size() != 1) {
       return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + head.name()
@@ -60,6 +88,10 @@ public class HeaderLinesTask extends SyncTask {
     Map<String, JsonObject> rows = new HashMap<>();
     OffsetDateTime[] highest = new OffsetDateTime[1];
     String[] delta = new String[1];
+    if (selected != null) {
+      work.addAll(selected);
+      return write(ctx, head, child, work, rows);
+    }
     return ctx.errors().open(RETRY_FIRST)
         .compose(errors -> {
           errors.stream().filter(e -> e.direction() == Direction.FROM_CRM && e.crmId() != null)
@@ -67,36 +99,16 @@ public class HeaderLinesTask extends SyncTask {
           return ctx.state().deltaLink();
         })
         .compose(link -> linesChanged(ctx, child, link, work, delta))
-        .compose(v -> ctx.state().watermark(Direction.FROM_CRM))
+        .compose(v -> full ? Future.<OffsetDateTime>succeededFuture() : ctx.state().watermark(Direction.FROM_CRM))
         .compose(mark -> {
           String filter = mark == null ? null : head.crmModifiedOn() + " ge " + mark.minus(OVERLAP);
           String own = head.crmFilter() == null ? filter
               : filter == null ? head.crmFilter() : filter + " and (" + head.crmFilter() + ")";
           String query = head.crmEntitySet() + "?$orderby=" + head.crmModifiedOn()
-              + (own == null ? "" : "&$filter=" + own.replace(" ", "%20"));
+              + (own == null ? "" : "&$filter=" + encode(own));
           return ctx.crm().page(query).compose(p -> headersChanged(ctx, head, p, work, rows, highest));
         })
-        .compose(v -> {
-          Future<JobOutcome> chain = Future.succeededFuture(JobOutcome.EMPTY);
-          int[] done = new int[1];
-          for (String id : work) {
-            chain = chain.compose(so -> {
-              if (ctx.cancelled()) {
-                return Future.succeededFuture(so);
-              }
-              Future<JsonObject> row = rows.containsKey(id) ? Future.succeededFuture(rows.get(id)) : header(ctx, head, id);
-              return row.compose(r -> r == null ? Future.succeededFuture(JobOutcome.EMPTY) : write(ctx, head, child, r))
-                  .map(o -> {
-                    JobOutcome sum = so.plus(o);
-                    if (++done[0] % 50 == 0) {
-                      ctx.progress(sum, done[0] + " of " + work.size() + " headers");
-                    }
-                    return sum;
-                  });
-            });
-          }
-          return chain;
-        })
+        .compose(v -> write(ctx, head, child, work, rows))
         .compose(o -> {
           if (ctx.cancelled()) {
             return Future.succeededFuture(o);
@@ -107,6 +119,30 @@ public class HeaderLinesTask extends SyncTask {
           return mark.compose(v -> delta[0] == null ? Future.succeededFuture() : ctx.state().saveDeltaLink(delta[0]))
               .map(v -> o);
         });
+  }
+
+  /** Writes the headers one after another (one header's change set at a time, as BC wants its lines). */
+  private Future<JobOutcome> write(TaskContext ctx, MappingDefinition head, ChildMapping child, Set<String> work,
+      Map<String, JsonObject> rows) {
+    Future<JobOutcome> chain = Future.succeededFuture(JobOutcome.EMPTY);
+    int[] done = new int[1];
+    for (String id : work) {
+      chain = chain.compose(so -> {
+        if (ctx.cancelled()) {
+          return Future.succeededFuture(so);
+        }
+        Future<JsonObject> row = rows.containsKey(id) ? Future.succeededFuture(rows.get(id)) : header(ctx, head, id);
+        return row.compose(r -> r == null ? Future.succeededFuture(JobOutcome.EMPTY) : write(ctx, head, child, r))
+            .map(o -> {
+              JobOutcome sum = so.plus(o);
+              if (++done[0] % 50 == 0) {
+                ctx.progress(sum, done[0] + " of " + work.size() + " headers");
+              }
+              return sum;
+            });
+      });
+    }
+    return chain;
   }
 
   /** The headers whose lines changed or went since the last run, from change tracking on the lines' table. */
@@ -169,7 +205,7 @@ public class HeaderLinesTask extends SyncTask {
   /** A header by id, within the mapping's CRM filter; null when gone or filtered out. */
   private Future<JsonObject> header(TaskContext ctx, MappingDefinition head, String id) {
     String filter = head.crmKey() + " eq " + id + (head.crmFilter() == null ? "" : " and (" + head.crmFilter() + ")");
-    return ctx.crm().page(head.crmEntitySet() + "?$filter=" + filter.replace(" ", "%20"))
+    return ctx.crm().page(head.crmEntitySet() + "?$filter=" + encode(filter))
         .map(p -> p.rows().isEmpty() ? null : p.rows().get(0));
   }
 
@@ -375,6 +411,11 @@ public class HeaderLinesTask extends SyncTask {
                     : new JobOutcome(0, 1, 0, 0, 0, 0, 0, 0, null));
           });
         });
+  }
+
+  /** @return a query option's value percent-encoded (spaces as %20, as the Web API's examples write them) */
+  private static String encode(String value) {
+    return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private static OffsetDateTime stamp(JsonObject row, String column) {
