@@ -246,6 +246,21 @@ public abstract class HeaderLinesAcceptanceSuite {
         "the CRM keeps its one order");
   }
 
+  @Test
+  @Order(7)
+  void synchronizeNowWritesTheSelectedOrdersOnly() throws Exception {
+    String selected = order("SEL-1", "one");
+    order("SEL-2", "one");
+    JsonObject job = TANDEM.runJob("/api/v1/mappings/" + mapping() + "/sync", new JsonObject()
+        .put("records", new JsonArray().add(selected)));
+    assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+    assertEquals(1, erpRows(erpHeader("SEL-1")).size());
+    assertEquals(0, erpRows(erpHeader("SEL-2")).size(), "an order not selected waits for its run");
+    succeeded();
+    assertEquals(1, erpRows(erpHeader("SEL-2")).size());
+    assertEquals(1, erpRows(erpLines("SEL-1")).size(), "the selected order is not written again");
+  }
+
   // ---- helpers --------------------------------------------------------------------------------------------
 
   /**
