@@ -1,6 +1,10 @@
 package dev.tandem.api;
 
-/** Event-bus addresses shared by the runtime and plugins. */
+/**
+ * Every event-bus address of Tandem, in one place: those plugins use (the job addresses, availability, the
+ * published events) and the runtime's own request/reply addresses, which plugins should not consume.
+ * Failures on any of them carry a {@link BusFailure} code; docs/architecture.md lists the messages.
+ */
 public final class Addresses {
 
   /** Prefix of the per-mapping sync addresses. */
@@ -20,6 +24,24 @@ public final class Addresses {
   /** Prefix of the ledger jobs' addresses. */
   public static final String LEDGER_PREFIX = "tandem.ledger.";
 
+  /** Published: each job's end, with its outcome. */
+  public static final String JOB_EVENTS = EVENTS_PREFIX + "jobs";
+  /** Published: each page a full-synchronization job commits. */
+  public static final String FULL_SYNC_EVENTS = EVENTS_PREFIX + "full-sync";
+
+  /** Runtime only: the full-synchronization review ({@code {"counts"}}), replied with its lines. */
+  public static final String FULL_SYNC_REVIEW = "tandem.fullsync.review";
+  /** Runtime only: the review's lines without endpoint counts. */
+  public static final String FULL_SYNC_PROGRESS = "tandem.fullsync.progress";
+  /** Runtime only: start a full synchronization (the start body), replied with the run. */
+  public static final String FULL_SYNC_START = "tandem.fullsync.start";
+  /** Runtime only, local: the dispatcher claims due jobs now. */
+  public static final String DISPATCHER_WAKE = "tandem.internal.dispatcher.wake";
+  /** Runtime only: a Business Central webhook notification, replied with what it accepted. */
+  public static final String ERP_NOTIFICATIONS = "tandem.erp.notifications";
+  /** Runtime only: prefix of the option-set mappings' option listings. */
+  public static final String OPTION_SET_PREFIX = "tandem.optionset.";
+
   private Addresses() {}
 
   /**
@@ -28,6 +50,14 @@ public final class Addresses {
    */
   public static String ledger(String job) {
     return LEDGER_PREFIX + job;
+  }
+
+  /**
+   * @param mapping an option-set mapping's name
+   * @return where its CRM option listing is asked for (runtime only)
+   */
+  public static String optionSet(String mapping) {
+    return OPTION_SET_PREFIX + mapping;
   }
 
   /**

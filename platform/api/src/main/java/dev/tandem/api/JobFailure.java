@@ -14,9 +14,9 @@ import java.time.Duration;
  */
 public final class JobFailure {
 
-  /** Failure code of a retriable job failure: the queue retries it with backoff. */
+  /** Failure code of a retriable job failure: the queue retries it with backoff ({@link BusFailure#RETRIABLE}). */
   public static final int RETRIABLE = 1;
-  /** Failure code of a permanent job failure: the job fails at once. */
+  /** Failure code of a permanent job failure: the job fails at once ({@link BusFailure#PERMANENT}). */
   public static final int PERMANENT = 2;
 
   private JobFailure() {}
@@ -48,7 +48,7 @@ public final class JobFailure {
         .put("stage", e.stage().name())
         .put("message", e.getMessage())
         .put("retryAfterMs", e.retryAfter() == null ? null : e.retryAfter().toMillis());
-    request.fail(e.kind() == ErrorKind.PERMANENT ? PERMANENT : RETRIABLE, body.encode());
+    (e.kind() == ErrorKind.PERMANENT ? BusFailure.PERMANENT : BusFailure.RETRIABLE).fail(request, body.encode());
   }
 
   /**
@@ -90,20 +90,20 @@ public final class JobFailure {
         JsonObject body = new JsonObject(re.getMessage());
         Long retryMs = body.getLong("retryAfterMs");
         return new TandemException(
-            re.failureCode() == PERMANENT ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
+            BusFailure.PERMANENT.is(re) ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
             Stage.valueOf(body.getString("stage", Stage.WRITE.name())),
             body.getString("message"),
             retryMs == null ? null : Duration.ofMillis(retryMs), null);
       } catch (DecodeException | IllegalArgumentException | NullPointerException notOurs) {
-        return new TandemException(re.failureCode() == PERMANENT ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
+        return new TandemException(BusFailure.PERMANENT.is(re) ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
             Stage.WRITE, re.getMessage(), null, re);
       }
     }
-    if (failure instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
+    if (failure instanceof ReplyException re && BusFailure.timedOut(re)) {
       return new TandemException(ErrorKind.RETRIABLE, Stage.DISPATCH,
           "no reply within the job timeout: " + re.getMessage(), null, re);
     }
-    if (failure instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+    if (failure instanceof ReplyException re && BusFailure.noConsumer(re)) {
       return new TandemException(ErrorKind.PERMANENT, Stage.DISPATCH, re.getMessage(), null, re);
     }
     if (failure instanceof TandemException te) {

@@ -95,12 +95,19 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       + "(the CRM on --crm-profile); prints the ERP's envelope and the ERP requests throttled")
   boolean toErp;
 
+  @Option(names = "--erp-profile", defaultValue = "nav",
+      description = "the ERP simulator's profile for ERP to CRM: nav (Basic, no cost model) or bc-online (OAuth, BC's "
+          + "request limits and the realistic cost model on --time-scale); --to-erp always uses bc-online "
+          + "(default: ${DEFAULT-VALUE})")
+  String erpProfile;
+
   @Option(names = "--sim-heap", description = "-Xmx of each simulator JVM (default: by the row count)")
   String simHeap;
 
   @Option(names = "--plugins", split = ",", description = "plugin jars (default: plugins/customers and plugins/items)")
   List<Path> pluginJars;
 
+  private boolean bcOnline;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final List<Process> children = new ArrayList<>();
   private final HeapSampler heap = new HeapSampler();
@@ -144,7 +151,9 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     int crmPort = freePort();
     List<String> erpArgs = new ArrayList<>(List.of("--port", "" + erpPort, "--seed", "42", "--salespeople", "0",
         "--max-page-size", "5000"));
-    if (toErp) {
+    boolean bcOnline = toErp || "bc-online".equals(erpProfile);
+    this.bcOnline = bcOnline;
+    if (bcOnline) {
       // Business Central online: OAuth, its request limits and the realistic cost model on the time scale.
       erpArgs.addAll(List.of("--profile", "bc-online", "--cost-profile", "realistic", "--time-scale", "" + timeScale));
     }
@@ -152,7 +161,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         erpArgs.toArray(new String[0]));
     startChild("CRM", xmx, jar("simulators/crm-dataverse/target", "tandem-sim-crm-dataverse-", "-standalone.jar"), "--port",
         "" + crmPort, "--seed", "42", "--systemusers", "5", "--profile", crmProfile, "--time-scale", "" + timeScale);
-    erpRoot = toErp ? "http://localhost:" + erpPort + "/v2.0/tandem-tenant/Production/ODataV4"
+    erpRoot = bcOnline ? "http://localhost:" + erpPort + "/v2.0/tandem-tenant/Production/ODataV4"
         : "http://localhost:" + erpPort + "/BC/ODataV4";
     erpCompanyUrl = erpRoot + "/Company('" + URLEncoder.encode("CRONUS International Ltd.", StandardCharsets.UTF_8)
         .replace("+", "%20") + "')";
@@ -160,7 +169,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         "TANDEM:Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Cg==".getBytes(StandardCharsets.UTF_8));
     erpAdmin = "http://localhost:" + erpPort + "/__admin/sim";
     erpTokenUrl = "http://localhost:" + erpPort + "/tandem-tenant/oauth2/v2.0/token";
-    if (toErp) {
+    if (bcOnline) {
       erpAuth = "Bearer " + new JsonObject(send("POST", erpTokenUrl, "grant_type=client_credentials&client_id="
           + "tandem-bc-sync&client_secret=tandem-bc-secret&scope=" + enc("https://api.businesscentral.dynamics.com/"
           + ".default"), "Content-Type", "application/x-www-form-urlencoded")).getString("access_token");
@@ -302,7 +311,7 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         Files.copy(j, plugins.resolve(j.getFileName()));
       }
       String schema = "bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-      JsonObject erp = toErp
+      JsonObject erp = bcOnline
           ? new JsonObject().put("profile", "bc-online").put("url", erpRoot).put("company", "CRONUS International Ltd.")
               .put("clientId", "tandem-bc-sync").put("clientSecret", "tandem-bc-secret").put("tokenUrl", erpTokenUrl)
               // BC's request limits on the simulator's time scale (the window shrinks with it).

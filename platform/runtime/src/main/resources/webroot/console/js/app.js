@@ -10,6 +10,7 @@ import errors from './pages/errors.js';
 import { fullSyncPage } from './pages/fullsync.js';
 import plugins from './pages/plugins.js';
 import couplings from './pages/couplings.js';
+import records from './pages/records.js';
 
 const routes = [
   [/^#\/overview$/, overview, 'Overview'],
@@ -18,6 +19,7 @@ const routes = [
   [/^#\/mappings$/, mappingList, 'Mappings'],
   [/^#\/mappings\/([^/?]+)$/, mappingPage, 'Mapping'],
   [/^#\/mappings\/([^/?]+)\/couplings$/, couplings, 'Couplings'],
+  [/^#\/mappings\/([^/?]+)\/records(\?.*)?$/, records, 'Records'],
   [/^#\/full-sync$/, fullSyncPage, 'Full synchronization'],
   [/^#\/plugins$/, plugins, 'Plugins and schedules'],
   [/^#\/jobs(\?.*)?$/, jobList, 'Jobs'],

@@ -94,7 +94,7 @@ export function badge(status) {
   } else if (/^(FAILED|ERROR|DISABLED|DEAD|HELD|PAUSED|NOT CONNECTED|NO_MATCH|AMBIGUOUS)$/.test(u)
       || u.startsWith('DISABLED')) {
     tone = 'bad';
-  } else if (/^(RUNNING|IN_PROCESS|QUEUED|WAITING|ON_HOLD|PARTIAL|DEGRADED|OPEN|SKIPPED)$/.test(u)) {
+  } else if (/^(RUNNING|IN_PROCESS|QUEUED|WAITING|ON_HOLD|PARTIAL|DEGRADED|OPEN|SKIPPED|PENDING|TAKEN)$/.test(u)) {
     tone = 'warn';
   }
   return h('span', { class: 'badge ' + tone, text: s });

@@ -1,7 +1,6 @@
 package dev.tandem.runtime.config;
 
 import dev.tandem.api.Setting;
-import dev.tandem.runtime.connection.SecretCipher;
 import dev.tandem.runtime.connectors.EndpointBudget;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
 import dev.tandem.runtime.connectors.erp.ODataErpSettings;
@@ -106,20 +105,28 @@ public final class ConfigDef {
   public static final Key ADMIN_TOKEN = both(TandemConfig.ENV_ADMIN_TOKEN, Setting.string("adminToken").asSecret()
       .minLength(16).defaultDoc("— (required)").doc("bearer token for `/api/v1`"));
 
-  // -- secrets (read by SecretCipher)
+  // -- secrets (read by SecretCipher, which takes the variables' names from here: config needs nothing of connection)
+  /** Environment variable of the secret key. */
+  public static final String ENV_SECRET_KEY = "TANDEM_SECRET_KEY";
+  /** Environment variable of the secret key's file. */
+  public static final String ENV_SECRET_KEY_FILE = "TANDEM_SECRET_KEY_FILE";
+  /** Environment variable of the previous secret key. */
+  public static final String ENV_SECRET_KEY_PREVIOUS = "TANDEM_SECRET_KEY_PREVIOUS";
+  /** Environment variable of the previous secret key's file. */
+  public static final String ENV_SECRET_KEY_PREVIOUS_FILE = "TANDEM_SECRET_KEY_PREVIOUS_FILE";
   /** Secret key. */
-  public static final Key SECRET_KEY = envOnly(Setting.string(SecretCipher.ENV_KEY).asSecret()
+  public static final Key SECRET_KEY = envOnly(Setting.string(ENV_SECRET_KEY).asSecret()
       .doc("32 random bytes in base64 (`bin/tandem secrets generate-key`): seals the stored connection's secrets "
           + "(AES-GCM); every node needs the same key"));
   /** Secret key file. */
-  public static final Key SECRET_KEY_FILE = envOnly(Setting.string(SecretCipher.ENV_KEY_FILE)
+  public static final Key SECRET_KEY_FILE = envOnly(Setting.string(ENV_SECRET_KEY_FILE)
       .doc("a file holding that key, instead of `TANDEM_SECRET_KEY`"));
   /** Previous secret key. */
-  public static final Key SECRET_KEY_PREVIOUS = envOnly(Setting.string(SecretCipher.ENV_PREVIOUS_KEY).asSecret()
+  public static final Key SECRET_KEY_PREVIOUS = envOnly(Setting.string(ENV_SECRET_KEY_PREVIOUS).asSecret()
       .doc("during a key rotation, the old key: secrets still sealed with it open with it; every new secret is "
           + "sealed with `TANDEM_SECRET_KEY`"));
   /** Previous secret key file. */
-  public static final Key SECRET_KEY_PREVIOUS_FILE = envOnly(Setting.string(SecretCipher.ENV_PREVIOUS_KEY_FILE)
+  public static final Key SECRET_KEY_PREVIOUS_FILE = envOnly(Setting.string(ENV_SECRET_KEY_PREVIOUS_FILE)
       .doc("a file holding the previous key, instead of `TANDEM_SECRET_KEY_PREVIOUS`"));
 
   // -- node
@@ -182,8 +189,8 @@ public final class ConfigDef {
   public static final Key SCHEDULES_ERP_DELETION_SCAN = file(Setting.longValue("schedules.erpDeletionScanMs")
       .defaultValue(SCHEDULES.erpDeletionScanMs()).atLeast(0)
       .doc("how often a mapping's runs check the ERP for deleted records (the key-range comparison below: one "
-          + "`$count` when nothing moved, a `$count` per range and a read of the ranges that moved otherwise); runs "
-          + "in between make no such request; an ERP `deleted` notification makes the check due at once. 0 = every "
+          + "`$count` when nothing moved, counts down a tree of key ranges to the ranges that moved and a read of "
+          + "those otherwise); runs in between make no such request; an ERP `deleted` notification makes the check due at once. 0 = every "
           + "run"));
 
   // -- plugins

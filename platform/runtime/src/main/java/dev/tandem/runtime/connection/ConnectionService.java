@@ -1,13 +1,13 @@
 package dev.tandem.runtime.connection;
 
 import dev.tandem.runtime.config.TandemConfig;
+import dev.tandem.runtime.store.PgChannelListener;
 import dev.tandem.runtime.store.PgConnectionStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -52,7 +52,7 @@ public final class ConnectionService {
   private final List<Function<Effective, Future<Void>>> listeners = new ArrayList<>();
   private volatile Effective current;
   private volatile Optional<PgConnectionStore.Stored> stored = Optional.empty();
-  private PgSubscriber subscriber;
+  private PgChannelListener subscriber;
   private volatile Future<Void> applying = Future.succeededFuture();
 
   /**
@@ -85,8 +85,7 @@ public final class ConnectionService {
   public Future<Void> start(PgConnectOptions listen, String channel) {
     Future<Void> listening = Future.succeededFuture();
     if (listen != null) {
-      subscriber = PgSubscriber.subscriber(vertx, listen).reconnectPolicy(attempt -> 1_000L);
-      subscriber.channel(channel).handler(payload -> reload());
+      subscriber = new PgChannelListener(vertx, listen, channel, this::reload);
       listening = subscriber.connect().recover(e -> {
         LOG.log(Level.WARNING, "LISTEN on " + channel + " failed: connection changes made on other nodes apply "
             + "here after a restart: " + e.getMessage());

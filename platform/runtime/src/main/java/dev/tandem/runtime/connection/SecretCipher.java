@@ -1,5 +1,6 @@
 package dev.tandem.runtime.connection;
 
+import dev.tandem.runtime.config.ConfigDef;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -24,16 +25,16 @@ import javax.crypto.spec.SecretKeySpec;
 public final class SecretCipher {
 
   /** Environment variable: the key, 32 bytes in base64. */
-  public static final String ENV_KEY = "TANDEM_SECRET_KEY";
+  public static final String ENV_KEY = ConfigDef.ENV_SECRET_KEY;
   /** Environment variable: a file holding the key in base64 (instead of {@value #ENV_KEY}). */
-  public static final String ENV_KEY_FILE = "TANDEM_SECRET_KEY_FILE";
+  public static final String ENV_KEY_FILE = ConfigDef.ENV_SECRET_KEY_FILE;
   /**
    * Environment variable: the key before a rotation, which secrets still sealed with it open with (the key in
    * {@value #ENV_KEY} seals every new one), so nodes keep working while the secrets are re-sealed.
    */
-  public static final String ENV_PREVIOUS_KEY = "TANDEM_SECRET_KEY_PREVIOUS";
+  public static final String ENV_PREVIOUS_KEY = ConfigDef.ENV_SECRET_KEY_PREVIOUS;
   /** Environment variable: a file holding the previous key (instead of {@value #ENV_PREVIOUS_KEY}). */
-  public static final String ENV_PREVIOUS_KEY_FILE = "TANDEM_SECRET_KEY_PREVIOUS_FILE";
+  public static final String ENV_PREVIOUS_KEY_FILE = ConfigDef.ENV_SECRET_KEY_PREVIOUS_FILE;
 
   private static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;

@@ -117,7 +117,13 @@ public final class EndpointBudget implements RequestGate, Shareable {
     }
   }
 
-  private record Waiter(Context context, Promise<Void> promise) {}
+  private record Waiter(Context context, Promise<Running> promise, String kind, double units) {}
+
+  /** A waiter let go, with what it started as. */
+  private record Go(Waiter waiter, Running running) {}
+
+  /** A request in flight: when it started, its kind and size, and what it was taken to cost when it started. */
+  private record Running(long startedAt, String kind, double units, double estimateMs) {}
 
   private final Vertx vertx;
   private final String endpoint;
@@ -130,8 +136,15 @@ public final class EndpointBudget implements RequestGate, Shareable {
   private final java.util.Map<Long, Integer> running = new java.util.TreeMap<>(); // start → requests
   private double executionInWindow;
   private double typicalMs;
-  /** What a request in flight is taken to cost against the execution budget (see {@link #canStart}). */
-  private double costEstimateMs;
+  /**
+   * Per kind of request (see {@link RequestGate#run(String, double, Supplier)}), what a unit is taken to cost
+   * against the execution budget while in flight: the costliest per unit lately (see {@link #canStart}).
+   */
+  private final java.util.Map<String, Double> costPerUnitMs = new java.util.HashMap<>();
+  /** Requests in flight whose kind has no cost yet (none of it has ended), per kind. */
+  private final java.util.Map<String, Integer> unknownInFlight = new java.util.HashMap<>();
+  /** The sum of the estimates of the requests in flight. */
+  private double inFlightEstimateMs;
   private int limit;
   private int share;
   private int hint; // the endpoint's recommended parallelism for the user, 0 = none seen
@@ -183,9 +196,16 @@ public final class EndpointBudget implements RequestGate, Shareable {
 
   @Override
   public <T> Future<T> run(Supplier<Future<T>> call) {
-    return acquire().compose(started -> {
+    return run(REQUEST, 1, call);
+  }
+
+  private static final String REQUEST = "request";
+
+  @Override
+  public <T> Future<T> run(String kind, double units, Supplier<Future<T>> call) {
+    return acquire(kind, units).compose(started -> {
       synchronized (this) {
-        running.merge(started, 1, Integer::sum);
+        running.merge(started.startedAt(), 1, Integer::sum);
       }
       Future<T> f;
       try {
@@ -197,29 +217,35 @@ public final class EndpointBudget implements RequestGate, Shareable {
     });
   }
 
-  private Future<Long> acquire() {
+  private Future<Running> acquire(String kind, double units) {
     Context ctx = vertx.getOrCreateContext();
     synchronized (this) {
       long now = System.currentTimeMillis();
-      if (waiting.isEmpty() && canStart(now)) {
-        start(now);
-        return Future.succeededFuture(now);
+      if (waiting.isEmpty() && canStart(now, kind, units)) {
+        return Future.succeededFuture(start(now, kind, units));
       }
-      Promise<Void> p = Promise.promise();
-      waiting.add(new Waiter(ctx, p));
+      Promise<Running> p = Promise.promise();
+      waiting.add(new Waiter(ctx, p, kind, units));
       scheduleLocked(now);
-      return p.future().map(v -> System.currentTimeMillis());
+      return p.future();
     }
   }
 
-  private void start(long now) {
+  private Running start(long now, String kind, double units) {
     inFlight++;
     if (limits.requests() > 0) {
       starts.addLast(now);
     }
+    Double perUnit = costPerUnitMs.get(kind);
+    double estimate = perUnit == null ? 0 : perUnit * units;
+    if (perUnit == null) {
+      unknownInFlight.merge(kind, 1, Integer::sum);
+    }
+    inFlightEstimateMs += estimate;
+    return new Running(now, kind, units, estimate);
   }
 
-  private boolean canStart(long now) {
+  private boolean canStart(long now, String kind, double units) {
     slide(now);
     if (inFlight >= cap() || now < pausedUntilMillis) {
       return false;
@@ -235,9 +261,15 @@ public final class EndpointBudget implements RequestGate, Shareable {
       return executionInWindow < budget;
     }
     // The endpoint admits a request while its window is under the budget and charges it when it ends, so what is in
-    // flight must be counted before it ends: each request as costly as the costliest lately (a batch of 1000, not
-    // the average with the small reads between). Until one has ended nothing is known: one at a time (slow start).
-    return costEstimateMs > 0 && executionInWindow + (inFlight + 1) * costEstimateMs < budget;
+    // flight must be counted before it ends: each request at the costliest per unit of its kind lately (a batch of
+    // 100 operations at 100 times an operation's cost, a read at a read's), so neither a batch of 1000 makes every
+    // small request look costly nor the small reads make a batch look cheap. Until one of a kind has ended its cost
+    // is unknown: one at a time of that kind (slow start).
+    Double perUnit = costPerUnitMs.get(kind);
+    if (perUnit == null) {
+      return unknownInFlight.getOrDefault(kind, 0) == 0 && executionInWindow + inFlightEstimateMs < budget;
+    }
+    return executionInWindow + inFlightEstimateMs + units * perUnit < budget;
   }
 
   /** @return requests this node may have in flight: AIMD limit, node share, and its part of the endpoint's hint */
@@ -263,12 +295,17 @@ public final class EndpointBudget implements RequestGate, Shareable {
     }
   }
 
-  private void release(long startedAt) {
-    List<Waiter> go;
+  private void release(Running r) {
+    List<Go> go;
     synchronized (this) {
       long now = System.currentTimeMillis();
+      long startedAt = r.startedAt();
       inFlight--;
       running.computeIfPresent(startedAt, (k, n) -> n <= 1 ? null : n - 1);
+      inFlightEstimateMs = inFlight == 0 ? 0 : Math.max(0, inFlightEstimateMs - r.estimateMs());
+      if (r.estimateMs() == 0) {
+        unknownInFlight.computeIfPresent(r.kind(), (k, n) -> n <= 1 ? null : n - 1);
+      }
       double ms = now - startedAt;
       if (limits.executionMs() > 0) {
         executions.addLast(new double[] {now, ms});
@@ -279,18 +316,19 @@ public final class EndpointBudget implements RequestGate, Shareable {
         recent.pollFirst();
       }
       typicalMs = typicalMs == 0 ? ms : typicalMs * 0.8 + ms * 0.2;
-      // A decaying maximum: a costly request sets it, cheap ones after it lower it by 2 % each.
-      costEstimateMs = Math.max(ms, costEstimateMs * 0.98);
+      // A decaying maximum per unit of the kind: a costly request sets it, cheaper ones after it lower it by 2 % each.
+      double perUnit = ms / Math.max(1e-9, r.units());
+      costPerUnitMs.merge(r.kind(), perUnit, (old, now2) -> Math.max(now2, old * 0.98));
       go = drainLocked(now);
     }
     resume(go);
   }
 
-  private List<Waiter> drainLocked(long now) {
-    List<Waiter> go = new java.util.ArrayList<>();
-    while (!waiting.isEmpty() && canStart(now)) {
-      start(now);
-      go.add(waiting.poll());
+  private List<Go> drainLocked(long now) {
+    List<Go> go = new java.util.ArrayList<>();
+    while (!waiting.isEmpty() && canStart(now, waiting.peek().kind(), waiting.peek().units())) {
+      Waiter w = waiting.poll();
+      go.add(new Go(w, start(now, w.kind(), w.units())));
     }
     if (!waiting.isEmpty()) {
       scheduleLocked(now);
@@ -298,9 +336,9 @@ public final class EndpointBudget implements RequestGate, Shareable {
     return go;
   }
 
-  private static void resume(List<Waiter> go) {
-    for (Waiter w : go) {
-      w.context().runOnContext(v -> w.promise().complete());
+  private static void resume(List<Go> go) {
+    for (Go g : go) {
+      g.waiter().context().runOnContext(v -> g.waiter().promise().complete(g.running()));
     }
   }
 
@@ -328,7 +366,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
     }
     timerScheduled = true;
     vertx.setTimer(Math.max(1, at - now), id -> {
-      List<Waiter> go;
+      List<Go> go;
       synchronized (this) {
         timerScheduled = false;
         go = drainLocked(System.currentTimeMillis());
@@ -339,7 +377,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
 
   @Override
   public void succeeded() {
-    List<Waiter> go = List.of();
+    List<Go> go = List.of();
     synchronized (this) {
       if (++successes >= SUCCESSES_PER_STEP) {
         successes = 0;
@@ -369,7 +407,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
   public void observe(MultiMap headers) {
     Double dop = number(headers, limits.parallelismHintHeader());
     if (dop != null && dop >= 1) {
-      List<Waiter> go;
+      List<Go> go;
       synchronized (this) {
         int before = hint;
         int beforeLimit = limit;
@@ -397,9 +435,13 @@ public final class EndpointBudget implements RequestGate, Shareable {
           executions.addLast(new double[] {now, unseen});
           executionInWindow += unseen;
         } else if (unseen < -1) {
-          // Less charged than the durations measured here (they include the network): the endpoint's count wins.
+          // Less charged than this node counts: the endpoint's count wins. The difference is either durations
+          // measured here with the network in them, or charges the endpoint has already let out of its window that
+          // this node, which stamped them a little later, still holds — so it comes off the oldest entries: taken
+          // off the newest, the oldest would leave the window a second time soon after and the node would count
+          // less than the endpoint does (and overshoot: the two 429s of the pacing test under load).
           double extra = -unseen;
-          for (var it = executions.descendingIterator(); it.hasNext() && extra > 0; ) {
+          for (var it = executions.iterator(); it.hasNext() && extra > 0; ) {
             double[] e = it.next();
             double cut = Math.min(e[1], extra);
             e[1] -= cut;
@@ -435,7 +477,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
    * @param concurrency requests in flight this node may run (0 holds every new request back)
    */
   public void share(int concurrency) {
-    List<Waiter> go;
+    List<Go> go;
     synchronized (this) {
       share = Math.max(0, Math.min(limits.concurrency(), concurrency));
       go = drainLocked(System.currentTimeMillis());

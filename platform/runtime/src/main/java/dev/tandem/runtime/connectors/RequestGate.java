@@ -20,6 +20,21 @@ public interface RequestGate {
    */
   <T> Future<T> run(Supplier<Future<T>> call);
 
+  /**
+   * Runs {@code call} when the gate lets it start, saying what it is likely to cost: {@code units} of
+   * {@code kind} (a {@code $batch} of 100 operations is 100 units of "operations"). A gate that charges execution
+   * time learns each kind's cost per unit, so a large batch and a small read are not taken to cost alike.
+   *
+   * @param kind what a unit is, e.g. "operations" or "request"
+   * @param units how many
+   * @param call the request
+   * @param <T> result type
+   * @return the call's result
+   */
+  default <T> Future<T> run(String kind, double units, Supplier<Future<T>> call) {
+    return run(call);
+  }
+
   /** Records a success. */
   void succeeded();
 

@@ -97,6 +97,27 @@ public final class ResilientHttp {
    */
   public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
       Buffer body, boolean idempotent, boolean returnTimeouts) {
+    return send(stage, prepare, body, idempotent, returnTimeouts, REQUEST, 1);
+  }
+
+  /** The kind of cost unit of a plain request (see {@link RequestGate#run(String, double, Supplier)}). */
+  public static final String REQUEST = "request";
+
+  /**
+   * Like {@link #send(Stage, Function, Buffer, boolean, boolean)}, saying what the request is likely to cost (see
+   * {@link RequestGate#run(String, double, Supplier)}).
+   *
+   * @param stage stage for failures
+   * @param prepare builds the request (see {@link #send(Stage, Function, Buffer)})
+   * @param body the body, or null
+   * @param idempotent false for a request that must not be repeated once it may have reached the server
+   * @param returnTimeouts whether 408 and 504 answers are the caller's to handle
+   * @param kind what a unit of its cost is, e.g. "operations" for a batch
+   * @param units how many
+   * @return the response
+   */
+  public Future<HttpResponse<Buffer>> send(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
+      Buffer body, boolean idempotent, boolean returnTimeouts, String kind, double units) {
     long now = System.nanoTime();
     if (now < openUntilNanos) {
       long waitMs = (openUntilNanos - now) / 1_000_000;
@@ -104,7 +125,7 @@ public final class ResilientHttp {
           + BREAKER_THRESHOLD + " failed requests in a row: circuit open for another " + waitMs + " ms",
           Duration.ofMillis(waitMs)));
     }
-    return attempt(stage, prepare, body, 0, false, idempotent, returnTimeouts).andThen(ar -> {
+    return attempt(stage, prepare, body, 0, false, idempotent, returnTimeouts, kind, units).andThen(ar -> {
       if (ar.failed() && ar.cause() instanceof TandemException te && te.kind() == ErrorKind.RETRIABLE) {
         if (++consecutiveFailures >= BREAKER_THRESHOLD) {
           openUntilNanos = System.nanoTime() + BREAKER_OPEN_MS * 1_000_000L;
@@ -122,8 +143,8 @@ public final class ResilientHttp {
   }
 
   private Future<HttpResponse<Buffer>> attempt(Stage stage, Function<Boolean, Future<HttpRequest<Buffer>>> prepare,
-      Buffer body, int retry, boolean renew, boolean idempotent, boolean returnTimeouts) {
-    return limiter.run(() -> prepare.apply(renew).compose(req -> body == null ? req.send() : req.sendBuffer(body)))
+      Buffer body, int retry, boolean renew, boolean idempotent, boolean returnTimeouts, String kind, double units) {
+    return limiter.run(kind, units, () -> prepare.apply(renew).compose(req -> body == null ? req.send() : req.sendBuffer(body)))
         .transform(ar -> {
           if (ar.failed()) {
             if (ar.cause() instanceof TandemException te) {
@@ -140,7 +161,8 @@ public final class ResilientHttp {
                   + HttpFailures.io(endpoint, stage, ar.cause()).getMessage(), null));
             }
             return retry < maxRetries ? later(backoff(retry), () -> attempt(stage, prepare, body, retry + 1, false,
-                idempotent, returnTimeouts)) : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
+                idempotent, returnTimeouts, kind, units))
+                : Future.failedFuture(HttpFailures.io(endpoint, stage, ar.cause()));
           }
           HttpResponse<Buffer> r = ar.result();
           int status = r.statusCode();
@@ -153,7 +175,7 @@ public final class ResilientHttp {
             metrics.throttled(endpoint);
             // The limiter holds every new request until the Retry-After has passed; this one waits too.
             return retry < maxRetries ? later(waitMs, () -> attempt(stage, prepare, body, retry + 1, false,
-                idempotent, returnTimeouts))
+                idempotent, returnTimeouts, kind, units))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
@@ -166,13 +188,13 @@ public final class ResilientHttp {
             // A 5xx to a create may come after the server did the work: only idempotent requests are repeated.
             return retry < maxRetries && idempotent
                 ? later(ra != null ? ra.toMillis() : backoff(retry), () -> attempt(stage, prepare, body, retry + 1,
-                    false, true, returnTimeouts))
+                    false, true, returnTimeouts, kind, units))
                 : Future.failedFuture(HttpFailures.classify(endpoint, stage, status, r.headers(), r.bodyAsString(),
                     false));
           }
           if (status == 401 && !renew) {
             // Credentials may have expired early: the caller gets one chance to renew them.
-            return attempt(stage, prepare, body, retry, true, idempotent, returnTimeouts)
+            return attempt(stage, prepare, body, retry, true, idempotent, returnTimeouts, kind, units)
                 .recover(e -> Future.succeededFuture(r));
           }
           limiter.succeeded();

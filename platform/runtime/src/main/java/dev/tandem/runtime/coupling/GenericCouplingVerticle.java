@@ -22,6 +22,7 @@ import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.sync.FromCrmSync;
 import dev.tandem.runtime.sync.MappingSettings;
 import dev.tandem.runtime.sync.RecordMapper;
+import dev.tandem.runtime.sync.ReferenceGuard;
 import dev.tandem.runtime.sync.ToCrmSync;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -240,7 +241,7 @@ public final class GenericCouplingVerticle extends VerticleBase {
                   done.ambiguous++;
                 }
                 out.add(new Result(erpSide ? r.sourceKey() : null, erpSide ? null : r.sourceKey(),
-                    r.kind() == MatchIndex.Kind.NO_MATCH ? "no_match" : "ambiguous", r.reason()));
+                    r.kind() == MatchIndex.Kind.NO_MATCH ? "no_match" : "ambiguous", r.reason(), r.candidates()));
               }
             }
             return records.add(tx, req.jobId(), eff.name(), out);

@@ -41,8 +41,19 @@ public final class MatchIndex {
    * @param kind what became of it
    * @param targetKey the candidate's key when matched, else null
    * @param reason why it was not coupled, for the job's record log; null when matched
+   * @param candidates when ambiguous, the other side's keys a person may pick from (at most
+   *     {@link #MAX_CANDIDATES}); else empty
    */
-  public record Result(String sourceKey, Kind kind, String targetKey, String reason) {}
+  public record Result(String sourceKey, Kind kind, String targetKey, String reason, List<String> candidates) {
+
+    /** A result without candidates. */
+    public Result(String sourceKey, Kind kind, String targetKey, String reason) {
+      this(sourceKey, kind, targetKey, reason, List.of());
+    }
+  }
+
+  /** Candidates kept per ambiguous result. */
+  public static final int MAX_CANDIDATES = 20;
 
   private record Level(int priority, List<MatchField> fields) {}
 
@@ -138,7 +149,8 @@ public final class MatchIndex {
         claims.computeIfAbsent(found.get(0), x -> new ArrayList<>(1)).add(key);
       } else {
         unmatched.add(new Result(key, Kind.AMBIGUOUS, null, found.size() + " uncoupled " + candidates + " match on "
-            + describe(level) + ": " + sample(found)));
+            + describe(level) + ": " + sample(found), List.copyOf(found.subList(0, Math.min(found.size(),
+            MAX_CANDIDATES)))));
       }
       return;
     }
@@ -164,7 +176,7 @@ public final class MatchIndex {
         others.remove(source);
         contested.add(new Result(source, Kind.AMBIGUOUS, null, "the only match on priority "
             + tentativeLevel.get(source) + ", " + target + ", matches " + others.size() + " other record"
-            + (others.size() == 1 ? "" : "s") + " too: " + sample(others)));
+            + (others.size() == 1 ? "" : "s") + " too: " + sample(others), List.of(target)));
       }
     });
     out.addAll(contested);

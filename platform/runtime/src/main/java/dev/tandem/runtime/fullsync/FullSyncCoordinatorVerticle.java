@@ -1,5 +1,6 @@
 package dev.tandem.runtime.fullsync;
 
+import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
@@ -7,28 +8,28 @@ import dev.tandem.api.MappingDependency;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.ODataLiterals;
-import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.fullsync.PgFullSyncStore.Line;
 import dev.tandem.runtime.fullsync.PgFullSyncStore.Progress;
 import dev.tandem.runtime.fullsync.PgFullSyncStore.Run;
+import dev.tandem.runtime.plugins.MappingGraph;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.store.NewJob;
+import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.PgWatermarkStore.Side;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import java.lang.System.Logger.Level;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,15 +53,15 @@ import java.util.function.Supplier;
 public final class FullSyncCoordinatorVerticle extends VerticleBase {
 
   /** Event-bus address of the review: replies with {@code {run, lines}}. */
-  public static final String REVIEW = "tandem.fullsync.review";
+  public static final String REVIEW = Addresses.FULL_SYNC_REVIEW;
   /** Event-bus address of start ({@code {mappings?, parts?}}): replies with {@code {runId, lines}}. */
-  public static final String START = "tandem.fullsync.start";
+  public static final String START = Addresses.FULL_SYNC_START;
   /** Event-bus address of the progress snapshot, without endpoint counts: replies with {@code {run, lines}}. */
-  public static final String PROGRESS = "tandem.fullsync.progress";
+  public static final String PROGRESS = Addresses.FULL_SYNC_PROGRESS;
   /** A line of ERP-to-CRM with at least this many rows is cut into the run's key ranges. */
   static final long SPLIT_THRESHOLD = 10_000;
   /** How the reason of a line skipped because its records must be coupled first begins. */
-  static final String COUPLE_FIRST = "couple first: ";
+  static final String COUPLE_FIRST = FullSyncRecommendation.COUPLE_FIRST;
   private static final System.Logger LOG = System.getLogger(FullSyncCoordinatorVerticle.class.getName());
 
   private final Pool pool;
@@ -73,6 +74,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   private final int defaultParts;
   private final PgFullSyncStore store;
   private final PgMappingSettingsStore settings;
+  private final PgCouplingStore couplings;
+  private final PgScheduleStore schedules;
   private final PgWatermarkStore watermarks = new PgWatermarkStore();
   private final Map<String, AtomicLong> ratios = new ConcurrentHashMap<>();
   private ODataErpClient erp;
@@ -102,6 +105,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     this.defaultParts = defaultParts;
     this.store = new PgFullSyncStore(pool);
     this.settings = new PgMappingSettingsStore(pool);
+    this.couplings = new PgCouplingStore(pool);
+    this.schedules = new PgScheduleStore(pool);
   }
 
   @Override
@@ -109,13 +114,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     erp = new ODataErpClient(vertx, connections.erp(), endpointMetrics);
     crm = new DataverseClient(vertx, connections.crm(), endpointMetrics);
     vertx.setPeriodic(tickMs, id -> tick());
-    return Future.all(
-        vertx.eventBus().<JsonObject>consumer(REVIEW, msg -> review(msg.body() == null
-            || msg.body().getBoolean("counts", true)).onComplete(ar -> reply(msg, ar))).completion(),
-        vertx.eventBus().<JsonObject>consumer(PROGRESS, msg -> review(false).onComplete(ar -> reply(msg, ar)))
-            .completion(),
-        vertx.eventBus().<JsonObject>consumer(START, msg -> start(msg.body() == null ? new JsonObject() : msg.body())
-            .onComplete(ar -> reply(msg, ar))).completion());
+    return FullSyncBusApi.register(vertx, this::review, this::start);
   }
 
   @Override
@@ -123,19 +122,6 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     erp.close();
     crm.close();
     return Future.succeededFuture();
-  }
-
-  private static void reply(io.vertx.core.eventbus.Message<JsonObject> msg, io.vertx.core.AsyncResult<JsonObject> ar) {
-    if (ar.succeeded()) {
-      msg.reply(ar.result());
-    } else if (ar.cause() instanceof PgFullSyncStore.AlreadyRunningException) {
-      msg.fail(409, ar.cause().getMessage());
-    } else if (ar.cause() instanceof IllegalArgumentException) {
-      msg.fail(400, ar.cause().getMessage());
-    } else {
-      LOG.log(Level.WARNING, "full synchronization request failed", ar.cause());
-      msg.fail(500, String.valueOf(ar.cause().getMessage()));
-    }
   }
 
   // ---- the review ----------------------------------------------------------------------------------------------
@@ -154,28 +140,12 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         var s = all.get(m.name());
         byName.put(m.name(), s == null ? m.definition() : s.applyTo(m.definition()));
       }
-      List<MappingDefinition> ordered = new ArrayList<>();
-      Set<String> placed = new java.util.HashSet<>();
-      // The graph was checked for cycles at start; a simple repeated pass orders it.
-      while (ordered.size() < byName.size()) {
-        int before = ordered.size();
-        for (MappingDefinition d : byName.values()) {
-          if (!placed.contains(d.name()) && d.dependencies().stream()
-              .allMatch(dep -> placed.contains(dep.mapping()) || !byName.containsKey(dep.mapping()))) {
-            ordered.add(d);
-            placed.add(d.name());
-          }
-        }
-        if (ordered.size() == before) {
-          break;
-        }
-      }
-      return ordered;
+      return MappingGraph.inDependencyOrder(byName.values());
     });
   }
 
   /** Counts of both sides (the CRM's stop at 5000) and of couplings, per mapping. */
-  private record Sides(long erp, long crm, long coupled) {}
+  record Sides(long erp, long crm, long coupled) {}
 
   private Future<Map<String, Sides>> sides(List<MappingDefinition> defs) {
     Map<String, Future<Long>> erpCounts = new HashMap<>();
@@ -191,12 +161,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
       all.add(e);
       all.add(c);
     }
-    Future<Map<String, Long>> coupled = pool.query("SELECT mapping, count(*) AS n FROM coupling "
-        + "WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL GROUP BY mapping").execute().map(rows -> {
-          Map<String, Long> out = new HashMap<>();
-          rows.forEach(r -> out.put(r.getString("mapping"), r.getLong("n")));
-          return out;
-        });
+    Future<Map<String, Long>> coupled = couplings.coupledCounts();
     all.add(coupled);
     return Future.join(all).transform(ignored -> {
       Map<String, Sides> out = new HashMap<>();
@@ -218,56 +183,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     });
   }
 
-  /**
-   * The reference system's recommendation: a full synchronization from the side that has data when the other is
-   * empty; coupling first when both hold data and nothing is coupled yet (a full synchronization would duplicate
-   * records) — unless the mapping writes ERP to CRM by a CRM alternate key, which matches instead of duplicating;
-   * nothing when both are empty. Once records are coupled, a full synchronization in the mapping's
-   * direction (ERP to CRM for a bidirectional one) only creates what is still uncoupled and updates the rest.
-   */
-  static JsonObject recommend(MappingDefinition d, long erpRows, long crmRows, long coupled) {
-    String rec;
-    Direction dir = null;
-    String why;
-    if (erpRows == 0 && crmRows == 0) {
-      rec = "NOTHING";
-      why = "both sides are empty";
-    } else if (erpRows > 0 && d.isOptionSet()) {
-      // Codes are coupled with the option of the same label, or get a new one: never a duplicate option.
-      rec = "FULL_SYNC";
-      dir = Direction.TO_CRM;
-      why = "ERP to CRM: each ERP code is coupled with the option of its label in " + d.crmEntitySet()
-          + ", or gets a new option";
-    } else if (erpRows > 0 && crmRows > 0 && coupled == 0 && d.crmAlternateKey() != null
-        && d.direction().includes(Direction.TO_CRM)) {
-      // Upserts by alternate key find the CRM row that already has the key: matched and coupled, never duplicated.
-      rec = "FULL_SYNC";
-      dir = Direction.TO_CRM;
-      why = "ERP to CRM: both sides hold data, but the mapping writes by the CRM alternate key " + d.crmAlternateKey()
-          + ", so a record that exists on both sides is updated and coupled, not duplicated";
-    } else if (erpRows > 0 && crmRows > 0 && coupled == 0) {
-      rec = "COUPLE_FIRST";
-      why = COUPLE_FIRST + "both sides hold data and none of it is coupled (couple-by-match), or the full "
-          + "synchronization would create duplicates";
-    } else if (d.direction() == Direction.FROM_CRM) {
-      rec = crmRows > 0 ? "FULL_SYNC" : "NOTHING";
-      dir = crmRows > 0 ? Direction.FROM_CRM : null;
-      why = crmRows > 0 ? "CRM to ERP" : "the CRM side is empty";
-    } else if (d.direction() == Direction.TO_CRM) {
-      rec = erpRows > 0 ? "FULL_SYNC" : "NOTHING";
-      dir = erpRows > 0 ? Direction.TO_CRM : null;
-      why = erpRows > 0 ? "ERP to CRM" : "the ERP side is empty";
-    } else {
-      rec = "FULL_SYNC";
-      dir = erpRows == 0 ? Direction.FROM_CRM : Direction.TO_CRM;
-      why = dir == Direction.FROM_CRM ? "the ERP side is empty: CRM to ERP" : "ERP to CRM";
-    }
-    return new JsonObject().put("recommendation", rec).put("direction", dir == null ? null : dir.name())
-        .put("reason", why);
-  }
-
   /** The newest run with its lines and their jobs' progress. */
-  private record State(Run run, List<Line> lines, Map<String, Progress> progress) {}
+  record State(Run run, List<Line> lines, Map<String, Progress> progress) {}
 
   private Future<State> state() {
     return store.latest().compose(run -> run.isEmpty()
@@ -279,79 +196,15 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   private Future<JsonObject> review(boolean withCounts) {
     return effective().compose(defs -> {
       Future<Map<String, Sides>> counts = withCounts ? sides(defs) : Future.succeededFuture(Map.of());
-      return counts.compose(sides -> state().compose(st -> schedules().map(sched -> render(defs, sides, st, sched))));
+      return counts.compose(sides -> state().compose(st -> schedules().map(sched -> {
+        updateRatios(st.lines(), st.progress());
+        return FullSyncReviewJson.render(defs, sides, st, sched);
+      })));
     });
-  }
-
-  private JsonObject render(List<MappingDefinition> defs, Map<String, Sides> sides, State st,
-      Map<String, String> sched) {
-    Map<String, Line> byMapping = new HashMap<>();
-    st.lines().forEach(l -> byMapping.put(l.mapping(), l));
-    JsonArray out = new JsonArray();
-    for (MappingDefinition d : defs) {
-      JsonObject line = new JsonObject().put("mapping", d.name())
-          .put("direction", d.direction().name())
-          .put("dependencies", new JsonArray(d.dependencies().stream().map(MappingDependency::mapping).toList()))
-          .put("jobQueueStatus", sched.getOrDefault(d.name(), "NONE"));
-      Sides s = sides.get(d.name());
-      if (s != null) {
-        line.put("erpRows", s.erp()).put("crmRows", s.crm()).put("crmRowsCapped", s.crm() >= 5000)
-            .put("coupled", s.coupled()).mergeIn(recommend(d, s.erp(), s.crm(), s.coupled()));
-      }
-      Line l = byMapping.get(d.name());
-      Progress p = st.progress().get(d.name());
-      line.put("toCrm", status(l, p, Direction.TO_CRM));
-      line.put("fromCrm", status(l, p, Direction.FROM_CRM));
-      if (l != null) {
-        line.put("line", new JsonObject().put("status", l.status().toUpperCase(java.util.Locale.ROOT))
-            .put("reason", l.reason()).put("dependencies", new JsonArray(l.dependencies())));
-      }
-      out.add(line);
-    }
-    updateRatios(st.lines(), st.progress());
-    return new JsonObject().put("run", st.run() == null ? null : st.run().toJson()).put("lines", out);
   }
 
   private Future<Map<String, String>> schedules() {
-    return pool.query("SELECT mapping, state FROM schedule WHERE kind = 'SYNC'").execute().map(rows -> {
-      Map<String, String> out = new HashMap<>();
-      rows.forEach(r -> out.put(r.getString("mapping"), r.getString("state").toUpperCase(java.util.Locale.ROOT)));
-      return out;
-    });
-  }
-
-  /** One direction's status of a line: NOT_STARTED, IN_PROCESS, SUCCESS or ERROR, with progress. */
-  static JsonObject status(Line l, Progress p, Direction dir) {
-    if (l == null || !dir.name().equals(l.direction())) {
-      return new JsonObject().put("status", "NOT_STARTED");
-    }
-    String st = switch (l.status()) {
-      case "running" -> "IN_PROCESS";
-      case "succeeded" -> "SUCCESS";
-      case "failed", "held", "partial" -> "ERROR";
-      default -> "NOT_STARTED";
-    };
-    JsonObject o = new JsonObject().put("status", st).put("reason", l.reason());
-    long done = p == null ? 0 : p.done();
-    Long estimated = l.estimated();
-    o.put("done", done).put("estimated", estimated).put("counts", p == null ? new JsonObject() : p.counts())
-        .put("jobs", p == null ? 0 : p.jobs());
-    if (estimated != null && estimated > 0) {
-      o.put("progress", Math.min(1.0, done / (double) estimated));
-    }
-    if (l.startedAt() != null) {
-      OffsetDateTime end = l.finishedAt() != null ? l.finishedAt() : OffsetDateTime.now();
-      double seconds = Math.max(0.001, Duration.between(l.startedAt(), end).toMillis() / 1000.0);
-      double rate = done / seconds;
-      o.put("startedAt", l.startedAt().toInstant().toString()).put("ratePerSecond", Math.round(rate * 10) / 10.0);
-      if ("running".equals(l.status()) && estimated != null && rate > 0) {
-        o.put("etaSeconds", Math.max(0, Math.round((estimated - done) / rate)));
-      }
-    }
-    if (l.finishedAt() != null) {
-      o.put("finishedAt", l.finishedAt().toInstant().toString());
-    }
-    return o;
+    return schedules.states("SYNC");
   }
 
   private void updateRatios(List<Line> lines, Map<String, Progress> progress) {
@@ -416,7 +269,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         List<Line> lines = new ArrayList<>();
         for (MappingDefinition d : defs) {
           Sides s = sides.get(d.name());
-          JsonObject rec = recommend(d, s.erp(), s.crm(), s.coupled());
+          JsonObject rec = FullSyncRecommendation.recommend(d, s.erp(), s.crm(), s.coupled());
           List<String> deps = d.dependencies().stream().map(MappingDependency::mapping).filter(inRun::contains)
               .toList();
           boolean run = "FULL_SYNC".equals(rec.getString("recommendation"));
@@ -548,8 +401,8 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
   private Future<Void> track(SqlConnection tx, Run run, Line l) {
     MappingStatus m = mappings.get().get(l.mapping());
     // An ERP-to-CRM line of a bidirectional mapping marked the CRM when it started (null: the CRM had no rows).
-    boolean otherSide = "TO_CRM".equals(l.direction()) && m != null
-        && m.definition().direction() == Direction.BIDIRECTIONAL;
+    // A CRM-to-ERP line of one marked the ERP: its last job tells the ERP-to-CRM runs which rows it wrote there.
+    boolean otherSide = m != null && m.definition().direction() == Direction.BIDIRECTIONAL;
     return store.otherMark(tx, run.id(), l.mapping()).compose(other -> enqueue.apply(new NewJob(JobKind.FULL_SYNC,
         l.mapping(), Direction.valueOf(l.direction()), new JsonObject().put("fullSyncRun", run.id()).put("track", true)
             .put("otherSide", otherSide).put("otherMark", other == null ? null : other.toInstant().toString()), 100, 0,
@@ -577,13 +430,15 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     Direction dir = Direction.valueOf(l.direction());
     Future<List<String>> bounds = dir == Direction.TO_CRM && run.parts() > 1 && l.estimated() != null
         && l.estimated() >= run.splitAtRows()
-        ? settings.get(l.mapping()).compose(s -> boundaries(s.applyTo(m.definition()), l.estimated(), run.parts()))
+        ? settings.get(l.mapping()).compose(s -> new FullSyncKeyRanges(erp).boundaries(s.applyTo(m.definition()),
+            l.estimated(), run.parts()))
         : Future.succeededFuture(List.of());
     // Read before any job starts: every change made after it carries a newer stamp by the endpoint's clock. An
     // ERP-to-CRM line of a bidirectional mapping marks the CRM too: changes people make there meanwhile go to the ERP.
-    Future<Void> other = dir == Direction.TO_CRM && m.definition().direction() == Direction.BIDIRECTIONAL
-        ? sourceMark(m.definition(), Direction.FROM_CRM).compose(mark -> store.markOther(tx, run.id(), l.mapping(),
-            mark))
+    // A CRM-to-ERP line marks the ERP: the rows stamped after it are its own writes or people's changes.
+    Future<Void> other = m.definition().direction() == Direction.BIDIRECTIONAL
+        ? sourceMark(m.definition(), dir == Direction.TO_CRM ? Direction.FROM_CRM : Direction.TO_CRM)
+            .compose(mark -> store.markOther(tx, run.id(), l.mapping(), mark))
         : Future.succeededFuture();
     return other.compose(x -> sourceMark(m.definition(), dir))
         .compose(mark -> store.markLine(tx, run.id(), l.mapping(), mark))
@@ -600,31 +455,5 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
         .recover(e -> store.setLine(tx, run.id(), l.mapping(), "failed", "launching failed: " + e.getMessage(), null));
   }
 
-  /**
-   * Cuts an ERP entity set into {@code parts} key ranges of about equal size: one key-only pass in key order,
-   * keeping only every n-th key, so memory stays flat however large the set.
-   */
-  private Future<List<String>> boundaries(MappingDefinition d, long estimated, int parts) {
-    long every = Math.max(1, (estimated + parts - 1) / parts);
-    List<String> out = new ArrayList<>();
-    long[] seen = {0};
-    return erp.read(d.erpEntitySet(), d.erpFilter(), List.of(d.erpKey()), d.erpKey())
-        .compose(p -> keys(p, d, every, seen, out, parts)).map(v -> out);
-  }
 
-  private Future<Void> keys(Page page, MappingDefinition d, long every, long[] seen, List<String> out, int parts) {
-    for (JsonObject row : page.rows()) {
-      if (seen[0] > 0 && seen[0] % every == 0 && out.size() < parts - 1) {
-        out.add(String.valueOf(row.getValue(d.erpKey())));
-      }
-      seen[0]++;
-    }
-    return page.hasNext() && out.size() < parts - 1
-        ? erp.follow(page.nextLink()).compose(n -> keys(n, d, every, seen, out, parts)) : Future.succeededFuture();
-  }
-
-  /** @return the failure code of an event-bus reply error, or 500 */
-  public static int code(Throwable e) {
-    return e instanceof ReplyException r && r.failureCode() > 0 ? r.failureCode() : 500;
-  }
 }

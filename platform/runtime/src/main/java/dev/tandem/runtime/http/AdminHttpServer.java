@@ -51,6 +51,7 @@ public final class AdminHttpServer {
   private boolean fullSync;
   private dev.tandem.runtime.config.TandemConfig.Connections connections;
   private MappingsApi mappingsApi;
+  private RecordsApi recordsApi;
   private TandemConfig.HttpSettings settings = TandemConfig.HttpSettings.defaults();
   private RequestLimits limits;
   private Router router;
@@ -170,6 +171,9 @@ public final class AdminHttpServer {
     if (mappingsApi != null) {
       mappingsApi.close();
     }
+    if (recordsApi != null) {
+      recordsApi.close();
+    }
     // A short grace period: idle keep-alive connections would otherwise hold the close for 30 s.
     return server == null ? Future.succeededFuture() : server.shutdown(1, java.util.concurrent.TimeUnit.SECONDS);
   }
@@ -212,6 +216,7 @@ public final class AdminHttpServer {
     r.get("/api/v1/schedules").handler(ctx -> schedules.list()
         .onSuccess(a -> json(ctx, 200, new JsonObject().put("schedules", a))).onFailure(ctx::fail));
     r.post("/api/v1/schedules/:mapping/wake").handler(this::wake);
+    new SchedulesApi(schedules).mount(r);
     if (nodes != null) {
       r.get("/api/v1/nodes").handler(ctx -> nodes.list(nodesDeadAfterMs)
           .onSuccess(a -> json(ctx, 200, new JsonObject().put("nodes", a))).onFailure(ctx::fail));
@@ -234,6 +239,11 @@ public final class AdminHttpServer {
             : c.current().connected() ? "connected" : "not connected");
       }
       new WatermarksApi(plugins, pool).mount(r);
+      dev.tandem.runtime.connection.ConnectionService current = connection;
+      dev.tandem.runtime.config.TandemConfig.Connections configured = connections;
+      recordsApi = new RecordsApi(vertx, plugins, pool, current != null ? () -> current.current().connections()
+          : () -> configured);
+      recordsApi.mount(r);
       new CouplingsApi(plugins, pool, enqueue).mount(r);
       new ErrorsApi(pool, enqueue).mount(r);
       new LedgerJobsApi(plugins, pool, schedules, enqueue).mount(r);
@@ -394,7 +404,7 @@ public final class AdminHttpServer {
   }
 
   private void ready(RoutingContext ctx) {
-    Future<Void> check = pool.query("SELECT 1").execute().mapEmpty();
+    Future<Void> check = dev.tandem.runtime.store.PgErrors.ping(pool);
     Future<Void> bounded = Future.future(p -> {
       long timer = vertx.setTimer(READY_TIMEOUT_MS, id -> p.tryFail("no answer within " + READY_TIMEOUT_MS + " ms"));
       check.onComplete(ar -> {
@@ -536,36 +546,13 @@ public final class AdminHttpServer {
   private static void rejected(RoutingContext ctx, Throwable f) {
     String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
     boolean conflict = "23505".equals(state) || "23503".equals(state);
-    String column = column(f);
+    String column = dev.tandem.runtime.store.PgErrors.column(f);
     String field = column == null ? null : FIELDS.getOrDefault(column, camel(column));
     String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
     String what = conflict ? "conflicts with existing data" : "is not an accepted value";
     ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
         (field == null ? "a value of the request " + what : field + ": the value " + what)
             + (constraint == null ? "" : " (constraint " + constraint + ")"));
-  }
-
-  /** The column behind a refusal: PostgreSQL names it, or the constraint does ({@code table_column_check}). */
-  private static String column(Throwable f) {
-    for (Throwable t = f; t != null; t = t.getCause()) {
-      if (t instanceof io.vertx.pgclient.PgException pg) {
-        if (pg.getColumn() != null) {
-          return pg.getColumn();
-        }
-        // A unique violation names its columns in the detail: Key (mapping)=(CUSTOMER) already exists.
-        java.util.regex.Matcher key = pg.getDetail() == null ? null
-            : java.util.regex.Pattern.compile("^Key \\((\\w+)\\)=").matcher(pg.getDetail());
-        if (key != null && key.find()) {
-          return key.group(1);
-        }
-        String c = pg.getConstraint();
-        if (c != null && pg.getTable() != null && c.startsWith(pg.getTable() + "_")) {
-          return c.substring(pg.getTable().length() + 1).replaceFirst("_(check|key|fkey|not_null)$", "");
-        }
-        return null;
-      }
-    }
-    return null;
   }
 
   /** Columns whose request field is not their camel-case name. */

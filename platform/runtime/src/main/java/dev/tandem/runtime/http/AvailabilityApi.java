@@ -1,10 +1,9 @@
 package dev.tandem.runtime.http;
 
 import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.util.regex.Pattern;
@@ -42,16 +41,15 @@ final class AvailabilityApi {
       vertx.eventBus().<JsonObject>request(Addresses.AVAILABILITY, new JsonObject().put("crmProductId", id), TIMEOUT)
           .onSuccess(m -> ctx.response().putHeader("Content-Type", "application/json").end(m.body().encode()))
           .onFailure(e -> {
-            if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS && switchedOff()) {
+            if (BusFailure.noConsumer(e) && switchedOff()) {
               ApiError.send(ctx, 409, "availability_off", "item availability is switched off in the connection: "
                   + "switch it on with PATCH /api/v1/connection {\"availability\": {\"enabled\": true, \"user\": "
                   + "\"…\", \"accessKey\": \"…\"}} (or the setup guide's synchronize step)");
-            } else if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            } else if (BusFailure.noConsumer(e)) {
               ApiError.send(ctx, 503, "unavailable", "no installed plugin answers item availability: install the "
                   + "items plugin, with the ERP connection configured");
-            } else if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE
-                && re.failureCode() == 404) {
-              ApiError.send(ctx, 404, "not_found", re.getMessage());
+            } else if (BusFailure.NOT_FOUND.is(e)) {
+              ApiError.send(ctx, 404, "not_found", e.getMessage());
             } else {
               ApiError.send(ctx, 503, "unavailable", "availability of CRM product " + id + " could not be read: "
                   + e.getMessage());

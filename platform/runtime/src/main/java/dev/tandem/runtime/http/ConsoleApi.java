@@ -34,6 +34,7 @@ final class ConsoleApi {
   private final ConsoleSessions sessions;
   private final byte[] token;
   private final boolean secure;
+  private final SignInLimiter limiter = new SignInLimiter(System::currentTimeMillis);
 
   /**
    * @param sessions the session signer
@@ -120,11 +121,22 @@ final class ConsoleApi {
       ApiError.send(ctx, 400, "bad_request", "token: give the admin token as {\"token\":\"...\"}");
       return;
     }
+    // Too many wrong tokens from this address lately: refused before the token is even compared.
+    String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+    long wait = limiter.retryAfterSeconds(address);
+    if (wait > 0) {
+      ctx.response().putHeader("Retry-After", String.valueOf(wait));
+      ApiError.send(ctx, 429, "too_many_requests", "token: " + SignInLimiter.MAX_FAILURES + " wrong tokens from "
+          + address + " within " + SignInLimiter.WINDOW_MS / 1000 + " s: try again in " + wait + " s");
+      return;
+    }
     // Constant-time comparison, as for the bearer token.
     if (!MessageDigest.isEqual(t.trim().getBytes(StandardCharsets.UTF_8), token)) {
+      limiter.failed(address);
       ApiError.send(ctx, 401, "unauthorized", "token: that is not the admin token of this installation");
       return;
     }
+    limiter.succeeded(address);
     String value = sessions.issue(System.currentTimeMillis());
     ConsoleSessions.Session s = sessions.verify(value, System.currentTimeMillis());
     ctx.response().addCookie(cookie(value, ConsoleSessions.TTL_MS / 1000));

@@ -1,9 +1,8 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.BusFailure;
 import dev.tandem.runtime.sync.ErpNotificationsVerticle;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -56,7 +55,7 @@ final class ErpNotificationsApi {
         ctx.response().setStatusCode(202).end();
       }
     }).onFailure(e -> {
-      boolean none = e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
+      boolean none = BusFailure.noConsumer(e);
       // No webhooks on this node: 404 makes BC drop the subscription; anything passing is retried by BC on 503.
       ApiError.send(ctx, none ? 404 : 503, none ? "not_found" : "unavailable", none
           ? "this node takes no ERP notifications (connections.erp.notificationUrl is not set)"

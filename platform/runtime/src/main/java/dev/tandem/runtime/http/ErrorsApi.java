@@ -35,6 +35,7 @@ final class ErrorsApi {
     r.get("/api/v1/errors").handler(this::list);
     r.post("/api/v1/errors/retry-all").handler(this::retryAll);
     r.post("/api/v1/errors/:id/retry").handler(this::retryOne);
+    r.post("/api/v1/errors/:id/skip").handler(this::skipOne);
   }
 
   private void list(RoutingContext ctx) {
@@ -107,6 +108,27 @@ final class ErrorsApi {
                       .end(body.encode()))
                   .onFailure(ctx::fail);
             }).onFailure(ctx::fail);
+  }
+
+  /** Skips the error's record: no run touches it until it is retried; the error stays open. */
+  private void skipOne(RoutingContext ctx) {
+    long id;
+    try {
+      id = Long.parseLong(ctx.pathParam("id"));
+    } catch (NumberFormatException e) {
+      ApiError.send(ctx, 400, "bad_request", "error id '" + ctx.pathParam("id") + "' is not a number");
+      return;
+    }
+    errors.owner(id).compose(owner -> owner.isEmpty() ? Future.succeededFuture((JsonObject) null)
+        : couplings.skip(owner.get().couplingId()).map(n -> n == 0 ? null : new JsonObject()
+            .put("skipped", true).put("mapping", owner.get().mapping()).put("couplingId", owner.get().couplingId())))
+        .onSuccess(body -> {
+          if (body == null) {
+            ApiError.send(ctx, 404, "not_found", "error " + id + " does not exist or its record is no longer known");
+          } else {
+            ctx.response().putHeader("Content-Type", "application/json").end(body.encode());
+          }
+        }).onFailure(ctx::fail);
   }
 
   private void retryAll(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.BusFailure;
 import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
 import dev.tandem.runtime.sync.FullSyncCheckpoint;
 import io.vertx.core.Vertx;
@@ -74,7 +75,7 @@ final class FullSyncApi {
       }
       ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(out.encode());
     }).onFailure(e -> {
-      int code = FullSyncCoordinatorVerticle.code(e);
+      int code = BusFailure.of(e).code();
       ApiError.send(ctx, code, switch (code) {
         case 400 -> "bad_request";
         case 409 -> "conflict";

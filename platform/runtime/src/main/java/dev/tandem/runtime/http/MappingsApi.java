@@ -1,5 +1,6 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.JobKind;
@@ -14,6 +15,7 @@ import dev.tandem.runtime.store.Coupling;
 import dev.tandem.runtime.store.NewJob;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
+import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.sync.MappingSettings;
 import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
 import io.vertx.core.Future;
@@ -40,7 +42,7 @@ final class MappingsApi {
   private final PluginHost plugins;
   private final PgMappingSettingsStore settings;
   private final PgCouplingStore couplings;
-  private final Pool pool;
+  private final PgScheduleStore schedules;
   private final Function<NewJob, Future<Long>> enqueue;
 
   private final ODataErpClient erp;
@@ -48,9 +50,9 @@ final class MappingsApi {
   MappingsApi(PluginHost plugins, Pool pool, Function<NewJob, Future<Long>> enqueue, Vertx vertx,
       TandemConfig.Connections connections) {
     this.plugins = plugins;
-    this.pool = pool;
     this.settings = new PgMappingSettingsStore(pool);
     this.couplings = new PgCouplingStore(pool);
+    this.schedules = new PgScheduleStore(pool);
     this.enqueue = enqueue;
     this.erp = connections == null || connections.erp() == null ? null
         : new ODataErpClient(vertx, connections.erp(), EndpointMetrics.NONE);
@@ -117,8 +119,7 @@ final class MappingsApi {
             new JsonObject(), new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(60_000))
         .onSuccess(reply -> json(ctx, 200, reply.body()))
         .onFailure(e -> {
-          if (e instanceof io.vertx.core.eventbus.ReplyException re
-              && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+          if (BusFailure.noConsumer(e)) {
             ApiError.send(ctx, 503, "unavailable", "no engine serves mapping " + m.name() + " on this node: both "
                 + "connections must be configured");
           } else {
@@ -216,8 +217,7 @@ final class MappingsApi {
       Future<Void> stored = settings.put(m.name(), next);
       if (body.containsKey("scheduleSeconds")) {
         long ms = (next.schedule() == null ? m.definition().schedule() : next.schedule()).toMillis();
-        stored = stored.compose(v -> pool.preparedQuery("UPDATE schedule SET interval_ms = $2 WHERE mapping = $1")
-            .execute(io.vertx.sqlclient.Tuple.of(m.name(), ms)).mapEmpty());
+        stored = stored.compose(v -> schedules.interval(m.name(), ms));
       }
       return stored.map(v -> next);
     }).onSuccess(s -> json(ctx, 200, view(m, s))).onFailure(ctx::fail);

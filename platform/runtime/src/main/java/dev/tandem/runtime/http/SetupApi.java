@@ -1,5 +1,6 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.JobKind;
 
 import dev.tandem.runtime.connection.ConnectionChecks;
@@ -442,14 +443,13 @@ final class SetupApi {
   /** Asks this node's full-synchronization coordinator, waiting for the engine to come up after enabling. */
   private Future<JsonObject> coordinator(String address, JsonObject body, long deadline) {
     return vertx.eventBus().<JsonObject>request(address, body, LONG).map(m -> m.body()).recover(e -> {
-      if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS
-          && System.currentTimeMillis() < deadline) {
+      if (BusFailure.noConsumer(e) && System.currentTimeMillis() < deadline) {
         Promise<JsonObject> p = Promise.promise();
         vertx.setTimer(200, t -> coordinator(address, body, deadline).onComplete(p));
         return p.future();
       }
       if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        return Future.failedFuture(new ApiError(re.failureCode() == 409 ? 409 : 400, "full_sync", re.getMessage()));
+        return Future.failedFuture(new ApiError(BusFailure.CONFLICT.is(e) ? 409 : 400, "full_sync", re.getMessage()));
       }
       return Future.failedFuture(new ApiError(503, "unavailable", "the full synchronization coordinator did not "
           + "answer: " + e.getMessage()));

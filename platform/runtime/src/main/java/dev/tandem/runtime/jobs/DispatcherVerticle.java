@@ -1,6 +1,7 @@
 package dev.tandem.runtime.jobs;
 
 import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.ErrorKind;
 import dev.tandem.api.JobFailure;
 import dev.tandem.api.JobOutcome;
@@ -11,15 +12,13 @@ import dev.tandem.runtime.store.Job;
 import dev.tandem.runtime.store.JobLease;
 import dev.tandem.runtime.store.JobLeases;
 import dev.tandem.runtime.store.JobStatus;
+import dev.tandem.runtime.store.PgChannelListener;
 import dev.tandem.runtime.store.PgJobQueue;
 import dev.tandem.runtime.store.PgNodeRegistry;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.pubsub.PgSubscriber;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
@@ -47,9 +46,9 @@ import java.util.function.Function;
 public final class DispatcherVerticle extends VerticleBase {
 
   /** Local address that makes the dispatcher look for jobs now (sent after an enqueue on this node). */
-  public static final String WAKE = "tandem.internal.dispatcher.wake";
+  public static final String WAKE = Addresses.DISPATCHER_WAKE;
   /** Where job life-cycle events are published. */
-  public static final String EVENTS = Addresses.EVENTS_PREFIX + "jobs";
+  public static final String EVENTS = Addresses.JOB_EVENTS;
 
   private static final System.Logger LOG = System.getLogger(DispatcherVerticle.class.getName());
 
@@ -63,7 +62,7 @@ public final class DispatcherVerticle extends VerticleBase {
   private String version;
   private PgConnectOptions listenOptions;
   private String channel;
-  private PgSubscriber subscriber;
+  private PgChannelListener subscriber;
 
   /** A job this node runs. */
   private static final class Running {
@@ -179,10 +178,8 @@ public final class DispatcherVerticle extends VerticleBase {
             });
     Future<Void> listening = Future.succeededFuture();
     if (listenOptions != null) {
-      subscriber = PgSubscriber.subscriber(vertx, listenOptions)
-          // Reconnect for as long as the node runs; polling covers the gaps.
-          .reconnectPolicy(attempt -> 1_000L);
-      subscriber.channel(channel).handler(payload -> poll());
+      // Reconnects for as long as the node runs; polling covers the gaps.
+      subscriber = new PgChannelListener(vertx, listenOptions, channel, this::poll);
       listening = subscriber.connect().recover(e -> {
         LOG.log(Level.WARNING, "LISTEN on " + channel + " failed, polling only: " + e);
         return Future.succeededFuture();
@@ -333,10 +330,10 @@ public final class DispatcherVerticle extends VerticleBase {
   private void failed(Running run, Throwable cause, String address) {
     Job job = run.job;
     TandemException error;
-    if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+    if (BusFailure.noConsumer(cause)) {
       error = new TandemException(ErrorKind.PERMANENT, Stage.DISPATCH, "no verticle consumes " + address + ": "
           + explainMissing.apply(job.mapping()), null, cause);
-    } else if (cause instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
+    } else if (BusFailure.timedOut(cause)) {
       error = new TandemException(ErrorKind.RETRIABLE, Stage.DISPATCH, "timed out after " + settings.timeoutMs()
           + " ms and its handler did not stop within another " + stopMs(settings) + " ms", null, cause);
     } else {

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.plugins;
 
+import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.MappingDependency;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -59,6 +60,36 @@ public final class MappingGraph {
         }
       }
     }
+  }
+
+  /**
+   * Orders definitions so that each comes after the ones it depends on (dependencies outside the given ones are
+   * ignored), keeping the given order otherwise. The graph was checked for cycles at start; members of a cycle
+   * nonetheless are left out rather than looping.
+   *
+   * @param defs the definitions, e.g. the enabled mappings with their overrides applied
+   * @return them in dependency order, dependencies first
+   */
+  public static List<MappingDefinition> inDependencyOrder(java.util.Collection<MappingDefinition> defs) {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    defs.forEach(d -> names.add(d.name()));
+    List<MappingDefinition> ordered = new ArrayList<>();
+    java.util.Set<String> placed = new java.util.HashSet<>();
+    // A repeated pass: stable, and the graphs are small.
+    while (ordered.size() < defs.size()) {
+      int before = ordered.size();
+      for (MappingDefinition d : defs) {
+        if (!placed.contains(d.name()) && d.dependencies().stream()
+            .allMatch(dep -> placed.contains(dep.mapping()) || !names.contains(dep.mapping()))) {
+          ordered.add(d);
+          placed.add(d.name());
+        }
+      }
+      if (ordered.size() == before) {
+        break;
+      }
+    }
+    return ordered;
   }
 
   /** Tarjan's strongly connected components; returns those with more than one member, in dependency order. */

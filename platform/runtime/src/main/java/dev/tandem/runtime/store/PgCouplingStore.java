@@ -90,6 +90,16 @@ public final class PgCouplingStore {
     this.pool = pool;
   }
 
+  /** @return the number of coupled pairs (both ids set) per mapping; a mapping without any is absent */
+  public Future<Map<String, Long>> coupledCounts() {
+    return pool.query("SELECT mapping, count(*) AS n FROM coupling "
+        + "WHERE erp_id IS NOT NULL AND crm_id IS NOT NULL GROUP BY mapping").execute().map(rows -> {
+          Map<String, Long> out = new HashMap<>();
+          rows.forEach(r -> out.put(r.getString("mapping"), r.getLong("n")));
+          return out;
+        });
+  }
+
   /**
    * Loads the couplings of many records of one side in one query.
    *
@@ -360,6 +370,17 @@ public final class PgCouplingStore {
   public Future<Long> countCoupled(String mapping) {
     return pool.preparedQuery("SELECT count(*) FROM coupling WHERE mapping = $1 AND erp_id IS NOT NULL "
             + "AND crm_id IS NOT NULL").execute(Tuple.of(mapping)).map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /**
+   * Skips a record by hand (the error list's Skip): every run leaves it alone until it is retried.
+   *
+   * @param couplingId the record's coupling
+   * @return how many were skipped (0 when the coupling is gone)
+   */
+  public Future<Integer> skip(long couplingId) {
+    return pool.preparedQuery("UPDATE coupling SET skipped = true, updated_at = now() WHERE id = $1")
+        .execute(Tuple.of(couplingId)).map(RowSet::rowCount);
   }
 
   /**

@@ -45,6 +45,48 @@ public final class PgErpSubscriptionStore {
   }
 
   /**
+   * @param mapping a mapping
+   * @return its subscription, or null
+   */
+  public Future<Subscription> get(String mapping) {
+    return pool.preparedQuery("SELECT mapping, subscription_id, resource, client_state, etag, expires_at "
+        + "FROM erp_subscription WHERE mapping = $1").execute(Tuple.of(mapping)).map(rows -> {
+          for (Row r : rows) {
+            return new Subscription(r.getString(0), r.getString(1), r.getString(2), r.getString(3), r.getString(4),
+                r.getOffsetDateTime(5));
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Claims a mapping's subscription for creating or renewing it: granted when no other node holds an unexpired
+   * claim (one statement, so of two nodes asking at once exactly one gets it).
+   *
+   * @param mapping a mapping
+   * @param node this node
+   * @param leaseMs how long the claim holds unless released
+   * @return whether this node holds the claim now
+   */
+  public Future<Boolean> claim(String mapping, String node, long leaseMs) {
+    return pool.preparedQuery("INSERT INTO erp_subscription_claim (mapping, node, claimed_until) "
+            + "VALUES ($1, $2, now() + $3 * interval '1 millisecond') ON CONFLICT (mapping) DO UPDATE SET "
+            + "node = EXCLUDED.node, claimed_until = EXCLUDED.claimed_until "
+            + "WHERE erp_subscription_claim.claimed_until < now() OR erp_subscription_claim.node = EXCLUDED.node "
+            + "RETURNING node").execute(Tuple.of(mapping, node, leaseMs)).map(rows -> rows.rowCount() == 1);
+  }
+
+  /**
+   * @param mapping a mapping
+   * @param node this node
+   * @return nothing (a claim another node took over after this one's expired stays)
+   */
+  public Future<Void> release(String mapping, String node) {
+    return pool.preparedQuery("DELETE FROM erp_subscription_claim WHERE mapping = $1 AND node = $2")
+        .execute(Tuple.of(mapping, node)).mapEmpty();
+  }
+
+  /**
    * Stores a mapping's subscription (a new one, or the same renewed).
    *
    * @param s the subscription

@@ -1,8 +1,13 @@
 package dev.tandem.runtime.store;
 
+import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.SqlClient;
 
-/** What a PostgreSQL failure means to its caller: a value or constraint it rejected, or an outage. */
+/**
+ * What a PostgreSQL failure means to its caller (a value or constraint it rejected, or an outage), and the readiness
+ * round trip.
+ */
 public final class PgErrors {
 
   private PgErrors() {}
@@ -68,5 +73,42 @@ public final class PgErrors {
       }
     }
     return null;
+  }
+
+  /**
+   * @param f a failure
+   * @return the column behind a refusal: PostgreSQL names it, or the constraint does ({@code table_column_check});
+   *     null when neither does
+   */
+  public static String column(Throwable f) {
+    for (Throwable t = f; t != null; t = t.getCause()) {
+      if (t instanceof PgException pg) {
+        if (pg.getColumn() != null) {
+          return pg.getColumn();
+        }
+        // A unique violation names its columns in the detail: Key (mapping)=(CUSTOMER) already exists.
+        java.util.regex.Matcher key = pg.getDetail() == null ? null
+            : java.util.regex.Pattern.compile("^Key \\((\\w+)\\)=").matcher(pg.getDetail());
+        if (key != null && key.find()) {
+          return key.group(1);
+        }
+        String c = pg.getConstraint();
+        if (c != null && pg.getTable() != null && c.startsWith(pg.getTable() + "_")) {
+          return c.substring(pg.getTable().length() + 1).replaceFirst("_(check|key|fkey|not_null)$", "");
+        }
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The readiness probe's round trip.
+   *
+   * @param client the pool
+   * @return done when PostgreSQL answered
+   */
+  public static Future<Void> ping(SqlClient client) {
+    return client.query("SELECT 1").execute().mapEmpty();
   }
 }

@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -394,6 +395,19 @@ public final class PgJobQueue {
   public Future<Boolean> checkpoint(String node, long id, JsonObject checkpoint) {
     return pool.preparedQuery("UPDATE job SET checkpoint = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'")
         .execute(Tuple.of(id, node, checkpoint)).map(rows -> rows.rowCount() == 1);
+  }
+
+  /**
+   * Stores a job's checkpoint inside a page's transaction (the lease was verified in that transaction).
+   *
+   * @param tx the page's transaction
+   * @param id the job
+   * @param checkpoint opaque to the queue
+   * @return done
+   */
+  public static Future<Void> checkpoint(SqlConnection tx, long id, JsonObject checkpoint) {
+    return tx.preparedQuery("UPDATE job SET checkpoint = $2 WHERE id = $1").execute(Tuple.of(id, checkpoint))
+        .mapEmpty();
   }
 
   /**

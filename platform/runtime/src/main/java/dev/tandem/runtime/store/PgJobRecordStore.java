@@ -23,8 +23,15 @@ public final class PgJobRecordStore {
    * @param crmId CRM id, or null
    * @param result coupled, no_match, ambiguous, taken, created or failed
    * @param reason why, for people; null when coupled
+   * @param candidates for an ambiguous match, the other side's keys it could be coupled with; else empty
    */
-  public record Result(String erpId, String crmId, String result, String reason) {}
+  public record Result(String erpId, String crmId, String result, String reason, List<String> candidates) {
+
+    /** A result without candidates. */
+    public Result(String erpId, String crmId, String result, String reason) {
+      this(erpId, crmId, result, reason, List.of());
+    }
+  }
 
   private final Pool pool;
 
@@ -49,18 +56,24 @@ public final class PgJobRecordStore {
     String[] crm = new String[n];
     String[] result = new String[n];
     String[] reason = new String[n];
+    // Each record's candidates as one JSON array text: unnest cannot take an array of arrays of other lengths.
+    String[] candidates = new String[n];
     for (int i = 0; i < n; i++) {
       Result r = results.get(i);
       erp[i] = r.erpId();
       crm[i] = r.crmId();
       result[i] = r.result();
       reason[i] = r.reason();
+      candidates[i] = r.candidates() == null || r.candidates().isEmpty() ? null
+          : new io.vertx.core.json.JsonArray(r.candidates()).encode();
     }
-    return client.preparedQuery("INSERT INTO job_record (job_id, mapping, erp_id, crm_id, result, reason) "
-            + "SELECT $1, $2, v.erp, v.crm, v.result, v.reason "
-            + "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS v(erp, crm, result, reason)")
+    return client.preparedQuery("INSERT INTO job_record (job_id, mapping, erp_id, crm_id, result, reason, "
+            + "candidates) SELECT $1, $2, v.erp, v.crm, v.result, v.reason, "
+            + "CASE WHEN v.cand IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(v.cand::jsonb)) END "
+            + "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) "
+            + "AS v(erp, crm, result, reason, cand)")
         .execute(Tuple.tuple().addValue(jobId).addValue(mapping).addValue(erp).addValue(crm).addValue(result)
-            .addValue(reason))
+            .addValue(reason).addValue(candidates))
         .mapEmpty();
   }
 
@@ -82,7 +95,8 @@ public final class PgJobRecordStore {
    * @return the results as the admin API shows them
    */
   public Future<JsonArray> list(long jobId, String result, long afterId, int limit) {
-    return pool.preparedQuery("SELECT id, erp_id, crm_id, result, reason, at FROM job_record WHERE job_id = $1 "
+    return pool.preparedQuery("SELECT id, erp_id, crm_id, result, reason, at, candidates FROM job_record "
+            + "WHERE job_id = $1 "
             + "AND ($2::text IS NULL OR result = $2) AND id > $3 ORDER BY id LIMIT $4")
         .execute(Tuple.of(jobId, result, afterId, limit))
         .map(rows -> {
@@ -91,6 +105,10 @@ public final class PgJobRecordStore {
             out.add(new JsonObject().put("id", r.getLong("id")).put("erpId", r.getString("erp_id"))
                 .put("crmId", r.getString("crm_id")).put("result", r.getString("result"))
                 .put("reason", r.getString("reason")).put("at", r.getOffsetDateTime("at").toInstant().toString()));
+            String[] candidates = r.getArrayOfStrings("candidates");
+            if (candidates != null) {
+              out.getJsonObject(out.size() - 1).put("candidates", new JsonArray(List.of(candidates)));
+            }
           }
           return out;
         });

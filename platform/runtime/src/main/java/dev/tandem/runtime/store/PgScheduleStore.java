@@ -102,6 +102,32 @@ public final class PgScheduleStore {
   }
 
   /**
+   * Sets the interval of a mapping's schedules (its PATCH {@code scheduleSeconds}); state and next run stay.
+   *
+   * @param mapping mapping name (the schedule's mapping column)
+   * @param intervalMs the interval
+   * @return done
+   */
+  public Future<Void> interval(String mapping, long intervalMs) {
+    return pool.preparedQuery("UPDATE schedule SET interval_ms = $2 WHERE mapping = $1")
+        .execute(Tuple.of(mapping, intervalMs)).mapEmpty();
+  }
+
+  /**
+   * @param kind a job kind
+   * @return the state of each schedule of that kind by its mapping column, upper case ({@code ACTIVE},
+   *     {@code PAUSED} …)
+   */
+  public Future<java.util.Map<String, String>> states(String kind) {
+    return pool.preparedQuery("SELECT mapping, state FROM schedule WHERE kind = $1").execute(Tuple.of(kind))
+        .map(rows -> {
+          java.util.Map<String, String> out = new java.util.HashMap<>();
+          rows.forEach(r -> out.put(r.getString("mapping"), r.getString("state").toUpperCase(java.util.Locale.ROOT)));
+          return out;
+        });
+  }
+
+  /**
    * Creates a mapping's sync schedule disabled, or disables the one it has (the setup guide's "choose what to
    * synchronize": a mapping left out gets no scheduled runs).
    *
@@ -174,8 +200,31 @@ public final class PgScheduleStore {
    */
   public Future<Integer> wake(String mapping) {
     return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, paused_reason = NULL, "
-            + "last_activity_at = now(), next_run_at = now() WHERE mapping = $1 AND state <> 'disabled'")
+            + "paused_by = NULL, paused_at = NULL, last_activity_at = now(), next_run_at = now() "
+            + "WHERE mapping = $1 AND state <> 'disabled'")
         .execute(Tuple.of(mapping)).map(r -> r.rowCount());
+  }
+
+  /**
+   * Wakes a mapping's schedules because its data changed (an ERP notification, a change found by polling): like
+   * {@link #wake}, but a paused schedule stays paused, since only a person resumes it.
+   *
+   * @param mapping the mapping
+   * @return how many schedules were woken
+   */
+  public Future<Integer> wakeOnChange(String mapping) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'active', held_at = NULL, last_activity_at = now(), "
+            + "next_run_at = now() WHERE mapping = $1 AND state IN ('active', 'on_hold')")
+        .execute(Tuple.of(mapping)).map(r -> r.rowCount());
+  }
+
+  /**
+   * @param mapping the mapping
+   * @return whether one of its schedules is paused
+   */
+  public Future<Boolean> paused(String mapping) {
+    return pool.preparedQuery("SELECT 1 FROM schedule WHERE mapping = $1 AND state = 'paused' LIMIT 1")
+        .execute(Tuple.of(mapping)).map(r -> r.rowCount() > 0);
   }
 
   /**
@@ -187,15 +236,28 @@ public final class PgScheduleStore {
    * @return how many schedules were paused
    */
   public Future<Integer> pause(String mapping, String reason) {
-    return pool.preparedQuery("UPDATE schedule SET state = 'paused', paused_reason = $2, held_at = now() "
-            + "WHERE mapping = $1 AND state <> 'disabled'")
-        .execute(Tuple.of(mapping, reason)).map(r -> r.rowCount());
+    return pause(mapping, reason, "error tolerance");
+  }
+
+  /**
+   * Pauses a mapping's schedules with the reason and who paused them; every node's tick then skips them until they
+   * are woken. A disabled schedule stays disabled; one paused already takes the new reason.
+   *
+   * @param mapping the mapping
+   * @param reason why
+   * @param by who: an operator's name, or what in the engine
+   * @return how many schedules were paused
+   */
+  public Future<Integer> pause(String mapping, String reason, String by) {
+    return pool.preparedQuery("UPDATE schedule SET state = 'paused', paused_reason = $2, paused_by = $3, "
+            + "paused_at = now(), held_at = now() WHERE mapping = $1 AND state <> 'disabled'")
+        .execute(Tuple.of(mapping, reason, by)).map(r -> r.rowCount());
   }
 
   /** @return every schedule as the admin API shows it */
   public Future<JsonArray> list() {
     return pool.query("SELECT id, mapping, kind, direction, interval_ms, inactivity_timeout_ms, state, next_run_at, "
-        + "last_activity_at, held_at, paused_reason FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
+        + "last_activity_at, held_at, paused_reason, paused_by, paused_at FROM schedule ORDER BY mapping, kind").execute().map(rows -> {
           JsonArray out = new JsonArray();
           rows.forEach(r -> out.add(new JsonObject()
               .put("id", r.getLong("id"))
@@ -209,7 +271,10 @@ public final class PgScheduleStore {
               .put("lastActivityAt", String.valueOf(r.getOffsetDateTime("last_activity_at").toInstant()))
               .put("heldAt", r.getOffsetDateTime("held_at") == null ? null
                   : r.getOffsetDateTime("held_at").toInstant().toString())
-              .put("pausedReason", r.getString("paused_reason"))));
+              .put("pausedReason", r.getString("paused_reason"))
+              .put("pausedBy", r.getString("paused_by"))
+              .put("pausedAt", r.getOffsetDateTime("paused_at") == null ? null
+                  : r.getOffsetDateTime("paused_at").toInstant().toString())));
           return out;
         });
   }

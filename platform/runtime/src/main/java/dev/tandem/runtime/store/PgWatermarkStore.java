@@ -29,9 +29,11 @@ public final class PgWatermarkStore {
    * @param modifiedOn the watermark, or null
    * @param floor no read starts before this (set by a full synchronization), or null
    * @param ownWritesUntil CRM side: rows the integration users last modified up to this stamp are Tandem's own
-   *     full-synchronization writes, or null
+   *     full-synchronization writes; ERP side: rows stamped after {@code ownWritesFrom} up to it are; or null
+   * @param ownWritesFrom ERP side: where the full synchronization's own writes begin (null: from the first row)
    */
-  public record ReadStart(OffsetDateTime modifiedOn, OffsetDateTime floor, OffsetDateTime ownWritesUntil) {}
+  public record ReadStart(OffsetDateTime modifiedOn, OffsetDateTime floor, OffsetDateTime ownWritesUntil,
+      OffsetDateTime ownWritesFrom) {}
 
   /**
    * @param client pool or transaction
@@ -40,14 +42,16 @@ public final class PgWatermarkStore {
    * @return the side's watermark, floor and own-writes stamp (all null before the first run)
    */
   public Future<ReadStart> readStart(SqlClient client, String mapping, Side side) {
-    return client.preparedQuery("SELECT modified_on, read_floor, own_writes_until FROM watermark WHERE mapping = $1 "
+    return client.preparedQuery("SELECT modified_on, read_floor, own_writes_until, own_writes_from FROM watermark "
+            + "WHERE mapping = $1 "
             + "AND side = $2").execute(Tuple.of(mapping, side.name()))
         .map(rows -> {
           if (rows.rowCount() == 0) {
-            return new ReadStart(null, null, null);
+            return new ReadStart(null, null, null, null);
           }
           io.vertx.sqlclient.Row r = rows.iterator().next();
-          return new ReadStart(r.getOffsetDateTime(0), r.getOffsetDateTime(1), r.getOffsetDateTime(2));
+          return new ReadStart(r.getOffsetDateTime(0), r.getOffsetDateTime(1), r.getOffsetDateTime(2),
+              r.getOffsetDateTime(3));
         });
   }
 
@@ -90,6 +94,25 @@ public final class PgWatermarkStore {
             + "ELSE watermark.read_floor END, "
             + "own_writes_until = EXCLUDED.own_writes_until, updated_at = now()")
         .execute(Tuple.of(mapping, from, ownUntil)).mapEmpty();
+  }
+
+  /**
+   * After a full synchronization CRM to ERP of a bidirectional mapping: the ERP-to-CRM runs skip the rows stamped
+   * after {@code from} up to {@code until} (the full synchronization's own writes; its last job synchronized the
+   * people's changes among them). The ERP watermark stays where it was: changes before {@code from} are still read.
+   *
+   * @param client pool or transaction
+   * @param mapping mapping
+   * @param from the ERP's newest stamp when the full synchronization started, or null (it had no rows)
+   * @param until the newest stamp the last job compared with the couplings, less the overlap
+   * @return nothing
+   */
+  public Future<Void> ownErpWrites(SqlClient client, String mapping, OffsetDateTime from, OffsetDateTime until) {
+    return client.preparedQuery("INSERT INTO watermark (mapping, side, own_writes_from, own_writes_until) "
+            + "VALUES ($1, 'ERP', $2, $3) ON CONFLICT (mapping, side) DO UPDATE SET "
+            + "own_writes_from = EXCLUDED.own_writes_from, own_writes_until = EXCLUDED.own_writes_until, "
+            + "updated_at = now()")
+        .execute(Tuple.of(mapping, from, until)).mapEmpty();
   }
 
   /**
@@ -207,7 +230,7 @@ public final class PgWatermarkStore {
     return client.preparedQuery("INSERT INTO watermark (mapping, side, modified_on, delta_link) VALUES ($1, $2, $3, $4) "
             + "ON CONFLICT (mapping, side) DO UPDATE SET modified_on = EXCLUDED.modified_on, "
             + "delta_link = CASE WHEN $5 THEN EXCLUDED.delta_link ELSE watermark.delta_link END, "
-            + "keys_scanned_at = NULL, read_floor = NULL, own_writes_until = NULL, updated_at = now()")
+            + "keys_scanned_at = NULL, read_floor = NULL, own_writes_until = NULL, own_writes_from = NULL, updated_at = now()")
         .execute(Tuple.of(mapping, side.name(), modifiedOn, link, setLink)).mapEmpty();
   }
 

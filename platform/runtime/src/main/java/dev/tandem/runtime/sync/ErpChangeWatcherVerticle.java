@@ -1,11 +1,11 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
-import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.store.PgScheduleStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import io.vertx.core.Future;
@@ -106,7 +106,8 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
             return Future.succeededFuture();
           }
           LOG.log(Level.INFO, "ERP side of " + def.name() + " changed: waking its schedule");
-          return schedules.wake(def.name()).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+          return schedules.wakeOnChange(def.name())
+              .onSuccess(n -> vertx.eventBus().send(Addresses.DISPATCHER_WAKE, null))
               .mapEmpty();
         });
       }
@@ -121,7 +122,8 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
 
   private Future<Void> wake(String name, String why) {
     LOG.log(Level.INFO, why + " for " + name + ": waking its schedule");
-    return schedules.wake(name).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null)).mapEmpty();
+    return schedules.wakeOnChange(name).onSuccess(n -> vertx.eventBus().send(Addresses.DISPATCHER_WAKE, null))
+        .mapEmpty();
   }
 
   /**

@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Finds coupled ERP records deleted in the ERP without reading every ERP key: the coupled keys are cut into ranges
  * (from PostgreSQL), and each check compares counts the ERP's OData service really offers — {@code $count} with
- * the mapping's filter, over the whole set and, when that or the coupled total moved, over each range (its key
- * bounds as {@code $filter}) — with the coupled counts and with what the last check saw. Only a range whose counts
+ * the mapping's filter, over the whole set and, when that or the coupled total moved, over halves of the ranges
+ * down to the ranges whose count moved ({@link ErpKeyRangeDescent}: key bounds as {@code $filter}, about
+ * 2·log₂(ranges) counts per moved range) — with the coupled counts and with what the last check saw. Only a range whose counts
  * moved is read again, key only, and compared with its couplings; every key missing there is read by key before it
  * counts as deleted. One more range per check, the one verified longest ago, is read whatever its counts (a
  * deletion and a creation in one range leave its counts as they were): every range is verified within as many
@@ -33,6 +34,7 @@ final class ErpKeyRangeCheck {
   /** Couplings per range when the ranges are cut. */
   static final int ROWS_PER_RANGE = 5000;
 
+  private final int rowsPerRange;
   private final Pool pool;
   private final PgKeyRangeStore ranges = new PgKeyRangeStore();
   private final PgCouplingStore couplings;
@@ -40,9 +42,17 @@ final class ErpKeyRangeCheck {
   private final MappingDefinition def;
   private final AtomicInteger requests = new AtomicInteger();
   private int reread;
+  private long elapsedMs;
   private int total;
 
   ErpKeyRangeCheck(Pool pool, PgCouplingStore couplings, ODataErpClient erp, MappingDefinition def) {
+    this(pool, couplings, erp, def, ROWS_PER_RANGE);
+  }
+
+  /** @param rowsPerRange couplings per range when the ranges are cut (tests cut small ranges) */
+  ErpKeyRangeCheck(Pool pool, PgCouplingStore couplings, ODataErpClient erp, MappingDefinition def,
+      int rowsPerRange) {
+    this.rowsPerRange = rowsPerRange;
     this.pool = pool;
     this.couplings = couplings;
     this.erp = erp;
@@ -51,6 +61,11 @@ final class ErpKeyRangeCheck {
 
   /** @return the couplings whose ERP record is gone */
   Future<List<Coupling>> run() {
+    long t0 = System.nanoTime();
+    return check().onComplete(ar -> elapsedMs = (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private Future<List<Coupling>> check() {
     return ranges.ranges(pool, def.name()).compose(known -> known.isEmpty() ? cut() : Future.succeededFuture(known))
         .compose(all -> {
           total = all.size();
@@ -61,26 +76,56 @@ final class ErpKeyRangeCheck {
             Long[] last = before.result();
             boolean moved = last[0] == null || last[1] == null || last[0].longValue() != erpTotal.result()
                 || last[1].longValue() != coupledTotal.result();
-            Future<List<KeyRange>> counted = moved ? countEach(all) : Future.succeededFuture(all);
+            Future<List<KeyRange>> counted = moved ? countMoved(all, erpTotal.result()) : Future.succeededFuture(all);
             return counted.compose(now -> readDirty(all, now, moved))
                 .compose(gone -> ranges.totals(pool, def.name(), erpTotal.result(), coupledTotal.result()).map(gone));
           });
         });
   }
 
+  /** @return the ERP requests this check made */
+  int requests() {
+    return requests.get();
+  }
+
   /** @return a line for the job's message: the ERP requests this check made and the ranges it read */
   String summary() {
-    return "ERP deletion check: " + requests.get() + " ERP requests, " + reread + " of " + total + " key ranges read";
+    return "ERP deletion check: " + requests.get() + " ERP requests, " + reread + " of " + total + " key ranges read"
+        + " in " + elapsedMs + " ms";
   }
 
   /** Cuts the coupled keys into ranges (no ERP request); their counts are unknown until counted. */
   private Future<List<KeyRange>> cut() {
-    return ranges.boundaries(pool, def.name(), ROWS_PER_RANGE).compose(b -> {
+    return ranges.boundaries(pool, def.name(), rowsPerRange).compose(b -> {
       List<KeyRange> out = new ArrayList<>(b.size() + 1);
       for (int i = 0; i <= b.size(); i++) {
         out.add(new KeyRange(i, i == 0 ? null : b.get(i - 1), i == b.size() ? null : b.get(i), null, null, null));
       }
       return pool.withTransaction(tx -> ranges.replace(tx, def.name(), out)).map(out);
+    });
+  }
+
+  /**
+   * The ranges with this check's counts: the coupled ones from PostgreSQL, the ERP's by halving down to the ranges
+   * whose count moved ({@link ErpKeyRangeDescent}); every range counted when some range was never counted.
+   */
+  private Future<List<KeyRange>> countMoved(List<KeyRange> all, long erpTotal) {
+    if (all.stream().anyMatch(r -> r.erpCount() == null)) {
+      return countEach(all);
+    }
+    Future<List<Long>> erpCounts = new ErpKeyRangeDescent(all, (lower, upper) -> {
+      requests.incrementAndGet();
+      return erp.count(def.erpEntitySet(), and(def.erpFilter(), bounds(lower, upper)), def.erpKey());
+    }).run(erpTotal);
+    Future<List<Long>> coupled = ranges.coupledCounts(pool, def.name(), all);
+    return Future.all(erpCounts, coupled).map(v -> {
+      List<KeyRange> out = new ArrayList<>(all.size());
+      for (int i = 0; i < all.size(); i++) {
+        KeyRange r = all.get(i);
+        out.add(new KeyRange(r.no(), r.lower(), r.upper(), erpCounts.result().get(i), coupled.result().get(i),
+            r.verifiedAt()));
+      }
+      return out;
     });
   }
 
@@ -198,8 +243,12 @@ final class ErpKeyRangeCheck {
   }
 
   private String bounds(KeyRange r) {
-    String lo = r.lower() == null ? null : def.erpKey() + " ge " + ODataErpClient.literal(r.lower());
-    String hi = r.upper() == null ? null : def.erpKey() + " lt " + ODataErpClient.literal(r.upper());
+    return bounds(r.lower(), r.upper());
+  }
+
+  private String bounds(String lower, String upper) {
+    String lo = lower == null ? null : def.erpKey() + " ge " + ODataErpClient.literal(lower);
+    String hi = upper == null ? null : def.erpKey() + " lt " + ODataErpClient.literal(upper);
     return and(lo, hi);
   }
 

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
@@ -7,7 +9,6 @@ import dev.tandem.runtime.config.ErpNotificationSettings;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
-import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.store.NewJob;
 import dev.tandem.runtime.store.PgErpSubscriptionStore;
 import dev.tandem.runtime.store.PgErpSubscriptionStore.Subscription;
@@ -37,7 +38,9 @@ import java.util.function.Supplier;
 /**
  * Business Central online webhooks: one subscription per enabled mapping that reads from the ERP (to the API page
  * behind its page web service: {@code Customer} → {@code customers}), created with a random clientState, renewed
- * (PATCH with If-Match, which repeats BC's handshake) before it expires, created anew when BC dropped it. A
+ * (PATCH with If-Match, which repeats BC's handshake) before it expires, created anew when BC dropped it. Of
+ * several nodes, the one holding a mapping's claim in PostgreSQL creates or renews its subscription (one per
+ * mapping, however many nodes check at once; a dead node's claim expires). A
  * notification ({@code /erp/notifications}, on the event bus at {@link #ADDRESS}) counts only when its clientState
  * is that of a subscription Tandem made; it wakes the mapping at once (its schedule is due now, or an incremental
  * run is queued), and a {@code deleted} or {@code collection} change makes the mapping's ERP deletion check due.
@@ -47,7 +50,7 @@ import java.util.function.Supplier;
 public final class ErpNotificationsVerticle extends VerticleBase {
 
   /** Where the HTTP route hands notifications to this verticle. */
-  public static final String ADDRESS = "tandem.erp.notifications";
+  public static final String ADDRESS = Addresses.ERP_NOTIFICATIONS;
 
   /** The webhook-enabled API pages behind page web services, as BC lists them (webhookSupportedResources). */
   static final Map<String, String> API_PAGES = Map.of("Customer", "customers", "Item", "items",
@@ -56,6 +59,8 @@ public final class ErpNotificationsVerticle extends VerticleBase {
 
   private static final System.Logger LOG = System.getLogger(ErpNotificationsVerticle.class.getName());
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** How long a node's claim on creating or renewing a subscription holds (BC's handshake included). */
+  static final long CLAIM_MS = 60_000;
 
   private final Pool pool;
   private final Connections connections;
@@ -69,6 +74,8 @@ public final class ErpNotificationsVerticle extends VerticleBase {
   private ODataErpClient erp;
   private String companyId;
   private boolean maintaining;
+  /** This verticle's name in subscription claims. */
+  private final String node = java.util.UUID.randomUUID().toString();
 
   /**
    * @param pool PostgreSQL
@@ -96,7 +103,8 @@ public final class ErpNotificationsVerticle extends VerticleBase {
     vertx.setTimer(1000, t -> maintainUntilDone());
     vertx.setPeriodic(settings.checkMs(), id -> maintain());
     return vertx.eventBus().<JsonObject>consumer(ADDRESS, msg -> handle(msg.body())
-        .onSuccess(msg::reply).onFailure(e -> msg.fail(503, String.valueOf(e.getMessage())))).completion();
+        .onSuccess(msg::reply).onFailure(e -> BusFailure.UNAVAILABLE.fail(msg, String.valueOf(e.getMessage()))))
+        .completion();
   }
 
   @Override
@@ -143,10 +151,24 @@ public final class ErpNotificationsVerticle extends VerticleBase {
   }
 
   private Future<Boolean> ensure(MappingDefinition def, String page, Subscription s) {
-    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-    if (s != null && s.expiresAt().isAfter(now.plusNanos(settings.renewBeforeMs() * 1_000_000))) {
+    if (goodForAWhile(s)) {
       return Future.succeededFuture(true);
     }
+    // One node at a time creates or renews a mapping's subscription: the one holding the claim, which looks again
+    // at what is stored (another node may just have made it). The others find it in place at their next check.
+    return store.claim(def.name(), node, CLAIM_MS).compose(mine -> !mine ? Future.succeededFuture(false)
+        : store.get(def.name()).compose(latest -> goodForAWhile(latest) ? Future.succeededFuture(true)
+            : createOrRenew(def, page, latest))
+            .eventually(() -> store.release(def.name(), node)));
+  }
+
+  private boolean goodForAWhile(Subscription s) {
+    return s != null && s.expiresAt().isAfter(OffsetDateTime.now(ZoneOffset.UTC)
+        .plusNanos(settings.renewBeforeMs() * 1_000_000));
+  }
+
+  private Future<Boolean> createOrRenew(MappingDefinition def, String page, Subscription s) {
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
     if (s == null || !s.expiresAt().isAfter(now)) {
       return create(def, page);
     }
@@ -240,10 +262,16 @@ public final class ErpNotificationsVerticle extends VerticleBase {
    * node runs schedules; the mapping's schedule, on hold for inactivity, is active again.
    */
   private Future<Void> wake(String mapping) {
+    // A paused schedule stays paused: the person who paused it resumes it, not a change in the ERP.
+    return schedules.paused(mapping).compose(paused -> paused ? Future.succeededFuture() : wakeActive(mapping));
+  }
+
+  private Future<Void> wakeActive(String mapping) {
     return store.syncQueued(mapping).compose(queued -> queued ? Future.succeededFuture()
         : enqueue.apply(new NewJob(JobKind.SYNC, mapping, null, new JsonObject().put("trigger", "erp-notification"),
             50, 0, null)).mapEmpty())
-        .compose(v -> schedules.wake(mapping)).onSuccess(n -> vertx.eventBus().send(DispatcherVerticle.WAKE, null))
+        .compose(v -> schedules.wakeOnChange(mapping))
+        .onSuccess(n -> vertx.eventBus().send(Addresses.DISPATCHER_WAKE, null))
         .mapEmpty();
   }
 }

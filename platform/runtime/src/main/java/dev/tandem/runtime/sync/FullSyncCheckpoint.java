@@ -1,12 +1,13 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
+import dev.tandem.runtime.store.PgJobQueue;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 
 /**
@@ -19,7 +20,7 @@ import java.time.OffsetDateTime;
 public final class FullSyncCheckpoint {
 
   /** Event-bus address of per-page progress: {@code {jobId, mapping, direction, done, counts, lastKey, at}}. */
-  public static final String EVENTS = "tandem.events.full-sync";
+  public static final String EVENTS = Addresses.FULL_SYNC_EVENTS;
 
   private final Vertx vertx;
   private final long jobId;
@@ -82,8 +83,8 @@ public final class FullSyncCheckpoint {
     JsonObject cp = new JsonObject().put("lastKey", key)
         .put("highest", pageHighest == null ? null : pageHighest.toString())
         .put("counts", total.toJson()).put("done", done(total));
-    return tx.preparedQuery("UPDATE job SET checkpoint = $2 WHERE id = $1").execute(Tuple.of(jobId, cp))
-        .<Void>mapEmpty().onSuccess(v -> vertx.eventBus().publish(EVENTS, new JsonObject().put("jobId", jobId)
+    return PgJobQueue.checkpoint(tx, jobId, cp).onSuccess(v -> vertx.eventBus().publish(EVENTS,
+        new JsonObject().put("jobId", jobId)
             .put("mapping", mapping).put("direction", direction.name()).put("done", done(total))
             .put("counts", total.toJson()).put("lastKey", key).put("at", System.currentTimeMillis())));
   }

@@ -256,7 +256,11 @@ public final class GenericSyncVerticle extends VerticleBase {
           + " is bidirectional: a full synchronization needs a direction (TO_CRM or FROM_CRM)"));
     }
     if (req.parameters().getBoolean("track", false)) {
-      return startTracking(req, eff, couplings, watermarks, s, dir);
+      return startTracking(req, eff, couplings, watermarks, s, dir)
+          .compose(o -> dir == Direction.FROM_CRM && req.parameters().getBoolean("otherSide", false)
+              ? ownErpWrites(req, eff, mapper, couplings, watermarks, s, start)
+                  .map(w -> o.plus(w).withMessage(o.message() + "; " + w.message()))
+              : Future.succeededFuture(o));
     }
     FullSyncCheckpoint place = new FullSyncCheckpoint(vertx, req.jobId(), def.name(), dir, req.checkpoint());
     String from = req.parameters().getString("from");
@@ -303,6 +307,20 @@ public final class GenericSyncVerticle extends VerticleBase {
     return own.compose(v -> deletions.startTracking()).map(o -> o.withMessage(def.name()
         + " change tracking started after the full synchronization: " + o.deleted() + " deleted, " + o.uncoupled()
         + " uncoupled, " + o.failed() + " failed; " + deletions.erpCheckSummary()));
+  }
+
+  /**
+   * After a full synchronization CRM to ERP of a bidirectional mapping: the ERP-to-CRM runs skip what it wrote in
+   * the ERP ({@link ErpOwnWrites}), and the people's ERP changes among those rows go to the CRM now.
+   */
+  private Future<JobOutcome> ownErpWrites(JobRequest req, MappingDefinition eff, RecordMapper mapper,
+      PgCouplingStore couplings, PgWatermarkStore watermarks, MappingSettings s, OffsetDateTime start) {
+    String other = req.parameters().getString("otherMark");
+    ErpOwnWrites own = new ErpOwnWrites(pool, couplings, watermarks, erp, eff, s.overlap());
+    return own.run(other == null ? null : OffsetDateTime.parse(other)).compose(changed -> changed.isEmpty()
+        ? Future.succeededFuture(JobOutcome.EMPTY)
+        : toCrm(couplings, watermarks, eff, mapper, req.jobId(), s).runSelected(changed, start))
+        .map(o -> o.withMessage(own.summary()));
   }
 
   /**

@@ -73,7 +73,7 @@ public final class OptionSetSyncVerticle extends VerticleBase {
    * @return the event-bus address that answers its option listing
    */
   public static String optionsAddress(String mapping) {
-    return "tandem.optionset." + mapping;
+    return Addresses.optionSet(mapping);
   }
 
   @Override

@@ -73,9 +73,27 @@ public final class ToCrmSync extends SyncRun {
         .compose(wm -> {
           String changed = wm.modifiedOn() == null ? null
               : ODataErpClient.modifiedSince(def.erpModifiedOn(), readFrom(wm).toInstant());
-          return erp.read(def.erpEntitySet(), and(def.erpFilter(), changed), null, def.erpModifiedOn())
+          return erp.read(def.erpEntitySet(), and(def.erpFilter(), and(changed, notOwn(wm))), null,
+                  def.erpModifiedOn())
               .compose(page -> pages(page, jobStart));
         }).map(v -> counts());
+  }
+
+  /**
+   * After a full synchronization CRM to ERP: the rows it wrote (stamped after the ERP's newest stamp when it began,
+   * up to what its last job compared with the couplings) are not read back; its last job synchronized the people's
+   * changes among them ({@link ErpOwnWrites}).
+   *
+   * @return the condition, or null when the read starts after them
+   */
+  private String notOwn(PgWatermarkStore.ReadStart wm) {
+    OffsetDateTime from = wm.modifiedOn() == null ? null : readFrom(wm);
+    if (wm.ownWritesUntil() == null || (from != null && !from.isBefore(wm.ownWritesUntil()))) {
+      return null;
+    }
+    String after = def.erpModifiedOn() + " gt " + ODataLiterals.dateTime(wm.ownWritesUntil());
+    return wm.ownWritesFrom() == null ? after
+        : "(" + def.erpModifiedOn() + " le " + ODataLiterals.dateTime(wm.ownWritesFrom()) + " or " + after + ")";
   }
 
   /**

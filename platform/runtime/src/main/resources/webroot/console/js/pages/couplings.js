@@ -98,6 +98,8 @@ export default async function couplings(el, [name]) {
     h('p', { class: 'crumbs' }, h('a', { href: '#/mappings', text: 'Mappings' }), ' / ',
       h('a', { href: '#/mappings/' + encodeURIComponent(name), text: name }), ' / couplings'),
     h('h1', { text: 'Couplings of ' + name }),
+    h('p', null, h('a', { href: '#/mappings/' + encodeURIComponent(name) + '/records',
+      text: 'The ERP and CRM records side by side' })),
     h('section', { class: 'card', 'aria-labelledby': 'h-pairs' }, h('h2', { id: 'h-pairs', text: 'Coupled records' }),
       h('div', { class: 'buttons' },
         directions.map((d) => action('Synchronize selected ' + d.replace('_', ' ').toLowerCase(), async (o) => {

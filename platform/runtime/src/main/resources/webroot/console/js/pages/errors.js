@@ -1,5 +1,5 @@
 // The error log: open errors per mapping and stage, grouped by cause (mapping, stage and the message with its
-// record keys taken out); retry one, a group, or all of a mapping.
+// record keys taken out); retry one, a group, or all of a mapping; skip one or a group; open a record on both sides.
 import { get, post } from '../api.js';
 import { h, replace, badge, table, select, time, toast, action } from '../dom.js';
 import { subscribe } from '../events.js';
@@ -12,6 +12,18 @@ export function pattern(message) {
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
     .replace(/\b\d+\b/g, '<n>')
     .replace(/\b[A-Z]+\d[\w-]*\b/g, '<key>');
+}
+
+/** The records page of the error's mapping, each side starting at the record. */
+function openRecord(e) {
+  const p = new URLSearchParams();
+  if (e.erpId) {
+    p.set('erp', e.erpId);
+  }
+  if (e.crmId) {
+    p.set('crm', e.crmId);
+  }
+  return '#/mappings/' + encodeURIComponent(e.mapping) + '/records?' + p;
 }
 
 function query(hash) {
@@ -73,6 +85,16 @@ export default async function errors(el) {
     }
     toast('Retrying ' + n + ' record' + (n === 1 ? '' : 's'));
   };
+  const skip = async (list) => {
+    let n = 0;
+    for (const e of list) {
+      if (!e.resolvedAt) {
+        await post('/api/v1/errors/' + e.id + '/skip');
+        n++;
+      }
+    }
+    toast('Skipped ' + n + ' record' + (n === 1 ? '' : 's') + ': left alone until retried');
+  };
   // Live: when the open errors change (the event stream), say so; reloading is the reader's choice.
   const notice = h('div', { id: 'errors-changed', role: 'status' });
   let seen = null;
@@ -99,15 +121,22 @@ export default async function errors(el) {
         h('h2', null, g.mapping, ' ', badge(g.stage), ' ', g.errors.length + ' record'
           + (g.errors.length === 1 ? '' : 's')),
         h('p', { class: 'message', text: g.pattern }),
-        action('Retry this group', () => retry(g.errors)),
+        h('div', { class: 'buttons' }, action('Retry this group', () => retry(g.errors)),
+          action('Skip this group', () => skip(g.errors))),
         table('Errors of ' + g.mapping, [
           { title: 'When', cell: (e) => time(e.occurredAt) },
           { title: 'Record', cell: (e) => [e.erpId ? 'ERP ' + e.erpId : '', e.erpId && e.crmId ? ' · ' : '',
-            e.crmId ? 'CRM ' + e.crmId : ''] },
+            e.crmId ? 'CRM ' + e.crmId : '', e.erpId || e.crmId ? h('div', null, h('a', { class: 'open-record',
+              href: openRecord(e), 'aria-label': 'Open ' + (e.erpId || e.crmId) + ' on both sides',
+              text: 'Open on both sides' })) : null] },
           { title: 'Job', cell: (e) => (e.jobId ? h('a', { href: '#/jobs/' + e.jobId, text: '#' + e.jobId }) : '—') },
           { title: 'Message', cell: (e) => h('span', { class: 'message', text: e.message }) },
           { title: '', cell: (e) => (e.resolvedAt ? 'resolved ' + time(e.resolvedAt)
-            : action('Retry', () => retry([e]), { 'aria-label': 'Retry error ' + e.id })) },
+            : h('div', { class: 'buttons' }, action('Retry', () => retry([e]), { 'aria-label': 'Retry error ' + e.id }),
+              action('Skip', async (o) => {
+                await skip([e]);
+                replace(o, badge('SKIPPED'));
+              }, { 'aria-label': 'Skip error ' + e.id }))) },
         ], g.errors))));
   return close;
 }

@@ -112,24 +112,31 @@ const rank = (r) => (r.result === 'coupled' || r.result === 'created' ? 1 : 0);
 const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
 /**
- * An ERP record a match left ambiguous (or contested), resolved by hand: one button per CRM candidate its reason
- * names, coupling the two (POST /api/v1/couplings).
+ * A record a match left ambiguous (or contested), resolved by hand: one button per candidate of the other side
+ * (the result's candidates; for results recorded before they were kept, the CRM ids its reason names), coupling
+ * the two (POST /api/v1/couplings). Works both ways: an ERP record with CRM candidates, a CRM row with ERP ones.
  */
 function resolve(job, r) {
-  if (job.kind !== 'MATCH' || !r.erpId || r.crmId || !(r.result === 'ambiguous' || r.result === 'taken')) {
+  if (job.kind !== 'MATCH' || !(r.result === 'ambiguous' || r.result === 'taken') || (r.erpId && r.crmId)
+    || (!r.erpId && !r.crmId)) {
     return null;
   }
-  const candidates = [...new Set((r.reason || '').match(GUID) || [])];
+  const erpSide = Boolean(r.erpId);
+  const own = erpSide ? r.erpId : r.crmId;
+  const candidates = r.candidates && r.candidates.length ? r.candidates
+    : erpSide ? [...new Set((r.reason || '').match(GUID) || [])] : [];
   if (candidates.length === 0) {
     return null;
   }
   const out = h('div', { class: 'resolve' });
   candidates.forEach((c) => out.appendChild(action('Couple with ' + c, async (o) => {
-    const made = await post('/api/v1/couplings', { mapping: job.mapping, erpId: r.erpId, crmId: c });
-    replace(out, h('span', { class: 'resolved' }, badge('COUPLED'), ' by hand with ' + made.crmId));
-    toast('Coupled ' + r.erpId + ' with ' + made.crmId);
+    const made = await post('/api/v1/couplings', { mapping: job.mapping, erpId: erpSide ? own : c,
+      crmId: erpSide ? c : own });
+    replace(out, h('span', { class: 'resolved' }, badge('COUPLED'), ' by hand with ' + (erpSide ? made.crmId
+      : made.erpId)));
+    toast('Coupled ' + made.erpId + ' with ' + made.crmId);
     return o;
-  }, { 'aria-label': 'Couple ' + r.erpId + ' with ' + c })));
+  }, { 'aria-label': 'Couple ' + own + ' with ' + c })));
   return out;
 }
 

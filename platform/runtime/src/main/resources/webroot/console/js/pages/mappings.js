@@ -168,6 +168,8 @@ export async function mappingPage(el, [name]) {
             const r = await post(path + '/sync');
             replace(out, 'queued ', h('a', { href: '#/jobs/' + r.jobId, text: 'job #' + r.jobId }));
           }, { id: 'mapping-sync' }),
+          h('a', { class: 'button', href: '#/mappings/' + encodeURIComponent(m.name) + '/records',
+            id: 'mapping-records', text: 'Records side by side' }),
           h('a', { class: 'button', href: '#/mappings/' + encodeURIComponent(m.name) + '/couplings',
             text: 'Couplings' }),
           h('a', { class: 'button', href: '#/jobs?mapping=' + encodeURIComponent(m.name), text: 'All its jobs' }),

@@ -35,10 +35,24 @@ async function run(step, path, body, fields, errorBox, rerender) {
 
 function connectionForm(path, rerender) {
   const f = {
+    'erp.profile': field('ERP', select('erp.profile', [['nav', 'NAV / Business Central on premises (web service '
+      + 'access key)'], ['bc-online', 'Business Central online (Entra client credentials)']], 'nav')),
     'erp.url': field('ERP OData URL', input('erp.url'), 'e.g. https://erp.contoso.local:7048/BC/ODataV4'),
     'erp.company': field('Company', input('erp.company')),
     'erp.user': field('Web service user', input('erp.user')),
     'erp.accessKey': field('Web service access key', input('erp.accessKey', 'password')),
+    'erp.tenant': field('Tenant', input('erp.tenant'), 'the Entra tenant id or domain, e.g. contoso.onmicrosoft.com'),
+    'erp.environment': field('Environment (optional)', input('erp.environment'), 'Production when left empty'),
+    'erp.clientId': field('Client id', input('erp.clientId'), 'the Entra application registered in Business '
+      + 'Central (Microsoft Entra Applications page)'),
+    'erp.clientSecret': field('Client secret', input('erp.clientSecret', 'password')),
+    'erp.online.company': field('Company', input('erp.online.company')),
+    'erp.tokenUrl': field('Token endpoint (optional)', input('erp.tokenUrl'), 'only to override '
+      + 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token'),
+    'erp.scope': field('Scope (optional)', input('erp.scope'), 'only to override '
+      + 'https://api.businesscentral.dynamics.com/.default'),
+    'erp.online.url': field('OData URL (optional)', input('erp.online.url'), 'only to override '
+      + 'https://api.businesscentral.dynamics.com/v2.0/{tenant}/{environment}/ODataV4'),
     'crm.url': field('CRM Web API URL', input('crm.url'), 'e.g. https://contoso.crm4.dynamics.com/api/data/v9.2'),
     'crm.tokenUrl': field('Token URL', input('crm.tokenUrl')),
     'crm.scope': field('Scope (optional)', input('crm.scope')),
@@ -48,14 +62,35 @@ function connectionForm(path, rerender) {
   };
   const errorBox = h('div', { class: 'form-error' });
   const v = (k) => f[k].input.value.trim();
+  const nav = h('div', { class: 'profile-fields', id: 'erp-nav-fields' }, f['erp.url'], f['erp.company'],
+    f['erp.user'], f['erp.accessKey']);
+  const online = h('div', { class: 'profile-fields', id: 'erp-online-fields', hidden: true }, f['erp.tenant'],
+    f['erp.environment'], f['erp.clientId'], f['erp.clientSecret'], f['erp.online.company'], f['erp.tokenUrl'],
+    f['erp.scope'], f['erp.online.url']);
+  const profile = f['erp.profile'].input;
+  profile.addEventListener('change', () => {
+    nav.hidden = profile.value !== 'nav';
+    online.hidden = profile.value !== 'bc-online';
+  });
   const form = h('form', { class: 'stack', id: 'setup-connection' },
-    h('fieldset', null, h('legend', { text: 'ERP (Business Central / NAV web services)' }),
-      f['erp.url'], f['erp.company'], f['erp.user'], f['erp.accessKey']),
+    h('fieldset', null, h('legend', { text: 'ERP (Business Central / NAV web services)' }), f['erp.profile'], nav,
+      online),
     h('fieldset', null, h('legend', { text: 'CRM (Dataverse)' }),
       f['crm.url'], f['crm.tokenUrl'], f['crm.scope'], f['crm.applicationUsers[0].clientId'],
       f['crm.applicationUsers[0].clientSecret']),
     errorBox,
     h('button', { type: 'submit', class: 'primary', text: 'Check and store the connection' }));
+  // The API names bc-online's company and URL erp.company and erp.url: its errors go to the fields shown.
+  const shown = () => {
+    const out = { ...f };
+    if (profile.value === 'bc-online') {
+      out['erp.company'] = f['erp.online.company'];
+      out['erp.url'] = f['erp.online.url'];
+    }
+    delete out['erp.online.company'];
+    delete out['erp.online.url'];
+    return out;
+  };
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const crm = { url: v('crm.url'), tokenUrl: v('crm.tokenUrl'),
@@ -64,11 +99,21 @@ function connectionForm(path, rerender) {
     if (v('crm.scope')) {
       crm.scope = v('crm.scope');
     }
-    run('connection', path, {
-      erp: { profile: 'nav', url: v('erp.url'), company: v('erp.company'), user: v('erp.user'),
-        accessKey: f['erp.accessKey'].input.value },
-      crm,
-    }, f, errorBox, rerender);
+    let erp;
+    if (profile.value === 'bc-online') {
+      erp = { profile: 'bc-online', clientId: v('erp.clientId'),
+        clientSecret: f['erp.clientSecret'].input.value, company: v('erp.online.company') };
+      for (const [k, name] of [['tenant', 'erp.tenant'], ['environment', 'erp.environment'], ['tokenUrl', 'erp.tokenUrl'],
+        ['scope', 'erp.scope'], ['url', 'erp.online.url']]) {
+        if (v(name)) {
+          erp[k] = v(name);
+        }
+      }
+    } else {
+      erp = { profile: 'nav', url: v('erp.url'), company: v('erp.company'), user: v('erp.user'),
+        accessKey: f['erp.accessKey'].input.value };
+    }
+    run('connection', path, { erp, crm }, shown(), errorBox, rerender);
   });
   return form;
 }

@@ -105,10 +105,9 @@ class EndpointBudgetTest {
     List<WriteResult> r1 = both.resultAt(0);
     List<WriteResult> r2 = both.resultAt(1);
     assertTrue(r1.stream().allMatch(WriteResult::ok) && r2.stream().allMatch(WriteResult::ok));
-    // Known flake, not understood yet: in the full suite (never alone) this run sees exactly two 429s now and then
-    // — one the node's view of the window let through, and the request already on its way, refused within the
-    // penalty it set off, is the suspicion. A client without the budget (the next test) is throttled far more.
-    assertTrue(c1.budget().throttledCount() <= 2, "throttled " + c1.budget().throttledCount() + " times of 30");
+    // One 429 may come from what the node cannot see (the event loop late under load); a client without the budget
+    // (the next test) is throttled far more.
+    assertTrue(c1.budget().throttledCount() <= 1, "throttled " + c1.budget().throttledCount() + " times of 30");
     assertTrue(ms >= 2000, "waited for the window to slide: " + ms + " ms");
     assertEquals("1500", String.valueOf(io.vertx.core.json.Json.decodeValue(admin(crm.get().baseUrl(), "GET",
         "counts", null), Map.class).get("accounts")));
@@ -152,6 +151,48 @@ class EndpointBudgetTest {
     assertTrue(b.inFlight() >= 4, "side by side: " + b.inFlight());
   }
 
+  /**
+   * A batch of 1000 operations costs ten times a batch of 100: once one has ended, a batch in flight counts at the
+   * cost per operation times its operations, not at the costliest request's cost (which held the availability job's
+   * batches of 100 to a handful at once after a run of batches of 1000).
+   */
+  @Test
+  void aBatchInFlightCountsByItsOperationsAtTheCostliestPerOperationLately() throws Exception {
+    Vertx v = node();
+    EndpointBudget.Limits limits = new EndpointBudget.Limits(52, 6000, 10_000, 60_000, null, null);
+    EndpointBudget b = new EndpointBudget(v, "crm", "per-operation", limits, 52);
+    Promise<Void> bigEnded = Promise.promise();
+    v.runOnContext(x -> b.run("operations", 1000, () -> later(v, 1000)).onComplete(ar -> bigEnded.complete()));
+    bigEnded.future().toCompletionStage().toCompletableFuture().get();
+    // About 1 ms an operation is known now; 1,000 ms are charged. Thirty batches of 100 are about 100 ms each.
+    AtomicInteger started = new AtomicInteger();
+    v.runOnContext(x -> {
+      for (int i = 0; i < 30; i++) {
+        b.run("operations", 100, () -> {
+          started.incrementAndGet();
+          return later(v, 3000);
+        });
+      }
+    });
+    long until = System.currentTimeMillis() + 2000;
+    while (started.get() < 30 && System.currentTimeMillis() < until) {
+      Thread.sleep(20);
+    }
+    assertEquals(30, started.get(), "all thirty side by side (counted at the costliest request, 8 would start)");
+    // A request of another kind (a read) has no cost yet: it starts, one at a time of its kind.
+    AtomicInteger reads = new AtomicInteger();
+    v.runOnContext(x -> {
+      for (int i = 0; i < 3; i++) {
+        b.run(() -> {
+          reads.incrementAndGet();
+          return later(v, 500);
+        });
+      }
+    });
+    Thread.sleep(200);
+    assertEquals(1, reads.get(), "one read at a time until one has ended");
+  }
+
   @Test
   void withoutTheExecutionBudgetTheSameWorkIsThrottled() throws Exception {
     Vertx v = node();
@@ -159,6 +200,45 @@ class EndpointBudgetTest {
     List<WriteResult> r = on(v, () -> c.batch(creates(1500)));
     assertTrue(r.stream().allMatch(WriteResult::ok));
     assertTrue(c.budget().throttledCount() > 0, "the simulator throttles a client that ignores the budget");
+  }
+
+  /**
+   * The endpoint stamps a charge when it answers, this node a little later when the answer has arrived: near the end
+   * of the window the endpoint has let a charge out that this node still holds, and its remaining-time header says
+   * less is spent. That difference must come off the oldest entry (the one about to leave): taken off the newest,
+   * the oldest leaves a second time moments later and the node counts less than the endpoint — and overshoots.
+   */
+  @Test
+  void aChargeTheEndpointHasLetOutOfItsWindowComesOffTheOldestEntryNotTheNewest() throws Exception {
+    Vertx v = node();
+    EndpointBudget.Limits limits = new EndpointBudget.Limits(52, 6000, 10_000, 4000, null,
+        "x-ms-ratelimit-time-remaining-xrm-requests");
+    EndpointBudget b = new EndpointBudget(v, "crm", "stamps", limits, 52);
+    long t0 = System.currentTimeMillis();
+    Promise<Void> firstEnded = Promise.promise();
+    Promise<Void> secondEnded = Promise.promise();
+    v.runOnContext(x -> b.run(() -> later(v, 500)).onComplete(ar -> firstEnded.complete()));
+    firstEnded.future().toCompletionStage().toCompletableFuture().get();
+    Thread.sleep(Math.max(0, t0 + 1500 - System.currentTimeMillis()));
+    v.runOnContext(x -> b.run(() -> later(v, 500)).onComplete(ar -> secondEnded.complete()));
+    secondEnded.future().toCompletionStage().toCompletableFuture().get();
+    double second = b.executionInWindow();
+    assertTrue(second >= 950, "both charges held: " + second);
+    // At about 4.2 s the endpoint has let the first charge out (stamped when it answered) and holds the second only;
+    // this node still holds both (its first leaves at about 4.5 s).
+    Thread.sleep(Math.max(0, t0 + 4200 - System.currentTimeMillis()));
+    b.observe(MultiMap.caseInsensitiveMultiMap().add("x-ms-ratelimit-time-remaining-xrm-requests",
+        String.valueOf(10_000 - 500)));
+    // After the first has left this node's window too, the second is still charged: about 500 ms, not 0.
+    Thread.sleep(Math.max(0, t0 + 4900 - System.currentTimeMillis()));
+    double left = b.executionInWindow();
+    assertTrue(left >= 400, "the second charge is still in the window: " + left + " ms counted");
+  }
+
+  private static Future<Void> later(Vertx v, long ms) {
+    Promise<Void> p = Promise.promise();
+    v.setTimer(ms, t -> p.complete());
+    return p.future();
   }
 
   @Test

@@ -154,6 +154,12 @@ class GenericCouplingTest {
         assertEquals(2, contested.size(), contested.encode());
         assertTrue(contested.getJsonObject(0).getString("reason").startsWith("the only match on priority 2, DKK, "
             + "matches 1 other record too"), contested.encode());
+        // A CRM row's candidates are ERP keys, kept with the result so a person can pick one.
+        assertEquals(new JsonArray().add("DKK"), contested.getJsonObject(0).getJsonArray("candidates"),
+            contested.encode());
+        JsonArray dkk = api(rt, "GET", "/api/v1/jobs/" + exact.getLong("id") + "/records?result=ambiguous", null)
+            .getJsonArray("records");
+        assertEquals(2, dkk.getJsonObject(0).getJsonArray("candidates").size(), "both CRM rows: " + dkk.encode());
 
         JsonObject wrongWay = run(rt, db, "/api/v1/mappings/CURRENCIES/create-counterparts", "{\"side\":\"CRM\"}");
         assertEquals("FAILED", wrongWay.getString("status"), wrongWay.encode());

@@ -152,19 +152,19 @@ class FullSyncTest {
   void theRecommendationFollowsWhichSidesHoldData() {
     MappingDefinition d = MappingDefinition.builder("X").erp("Customer", "No").crm("accounts", "accountid")
         .direction(Direction.BIDIRECTIONAL).build();
-    assertEquals("NOTHING", FullSyncCoordinatorVerticle.recommend(d, 0, 0, 0).getString("recommendation"));
-    assertEquals("TO_CRM", FullSyncCoordinatorVerticle.recommend(d, 10, 0, 0).getString("direction"));
-    assertEquals("FROM_CRM", FullSyncCoordinatorVerticle.recommend(d, 0, 10, 0).getString("direction"));
-    assertEquals("COUPLE_FIRST", FullSyncCoordinatorVerticle.recommend(d, 10, 10, 0).getString("recommendation"));
-    JsonObject coupled = FullSyncCoordinatorVerticle.recommend(d, 10, 10, 10);
+    assertEquals("NOTHING", FullSyncRecommendation.recommend(d, 0, 0, 0).getString("recommendation"));
+    assertEquals("TO_CRM", FullSyncRecommendation.recommend(d, 10, 0, 0).getString("direction"));
+    assertEquals("FROM_CRM", FullSyncRecommendation.recommend(d, 0, 10, 0).getString("direction"));
+    assertEquals("COUPLE_FIRST", FullSyncRecommendation.recommend(d, 10, 10, 0).getString("recommendation"));
+    JsonObject coupled = FullSyncRecommendation.recommend(d, 10, 10, 10);
     assertEquals("FULL_SYNC", coupled.getString("recommendation"));
     assertEquals("TO_CRM", coupled.getString("direction"));
-    assertTrue(FullSyncCoordinatorVerticle.recommend(d, 10, 10, 0).getString("reason").startsWith("couple first: "));
+    assertTrue(FullSyncRecommendation.recommend(d, 10, 10, 0).getString("reason").startsWith("couple first: "));
     // Upserts by a CRM alternate key match what exists on both sides: safe to synchronize fully.
     MappingDefinition byKey = MappingDefinition.builder("CURRENCY").erp("Currency", "Code")
         .crm("transactioncurrencies", "transactioncurrencyid").direction(Direction.TO_CRM)
         .field("Code", "isocurrencycode", Direction.TO_CRM).crmAlternateKey("isocurrencycode").build();
-    JsonObject safe = FullSyncCoordinatorVerticle.recommend(byKey, 5, 3, 0);
+    JsonObject safe = FullSyncRecommendation.recommend(byKey, 5, 3, 0);
     assertEquals("FULL_SYNC", safe.getString("recommendation"), safe.encode());
     assertEquals("TO_CRM", safe.getString("direction"));
     assertTrue(safe.getString("reason").contains("alternate key isocurrencycode"), safe.encode());

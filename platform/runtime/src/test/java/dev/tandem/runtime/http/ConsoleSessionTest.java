@@ -260,4 +260,41 @@ class ConsoleSessionTest {
     }
     throw new AssertionError("no " + name + " event as expected within 10 s");
   }
+
+  /** A sign-in sent from a chosen loopback address (the limiter counts per client address). */
+  private static String signInFrom(String local, String token) throws Exception {
+    String body = "{\"token\":\"" + token + "\"}";
+    try (java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getByName("127.0.0.1"), a.httpPort(),
+        java.net.InetAddress.getByName(local), 0)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("POST /console/session HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.US_ASCII));
+      return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  @Test
+  void wrongTokensAreLimitedPerClientAddress() throws Exception {
+    for (int i = 0; i < SignInLimiter.MAX_FAILURES; i++) {
+      assertTrue(signInFrom("127.0.0.2", "guess-" + i).startsWith("HTTP/1.1 401"), "attempt " + i);
+    }
+    String limited = signInFrom("127.0.0.2", "guess-6");
+    assertTrue(limited.startsWith("HTTP/1.1 429"), limited);
+    java.util.regex.Matcher retry = java.util.regex.Pattern.compile("(?im)^retry-after: (\\d+)").matcher(limited);
+    assertTrue(retry.find(), limited);
+    assertTrue(Integer.parseInt(retry.group(1)) >= 1 && Integer.parseInt(retry.group(1)) <= 60, limited);
+    assertTrue(limited.contains("\"code\":\"too_many_requests\""), limited);
+    // Locked out, even the right token is refused without being compared: guessing learns nothing meanwhile.
+    assertTrue(signInFrom("127.0.0.2", TestRuntimes.TOKEN).startsWith("HTTP/1.1 429"));
+    // Another address signs in; it is not locked out by the first.
+    assertTrue(signInFrom("127.0.0.3", TestRuntimes.TOKEN).startsWith("HTTP/1.1 200"));
+    // A success clears an address's failures: four wrong, one right, then four wrong again are all 401.
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < SignInLimiter.MAX_FAILURES - 1; i++) {
+        assertTrue(signInFrom("127.0.0.4", "guess").startsWith("HTTP/1.1 401"), "round " + round + ", " + i);
+      }
+      assertTrue(signInFrom("127.0.0.4", TestRuntimes.TOKEN).startsWith("HTTP/1.1 200"));
+    }
+  }
 }

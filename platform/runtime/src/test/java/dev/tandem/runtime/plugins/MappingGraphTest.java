@@ -78,4 +78,19 @@ class MappingGraphTest {
     g.values().forEach(m -> assertTrue(m.enabled(), m.name()));
     assertFalse(g.values().stream().anyMatch(m -> !m.notes().isEmpty()));
   }
+
+  @Test
+  void dependencyOrderPutsDependenciesFirstAndKeepsTheGivenOrderOtherwise() {
+    java.util.List<MappingDefinition> defs = java.util.List.of(
+        mapping("CONTACT", MappingDependency.on("CUSTOMER")).definition(),
+        mapping("CUSTOMER", MappingDependency.on("SALESPEOPLE"), MappingDependency.on("NOT-IN-THE-SET")).definition(),
+        mapping("SALESPEOPLE").definition(),
+        mapping("CURRENCY").definition());
+    assertEquals(java.util.List.of("SALESPEOPLE", "CURRENCY", "CUSTOMER", "CONTACT"),
+        MappingGraph.inDependencyOrder(defs).stream().map(MappingDefinition::name).toList());
+    // A cycle (refused at start) cannot be ordered: its members are left out instead of looping.
+    assertEquals(java.util.List.of("C"), MappingGraph.inDependencyOrder(java.util.List.of(
+        mapping("A", MappingDependency.on("B")).definition(), mapping("B", MappingDependency.on("A")).definition(),
+        mapping("C").definition())).stream().map(MappingDefinition::name).toList());
+  }
 }

@@ -100,7 +100,7 @@ class ErpNotificationsTest {
 
         String token = erpToken();
         List<Map<String, Object>> rows = Json.objects(Json.object(send("GET", erp.get().companyUrl()
-            + "/Customer?$select=No&$filter=" + enc("Blocked eq ' '") + "&$top=3", null, token).body()).get("value"));
+            + "/Customer?$select=No&$filter=" + enc("Blocked eq ' '") + "&$top=4", null, token).body()).get("value"));
         long jobs = jobs(db);
         patch(rows.get(0).get("No"), "Pushed by a webhook", token);
         TestRuntimes.await("the notification ran the mapping and the change reached the CRM", 30_000,
@@ -125,6 +125,25 @@ class ErpNotificationsTest {
         TestRuntimes.await("the deletion was found by the woken run", 30_000,
             () -> db.queryLong("SELECT count(*) FROM coupling WHERE mapping = 'CUSTOMER' AND deleted_side = 'ERP'")
                 == 1);
+
+        // A paused schedule stays paused: an operator paused it, so a notification neither wakes it nor runs the
+        // mapping; the change is read once it is woken (here: the next incremental run).
+        TestRuntimes.await("runs ended", 30_000, () -> queued(db) == 0);
+        db.exec("INSERT INTO schedule (mapping, kind, interval_ms, inactivity_timeout_ms) VALUES ('CUSTOMER', 'SYNC', "
+            + "30000, 0) ON CONFLICT (mapping, kind) DO NOTHING");
+        String api = "http://127.0.0.1:" + port + "/api/v1/schedules/CUSTOMER/";
+        assertEquals(200, send("POST", api + "pause", "{\"reason\":\"ERP upgrade\"}", TestRuntimes.TOKEN)
+            .statusCode());
+        long whilePaused = jobs(db);
+        patch(rows.get(3).get("No"), "Changed while paused", token);
+        Thread.sleep(1500);
+        assertEquals(whilePaused, jobs(db), "a notification runs nothing for a paused mapping");
+        assertEquals("paused", db.queryString("SELECT state FROM schedule WHERE mapping = 'CUSTOMER'"));
+        assertTrue(!crmHas("Changed while paused"));
+        assertEquals(200, send("POST", api + "wake", null, TestRuntimes.TOKEN).statusCode());
+        runSync(rt);
+        TestRuntimes.await("the change made while paused is read after waking", 30_000,
+            () -> crmHas("Changed while paused"));
 
         // A notification that never arrives: nothing runs, and the next incremental run still reads the change.
         TestRuntimes.await("runs ended", 30_000, () -> queued(db) == 0);

@@ -1,6 +1,7 @@
 package dev.tandem.plugins.items;
 
 import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.CouplingService;
 import dev.tandem.api.ErpConnector;
 import dev.tandem.api.PluginContext;
@@ -49,14 +50,14 @@ final class AvailabilityVerticle extends VerticleBase {
     String productId = msg.body().getString("crmProductId");
     couplings.erpIdOf(ItemMappings.ITEM_PRODUCT, productId).compose(itemNo -> {
       if (itemNo.isEmpty()) {
-        msg.fail(404, "CRM product " + productId + " is not coupled to an ERP item in mapping "
+        BusFailure.NOT_FOUND.fail(msg, "CRM product " + productId + " is not coupled to an ERP item in mapping "
             + ItemMappings.ITEM_PRODUCT + ": couple it, or synchronize " + ItemMappings.ITEM_PRODUCT + " first");
         return Future.succeededFuture();
       }
       return erp.read("Item", "No eq " + ErpConnector.literal(itemNo.get()),
           List.of("No", "Base_Unit_of_Measure", "Inventory"), 1).map(rows -> {
             if (rows.isEmpty()) {
-              msg.fail(404, "ERP item " + itemNo.get() + ", coupled to CRM product " + productId
+              BusFailure.NOT_FOUND.fail(msg, "ERP item " + itemNo.get() + ", coupled to CRM product " + productId
                   + ", no longer exists in the ERP");
             } else {
               JsonObject item = rows.get(0);
@@ -67,7 +68,7 @@ final class AvailabilityVerticle extends VerticleBase {
             }
             return null;
           });
-    }).onFailure(e -> msg.fail(503, "the ERP's inventory for CRM product " + productId + " could not be read: "
+    }).onFailure(e -> BusFailure.UNAVAILABLE.fail(msg, "the ERP's inventory for CRM product " + productId + " could not be read: "
         + e.getMessage()));
   }
 

@@ -102,6 +102,9 @@ final class DataverseAdmin {
       });
     }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), row -> row);
     server.adminRoute("GET", "/sim/limits", (r, p) -> SimResponse.json(200, sim.protection().limits()));
+    // Every 429 of late (at most 200): when, for whom, which request, which code, and the user's window then.
+    server.adminRoute("GET", "/sim/throttling", (r, p) -> SimResponse.json(200, Map.of("refusals",
+        sim.protection().refusals())));
     server.adminRoute("POST", "/sim/limits", (r, p) -> {
       Map<String, Object> b = Json.object(r.bodyText());
       ServiceProtection.Limits d = sim.protection().limits();

@@ -144,22 +144,37 @@ final class DataverseEntities {
     new B("salesorders", "salesorder").text("name", 300).text("ordernumber", 100).text("billto_line1", 250)
         .text("billto_city", 80).text("billto_postalcode", 20).text("shipto_line1", 250).text("shipto_city", 80)
         .text("shipto_postalcode", 20).text("description", 2000).other("totalamount", "ispricelocked")
+        // Totals the pricing engine computes (IsValidForCreate False), the discount and freight a user enters, the
+        // dates of submission and fulfilment; DataverseSalesOrders.
+        .other("totallineitemamount", "totallineitemdiscountamount", "totaldiscountamount", "totalamountlessfreight",
+            "totaltax", "discountamount", "discountpercentage", "freightamount", "pricingerrorcode", "submitdate",
+            "datefulfilled", "requestdeliveryby")
         .lookup("customerid", "accounts", "contacts").lookup("pricelevelid", "pricelevels")
         .lookup("transactioncurrencyid", "transactioncurrencies").owner()
         .required("name").register();
     new B("salesorderdetails", "salesorderdetail").text("productdescription", 500)
         .other("quantity", "priceperunit", "baseamount", "extendedamount", "manualdiscountamount", "tax",
-            "ispriceoverridden", "isproductoverridden", "lineitemnumber", "sequencenumber")
+            "ispriceoverridden", "isproductoverridden", "lineitemnumber", "sequencenumber", "volumediscountamount",
+            "pricingerrorcode", "description")
         .lookup("salesorderid", "salesorders").lookup("productid", "products").lookup("uomid", "uoms")
-        .required("quantity").register();
+        .required("quantity", "salesorderid").register();
     new B("invoices", "invoice").text("name", 300).text("invoicenumber", 100).other("duedate", "totalamount")
+        .text("description", 2000).other("totallineitemamount", "totallineitemdiscountamount", "totaldiscountamount",
+            "totalamountlessfreight", "totaltax", "discountamount", "discountpercentage", "freightamount",
+            "pricingerrorcode", "datedelivered", "ispricelocked")
         .lookup("salesorderid", "salesorders").lookup("pricelevelid", "pricelevels")
         .lookup("customerid", "accounts", "contacts").lookup("transactioncurrencyid", "transactioncurrencies")
         .required("name").register();
     new B("invoicedetails", "invoicedetail").text("productdescription", 500)
-        .other("quantity", "priceperunit", "baseamount", "extendedamount", "lineitemnumber")
+        .other("quantity", "priceperunit", "baseamount", "extendedamount", "lineitemnumber", "manualdiscountamount",
+            "tax", "ispriceoverridden", "isproductoverridden", "volumediscountamount", "pricingerrorcode",
+            "description")
         .lookup("invoiceid", "invoices").lookup("productid", "products").lookup("uomid", "uoms")
-        .required("quantity").register();
+        .lookup("salesorderdetailid", "salesorderdetails")
+        .required("quantity", "invoiceid").register();
+    // The order close activity FulfillSalesOrder and CancelSalesOrder create (an activity: Open 0, Completed 1).
+    new B("ordercloses", "orderclose").text("subject", 200).text("description", 2000).other("actualend")
+        .lookup("salesorderid", "salesorders").register();
     new B("opportunities", "opportunity").text("name", 300).other("estimatedvalue", "estimatedclosedate")
         .lookup("parentaccountid", "accounts").lookup("parentcontactid", "contacts").required("name").register();
     new B("teams", "team").text("name", 160).text("description", 2000).other("teamtype", "isdefault")

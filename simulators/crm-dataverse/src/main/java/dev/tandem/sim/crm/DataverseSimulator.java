@@ -319,6 +319,9 @@ public final class DataverseSimulator implements Simulator {
     if (rest.equals("ImportSolution") && r.method().equals("POST")) {
       return DataverseSetup.importSolution(this, r, user);
     }
+    if (DataverseSalesOrders.handles(rest) && r.method().equals("POST")) {
+      return DataverseSalesOrders.action(this, r, rest, user);
+    }
     Matcher m = RECORD.matcher(rest);
     if (m.matches()) {
       Entity e = entity(m.group(1));
@@ -349,7 +352,7 @@ public final class DataverseSimulator implements Simulator {
       return switch (r.method()) {
         case "GET" -> get(e, key, m.group(2), r);
         case "PATCH" -> upsert(e, key, m.group(2), Json.object(body(r)), r, user);
-        case "DELETE" -> delete(e, key, m.group(2), r);
+        case "DELETE" -> delete(e, key, m.group(2), r, user);
         default -> error(405, "0x8006088a", "The HTTP method '" + r.method() + "' is not allowed here.");
       };
     }
@@ -549,6 +552,7 @@ public final class DataverseSimulator implements Simulator {
         : UUID.randomUUID().toString();
     row.put(e.key(), id);
     DataverseProducts.beforeCreate(this, e, body);
+    DataverseSalesOrders.beforeCreate(e, body);
     apply(e, row, body);
     for (String req : e.required()) {
       Lookup lookup = e.lookups().get(req);
@@ -566,12 +570,14 @@ public final class DataverseSimulator implements Simulator {
       DataverseOptionSets.stateAndStatus(e, e.set().equals("products") ? DataverseProducts.DRAFT_STATE : 0, null,
           body, row);
     }
+    DataverseSalesOrders.beforePut(this, e, null, row, body);
     String now = stamp(row, user);
     row.put("createdon", now);
     row.put("_createdby_value", user);
     computed(e, row);
     putRow(e, row);
     DataverseProducts.afterCreate(this, e, row, user);
+    DataverseSalesOrders.afterPut(this, e, row, user);
     return row;
   }
 
@@ -642,19 +648,22 @@ public final class DataverseSimulator implements Simulator {
   /** Applies changes to an existing row; call inside write(). */
   Map<String, Object> update(Entity e, Map<String, Object> current, Map<String, Object> body, String user) {
     DataverseProducts.beforeUpdate(this, e, current, body);
+    DataverseSalesOrders.beforeUpdate(this, e, current, body);
     Map<String, Object> row = new LinkedHashMap<>(current);
     apply(e, row, body);
     if (e.hasState() && (body.containsKey("statecode") || body.containsKey("statuscode"))) {
       DataverseOptionSets.stateAndStatus(e, current.get("statecode") instanceof Number n ? n.intValue() : 0,
           current.get("statuscode") instanceof Number n ? Integer.valueOf(n.intValue()) : null, body, row);
     }
+    DataverseSalesOrders.beforePut(this, e, current, row, body);
     stamp(row, user);
     computed(e, row);
     putRow(e, row);
+    DataverseSalesOrders.afterPut(this, e, row, user);
     return row;
   }
 
-  private SimResponse delete(Entity e, String key, String segment, SimRequest r) {
+  private SimResponse delete(Entity e, String key, String segment, SimRequest r, String user) {
     charge(DataverseCosts.Op.DELETE, null);
     return store.write(() -> {
       Map<String, Object> current = key == null ? null : store.table(e.set()).get(key);
@@ -666,9 +675,23 @@ public final class DataverseSimulator implements Simulator {
         return error(412, "0x80060882", "The version of the existing record doesn't match the RowVersion property "
             + "provided.");
       }
+      DataverseSalesOrders.beforeDelete(this, e, current);
       store.table(e.set()).delete(key);
+      DataverseSalesOrders.afterPut(this, e, current, user);
       return SimResponse.empty(204);
     });
+  }
+
+  /**
+   * Writes columns the server computes (totals, states its actions set) on an existing row, without the client's
+   * rules; call inside write().
+   */
+  Map<String, Object> systemUpdate(Entity e, Map<String, Object> current, Map<String, Object> columns, String user) {
+    Map<String, Object> row = new LinkedHashMap<>(current);
+    row.putAll(columns);
+    stamp(row, user);
+    putRow(e, row);
+    return row;
   }
 
   /** Validates and applies a body: known columns, lengths, lookups bound to existing rows. */

@@ -43,11 +43,16 @@ final class ServiceProtection implements SimulatorServer.Gate {
     long penaltyUntil;
     String penaltyCode;
     String penaltyMessage;
+    String refusedCode; // of the latest refusal
+    String refusedWhy; // sent during a penalty, or the limit it ran into
   }
 
   private record Started(String user, long at, boolean[] charged) {}
 
   private final Map<String, UserState> users = new ConcurrentHashMap<>();
+  /** The latest refusals, newest last, for {@code GET /__admin/sim/throttling}: what a client ran into and when. */
+  private final Deque<Map<String, Object>> refusals = new ArrayDeque<>();
+  private static final int REFUSALS_KEPT = 200;
   private final Map<SimRequest, Started> started = new ConcurrentHashMap<>();
   private final Function<SimRequest, String> userOf;
   private volatile Limits limits = Limits.dataverse();
@@ -72,6 +77,9 @@ final class ServiceProtection implements SimulatorServer.Gate {
 
   void reset() {
     users.clear();
+    synchronized (refusals) {
+      refusals.clear();
+    }
   }
 
   private long window() {
@@ -106,6 +114,23 @@ final class ServiceProtection implements SimulatorServer.Gate {
     long now = System.currentTimeMillis();
     synchronized (s) {
       slide(s, now);
+      SimResponse refused = admit(s, l, now);
+      if (refused != null) {
+        refused(r, user, s, now, refused);
+        return refused;
+      }
+      s.inFlight++;
+      s.requests.addLast(now);
+    }
+    started.put(r, new Started(user, now, new boolean[1]));
+    return null;
+  }
+
+  /** @return the 429 for a request entering now, or null when it is admitted (the caller holds the user's lock) */
+  private SimResponse admit(UserState s, Limits l, long now) {
+    {
+      s.refusedCode = s.penaltyCode;
+      s.refusedWhy = "sent during the penalty";
       if (now < s.penaltyUntil) {
         // Sent while told to wait: refused, and the wait grows.
         long left = s.penaltyUntil - now;
@@ -113,11 +138,14 @@ final class ServiceProtection implements SimulatorServer.Gate {
         return throttle(s.penaltyCode, s.penaltyMessage, s.penaltyUntil - now);
       }
       if (s.inFlight >= l.concurrent()) {
+        s.refusedCode = "0x80072326";
+        s.refusedWhy = "concurrency";
         return throttle("0x80072326", "Number of concurrent requests exceeded the limit of " + l.concurrent() + ".",
             1000);
       }
       if (s.requests.size() >= l.requests()) {
         long wait = s.requests.peekFirst() + window() - now;
+        s.refusedWhy = "requests";
         return penalize(s, now, wait, "0x80072322", "Number of requests exceeded the limit of " + l.requests()
             + " over time window of " + l.windowMs() / 1000 + " seconds.");
       }
@@ -132,21 +160,47 @@ final class ServiceProtection implements SimulatorServer.Gate {
             break;
           }
         }
+        s.refusedWhy = "execution time";
         return penalize(s, now, wait, "0x80072321", "Combined execution time of incoming requests exceeded limit of "
             + l.executionMs() + " milliseconds over time window of " + l.windowMs() / 1000 + " seconds. Decrease "
             + "number of concurrent requests or reduce the duration of requests and try again later.");
       }
-      s.inFlight++;
-      s.requests.addLast(now);
+      return null;
     }
-    started.put(r, new Started(user, now, new boolean[1]));
-    return null;
+  }
+
+  private void refused(SimRequest r, String user, UserState s, long now, SimResponse answer) {
+    Map<String, Object> e = new java.util.LinkedHashMap<>();
+    e.put("at", java.time.Instant.ofEpochMilli(now).toString());
+    e.put("user", user);
+    e.put("request", r.method() + " " + r.path());
+    e.put("code", s.refusedCode);
+    e.put("why", s.refusedWhy);
+    e.put("retryAfterMs", Math.max(0, s.penaltyUntil - now));
+    e.put("executionInWindowMs", Math.round(s.executionInWindow));
+    e.put("executionBudgetMs", Math.round(budget()));
+    e.put("requestsInWindow", s.requests.size());
+    e.put("inFlight", s.inFlight);
+    synchronized (refusals) {
+      refusals.addLast(e);
+      while (refusals.size() > REFUSALS_KEPT) {
+        refusals.pollFirst();
+      }
+    }
+  }
+
+  /** @return the latest refusals (429s), oldest first: time, user, request, code, the window's state then */
+  java.util.List<Map<String, Object>> refusals() {
+    synchronized (refusals) {
+      return new java.util.ArrayList<>(refusals);
+    }
   }
 
   private static SimResponse penalize(UserState s, long now, long waitMs, String code, String message) {
     long wait = Math.max(1, waitMs);
     s.penaltyUntil = now + wait;
     s.penaltyCode = code;
+    s.refusedCode = code;
     s.penaltyMessage = message;
     return throttle(code, message, wait);
   }

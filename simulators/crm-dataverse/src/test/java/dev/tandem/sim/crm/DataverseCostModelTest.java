@@ -200,6 +200,17 @@ class DataverseCostModelTest {
     int last = Integer.parseInt(again.headers().firstValue("Retry-After").orElseThrow());
     assertEquals(4, last, "Retry-After grows from " + first);
     assertEquals("4", api(t, "GET", "accounts?$top=1", null).headers().firstValue("Retry-After").orElseThrow());
+    // The admin API lists the refusals with the window they met: the first ran into the limit, the rest came in
+    // during the penalty it set.
+    HttpResponse<String> log = raw("GET", crm.get().baseUrl() + "/__admin/sim/throttling", null);
+    List<?> refusals = (List<?>) Json.object(log.body()).get("refusals");
+    assertEquals(3, refusals.size(), log.body());
+    Map<?, ?> firstRefusal = (Map<?, ?>) refusals.get(0);
+    assertEquals("execution time", firstRefusal.get("why"));
+    assertEquals("0x80072321", firstRefusal.get("code"));
+    assertEquals("GET /api/data/v9.2/accounts", firstRefusal.get("request"));
+    assertTrue(((Number) firstRefusal.get("executionInWindowMs")).longValue() >= 200, log.body());
+    assertEquals("sent during the penalty", ((Map<?, ?>) refusals.get(2)).get("why"));
     // Another application user has a budget of its own.
     crm.get().addApplicationUser("second-app", "second-secret");
     assertEquals(200, api(token("second-app", "second-secret"), "GET", "accounts?$top=1", null).statusCode());

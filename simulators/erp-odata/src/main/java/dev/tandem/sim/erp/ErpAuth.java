@@ -68,8 +68,11 @@ final class ErpAuth {
     }
     String scope = form.get("scope");
     if (scope == null || scope.isBlank()) {
-      return entra(400, "invalid_request", "AADSTS90014: The required field 'scope' is missing from the credential. "
-          + "Ensure that you have all the necessary parameters for the login request.");
+      // The v2 token endpoint's answer to a form without scope (the same as the CRM simulator's, DataverseAuth):
+      // AADSTS900144 "The request body must contain the following parameter", not AADSTS90014, which is about
+      // a credential's fields.
+      return entra(400, "invalid_request", "AADSTS900144: The request body must contain the following parameter: "
+          + "'scope'.");
     }
     if (!scope.endsWith("/.default")) {
       return entra(400, "invalid_scope", "AADSTS1002012: The provided value for scope " + scope + " is not valid. "

@@ -169,12 +169,14 @@ final class ErpServices {
     new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("No", 20)
         .code("Sell_to_Customer_No", 20).rel("Customer").text("Sell_to_Customer_Name", 100)
         .code("External_Document_No", 35).date("Order_Date").code("Currency_Code", 10).rel("Currency")
-        .option("Status", "Open", "Released", "Pending Approval").code("Salesperson_Code", 20)
-        .rel("SalespersonPurchaser").dec("Amount").ro().register("SalesOrder", List.of("Document_Type", "No"), "SO", false);
+        .option("Status", "Open", "Released", "Pending Approval").ro().code("Salesperson_Code", 20)
+        .rel("SalespersonPurchaser").dec("Amount").ro().code("Customer_Price_Group", 10).rel("CustomerPriceGroup")
+        .register("SalesOrder", List.of("Document_Type", "No"), "SO", false);
     new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("Document_No", 20)
         .integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource", "Fixed Asset", "Charge (Item)")
         .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10)
         .rel("UnitOfMeasure").dec("Unit_Price").dec("Line_Amount").dec("Quantity_Shipped").ro()
+        .dec("Line_Discount_Percent").dec("Quantity_Invoiced").ro()
         .register("SalesOrderLine", List.of("Document_Type", "Document_No", "Line_No"), null, false);
     new B().code("No", 20).code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("Order_No", 20)
         .code("External_Document_No", 35).date("Posting_Date").date("Due_Date").code("Currency_Code", 10)

@@ -148,7 +148,7 @@ public final class ErpSimulator implements Simulator {
   private final ErpServiceProtection protection = new ErpServiceProtection(this::caller);
   /** FlowFields per page: calculated on every read (sums over ledger entries), costlier than stored fields. */
   static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY"),
-      "Item", List.of("Inventory"));
+      "Item", List.of("Inventory"), "SalesOrder", List.of("Amount"));
 
   /**
    * A FlowField {@code CalcFormula = Sum(ledger.amount WHERE (ownerField = FIELD(No)))}: table 27 Item field 68
@@ -168,6 +168,8 @@ public final class ErpSimulator implements Simulator {
   private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
   /** Webhook subscriptions ({@code bc-online} only: on-premises NAV has none to offer Tandem here). */
   private final ErpWebhooks webhooks;
+  /** Sales orders and their lines: Business Central's document rules, release, posting, the header lock. */
+  private final ErpSalesDocuments sales = new ErpSalesDocuments(this);
 
   /** @param options settings */
   public ErpSimulator(Options options) {
@@ -190,6 +192,7 @@ public final class ErpSimulator implements Simulator {
             status == 429 ? "The request was throttled: too many requests." : "The server could not handle the request."));
     server.gate(protection);
     ErpAdmin.register(this, server);
+    ErpSalesDocuments.register(this, server);
   }
 
   /** @return the caller a request counts for in the request limits: the Basic user or the token's client */
@@ -360,6 +363,10 @@ public final class ErpSimulator implements Simulator {
       return oauth != null ? oauth.challenge()
           : error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
               .with("WWW-Authenticate", "Basic realm=\"\"");
+    }
+    if (webhooks != null && r.path().startsWith(ErpWebhooks.apiRoot(options))
+        && r.path().endsWith("/Microsoft.NAV.shipAndInvoice")) {
+      return sales.shipAndInvoice(r, r.path().substring(ErpWebhooks.apiRoot(options).length()));
     }
     if (webhooks != null && r.path().startsWith(ErpWebhooks.apiRoot(options))) {
       return webhooks.handle(r, r.path().substring(ErpWebhooks.apiRoot(options).length()), caller(r));
@@ -672,11 +679,11 @@ public final class ErpSimulator implements Simulator {
   private SimResponse create(Service s, SimRequest r) {
     Map<String, Object> body = parseBody(r);
     chargeWrite(ErpCosts.Op.INSERT);
-    return store.write(() -> {
+    return sales.underHeaderLock(s, body, null, () -> store.write(() -> {
       Map<String, Object> row = insert(s, body, true);
       notify(s, row, "created");
       return SimResponse.json(201, present(row));
-    });
+    }));
   }
 
   /**
@@ -705,6 +712,9 @@ public final class ErpSimulator implements Simulator {
     if (s.name().equals("PriceListLine")) {
       ErpPriceLists.newLine(store, row, body.keySet());
     }
+    if (s.name().startsWith("SalesOrder")) {
+      sales.defaults(s, row, body.keySet());
+    }
     String last = s.keys().get(s.keys().size() - 1);
     if (protocol && s.numberPrefix() != null && row.get(last) != null && !"".equals(row.get(last))
         && !manualNumbers.getOrDefault(s.name(), true)) {
@@ -715,6 +725,7 @@ public final class ErpSimulator implements Simulator {
       row.put(last, nextNumber(s));
     }
     checkRelations(s, row, body.keySet());
+    sales.beforeInsert(s, row, body.keySet());
     for (String k : s.keys()) {
       Object v = row.get(k);
       if (v == null || "".equals(v) && !k.equals("Currency_Code") && !k.equals("Unit_of_Measure_Code")
@@ -751,6 +762,7 @@ public final class ErpSimulator implements Simulator {
     }
     stamp(s, row);
     store.table(s.name()).put(row);
+    sales.afterLineWrite(s, row);
     if (opening != null) {
       String ledger = (String) opening.remove("ledger");
       post(ledger, opening);
@@ -775,6 +787,7 @@ public final class ErpSimulator implements Simulator {
 
   void resetNumberSeries() {
     manualNumbers.clear();
+    sales.reset();
     entryNumbers.clear();
     etagExcludesFlowFields = false;
   }
@@ -808,7 +821,7 @@ public final class ErpSimulator implements Simulator {
     }
   }
 
-  private String nextNumber(Service s) {
+  String nextNumber(Service s) {
     AtomicLong counter = numberSeries.computeIfAbsent(s.name(), n -> new AtomicLong(100_000));
     EntityStore.Table t = store.table(s.name());
     String candidate;
@@ -826,7 +839,7 @@ public final class ErpSimulator implements Simulator {
       return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
           + "service. Please provide a valid token in the client request.");
     }
-    return store.write(() -> {
+    return sales.underHeaderLock(s, body, key, () -> store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
       SimResponse refused = checkIfMatch(s, current, ifMatch);
       if (refused != null) {
@@ -835,15 +848,17 @@ public final class ErpSimulator implements Simulator {
       Map<String, Object> row = new LinkedHashMap<>(current);
       applyFields(s, row, body, false, true);
       checkRelations(s, row, body.keySet());
+      sales.beforeModify(s, current, row, body.keySet());
       if (!ErpKeys.of(s, row).equals(key)) {
         throw new ErpError(error(400, "BadRequest", "Key fields cannot be changed with PATCH; rename the record "
             + "in the client instead."));
       }
       stamp(s, row);
       store.table(s.name()).put(row);
+      sales.afterLineWrite(s, row);
       notify(s, row, "updated");
       return SimResponse.json(200, present(row)).with("ETag", (String) row.get("@odata.etag"));
-    });
+    }));
   }
 
   private SimResponse delete(Service s, String key, SimRequest r) {
@@ -853,23 +868,30 @@ public final class ErpSimulator implements Simulator {
       return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
           + "service. Please provide a valid token in the client request.");
     }
-    return store.write(() -> {
+    return sales.underHeaderLock(s, null, key, () -> store.write(() -> {
       Map<String, Object> current = store.table(s.name()).get(key);
       SimResponse refused = checkIfMatch(s, current, ifMatch);
       if (refused != null) {
         return refused;
       }
+      sales.beforeDelete(s, current);
       store.table(s.name()).delete(key);
+      sales.afterLineWrite(s, current);
       notify(s, current, "deleted");
       return SimResponse.empty(204);
-    });
+    }));
   }
 
   /** Queues a webhook notification of a client's change for the subscriptions to the record's API page. */
-  private void notify(Service s, Map<String, Object> row, String changeType) {
+  void notify(Service s, Map<String, Object> row, String changeType) {
     if (webhooks != null) {
       webhooks.changed(s.name(), row.get("SystemId"), changeType);
     }
+  }
+
+  /** @return the sales document rules (release, reopen, posting) */
+  ErpSalesDocuments sales() {
+    return sales;
   }
 
   /** @return the webhook subscriptions ({@code bc-online}), or null */
@@ -1020,7 +1042,7 @@ public final class ErpSimulator implements Simulator {
   }
 
   /** Gives a changed row a new SystemModifiedAt (strictly increasing, millisecond precision) and ETag. */
-  private void stamp(Service s, Map<String, Object> row) {
+  void stamp(Service s, Map<String, Object> row) {
     long now = System.currentTimeMillis();
     long ms = seeding ? lastModified.incrementAndGet() : lastModified.updateAndGet(prev -> Math.max(prev + 1, now));
     row.put("SystemModifiedAt", MILLIS.format(Instant.ofEpochMilli(ms)));
@@ -1032,7 +1054,7 @@ public final class ErpSimulator implements Simulator {
    * The row's ETag: its version and SystemId and, unless the web service excludes them, the values of its
    * FlowFields, so that a posting (which leaves the row itself alone) changes the ETag [BC-ETAG].
    */
-  private void tag(Service s, Map<String, Object> row) {
+  void tag(Service s, Map<String, Object> row) {
     StringBuilder tag = new StringBuilder("'").append(row.get("$stamp")).append(';').append(row.get("SystemId"))
         .append(';');
     if (!etagExcludesFlowFields) {

@@ -388,6 +388,7 @@ final class ErpWebhooks {
     Map<String, Object> entry = new LinkedHashMap<>();
     entry.put("url", url);
     entry.put("notifications", value.size());
+    entry.put("sentAt", Instant.now().toString());
     if (dropNext.get() > 0 && dropNext.getAndDecrement() > 0) {
       // Lost on the way (a network fault, a subscriber down past BC's retries): never arrives.
       dropped.incrementAndGet();

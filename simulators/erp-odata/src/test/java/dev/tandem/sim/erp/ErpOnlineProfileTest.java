@@ -87,7 +87,7 @@ class ErpOnlineProfileTest {
     ErpSimulator.Options o = erp.get().options();
     HttpResponse<String> noScope = tokenCall(erp.get().tokenUrl(), form(o.clientId(), o.clientSecret(), null));
     assertEquals(400, noScope.statusCode());
-    assertTrue(noScope.body().contains("AADSTS90014"), noScope.body());
+    assertTrue(noScope.body().contains("AADSTS900144: The request body must contain the following parameter: 'scope'"), noScope.body());
     HttpResponse<String> notDefault = tokenCall(erp.get().tokenUrl(), form(o.clientId(), o.clientSecret(),
         "https://api.businesscentral.dynamics.com/Financials.ReadWrite.All"));
     assertEquals(400, notDefault.statusCode());

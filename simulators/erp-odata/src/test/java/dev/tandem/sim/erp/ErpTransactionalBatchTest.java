@@ -14,7 +14,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Transactional JSON {@code $batch} ({@code Isolation: snapshot}), Business Central 17.1 and later: "if an inner
  * request fails after another request(s) has committed changes, all changes within a batch will be reverted as if
  * the batch request never happened" (learn.microsoft.com/dynamics365/business-central/dev-itpro/webservices/
- * use-odata-batch). A sales order header and its lines written together either all exist or none does.
+ * use-odata-batch). A sales order header and its lines written together either all exist or none does; every part
+ * is answered (the simulator's choice, see ErpBatch), the failing one with its error.
  */
 class ErpTransactionalBatchTest {
 
@@ -91,21 +92,6 @@ class ErpTransactionalBatchTest {
     assertEquals(400, responses.get(2).get("status"), "the line of an unknown item fails: " + r.body());
     assertEquals(0, count("SalesOrder", "No eq 'T-1'"), "the header is reverted");
     assertEquals(0, count("SalesOrderLine", "Document_No eq 'T-1'"), "the first line is reverted");
-  }
-
-  @Test
-  void theFirstFailureStopsTheBatch() throws Exception {
-    seed();
-    String c = company();
-    String batch = "{\"requests\":["
-        + "{\"id\":\"1\",\"method\":\"POST\",\"url\":\"" + c + "/SalesOrderLine\",\"body\":{\"Document_Type\":\"Order\","
-        + "\"Document_No\":\"T-2\",\"Line_No\":10000,\"Type\":\"Item\",\"No\":\"NO-SUCH-ITEM\",\"Quantity\":1}},"
-        + "{\"id\":\"2\",\"method\":\"POST\",\"url\":\"" + c + "/Customer\",\"body\":{\"Name\":\"never\"}}]}";
-    HttpResponse<String> r = call("POST", erp.get().serviceRoot() + "/$batch", batch,
-        "Isolation", "snapshot");
-    assertEquals(200, r.statusCode(), r.body());
-    assertEquals(1, Json.objects(Json.object(r.body()).get("responses")).size(), r.body());
-    assertEquals(0, count("Customer", "Name eq 'never'"));
   }
 
   @Test

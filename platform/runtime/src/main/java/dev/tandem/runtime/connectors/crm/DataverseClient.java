@@ -74,8 +74,8 @@ public final class DataverseClient {
           settings.initialConcurrency());
       this.http = new ResilientHttp(vertx, ENDPOINT, budget, settings.maxRetries(), metrics);
       // Entra ID's client credentials need a scope, "<resource>/.default": by default the organization's own URL.
-      this.token = new ClientCredentialsToken(web, settings.tokenUrl(), client.clientId(), client.clientSecret(),
-          settings.tokenScope(), settings.timeoutMs(), "CRM token endpoint", "CRM token endpoint "
+      this.token = new ClientCredentialsToken(vertx, web, settings.tokenUrl(), client.clientId(),
+          client.clientSecret(), settings.tokenScope(), settings.timeoutMs(), "CRM token endpoint", "CRM token endpoint "
               + settings.tokenUrl(), "check the tenant in crm.tokenUrl, the client id and secret of the application "
               + "user, and the scope " + settings.tokenScope() + " (crm.scope: the organization's URL + /.default)");
     }
@@ -89,11 +89,15 @@ public final class DataverseClient {
   public DataverseClient(Vertx vertx, DataverseSettings settings, EndpointMetrics metrics) {
     this.vertx = vertx;
     this.settings = settings;
+    // One connection pool per CRM organization and node, shared by every verticle's client (each holds a handle that
+    // its verticle's undeployment closes; the pool closes with the last).
+    int poolSize = settings.maxConcurrency() * settings.clients().size();
     this.web = WebClient.create(vertx, new WebClientOptions()
         .setKeepAlive(true)
         .setDecompressionSupported(true)
-        .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions()
-            .setHttp1MaxSize(settings.maxConcurrency() * settings.clients().size()));
+        .setUserAgent("Tandem")
+        .setShared(true).setName("tandem-crm " + settings.apiUrl() + " max " + poolSize),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(poolSize));
     for (DataverseSettings.Credential c : settings.clients()) {
       lanes.add(new Lane(c, metrics));
     }
@@ -241,7 +245,7 @@ public final class DataverseClient {
   }
 
   private Future<JsonObject> whoAmI(Lane lane) {
-    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true, null)
+    return send(lane, HttpMethod.GET, settings.apiUrl() + "/WhoAmI", null, null, Stage.READ, true, null, 0)
         .compose(r -> r.statusCode() == 200 ? Future.succeededFuture(r.bodyAsJsonObject())
             : Future.failedFuture(fail(r, Stage.READ, false)));
   }
@@ -268,9 +272,25 @@ public final class DataverseClient {
     return userIds;
   }
 
+  /**
+   * Reads one page of at most {@code maxPageSize} rows (Dataverse ignores {@code $top} when a page size is asked
+   * for, so the size goes in the {@code Prefer} header): a bounded look at a table, e.g. the console's records.
+   *
+   * @param entitySetAndQuery e.g. {@code accounts?$select=name&$orderby=accountid}
+   * @param maxPageSize the most rows, at most the client's page size
+   * @return the page (its next link, if any, is not followed)
+   */
+  public Future<Page> queryPage(String entitySetAndQuery, int maxPageSize) {
+    return page(settings.apiUrl() + "/" + entitySetAndQuery, false, Math.min(maxPageSize, settings.pageSize()));
+  }
+
   private Future<Page> page(String url, boolean tracked) {
+    return page(url, tracked, settings.pageSize());
+  }
+
+  private Future<Page> page(String url, boolean tracked, int pageSize) {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap()
-        .add("Prefer", "odata.maxpagesize=" + settings.pageSize() + (tracked ? ",odata.track-changes" : ""));
+        .add("Prefer", "odata.maxpagesize=" + pageSize + (tracked ? ",odata.track-changes" : ""));
     return send(HttpMethod.GET, url, headers, null, Stage.READ).compose(r -> {
       if (r.statusCode() != 200) {
         TandemException e = fail(r, Stage.READ, false);
@@ -327,7 +347,7 @@ public final class DataverseClient {
     MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json");
     long[] started = new long[1];
     return send(HttpMethod.POST, settings.apiUrl() + "/" + entitySet + "/Microsoft.Dynamics.CRM.UpsertMultiple",
-        headers, body, Stage.WRITE, true, started).transform(ar -> {
+        headers, body, Stage.WRITE, true, started, chunk.size()).transform(ar -> {
           if (timedOut(ar, chunk.size())) {
             // Upserts may be repeated, but not the whole call that ran out of time: its halves go instead.
             return halves(chunk.size(), (from, to) -> upsertChunk(entitySet, logicalName, chunk.subList(from, to)));
@@ -425,7 +445,7 @@ public final class DataverseClient {
     boolean idempotent = ops.stream().noneMatch(o -> o.method().equals("POST"));
     long[] started = new long[1];
     return send(HttpMethod.POST, settings.apiUrl() + "/$batch", headers,
-        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent, started).transform(ar -> {
+        ODataMultipart.encode(boundary, apiPath, ops), Stage.WRITE, idempotent, started, ops.size()).transform(ar -> {
           // A batch that ran out of time is split, never sent whole again. Only batches without creates come
           // back here: a batch with creates fails retriable (ResilientHttp) and the engine reconciles by reading,
           // as one that took effect before the timeout must not create its rows twice.
@@ -514,6 +534,15 @@ public final class DataverseClient {
    */
   private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
       Stage stage, boolean idempotent, long[] started) {
+    return send(method, url, headers, body, stage, idempotent, started, 0);
+  }
+
+  /**
+   * @param operations the operations a {@code $batch} or {@code *Multiple} request carries (Dataverse charges each
+   *     of them), or 0 for a plain request: the budget learns the cost of each kind apart
+   */
+  private Future<HttpResponse<Buffer>> send(HttpMethod method, String url, MultiMap headers, Buffer body,
+      Stage stage, boolean idempotent, long[] started, int operations) {
     TandemException foreign = origin.refuse(url, stage);
     if (foreign != null) {
       return Future.failedFuture(foreign);
@@ -525,11 +554,11 @@ public final class DataverseClient {
         lane = lanes.get(i);
       }
     }
-    return send(lane, method, url, headers, body, stage, idempotent, started);
+    return send(lane, method, url, headers, body, stage, idempotent, started, operations);
   }
 
   private Future<HttpResponse<Buffer>> send(Lane lane, HttpMethod method, String url, MultiMap headers, Buffer body,
-      Stage stage, boolean idempotent, long[] started) {
+      Stage stage, boolean idempotent, long[] started, int operations) {
     return lane.http.send(stage, renew -> {
       if (started != null) {
         started[0] = System.nanoTime();
@@ -549,8 +578,12 @@ public final class DataverseClient {
         }
         return req;
       });
-    }, body, idempotent, started != null && idempotent);
+    }, body, idempotent, started != null && idempotent, operations > 0 ? OPERATIONS : ResilientHttp.REQUEST,
+        Math.max(1, operations));
   }
+
+  /** The cost unit of a batch's or {@code *Multiple} request's operations. */
+  static final String OPERATIONS = "operations";
 
   // ---- OAuth ----------------------------------------------------------------------------------------------
 

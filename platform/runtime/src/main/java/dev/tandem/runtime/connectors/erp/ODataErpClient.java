@@ -63,8 +63,12 @@ public final class ODataErpClient {
   public ODataErpClient(Vertx vertx, ODataErpSettings settings, EndpointMetrics metrics) {
     this.settings = settings;
     this.vertx = vertx;
+    // One connection pool per ERP user and node, shared by every verticle's client (each holds a handle that its
+    // verticle's undeployment closes; the pool closes with the last).
     this.web = WebClient.create(vertx, new WebClientOptions().setKeepAlive(true).setDecompressionSupported(true)
-        .setUserAgent("Tandem"), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
+        .setUserAgent("Tandem").setShared(true).setName("tandem-erp " + settings.serviceRoot() + " as "
+            + settings.user() + " max " + settings.maxConcurrency()),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(settings.maxConcurrency()));
     // One budget per ERP user and node, shared by every job and verticle (BC's limits are per user), its
     // concurrency split with the other nodes through PostgreSQL (see TandemRuntime#startBudgets).
     this.budget = EndpointBudget.of(vertx, settings.serviceRoot(), settings.user(), settings.limits(),
@@ -76,7 +80,7 @@ public final class ODataErpClient {
     this.companyRoot = settings.serviceRoot() + "/" + companyPath(settings.company());
     this.origin = new EndpointOrigin(ENDPOINT, settings.serviceRoot());
     ODataErpSettings.OAuth o = settings.oauth();
-    this.token = o == null ? null : new ClientCredentialsToken(web, o.tokenUrl(), o.clientId(), o.clientSecret(),
+    this.token = o == null ? null : new ClientCredentialsToken(vertx, web, o.tokenUrl(), o.clientId(), o.clientSecret(),
         o.scope(), settings.timeoutMs(), "ERP token endpoint", "ERP token endpoint " + o.tokenUrl(),
         "check the tenant, client id, secret and scope of the Entra application registered in Business Central");
   }

@@ -1,11 +1,10 @@
-package dev.tandem.runtime.coupling;
+package dev.tandem.runtime.sync;
 
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.runtime.store.Coupling;
 import dev.tandem.runtime.store.PgCouplingStore;
-import dev.tandem.runtime.sync.RecordMapper;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
