@@ -70,6 +70,19 @@ public interface EntityPlugin extends ExtensionPoint {
   }
 
   /**
+   * The sync task of one of this plugin's mappings, where the generic engine is not enough (a header with its
+   * lines, a composite key). The runtime calls this once per serving verticle and runs the mapping's sync jobs with
+   * it, with the same leases, fencing, error model and metrics as the generic engine. {@code null} (the default)
+   * means the generic engine, which is itself a {@link SyncTask} with nothing overridden.
+   *
+   * @param mapping one of the mappings this plugin declared, as declared
+   * @return a new task, or null for the generic engine
+   */
+  default SyncTask syncTask(MappingDefinition mapping) {
+    return null;
+  }
+
+  /**
    * Jobs that follow an ERP ledger and push a FlowField to coupled CRM records (the Item Availability job), run by
    * the runtime. Each names one of this plugin's mappings.
    *

@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
  * @param crmAlternateKey a CRM alternate key column that one of the TO_CRM field mappings fills (a currency's
  *     {@code isocurrencycode}), or {@code null}: new CRM rows are then upserted by that key, so a row the CRM
  *     already holds with the same key is updated and coupled instead of duplicated
+ * @param children the lines of this mapping's records ({@link Builder#child}), written with them; empty for most
  */
 public record MappingDefinition(
     String name,
@@ -50,7 +51,8 @@ public record MappingDefinition(
     List<MatchField> matchFields,
     List<MappingDependency> dependencies,
     Duration schedule,
-    String crmAlternateKey) {
+    String crmAlternateKey,
+    List<ChildMapping> children) {
 
   private static final Pattern NAME = Pattern.compile("[A-Z][A-Z0-9_-]{0,63}");
 
@@ -60,6 +62,56 @@ public record MappingDefinition(
     options = List.copyOf(options);
     matchFields = List.copyOf(matchFields);
     dependencies = List.copyOf(dependencies);
+    children = List.copyOf(children == null ? List.of() : children);
+  }
+
+  /**
+   * The definition without lines, as before {@link #children()} existed.
+   *
+   * @param name see the record
+   * @param erpEntitySet see the record
+   * @param crmEntitySet see the record
+   * @param erpKey see the record
+   * @param crmKey see the record
+   * @param erpModifiedOn see the record
+   * @param crmModifiedOn see the record
+   * @param direction see the record
+   * @param fields see the record
+   * @param options see the record
+   * @param erpFilter see the record
+   * @param crmFilter see the record
+   * @param matchFields see the record
+   * @param dependencies see the record
+   * @param schedule see the record
+   * @param crmAlternateKey see the record
+   */
+  public MappingDefinition(String name, String erpEntitySet, String crmEntitySet, String erpKey, String crmKey,
+      String erpModifiedOn, String crmModifiedOn, Direction direction, List<FieldMapping> fields,
+      List<OptionMapping> options, String erpFilter, String crmFilter, List<MatchField> matchFields,
+      List<MappingDependency> dependencies, Duration schedule, String crmAlternateKey) {
+    this(name, erpEntitySet, crmEntitySet, erpKey, crmKey, erpModifiedOn, crmModifiedOn, direction, fields, options,
+        erpFilter, crmFilter, matchFields, dependencies, schedule, crmAlternateKey, List.of());
+  }
+
+  /**
+   * @return the ERP key's fields in order: one for most pages ({@code No}, {@code SystemId}), several for a
+   *     composite key ({@code Document_Type, No}); {@link #erpKey()} holds them joined by commas
+   */
+  public List<String> erpKeyFields() {
+    return List.of(erpKey.split(","));
+  }
+
+  /** @return whether the ERP key is made of several fields */
+  public boolean compositeErpKey() {
+    return erpKey.indexOf(',') >= 0;
+  }
+
+  /**
+   * @param row an ERP row
+   * @return its key
+   */
+  public ErpKey erpKeyOf(io.vertx.core.json.JsonObject row) {
+    return ErpKey.from(erpKeyFields(), row);
   }
 
   /**
@@ -106,6 +158,7 @@ public record MappingDefinition(
     private final List<MappingDependency> dependencies = new ArrayList<>();
     private Duration schedule = Duration.ofSeconds(30);
     private String crmAlternateKey;
+    private final List<ChildMapping> children = new ArrayList<>();
 
     private Builder(String name) {
       this.name = name;
@@ -119,6 +172,41 @@ public record MappingDefinition(
     public Builder erp(String entitySet, String key) {
       this.erpEntitySet = entitySet;
       this.erpKey = key;
+      return this;
+    }
+
+    /**
+     * An ERP page whose key is made of several fields, in the page's key order: a sales order
+     * ({@code "SalesOrder", "Document_Type", "No"}), a sales line ({@code "SalesOrderLine", "Document_Type",
+     * "Document_No", "Line_No"}). Couplings store such a key as its segment ({@link ErpKey#toString()}). The
+     * generic engine handles single keys only: a mapping with a composite key runs the plugin's {@link SyncTask}.
+     *
+     * @param entitySet ERP OData service name
+     * @param keyFields the key fields, at least one
+     * @return this
+     */
+    public Builder erpKey(String entitySet, String... keyFields) {
+      if (keyFields.length == 0) {
+        throw new IllegalArgumentException("mapping " + name + ": the ERP key needs at least one field");
+      }
+      for (String f : keyFields) {
+        if (f == null || f.isBlank() || f.contains(",")) {
+          throw new IllegalArgumentException("mapping " + name + ": ERP key field '" + f + "' is not a field name");
+        }
+      }
+      return erp(entitySet, String.join(",", keyFields));
+    }
+
+    /**
+     * Lines of this mapping's records, written with their header in one ERP change set (see {@link ChildMapping}).
+     *
+     * @param lines the lines' mapping, with a composite ERP key that holds the parent key fields
+     * @param parentKey line ERP field to header ERP key field, in the header's key order
+     * @param crmParentColumn the lines' CRM lookup column to the header, e.g. {@code salesorderid}
+     * @return this
+     */
+    public Builder child(MappingDefinition lines, java.util.Map<String, String> parentKey, String crmParentColumn) {
+      children.add(new ChildMapping(lines, parentKey, crmParentColumn));
       return this;
     }
 
@@ -298,8 +386,19 @@ public record MappingDefinition(
           throw new IllegalArgumentException("mapping " + name + " depends on itself");
         }
       }
+      for (ChildMapping c : children) {
+        if (c.lines().name().equals(name)) {
+          throw new IllegalArgumentException("mapping " + name + " cannot be its own lines");
+        }
+        List<String> headerKey = List.of(erpKey.split(","));
+        if (!List.copyOf(c.parentKey().values()).equals(headerKey)) {
+          throw new IllegalArgumentException("mapping " + name + ": lines " + c.lines().name() + " name the parent key "
+              + c.parentKey().values() + " but the header's ERP key is " + headerKey);
+        }
+      }
       return new MappingDefinition(name, erpEntitySet, crmEntitySet, erpKey, crmKey, erpModifiedOn, crmModifiedOn,
-          direction, fields, options, erpFilter, crmFilter, matchFields, dependencies, schedule, crmAlternateKey);
+          direction, fields, options, erpFilter, crmFilter, matchFields, dependencies, schedule, crmAlternateKey,
+          children);
     }
 
     private void require(String value, String what) {

@@ -65,6 +65,16 @@ public interface PluginContext {
     return erp();
   }
 
+  /**
+   * The CRM connection with Tandem's application user, for a verticle that reads or writes the CRM itself. A
+   * {@link SyncTask} gets its own from {@link TaskContext#crm()}.
+   *
+   * @return a new connector, or empty when this node has no CRM connection
+   */
+  default Optional<CrmConnector> crm() {
+    return Optional.empty();
+  }
+
   /** @return the couplings, or empty when this runtime offers none to plugins */
   default Optional<CouplingService> couplings() {
     return Optional.empty();

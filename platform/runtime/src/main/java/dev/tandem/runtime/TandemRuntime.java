@@ -349,13 +349,18 @@ public final class TandemRuntime {
                 }));
         continue;
       }
+      // A plugin's own SyncTask runs on the same verticle, with the same leases, fencing and error tolerance.
+      dev.tandem.runtime.plugins.PluginHost.TaskSource task = plugins.syncTask(m.name()).orElse(null);
       deployed.add(vertx.deployVerticle(new GenericSyncVerticle(m.definition(), enabled, pool, c, metrics,
-              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()).leases(leases))
+              syncMetrics).erpDeletionScanMs(config.schedules().erpDeletionScanMs()).leases(leases)
+              .task(task == null ? null : task.factory(), task == null ? null : task.pluginId(),
+                  task == null ? null : task.settings()))
           .onSuccess(id -> {
             engine.add(id);
             engineAddresses.add(Addresses.sync(m.name()));
             plugins.served(Addresses.sync(m.name()));
-            LOG.log(Level.INFO, "generic engine serves mapping " + m.name());
+            LOG.log(Level.INFO, (task == null ? "generic engine" : "plugin " + task.pluginId() + "'s sync task")
+                + " serves mapping " + m.name());
           }));
     }
     // Coupling jobs (match, create counterparts, uncouple) of mappings whose plugin brings no coupling verticle.

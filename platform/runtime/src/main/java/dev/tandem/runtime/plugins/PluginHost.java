@@ -45,6 +45,8 @@ public final class PluginHost {
   private final Map<String, dev.tandem.api.LedgerJobDefinition> ledgerJobs =
       java.util.Collections.synchronizedMap(new LinkedHashMap<>());
   private final Map<String, List<EntityPlugin>> extensions = new LinkedHashMap<>();
+  /** The extension that declared each mapping, for its sync task. */
+  private final Map<String, EntityPlugin> declaredBy = new java.util.HashMap<>();
   private final Set<String> servedAddresses = ConcurrentHashMap.newKeySet();
   private PluginServices services = PluginServices.NONE;
 
@@ -89,6 +91,7 @@ public final class PluginHost {
       mappings.clear();
       ledgerJobs.clear();
       extensions.clear();
+      declaredBy.clear();
       servedAddresses.clear();
       manager = null;
       services = value;
@@ -182,6 +185,14 @@ public final class PluginHost {
           MappingStatus existing = mappings.putIfAbsent(def.name(), status);
           if (existing != null) {
             status.disable("mapping " + def.name() + " is already provided by plugin " + existing.pluginId());
+            continue;
+          }
+          declaredBy.put(def.name(), ext);
+          String unfit = def.compositeErpKey() ? "a composite ERP key (" + def.erpKey() + ")"
+              : !def.children().isEmpty() ? "lines (" + def.children().get(0).lines().name() + ")" : null;
+          if (unfit != null && !declaresTask(ext, def)) {
+            status.disable("mapping " + def.name() + " has " + unfit + ", which the generic engine does not "
+                + "synchronize, and plugin " + id + " declares no SyncTask for it (EntityPlugin.syncTask)");
           }
         }
       }
@@ -436,6 +447,38 @@ public final class PluginHost {
    */
   public void unserved(String address) {
     servedAddresses.remove(address);
+  }
+
+  private static boolean declaresTask(EntityPlugin ext, MappingDefinition def) {
+    try {
+      return ext.syncTask(def) != null;
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  /**
+   * A plugin's own sync task for a mapping.
+   *
+   * @param factory creates a task (one per serving verticle)
+   * @param pluginId the plugin
+   * @param settings the plugin's settings
+   */
+  public record TaskSource(java.util.function.Supplier<dev.tandem.api.SyncTask> factory, String pluginId,
+      JsonObject settings) {}
+
+  /**
+   * @param mapping an enabled mapping
+   * @return its plugin's sync task, or empty for the generic engine
+   */
+  public java.util.Optional<TaskSource> syncTask(String mapping) {
+    EntityPlugin ext = declaredBy.get(mapping);
+    MappingStatus status = mappings.get(mapping);
+    if (ext == null || status == null || !declaresTask(ext, status.definition())) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(new TaskSource(() -> ext.syncTask(status.definition()), status.pluginId(),
+        settingsFor(status.pluginId(), services.erp())));
   }
 
   /**

@@ -48,6 +48,11 @@ public final class GenericSyncVerticle extends VerticleBase {
   private dev.tandem.runtime.store.JobLeases leases = new dev.tandem.runtime.store.JobLeases();
   private ODataErpClient erp;
   private DataverseClient crm;
+  private java.util.function.Supplier<dev.tandem.api.SyncTask> taskFactory;
+  private JsonObject pluginSettings = new JsonObject();
+  private String pluginId = "tandem";
+  private dev.tandem.api.SyncTask task;
+  private boolean taskStarted;
 
   /**
    * @param def the mapping
@@ -88,13 +93,29 @@ public final class GenericSyncVerticle extends VerticleBase {
     return this;
   }
 
+  /**
+   * @param factory creates the plugin's {@link dev.tandem.api.SyncTask} for this mapping (null: the generic one)
+   * @param plugin the plugin's id
+   * @param settings the plugin's settings
+   * @return this
+   */
+  public GenericSyncVerticle task(java.util.function.Supplier<dev.tandem.api.SyncTask> factory, String plugin,
+      JsonObject settings) {
+    this.taskFactory = factory;
+    this.pluginId = plugin;
+    this.pluginSettings = settings == null ? new JsonObject() : settings;
+    return this;
+  }
+
   @Override
   public Future<?> start() {
     erp = new ODataErpClient(vertx, connections.erp(), metrics);
     crm = new DataverseClient(vertx, connections.crm(), metrics);
+    dev.tandem.api.SyncTask own = taskFactory == null ? null : taskFactory.get();
+    task = own == null ? new GenericSyncTask() : own;
     return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
-      settings.get(def.name()).compose(s -> run(req, s).compose(o -> tolerate(req, o, s)))
+      settings.get(def.name()).compose(s -> runTask(req, s).compose(o -> tolerate(req, o, s)))
           .onSuccess(outcome -> msg.reply(outcome.toJson())).onFailure(e -> JobFailure.fail(msg, e));
     }).completion();
   }
@@ -123,6 +144,43 @@ public final class GenericSyncVerticle extends VerticleBase {
       return schedules.pause(def.name(), reason).compose(n -> Future.<JobOutcome>failedFuture(
           TandemException.permanent(Stage.WRITE, reason + " [" + counts(o) + "]")));
     });
+  }
+
+  /**
+   * One job through the mapping's task: the generic engine's own runs directly; a plugin's task with a
+   * {@link TaskSyncContext}, whose engine is this verticle's {@link #run}.
+   */
+  private Future<JobOutcome> runTask(JobRequest req, MappingSettings s) {
+    if (task instanceof GenericSyncTask) {
+      return run(req, s);
+    }
+    MappingDefinition eff = s.applyTo(def);
+    dev.tandem.api.SyncEngine engine = new dev.tandem.api.SyncEngine() {
+      @Override
+      public Future<JobOutcome> run() {
+        return GenericSyncVerticle.this.run(req, s);
+      }
+
+      @Override
+      public Future<JobOutcome> run(Direction flow) {
+        return GenericSyncVerticle.this.run(new JobRequest(req.jobId(), req.kind(), req.mapping(), flow,
+            req.attempt(), req.parameters(), req.checkpoint()), s);
+      }
+    };
+    TaskSyncContext ctx = new TaskSyncContext(vertx, req, eff, s.disabledFields(), mappings,
+        new dev.tandem.runtime.connectors.erp.ODataErpConnector(erp),
+        new dev.tandem.runtime.connectors.crm.DataverseCrmConnector(crm, false), pool, leases.of(req.jobId()), engine,
+        pluginSettings, System.getLogger("dev.tandem.plugin." + pluginId));
+    Direction dir = ctx.direction();
+    long t0 = System.nanoTime();
+    Future<Void> started = taskStarted ? Future.succeededFuture() : task.start(ctx).onSuccess(v -> taskStarted = true);
+    return started.compose(v -> task.run(ctx)).recover(e -> Future.failedFuture(e instanceof TandemException
+            ? e : TandemException.permanent(Stage.WRITE, def.name() + ": the plugin's sync task failed: " + e)))
+        .map(o -> {
+          syncMetrics.records(def.name(), dir == Direction.BIDIRECTIONAL ? Direction.FROM_CRM : dir, o);
+          syncMetrics.duration(def.name(), java.time.Duration.ofNanos(System.nanoTime() - t0));
+          return o.message() != null ? o : o.withMessage(def.name() + " (its plugin's task) " + dir + ": " + counts(o));
+        });
   }
 
   /** One job: the mapping as the operator set it up, run in the direction asked for. */
@@ -303,6 +361,9 @@ public final class GenericSyncVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (task != null && !(task instanceof GenericSyncTask)) {
+      task.stop();
+    }
     if (erp != null) {
       erp.close();
     }

@@ -191,7 +191,7 @@ public record MappingSettings(Direction direction, String erpFilter, String crmF
             .filter(o -> dir == Direction.BIDIRECTIONAL || o.direction() == dir).toList(),
         erpFilter == null ? def.erpFilter() : erpFilter, crmFilter == null ? def.crmFilter() : crmFilter,
         def.matchFields(), def.dependencies(), schedule == null ? def.schedule() : schedule,
-        def.crmAlternateKey());
+        def.crmAlternateKey(), def.children());
   }
 
   /** @return the admin API's view of the overrides */

@@ -11,13 +11,27 @@ import java.util.Map;
 /**
  * JSON {@code $batch}: {@code {"requests":[{"id","method","url","headers","body"}]}} answered by
  * {@code {"responses":[{"id","status","headers","body"}]}}. Each request runs on its own; urls are relative to
- * the OData root ({@code Company('…')/Customer}) or absolute. With the header {@code Isolation: snapshot} the whole
- * batch is one transaction (BC 17.1 and later, "Using OData transactional $batch requests"): every part still gets
- * its answer, and when one fails, none of the changes stays.
+ * the OData root ({@code Company('…')/Customer}) or absolute.
+ *
+ * <p>With the header {@code Isolation: snapshot} the batch is transactional (Business Central 17.1 and later,
+ * "Using OData transactional $batch requests", learn.microsoft.com/dynamics365/business-central/dev-itpro/
+ * webservices/use-odata-batch): the requests run in one transaction, the first failing one stops the batch and
+ * every change made before it is reverted "as if the batch request never happened". The answer is still 200 and
+ * lists the responses up to the failing one, the earlier ones with the statuses they had before the rollback.
  */
 final class ErpBatch {
 
   private ErpBatch() {}
+
+  /** Carries a transactional batch's responses out of the store transaction it rolls back. */
+  private static final class RolledBack extends RuntimeException {
+    private final String responses;
+
+    RolledBack(String responses) {
+      super(null, null, false, false);
+      this.responses = responses;
+    }
+  }
 
   static SimResponse handle(ErpSimulator sim, SimRequest batch) {
     Map<String, Object> body;
@@ -34,37 +48,31 @@ final class ErpBatch {
           + " operations; the maximum is " + sim.options().batchLimit() + ".");
     }
     if ("snapshot".equalsIgnoreCase(batch.header("Isolation"))) {
-      String[] answer = new String[1];
+      // A transaction holds the header locks its line writes take until it ends (ErpSalesDocuments).
       sim.sales().beginTransaction();
       try {
-        sim.store().write(() -> {
-          boolean[] failed = {false};
-          answer[0] = run(sim, batch, requests, failed);
-          if (failed[0]) {
-            throw new RolledBack();
+        return sim.store().write(() -> {
+          String[] out = new String[1];
+          if (!run(sim, batch, requests, true, out)) {
+            throw new RolledBack(out[0]);
           }
-          return null;
+          return SimResponse.json(200, out[0]);
         });
       } catch (RolledBack e) {
-        // the store undid every change of the batch
+        return SimResponse.json(200, e.responses);
       } finally {
         sim.sales().endTransaction();
       }
-      return SimResponse.json(200, answer[0]);
     }
-    return SimResponse.json(200, run(sim, batch, requests, new boolean[1]));
+    String[] out = new String[1];
+    run(sim, batch, requests, false, out);
+    return SimResponse.json(200, out[0]);
   }
 
-  /** Signals that a transactional batch had a failing part, so the store rolls it back. */
-  private static final class RolledBack extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    RolledBack() {
-      super(null, null, false, false);
-    }
-  }
-
-  private static String run(ErpSimulator sim, SimRequest batch, List<?> requests, boolean[] failed) {
+  /** Runs the requests; with {@code stopOnError}, up to the first that fails. @return whether none failed */
+  private static boolean run(ErpSimulator sim, SimRequest batch, List<?> requests, boolean stopOnError,
+      String[] result) {
+    boolean allOk = true;
     String root = sim.root();
     // Written by hand so each inner response body goes in as it is, not parsed and written again.
     StringBuilder out = new StringBuilder(requests.size() * 600).append("{\"responses\":[");
@@ -86,7 +94,6 @@ final class ErpBatch {
       }
       byte[] inner = req.get("body") == null ? new byte[0] : Json.write(req.get("body")).getBytes(StandardCharsets.UTF_8);
       SimResponse r = sim.handle(SimRequest.of(String.valueOf(req.get("method")), url, headers, inner));
-      failed[0] |= r.status() >= 400;
       out.append(first ? "" : ",").append("{\"id\":").append(Json.write(String.valueOf(req.get("id"))))
           .append(",\"status\":").append(r.status()).append(",\"headers\":").append(Json.write(r.headers()));
       if (r.body().length > 0) {
@@ -94,7 +101,14 @@ final class ErpBatch {
       }
       out.append('}');
       first = false;
+      if (r.status() / 100 != 2) {
+        allOk = false;
+        if (stopOnError) {
+          break;
+        }
+      }
     }
-    return out.append("]}").toString();
+    result[0] = out.append("]}").toString();
+    return allOk;
   }
 }

@@ -252,7 +252,7 @@ public final class ODataErpClient {
           + " (publish the page under that name, or disable the mapping)");
     }
     java.util.Set<String> named = new java.util.LinkedHashSet<>();
-    named.add(m.erpKey());
+    named.addAll(m.erpKeyFields());
     if (m.erpModifiedOn() != null) {
       named.add(m.erpModifiedOn());
     }
@@ -543,6 +543,77 @@ public final class ODataErpClient {
           for (int i = 0; i < results.length; i++) {
             out.add(results[i] != null ? results[i] : new WriteResult(offset + i, 0, null, null,
                 TandemException.retriable(Stage.WRITE, "ERP $batch gave no response for write " + i, null)));
+          }
+          return Future.succeededFuture(out);
+        });
+  }
+
+  /**
+   * Sends writes as ONE transactional JSON {@code $batch} ({@code Isolation: snapshot}, Business Central 17.1 and
+   * later): the first failing write stops it and the ERP reverts the writes before it. Never split and never sent
+   * again once it may have reached the ERP (a lost answer fails retriable): the caller reads back what took effect.
+   *
+   * @param writes the writes, at most the batch size
+   * @return one result per write, in order: when one failed, every other carries a DATA error saying it was undone
+   */
+  public Future<List<WriteResult>> changeSet(List<Write> writes) {
+    if (writes.size() > settings.batchSize()) {
+      return Future.failedFuture(TandemException.permanent(Stage.WRITE, "an ERP change set of " + writes.size()
+          + " writes is more than the batch size of " + settings.batchSize()));
+    }
+    JsonArray requests = new JsonArray();
+    for (int i = 0; i < writes.size(); i++) {
+      Write w = writes.get(i);
+      JsonObject headers = new JsonObject().put("Content-Type", "application/json");
+      if (w.etag() != null) {
+        headers.put("If-Match", w.etag());
+      }
+      JsonObject req = new JsonObject().put("id", String.valueOf(i)).put("method", w.method())
+          .put("url", companyPath(settings.company()) + "/" + w.service()
+              + (w.key() == null ? "" : "(" + pathEncode(w.key()) + ")"))
+          .put("headers", headers);
+      if (w.body() != null) {
+        req.put("body", w.body());
+      }
+      requests.add(req);
+    }
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("Content-Type", "application/json")
+        .add("Isolation", "snapshot");
+    boolean idempotent = writes.stream().noneMatch(w -> w.method().equals("POST"));
+    return send(HttpMethod.POST, settings.serviceRoot() + "/$batch", headers,
+        new JsonObject().put("requests", requests).toBuffer(), Stage.WRITE, idempotent).compose(r -> {
+          if (r.statusCode() != 200) {
+            return Future.failedFuture(HttpFailures.classify(ENDPOINT, Stage.WRITE, r.statusCode(), r.headers(),
+                r.bodyAsString(), false));
+          }
+          JsonArray responses = r.bodyAsJsonObject().getJsonArray("responses", new JsonArray());
+          WriteResult[] results = new WriteResult[writes.size()];
+          int failed = -1;
+          for (int i = 0; i < responses.size(); i++) {
+            JsonObject resp = responses.getJsonObject(i);
+            int idx = Integer.parseInt(resp.getString("id"));
+            int status = resp.getInteger("status");
+            JsonObject body = resp.getValue("body") instanceof JsonObject o ? o : null;
+            TandemException error = status / 100 == 2 ? null : HttpFailures.classify(ENDPOINT, Stage.WRITE, status,
+                headersOf(resp.getJsonObject("headers")), body == null ? null : body.encode(), true);
+            if (error != null && failed < 0) {
+              failed = idx;
+            }
+            results[idx] = new WriteResult(idx, status, body == null ? null : body.getString("SystemId"), body, error);
+          }
+          if (failed < 0 && responses.size() < writes.size()) {
+            return Future.failedFuture(TandemException.retriable(Stage.WRITE, "ERP change set answered "
+                + responses.size() + " of " + writes.size() + " writes", null));
+          }
+          List<WriteResult> out = new ArrayList<>(writes.size());
+          for (int i = 0; i < writes.size(); i++) {
+            if (failed >= 0 && i != failed) {
+              out.add(new WriteResult(i, results[i] == null ? 0 : results[i].status(), null, null,
+                  TandemException.data(Stage.WRITE, "not applied: the change set was undone because write " + failed
+                      + " (" + writes.get(failed).method() + " " + writes.get(failed).service() + ") failed")));
+            } else {
+              out.add(results[i]);
+            }
           }
           return Future.succeededFuture(out);
         });

@@ -35,6 +35,41 @@ public final class ODataErpConnector implements ErpConnector {
   }
 
   @Override
+  public Future<dev.tandem.api.RecordPage> page(String service, String filter, List<String> select, String orderBy) {
+    return client.read(service, filter, select, orderBy).map(ODataErpConnector::page);
+  }
+
+  @Override
+  public Future<dev.tandem.api.RecordPage> next(String nextLink) {
+    return client.follow(nextLink).map(ODataErpConnector::page);
+  }
+
+  @Override
+  public Future<List<dev.tandem.api.WriteOutcome>> write(List<dev.tandem.api.ErpWrite> writes) {
+    return client.batch(writes.stream().map(ODataErpConnector::write).toList()).map(ODataErpConnector::outcomes);
+  }
+
+  @Override
+  public Future<List<dev.tandem.api.WriteOutcome>> changeSet(List<dev.tandem.api.ErpWrite> writes) {
+    return client.changeSet(writes.stream().map(ODataErpConnector::write).toList())
+        .map(ODataErpConnector::outcomes);
+  }
+
+  private static dev.tandem.api.RecordPage page(Page p) {
+    return new dev.tandem.api.RecordPage(p.rows(), p.nextLink());
+  }
+
+  private static ODataErpClient.Write write(dev.tandem.api.ErpWrite w) {
+    return new ODataErpClient.Write(w.method(), w.service(), w.key() == null ? null : w.key().segment(), w.etag(),
+        w.body());
+  }
+
+  private static List<dev.tandem.api.WriteOutcome> outcomes(List<dev.tandem.runtime.connectors.WriteResult> rs) {
+    return rs.stream().map(r -> new dev.tandem.api.WriteOutcome(r.status(), r.entityId(), r.body(), r.error()))
+        .toList();
+  }
+
+  @Override
   public void close() {
     client.close();
   }

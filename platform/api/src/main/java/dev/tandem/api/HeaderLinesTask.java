@@ -1,0 +1,410 @@
+package dev.tandem.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@link SyncTask} for a header with lines ({@link MappingDefinition#children()}) from the CRM to the ERP: a CRM
+ * order and its details become an ERP sales order and its lines, written together in ONE transactional change set
+ * ({@link ErpConnector#changeSet}), so the ERP never holds a header without its lines or half of a change.
+ *
+ * <p>Per job it finds the headers to write: those with open record errors (tried first), those modified since the
+ * CRM watermark, and those whose lines changed or were deleted (CRM change tracking on the lines' table). For each
+ * header it reads the CRM lines, maps header and lines with the field-mapping engine, reads the ERP header and its
+ * lines, and writes in one change set: the header (create, or the fields that changed), each line (create, or the
+ * fields that changed) and a delete for each line coupled earlier whose CRM line is gone. Once the change set went
+ * through it couples header and lines; a header or line that cannot be mapped, or a change set the ERP refuses, is
+ * one record error naming the cause, and the ERP is left as it was.
+ *
+ * <p>The ERP keys come from the mapped values: the header's key fields (e.g. {@code Document_Type} as a constant,
+ * {@code No} from the CRM order number) and each line's own key fields beyond the parent's (e.g. {@code Line_No}
+ * from the CRM line item number). So a change set whose answer was lost is found again by key on the next attempt
+ * and updated instead of created twice. Override {@link #headerKey} or {@link #lineKey} for another numbering.
+ *
+ * <p>ERP to CRM is not done by this task: a mapping that also runs that way overrides {@link #toCrm}.
+ */
+public class HeaderLinesTask extends SyncTask {
+
+  /** How far before the watermark incremental reads start (late commits, clock skew). */
+  protected static final Duration OVERLAP = Duration.ofSeconds(5);
+  private static final int RETRY_FIRST = 200;
+
+  /** For subclasses and plugins that use it as it is. */
+  public HeaderLinesTask() {}
+
+  @Override
+  public Future<JobOutcome> toCrm(TaskContext context) {
+    return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + context.mapping().name()
+        + ": its task writes headers with lines from the CRM to the ERP only; ERP to CRM needs an override of toCrm"));
+  }
+
+  @Override
+  public Future<JobOutcome> fromCrm(TaskContext ctx) {
+    MappingDefinition head = ctx.mapping();
+    if (head.children().size() != 1) {
+      return Future.failedFuture(TandemException.permanent(Stage.DISPATCH, "mapping " + head.name()
+          + " declares " + head.children().size() + " kinds of lines; this task writes exactly one"));
+    }
+    ChildMapping child = head.children().get(0);
+    Set<String> work = new LinkedHashSet<>();
+    Map<String, JsonObject> rows = new HashMap<>();
+    OffsetDateTime[] highest = new OffsetDateTime[1];
+    String[] delta = new String[1];
+    return ctx.errors().open(RETRY_FIRST)
+        .compose(errors -> {
+          errors.stream().filter(e -> e.direction() == Direction.FROM_CRM && e.crmId() != null)
+              .forEach(e -> work.add(e.crmId()));
+          return ctx.state().deltaLink();
+        })
+        .compose(link -> linesChanged(ctx, child, link, work, delta))
+        .compose(v -> ctx.state().watermark(Direction.FROM_CRM))
+        .compose(mark -> {
+          String filter = mark == null ? null : head.crmModifiedOn() + " ge " + mark.minus(OVERLAP);
+          String own = head.crmFilter() == null ? filter
+              : filter == null ? head.crmFilter() : filter + " and (" + head.crmFilter() + ")";
+          String query = head.crmEntitySet() + "?$orderby=" + head.crmModifiedOn()
+              + (own == null ? "" : "&$filter=" + own.replace(" ", "%20"));
+          return ctx.crm().page(query).compose(p -> headersChanged(ctx, head, p, work, rows, highest));
+        })
+        .compose(v -> {
+          Future<JobOutcome> chain = Future.succeededFuture(JobOutcome.EMPTY);
+          int[] done = new int[1];
+          for (String id : work) {
+            chain = chain.compose(so -> {
+              if (ctx.cancelled()) {
+                return Future.succeededFuture(so);
+              }
+              Future<JsonObject> row = rows.containsKey(id) ? Future.succeededFuture(rows.get(id)) : header(ctx, head, id);
+              return row.compose(r -> r == null ? Future.succeededFuture(JobOutcome.EMPTY) : write(ctx, head, child, r))
+                  .map(o -> {
+                    JobOutcome sum = so.plus(o);
+                    if (++done[0] % 50 == 0) {
+                      ctx.progress(sum, done[0] + " of " + work.size() + " headers");
+                    }
+                    return sum;
+                  });
+            });
+          }
+          return chain;
+        })
+        .compose(o -> {
+          if (ctx.cancelled()) {
+            return Future.succeededFuture(o);
+          }
+          // Only after every header went through (or into the error log): a retried job reads them again.
+          Future<Void> mark = highest[0] == null ? Future.succeededFuture()
+              : ctx.state().advance(Direction.FROM_CRM, highest[0]);
+          return mark.compose(v -> delta[0] == null ? Future.succeededFuture() : ctx.state().saveDeltaLink(delta[0]))
+              .map(v -> o);
+        });
+  }
+
+  /** The headers whose lines changed or went since the last run, from change tracking on the lines' table. */
+  private Future<Void> linesChanged(TaskContext ctx, ChildMapping child, String link, Set<String> work,
+      String[] delta) {
+    MappingDefinition lines = child.lines();
+    String parentValue = "_" + child.crmParentColumn() + "_value";
+    Future<RecordPage> first = link == null ? ctx.crm().track(lines.crmEntitySet(), List.of(lines.crmKey(),
+        parentValue)) : ctx.crm().next(link);
+    return first.compose(p -> linesPage(ctx, child, p, work, delta, parentValue));
+  }
+
+  private Future<Void> linesPage(TaskContext ctx, ChildMapping child, RecordPage page, Set<String> work,
+      String[] delta, String parentValue) {
+    List<String> gone = new ArrayList<>();
+    for (JsonObject r : page.rows()) {
+      if (RecordPage.deleted(r)) {
+        gone.add(r.getString("id"));
+      } else if (r.getString(parentValue) != null) {
+        work.add(r.getString(parentValue).toLowerCase(java.util.Locale.ROOT));
+      }
+    }
+    MappingDefinition head = ctx.mapping();
+    Future<Void> deleted = gone.isEmpty() ? Future.succeededFuture()
+        : ctx.couplings().byCrmIds(child.lines().name(), gone).compose(found -> {
+          List<Future<?>> heads = new ArrayList<>();
+          for (Coupled c : found.values()) {
+            if (c.parentErpKey() != null) {
+              heads.add(ctx.couplings().crmIdOf(head.name(), c.parentErpKey().toString())
+                  .onSuccess(id -> id.ifPresent(work::add)));
+            }
+          }
+          return Future.all(heads).mapEmpty();
+        });
+    return deleted.compose(v -> {
+      if (page.hasNext()) {
+        return ctx.crm().next(page.nextLink()).compose(n -> linesPage(ctx, child, n, work, delta, parentValue));
+      }
+      delta[0] = page.deltaLink();
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> headersChanged(TaskContext ctx, MappingDefinition head, RecordPage page, Set<String> work,
+      Map<String, JsonObject> rows, OffsetDateTime[] highest) {
+    for (JsonObject r : page.rows()) {
+      String id = r.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+      work.add(id);
+      rows.put(id, r);
+      String m = r.getString(head.crmModifiedOn());
+      if (m != null) {
+        OffsetDateTime t = OffsetDateTime.parse(m);
+        highest[0] = highest[0] == null || t.isAfter(highest[0]) ? t : highest[0];
+      }
+    }
+    return page.hasNext() ? ctx.crm().next(page.nextLink())
+        .compose(n -> headersChanged(ctx, head, n, work, rows, highest)) : Future.succeededFuture();
+  }
+
+  /** A header by id, within the mapping's CRM filter; null when gone or filtered out. */
+  private Future<JsonObject> header(TaskContext ctx, MappingDefinition head, String id) {
+    String filter = head.crmKey() + " eq " + id + (head.crmFilter() == null ? "" : " and (" + head.crmFilter() + ")");
+    return ctx.crm().page(head.crmEntitySet() + "?$filter=" + filter.replace(" ", "%20"))
+        .map(p -> p.rows().isEmpty() ? null : p.rows().get(0));
+  }
+
+  /**
+   * The ERP key of a header not coupled yet.
+   *
+   * @param head the header's mapping
+   * @param crmRow the CRM header
+   * @param mapped its mapped values
+   * @return the key
+   * @throws TandemException DATA at TRANSFORM when a key field is not mapped
+   */
+  protected ErpKey headerKey(MappingDefinition head, JsonObject crmRow, Map<String, Object> mapped) {
+    Map<String, Object> key = new LinkedHashMap<>();
+    for (String f : head.erpKeyFields()) {
+      Object v = mapped.get(f);
+      if (v == null || "".equals(v)) {
+        throw TandemException.data(Stage.TRANSFORM, head.crmEntitySet() + "(" + crmRow.getString(head.crmKey())
+            + "): the ERP key field " + f + " of " + head.erpEntitySet() + " is not filled by the mapping");
+      }
+      key.put(f, v instanceof Number n ? (Object) n.longValue() : String.valueOf(v));
+    }
+    return ErpKey.of(key);
+  }
+
+  /**
+   * The ERP key of a line not coupled yet: its header's key fields and its own, from the mapped values.
+   *
+   * @param child the lines
+   * @param header the header's ERP key
+   * @param crmRow the CRM line
+   * @param mapped its mapped values
+   * @return the key
+   * @throws TandemException DATA at TRANSFORM when an own key field is not mapped
+   */
+  protected ErpKey lineKey(ChildMapping child, ErpKey header, JsonObject crmRow, Map<String, Object> mapped) {
+    Map<String, Object> parent = child.parentValues(header);
+    Map<String, Object> key = new LinkedHashMap<>();
+    MappingDefinition lines = child.lines();
+    for (String f : lines.erpKeyFields()) {
+      Object v = parent.containsKey(f) ? parent.get(f) : mapped.get(f);
+      if (v == null || "".equals(v)) {
+        throw TandemException.data(Stage.TRANSFORM, lines.crmEntitySet() + "(" + crmRow.getString(lines.crmKey())
+            + "): the ERP key field " + f + " of " + lines.erpEntitySet() + " is not filled by the mapping");
+      }
+      key.put(f, v instanceof Number n ? (Object) n.longValue() : String.valueOf(v));
+    }
+    return ErpKey.of(key);
+  }
+
+  /** One header with its lines: read both sides, write one change set, couple. */
+  private Future<JobOutcome> write(TaskContext ctx, MappingDefinition head, ChildMapping child, JsonObject row) {
+    MappingDefinition lines = child.lines();
+    String crmId = row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+    List<JsonObject> crmLines = new ArrayList<>();
+    return all(ctx.crm(), lines.crmEntitySet() + "?$filter=_" + child.crmParentColumn() + "_value%20eq%20" + crmId
+        + "&$orderby=" + lines.crmModifiedOn(), crmLines)
+        .compose(v -> ctx.mapper(head).map(Direction.FROM_CRM, List.of(row)))
+        .compose(mh -> ctx.mapper(lines).map(Direction.FROM_CRM, crmLines).compose(ml -> {
+          FieldMapper.Mapped h = mh.get(0);
+          List<String> causes = new ArrayList<>();
+          if (!h.ok()) {
+            causes.add(h.error().getMessage());
+          }
+          for (FieldMapper.Mapped l : ml) {
+            if (!l.ok()) {
+              causes.add(l.error().getMessage());
+            }
+          }
+          if (!causes.isEmpty()) {
+            Stage stage = !h.ok() ? h.error().stage() : ml.stream().filter(l -> !l.ok()).findFirst().get().error()
+                .stage();
+            return failed(ctx, null, crmId, stage, String.join("; ", causes));
+          }
+          return ctx.couplings().erpKeyOf(head.name(), crmId).compose(coupled -> {
+            ErpKey key;
+            List<ErpKey> lineKeys = new ArrayList<>();
+            try {
+              key = coupled.orElseGet(() -> headerKey(head, row, h.values()));
+            } catch (TandemException e) {
+              return failed(ctx, null, crmId, e.stage(), e.getMessage());
+            }
+            return ctx.couplings().children(lines.name(), key).compose(linked -> {
+              Map<String, ErpKey> byCrm = new HashMap<>();
+              linked.forEach(c -> byCrm.put(c.crmId(), c.erpKey()));
+              try {
+                for (int i = 0; i < crmLines.size(); i++) {
+                  String lineId = crmLines.get(i).getString(lines.crmKey()).toLowerCase(java.util.Locale.ROOT);
+                  ErpKey k = byCrm.get(lineId);
+                  lineKeys.add(k != null ? k : lineKey(child, key, crmLines.get(i), ml.get(i).values()));
+                }
+              } catch (TandemException e) {
+                return failed(ctx, key, crmId, e.stage(), e.getMessage());
+              }
+              return changeSet(ctx, head, child, key, row, crmLines, h, ml, lineKeys, linked);
+            });
+          });
+        }));
+  }
+
+  private Future<JobOutcome> changeSet(TaskContext ctx, MappingDefinition head, ChildMapping child, ErpKey key,
+      JsonObject row, List<JsonObject> crmLines, FieldMapper.Mapped h, List<FieldMapper.Mapped> ml,
+      List<ErpKey> lineKeys, List<Coupled> linked) {
+    MappingDefinition lines = child.lines();
+    String crmId = row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+    List<JsonObject> erpHeader = new ArrayList<>();
+    List<JsonObject> erpLines = new ArrayList<>();
+    return ctx.erp().page(head.erpEntitySet(), key.filter(), null, null).map(p -> erpHeader.addAll(p.rows()))
+        .compose(v -> allErp(ctx.erp(), lines.erpEntitySet(), child.filterOf(key), erpLines))
+        .compose(v -> {
+          Map<ErpKey, JsonObject> current = new HashMap<>();
+          erpLines.forEach(r -> current.put(lines.erpKeyOf(r), r));
+          List<ErpWrite> writes = new ArrayList<>();
+          boolean created = erpHeader.isEmpty();
+          if (created) {
+            JsonObject body = new JsonObject(new LinkedHashMap<>(h.values()));
+            key.values().forEach(body::put);
+            writes.add(ErpWrite.create(head.erpEntitySet(), body));
+          } else {
+            Map<String, Object> changes = new LinkedHashMap<>(ctx.mapper(head).changes(Direction.FROM_CRM, h.values(),
+                erpHeader.get(0)));
+            key.fields().forEach(changes::remove);
+            if (!changes.isEmpty()) {
+              writes.add(ErpWrite.update(head.erpEntitySet(), key, erpHeader.get(0).getString("@odata.etag"),
+                  new JsonObject(changes)));
+            }
+          }
+          Set<ErpKey> kept = new HashSet<>(lineKeys);
+          for (int i = 0; i < crmLines.size(); i++) {
+            ErpKey k = lineKeys.get(i);
+            JsonObject cur = current.get(k);
+            if (cur == null) {
+              JsonObject body = new JsonObject(new LinkedHashMap<>(ml.get(i).values()));
+              k.values().forEach(body::put);
+              writes.add(ErpWrite.create(lines.erpEntitySet(), body));
+            } else {
+              Map<String, Object> changes = new LinkedHashMap<>(ctx.mapper(lines).changes(Direction.FROM_CRM,
+                  ml.get(i).values(), cur));
+              k.fields().forEach(changes::remove);
+              if (!changes.isEmpty()) {
+                writes.add(ErpWrite.update(lines.erpEntitySet(), k, cur.getString("@odata.etag"),
+                    new JsonObject(changes)));
+              }
+            }
+          }
+          List<ErpKey> removed = new ArrayList<>();
+          for (Coupled c : linked) {
+            if (!kept.contains(c.erpKey())) {
+              removed.add(c.erpKey());
+              JsonObject cur = current.get(c.erpKey());
+              if (cur != null) {
+                writes.add(ErpWrite.delete(lines.erpEntitySet(), c.erpKey(), cur.getString("@odata.etag")));
+              }
+            }
+          }
+          writes.forEach(w -> ctx.logger().log(System.Logger.Level.DEBUG, () -> head.name() + " " + key + ": " + w));
+          Future<Boolean> sent = writes.isEmpty() ? Future.succeededFuture(true)
+              : ctx.erp().changeSet(writes).compose(outcomes -> {
+                // The cause is the write the ERP refused; the others of a failed change set were undone (their
+                // own status 2xx) or never ran (no status).
+                int cause = -1;
+                for (int i = 0; i < outcomes.size(); i++) {
+                  WriteOutcome o = outcomes.get(i);
+                  if (!o.ok() && (cause < 0 || outcomes.get(cause).status() / 100 == 2 || outcomes.get(cause)
+                      .status() == 0) && o.status() / 100 != 2 && o.status() != 0) {
+                    cause = i;
+                  } else if (!o.ok() && cause < 0) {
+                    cause = i;
+                  }
+                }
+                if (cause >= 0) {
+                  WriteOutcome o = outcomes.get(cause);
+                  {
+                    if (o.error().kind() == ErrorKind.RETRIABLE) {
+                      return Future.failedFuture(o.error());
+                    }
+                    ErpWrite w = writes.get(cause);
+                    return failed(ctx, key, crmId, Stage.WRITE, head.name() + " " + key + ": the ERP refused "
+                        + w.method() + " " + w.service() + (w.key() == null ? "" : "(" + w.key().segment() + ")")
+                        + ", so nothing of the change set was written: " + o.error().getMessage()).map(x -> false);
+                  }
+                }
+                return Future.succeededFuture(true);
+              }, e -> e instanceof TandemException t && t.kind() == ErrorKind.DATA
+                  ? failed(ctx, key, crmId, Stage.WRITE, head.name() + " " + key + ": " + t.getMessage()).map(x -> false)
+                  : Future.failedFuture(e));
+          return sent.compose(ok -> {
+            if (!ok) {
+              return Future.succeededFuture(new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
+            }
+            List<Coupled> pairs = new ArrayList<>();
+            pairs.add(new Coupled(head.name(), key, crmId, null, stamp(row, head.crmModifiedOn()), null));
+            for (int i = 0; i < crmLines.size(); i++) {
+              pairs.add(new Coupled(lines.name(), lineKeys.get(i), crmLines.get(i).getString(lines.crmKey()), null,
+                  stamp(crmLines.get(i), lines.crmModifiedOn()), key));
+            }
+            return ctx.couplings().couple(pairs.subList(0, 1))
+                .compose(v2 -> ctx.couplings().couple(pairs.subList(1, pairs.size())))
+                .compose(v2 -> ctx.couplings().uncouple(lines.name(), removed))
+                .compose(v2 -> ctx.errors().resolve(null, crmId))
+                .map(v2 -> writes.isEmpty() ? new JobOutcome(0, 0, 0, 1, 0, 0, 0, 0, null)
+                    : created ? new JobOutcome(1, 0, 0, 0, 0, 0, 0, 0, null)
+                    : new JobOutcome(0, 1, 0, 0, 0, 0, 0, 0, null));
+          });
+        });
+  }
+
+  private static OffsetDateTime stamp(JsonObject row, String column) {
+    String v = row.getString(column);
+    return v == null ? null : OffsetDateTime.parse(v);
+  }
+
+  private static Future<JobOutcome> failed(TaskContext ctx, ErpKey key, String crmId, Stage stage, String message) {
+    // One open error per record: the one before is resolved by this, its newer cause.
+    return ctx.errors().resolve(null, crmId)
+        .compose(v -> ctx.errors().report(List.of(new RecordError(Direction.FROM_CRM, key, crmId, ErrorKind.DATA,
+            stage, message))))
+        .map(v -> new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
+  }
+
+  private static Future<Void> all(CrmConnector crm, String query, List<JsonObject> into) {
+    return crm.page(query).compose(p -> more(crm, p, into));
+  }
+
+  private static Future<Void> more(CrmConnector crm, RecordPage p, List<JsonObject> into) {
+    into.addAll(p.rows());
+    return p.hasNext() ? crm.next(p.nextLink()).compose(n -> more(crm, n, into)) : Future.succeededFuture();
+  }
+
+  private static Future<Void> allErp(ErpConnector erp, String service, String filter, List<JsonObject> into) {
+    return erp.page(service, filter, null, null).compose(p -> moreErp(erp, p, into));
+  }
+
+  private static Future<Void> moreErp(ErpConnector erp, RecordPage p, List<JsonObject> into) {
+    into.addAll(p.rows());
+    return p.hasNext() ? erp.next(p.nextLink()).compose(n -> moreErp(erp, n, into)) : Future.succeededFuture();
+  }
+}
