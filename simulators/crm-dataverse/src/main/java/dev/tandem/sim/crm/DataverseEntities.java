@@ -149,6 +149,8 @@ final class DataverseEntities {
         .other("totallineitemamount", "totallineitemdiscountamount", "totaldiscountamount", "totalamountlessfreight",
             "totaltax", "discountamount", "discountpercentage", "freightamount", "pricingerrorcode", "submitdate",
             "datefulfilled", "requestdeliveryby")
+        // Columns Tandem's solution adds: the ERP order's number and status (the sales-orders plugin writes them).
+        .text("tandem_erpordernumber", 20).text("tandem_erpstatus", 20)
         .lookup("customerid", "accounts", "contacts").lookup("pricelevelid", "pricelevels")
         .lookup("transactioncurrencyid", "transactioncurrencies").owner()
         .required("name").register();
