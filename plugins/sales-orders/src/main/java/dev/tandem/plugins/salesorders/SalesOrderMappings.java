@@ -2,6 +2,7 @@ package dev.tandem.plugins.salesorders;
 
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
+import dev.tandem.api.LedgerJobDefinition;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.MappingDependency;
 import dev.tandem.api.Transformation;
@@ -100,6 +101,58 @@ public final class SalesOrderMappings {
         // A short poll of the submitted orders: the issue asks for seconds, not the reference's 30 minutes.
         .schedule(Duration.ofSeconds(5))
         .build();
+  }
+
+  /** Posted sales invoices. */
+  public static final String INVOICES = "POSTEDSALESINV-INV";
+  /** Their lines. */
+  public static final String INVOICE_LINES = "POSTEDSALESLINE-INV";
+
+  /**
+   * POSTEDSALESINV-INV with POSTEDSALESLINE-INV: posted sales invoices and their lines become CRM invoices with
+   * invoice products (written by {@link InvoiceTask}: the CRM order, customer, price list and currency are resolved
+   * there). Posted documents never change, so each is written once.
+   *
+   * @return the header mapping, its lines with it
+   */
+  public static MappingDefinition invoices() {
+    MappingDefinition lines = MappingDefinition.builder(INVOICE_LINES)
+        .erpKey("SalesInvoiceLine", "Document_No", "Line_No")
+        .crm("invoicedetails", "invoicedetailid")
+        .direction(Direction.TO_CRM)
+        .field(FieldMapping.of("Description", "productdescription", Direction.TO_CRM)
+            .transformedBy(Transformation.truncate(500)))
+        .field("Quantity", "quantity", Direction.TO_CRM)
+        .field("Unit_Price", "priceperunit", Direction.TO_CRM)
+        .build();
+    return MappingDefinition.builder(INVOICES)
+        .erp("SalesInvoice", "No")
+        .crm("invoices", "invoiceid")
+        .direction(Direction.TO_CRM)
+        .field("No", "invoicenumber", Direction.TO_CRM)
+        .field("No", "name", Direction.TO_CRM)
+        .field(FieldMapping.of("External_Document_No", "description", Direction.TO_CRM))
+        .field("Due_Date", "duedate", Direction.TO_CRM)
+        .child(lines, Map.of("Document_No", "No"), "invoiceid")
+        .dependsOn(CUSTOMER)
+        .dependsOn(ORDERS)
+        .schedule(Duration.ofSeconds(30))
+        .build();
+  }
+
+  /** Name of the Customer Statistics job. */
+  public static final String CUSTOMER_STATISTICS = "CUSTOMER-STATISTICS";
+
+  /**
+   * CUSTOMER-STATISTICS: customers with new customer ledger entries (posted invoices, payments) get their balance
+   * (LCY) on the coupled CRM account. The balance is a FlowField: posting never moves the Customer's
+   * SystemModifiedAt, so CUSTOMER's own runs cannot carry it.
+   *
+   * @return the ledger job
+   */
+  public static LedgerJobDefinition customerStatistics() {
+    return new LedgerJobDefinition(CUSTOMER_STATISTICS, CUSTOMER, "CustLedgerEntries", "Entry_No", "Customer_No",
+        "Balance_LCY", "tandem_balance", Duration.ofSeconds(30));
   }
 
   private static FieldMapping constant(String erpField, Object value) {

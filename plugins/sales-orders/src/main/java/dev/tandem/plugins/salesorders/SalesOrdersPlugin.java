@@ -1,6 +1,7 @@
 package dev.tandem.plugins.salesorders;
 
 import dev.tandem.api.EntityPlugin;
+import dev.tandem.api.LedgerJobDefinition;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.Setting;
 import dev.tandem.api.SyncTask;
@@ -43,11 +44,20 @@ public class SalesOrdersPlugin implements EntityPlugin {
 
   @Override
   public List<MappingDefinition> mappings() {
-    return List.of(SalesOrderMappings.orders());
+    return List.of(SalesOrderMappings.orders(), SalesOrderMappings.invoices());
+  }
+
+  @Override
+  public List<LedgerJobDefinition> ledgerJobs() {
+    return List.of(SalesOrderMappings.customerStatistics());
   }
 
   @Override
   public SyncTask syncTask(MappingDefinition mapping) {
-    return SalesOrderMappings.ORDERS.equals(mapping.name()) ? new SalesOrderTask(writeInItem, localCurrency) : null;
+    return switch (mapping.name()) {
+      case SalesOrderMappings.ORDERS -> new SalesOrderTask(writeInItem, localCurrency);
+      case SalesOrderMappings.INVOICES -> new InvoiceTask();
+      default -> null;
+    };
   }
 }
