@@ -100,10 +100,11 @@ final class InvoiceTask extends SyncTask {
     ErpKey key = ErpKey.of("No", no);
     Map<String, Object> orderKey = new LinkedHashMap<>();
     orderKey.put("Document_Type", "Order");
-    orderKey.put("No", inv.getString("Order_No", ""));
+    String orderNo = inv.getString("Order_No") == null ? "" : inv.getString("Order_No");
+    orderKey.put("No", orderNo);
     Future<Optional<String>> customer = ctx.couplings().crmIdOf(SalesOrderMappings.CUSTOMER,
-        inv.getString("Sell_to_Customer_No", ""));
-    Future<Optional<String>> order = inv.getString("Order_No", "").isEmpty() ? Future.succeededFuture(Optional.empty())
+        inv.getString("Sell_to_Customer_No") == null ? "" : inv.getString("Sell_to_Customer_No"));
+    Future<Optional<String>> order = orderNo.isEmpty() ? Future.succeededFuture(Optional.empty())
         : ctx.couplings().crmIdOf(SalesOrderMappings.ORDERS, ErpKey.of(orderKey).toString());
     List<JsonObject> erpLines = new ArrayList<>();
     return Future.all(customer, order)

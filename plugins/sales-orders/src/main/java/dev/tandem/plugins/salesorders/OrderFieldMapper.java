@@ -75,12 +75,12 @@ final class OrderFieldMapper implements FieldMapper {
           values.put("Sell_to_Customer_No", cc.erpKey().toString());
         }
         // Without a coupled currency or price list the ERP takes the customer's (validating Sell-to Customer No.).
-        Coupled currency = cur.result().get(lower(row.getString("_transactioncurrencyid_value")));
+        Coupled currency = get(cur.result(), row.getString("_transactioncurrencyid_value"));
         if (currency != null) {
           String code = currency.erpKey().toString();
           values.put("Currency_Code", code.equalsIgnoreCase(localCurrency) ? "" : code);
         }
-        Coupled group = pl.result().get(lower(row.getString("_pricelevelid_value")));
+        Coupled group = get(pl.result(), row.getString("_pricelevelid_value"));
         if (group != null) {
           values.put("Customer_Price_Group", group.erpKey().toString());
         }
@@ -239,6 +239,11 @@ final class OrderFieldMapper implements FieldMapper {
       }
     });
     return out;
+  }
+
+  /** The coupling of a CRM id, or null for none (an order without a currency or price list: no key to look up). */
+  private static Coupled get(Map<String, Coupled> coupled, String crmId) {
+    return crmId == null ? null : coupled.get(lower(crmId));
   }
 
   private static String lower(String v) {

@@ -76,13 +76,17 @@ final class SalesOrderTask extends HeaderLinesTask {
     OffsetDateTime[] highest = new OffsetDateTime[1];
     return ctx.erp().read("SalesOrder", "Document_Type eq 'Order'", null, Integer.MAX_VALUE)
         .compose(rows -> {
-          rows.forEach(r -> erpOrders.put(ctx.mapping().erpKeyOf(r), r));
+          rows.stream().filter(r -> r.getString("No") != null)
+              .forEach(r -> erpOrders.put(ctx.mapping().erpKeyOf(r), r));
           return ctx.state().watermark(Direction.TO_CRM);
         })
         .compose(mark -> ctx.erp().read("SalesInvoice", mark == null ? "Order_No ne ''"
             : "SystemModifiedAt gt " + mark.minus(OVERLAP) + " and Order_No ne ''", null, Integer.MAX_VALUE))
         .compose(posted -> {
           for (JsonObject inv : posted) {
+            if (inv.getString("Order_No") == null || inv.getString("Order_No").isEmpty()) {
+              continue;
+            }
             Map<String, Object> k = new LinkedHashMap<>();
             k.put("Document_Type", "Order");
             k.put("No", inv.getString("Order_No"));

@@ -218,6 +218,20 @@ class SalesOrdersAcceptanceIT extends HeaderLinesAcceptanceSuite {
     assertTrue(errors.get(0).getString("message").contains("after the ERP released"), errors.toString());
   }
 
+  @Test
+  @Order(15)
+  void anOrderWithoutCurrencyPriceListOrAddressTakesTheCustomers() throws Exception {
+    String id = crmCreate("salesorders", new JsonObject().put("name", "Plain order").put("ordernumber", "PLAIN-1")
+        .put("customerid_account@odata.bind", "/accounts(" + account + ")"));
+    crmCreate("salesorderdetails", crmLine(1, "plain line").put("salesorderid@odata.bind", "/salesorders(" + id + ")"));
+    submit(id);
+    JsonObject job = succeeded();
+    assertEquals(1, job.getJsonObject("counts").getLong("inserted"), job.encode());
+    Map<String, Object> h = erpRows(erpHeader("PLAIN-1")).get(0);
+    assertEquals("C-ORDERS", h.get("Sell_to_Customer_No"));
+    assertEquals(1, erpRows(erpLines("PLAIN-1")).size());
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------------------
 
   private void cancel(String id) throws Exception {
