@@ -96,7 +96,11 @@ public final class DemoCommand implements java.util.concurrent.Callable<Integer>
         if (!guideEnv.isEmpty()) {
           Thread guide = new Thread(() -> {
             try {
-              new DemoGuide(base, cfg.adminToken(), System.out).runIfNeeded(guideEnv);
+              if (new DemoGuide(base, cfg.adminToken(), System.out).runIfNeeded(guideEnv)) {
+                // Lead-to-cash on top: a few CRM orders submitted, some posted in the ERP.
+                new DemoOrders(base, cfg.adminToken(), guideEnv, DemoGuide.ADMIN_ID, DemoGuide.ADMIN_SECRET,
+                    System.out).run();
+              }
             } catch (Exception e) {
               System.err.println("tandem demo: the setup guide did not finish: " + e.getMessage());
             }

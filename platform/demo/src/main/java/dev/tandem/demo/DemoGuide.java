@@ -23,8 +23,8 @@ final class DemoGuide {
       "TANDEM_ERP_TENANT", "TANDEM_ERP_TOKEN_URL", "TANDEM_ERP_CLIENT_ID", "TANDEM_ERP_CLIENT_SECRET",
       "TANDEM_ERP_USER", "TANDEM_ERP_ACCESS_KEY", "TANDEM_CRM_URL", "TANDEM_CRM_TOKEN_URL", "TANDEM_CRM_CLIENT_ID",
       "TANDEM_CRM_CLIENT_SECRET");
-  private static final String ADMIN_ID = "demo-crm-admin";
-  private static final String ADMIN_SECRET = "demo-crm-admin-secret";
+  static final String ADMIN_ID = "demo-crm-admin";
+  static final String ADMIN_SECRET = "demo-crm-admin-secret";
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String base;

@@ -57,8 +57,7 @@ public abstract class HeaderLinesAcceptanceSuite {
   /** The node under test with the plugin, schedules off (the suite runs the jobs), jobs retried quickly. */
   @RegisterExtension
   @Order(3)
-  protected static final TandemExtension TANDEM = TandemExtension.withPlugins(Path.of(System.getProperty(
-      "tandem.plugin.jar", "target/plugin.jar"))).configure(c -> c
+  protected static final TandemExtension TANDEM = TandemExtension.withPlugins(pluginJars()).configure(c -> c
           .withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
           .withJobs(new JobSettings(4, 4, 50, 2_000, 120_000, 5, 100, 1_000, 0))
           .withConnections(new Connections(TandemExtension.erpSettings(ERP.get()).withTimeouts(3, 30_000),
@@ -66,6 +65,15 @@ public abstract class HeaderLinesAcceptanceSuite {
                   null))));
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  /**
+   * The system property {@code tandem.plugin.jar}: the plugin's jar, followed by the jars of plugins it depends on
+   * (the mappings it looks up through), separated by the path separator.
+   */
+  private static Path[] pluginJars() {
+    return java.util.Arrays.stream(System.getProperty("tandem.plugin.jar", "target/plugin.jar")
+        .split(java.io.File.pathSeparator)).map(Path::of).toArray(Path[]::new);
+  }
 
   /** The order number with characters a key segment and a URL must escape. */
   protected static final String ESCAPED = "O'NEIL & CO #7";
@@ -127,6 +135,24 @@ public abstract class HeaderLinesAcceptanceSuite {
     return new String[] {"SalesOrderLine", "Document_Type eq 'Order' and Document_No eq " + quote(number.toUpperCase())};
   }
 
+  /**
+   * Called once an order and its lines are created or after the suite changed them, before the next run. By default
+   * nothing; a plugin that takes only submitted orders submits the order here.
+   *
+   * @param crmHeaderId the CRM header's id
+   * @throws Exception on failure
+   */
+  protected void submit(String crmHeaderId) throws Exception {}
+
+  /**
+   * Called before the suite changes the lines of an order it created. By default nothing; where the CRM locks a
+   * submitted order, set it back to editable here.
+   *
+   * @param crmHeaderId the CRM header's id
+   * @throws Exception on failure
+   */
+  protected void reopen(String crmHeaderId) throws Exception {}
+
   /** @return a line text longer than the ERP field holds (the ERP refuses it) */
   protected String tooLongForErp() {
     return "x".repeat(150);
@@ -178,7 +204,9 @@ public abstract class HeaderLinesAcceptanceSuite {
   @Order(2)
   void aChangedLineUpdatesThatLine() throws Exception {
     List<Map<String, Object>> before = erpRows(erpLines(ESCAPED));
+    reopen(crmOrderA);
     crm("PATCH", crmTables()[1] + "(" + linesA.get(1) + ")", new JsonObject().put(lineText()[0], "second, changed"));
+    submit(crmOrderA);
     JsonObject job = succeeded();
     assertEquals(1, job.getJsonObject("counts").getLong("modified"), job.encode());
     List<Map<String, Object>> after = erpRows(erpLines(ESCAPED));
@@ -191,7 +219,9 @@ public abstract class HeaderLinesAcceptanceSuite {
   @Test
   @Order(3)
   void aDeletedLineIsDeleted() throws Exception {
+    reopen(crmOrderA);
     crm("DELETE", crmTables()[1] + "(" + linesA.get(2) + ")", null);
+    submit(crmOrderA);
     succeeded();
     List<Map<String, Object>> after = erpRows(erpLines(ESCAPED));
     assertEquals(List.of("first", "second, changed"), after.stream().map(l -> l.get(lineText()[1])).toList());
@@ -211,7 +241,9 @@ public abstract class HeaderLinesAcceptanceSuite {
         "one record error for the order, at stage WRITE: " + errors.encode());
     // Fixed in the CRM, it goes through whole on the next run, retried from the error log.
     List<String> lines = lineIds(id);
+    reopen(id);
     crm("PATCH", crmTables()[1] + "(" + lines.get(1) + ")", new JsonObject().put(lineText()[0], "now fine"));
+    submit(id);
     succeeded();
     assertEquals(1, erpRows(erpHeader("REFUSED-1")).size());
     assertEquals(2, erpRows(erpLines("REFUSED-1")).size());
@@ -286,6 +318,7 @@ public abstract class HeaderLinesAcceptanceSuite {
       linesA.clear();
       linesA.addAll(ids);
     }
+    submit(id);
     return id;
   }
 

@@ -60,7 +60,7 @@ public final class DataverseMetadata {
 
   /** Tables whose changes Tandem reads with change tracking (deletion sync), and so its solution tracks. */
   static final List<String> TANDEM_TRACKED = List.of("account", "contact", "systemuser", "transactioncurrency",
-      "uomschedule", "uom", "product", "pricelevel", "productpricelevel");
+      "uomschedule", "uom", "product", "pricelevel", "productpricelevel", "salesorder", "salesorderdetail");
   /** Alternate keys Tandem's solution defines: table → column. */
   static final Map<String, String> TANDEM_KEYS = Map.of("account", "accountnumber", "product", "productnumber",
       "transactioncurrency", "isocurrencycode", "uomschedule", "name", "pricelevel", "name");

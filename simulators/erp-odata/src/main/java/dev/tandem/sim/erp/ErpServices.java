@@ -171,6 +171,9 @@ final class ErpServices {
         .code("External_Document_No", 35).date("Order_Date").code("Currency_Code", 10).rel("Currency")
         .option("Status", "Open", "Released", "Pending Approval").ro().code("Salesperson_Code", 20)
         .rel("SalespersonPurchaser").dec("Amount").ro().code("Customer_Price_Group", 10).rel("CustomerPriceGroup")
+        // Page 42's Your Reference, Requested Delivery Date and ship-to block (table 36 fields 11, 5790, 13-17).
+        .text("Your_Reference", 35).date("Requested_Delivery_Date").text("Ship_to_Name", 100)
+        .text("Ship_to_Address", 100).text("Ship_to_City", 30).code("Ship_to_Post_Code", 20)
         .register("SalesOrder", List.of("Document_Type", "No"), "SO", false);
     new B().option("Document_Type", "Quote", "Order", "Invoice", "Credit Memo").code("Document_No", 20)
         .integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource", "Fixed Asset", "Charge (Item)")
