@@ -88,11 +88,8 @@ final class ErrorsApi {
   }
 
   private void retryOne(RoutingContext ctx) {
-    long id;
-    try {
-      id = Long.parseLong(ctx.pathParam("id"));
-    } catch (NumberFormatException e) {
-      ApiError.send(ctx, 400, "bad_request", "error id '" + ctx.pathParam("id") + "' is not a number");
+    Long id = errorId(ctx);
+    if (id == null) {
       return;
     }
     errors.owner(id).onSuccess(owner -> {
@@ -110,13 +107,20 @@ final class ErrorsApi {
             }).onFailure(ctx::fail);
   }
 
-  /** Skips the error's record: no run touches it until it is retried; the error stays open. */
-  private void skipOne(RoutingContext ctx) {
-    long id;
+  /** @return the path's error id, or null after answering 400 */
+  private static Long errorId(RoutingContext ctx) {
     try {
-      id = Long.parseLong(ctx.pathParam("id"));
+      return Long.parseLong(ctx.pathParam("id"));
     } catch (NumberFormatException e) {
       ApiError.send(ctx, 400, "bad_request", "error id '" + ctx.pathParam("id") + "' is not a number");
+      return null;
+    }
+  }
+
+  /** Skips the error's record: no run touches it until it is retried; the error stays open. */
+  private void skipOne(RoutingContext ctx) {
+    Long id = errorId(ctx);
+    if (id == null) {
       return;
     }
     errors.owner(id).compose(owner -> owner.isEmpty() ? Future.succeededFuture((JsonObject) null)
