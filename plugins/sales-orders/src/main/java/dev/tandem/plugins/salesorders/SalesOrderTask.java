@@ -7,6 +7,7 @@ import dev.tandem.api.ErpKey;
 import dev.tandem.api.ErpWrite;
 import dev.tandem.api.ErrorKind;
 import dev.tandem.api.HeaderLinesTask;
+import dev.tandem.api.JobKind;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.RecordError;
 import dev.tandem.api.Stage;
@@ -55,8 +56,14 @@ final class SalesOrderTask extends HeaderLinesTask {
 
   @Override
   public Future<JobOutcome> run(TaskContext ctx) {
-    // Every kind of job (a full synchronization too) takes the submitted orders in, then brings the ERP's state back.
-    return fromCrm(ctx).compose(o -> ctx.cancelled() ? Future.succeededFuture(o) : statusBack(ctx).map(o::plus));
+    // Every kind of job takes the submitted orders in, then brings the ERP's state back. A run on selected orders
+    // and a full synchronization take them in as HeaderLinesTask does (those orders only; every order), the
+    // references resolved the same way; any other run takes the orders changed since the last.
+    boolean selectedOrFull = ctx.job().parameters().getJsonArray("records") != null
+        || ctx.job().kind() == JobKind.FULL_SYNC;
+    Future<JobOutcome> in = selectedOrFull && ctx.direction() != Direction.TO_CRM
+        ? super.run(new OrderTaskContext(ctx, writeInItem, localCurrency)) : fromCrm(ctx);
+    return in.compose(o -> ctx.cancelled() ? Future.succeededFuture(o) : statusBack(ctx).map(o::plus));
   }
 
   @Override
