@@ -168,14 +168,18 @@ public class HeaderLinesTask extends SyncTask {
     MappingDefinition head = ctx.mapping();
     Future<Void> deleted = gone.isEmpty() ? Future.succeededFuture()
         : ctx.couplings().byCrmIds(child.lines().name(), gone).compose(found -> {
-          List<Future<?>> heads = new ArrayList<>();
+          // The headers of the deleted lines, in one lookup for the page (not one per line).
+          Set<ErpKey> parents = new LinkedHashSet<>();
           for (Coupled c : found.values()) {
             if (c.parentErpKey() != null) {
-              heads.add(ctx.couplings().crmIdOf(head.name(), c.parentErpKey().toString())
-                  .onSuccess(id -> id.ifPresent(work::add)));
+              parents.add(c.parentErpKey());
             }
           }
-          return Future.all(heads).mapEmpty();
+          return parents.isEmpty() ? Future.<Void>succeededFuture()
+              : ctx.couplings().byErpKeys(head.name(), parents).map(heads -> {
+                heads.values().forEach(h -> work.add(h.crmId()));
+                return null;
+              });
         });
     return deleted.compose(v -> {
       if (page.hasNext()) {
