@@ -114,6 +114,13 @@ final class ErpAdmin {
       entry.put("Amount_LCY", new BigDecimal(String.valueOf(amount)));
       entry.put("Document_Type", b.get("documentType") instanceof String t ? t : "Invoice");
       entry.put("Document_No", b.get("documentNo") instanceof String d ? d : "SIM-INV");
+      // Optional {"postingDate","dueDate"} (yyyy-mm-dd): an invoice posted earlier, overdue by now.
+      if (b.get("postingDate") instanceof String d) {
+        entry.put("Posting_Date", java.time.LocalDate.parse(d).toString());
+      }
+      if (b.get("dueDate") instanceof String d) {
+        entry.put("Due_Date", java.time.LocalDate.parse(d).toString());
+      }
       try {
         return sim.store().write(() -> SimResponse.json(200, ErpSimulator.present(sim.post("CustLedgerEntries",
             entry))));

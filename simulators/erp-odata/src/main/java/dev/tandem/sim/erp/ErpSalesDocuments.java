@@ -209,7 +209,33 @@ final class ErpSalesDocuments {
       for (Map<String, Object> l : lines(current)) {
         sim.store().table("SalesOrderLine").delete((String) l.get("$key"));
       }
+      customerOrders(current.get("Sell_to_Customer_No"), dec(current.get(OUTSTANDING)).negate(),
+          dec(current.get(SHIPPED_NOT_INVOICED)).negate());
     }
+  }
+
+  /** The header's share of its customer's Outstanding Orders (LCY) and Shipped Not Invoiced (LCY), never shown. */
+  static final String OUTSTANDING = "$outstanding";
+  static final String SHIPPED_NOT_INVOICED = "$shippedNotInvoiced";
+
+  /**
+   * Moves the customer's FlowFields Outstanding Orders (LCY) and Shipped Not Invoiced (LCY) (table 18 fields 113,
+   * 114: sums of the order lines' Outstanding Amount (LCY) and Shipped Not Invoiced (LCY) by Bill-to Customer No.)
+   * by the given amounts. Like every FlowField they change the Customer's ETag, not its SystemModifiedAt.
+   */
+  private void customerOrders(Object customerNo, BigDecimal outstanding, BigDecimal shippedNotInvoiced) {
+    if (outstanding.signum() == 0 && shippedNotInvoiced.signum() == 0) {
+      return;
+    }
+    Map<String, Object> c = customer(customerNo);
+    if (c == null) {
+      return;
+    }
+    Map<String, Object> changed = new LinkedHashMap<>(c);
+    changed.put("Outstanding_Orders_LCY", dec(c.get("Outstanding_Orders_LCY")).add(outstanding));
+    changed.put("Shipped_Not_Invoiced_LCY", dec(c.get("Shipped_Not_Invoiced_LCY")).add(shippedNotInvoiced));
+    sim.tag(ErpServices.ALL.get("Customer"), changed);
+    sim.store().table("Customer").put(changed);
   }
 
   /**
@@ -225,13 +251,29 @@ final class ErpSalesDocuments {
       return;
     }
     BigDecimal sum = BigDecimal.ZERO;
+    BigDecimal outstanding = BigDecimal.ZERO;
+    BigDecimal shippedNotInvoiced = BigDecimal.ZERO;
     for (Map<String, Object> l : lines(h)) {
-      sum = sum.add(dec(l.get("Line_Amount")));
+      BigDecimal amount = dec(l.get("Line_Amount"));
+      sum = sum.add(amount);
+      BigDecimal qty = dec(l.get("Quantity"));
+      if (qty.signum() != 0) {
+        // Sales Line: Outstanding Amount = Amount × Outstanding Quantity / Quantity; Shipped Not Invoiced = Amount ×
+        // (Quantity Shipped − Quantity Invoiced) / Quantity (amounts excluding VAT: the simulator has no VAT).
+        BigDecimal shipped = dec(l.get("Quantity_Shipped"));
+        outstanding = outstanding.add(amount.multiply(qty.subtract(shipped)).divide(qty, 2, RoundingMode.HALF_UP));
+        shippedNotInvoiced = shippedNotInvoiced.add(amount.multiply(shipped.subtract(dec(l.get("Quantity_Invoiced"))))
+            .divide(qty, 2, RoundingMode.HALF_UP));
+      }
     }
     Map<String, Object> changed = new LinkedHashMap<>(h);
     changed.put("Amount", sum);
+    changed.put(OUTSTANDING, outstanding);
+    changed.put(SHIPPED_NOT_INVOICED, shippedNotInvoiced);
     sim.tag(header(), changed);
     sim.store().table("SalesOrder").put(changed);
+    customerOrders(h.get("Sell_to_Customer_No"), outstanding.subtract(dec(h.get(OUTSTANDING))),
+        shippedNotInvoiced.subtract(dec(h.get(SHIPPED_NOT_INVOICED))));
   }
 
   private String headerKey(Map<String, Object> lineRow) {
@@ -312,6 +354,7 @@ final class ErpSalesDocuments {
    * and Line Amount = Quantity × Unit Price × (1 − Line Discount % / 100), rounded to 2 decimals.
    */
   private void validateLine(Map<String, Object> h, Map<String, Object> row, Set<String> written, boolean insert) {
+    row.put("Sell_to_Customer_No", h.get("Sell_to_Customer_No"));
     String type = str(row.get("Type"));
     Map<String, Object> master = null;
     if ((type.equals("Item") || type.equals("Resource")) && !str(row.get("No")).isEmpty()) {
@@ -482,16 +525,7 @@ final class ErpSalesDocuments {
         pl.put(f, l.get(f));
       }
       sim.insert(ErpServices.ALL.get("SalesInvoiceLine"), pl);
-      if ("Item".equals(l.get("Type")) && dec(l.get("Quantity")).signum() != 0) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("Item_No", l.get("No"));
-        e.put("Entry_Type", "Sale");
-        e.put("Document_No", invoiceNo);
-        e.put("Description", l.get("Description"));
-        e.put("Quantity", dec(l.get("Quantity")).negate());
-        e.put("Posting_Date", today);
-        sim.post("ItemLedgerEntries", e);
-      }
+      shipRest(l, invoiceNo, today);
     }
     Map<String, Object> ce = new LinkedHashMap<>();
     ce.put("Customer_No", h.get("Sell_to_Customer_No"));
@@ -500,15 +534,60 @@ final class ErpSalesDocuments {
     ce.put("Description", "Order " + h.get("No"));
     ce.put("Currency_Code", h.get("Currency_Code"));
     ce.put("Amount_LCY", amount);
+    ce.put("Due_Date", inv.get("Due_Date"));
     ce.put("Open", true);
     ce.put("Posting_Date", today);
     sim.post("CustLedgerEntries", ce);
     for (Map<String, Object> l : lines) {
       sim.store().table("SalesOrderLine").delete((String) l.get("$key"));
     }
+    Map<String, Object> last = sim.store().table("SalesOrder").get((String) h.get("$key"));
     sim.store().table("SalesOrder").delete((String) h.get("$key"));
+    customerOrders(last.get("Sell_to_Customer_No"), dec(last.get(OUTSTANDING)).negate(),
+        dec(last.get(SHIPPED_NOT_INVOICED)).negate());
     sim.notify(header(), h, "deleted");
     return posted;
+  }
+
+  /** The item ledger entry of a line's quantity not shipped yet (Sale, negative: Inventory falls). */
+  private void shipRest(Map<String, Object> l, String documentNo, String today) {
+    BigDecimal rest = dec(l.get("Quantity")).subtract(dec(l.get("Quantity_Shipped")));
+    if ("Item".equals(l.get("Type")) && rest.signum() != 0) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("Item_No", l.get("No"));
+      e.put("Entry_Type", "Sale");
+      e.put("Document_No", documentNo);
+      e.put("Description", l.get("Description"));
+      e.put("Quantity", rest.negate());
+      e.put("Posting_Date", today);
+      sim.post("ItemLedgerEntries", e);
+    }
+  }
+
+  /**
+   * Codeunit 80 "Sales-Post", ship only: releases an Open order first, writes an item ledger entry for each line's
+   * quantity not shipped yet and sets Quantity Shipped to the Quantity (the posted shipment document itself is not
+   * modelled). The order stays, Released: its amount moves from Outstanding Orders (LCY) to Shipped Not Invoiced
+   * (LCY) until it is invoiced ({@link #post}). Call inside a store write.
+   *
+   * @return the order's header
+   */
+  Map<String, Object> ship(String no) {
+    Map<String, Object> h = release(no);
+    String today = LocalDate.now(ZoneOffset.UTC).toString();
+    Map<String, Object> lastLine = null;
+    for (Map<String, Object> l : lines(h)) {
+      shipRest(l, h.get("No") + "-SHIP", today);
+      Map<String, Object> changed = new LinkedHashMap<>(l);
+      changed.put("Quantity_Shipped", dec(l.get("Quantity")));
+      sim.stamp(line(), changed);
+      sim.store().table("SalesOrderLine").put(changed);
+      lastLine = changed;
+    }
+    if (lastLine != null) {
+      afterLineWrite(line(), lastLine);
+    }
+    return sim.store().table("SalesOrder").get((String) h.get("$key"));
   }
 
   /** Due Date = posting date + the customer's payment terms' Due Date Calculation ({@code 14D}, {@code 1M}, …). */
@@ -562,8 +641,8 @@ final class ErpSalesDocuments {
   // ---- admin API ---------------------------------------------------------------------------------------------
 
   /**
-   * {@code POST /__admin/sim/sales-orders/{release|reopen|post}} {@code {"no":"SO100001"}} does what a user of
-   * page 42 does with its Release, Reopen and Post (Ship and Invoice) actions; {@code POST /__admin/sim/sales-orders}
+   * {@code POST /__admin/sim/sales-orders/{release|reopen|ship|post}} {@code {"no":"SO100001"}} does what a user
+   * of page 42 does with its Release, Reopen, Post (Ship) and Post (Ship and Invoice) actions; {@code POST /__admin/sim/sales-orders}
    * {@code {"lineLockMs":n}} sets how long a line write holds its header's lock.
    */
   static void register(ErpSimulator sim, SimulatorServer server) {
@@ -576,7 +655,7 @@ final class ErpSalesDocuments {
       sales.lineLockMs = n.longValue();
       return SimResponse.json(200, Map.of("lineLockMs", sales.lineLockMs));
     });
-    for (String action : List.of("release", "reopen", "post")) {
+    for (String action : List.of("release", "reopen", "ship", "post")) {
       server.adminRoute("POST", "/sim/sales-orders/" + action, (r, p) -> {
         Object no = Json.object(r.bodyText()).get("no");
         if (!(no instanceof String s) || s.isBlank()) {
@@ -586,6 +665,7 @@ final class ErpSalesDocuments {
           Map<String, Object> out = sim.store().write(() -> switch (action) {
             case "release" -> sales.release(s);
             case "reopen" -> sales.reopen(s);
+            case "ship" -> sales.ship(s);
             default -> sales.post(s);
           });
           return SimResponse.json(200, ErpSimulator.present(out));

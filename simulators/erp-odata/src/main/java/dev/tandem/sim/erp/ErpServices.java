@@ -117,6 +117,11 @@ final class ErpServices {
         .code("Customer_Price_Group", 10).rel("CustomerPriceGroup").code("Payment_Terms_Code", 10).rel("PaymentTerms")
         .code("Shipment_Method_Code", 10).rel("ShipmentMethod").code("Shipping_Agent_Code", 10).rel("ShippingAgent")
         .dec("Credit_Limit_LCY").dec("Balance_LCY").ro()
+        // Table 18 FlowFields the statistics read: 67 Balance Due (LCY) (page 21's, under its Date Filter
+        // 0D..WORKDATE), 113 Outstanding Orders (LCY), 114 Shipped Not Invoiced (LCY) and 62 Sales (LCY), which
+        // page 21 does not show (page 9082 does): here on the Customer page as a published page extension has them.
+        .dec("Balance_Due_LCY").ro().dec("Outstanding_Orders_LCY").ro().dec("Shipped_Not_Invoiced_LCY").ro()
+        .dec("Sales_LCY").ro()
         .option("Blocked", " ", "Ship", "Invoice", "All").date("Last_Date_Modified").ro()
         .register("Customer", List.of("No"), "C", false);
     new B().code("No", 20).option("Type", "Company", "Person").code("Company_No", 20).text("Company_Name", 100)
@@ -180,6 +185,9 @@ final class ErpServices {
         .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10)
         .rel("UnitOfMeasure").dec("Unit_Price").dec("Line_Amount").dec("Quantity_Shipped").ro()
         .dec("Line_Discount_Percent").dec("Quantity_Invoiced").ro()
+        // Table 37 field 2 "Sell-to Customer No.": the header's, copied to each line (the simulator's orders are
+        // billed to their sell-to customer, so it is also the Bill-to Customer No. the customer FlowFields sum by).
+        .code("Sell_to_Customer_No", 20).ro()
         .register("SalesOrderLine", List.of("Document_Type", "Document_No", "Line_No"), null, false);
     new B().code("No", 20).code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("Order_No", 20)
         .code("External_Document_No", 35).date("Posting_Date").date("Due_Date").code("Currency_Code", 10)
@@ -197,6 +205,9 @@ final class ErpServices {
         .option("Document_Type", " ", "Payment", "Invoice", "Credit Memo", "Finance Charge Memo", "Reminder",
             "Refund")
         .code("Document_No", 20).text("Description", 100).code("Currency_Code", 10).dec("Amount_LCY").bool("Open")
+        // Table 21 fields 24 Due Date, 15 Remaining Amt. (LCY) (a FlowField over the detailed entries in BC, kept on
+        // the entry here) and 18 Sales (LCY), the amount excluding VAT of an invoice or credit memo.
+        .date("Due_Date").dec("Remaining_Amt_LCY").dec("Sales_LCY")
         .register("CustLedgerEntries", List.of("Entry_No"), null, true);
     new B().code("Document_No", 20).integer("Line_No").option("Type", " ", "G/L Account", "Item", "Resource")
         .code("No", 20).text("Description", 100).dec("Quantity").code("Unit_of_Measure_Code", 10).dec("Unit_Price")

@@ -147,7 +147,8 @@ public final class ErpSimulator implements Simulator {
   private final ErpAuth oauth;
   private final ErpServiceProtection protection = new ErpServiceProtection(this::caller);
   /** FlowFields per page: calculated on every read (sums over ledger entries), costlier than stored fields. */
-  static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY"),
+  static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY", "Balance_Due_LCY",
+      "Outstanding_Orders_LCY", "Shipped_Not_Invoiced_LCY", "Sales_LCY"),
       "Item", List.of("Inventory"), "SalesOrder", List.of("Amount"));
 
   /**
@@ -160,7 +161,18 @@ public final class ErpSimulator implements Simulator {
 
   static final List<FlowField> SUMS = List.of(
       new FlowField("Item", "Inventory", "ItemLedgerEntries", "Item_No", "Quantity"),
-      new FlowField("Customer", "Balance_LCY", "CustLedgerEntries", "Customer_No", "Amount_LCY"));
+      new FlowField("Customer", "Balance_LCY", "CustLedgerEntries", "Customer_No", "Amount_LCY"),
+      // Table 18 field 62 Sales (LCY) = Sum("Cust. Ledger Entry"."Sales (LCY)"), under page 21's Date Filter
+      // 0D..WORKDATE: every entry posted so far.
+      new FlowField("Customer", "Sales_LCY", "CustLedgerEntries", "Customer_No", "Sales_LCY"));
+
+  /**
+   * The customer's remaining amounts (LCY) by due date, kept on the Customer row ({@code $dues}, never shown) by
+   * every posted customer ledger entry: Balance Due (LCY) (table 18 field 67, Sum of the detailed entries' Amount
+   * (LCY) WHERE Initial Entry Due Date = UPPERLIMIT(Date Filter), page 21 setting the Date Filter to 0D..WORKDATE)
+   * depends on today's date, so it is calculated when the row is read, as BC calculates a FlowField.
+   */
+  static final String DUES = "$dues";
 
   private final Map<String, AtomicLong> entryNumbers = new ConcurrentHashMap<>();
   /** The web service option "Exclude Non-Editable FlowFields" from the ETag (off by default, as in BC). */
@@ -549,7 +561,8 @@ public final class ErpSimulator implements Simulator {
       }
       List<Map<String, Object>> value = new ArrayList<>(page.size());
       for (Map<String, Object> row : page) {
-        value.add(q.select().isEmpty() ? present(row) : q.project(row, List.of("@odata.etag")));
+        Map<String, Object> shown = calculated(s, row);
+        value.add(q.select().isEmpty() ? present(shown) : q.project(shown, List.of("@odata.etag")));
       }
       body.put("value", value);
       if (next != null) {
@@ -666,7 +679,7 @@ public final class ErpSimulator implements Simulator {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name()
           + "/$entity");
-      body.putAll(present(row));
+      body.putAll(present(calculated(s, row)));
       return SimResponse.json(200, body).with("ETag", (String) row.get("@odata.etag"));
     });
   }
@@ -1106,8 +1119,11 @@ public final class ErpSimulator implements Simulator {
    * @return the entry
    */
   Map<String, Object> post(String ledger, Map<String, Object> fields) {
-    FlowField sum = SUMS.stream().filter(f -> f.ledger().equals(ledger)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException(ledger + " is not a ledger"));
+    List<FlowField> sums = SUMS.stream().filter(f -> f.ledger().equals(ledger)).toList();
+    if (sums.isEmpty()) {
+      throw new IllegalArgumentException(ledger + " is not a ledger");
+    }
+    FlowField sum = sums.get(0);
     Service ls = ErpServices.ALL.get(ledger);
     Service owner = ErpServices.ALL.get(sum.owner());
     Object ownerNo = fields.get(sum.ownerField());
@@ -1137,6 +1153,9 @@ public final class ErpSimulator implements Simulator {
       row.put("Remaining_Quantity", amount.signum() > 0 ? amount : BigDecimal.ZERO);
       row.put("Open", amount.signum() > 0);
     }
+    if (ledger.equals("CustLedgerEntries")) {
+      customerEntryDefaults(row, fields.keySet(), amount);
+    }
     String key = ErpKeys.of(ls, row);
     if (store.table(ledger).get(key) != null) {
       throw new ErpError(error(400, "Internal_EntityWithSameKeyExists", "The record in table " + ledger
@@ -1147,10 +1166,57 @@ public final class ErpSimulator implements Simulator {
     stamp(ls, row);
     store.table(ledger).put(row);
     Map<String, Object> changed = new LinkedHashMap<>(ownerRow);
-    changed.put(sum.field(), decimal(ownerRow.get(sum.field())).add(amount));
+    for (FlowField f : sums) {
+      changed.put(f.field(), decimal(ownerRow.get(f.field())).add(decimal(row.get(f.amountField()))));
+    }
+    if (ledger.equals("CustLedgerEntries")) {
+      @SuppressWarnings("unchecked")
+      Map<String, BigDecimal> dues = ownerRow.get(DUES) instanceof Map<?, ?> m
+          ? new java.util.TreeMap<>((Map<String, BigDecimal>) m) : new java.util.TreeMap<>();
+      dues.merge(String.valueOf(row.get("Due_Date")), decimal(row.get("Remaining_Amt_LCY")), BigDecimal::add);
+      changed.put(DUES, dues);
+    }
     tag(owner, changed);
     store.table(owner.name()).put(changed);
     return row;
+  }
+
+  /**
+   * A posted customer ledger entry's defaults: Due Date the posting date (a payment, or an invoice without payment
+   * terms), Remaining Amt. (LCY) its whole amount (entries are not applied to each other here), and Sales (LCY) the
+   * amount of an invoice or credit memo (amounts excluding VAT: the simulator has no VAT), 0 for a payment.
+   */
+  private static void customerEntryDefaults(Map<String, Object> row, java.util.Set<String> given, BigDecimal amount) {
+    if (!given.contains("Due_Date") || "0001-01-01".equals(row.get("Due_Date"))) {
+      row.put("Due_Date", row.get("Posting_Date"));
+    }
+    if (!given.contains("Remaining_Amt_LCY")) {
+      row.put("Remaining_Amt_LCY", amount);
+    }
+    if (!given.contains("Sales_LCY")) {
+      Object type = row.get("Document_Type");
+      row.put("Sales_LCY", "Invoice".equals(type) || "Credit Memo".equals(type) ? amount : BigDecimal.ZERO);
+    }
+  }
+
+  /**
+   * The row with its date-dependent FlowField calculated: a Customer's Balance Due (LCY) is the remaining amount of
+   * its entries due today or earlier (see {@link #DUES}). Other rows are returned as they are.
+   */
+  static Map<String, Object> calculated(Service s, Map<String, Object> row) {
+    if (!s.name().equals("Customer") || !(row.get(DUES) instanceof Map<?, ?> dues)) {
+      return row;
+    }
+    String today = LocalDate.now(ZoneOffset.UTC).toString();
+    BigDecimal due = BigDecimal.ZERO;
+    for (Map.Entry<?, ?> e : dues.entrySet()) {
+      if (String.valueOf(e.getKey()).compareTo(today) <= 0) {
+        due = due.add((BigDecimal) e.getValue());
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>(row);
+    out.put("Balance_Due_LCY", due);
+    return out;
   }
 
   private static String describeKey(Service s, Map<String, Object> row) {

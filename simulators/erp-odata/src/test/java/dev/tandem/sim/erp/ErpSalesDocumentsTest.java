@@ -399,4 +399,88 @@ class ErpSalesDocumentsTest {
     assertEquals(List.of(201, 201), statuses(whole));
     assertEquals(4, rows(sim, "SalesOrderLine", "Document_No eq '" + no + "'").size());
   }
+
+  private static double num(Map<String, Object> row, String field) {
+    return ((Number) row.get(field)).doubleValue();
+  }
+
+  /**
+   * The customer's statistics FlowFields (table 18 fields 113 Outstanding Orders (LCY), 114 Shipped Not Invoiced
+   * (LCY), 62 Sales (LCY), 67 Balance Due (LCY)) follow the order lines and the customer ledger entries, and none of
+   * them moves the Customer's SystemModifiedAt; a ship-only posting moves the amount from outstanding to shipped not
+   * invoiced, invoicing it to the balance and sales.
+   */
+  @Test
+  void theCustomerStatisticsFollowTheOrderLinesAndTheLedger() throws Exception {
+    for (ErpSimulator sim : List.of(nav.get(), online.get())) {
+      setUp(sim);
+      admin(sim, "stock", "{\"itemNo\":\"1000\",\"quantity\":10}");
+      Map<String, Object> before = rows(sim, "Customer", "No eq 'C1'").get(0);
+      Object no = order(sim, "C1").get("No");
+      created(line(sim, no, "Item", "1000", 3, ""));
+      Map<String, Object> second = created(line(sim, no, "Resource", "R1", 2, ""));
+      assertEquals("C1", second.get("Sell_to_Customer_No"), "the line carries its header's customer");
+      Map<String, Object> c = rows(sim, "Customer", "No eq 'C1'").get(0);
+      assertEquals(420.0, num(c, "Outstanding_Orders_LCY"), "3 × 100 + 2 × 60 not shipped");
+      assertEquals(0.0, num(c, "Shipped_Not_Invoiced_LCY"));
+      assertEquals(before.get("SystemModifiedAt"), c.get("SystemModifiedAt"), "FlowFields only");
+      assertTrue(!before.get("@odata.etag").equals(c.get("@odata.etag")), "the ETag carries the FlowFields");
+      // A changed quantity, then a deleted line: the sums follow.
+      ok(call(sim, "PATCH", lineUrl(sim, no, 10000), "{\"Quantity\":4}", "If-Match", "*"));
+      assertEquals(520.0, num(rows(sim, "Customer", "No eq 'C1'").get(0), "Outstanding_Orders_LCY"));
+      assertEquals(204, call(sim, "DELETE", lineUrl(sim, no, 20000), null, "If-Match", "*").statusCode());
+      assertEquals(400.0, num(rows(sim, "Customer", "No eq 'C1'").get(0), "Outstanding_Orders_LCY"));
+      created(line(sim, no, "Resource", "R1", 2, ""));
+      // Post (Ship): the order stays, Released; the amount is shipped, not invoiced; the items leave the stock.
+      Map<String, Object> shipped = ok(call(sim, "POST", sim.baseUrl() + "/__admin/sim/sales-orders/ship",
+          "{\"no\":\"" + no + "\"}"));
+      assertEquals("Released", shipped.get("Status"));
+      c = rows(sim, "Customer", "No eq 'C1'").get(0);
+      assertEquals(0.0, num(c, "Outstanding_Orders_LCY"));
+      assertEquals(520.0, num(c, "Shipped_Not_Invoiced_LCY"));
+      assertEquals(6, ((Number) rows(sim, "Item", "No eq '1000'").get(0).get("Inventory")).intValue());
+      assertEquals(4.0, num(rows(sim, "SalesOrderLine", "Document_No eq '" + no + "' and Line_No eq 10000").get(0),
+          "Quantity_Shipped"));
+      // Post (Invoice): the order goes, its amount is on the balance and in the sales; not yet due (14 days).
+      ok(call(sim, "POST", sim.baseUrl() + "/__admin/sim/sales-orders/post", "{\"no\":\"" + no + "\"}"));
+      c = rows(sim, "Customer", "No eq 'C1'").get(0);
+      assertEquals(0.0, num(c, "Shipped_Not_Invoiced_LCY"));
+      assertEquals(520.0, num(c, "Balance_LCY"));
+      assertEquals(520.0, num(c, "Sales_LCY"));
+      assertEquals(0.0, num(c, "Balance_Due_LCY"), "due in 14 days");
+      assertEquals(6, ((Number) rows(sim, "Item", "No eq '1000'").get(0).get("Inventory")).intValue(),
+          "shipped once, not again when invoiced");
+      Map<String, Object> entry = rows(sim, "CustLedgerEntries", "Customer_No eq 'C1'").get(0);
+      assertEquals(java.time.LocalDate.now(java.time.ZoneOffset.UTC).plusDays(14).toString(), entry.get("Due_Date"));
+      assertEquals(520.0, num(entry, "Remaining_Amt_LCY"));
+      // An older invoice past its due date is overdue; a payment is no sale and lowers the balance due.
+      String lastMonth = java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(30).toString();
+      admin(sim, "customer-entries", "{\"customerNo\":\"C1\",\"amount\":80,\"postingDate\":\"" + lastMonth
+          + "\",\"dueDate\":\"" + lastMonth + "\"}");
+      c = rows(sim, "Customer", "No eq 'C1'").get(0);
+      assertEquals(80.0, num(c, "Balance_Due_LCY"));
+      assertEquals(600.0, num(c, "Sales_LCY"));
+      admin(sim, "customer-entries", "{\"customerNo\":\"C1\",\"amount\":-30,\"documentType\":\"Payment\"}");
+      c = ok(call(sim, "GET", sim.companyUrl() + "/Customer('C1')", null));
+      assertEquals(50.0, num(c, "Balance_Due_LCY"), "read by key too");
+      assertEquals(570.0, num(c, "Balance_LCY"));
+      assertEquals(600.0, num(c, "Sales_LCY"), "a payment is no sale");
+      assertEquals(before.get("SystemModifiedAt"), c.get("SystemModifiedAt"), "FlowFields only");
+      refused(call(sim, "PATCH", sim.companyUrl() + "/Customer('C1')", "{\"Outstanding_Orders_LCY\":1}",
+          "If-Match", "*"), 400, "BadRequest_InvalidOperation", "Control 'Outstanding_Orders_LCY' is read-only.");
+    }
+  }
+
+  /** A line of type ' ' (a comment line: BC's Sales Line Type " ") needs no number and carries only its text. */
+  @Test
+  void aCommentLineNeedsNoNumber() throws Exception {
+    for (ErpSimulator sim : List.of(nav.get(), online.get())) {
+      setUp(sim);
+      Object no = order(sim, "C1").get("No");
+      Map<String, Object> comment = created(line(sim, no, " ", "", 0, ",\"Description\":\"gift wrapped\""));
+      assertEquals(" ", comment.get("Type"));
+      assertEquals("gift wrapped", comment.get("Description"));
+      assertEquals(0.0, num(comment, "Line_Amount"));
+    }
+  }
 }
