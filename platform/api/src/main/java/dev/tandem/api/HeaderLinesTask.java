@@ -260,6 +260,34 @@ public class HeaderLinesTask extends SyncTask {
     return ErpKey.of(key);
   }
 
+  /**
+   * ERP lines that belong to a mapped line without a CRM row of their own, written in the header's change set with
+   * it: BC's comment lines (Type ' ') that carry the rest of a description longer than the ERP's Description field,
+   * attached to their line ("Attached to Line No."). The task creates those missing, updates those that differ and
+   * deletes an attached line no longer wanted ({@link #attachedTo} tells which ERP lines are attached); a line
+   * deleted in the change set takes its attached lines with it, as BC deletes them. None by default.
+   *
+   * @param child the lines
+   * @param lineKey the mapped line's ERP key
+   * @param crmLine the CRM line
+   * @param mapped its mapped values
+   * @return the attached lines' complete bodies, key fields included, in order
+   */
+  protected List<JsonObject> attachedLines(ChildMapping child, ErpKey lineKey, JsonObject crmLine,
+      Map<String, Object> mapped) {
+    return List.of();
+  }
+
+  /**
+   * @param child the lines
+   * @param erpLine an ERP line of the header that no CRM line is coupled to
+   * @return the ERP key of the line it is attached to (written by {@link #attachedLines}), or null when the task
+   *     does not own it (a line someone added in the ERP): such lines are left alone
+   */
+  protected ErpKey attachedTo(ChildMapping child, JsonObject erpLine) {
+    return null;
+  }
+
   /** One header with its lines: read both sides, write one change set, couple. */
   private Future<JobOutcome> write(TaskContext ctx, MappingDefinition head, ChildMapping child, JsonObject row) {
     MappingDefinition lines = child.lines();
@@ -365,6 +393,9 @@ public class HeaderLinesTask extends SyncTask {
               }
             }
           }
+          Set<ErpKey> coupledKeys = new HashSet<>(kept);
+          linked.forEach(c -> coupledKeys.add(c.erpKey()));
+          writes.addAll(AttachedLines.writes(this, child, crmLines, ml, lineKeys, current, coupledKeys, removed));
           writes.forEach(w -> ctx.logger().log(System.Logger.Level.DEBUG, () -> head.name() + " " + key + ": " + w));
           Future<Boolean> sent = writes.isEmpty() ? Future.succeededFuture(true)
               : ctx.erp().changeSet(writes).compose(outcomes -> {

@@ -63,6 +63,10 @@ final class LedgerJobsApi {
     var m = plugins.mappings().get(j.mapping());
     JsonObject out = new JsonObject().put("name", j.name()).put("mapping", j.mapping()).put("ledger", j.ledger())
         .put("erpField", j.erpField()).put("crmField", j.crmField())
+        .put("fields", new JsonObject(new java.util.LinkedHashMap<String, Object>(j.fields())))
+        .put("follows", new io.vertx.core.json.JsonArray(j.feeds().stream().map(f -> new JsonObject()
+            .put("service", f.service()).put("owner", f.owner())).toList()))
+        .put("refreshEvery", j.refreshEvery() == null ? null : j.refreshEvery().toString())
         .put("runnable", m != null && m.enabled())
         .put("reason", m == null ? "mapping " + j.mapping() + " is not installed"
             : m.enabled() ? null : "mapping " + j.mapping() + " is disabled: " + m.disabledReason());

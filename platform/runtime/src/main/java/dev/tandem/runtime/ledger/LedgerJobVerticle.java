@@ -25,6 +25,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -48,6 +49,8 @@ public final class LedgerJobVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(LedgerJobVerticle.class.getName());
   /** ERP records read per request (by key, {@code No eq 'a' or No eq 'b' …}), short enough for any URL limit. */
   static final int READ_CHUNK = 50;
+  /** The stamp a feed's rows are read by. */
+  static final String MODIFIED = "SystemModifiedAt";
 
   private final LedgerJobDefinition job;
   private final MappingDefinition mapping;
@@ -141,6 +144,8 @@ public final class LedgerJobVerticle extends VerticleBase {
     private long newlyCoupled;
     private long from = -1;
     private long to = -1;
+    private long feedRows;
+    private boolean refreshed;
     private String firstError;
 
     Run(JobLease lease) {
@@ -148,12 +153,71 @@ public final class LedgerJobVerticle extends VerticleBase {
     }
 
     Future<JobOutcome> execute() {
-      return store.position(job.name())
-          .compose(p -> p != null ? Future.succeededFuture() : begin())
-          .compose(v -> pendingCouplings())
+      Future<Void> started = store.position(job.name())
+          .compose(p -> p != null ? Future.succeededFuture() : begin());
+      for (LedgerJobDefinition.Feed f : job.feeds()) {
+        started = started.compose(v -> store.feedPosition(job.name(), f.service()))
+            .compose(p -> p != null ? Future.<Void>succeededFuture() : beginFeed(f));
+      }
+      Future<Void> run = started
+          .compose(v -> job.refreshEvery() == null ? Future.succeededFuture(false)
+              : store.refreshIfDue(job.name(), mapping.name(), job.refreshEvery()))
+          .compose(refresh -> {
+            refreshed = refresh;
+            return pendingCouplings();
+          })
           .compose(v -> store.position(job.name()))
-          .compose(this::entriesAfter)
-          .map(v -> new JobOutcome(0, updated, 0, 0, notCoupled, failed, 0, 0, message()));
+          .compose(this::entriesAfter);
+      for (LedgerJobDefinition.Feed f : job.feeds()) {
+        run = run.compose(v -> store.feedPosition(job.name(), f.service())).compose(p -> feedAfter(f, p));
+      }
+      return run.map(v -> new JobOutcome(0, updated, 0, 0, notCoupled, failed, 0, 0, message()));
+    }
+
+    /** A feed followed for the first time: start at its newest row; every coupling gets its figures once. */
+    private Future<Void> beginFeed(LedgerJobDefinition.Feed f) {
+      return erp.readTop(f.service(), null, List.of(MODIFIED), MODIFIED + " desc", 1).compose(page -> {
+        Instant newest = page.rows().isEmpty() ? Instant.EPOCH : Instant.parse(page.rows().get(0).getString(MODIFIED));
+        return store.startFeed(job.name(), f.service(), mapping.name(), newest);
+      });
+    }
+
+    /**
+     * The feed's rows modified after {@code after}, page by page, as the ledger's entries are read. A full page ends
+     * its position just before its last stamp, so rows sharing that stamp beyond the page are read with the next
+     * one (a row read twice is harmless: the figures are absolute); only a page whose rows all share one stamp
+     * moves past it.
+     */
+    private Future<Void> feedAfter(LedgerJobDefinition.Feed f, Instant after) {
+      return pipeline(last -> erp.readTop(f.service(), ODataErpClient.modifiedSince(MODIFIED, last),
+          List.of(MODIFIED, f.owner()), MODIFIED, pageSize).compose(page -> {
+            if (page.rows().isEmpty()) {
+              return Future.succeededFuture((Chunk<Instant>) null);
+            }
+            Set<String> owners = new LinkedHashSet<>();
+            List<Instant> stamps = new ArrayList<>(page.rows().size());
+            for (JsonObject row : page.rows()) {
+              stamps.add(Instant.parse(row.getString(MODIFIED)));
+            }
+            Instant newest = stamps.stream().max(Instant::compareTo).orElse(last);
+            // Every stamp is after `last` (the filter), so stepping back to the one below the newest still moves on.
+            Instant belowNewest = stamps.stream().filter(t -> t.isBefore(newest)).max(Instant::compareTo).orElse(null);
+            for (JsonObject row : page.rows()) {
+              Object owner = row.getValue(f.owner());
+              if (owner != null && !String.valueOf(owner).isEmpty()) {
+                owners.add(String.valueOf(owner));
+              }
+            }
+            boolean full = page.rows().size() >= pageSize;
+            Instant position = full && belowNewest != null ? belowNewest : newest;
+            return Future.succeededFuture(new Chunk<>(new ArrayList<>(owners), position, full, page.rows().size()));
+          }), after,
+          c -> {
+            feedRows += c.entries();
+            return Future.succeededFuture();
+          },
+          c -> pool.withTransaction(tx -> lease.verify(tx).compose(x -> store.advanceFeed(tx, job.name(), f.service(),
+              c.last()))));
     }
 
     /** The first run: start after the newest entry and note every coupling as still to get its figure. */
@@ -257,15 +321,22 @@ public final class LedgerJobVerticle extends VerticleBase {
       });
     }
 
-    /** Reads the records' FlowField and writes it to their coupled CRM records in one batch. */
+    /** Reads the records' FlowFields and writes them to their coupled CRM records in one batch. */
     private Future<Void> push(List<String> keys) {
-      Map<String, Object> figures = new HashMap<>();
+      Map<String, JsonObject> figures = new HashMap<>();
+      Map<String, String> fields = job.fields();
+      List<String> select = new ArrayList<>();
+      select.add(mapping.erpKey());
+      select.addAll(fields.keySet());
       List<Future<?>> reads = new ArrayList<>();
       for (int i = 0; i < keys.size(); i += READ_CHUNK) {
         List<String> chunk = keys.subList(i, Math.min(keys.size(), i + READ_CHUNK));
-        reads.add(erp.read(mapping.erpEntitySet(), ODataErpClient.anyOf(mapping.erpKey(), chunk),
-            List.of(mapping.erpKey(), job.erpField()), null).onSuccess(p -> p.rows().forEach(r ->
-                figures.put(String.valueOf(r.getValue(mapping.erpKey())), r.getValue(job.erpField())))));
+        reads.add(erp.read(mapping.erpEntitySet(), ODataErpClient.anyOf(mapping.erpKey(), chunk), select, null)
+            .onSuccess(p -> p.rows().forEach(r -> {
+              JsonObject body = new JsonObject();
+              fields.forEach((erpField, crmField) -> body.put(crmField, r.getValue(erpField)));
+              figures.put(String.valueOf(r.getValue(mapping.erpKey())), body);
+            })));
       }
       return Future.all(reads)
           .compose(v -> couplings.bySourceIds(pool, mapping.name(), Direction.TO_CRM, keys))
@@ -281,7 +352,7 @@ public final class LedgerJobVerticle extends VerticleBase {
                 continue;
               }
               ops.add(new BatchOperation("PATCH", mapping.crmEntitySet() + "(" + ODataLiterals.guid(c.crmId()) + ")",
-                  Map.of("If-Match", "*"), new JsonObject().put(job.crmField(), figures.get(key))));
+                  Map.of("If-Match", "*"), figures.get(key)));
               written.add(key);
             }
             notCoupled += skipped;
@@ -318,10 +389,17 @@ public final class LedgerJobVerticle extends VerticleBase {
     private String message() {
       StringBuilder sb = new StringBuilder(job.name()).append(": ");
       sb.append(entries == 0 ? "no new " + job.ledger() : entries + " " + job.ledger() + " (" + from + ".." + to + ")");
-      if (newlyCoupled > 0) {
-        sb.append(", ").append(newlyCoupled).append(" newly coupled");
+      for (LedgerJobDefinition.Feed f : job.feeds()) {
+        sb.append(", ").append(feedRows == 0 ? "no changed " + f.service() : feedRows + " changed " + f.service());
       }
-      sb.append("; ").append(updated).append(' ').append(mapping.crmEntitySet()).append(' ').append(job.crmField())
+      if (refreshed) {
+        sb.append(", a refresh of every coupled record");
+      }
+      if (newlyCoupled > 0) {
+        sb.append(", ").append(newlyCoupled).append(refreshed ? " refreshed or newly coupled" : " newly coupled");
+      }
+      sb.append("; ").append(updated).append(' ').append(mapping.crmEntitySet()).append(' ')
+          .append(String.join(", ", job.fields().values()))
           .append(" updated, ").append(notCoupled).append(" not coupled in ").append(mapping.name()).append(", ")
           .append(failed).append(" failed");
       if (firstError != null) {

@@ -46,12 +46,92 @@ public final class PgLedgerStore {
    */
   public Future<Boolean> start(String job, String mapping, long lastEntryNo) {
     return pool.withTransaction(tx -> tx.query("LOCK TABLE coupling IN SHARE MODE").execute()
-        .compose(v -> tx.preparedQuery("INSERT INTO ledger_position (job, mapping, last_entry_no) VALUES ($1, $2, $3) "
-            + "ON CONFLICT (job) DO NOTHING").execute(Tuple.of(job, mapping, lastEntryNo)))
+        .compose(v -> tx.preparedQuery("INSERT INTO ledger_position (job, mapping, last_entry_no, refreshed_at) "
+            + "VALUES ($1, $2, $3, now()) ON CONFLICT (job) DO NOTHING").execute(Tuple.of(job, mapping, lastEntryNo)))
         .compose(ins -> ins.rowCount() == 0 ? Future.succeededFuture(false)
             : tx.preparedQuery("INSERT INTO ledger_pending_coupling (job, erp_id) SELECT $1, erp_id FROM coupling "
                 + "WHERE mapping = $2 AND erp_id IS NOT NULL AND crm_id IS NOT NULL ON CONFLICT DO NOTHING")
                 .execute(Tuple.of(job, mapping)).map(true)));
+  }
+
+  /** Notes every coupling of the mapping as still to get the job's figures; call with the coupling table locked. */
+  private static Future<Void> noteAll(SqlClient tx, String job, String mapping) {
+    return tx.preparedQuery("INSERT INTO ledger_pending_coupling (job, erp_id) SELECT $1, erp_id FROM coupling "
+        + "WHERE mapping = $2 AND erp_id IS NOT NULL AND crm_id IS NOT NULL ON CONFLICT DO NOTHING")
+        .execute(Tuple.of(job, mapping)).mapEmpty();
+  }
+
+  /**
+   * @param job a ledger job
+   * @param service one of the documents it follows
+   * @return the last SystemModifiedAt whose rows' figures reached the CRM, or null when it never followed them
+   */
+  public Future<java.time.Instant> feedPosition(String job, String service) {
+    return pool.preparedQuery("SELECT last_modified FROM ledger_feed_position WHERE job = $1 AND service = $2")
+        .execute(Tuple.of(job, service))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getOffsetDateTime(0).toInstant());
+  }
+
+  /**
+   * Starts following a document after {@code newest} (its figures are current already) and notes every coupling as
+   * still to get its figures, so a feed added to a running job misses nothing before it.
+   *
+   * @param job the job (started: it has a position)
+   * @param service the document's web service
+   * @param mapping the job's mapping
+   * @param newest where to start
+   * @return done
+   */
+  public Future<Void> startFeed(String job, String service, String mapping, java.time.Instant newest) {
+    return pool.withTransaction(tx -> tx.query("LOCK TABLE coupling IN SHARE MODE").execute()
+        .compose(v -> tx.preparedQuery("INSERT INTO ledger_feed_position (job, service, last_modified) VALUES ($1, $2, "
+            + "$3) ON CONFLICT (job, service) DO NOTHING").execute(Tuple.of(job, service,
+                java.time.OffsetDateTime.ofInstant(newest, java.time.ZoneOffset.UTC))))
+        .compose(ins -> ins.rowCount() == 0 ? Future.<Void>succeededFuture() : noteAll(tx, job, mapping)));
+  }
+
+  /**
+   * Stores the last SystemModifiedAt of a document whose figures reached the CRM; it never moves back.
+   *
+   * @param tx the page's transaction
+   * @param job the job
+   * @param service the document's web service
+   * @param modified the stamp
+   * @return done
+   */
+  public Future<Void> advanceFeed(SqlClient tx, String job, String service, java.time.Instant modified) {
+    return tx.preparedQuery("UPDATE ledger_feed_position SET last_modified = GREATEST(last_modified, $3), "
+        + "updated_at = now() WHERE job = $1 AND service = $2").execute(Tuple.of(job, service,
+            java.time.OffsetDateTime.ofInstant(modified, java.time.ZoneOffset.UTC))).mapEmpty();
+  }
+
+  /**
+   * When the job's last refresh is older than {@code every}, notes every coupling as still to get its figures and
+   * records the refresh, in one transaction (two nodes: one of them refreshes).
+   *
+   * @param job the job
+   * @param mapping its mapping
+   * @param every the refresh interval
+   * @return whether a refresh was due (and is now noted)
+   */
+  public Future<Boolean> refreshIfDue(String job, String mapping, java.time.Duration every) {
+    return pool.withTransaction(tx -> tx.query("LOCK TABLE coupling IN SHARE MODE").execute()
+        .compose(v -> tx.preparedQuery("UPDATE ledger_position SET refreshed_at = now() WHERE job = $1 AND "
+            + "(refreshed_at IS NULL OR refreshed_at < now() - make_interval(secs => $2))")
+            .execute(Tuple.of(job, (double) every.toMillis() / 1000.0)))
+        .compose(up -> up.rowCount() == 0 ? Future.succeededFuture(false)
+            : noteAll(tx, job, mapping).map(true)));
+  }
+
+  /**
+   * @param job the job
+   * @param every the refresh interval
+   * @return whether a refresh is due (the job never refreshed, or longer ago than {@code every})
+   */
+  public Future<Boolean> refreshDue(String job, java.time.Duration every) {
+    return pool.preparedQuery("SELECT 1 FROM ledger_position WHERE job = $1 AND (refreshed_at IS NULL OR "
+        + "refreshed_at < now() - make_interval(secs => $2))")
+        .execute(Tuple.of(job, (double) every.toMillis() / 1000.0)).map(rows -> rows.size() > 0);
   }
 
   /**

@@ -127,13 +127,24 @@ public final class ErpChangeWatcherVerticle extends VerticleBase {
   }
 
   /**
-   * @return whether the job has work: records newly coupled that still need their figure, or a ledger entry after
-   *     its stored position (one {@code $top=1} query)
+   * @return whether the job has work: records newly coupled that still need their figure, a ledger entry after
+   *     its stored position (one {@code $top=1} query), a refresh due, or a followed document changed since its stamp
    */
   private Future<Boolean> newEntries(dev.tandem.api.LedgerJobDefinition job) {
-    return ledger.pending(job.name(), "", 1).compose(pending -> !pending.isEmpty() ? Future.succeededFuture(true)
+    Future<Boolean> any = ledger.pending(job.name(), "", 1).compose(pending -> !pending.isEmpty()
+        ? Future.succeededFuture(true)
         : ledger.position(job.name()).compose(p -> erp.any(job.ledger(),
             p == null ? null : job.entryNo() + " gt " + p, job.entryNo())));
+    if (job.refreshEvery() != null) {
+      any = any.compose(yes -> yes ? Future.succeededFuture(true) : ledger.refreshDue(job.name(), job.refreshEvery()));
+    }
+    // The documents it follows besides the ledger (one $top=1 query each, after the stored stamp).
+    for (dev.tandem.api.LedgerJobDefinition.Feed f : job.feeds()) {
+      any = any.compose(yes -> yes ? Future.succeededFuture(true)
+          : ledger.feedPosition(job.name(), f.service()).compose(p -> erp.any(f.service(),
+              p == null ? null : ODataErpClient.modifiedSince("SystemModifiedAt", p), "SystemModifiedAt")));
+    }
+    return any;
   }
 
   private Future<Boolean> changedSinceWatermark(MappingDefinition def) {

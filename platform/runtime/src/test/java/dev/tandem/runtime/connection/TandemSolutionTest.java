@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Tandem's solution file is a real solution zip, and importing it into a fresh organization gives the tables the
  * state the simulator's {@code tandem-solution} organization (the one every other test starts from) has: the same
- * change tracking and the same alternate keys.
+ * change tracking, the same added columns (which the simulator refuses before the import) and the same alternate
+ * keys.
  */
 class TandemSolutionTest {
 
@@ -80,8 +81,11 @@ class TandemSolutionTest {
         assertEquals(b.changeTrackingEnabled(table), a.changeTrackingEnabled(table), "change tracking of " + table);
         assertEquals(b.keys(table).stream().map(k -> k.schemaName() + k.attributes()).toList(),
             a.keys(table).stream().map(k -> k.schemaName() + k.attributes()).toList(), "keys of " + table);
+        assertEquals(b.addedColumns(table), a.addedColumns(table), "columns added to " + table);
       }
       assertTrue(a.changeTrackingEnabled("account"));
+      assertTrue(a.hasColumn("account", "tandem_overdueamounts"));
+      assertTrue(a.hasColumn("salesorder", "tandem_erpstatus"));
     } finally {
       fresh.stop();
       prepared.stop();

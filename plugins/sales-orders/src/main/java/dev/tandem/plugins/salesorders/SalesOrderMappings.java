@@ -51,8 +51,9 @@ public final class SalesOrderMappings {
         .erpKey("SalesOrderLine", "Document_Type", "Document_No", "Line_No")
         .crm("salesorderdetails", "salesorderdetailid")
         .direction(Direction.FROM_CRM)
-        // Not truncated: a text longer than the ERP's 100 characters is refused by the ERP and the order waits.
-        .field("Description", "productdescription", Direction.FROM_CRM)
+        // The first 100 characters (Text[100]); the rest follows in comment lines (CommentLines), as the reference.
+        .field(FieldMapping.of("Description", "productdescription", Direction.FROM_CRM)
+            .transformedBy(Transformation.truncate(CommentLines.DESCRIPTION)))
         .field("Quantity", "quantity", Direction.FROM_CRM)
         // The CRM priced the line (price list, or the salesperson's override): the ERP order keeps that price.
         .field("Unit_Price", "priceperunit", Direction.FROM_CRM)
@@ -143,16 +144,32 @@ public final class SalesOrderMappings {
   /** Name of the Customer Statistics job. */
   public static final String CUSTOMER_STATISTICS = "CUSTOMER-STATISTICS";
 
+  /** How often every coupled customer gets its statistics again: the overdue amount moves with the date alone. */
+  static final Duration STATISTICS_REFRESH = Duration.ofHours(6);
+
   /**
-   * CUSTOMER-STATISTICS: customers with new customer ledger entries (posted invoices, payments) get their balance
-   * (LCY) on the coupled CRM account. The balance is a FlowField: posting never moves the Customer's
-   * SystemModifiedAt, so CUSTOMER's own runs cannot carry it.
+   * CUSTOMER-STATISTICS, the reference's Customer Statistics job: the customer's balance, outstanding orders,
+   * shipped not invoiced, total sales and overdue amounts (all in LCY; table 18 FlowFields Balance (LCY),
+   * Outstanding Orders (LCY), Shipped Not Invoiced (LCY), Sales (LCY) and Balance Due (LCY)) on the coupled CRM
+   * account, in columns Tandem's solution adds. FlowFields move without the Customer's SystemModifiedAt, so
+   * CUSTOMER's own runs cannot carry them: the job follows the customer ledger entries (postings, payments) and the
+   * sales order lines (orders written, changed, shipped), which name their customer, and gives every coupled
+   * customer its figures again every {@link #STATISTICS_REFRESH} (an amount becoming overdue overnight, an order
+   * deleted without a posting).
    *
    * @return the ledger job
    */
   public static LedgerJobDefinition customerStatistics() {
+    Map<String, String> more = new LinkedHashMap<>();
+    more.put("Outstanding_Orders_LCY", "tandem_outstandingorders");
+    more.put("Shipped_Not_Invoiced_LCY", "tandem_shippednotinvoiced");
+    more.put("Sales_LCY", "tandem_totalsales");
+    more.put("Balance_Due_LCY", "tandem_overdueamounts");
     return new LedgerJobDefinition(CUSTOMER_STATISTICS, CUSTOMER, "CustLedgerEntries", "Entry_No", "Customer_No",
-        "Balance_LCY", "tandem_balance", Duration.ofSeconds(30));
+        "Balance_LCY", "tandem_balance", Duration.ofSeconds(30))
+        .withFields(more)
+        .alsoFollowing(new LedgerJobDefinition.Feed("SalesOrderLine", "Sell_to_Customer_No"))
+        .refreshedEvery(STATISTICS_REFRESH);
   }
 
   private static FieldMapping constant(String erpField, Object value) {

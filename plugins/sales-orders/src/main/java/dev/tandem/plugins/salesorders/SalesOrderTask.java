@@ -66,6 +66,18 @@ final class SalesOrderTask extends HeaderLinesTask {
     return in.compose(o -> ctx.cancelled() ? Future.succeededFuture(o) : statusBack(ctx).map(o::plus));
   }
 
+  /** A description longer than the ERP's: the rest in comment lines after the line ({@link CommentLines}). */
+  @Override
+  protected List<JsonObject> attachedLines(dev.tandem.api.ChildMapping child, ErpKey lineKey, JsonObject crmLine,
+      Map<String, Object> mapped) {
+    return CommentLines.of(lineKey, crmLine);
+  }
+
+  @Override
+  protected ErpKey attachedTo(dev.tandem.api.ChildMapping child, JsonObject erpLine) {
+    return CommentLines.parentOf(erpLine);
+  }
+
   @Override
   public Future<JobOutcome> fromCrm(TaskContext ctx) {
     return super.fromCrm(new OrderTaskContext(ctx, writeInItem, localCurrency));

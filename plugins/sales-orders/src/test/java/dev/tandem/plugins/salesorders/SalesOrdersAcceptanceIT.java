@@ -78,6 +78,30 @@ class SalesOrdersAcceptanceIT extends HeaderLinesAcceptanceSuite {
     person("PATCH", "salesorders(" + crmHeaderId + ")", new JsonObject().put("statecode", 0).put("statuscode", 1));
   }
 
+  /**
+   * A text of any length the CRM holds goes to the ERP (the rest in comment lines), so the line the ERP refuses is a
+   * catalog line whose item was deleted in the ERP after its product was coupled; the fix is the item back.
+   */
+  @Override
+  protected JsonObject refusedCrmLine(int lineNumber) throws Exception {
+    assertEquals(201, erp("POST", "Item", new JsonObject().put("No", "GONE-1").put("Description", "Gone item")
+        .put("Base_Unit_of_Measure", "PCS")));
+    String group = crmCreate("uomschedules", new JsonObject().put("name", "REFUSED").put("baseuomname", "REFUSED"));
+    String unit = String.valueOf(crmGet("uoms?$filter=" + enc("_uomscheduleid_value eq " + group))
+        .getJsonArray("value").getJsonObject(0).getString("uomid"));
+    String product = product("GONE-1", group, unit);
+    couple("ITEM-PRODUCT", "GONE-1", product);
+    assertEquals(204, erpDelete("Item('GONE-1')"));
+    return new JsonObject().put("lineitemnumber", lineNumber).put("productid@odata.bind", "/products(" + product + ")")
+        .put("quantity", 1).put("ispriceoverridden", true).put("priceperunit", 4.0);
+  }
+
+  @Override
+  protected void fixRefusedLine(String crmHeaderId, String crmLineId) throws Exception {
+    assertEquals(201, erp("POST", "Item", new JsonObject().put("No", "GONE-1").put("Description", "Back again")
+        .put("Base_Unit_of_Measure", "PCS")));
+  }
+
   // ---- the plugin's own rules -------------------------------------------------------------------------------
 
   @Test
@@ -232,7 +256,98 @@ class SalesOrdersAcceptanceIT extends HeaderLinesAcceptanceSuite {
     assertEquals(1, erpRows(erpLines("PLAIN-1")).size());
   }
 
+  @Test
+  @Order(16)
+  void theCustomerStatisticsFollowTheOrdersTheirShipmentAndTheLedger() throws Exception {
+    JsonObject before = statistics();
+    // A new order: its lines move the customer's outstanding orders without a ledger entry.
+    String id = crmCreate("salesorders", new JsonObject().put("name", "Stats order").put("ordernumber", "STATS-1")
+        .put("customerid_account@odata.bind", "/accounts(" + account + ")"));
+    crmCreate("salesorderdetails", crmLine(1, "stats line").put("salesorderid@odata.bind", "/salesorders(" + id + ")"));
+    submit(id);
+    succeeded();
+    double amount = ((Number) erpRows(erpHeader("STATS-1")).get(0).get("Amount")).doubleValue();
+    assertTrue(amount > 0, "the order has an amount");
+    JsonObject ordered = statistics();
+    assertEquals(before.getDouble("tandem_outstandingorders") + amount, ordered.getDouble("tandem_outstandingorders"),
+        0.005, "outstanding orders rose by the new order: " + ordered.encode());
+    // Shipped, not invoiced: the lines' Quantity Shipped moves (their SystemModifiedAt), still no customer entry.
+    admin("ship", "STATS-1");
+    JsonObject shipped = statistics();
+    assertEquals(before.getDouble("tandem_outstandingorders"), shipped.getDouble("tandem_outstandingorders"), 0.005);
+    assertEquals(before.getDouble("tandem_shippednotinvoiced") + amount,
+        shipped.getDouble("tandem_shippednotinvoiced"), 0.005);
+    // An older invoice, overdue by now, posted in the ERP: total sales and the overdue amounts follow the ledger.
+    String lastMonth = java.time.LocalDate.now(java.time.ZoneOffset.UTC).minusDays(30).toString();
+    post(ERP.get().baseUrl() + "/__admin/sim/customer-entries", new JsonObject().put("customerNo", "C-ORDERS")
+        .put("amount", 40).put("documentNo", "OLD-1").put("postingDate", lastMonth).put("dueDate", lastMonth));
+    JsonObject overdue = statistics();
+    assertEquals(shipped.getDouble("tandem_overdueamounts") + 40, overdue.getDouble("tandem_overdueamounts"), 0.005);
+    assertEquals(shipped.getDouble("tandem_totalsales") + 40, overdue.getDouble("tandem_totalsales"), 0.005);
+    assertEquals(shipped.getDouble("tandem_balance") + 40, overdue.getDouble("tandem_balance"), 0.005);
+    // Every figure is the ERP's own.
+    Map<String, Object> c = erpRows(new String[] {"Customer", "No eq 'C-ORDERS'"}).get(0);
+    for (String[] f : new String[][] {{"Balance_LCY", "tandem_balance"},
+        {"Outstanding_Orders_LCY", "tandem_outstandingorders"}, {"Shipped_Not_Invoiced_LCY", "tandem_shippednotinvoiced"},
+        {"Sales_LCY", "tandem_totalsales"}, {"Balance_Due_LCY", "tandem_overdueamounts"}}) {
+      assertEquals(((Number) c.get(f[0])).doubleValue(), overdue.getDouble(f[1]), 0.005, f[0] + " → " + f[1]);
+    }
+  }
+
+  @Test
+  @Order(17)
+  void aDescriptionLongerThanTheErpsFollowsItsLineAsCommentLines() throws Exception {
+    String text = "A".repeat(100) + "B".repeat(100) + "C".repeat(50);
+    String id = crmCreate("salesorders", new JsonObject().put("name", "Long text").put("ordernumber", "LONG-1")
+        .put("customerid_account@odata.bind", "/accounts(" + account + ")"));
+    String line = crmCreate("salesorderdetails", crmLine(1, text).put("salesorderid@odata.bind",
+        "/salesorders(" + id + ")"));
+    crmCreate("salesorderdetails", crmLine(2, "short").put("salesorderid@odata.bind", "/salesorders(" + id + ")"));
+    long coupledBefore = couplings(linesMapping());
+    submit(id);
+    JsonObject job = succeeded();
+    assertEquals(1, job.getJsonObject("counts").getLong("inserted"), job.encode());
+    List<Map<String, Object>> lines = erpRows(erpLines("LONG-1"));
+    assertEquals(List.of(10000, 10001, 10002, 20000), lines.stream().map(l -> ((Number) l.get("Line_No")).intValue())
+        .toList());
+    assertEquals(List.of("A".repeat(100), "B".repeat(100), "C".repeat(50), "short"),
+        lines.stream().map(l -> l.get("Description")).toList());
+    assertEquals(" ", lines.get(1).get("Type"), "a comment line");
+    assertEquals(10000, ((Number) lines.get(2).get("Attached_to_Line_No")).intValue());
+    assertEquals(coupledBefore + 2, couplings(linesMapping()), "comment lines are no CRM lines");
+    // Shorter now: the comment lines follow, the one no longer needed goes.
+    reopen(id);
+    person("PATCH", "salesorderdetails(" + line + ")", new JsonObject().put("productdescription",
+        "A".repeat(100) + "D".repeat(20)));
+    submit(id);
+    succeeded();
+    assertEquals(List.of("A".repeat(100), "D".repeat(20), "short"), erpRows(erpLines("LONG-1")).stream()
+        .map(l -> l.get("Description")).toList());
+    // The line deleted in the CRM: its comment line goes with it in the ERP.
+    reopen(id);
+    person("DELETE", "salesorderdetails(" + line + ")", new JsonObject());
+    submit(id);
+    succeeded();
+    assertEquals(List.of("short"), erpRows(erpLines("LONG-1")).stream().map(l -> l.get("Description")).toList());
+  }
+
   // ---- helpers ----------------------------------------------------------------------------------------------
+
+  /** Runs the statistics job and reads the account's statistics. */
+  private static JsonObject statistics() throws Exception {
+    JsonObject job = TANDEM.runJob("/api/v1/ledger-jobs/" + SalesOrderMappings.CUSTOMER_STATISTICS + "/run",
+        new JsonObject());
+    assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+    JsonObject acc = crmGet("accounts(" + account + ")?$select=tandem_balance,tandem_outstandingorders,"
+        + "tandem_shippednotinvoiced,tandem_totalsales,tandem_overdueamounts");
+    for (String f : List.of("tandem_balance", "tandem_outstandingorders", "tandem_shippednotinvoiced",
+        "tandem_totalsales", "tandem_overdueamounts")) {
+      if (acc.getValue(f) == null) {
+        acc.put(f, 0.0);
+      }
+    }
+    return acc;
+  }
 
   private void cancel(String id) throws Exception {
     HttpResponse<String> r = personSend("POST", "CancelSalesOrder", new JsonObject()
@@ -302,6 +417,12 @@ class SalesOrdersAcceptanceIT extends HeaderLinesAcceptanceSuite {
     return HTTP.send(HttpRequest.newBuilder(URI.create(ERP.get().companyUrl() + "/" + path))
         .header("Authorization", erpAuth()).header("Content-Type", "application/json").header(h[0], h[1])
         .method("PATCH", HttpRequest.BodyPublishers.ofString(body.encode())).build(),
+        HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  private static int erpDelete(String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create(ERP.get().companyUrl() + "/" + path))
+        .header("Authorization", erpAuth()).header("If-Match", "*").DELETE().build(),
         HttpResponse.BodyHandlers.ofString()).statusCode();
   }
 

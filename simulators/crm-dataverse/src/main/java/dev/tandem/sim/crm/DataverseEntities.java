@@ -107,8 +107,10 @@ final class DataverseEntities {
         .text("address1_country", 80).text("address1_county", 50).text("address1_primarycontactname", 150)
         .other("creditlimit", "paymenttermscode", "address1_freighttermscode", "address1_shippingmethodcode",
             "customertypecode", "revenue")
-        // Tandem's solution adds the customer's balance (LCY) from the ERP (the sales-orders plugin's statistics).
-        .other("tandem_balance")
+        // Columns Tandem's solution adds (money): the customer's statistics from the ERP in LCY (the sales-orders
+        // plugin's CUSTOMER-STATISTICS job). They exist once the solution is imported (DataverseMetadata).
+        .other("tandem_balance", "tandem_outstandingorders", "tandem_shippednotinvoiced", "tandem_totalsales",
+            "tandem_overdueamounts")
         .lookup("transactioncurrencyid", "transactioncurrencies").lookup("primarycontactid", "contacts")
         .lookup("parentaccountid", "accounts").owner()
         .required("name").alternate("accountnumber").register();
@@ -151,7 +153,8 @@ final class DataverseEntities {
         .other("totallineitemamount", "totallineitemdiscountamount", "totaldiscountamount", "totalamountlessfreight",
             "totaltax", "discountamount", "discountpercentage", "freightamount", "pricingerrorcode", "submitdate",
             "datefulfilled", "requestdeliveryby")
-        // Columns Tandem's solution adds: the ERP order's number and status (the sales-orders plugin writes them).
+        // Columns Tandem's solution adds: the ERP order's number and status (the sales-orders plugin writes them);
+        // they exist once the solution is imported (DataverseMetadata).
         .text("tandem_erpordernumber", 20).text("tandem_erpstatus", 20)
         .lookup("customerid", "accounts", "contacts").lookup("pricelevelid", "pricelevels")
         .lookup("transactioncurrencyid", "transactioncurrencies").owner()

@@ -65,7 +65,17 @@ public final class DataverseMetadata {
   static final Map<String, String> TANDEM_KEYS = Map.of("account", "accountnumber", "product", "productnumber",
       "transactioncurrency", "isocurrencycode", "uomschedule", "name", "pricelevel", "name");
 
+  /**
+   * Columns Tandem's solution adds (its customizations.xml declares them): table → columns. The simulator knows
+   * their types (DataverseEntities); they exist in an organization only once the solution is imported.
+   */
+  static final Map<String, List<String>> TANDEM_COLUMNS = Map.of(
+      "account", List.of("tandem_balance", "tandem_outstandingorders", "tandem_shippednotinvoiced",
+          "tandem_totalsales", "tandem_overdueamounts"),
+      "salesorder", List.of("tandem_erpordernumber", "tandem_erpstatus"));
+
   private final Set<String> tracked = ConcurrentHashMap.newKeySet();
+  private final Map<String, Set<String>> columns = new ConcurrentHashMap<>();
   private final Map<String, List<KeyState>> keys = new ConcurrentHashMap<>();
   private final DoubleSupplier timeScale;
   private volatile long keyIndexDelayMs = DEFAULT_KEY_INDEX_DELAY_MS;
@@ -104,6 +114,7 @@ public final class DataverseMetadata {
   public synchronized void freshOrganization() {
     tracked.clear();
     keys.clear();
+    columns.clear();
     tandemState = false;
   }
 
@@ -114,6 +125,8 @@ public final class DataverseMetadata {
   public synchronized void tandemSolutionImported() {
     freshOrganization();
     tracked.addAll(TANDEM_TRACKED);
+    TANDEM_COLUMNS.forEach((table, cols) -> columns.computeIfAbsent(table, t -> ConcurrentHashMap.newKeySet())
+        .addAll(cols));
     TANDEM_KEYS.forEach((table, column) -> keys.computeIfAbsent(table, t -> new CopyOnWriteArrayList<>())
         .add(new KeyState("tandem_" + column, List.of(column), 0)));
     tandemState = true;
@@ -131,6 +144,33 @@ public final class DataverseMetadata {
   /** @return whether the current starting point was {@link #tandemSolutionImported()} */
   boolean tandemState() {
     return tandemState;
+  }
+
+  /**
+   * @param logicalName a table, e.g. {@code account}
+   * @param column one of its columns
+   * @return false for a column a solution adds (Tandem's) that this organization does not have yet
+   */
+  public boolean hasColumn(String logicalName, String column) {
+    List<String> added = TANDEM_COLUMNS.get(logicalName);
+    return added == null || !added.contains(column)
+        || columns.getOrDefault(logicalName, Set.of()).contains(column);
+  }
+
+  /** @param logicalName a table @return the solution-added columns it has, sorted */
+  public List<String> addedColumns(String logicalName) {
+    return columns.getOrDefault(logicalName, Set.of()).stream().sorted().toList();
+  }
+
+  /**
+   * Adds a column a solution declares (an attribute in its customizations.xml).
+   *
+   * @param logicalName the table
+   * @param column the column
+   */
+  void addColumn(String logicalName, String column) {
+    requireTable(logicalName);
+    columns.computeIfAbsent(logicalName, t -> ConcurrentHashMap.newKeySet()).add(column);
   }
 
   /** @param logicalName e.g. {@code account} @return whether change tracking is on for the table */

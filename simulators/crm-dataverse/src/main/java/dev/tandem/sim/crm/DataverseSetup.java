@@ -179,12 +179,21 @@ final class DataverseSetup {
     DataverseMetadata md = sim.metadata();
     java.util.Set<String> tables = new java.util.LinkedHashSet<>(solution.tracked());
     tables.addAll(solution.keys().keySet());
+    tables.addAll(solution.columns().keySet());
     for (String table : tables) {
       DataverseEntities.Entity e = DataverseMetadata.byLogical(table);
       if (e == null) {
         return DataverseSimulator.error(400, SolutionFile.XSD, "The import file is invalid. XSD validation failed "
             + "with the following error: 'customizations.xml: entity " + table + " does not exist in this "
             + "organization'.");
+      }
+      for (String column : solution.columns().getOrDefault(table, List.of())) {
+        // Modelled limit: the simulator can add only the columns whose types it knows (DataverseEntities).
+        if (!e.columns().containsKey(column)) {
+          return DataverseSimulator.error(400, SolutionFile.XSD, "The import file is invalid. XSD validation failed "
+              + "with the following error: 'customizations.xml: attribute " + column + " of entity " + table
+              + " is not one the simulator models'.");
+        }
       }
       for (var key : solution.keys().getOrDefault(table, Map.of()).entrySet()) {
         for (String column : key.getValue()) {
@@ -241,6 +250,7 @@ final class DataverseSetup {
     });
     // The customizations: change tracking on its tables, and its alternate keys, each Pending until its index job
     // has run (DataverseMetadata); a key already there (a re-import) stays as it is.
+    solution.columns().forEach((table, cols) -> cols.forEach(c -> md.addColumn(table, c)));
     solution.tracked().forEach(md::enableChangeTracking);
     solution.keys().forEach((table, keys) -> keys.forEach((name, columns) -> {
       if (md.keys(table).stream().noneMatch(k -> k.schemaName().equalsIgnoreCase(name)

@@ -489,7 +489,7 @@ public final class DataverseSimulator implements Simulator {
       }
     }
     for (String col : named) {
-      if (!known(e, col)) {
+      if (!known(e, col) || !metadata().hasColumn(e.logical(), col)) {
         throw new DvError(error(400, "0x80060888", "Could not find a property named '" + col + "' on type "
             + "'Microsoft.Dynamics.CRM." + e.logical() + "'."));
       }
@@ -719,7 +719,7 @@ public final class DataverseSimulator implements Simulator {
         throw new DvError(error(400, "0x80048d19", "The property '" + name + "' is read-only: set lookups with "
             + "'<navigation>@odata.bind'."));
       }
-      Integer max = e.columns().get(name);
+      Integer max = metadata().hasColumn(e.logical(), name) ? e.columns().get(name) : null;
       if (max == null && !(e.hasState() && (name.equals("statecode") || name.equals("statuscode")))) {
         throw new DvError(error(400, "0x80060888", "Could not find a property named '" + name + "' on type "
             + "'Microsoft.Dynamics.CRM." + e.logical() + "'."));

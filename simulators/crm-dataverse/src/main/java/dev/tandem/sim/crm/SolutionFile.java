@@ -33,9 +33,10 @@ import org.xml.sax.SAXException;
  * @param tracked tables whose change tracking it turns on
  * @param keys alternate keys it creates: table → (key schema name → columns)
  * @param roles security roles it brings
+ * @param columns columns it adds (attributes: {@code <attributes><attribute><LogicalName>}): table → columns
  */
 record SolutionFile(String uniqueName, String version, boolean managed, List<String> tracked,
-    Map<String, Map<String, List<String>>> keys, List<String> roles) {
+    Map<String, Map<String, List<String>>> keys, List<String> roles, Map<String, List<String>> columns) {
 
   static final String BAD_ZIP = "0x80048060";
   static final String INVALID_XML = "0x8004802c";
@@ -80,6 +81,7 @@ record SolutionFile(String uniqueName, String version, boolean managed, List<Str
     Element custom = parse(entries.get("customizations.xml"), "customizations.xml");
     List<String> tracked = new ArrayList<>();
     Map<String, Map<String, List<String>>> keys = new LinkedHashMap<>();
+    Map<String, List<String>> added = new LinkedHashMap<>();
     NodeList entities = custom.getElementsByTagName("entity");
     for (int i = 0; i < entities.getLength(); i++) {
       Element entity = (Element) entities.item(i);
@@ -90,6 +92,13 @@ record SolutionFile(String uniqueName, String version, boolean managed, List<Str
       Element ct = optionalChild(entity, "ChangeTrackingEnabled");
       if (ct != null && ct.getTextContent().trim().equals("1")) {
         tracked.add(table);
+      }
+      NodeList as = entity.getElementsByTagName("attribute");
+      for (int a = 0; a < as.getLength(); a++) {
+        Element attribute = (Element) as.item(a);
+        added.computeIfAbsent(table, t -> new ArrayList<>()).add(text(attribute, "LogicalName", "customizations.xml")
+            .toLowerCase(Locale.ROOT));
+        text(attribute, "Type", "customizations.xml");
       }
       NodeList ks = entity.getElementsByTagName("EntityKey");
       for (int k = 0; k < ks.getLength(); k++) {
@@ -116,7 +125,8 @@ record SolutionFile(String uniqueName, String version, boolean managed, List<Str
       }
       roles.add(role);
     }
-    return new SolutionFile(name, version, !managed.equals("0"), List.copyOf(tracked), keys, List.copyOf(roles));
+    return new SolutionFile(name, version, !managed.equals("0"), List.copyOf(tracked), keys, List.copyOf(roles),
+        added);
   }
 
   private static Element parse(byte[] xml, String file) {

@@ -110,8 +110,23 @@ class DataverseSetupTest {
     assertEquals(List.of(), Json.objects(Json.object(call(admin, "GET", "solutions?$select=uniquename", null).body())
         .get("value")).stream().filter(x -> "TandemIntegration".equals(x.get("uniquename"))).toList());
     assertFalse(sim.metadata().changeTrackingEnabled("account"));
+    // A column the solution adds does not exist before it is imported: written or read, it is refused.
+    HttpResponse<String> early = call(admin, "POST", "accounts", "{\"name\":\"Early\",\"tandem_balance\":5}");
+    assertEquals(400, early.statusCode(), early.body());
+    assertTrue(early.body().contains("0x80060888") && early.body().contains("tandem_balance"), early.body());
+    assertEquals(400, call(admin, "GET", "accounts?$select=tandem_balance", null).statusCode());
+    HttpResponse<String> unmodelled = call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID(),
+        SolutionFiles.base64(SolutionFiles.files(SolutionFiles.manifest("TandemIntegration", "1.0.0.0"),
+            SolutionFiles.customizations().replace("<LogicalName>tandem_balance<", "<LogicalName>tandem_x<")))));
+    assertEquals(400, unmodelled.statusCode());
+    assertTrue(unmodelled.body().contains("tandem_x"), unmodelled.body());
 
     assertEquals(204, call(admin, "POST", "ImportSolution", importBody(UUID.randomUUID())).statusCode());
+    assertEquals(List.of("tandem_balance"), sim.metadata().addedColumns("account"));
+    HttpResponse<String> later = call(admin, "POST", "accounts", "{\"name\":\"Later\",\"tandem_balance\":5}");
+    assertEquals(204, later.statusCode(), later.body());
+    assertEquals(400, call(admin, "POST", "accounts", "{\"name\":\"X\",\"tandem_totalsales\":5}").statusCode(),
+        "only the columns this solution declares");
     assertTrue(sim.metadata().changeTrackingEnabled("account"));
     assertTrue(sim.metadata().changeTrackingEnabled("product"));
     assertFalse(sim.metadata().changeTrackingEnabled("contact"), "only the tables the customizations name");

@@ -25,10 +25,15 @@ final class SolutionFiles {
         + "</SolutionManifest></ImportExportXml>";
   }
 
-  /** Change tracking on account and product, a key on accountnumber, and the two integration roles. */
+  /**
+   * Change tracking on account and product, the column tandem_balance on account, a key on accountnumber, and the
+   * two integration roles.
+   */
   static String customizations() {
     return "<ImportExportXml><Entities>"
         + "<Entity><Name>account</Name><EntityInfo><entity Name=\"account\"><ChangeTrackingEnabled>1</ChangeTrackingEnabled>"
+        + "<attributes><attribute PhysicalName=\"tandem_balance\"><Type>money</Type><Name>tandem_balance</Name>"
+        + "<LogicalName>tandem_balance</LogicalName></attribute></attributes>"
         + "<EntityKeys><EntityKey><LogicalName>tandem_accountnumber</LogicalName><Name>tandem_accountnumber</Name>"
         + "<EntityKeyAttributes><AttributeName>accountnumber</AttributeName></EntityKeyAttributes></EntityKey>"
         + "</EntityKeys></entity></EntityInfo></Entity>"

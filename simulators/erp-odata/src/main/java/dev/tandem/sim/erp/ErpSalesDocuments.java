@@ -204,6 +204,14 @@ final class ErpSalesDocuments {
       Map<String, Object> h = sim.store().table("SalesOrder").get(headerKey(current));
       if (h != null) {
         testStatusOpen(h);
+        // Sales Line OnDelete: the lines attached to it (comment and extended-text lines) go with it.
+        long no = current.get("Line_No") instanceof Number n ? n.longValue() : 0;
+        for (Map<String, Object> l : lines(h)) {
+          if (no != 0 && l.get("Attached_to_Line_No") instanceof Number a && a.longValue() == no
+              && ((Number) l.get("Line_No")).longValue() != no) {
+            sim.store().table("SalesOrderLine").delete((String) l.get("$key"));
+          }
+        }
       }
     } else if (s.name().equals("SalesOrder")) {
       for (Map<String, Object> l : lines(current)) {

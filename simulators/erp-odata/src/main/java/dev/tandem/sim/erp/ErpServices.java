@@ -188,6 +188,9 @@ final class ErpServices {
         // Table 37 field 2 "Sell-to Customer No.": the header's, copied to each line (the simulator's orders are
         // billed to their sell-to customer, so it is also the Bill-to Customer No. the customer FlowFields sum by).
         .code("Sell_to_Customer_No", 20).ro()
+        // Table 37 field 80 "Attached to Line No.": a comment or extended-text line's parent line; deleting the
+        // parent deletes it (Sales Line OnDelete).
+        .integer("Attached_to_Line_No")
         .register("SalesOrderLine", List.of("Document_Type", "Document_No", "Line_No"), null, false);
     new B().code("No", 20).code("Sell_to_Customer_No", 20).text("Sell_to_Customer_Name", 100).code("Order_No", 20)
         .code("External_Document_No", 35).date("Posting_Date").date("Due_Date").code("Currency_Code", 10)

@@ -471,16 +471,25 @@ class ErpSalesDocumentsTest {
     }
   }
 
-  /** A line of type ' ' (a comment line: BC's Sales Line Type " ") needs no number and carries only its text. */
+  /**
+   * A line of type ' ' (a comment line: Sales Line Type " ") needs no number and carries only its text; one
+   * attached to a line ("Attached to Line No.") is deleted with that line (Sales Line OnDelete), others stay.
+   */
   @Test
-  void aCommentLineNeedsNoNumber() throws Exception {
+  void aCommentLineNeedsNoNumberAndGoesWithTheLineItIsAttachedTo() throws Exception {
     for (ErpSimulator sim : List.of(nav.get(), online.get())) {
       setUp(sim);
       Object no = order(sim, "C1").get("No");
-      Map<String, Object> comment = created(line(sim, no, " ", "", 0, ",\"Description\":\"gift wrapped\""));
+      created(line(sim, no, "Item", "1000", 1, ""));
+      Map<String, Object> comment = created(line(sim, no, " ", "", 0, ",\"Line_No\":10001,\"Description\":"
+          + "\"gift wrapped\",\"Attached_to_Line_No\":10000"));
       assertEquals(" ", comment.get("Type"));
       assertEquals("gift wrapped", comment.get("Description"));
       assertEquals(0.0, num(comment, "Line_Amount"));
+      created(line(sim, no, " ", "", 0, ",\"Line_No\":10002,\"Description\":\"not attached\""));
+      assertEquals(204, call(sim, "DELETE", lineUrl(sim, no, 10000), null, "If-Match", "*").statusCode());
+      List<Map<String, Object>> left = rows(sim, "SalesOrderLine", "Document_No eq '" + no + "'");
+      assertEquals(List.of("not attached"), left.stream().map(l -> l.get("Description")).toList());
     }
   }
 }
