@@ -37,6 +37,17 @@ public interface CouplingWriter extends CouplingService {
   Future<List<Coupled>> children(String mapping, ErpKey parentErpKey);
 
   /**
+   * The line couplings of many headers in one lookup: a task that writes a page of headers asks once per page, not
+   * once per header.
+   *
+   * @param mapping the lines' mapping (a {@link ChildMapping})
+   * @param parentErpKeys the headers' ERP keys
+   * @return each header's line couplings, in ERP key order, by header key; a header without lines maps to an empty
+   *     list, so every key asked for is in the answer
+   */
+  Future<Map<ErpKey, List<Coupled>>> children(String mapping, Collection<ErpKey> parentErpKeys);
+
+  /**
    * Couples records, or refreshes the stamps of pairs already coupled. A line names its header
    * ({@link Coupled#parentErpKey()}); the header's coupling must exist.
    *

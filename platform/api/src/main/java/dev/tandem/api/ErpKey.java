@@ -129,6 +129,45 @@ public final class ErpKey {
   }
 
   /**
+   * OData filters that together select the records with these keys, as few as Business Central allows: it refuses
+   * {@code or} between terms on different fields, so the keys are grouped by every field but the last and each
+   * group is one filter, {@code Document_Type eq 'Order' and (No eq '1001' or No eq '1002')}. A page of sales
+   * headers or of their lines (all of one document type) is one filter.
+   *
+   * @param keys keys of the same fields, in the same order
+   * @return one filter per group, in the keys' order; empty for no keys
+   * @throws IllegalArgumentException when the keys' fields differ
+   */
+  public static List<String> filters(java.util.Collection<ErpKey> keys) {
+    Map<String, java.util.Set<String>> groups = new LinkedHashMap<>();
+    List<String> fields = null;
+    for (ErpKey k : keys) {
+      if (fields == null) {
+        fields = k.fields();
+      } else if (!fields.equals(k.fields())) {
+        throw new IllegalArgumentException("keys of fields " + fields + " and " + k.fields() + " in one filter");
+      }
+      StringBuilder fixed = new StringBuilder();
+      Map.Entry<String, Object> last = null;
+      for (Map.Entry<String, Object> e : k.values.entrySet()) {
+        if (last != null) {
+          fixed.append(fixed.length() == 0 ? "" : " and ").append(last.getKey()).append(" eq ")
+              .append(literal(last.getValue()));
+        }
+        last = e;
+      }
+      groups.computeIfAbsent(fixed.toString(), x -> new java.util.LinkedHashSet<>())
+          .add(last.getKey() + " eq " + literal(last.getValue()));
+    }
+    List<String> out = new java.util.ArrayList<>();
+    groups.forEach((fixed, terms) -> {
+      String any = terms.size() == 1 ? terms.iterator().next() : "(" + String.join(" or ", terms) + ")";
+      out.add(fixed.isEmpty() ? any : fixed + " and " + any);
+    });
+    return out;
+  }
+
+  /**
    * Reads a key back from its canonical form ({@link #toString()}).
    *
    * @param fields the mapping's key fields, in order

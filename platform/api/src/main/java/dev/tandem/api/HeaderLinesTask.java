@@ -19,9 +19,10 @@ import java.util.Set;
  * ({@link ErpConnector#changeSet}), so the ERP never holds a header without its lines or half of a change.
  *
  * <p>Per job it finds the headers to write: those with open record errors (tried first), those modified since the
- * CRM watermark, and those whose lines changed or were deleted (CRM change tracking on the lines' table). For each
- * header it reads the CRM lines, maps header and lines with the field-mapping engine, reads the ERP header and its
- * lines, and writes in one change set: the header (create, or the fields that changed), each line (create, or the
+ * CRM watermark, and those whose lines changed or were deleted (CRM change tracking on the lines' table). It works
+ * by pages of headers, each read one request or query per page (the CRM headers and their lines, the mapping of
+ * headers and lines, the headers' couplings and their lines' couplings, the ERP headers and their lines); then for
+ * each header of the page, side by side with the page's others, it writes in one change set: the header (create, or the fields that changed), each line (create, or the
  * fields that changed) and a delete for each line coupled earlier whose CRM line is gone. Once the change set went
  * through it couples header and lines; a header or line that cannot be mapped, or a change set the ERP refuses, is
  * one record error naming the cause, and the ERP is left as it was.
@@ -39,6 +40,8 @@ public class HeaderLinesTask extends SyncTask {
   /** How far before the watermark incremental reads start (late commits, clock skew). */
   protected static final Duration OVERLAP = Duration.ofSeconds(5);
   private static final int RETRY_FIRST = 200;
+  /** Headers read and written together: one query per page for each read, their change sets side by side. */
+  private static final int PAGE = 50;
 
   /** For subclasses and plugins that use it as it is. */
   public HeaderLinesTask() {}
@@ -121,28 +124,53 @@ public class HeaderLinesTask extends SyncTask {
         });
   }
 
-  /** Writes the headers one after another (one header's change set at a time, as BC wants its lines). */
+  /**
+   * Writes the headers page by page: a page's reads (CRM headers and lines, couplings, ERP headers and lines) are
+   * one request or query each, its change sets (one per header, as BC wants a header's lines) go out together and
+   * the connector's budget spreads them over the ERP's concurrent requests; the next page is read while they go.
+   */
   private Future<JobOutcome> write(TaskContext ctx, MappingDefinition head, ChildMapping child, Set<String> work,
       Map<String, JsonObject> rows) {
-    Future<JobOutcome> chain = Future.succeededFuture(JobOutcome.EMPTY);
-    int[] done = new int[1];
-    for (String id : work) {
-      chain = chain.compose(so -> {
-        if (ctx.cancelled()) {
-          return Future.succeededFuture(so);
-        }
-        Future<JsonObject> row = rows.containsKey(id) ? Future.succeededFuture(rows.get(id)) : header(ctx, head, id);
-        return row.compose(r -> r == null ? Future.succeededFuture(JobOutcome.EMPTY) : write(ctx, head, child, r))
-            .map(o -> {
-              JobOutcome sum = so.plus(o);
-              if (++done[0] % 50 == 0) {
-                ctx.progress(sum, done[0] + " of " + work.size() + " headers");
-              }
-              return sum;
-            });
-      });
+    List<List<String>> pages = new ArrayList<>();
+    List<String> ids = new ArrayList<>(work);
+    for (int i = 0; i < ids.size(); i += PAGE) {
+      pages.add(ids.subList(i, Math.min(ids.size(), i + PAGE)));
     }
-    return chain;
+    if (pages.isEmpty()) {
+      return Future.succeededFuture(JobOutcome.EMPTY);
+    }
+    return pages(ctx, head, child, pages, 0, prepare(ctx, head, child, pages.get(0), rows), rows, JobOutcome.EMPTY,
+        work.size());
+  }
+
+  private Future<JobOutcome> pages(TaskContext ctx, MappingDefinition head, ChildMapping child,
+      List<List<String>> pages, int k, Future<List<Prepared>> prepared, Map<String, JsonObject> rows, JobOutcome so,
+      int total) {
+    return prepared.compose(page -> {
+      if (ctx.cancelled()) {
+        return Future.succeededFuture(so);
+      }
+      List<Future<JobOutcome>> sent = new ArrayList<>();
+      for (Prepared p : page) {
+        sent.add(p.outcome != null ? p.outcome : changeSet(ctx, head, child, p.key, p.row, p.crmLines, p.header,
+            p.lines, p.lineKeys, p.linked, p.erpHeader, p.erpLines));
+      }
+      Future<List<Prepared>> next = k + 1 < pages.size() ? prepare(ctx, head, child, pages.get(k + 1), rows) : null;
+      return Future.join(sent).transform(ar -> {
+        JobOutcome sum = so;
+        for (Future<JobOutcome> f : sent) {
+          if (f.failed()) {
+            // A retriable failure fails the job (it is retried); the page's other headers went through or not.
+            return Future.<JobOutcome>failedFuture(f.cause());
+          }
+          sum = sum.plus(f.result());
+        }
+        int done = Math.min(total, (k + 1) * PAGE);
+        ctx.progress(sum, done + " of " + total + " headers");
+        return next == null ? Future.succeededFuture(sum)
+            : pages(ctx, head, child, pages, k + 1, next, rows, sum, total);
+      });
+    });
   }
 
   /** The headers whose lines changed or went since the last run, from change tracking on the lines' table. */
@@ -206,11 +234,19 @@ public class HeaderLinesTask extends SyncTask {
         .compose(n -> headersChanged(ctx, head, n, work, rows, highest)) : Future.succeededFuture();
   }
 
-  /** A header by id, within the mapping's CRM filter; null when gone or filtered out. */
-  private Future<JsonObject> header(TaskContext ctx, MappingDefinition head, String id) {
-    String filter = head.crmKey() + " eq " + id + (head.crmFilter() == null ? "" : " and (" + head.crmFilter() + ")");
-    return ctx.crm().page(head.crmEntitySet() + "?$filter=" + encode(filter))
-        .map(p -> p.rows().isEmpty() ? null : p.rows().get(0));
+  /** Headers by id, within the mapping's CRM filter (one query); those gone or filtered out are missing. */
+  private Future<Void> headers(TaskContext ctx, MappingDefinition head, List<String> ids,
+      Map<String, JsonObject> into) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    String filter = "(" + String.join(" or ", ids.stream().map(id -> head.crmKey() + " eq " + id).toList()) + ")"
+        + (head.crmFilter() == null ? "" : " and (" + head.crmFilter() + ")");
+    List<JsonObject> found = new ArrayList<>();
+    return all(ctx.crm(), head.crmEntitySet() + "?$filter=" + encode(filter), found).map(v -> {
+      found.forEach(r -> into.put(r.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT), r));
+      return null;
+    });
   }
 
   /**
@@ -288,65 +324,160 @@ public class HeaderLinesTask extends SyncTask {
     return null;
   }
 
-  /** One header with its lines: read both sides, write one change set, couple. */
-  private Future<JobOutcome> write(TaskContext ctx, MappingDefinition head, ChildMapping child, JsonObject row) {
+  /**
+   * What one header of a page needs for its change set, or its outcome when it has none to send (it cannot be
+   * mapped, it went from the CRM).
+   */
+  private static final class Prepared {
+    JsonObject row;
+    List<JsonObject> crmLines;
+    FieldMapper.Mapped header;
+    List<FieldMapper.Mapped> lines;
+    ErpKey key;
+    List<ErpKey> lineKeys;
+    List<Coupled> linked;
+    List<JsonObject> erpHeader;
+    List<JsonObject> erpLines;
+    Future<JobOutcome> outcome;
+  }
+
+  /**
+   * Reads a page of headers with their lines on both sides: the CRM headers not read yet and every CRM line of the
+   * page in one query each, header and line mapping for the page at once, the headers' couplings and their lines'
+   * couplings in one lookup each, the ERP headers and their lines in one read each.
+   */
+  private Future<List<Prepared>> prepare(TaskContext ctx, MappingDefinition head, ChildMapping child,
+      List<String> ids, Map<String, JsonObject> rows) {
     MappingDefinition lines = child.lines();
-    String crmId = row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+    Map<String, JsonObject> page = new HashMap<>();
+    List<String> missing = new ArrayList<>();
+    for (String id : ids) {
+      if (rows.containsKey(id)) {
+        page.put(id, rows.get(id));
+      } else {
+        missing.add(id);
+      }
+    }
     List<JsonObject> crmLines = new ArrayList<>();
-    return all(ctx.crm(), lines.crmEntitySet() + "?$filter=_" + child.crmParentColumn() + "_value%20eq%20" + crmId
-        + "&$orderby=" + lines.crmModifiedOn(), crmLines)
-        .compose(v -> ctx.mapper(head).map(Direction.FROM_CRM, List.of(row)))
-        .compose(mh -> ctx.mapper(lines).map(Direction.FROM_CRM, crmLines).compose(ml -> {
-          FieldMapper.Mapped h = mh.get(0);
-          List<String> causes = new ArrayList<>();
-          if (!h.ok()) {
-            causes.add(h.error().getMessage());
-          }
-          for (FieldMapper.Mapped l : ml) {
-            if (!l.ok()) {
-              causes.add(l.error().getMessage());
+    String parentValue = "_" + child.crmParentColumn() + "_value";
+    return headers(ctx, head, missing, page).compose(v -> {
+      List<String> present = ids.stream().filter(page::containsKey).toList();
+      if (present.isEmpty()) {
+        return Future.succeededFuture(List.<Prepared>of());
+      }
+      String filter = String.join(" or ", present.stream().map(id -> parentValue + " eq " + id).toList());
+      return all(ctx.crm(), lines.crmEntitySet() + "?$filter=" + encode(filter) + "&$orderby=" + lines.crmModifiedOn(),
+          crmLines).compose(x -> {
+            Map<String, List<JsonObject>> linesOf = new HashMap<>();
+            crmLines.forEach(l -> linesOf.computeIfAbsent(String.valueOf(l.getString(parentValue))
+                .toLowerCase(java.util.Locale.ROOT), p -> new ArrayList<>()).add(l));
+            List<JsonObject> headerRows = present.stream().map(page::get).toList();
+            List<JsonObject> allLines = new ArrayList<>();
+            List<Prepared> out = new ArrayList<>();
+            for (String id : present) {
+              Prepared p = new Prepared();
+              p.row = page.get(id);
+              p.crmLines = linesOf.getOrDefault(id, List.of());
+              allLines.addAll(p.crmLines);
+              out.add(p);
             }
-          }
-          if (!causes.isEmpty()) {
-            Stage stage = !h.ok() ? h.error().stage() : ml.stream().filter(l -> !l.ok()).findFirst().get().error()
-                .stage();
-            return failed(ctx, null, crmId, stage, String.join("; ", causes));
-          }
-          return ctx.couplings().erpKeyOf(head.name(), crmId).compose(coupled -> {
-            ErpKey key;
-            List<ErpKey> lineKeys = new ArrayList<>();
-            try {
-              key = coupled.orElseGet(() -> headerKey(head, row, h.values()));
-            } catch (TandemException e) {
-              return failed(ctx, null, crmId, e.stage(), e.getMessage());
-            }
-            return ctx.couplings().children(lines.name(), key).compose(linked -> {
-              Map<String, ErpKey> byCrm = new HashMap<>();
-              linked.forEach(c -> byCrm.put(c.crmId(), c.erpKey()));
-              try {
-                for (int i = 0; i < crmLines.size(); i++) {
-                  String lineId = crmLines.get(i).getString(lines.crmKey()).toLowerCase(java.util.Locale.ROOT);
-                  ErpKey k = byCrm.get(lineId);
-                  lineKeys.add(k != null ? k : lineKey(child, key, crmLines.get(i), ml.get(i).values()));
-                }
-              } catch (TandemException e) {
-                return failed(ctx, key, crmId, e.stage(), e.getMessage());
-              }
-              return changeSet(ctx, head, child, key, row, crmLines, h, ml, lineKeys, linked);
-            });
+            return ctx.mapper(head).map(Direction.FROM_CRM, headerRows)
+                .compose(mh -> ctx.mapper(lines).map(Direction.FROM_CRM, allLines).map(ml -> {
+                  int at = 0;
+                  for (int i = 0; i < out.size(); i++) {
+                    Prepared p = out.get(i);
+                    p.header = mh.get(i);
+                    p.lines = ml.subList(at, at + p.crmLines.size());
+                    at += p.crmLines.size();
+                  }
+                  return out;
+                }))
+                .compose(ps -> ctx.couplings().byCrmIds(head.name(), present))
+                .compose(coupled -> keys(ctx, head, child, out, coupled))
+                .map(done -> out);
           });
-        }));
+    });
+  }
+
+  /** The page's ERP keys (coupled, else from the mapped values), line couplings and current ERP rows. */
+  private Future<Void> keys(TaskContext ctx, MappingDefinition head, ChildMapping child, List<Prepared> page,
+      Map<String, Coupled> coupled) {
+    MappingDefinition lines = child.lines();
+    List<Prepared> writing = new ArrayList<>();
+    for (Prepared p : page) {
+      String crmId = p.row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+      List<String> causes = new ArrayList<>();
+      if (!p.header.ok()) {
+        causes.add(p.header.error().getMessage());
+      }
+      for (FieldMapper.Mapped l : p.lines) {
+        if (!l.ok()) {
+          causes.add(l.error().getMessage());
+        }
+      }
+      if (!causes.isEmpty()) {
+        Stage stage = !p.header.ok() ? p.header.error().stage() : p.lines.stream().filter(l -> !l.ok()).findFirst()
+            .get().error().stage();
+        p.outcome = failed(ctx, null, crmId, stage, String.join("; ", causes));
+        continue;
+      }
+      Coupled c = coupled.get(crmId);
+      try {
+        p.key = c != null ? c.erpKey() : headerKey(head, p.row, p.header.values());
+      } catch (TandemException e) {
+        p.outcome = failed(ctx, null, crmId, e.stage(), e.getMessage());
+        continue;
+      }
+      writing.add(p);
+    }
+    if (writing.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<ErpKey> keys = writing.stream().map(p -> p.key).toList();
+    Map<ErpKey, List<JsonObject>> erpHeaders = new HashMap<>();
+    Map<ErpKey, List<JsonObject>> erpLines = new HashMap<>();
+    List<String> headerFilters = ErpKey.filters(keys);
+    List<String> linesFilters = ErpKey.filters(keys.stream().map(k -> ErpKey.of(child.parentValues(k))).toList());
+    return ctx.couplings().children(lines.name(), keys).compose(linked -> {
+      for (Prepared p : writing) {
+        String crmId = p.row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+        p.linked = linked.getOrDefault(p.key, List.of());
+        Map<String, ErpKey> byCrm = new HashMap<>();
+        p.linked.forEach(l -> byCrm.put(l.crmId(), l.erpKey()));
+        p.lineKeys = new ArrayList<>();
+        try {
+          for (int i = 0; i < p.crmLines.size(); i++) {
+            String lineId = p.crmLines.get(i).getString(lines.crmKey()).toLowerCase(java.util.Locale.ROOT);
+            ErpKey k = byCrm.get(lineId);
+            p.lineKeys.add(k != null ? k : lineKey(child, p.key, p.crmLines.get(i), p.lines.get(i).values()));
+          }
+        } catch (TandemException e) {
+          p.outcome = failed(ctx, p.key, crmId, e.stage(), e.getMessage());
+        }
+      }
+      List<JsonObject> h = new ArrayList<>();
+      List<JsonObject> l = new ArrayList<>();
+      return allErp(ctx.erp(), head.erpEntitySet(), headerFilters, h)
+          .compose(v -> allErp(ctx.erp(), lines.erpEntitySet(), linesFilters, l))
+          .map(v -> {
+            h.forEach(r -> erpHeaders.computeIfAbsent(head.erpKeyOf(r), x -> new ArrayList<>()).add(r));
+            l.forEach(r -> erpLines.computeIfAbsent(child.headerOf(lines.erpKeyOf(r)), x -> new ArrayList<>())
+                .add(r));
+            for (Prepared p : writing) {
+              p.erpHeader = erpHeaders.getOrDefault(p.key, List.of());
+              p.erpLines = erpLines.getOrDefault(p.key, List.of());
+            }
+            return null;
+          });
+    });
   }
 
   private Future<JobOutcome> changeSet(TaskContext ctx, MappingDefinition head, ChildMapping child, ErpKey key,
       JsonObject row, List<JsonObject> crmLines, FieldMapper.Mapped h, List<FieldMapper.Mapped> ml,
-      List<ErpKey> lineKeys, List<Coupled> linked) {
+      List<ErpKey> lineKeys, List<Coupled> linked, List<JsonObject> erpHeader, List<JsonObject> erpLines) {
     MappingDefinition lines = child.lines();
     String crmId = row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
-    List<JsonObject> erpHeader = new ArrayList<>();
-    List<JsonObject> erpLines = new ArrayList<>();
-    return ctx.erp().page(head.erpEntitySet(), key.filter(), null, null).map(p -> erpHeader.addAll(p.rows()))
-        .compose(v -> allErp(ctx.erp(), lines.erpEntitySet(), child.filterOf(key), erpLines))
+    return Future.succeededFuture()
         .compose(v -> {
           Map<ErpKey, JsonObject> current = new HashMap<>();
           erpLines.forEach(r -> current.put(lines.erpKeyOf(r), r));
@@ -477,6 +608,15 @@ public class HeaderLinesTask extends SyncTask {
 
   private static Future<Void> allErp(ErpConnector erp, String service, String filter, List<JsonObject> into) {
     return erp.page(service, filter, null, null).compose(p -> moreErp(erp, p, into));
+  }
+
+  /** Every row of each filter's read, one read after another (one per group of {@link ErpKey#filters}). */
+  private static Future<Void> allErp(ErpConnector erp, String service, List<String> filters, List<JsonObject> into) {
+    Future<Void> chain = Future.succeededFuture();
+    for (String f : filters) {
+      chain = chain.compose(v -> allErp(erp, service, f, into));
+    }
+    return chain;
   }
 
   private static Future<Void> moreErp(ErpConnector erp, RecordPage p, List<JsonObject> into) {

@@ -72,4 +72,23 @@ class ErpKeyTest {
     assertThrows(IllegalArgumentException.class, () -> ErpKey.of(Map.of("Amount", 1.5)));
     assertThrows(IllegalArgumentException.class, () -> ErpKey.of(Map.of()));
   }
+
+  @Test
+  void manyKeysAreFewFiltersWithOrOnOneFieldOnly() {
+    Map<String, Object> a = new LinkedHashMap<>();
+    a.put("Document_Type", "Order");
+    a.put("No", "O'1");
+    Map<String, Object> b = new LinkedHashMap<>(a);
+    b.put("No", "2");
+    Map<String, Object> c = new LinkedHashMap<>(a);
+    c.put("Document_Type", "Quote");
+    assertEquals(List.of("Document_Type eq 'Order' and (No eq 'O''1' or No eq '2')",
+        "Document_Type eq 'Quote' and No eq 'O''1'"),
+        ErpKey.filters(List.of(ErpKey.of(a), ErpKey.of(b), ErpKey.of(c), ErpKey.of(a))),
+        "grouped by every field but the last; a key asked twice is one term");
+    assertEquals(List.of("(No eq 'A' or No eq 'B')"),
+        ErpKey.filters(List.of(ErpKey.of("No", "A"), ErpKey.of("No", "B"))));
+    assertEquals(List.of(), ErpKey.filters(List.of()));
+    assertThrows(IllegalArgumentException.class, () -> ErpKey.filters(List.of(ErpKey.of("No", "A"), ErpKey.of(a))));
+  }
 }

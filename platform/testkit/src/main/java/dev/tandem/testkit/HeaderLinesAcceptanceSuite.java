@@ -318,6 +318,37 @@ public abstract class HeaderLinesAcceptanceSuite {
     assertEquals(1, erpRows(erpLines("SEL-1")).size(), "the selected order is not written again");
   }
 
+  @Test
+  @Order(8)
+  void aPageOfOrdersIsReadOncePerPageNotOncePerOrder() throws Exception {
+    for (int i = 1; i <= 12; i++) {
+      order("PAGE-" + i, "one", "two");
+    }
+    ERP.get().server().stats().reset();
+    JsonObject job = succeeded();
+    assertEquals(12, job.getJsonObject("counts").getLong("inserted"), job.encode());
+    Map<String, Object> routes = ERP.get().server().stats().snapshot();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> byRoute = (Map<String, Object>) routes.get("byRoute");
+    long headerReads = count(byRoute, "GET " + erpHeader("PAGE-1")[0]);
+    long lineReads = count(byRoute, "GET " + erpLines("PAGE-1")[0]);
+    long batches = byRoute.entrySet().stream().filter(e -> e.getKey().startsWith("POST") && e.getKey()
+        .contains("$batch")).mapToLong(e -> ((Number) e.getValue()).longValue()).sum();
+    // One read of the page's headers and one of their lines (a plugin's own pass after it may read once more);
+    // one header read and one lines read per order would be 12 of each.
+    assertTrue(headerReads >= 1 && headerReads <= 3, "ERP header reads for 12 orders: " + routes);
+    assertTrue(lineReads >= 1 && lineReads <= 2, "ERP line reads for 12 orders: " + routes);
+    assertEquals(12, batches, "one change set per order (BC locks a header whose lines come in parallel): " + routes);
+    for (int i = 1; i <= 12; i++) {
+      assertEquals(2, erpRows(erpLines("PAGE-" + i)).size(), "PAGE-" + i + " with both its lines");
+    }
+  }
+
+  private static long count(Map<String, Object> byRoute, String route) {
+    Object n = byRoute.get(route);
+    return n == null ? 0 : ((Number) n).longValue();
+  }
+
   // ---- helpers --------------------------------------------------------------------------------------------
 
   /**

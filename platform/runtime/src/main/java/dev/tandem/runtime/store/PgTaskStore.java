@@ -162,6 +162,31 @@ public final class PgTaskStore {
     }
 
     @Override
+    public Future<Map<ErpKey, List<Coupled>>> children(String m, Collection<ErpKey> parentErpKeys) {
+      String parent = parents.get(m);
+      if (parent == null) {
+        return Future.failedFuture(TandemException.permanent(Stage.COMMIT, "mapping " + m + " is no one's lines"));
+      }
+      Map<ErpKey, List<Coupled>> out = new java.util.LinkedHashMap<>();
+      parentErpKeys.forEach(k -> out.put(k, new ArrayList<>()));
+      if (out.isEmpty()) {
+        return Future.succeededFuture(out);
+      }
+      return pool.preparedQuery("SELECT " + COLUMNS + " FROM coupling c JOIN coupling p ON p.id = c.parent_id "
+              + "WHERE c.mapping = $1 AND p.mapping = $2 AND p.erp_id = ANY($3::text[]) ORDER BY p.erp_id, c.erp_id")
+          .execute(Tuple.tuple().addValue(m).addValue(parent)
+              .addValue(out.keySet().stream().map(ErpKey::toString).toArray(String[]::new)))
+          .map(rows -> {
+            rows.forEach(r -> {
+              Coupled c = coupled(r);
+              // Keyed by the header key as asked (the stored text parses back to an equal key).
+              out.computeIfAbsent(c.parentErpKey(), k -> new ArrayList<>()).add(c);
+            });
+            return out;
+          });
+    }
+
+    @Override
     public Future<Void> couple(List<Coupled> couplings) {
       if (couplings.isEmpty()) {
         return Future.succeededFuture();

@@ -95,6 +95,27 @@ class PgTaskStoreTest {
   }
 
   @Test
+  void theLinesOfManyHeadersComeInOneLookup() throws Exception {
+    CouplingWriter c = store(JobLease.NONE).couplings();
+    await(c.couple(List.of(Coupled.of("ORDERS", head("1"), "h1"), Coupled.of("ORDERS", head("2"), "h2"),
+        Coupled.of("ORDERS", head("3"), "h3"))));
+    await(c.couple(List.of(new Coupled("LINES", line("1", 20000), "l12", null, null, head("1")),
+        new Coupled("LINES", line("1", 10000), "l11", null, null, head("1")),
+        new Coupled("LINES", line("2", 10000), "l21", null, null, head("2")),
+        new Coupled("LINES", line("3", 10000), "l31", null, null, head("3")))));
+    Map<ErpKey, List<Coupled>> byHeader = await(c.children("LINES", List.of(head("2"), head("1"), head("9"))));
+    assertEquals(List.of(head("2"), head("1"), head("9")), List.copyOf(byHeader.keySet()),
+        "every header asked for, in the order asked; header 3 was not asked for");
+    assertEquals(List.of(line("1", 10000), line("1", 20000)),
+        byHeader.get(head("1")).stream().map(Coupled::erpKey).toList(), "in ERP key order");
+    assertEquals(List.of("l21"), byHeader.get(head("2")).stream().map(Coupled::crmId).toList());
+    assertEquals(List.of(), byHeader.get(head("9")), "a header without couplings has no lines");
+    assertEquals(Map.of(), await(c.children("LINES", List.<ErpKey>of())));
+    assertThrows(ExecutionException.class, () -> await(c.children("ORDERS", List.of(head("1")))),
+        "ORDERS is no one's lines");
+  }
+
+  @Test
   void aRecordCoupledTwiceIsADataError() throws Exception {
     CouplingWriter c = store(JobLease.NONE).couplings();
     await(c.couple(List.of(Coupled.of("ORDERS", head("1"), "c1"))));

@@ -10,6 +10,7 @@ import dev.tandem.api.HeaderLinesTask;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.RecordError;
+import dev.tandem.api.RecordPage;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TaskContext;
 import dev.tandem.api.WriteOutcome;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * SALESORDER-ORDER's task. CRM to ERP it is {@link HeaderLinesTask} (header and lines in one transactional change
@@ -44,6 +46,8 @@ final class SalesOrderTask extends HeaderLinesTask {
   private static final int ACTIVE = 0;
   private static final int SUBMITTED = 1;
   private static final int CANCELED = 2;
+  private static final int INVOICED = 4;
+  private static final int INVOICED_STATUS = 100003;
   private static final int IDS_PER_QUERY = 50;
 
   private final String writeInItem;
@@ -88,111 +92,235 @@ final class SalesOrderTask extends HeaderLinesTask {
     return statusBack(ctx);
   }
 
-  /** What the ERP did with the coupled orders, back to the CRM; cancellations in the CRM to the ERP. */
+  /**
+   * What the ERP did with the coupled orders, back to the CRM; cancellations in the CRM to the ERP. Incremental and
+   * paged: the ERP orders changed since the mapping's ERP watermark (their SystemModifiedAt: Tandem's writes,
+   * release, reopen), the posted invoices since it (posting deletes the order, so the invoice is how a posting is
+   * seen) and the cancelled CRM orders still coupled; each page with one coupling lookup, one CRM read per
+   * {@value #IDS_PER_QUERY} orders and its CRM writes in batches.
+   */
   Future<JobOutcome> statusBack(TaskContext ctx) {
-    Map<ErpKey, JsonObject> erpOrders = new LinkedHashMap<>();
-    Map<ErpKey, JsonObject> invoices = new HashMap<>();
     OffsetDateTime[] highest = new OffsetDateTime[1];
-    return ctx.erp().read("SalesOrder", "Document_Type eq 'Order'", null, Integer.MAX_VALUE)
-        .compose(rows -> {
-          rows.stream().filter(r -> r.getString("No") != null)
-              .forEach(r -> erpOrders.put(ctx.mapping().erpKeyOf(r), r));
-          return ctx.state().watermark(Direction.TO_CRM);
-        })
-        .compose(mark -> ctx.erp().read("SalesInvoice", mark == null ? "Order_No ne ''"
-            : "SystemModifiedAt gt " + mark.minus(OVERLAP) + " and Order_No ne ''", null, Integer.MAX_VALUE))
-        .compose(posted -> {
-          for (JsonObject inv : posted) {
-            if (inv.getString("Order_No") == null || inv.getString("Order_No").isEmpty()) {
-              continue;
-            }
-            Map<String, Object> k = new LinkedHashMap<>();
-            k.put("Document_Type", "Order");
-            k.put("No", inv.getString("Order_No"));
-            invoices.put(ErpKey.of(k), inv);
-            String m = inv.getString("SystemModifiedAt");
-            if (m != null) {
-              OffsetDateTime t = OffsetDateTime.parse(m);
-              highest[0] = highest[0] == null || t.isAfter(highest[0]) ? t : highest[0];
-            }
-          }
-          List<ErpKey> keys = new ArrayList<>(erpOrders.keySet());
-          keys.addAll(invoices.keySet());
-          return ctx.couplings().byErpKeys(ctx.mapping().name(), keys);
-        })
-        .compose(coupled -> crmOrders(ctx, coupled.values().stream().map(Coupled::crmId).toList())
-            .compose(crm -> {
-              Future<JobOutcome> chain = Future.succeededFuture(JobOutcome.EMPTY);
-              for (Coupled c : coupled.values()) {
-                JsonObject order = crm.get(c.crmId().toLowerCase(Locale.ROOT));
-                if (order != null) {
-                  chain = chain.compose(so -> one(ctx, c, order, erpOrders.get(c.erpKey()), invoices.get(c.erpKey()))
-                      .map(so::plus));
-                }
-              }
-              return chain;
-            }))
-        .compose(o -> highest[0] == null || ctx.cancelled() ? Future.succeededFuture(o)
-            : ctx.state().advance(Direction.TO_CRM, highest[0]).map(v -> o));
+    JobOutcome[] sum = {JobOutcome.EMPTY};
+    return ctx.state().watermark(Direction.TO_CRM).compose(mark -> {
+      String since = mark == null ? "" : " and SystemModifiedAt gt " + mark.minus(OVERLAP);
+      return ctx.erp().page("SalesOrder", "Document_Type eq 'Order'" + since, null, null)
+          .compose(p -> erpPages(ctx, p, highest, sum, rows -> orders(ctx, rows)))
+          .compose(v -> ctx.erp().page("SalesInvoice", "Order_No ne ''" + since, null, null))
+          .compose(p -> erpPages(ctx, p, highest, sum, rows -> posted(ctx, rows)));
+    })
+        .compose(v -> ctx.cancelled() ? Future.succeededFuture() : cancellations(ctx, sum))
+        .compose(v -> highest[0] == null || ctx.cancelled() ? Future.succeededFuture(sum[0])
+            : ctx.state().advance(Direction.TO_CRM, highest[0]).map(x -> sum[0]));
   }
 
-  private Future<JobOutcome> one(TaskContext ctx, Coupled c, JsonObject crm, JsonObject erp, JsonObject invoice) {
+  /** Every page of an ERP read, {@value #IDS_PER_QUERY} rows at a time, the highest SystemModifiedAt noted. */
+  private Future<Void> erpPages(TaskContext ctx, RecordPage page, OffsetDateTime[] highest, JobOutcome[] sum,
+      Function<List<JsonObject>, Future<JobOutcome>> part) {
+    Future<Void> chain = Future.succeededFuture();
+    List<JsonObject> rows = page.rows();
+    for (int i = 0; i < rows.size(); i += IDS_PER_QUERY) {
+      List<JsonObject> chunk = rows.subList(i, Math.min(rows.size(), i + IDS_PER_QUERY));
+      chain = chain.compose(v -> ctx.cancelled() ? Future.succeededFuture() : part.apply(chunk).map(o -> {
+        sum[0] = sum[0].plus(o);
+        for (JsonObject r : chunk) {
+          String m = r.getString("SystemModifiedAt");
+          if (m != null) {
+            OffsetDateTime t = OffsetDateTime.parse(m);
+            highest[0] = highest[0] == null || t.isAfter(highest[0]) ? t : highest[0];
+          }
+        }
+        return null;
+      }));
+    }
+    return chain.compose(v -> page.hasNext() && !ctx.cancelled()
+        ? ctx.erp().next(page.nextLink()).compose(n -> erpPages(ctx, n, highest, sum, part))
+        : Future.succeededFuture());
+  }
+
+  /** Changed ERP orders: number and status to their CRM orders. */
+  private Future<JobOutcome> orders(TaskContext ctx, List<JsonObject> rows) {
+    Map<ErpKey, JsonObject> erp = new LinkedHashMap<>();
+    rows.stream().filter(r -> r.getString("No") != null).forEach(r -> erp.put(ctx.mapping().erpKeyOf(r), r));
+    return back(ctx, erp, Map.of());
+  }
+
+  /** Posted invoices of coupled orders: fulfilled and Invoiced. */
+  private Future<JobOutcome> posted(TaskContext ctx, List<JsonObject> rows) {
+    Map<ErpKey, JsonObject> invoices = new LinkedHashMap<>();
+    for (JsonObject inv : rows) {
+      if (inv.getString("Order_No") == null || inv.getString("Order_No").isEmpty()) {
+        continue;
+      }
+      Map<String, Object> k = new LinkedHashMap<>();
+      k.put("Document_Type", "Order");
+      k.put("No", inv.getString("Order_No"));
+      invoices.put(ErpKey.of(k), inv);
+    }
+    return back(ctx, Map.of(), invoices);
+  }
+
+  private Future<JobOutcome> back(TaskContext ctx, Map<ErpKey, JsonObject> erp, Map<ErpKey, JsonObject> invoices) {
+    List<ErpKey> keys = new ArrayList<>(erp.keySet());
+    keys.addAll(invoices.keySet());
+    return ctx.couplings().byErpKeys(ctx.mapping().name(), keys)
+        .compose(coupled -> crmOrders(ctx, coupled.values().stream().map(Coupled::crmId).toList())
+            .compose(crm -> {
+              List<Back> writes = new ArrayList<>();
+              Future<JobOutcome> cancelled = Future.succeededFuture(JobOutcome.EMPTY);
+              for (Coupled c : coupled.values()) {
+                JsonObject order = crm.get(c.crmId().toLowerCase(Locale.ROOT));
+                JsonObject e = erp.get(c.erpKey());
+                if (order != null && order.getInteger("statecode", ACTIVE) == CANCELED && e != null) {
+                  // Cancelled before its number came back (so the cancellations pass would not see it).
+                  cancelled = cancelled.compose(so -> cancelled(ctx, c, e).map(so::plus));
+                  continue;
+                }
+                Back b = order == null ? null : back(c, order, e, invoices.get(c.erpKey()));
+                if (b != null) {
+                  writes.add(b);
+                }
+              }
+              return cancelled.compose(so -> rounds(ctx, writes).map(so::plus));
+            }));
+  }
+
+  /** The CRM writes that bring one order's ERP state back, in order; the write that restores it when one fails. */
+  private record Back(Coupled coupling, String number, String status, List<CrmWrite> writes, CrmWrite restore) {}
+
+  private static Back back(Coupled c, JsonObject crm, JsonObject erp, JsonObject invoice) {
     int state = crm.getInteger("statecode", ACTIVE);
     String id = c.crmId().toLowerCase(Locale.ROOT);
-    if (state == CANCELED) {
-      return erp == null ? Future.succeededFuture(JobOutcome.EMPTY) : cancelled(ctx, c, erp);
-    }
     if (state != ACTIVE && state != SUBMITTED) {
-      return Future.succeededFuture(JobOutcome.EMPTY);      // Fulfilled or Invoiced: closed in the CRM
+      return null;      // Canceled (see cancellations), Fulfilled or Invoiced: closed in the CRM
     }
     String number = String.valueOf(c.erpKey().get("No"));
     String status = invoice != null ? "Invoiced" : erp == null ? null : erp.getString("Status");
     if (status == null || (number.equals(crm.getString("tandem_erpordernumber"))
         && status.equals(crm.getString("tandem_erpstatus")) && invoice == null)) {
-      return Future.succeededFuture(JobOutcome.EMPTY);
+      return null;
     }
     List<CrmWrite> writes = new ArrayList<>();
+    CrmWrite resubmit = CrmWrite.update("salesorders", id, new JsonObject().put("statecode", SUBMITTED)
+        .put("statuscode", 3));
     if (state == SUBMITTED) {
       writes.add(CrmWrite.update("salesorders", id, new JsonObject().put("statecode", ACTIVE).put("statuscode", 1)));
     }
     writes.add(CrmWrite.update("salesorders", id, new JsonObject().put("tandem_erpordernumber", number)
         .put("tandem_erpstatus", status)));
     if (invoice != null) {
-      // Posting ships and invoices at once: the posting date is the shipment date.
+      // Posting ships and invoices at once: the posting date is the shipment date (FulfillSalesOrder); then the
+      // order is Invoiced by SetState, as BC's own integration sets it after posting
+      // (SetCRMSalesOrderStateAsInvoiced) — the one closed state Dataverse lets SetState reach.
       writes.add(CrmWrite.create("FulfillSalesOrder", new JsonObject()
           .put("OrderClose", new JsonObject().put("@odata.type", "Microsoft.Dynamics.CRM.orderclose")
               .put("subject", "Shipped and invoiced in the ERP: " + invoice.getString("No"))
               .put("actualend", invoice.getString("Posting_Date"))
               .put("salesorderid@odata.bind", "/salesorders(" + id + ")"))
           .put("Status", 100001)));
+      writes.add(CrmWrite.update("salesorders", id, new JsonObject().put("statecode", INVOICED)
+          .put("statuscode", INVOICED_STATUS)));
     } else if (state == SUBMITTED) {
-      writes.add(CrmWrite.update("salesorders", id, new JsonObject().put("statecode", SUBMITTED).put("statuscode", 3)));
+      writes.add(resubmit);
     }
-    return sequential(ctx, writes, 0).compose(failure -> failure == null
-        ? Future.succeededFuture(new JobOutcome(0, 0, 0, 0, 0, 0, 0, 0, null))
-        : report(ctx, c.erpKey(), id, Stage.WRITE, "salesorders(" + id + "): the ERP state of order " + number
-            + " (" + status + ") could not be written back: " + failure));
+    return new Back(c, number, status, writes, state == SUBMITTED ? resubmit : null);
   }
 
-  /** The writes one after another (a reopened order must be submitted again); the first failure's text, or null. */
-  private Future<String> sequential(TaskContext ctx, List<CrmWrite> writes, int from) {
-    if (from == writes.size()) {
-      return Future.succeededFuture(null);
-    }
-    return ctx.crm().write(List.of(writes.get(from))).compose(out -> {
-      WriteOutcome o = out.get(0);
-      if (!o.ok()) {
-        if (o.error().kind() == ErrorKind.RETRIABLE) {
-          return Future.failedFuture(o.error());
+  /**
+   * The orders' writes in rounds: every order's first write in one batch, then every order's second, and so on
+   * (one order's writes go in order: a reopened order is written, then submitted again). An order whose write
+   * fails gets no more, is submitted again if it was reopened (unless it got past fulfilment), and gets a record
+   * error.
+   */
+  private Future<JobOutcome> rounds(TaskContext ctx, List<Back> orders) {
+    Map<Back, String> failures = new LinkedHashMap<>();
+    Future<Void> chain = Future.succeededFuture();
+    int most = orders.stream().mapToInt(b -> b.writes().size()).max().orElse(0);
+    for (int r = 0; r < most; r++) {
+      int round = r;
+      chain = chain.compose(v -> {
+        List<Back> live = orders.stream().filter(b -> !failures.containsKey(b) && b.writes().size() > round)
+            .toList();
+        if (live.isEmpty()) {
+          return Future.succeededFuture();
         }
-        // Whatever failed, an order set back to Active is submitted again.
-        CrmWrite last = writes.get(writes.size() - 1);
-        boolean resubmit = from > 0 && last.body() != null && last.body().containsKey("statecode");
-        return (resubmit ? ctx.crm().write(List.of(last)) : Future.succeededFuture(List.<WriteOutcome>of()))
-            .map(x -> writes.get(from).method() + " " + writes.get(from).path() + ": " + o.error().getMessage());
+        return ctx.crm().write(live.stream().map(b -> b.writes().get(round)).toList()).compose(out -> {
+          List<CrmWrite> restore = new ArrayList<>();
+          for (int i = 0; i < out.size(); i++) {
+            WriteOutcome o = out.get(i);
+            if (o.ok()) {
+              continue;
+            }
+            if (o.error().kind() == ErrorKind.RETRIABLE) {
+              return Future.failedFuture(o.error());
+            }
+            Back b = live.get(i);
+            CrmWrite w = b.writes().get(round);
+            failures.put(b, w.method() + " " + w.path() + ": " + o.error().getMessage());
+            boolean reopened = round > 0 && b.restore() != null;
+            boolean closed = w.path().equals("salesorders(" + b.coupling().crmId().toLowerCase(Locale.ROOT) + ")")
+                && w.body() != null && Integer.valueOf(INVOICED).equals(w.body().getInteger("statecode"));
+            if (reopened && !closed) {
+              restore.add(b.restore());
+            }
+          }
+          return restore.isEmpty() ? Future.<Void>succeededFuture() : ctx.crm().write(restore).mapEmpty();
+        });
+      });
+    }
+    return chain.compose(v -> {
+      Future<JobOutcome> reports = Future.succeededFuture(JobOutcome.EMPTY);
+      for (Map.Entry<Back, String> f : failures.entrySet()) {
+        Back b = f.getKey();
+        String id = b.coupling().crmId().toLowerCase(Locale.ROOT);
+        reports = reports.compose(so -> report(ctx, b.coupling().erpKey(), id, Stage.WRITE, "salesorders(" + id
+            + "): the ERP state of order " + b.number() + " (" + b.status() + ") could not be written back: "
+            + f.getValue()).map(so::plus));
       }
-      return sequential(ctx, writes, from + 1);
+      return reports;
     });
+  }
+
+  /**
+   * Cancelled CRM orders still coupled: the Canceled orders that carry an ERP number (no more than were ever
+   * cancelled after Tandem wrote them: a Canceled order is read-only, so the number stays), paged, with one
+   * coupling lookup and one ERP read per page.
+   */
+  private Future<JobOutcome> cancellations(TaskContext ctx, JobOutcome[] sum) {
+    String query = "salesorders?$select=salesorderid&$filter=" + ("statecode eq " + CANCELED
+        + " and tandem_erpordernumber ne null").replace(" ", "%20");
+    return ctx.crm().page(query).compose(p -> cancelledPage(ctx, p, sum)).map(v -> sum[0]);
+  }
+
+  private Future<Void> cancelledPage(TaskContext ctx, RecordPage page, JobOutcome[] sum) {
+    List<String> ids = page.rows().stream().map(r -> r.getString("salesorderid").toLowerCase(Locale.ROOT)).toList();
+    Future<Void> done = ctx.couplings().byCrmIds(ctx.mapping().name(), ids).compose(coupled -> {
+      if (coupled.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      List<JsonObject> rows = new ArrayList<>();
+      Future<Void> read = Future.succeededFuture();
+      for (String f : ErpKey.filters(coupled.values().stream().map(Coupled::erpKey).toList())) {
+        read = read.compose(v -> ctx.erp().read("SalesOrder", f, null, coupled.size()).map(rows::addAll).mapEmpty());
+      }
+      return read.compose(x -> {
+        Map<ErpKey, JsonObject> erp = new HashMap<>();
+        rows.forEach(r -> erp.put(ctx.mapping().erpKeyOf(r), r));
+        Future<Void> chain = Future.succeededFuture();
+        for (Coupled c : coupled.values()) {
+          JsonObject e = erp.get(c.erpKey());
+          if (e != null) {
+            chain = chain.compose(v -> cancelled(ctx, c, e).map(o -> {
+              sum[0] = sum[0].plus(o);
+              return null;
+            }));
+          }
+        }
+        return chain;
+      });
+    });
+    return done.compose(v -> page.hasNext() && !ctx.cancelled()
+        ? ctx.crm().next(page.nextLink()).compose(n -> cancelledPage(ctx, n, sum)) : Future.succeededFuture());
   }
 
   /**

@@ -187,7 +187,8 @@ class SalesOrdersAcceptanceIT extends HeaderLinesAcceptanceSuite {
     succeeded();
     JsonObject crm = order(ESCAPED);
     assertEquals("Invoiced", crm.getString("tandem_erpstatus"));
-    assertEquals(3, crm.getInteger("statecode"), "fulfilled: shipped and invoiced in the ERP");
+    assertEquals(4, crm.getInteger("statecode"), "fulfilled (shipped), then Invoiced, as BC sets it after posting");
+    assertEquals(100003, crm.getInteger("statuscode"));
     assertTrue(crm.getString("datefulfilled") != null, crm.encode());
   }
 
