@@ -231,6 +231,8 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         results.add(throttling.summary(60_000 * timeScale));
         System.out.println(results.get(results.size() - 2));
         System.out.println(results.get(results.size() - 1));
+        results.add(timeline(node, r));
+        System.out.println(results.get(results.size() - 1));
       }
       if (r.inserted != expected || inCrm != expected) {
         throw new IllegalStateException("CUSTOMER inserted " + r.inserted + ", CRM holds " + inCrm + " accounts, "
@@ -456,18 +458,95 @@ public final class FullSyncBenchmark implements Callable<Integer> {
     return ((k - 1) * w + (e - (k - 1) * b) / conc) / 1000;
   }
 
+  /**
+   * The envelope of the line Tandem runs, from the simulator's own cost profile and limits ({@code GET
+   * /__admin/sim/costs}, {@code /limits}) and its admission rule ({@link CrmEnvelope}): the two one-row reads that
+   * mark the CRM when the line starts, the writes (one {@code $batch} of at most 1000 upserts by alternate key with
+   * return=representation per ERP page: request + part + upsert + representation per record, one request cost per
+   * batch), then the line's last job (the newest-stamp read and every CRM id read once with change tracking, pages
+   * of 5000 one after the other). The older bound ({@link #windowedSeconds}: the budget never exceeded, the writes
+   * only) is printed beside it.
+   */
   private String envelope(Run r, long n) throws Exception {
     JsonObject c = new JsonObject(send("GET", crmAdmin + "/costs", null));
-    double perOp = c.getDouble("requestMs") + c.getDouble("upsertMs") + c.getDouble("representationMs");
-    double e = timeScale * (n * perOp + Math.ceil(n / 1000.0) * c.getDouble("requestMs"));
-    double b = 1_200_000 * timeScale * crmUsers;
-    double w = 300_000 * timeScale;
-    double conc = 52.0 * crmUsers;
-    double t = windowedSeconds(e, b, w, conc);
-    double envelopeRate = n / t;
+    JsonObject lim = new JsonObject(send("GET", crmAdmin + "/limits", null));
+    double req = c.getDouble("requestMs");
+    double row = c.getDouble("readRowMs");
+    double perOp = req + c.getDouble("upsertMs") + c.getDouble("representationMs");
+    double budget = lim.getDouble("executionMs") * timeScale * crmUsers;
+    double window = lim.getDouble("windowMs") * timeScale;
+    int conc = lim.getInteger("concurrent") * crmUsers;
+    CrmEnvelope.Limits limits = new CrmEnvelope.Limits(budget, window, conc, lim.getInteger("requests") * crmUsers,
+        c.getDouble("latencyMs") * timeScale);
+    List<Double> marks = new ArrayList<>(CrmEnvelope.pages(1, 1, req, row, timeScale));
+    marks.addAll(CrmEnvelope.pages(1, 1, req, row, timeScale));
+    List<Double> writes = CrmEnvelope.pages(n, 1000, req, perOp, timeScale);
+    List<Double> tracking = new ArrayList<>(CrmEnvelope.pages(1, 1, req, row, timeScale));
+    tracking.addAll(CrmEnvelope.pages(n, 5000, req, row, timeScale));
+    CrmEnvelope.Result line = CrmEnvelope.schedule(List.of(new CrmEnvelope.Phase("marks", marks, false),
+        new CrmEnvelope.Phase("writes", writes, false), new CrmEnvelope.Phase("tracking", tracking, true)), limits);
+    double e = timeScale * (n * perOp + Math.ceil(n / 1000.0) * req);
+    double old = windowedSeconds(e, budget, window, conc);
+    double envelopeRate = n / line.seconds();
+    lastEnvelope = line;
     return String.format(Locale.ROOT, "envelope    CUSTOMER %,9d in %7.2f s = %,9.0f /s (realistic profile, time scale "
-        + "%s, %d application user(s): %.0f ms of execution per record); Tandem %.2f of the envelope", n, t,
-        envelopeRate, timeScale, crmUsers, perOp, r.rate() / envelopeRate);
+        + "%s, %d application user(s); the line's %d CRM requests, %.0f s of execution: %.0f ms per record written, "
+        + "the id read %.1f s; the simulator's rules: admitted under the budget, charged at the end); writes done at "
+        + "%.1f s, tracking read %.1f s; Tandem %.2f of the envelope (the older bound, budget never exceeded, writes "
+        + "only: %.1f s, Tandem %.2f of it)", n, line.seconds(), envelopeRate, timeScale, crmUsers, line.requests(),
+        line.executionMs() / 1000, perOp, tracking.stream().mapToDouble(Double::doubleValue).sum() / 1000,
+        line.phaseEndSeconds().get(1), line.phaseEndSeconds().get(2) - line.phaseEndSeconds().get(1),
+        r.rate() / envelopeRate, old, r.rate() / (n / old));
+  }
+
+  private CrmEnvelope.Result lastEnvelope;
+
+  /**
+   * Where the line's time went: its range jobs and its last (tracking) job from the node's job log, and what the CRM
+   * simulator charged (requests, execution) against what the envelope's workload needs.
+   */
+  private String timeline(Node node, Run r) throws Exception {
+    JsonArray jobs = new JsonObject(send("GET", node.api + "/jobs?mapping=CUSTOMER&kind=FULL_SYNC&limit=1000", null,
+        "Authorization", "Bearer tandem-bench-admin-token")).getJsonArray("jobs");
+    java.time.Instant t0 = null;
+    java.time.Instant lastRange = null;
+    java.time.Instant firstStart = null;
+    JsonObject track = null;
+    for (Object o : jobs) {
+      JsonObject j = (JsonObject) o;
+      java.time.Instant created = java.time.Instant.parse(j.getString("createdAt"));
+      t0 = t0 == null || created.isBefore(t0) ? created : t0;
+      if (j.getJsonObject("parameters", new JsonObject()).getBoolean("track", false)) {
+        track = j;
+      } else if (j.getString("finishedAt") != null) {
+        java.time.Instant f = java.time.Instant.parse(j.getString("finishedAt"));
+        lastRange = lastRange == null || f.isAfter(lastRange) ? f : lastRange;
+        java.time.Instant st = java.time.Instant.parse(j.getString("startedAt"));
+        firstStart = firstStart == null || st.isBefore(firstStart) ? st : firstStart;
+      }
+    }
+    JsonObject users = new JsonObject(send("GET", crmAdmin + "/usage", null)).getJsonObject("users");
+    long requests = 0;
+    long throttled = 0;
+    double ms = 0;
+    for (String u : users.fieldNames()) {
+      requests += users.getJsonObject(u).getLong("requests");
+      throttled += users.getJsonObject(u).getLong("throttled");
+      ms += users.getJsonObject(u).getDouble("executionMs");
+    }
+    java.time.Instant base = t0;
+    java.util.function.Function<String, Double> at = ts -> ts == null ? Double.NaN
+        : java.time.Duration.between(base, java.time.Instant.parse(ts)).toMillis() / 1000.0;
+    String trackPart = track == null ? "no tracking job" : String.format(Locale.ROOT, "tracking job created %.1f s, "
+        + "started %.1f s, ended %.1f s", at.apply(track.getString("createdAt")), at.apply(track.getString("startedAt")),
+        at.apply(track.getString("finishedAt")));
+    return String.format(Locale.ROOT, "  where the time went (from the first job's creation): range jobs started %.1f s, "
+        + "the last ended %.1f s; %s; the line %.1f s in all. The CRM simulator charged %,d requests (%d refused) and "
+        + "%.0f s of execution (%.1f ms per record; the envelope's workload: %d requests, %.0f s)",
+        at.apply(firstStart == null ? null : firstStart.toString()), at.apply(lastRange == null ? null
+            : lastRange.toString()), trackPart, r.seconds, requests, throttled, ms / 1000, ms / Math.max(1, r.written),
+        lastEnvelope == null ? 0 : lastEnvelope.requests(), lastEnvelope == null ? 0
+            : lastEnvelope.executionMs() / 1000);
   }
 
   /**

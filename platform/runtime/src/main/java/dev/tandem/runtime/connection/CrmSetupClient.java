@@ -275,16 +275,18 @@ public final class CrmSetupClient implements AutoCloseable {
   }
 
   /**
-   * The CRM columns each mapping names that its table does not have ({@link
-   * dev.tandem.runtime.connectors.crm.DataverseColumns}); each table's attributes are read once.
+   * The CRM columns each mapping names that its table does not have, and those it would write that the CRM
+   * computes itself ({@link dev.tandem.runtime.connectors.crm.DataverseColumns}); each table's attributes are read
+   * once.
    *
    * @param mappings the enabled mappings
-   * @return one problem per mapping with unknown columns, naming them by field
+   * @return one problem per mapping with unknown columns and one per mapping writing computed ones, naming them by
+   *     field
    */
   public Future<List<String>> columnProblems(List<dev.tandem.api.MappingDefinition> mappings) {
     return tables().compose(tables -> {
       List<String> problems = new ArrayList<>();
-      java.util.Map<String, Future<java.util.Set<String>>> columnsOf = new java.util.HashMap<>();
+      java.util.Map<String, Future<java.util.Map<String, Boolean>>> columnsOf = new java.util.HashMap<>();
       Future<Void> chain = Future.succeededFuture();
       for (dev.tandem.api.MappingDefinition m : mappings) {
         JsonObject t = tables.get(m.crmEntitySet());
@@ -293,9 +295,20 @@ public final class CrmSetupClient implements AutoCloseable {
         }
         chain = chain.compose(v -> columnsOf.computeIfAbsent(t.getString("LogicalName"), this::columns)
             .map(columns -> {
-              List<String> unknown = dev.tandem.runtime.connectors.crm.DataverseColumns.unknown(m, columns);
+              List<String> unknown = dev.tandem.runtime.connectors.crm.DataverseColumns.unknown(m,
+                  columns.keySet());
               if (!unknown.isEmpty()) {
                 problems.add(dev.tandem.runtime.connectors.crm.DataverseColumns.message(m, unknown));
+              }
+              java.util.Set<String> readOnly = new java.util.HashSet<>();
+              columns.forEach((name, ro) -> {
+                if (ro) {
+                  readOnly.add(name);
+                }
+              });
+              List<String> computed = dev.tandem.runtime.connectors.crm.DataverseColumns.readOnly(m, readOnly);
+              if (!computed.isEmpty()) {
+                problems.add(dev.tandem.runtime.connectors.crm.DataverseColumns.readOnlyMessage(m, computed));
               }
               return null;
             }));
@@ -304,13 +317,18 @@ public final class CrmSetupClient implements AutoCloseable {
     });
   }
 
-  private Future<java.util.Set<String>> columns(String logicalName) {
-    return call("GET", "EntityDefinitions(LogicalName='" + logicalName + "')/Attributes?$select=LogicalName", null)
-        .compose(b -> moreColumns(b, new java.util.HashSet<>()));
+  /** @return the table's columns, each with whether it is read-only (valid neither for create nor for update) */
+  private Future<java.util.Map<String, Boolean>> columns(String logicalName) {
+    return call("GET", "EntityDefinitions(LogicalName='" + logicalName + "')/Attributes?$select=LogicalName,"
+        + "IsValidForCreate,IsValidForUpdate", null).compose(b -> moreColumns(b, new java.util.HashMap<>()));
   }
 
-  private Future<java.util.Set<String>> moreColumns(JsonObject page, java.util.Set<String> names) {
-    page.getJsonArray("value", new JsonArray()).forEach(o -> names.add(((JsonObject) o).getString("LogicalName")));
+  private Future<java.util.Map<String, Boolean>> moreColumns(JsonObject page, java.util.Map<String, Boolean> names) {
+    page.getJsonArray("value", new JsonArray()).forEach(o -> {
+      JsonObject a = (JsonObject) o;
+      names.put(a.getString("LogicalName"), Boolean.FALSE.equals(a.getBoolean("IsValidForCreate"))
+          && Boolean.FALSE.equals(a.getBoolean("IsValidForUpdate")));
+    });
     String next = page.getString("@odata.nextLink");
     return next == null ? Future.succeededFuture(names)
         : call("GET", next.substring(apiUrl.length() + 1), null).compose(b -> moreColumns(b, names));

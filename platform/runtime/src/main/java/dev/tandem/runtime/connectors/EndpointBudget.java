@@ -40,6 +40,14 @@ public final class EndpointBudget implements RequestGate, Shareable {
 
   /** Share of each limit the budget plans to use, leaving room for what it cannot see yet. */
   static final double HEADROOM = 0.97;
+  /**
+   * Share of the execution budget a bulk request (a batch of several operations) leaves to single requests: reads
+   * and single writes always find room in the window, so a bulk load does not hold them back for a whole window —
+   * a full synchronization's last job (which reads every CRM id once) starts right after the last batch instead of
+   * waiting for the batches' charges to leave the window, and so do an incremental run or a "synchronize now"
+   * during a bulk load.
+   */
+  static final double BULK_RESERVE = 0.03;
   private static final int SUCCESSES_PER_STEP = 20;
   private static final long RECENT_MS = 600_000;
 
@@ -221,7 +229,7 @@ public final class EndpointBudget implements RequestGate, Shareable {
     Context ctx = vertx.getOrCreateContext();
     synchronized (this) {
       long now = System.currentTimeMillis();
-      if (waiting.isEmpty() && canStart(now, kind, units)) {
+      if (!waitingAhead(units) && canStart(now, kind, units)) {
         return Future.succeededFuture(start(now, kind, units));
       }
       Promise<Running> p = Promise.promise();
@@ -256,9 +264,13 @@ public final class EndpointBudget implements RequestGate, Shareable {
     if (limits.executionMs() <= 0) {
       return true;
     }
-    double budget = limits.executionMs() * HEADROOM;
+    double budget = limits.executionMs() * (units > 1 ? HEADROOM - BULK_RESERVE : HEADROOM);
+    Double known = costPerUnitMs.get(kind);
     if (inFlight == 0) {
-      return executionInWindow < budget;
+      // Alone, a request starts while the window is under the budget; a bulk one of known cost must also leave the
+      // reserve (unless the window is empty: a batch larger than the reserve's edge must still be able to run).
+      return units > 1 && known != null && executionInWindow > 0
+          ? executionInWindow + units * known < budget : executionInWindow < budget;
     }
     // The endpoint admits a request while its window is under the budget and charges it when it ends, so what is in
     // flight must be counted before it ends: each request at the costliest per unit of its kind lately (a batch of
@@ -324,11 +336,41 @@ public final class EndpointBudget implements RequestGate, Shareable {
     resume(go);
   }
 
+  /**
+   * Whether a request of this size must queue behind one already waiting: a bulk request behind anything, a single
+   * one only behind another single one — a batch waiting for the window does not hold back what the reserve is for.
+   */
+  private boolean waitingAhead(double units) {
+    if (units > 1) {
+      return !waiting.isEmpty();
+    }
+    for (Waiter w : waiting) {
+      if (w.units() <= 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private List<Go> drainLocked(long now) {
     List<Go> go = new java.util.ArrayList<>();
-    while (!waiting.isEmpty() && canStart(now, waiting.peek().kind(), waiting.peek().units())) {
-      Waiter w = waiting.poll();
-      go.add(new Go(w, start(now, w.kind(), w.units())));
+    // First come first served, except that single requests pass bulk ones that must wait (BULK_RESERVE); bulk ones
+    // keep their order among themselves.
+    boolean bulkBlocked = false;
+    for (java.util.Iterator<Waiter> it = waiting.iterator(); it.hasNext();) {
+      Waiter w = it.next();
+      boolean bulk = w.units() > 1;
+      if (bulk && bulkBlocked) {
+        continue;
+      }
+      if (canStart(now, w.kind(), w.units())) {
+        it.remove();
+        go.add(new Go(w, start(now, w.kind(), w.units())));
+      } else if (bulk) {
+        bulkBlocked = true;
+      } else {
+        break;
+      }
     }
     if (!waiting.isEmpty()) {
       scheduleLocked(now);

@@ -602,9 +602,11 @@ abstract class SyncRun {
    * Checks the mapping's CRM columns against the CRM's table definitions (read once per client): a column the table
    * does not have fails the job permanently, naming the mapping and every unknown field, instead of the CRM refusing
    * each request (or, for a filter, the mapping syncing nothing). A typed polymorphic bind such as
-   * {@code parentcustomerid_account} is checked by its lookup's name.
+   * {@code parentcustomerid_account} is checked by its lookup's name. A column the CRM computes itself (valid
+   * neither for create nor for update: a money column's {@code _base}, the row's {@code exchangerate}) that the
+   * mapping writes to the CRM fails the job the same way: the CRM would refuse every record's write.
    *
-   * @return succeeded when every column exists
+   * @return succeeded when every column exists and none the mapping writes is computed
    */
   Future<Void> checkCrmColumns() {
     return crm.metadata().columns(def.crmEntitySet()).compose(columns -> {
@@ -612,6 +614,12 @@ abstract class SyncRun {
       return unknown.isEmpty() ? Future.<Void>succeededFuture()
           : Future.failedFuture(dev.tandem.api.TandemException.permanent(dev.tandem.api.Stage.TRANSFORM,
               dev.tandem.runtime.connectors.crm.DataverseColumns.message(def, unknown)));
+    }).compose(v -> crm.metadata().readOnlyColumns(def.crmEntitySet())).compose(readOnly -> {
+      // A computed column (x_base, exchangerate) would have every write of the record refused.
+      List<String> computed = dev.tandem.runtime.connectors.crm.DataverseColumns.readOnly(def, readOnly);
+      return computed.isEmpty() ? Future.<Void>succeededFuture()
+          : Future.failedFuture(dev.tandem.api.TandemException.permanent(dev.tandem.api.Stage.TRANSFORM,
+              dev.tandem.runtime.connectors.crm.DataverseColumns.readOnlyMessage(def, computed)));
     });
   }
 

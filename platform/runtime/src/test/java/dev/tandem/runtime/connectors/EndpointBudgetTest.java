@@ -193,6 +193,37 @@ class EndpointBudgetTest {
     assertEquals(1, reads.get(), "one read at a time until one has ended");
   }
 
+  /**
+   * A bulk request leaves the last share of the execution budget to single requests: once batches have used the
+   * window up to that point, a read still starts at once while the next batch waits.
+   */
+  @Test
+  void batchesLeaveRoomInTheWindowForSingleRequests() throws Exception {
+    Vertx v = node();
+    EndpointBudget.Limits limits = new EndpointBudget.Limits(52, 6000, 10_000, 60_000, null, null);
+    EndpointBudget b = new EndpointBudget(v, "crm", "reserve", limits, 52);
+    Promise<Void> firstEnded = Promise.promise();
+    v.runOnContext(x -> b.run("operations", 1000, () -> later(v, 2000)).onComplete(ar -> firstEnded.complete()));
+    firstEnded.future().toCompletionStage().toCompletableFuture().get();
+    // About 2,000 ms are charged and 2 ms an operation is known: a batch of 3,700 is taken for 7,400 ms more, 9,400
+    // in all — the bulk share (10,000 x (0.97 - 0.03)) is used up; without the reserve (9,700) it would start.
+    AtomicInteger batch = new AtomicInteger();
+    AtomicInteger read = new AtomicInteger();
+    v.runOnContext(x -> {
+      b.run("operations", 3700, () -> {
+        batch.incrementAndGet();
+        return later(v, 10);
+      });
+      b.run(() -> {
+        read.incrementAndGet();
+        return later(v, 10);
+      });
+    });
+    Thread.sleep(300);
+    assertEquals(0, batch.get(), "the batch waits for the window");
+    assertEquals(1, read.get(), "the read does not wait behind it: the reserve is its room");
+  }
+
   @Test
   void withoutTheExecutionBudgetTheSameWorkIsThrottled() throws Exception {
     Vertx v = node();

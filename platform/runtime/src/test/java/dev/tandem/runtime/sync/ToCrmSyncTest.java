@@ -323,6 +323,35 @@ class ToCrmSyncTest {
         .size(), "nothing was written");
   }
 
+  @Test
+  void aMappingWritingAColumnTheCrmComputesFailsTheRunBeforeAnyWrite() throws Exception {
+    // creditlimit_base and exchangerate exist (they can be read) but Dataverse computes them from the record's
+    // transaction currency: every write naming them would be refused, so the run fails once, naming them.
+    MappingDefinition computed = MappingDefinition.builder("CUSTOMER_BASE").erp("Customer", "No")
+        .crm("accounts", "accountid").direction(Direction.TO_CRM)
+        .field("Name", "name", Direction.TO_CRM)
+        .field("Credit_Limit_LCY", "creditlimit_base", Direction.TO_CRM)
+        .field(FieldMapping.of(null, "exchangerate", Direction.TO_CRM).withConstant(1.0))
+        .field("No", "accountnumber", Direction.TO_CRM)
+        .build();
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm,
+        computed, new RecordMapper(computed, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
+        .run(OffsetDateTime.now());
+    Exception failed = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> on(sync));
+    Throwable cause = failed;
+    while (!(cause instanceof dev.tandem.api.TandemException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    assertTrue(cause instanceof dev.tandem.api.TandemException, String.valueOf(failed));
+    assertEquals(dev.tandem.api.ErrorKind.PERMANENT, ((dev.tandem.api.TandemException) cause).kind());
+    String message = cause.getMessage();
+    assertTrue(message.contains("CUSTOMER_BASE") && message.contains("the CRM computes")
+        && message.contains("Credit_Limit_LCY -> creditlimit_base")
+        && message.contains("exchangerate") && !message.contains("accountnumber"), message);
+    assertEquals(0, Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/accounts", null)).get("rows"))
+        .size(), "nothing was written");
+  }
+
   private Map<String, String> currencies() throws Exception {
     Map<String, String> out = new java.util.HashMap<>();
     for (Map<String, Object> r : Json.objects(Json.object(admin(crmSim.get().baseUrl(), "rows/transactioncurrencies",

@@ -105,6 +105,10 @@ final class DataverseAdmin {
     // Every 429 of late (at most 200): when, for whom, which request, which code, and the user's window then.
     server.adminRoute("GET", "/sim/throttling", (r, p) -> SimResponse.json(200, Map.of("refusals",
         sim.protection().refusals())));
+    // What each user has used since the reset: admitted and refused requests, execution charged (a benchmark's
+    // account of where a run's time went).
+    server.adminRoute("GET", "/sim/usage", (r, p) -> SimResponse.json(200, Map.of("users",
+        sim.protection().usage())));
     server.adminRoute("POST", "/sim/limits", (r, p) -> {
       Map<String, Object> b = Json.object(r.bodyText());
       ServiceProtection.Limits d = sim.protection().limits();

@@ -183,7 +183,8 @@ final class DataverseEntities {
     new B("ordercloses", "orderclose").text("subject", 200).text("description", 2000).other("actualend")
         .lookup("salesorderid", "salesorders").register();
     new B("opportunities", "opportunity").text("name", 300).other("estimatedvalue", "estimatedclosedate")
-        .lookup("parentaccountid", "accounts").lookup("parentcontactid", "contacts").required("name").register();
+        .lookup("parentaccountid", "accounts").lookup("parentcontactid", "contacts")
+        .lookup("transactioncurrencyid", "transactioncurrencies").required("name").register();
     new B("teams", "team").text("name", 160).text("description", 2000).other("teamtype", "isdefault")
         .text("azureactivedirectoryobjectid", 100).noState().required("name").register();
     new B("roles", "role").text("name", 100).other("_businessunitid_value", "_parentroleid_value").noState()

@@ -277,8 +277,18 @@ public final class DataverseMetadata {
     List<Map<String, Object>> out = new ArrayList<>();
     out.add(attribute(e, e.key(), "Uniqueidentifier", null, "SystemRequired", true, false));
     e.columns().forEach((name, len) -> out.add(attribute(e, name, len > 0 ? "String"
-        : DataverseOptionSets.isPicklistColumn(e.logical(), name) ? "Picklist" : null,
+        : DataverseOptionSets.isPicklistColumn(e.logical(), name) ? "Picklist"
+        : DataverseMoney.isMoney(e, name) ? "Money" : null,
         len > 0 ? len : null, e.required().contains(name) ? "ApplicationRequired" : "None", true, true)));
+    // Every money column's base-currency value and the record's exchange rate: computed, read-only.
+    for (String money : DataverseMoney.money(e)) {
+      Map<String, Object> base = attribute(e, money + DataverseMoney.BASE, "Money", null, "None", false, false);
+      base.put("IsBaseCurrency", true);
+      out.add(base);
+    }
+    if (!DataverseMoney.money(e).isEmpty()) {
+      out.add(attribute(e, DataverseMoney.EXCHANGE_RATE, "Decimal", null, "None", false, false));
+    }
     Set<String> seen = new java.util.HashSet<>();
     for (Lookup l : e.lookups().values()) {
       if (seen.add(l.navigation())) {
@@ -309,13 +319,14 @@ public final class DataverseMetadata {
       boolean create, boolean update) {
     Map<String, Object> a = new LinkedHashMap<>();
     a.put("@odata.type", "#Microsoft.Dynamics.CRM." + ("String".equals(type) ? "StringAttributeMetadata"
-        : "Picklist".equals(type) ? "PicklistAttributeMetadata" : "AttributeMetadata"));
+        : "Picklist".equals(type) ? "PicklistAttributeMetadata" : "Money".equals(type) ? "MoneyAttributeMetadata"
+        : "Decimal".equals(type) ? "DecimalAttributeMetadata" : "AttributeMetadata"));
     a.put("MetadataId", UUID.nameUUIDFromBytes((e.logical() + "." + name).getBytes()).toString());
     a.put("LogicalName", name);
     a.put("SchemaName", name);
     a.put("EntityLogicalName", e.logical());
     if (type != null) {
-      // The simulator knows the type of its text, key, lookup, state and system columns only.
+      // The simulator knows the type of its text, choice, money, key, lookup, state and system columns only.
       a.put("AttributeType", type);
     }
     a.put("IsPrimaryId", name.equals(e.key()));
@@ -327,6 +338,9 @@ public final class DataverseMetadata {
     a.put("IsValidForCreate", create);
     a.put("IsValidForUpdate", update);
     a.put("IsValidForRead", true);
+    if ("Money".equals(type)) {
+      a.put("IsBaseCurrency", false);
+    }
     return a;
   }
 

@@ -499,7 +499,8 @@ public final class DataverseSimulator implements Simulator {
   private static boolean known(Entity e, String col) {
     if (col.equals(e.key()) || e.columns().containsKey(col) || SYSTEM_COLUMNS.contains(col)
         || e.hasState() && (col.equals("statecode") || col.equals("statuscode"))
-        || (col.equals("fullname") && (e.set().equals("contacts") || e.set().equals("systemusers")))) {
+        || (col.equals("fullname") && (e.set().equals("contacts") || e.set().equals("systemusers")))
+        || DataverseMoney.isComputed(e, col)) {
       return true;
     }
     if (e.lookups().containsKey(col)) {
@@ -551,6 +552,7 @@ public final class DataverseSimulator implements Simulator {
     String id = key != null ? key : given != null ? String.valueOf(given).toLowerCase(Locale.ROOT)
         : UUID.randomUUID().toString();
     row.put(e.key(), id);
+    DataverseMoney.refuseWrites(e, body, true);
     DataverseProducts.beforeCreate(this, e, body);
     DataverseSalesOrders.beforeCreate(e, body);
     apply(e, row, body);
@@ -575,6 +577,7 @@ public final class DataverseSimulator implements Simulator {
     row.put("createdon", now);
     row.put("_createdby_value", user);
     computed(e, row);
+    DataverseMoney.compute(this, e, row);
     putRow(e, row);
     DataverseProducts.afterCreate(this, e, row, user);
     DataverseSalesOrders.afterPut(this, e, row, user);
@@ -647,6 +650,7 @@ public final class DataverseSimulator implements Simulator {
 
   /** Applies changes to an existing row; call inside write(). */
   Map<String, Object> update(Entity e, Map<String, Object> current, Map<String, Object> body, String user) {
+    DataverseMoney.refuseWrites(e, body, false);
     DataverseProducts.beforeUpdate(this, e, current, body);
     DataverseSalesOrders.beforeUpdate(this, e, current, body);
     Map<String, Object> row = new LinkedHashMap<>(current);
@@ -658,6 +662,7 @@ public final class DataverseSimulator implements Simulator {
     DataverseSalesOrders.beforePut(this, e, current, row, body);
     stamp(row, user);
     computed(e, row);
+    DataverseMoney.compute(this, e, row);
     putRow(e, row);
     DataverseSalesOrders.afterPut(this, e, row, user);
     return row;
@@ -690,6 +695,8 @@ public final class DataverseSimulator implements Simulator {
     Map<String, Object> row = new LinkedHashMap<>(current);
     row.putAll(columns);
     stamp(row, user);
+    // The server's own writes (an order's totals) refresh the base values like any update.
+    DataverseMoney.compute(this, e, row);
     putRow(e, row);
     return row;
   }

@@ -45,6 +45,9 @@ final class ServiceProtection implements SimulatorServer.Gate {
     String penaltyMessage;
     String refusedCode; // of the latest refusal
     String refusedWhy; // sent during a penalty, or the limit it ran into
+    long admittedTotal; // since the reset: what a benchmark needs to say where a run's time went
+    long refusedTotal;
+    double executionTotal;
   }
 
   private record Started(String user, long at, boolean[] charged) {}
@@ -116,10 +119,12 @@ final class ServiceProtection implements SimulatorServer.Gate {
       slide(s, now);
       SimResponse refused = admit(s, l, now);
       if (refused != null) {
+        s.refusedTotal++;
         refused(r, user, s, now, refused);
         return refused;
       }
       s.inFlight++;
+      s.admittedTotal++;
       s.requests.addLast(now);
     }
     started.put(r, new Started(user, now, new boolean[1]));
@@ -189,6 +194,27 @@ final class ServiceProtection implements SimulatorServer.Gate {
     }
   }
 
+  /**
+   * @return per user since the reset: requests admitted, requests refused (429) and the execution ms charged (wall
+   *     ms, so scaled by the time scale), and the execution in the current window
+   */
+  Map<String, Map<String, Object>> usage() {
+    Map<String, Map<String, Object>> out = new java.util.TreeMap<>();
+    long now = System.currentTimeMillis();
+    users.forEach((user, s) -> {
+      synchronized (s) {
+        slide(s, now);
+        Map<String, Object> u = new java.util.LinkedHashMap<>();
+        u.put("requests", s.admittedTotal);
+        u.put("throttled", s.refusedTotal);
+        u.put("executionMs", Math.round(s.executionTotal * 100) / 100.0);
+        u.put("executionInWindowMs", Math.round(s.executionInWindow * 100) / 100.0);
+        out.put(user, u);
+      }
+    });
+    return out;
+  }
+
   /** @return the latest refusals (429s), oldest first: time, user, request, code, the window's state then */
   java.util.List<Map<String, Object>> refusals() {
     synchronized (refusals) {
@@ -240,6 +266,7 @@ final class ServiceProtection implements SimulatorServer.Gate {
       slide(s, now);
       s.executions.addLast(new double[] {now, wallMs});
       s.executionInWindow += wallMs;
+      s.executionTotal += wallMs;
       burst = Math.max(0, limits.requests() - s.requests.size());
       time = Math.max(0, budget() - s.executionInWindow);
     }

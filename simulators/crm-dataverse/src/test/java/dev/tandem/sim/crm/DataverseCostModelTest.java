@@ -211,6 +211,14 @@ class DataverseCostModelTest {
     assertEquals("GET /api/data/v9.2/accounts", firstRefusal.get("request"));
     assertTrue(((Number) firstRefusal.get("executionInWindowMs")).longValue() >= 200, log.body());
     assertEquals("sent during the penalty", ((Map<?, ?>) refusals.get(2)).get("why"));
+    // The usage since the reset: the user's admitted and refused requests and the execution charged.
+    HttpResponse<String> usage = raw("GET", crm.get().baseUrl() + "/__admin/sim/usage", null);
+    Map<?, ?> users = (Map<?, ?>) Json.object(usage.body()).get("users");
+    assertEquals(1, users.size(), usage.body());
+    Map<?, ?> used = (Map<?, ?>) users.values().iterator().next();
+    assertEquals(3, ((Number) used.get("throttled")).intValue(), usage.body());
+    assertTrue(((Number) used.get("requests")).intValue() >= 1, usage.body());
+    assertTrue(((Number) used.get("executionMs")).doubleValue() >= 250, "the batch's 250.5 ms: " + usage.body());
     // Another application user has a budget of its own.
     crm.get().addApplicationUser("second-app", "second-secret");
     assertEquals(200, api(token("second-app", "second-secret"), "GET", "accounts?$top=1", null).statusCode());

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.connectors.crm;
 
+import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.MappingDefinition;
 import java.util.ArrayList;
@@ -53,6 +54,40 @@ public final class DataverseColumns {
   public static String message(MappingDefinition def, List<String> unknown) {
     return "mapping " + def.name() + ": the CRM table " + def.crmEntitySet() + " has no column(s) "
         + String.join(", ", unknown) + " (fields ERP -> CRM); correct the mapping's fields";
+  }
+
+  /**
+   * Columns the mapping would write to the CRM that Dataverse computes itself (valid neither for create nor for
+   * update, such as a money column's {@code _base} value or the row's {@code exchangerate}): every write of the
+   * record would be refused.
+   *
+   * @param def a mapping
+   * @param readOnly its CRM table's read-only columns
+   * @return them, each as {@code erpField -> crmColumn} (or the column alone for a constant); empty when none
+   */
+  public static List<String> readOnly(MappingDefinition def, Set<String> readOnly) {
+    List<String> out = new ArrayList<>();
+    if (!def.direction().includes(Direction.TO_CRM)) {
+      return out;
+    }
+    for (FieldMapping f : def.fields()) {
+      if (f.enabled() && f.crmField() != null && f.direction().includes(Direction.TO_CRM)
+          && readOnly.contains(f.crmField())) {
+        out.add(f.erpField() == null ? f.crmField() : f.erpField() + " -> " + f.crmField());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * @param def the mapping
+   * @param readOnly what {@link #readOnly} found
+   * @return the message naming them
+   */
+  public static String readOnlyMessage(MappingDefinition def, List<String> readOnly) {
+    return "mapping " + def.name() + ": the CRM computes column(s) " + String.join(", ", readOnly) + " of "
+        + def.crmEntitySet() + " itself (valid neither for create nor for update; a money column's _base value and "
+        + "the row's exchangerate follow from its transaction currency): map the field to CRM -> ERP only or remove it";
   }
 
   private static boolean known(Set<String> columns, String column) {

@@ -20,7 +20,7 @@ public final class DataverseMetadataReader {
 
   private final DataverseClient crm;
   private final Map<String, Future<String>> logicalNames = new ConcurrentHashMap<>();
-  private final Map<String, Future<Set<String>>> columns = new ConcurrentHashMap<>();
+  private final Map<String, Future<Columns>> columns = new ConcurrentHashMap<>();
   private final Set<String> activeKeys = ConcurrentHashMap.newKeySet();
 
   DataverseMetadataReader(DataverseClient crm) {
@@ -45,9 +45,26 @@ public final class DataverseMetadataReader {
    * @return the logical names of its columns (lookups by their navigation name, e.g. {@code parentcustomerid})
    */
   public Future<Set<String>> columns(String entitySet) {
+    return attributes(entitySet).map(Columns::names);
+  }
+
+  /**
+   * @param entitySet e.g. {@code accounts}
+   * @return its columns that are valid neither for create nor for update: the ones Dataverse computes, such as a
+   *     money column's {@code _base} value and the row's {@code exchangerate}
+   */
+  public Future<Set<String>> readOnlyColumns(String entitySet) {
+    return attributes(entitySet).map(Columns::readOnly);
+  }
+
+  /** A table's column names and the read-only ones among them. */
+  private record Columns(Set<String> names, Set<String> readOnly) {}
+
+  private Future<Columns> attributes(String entitySet) {
     return cached(columns, entitySet, () -> logicalName(entitySet).compose(logical -> crm.query(
-        "EntityDefinitions(LogicalName=" + ODataLiterals.string(logical) + ")/Attributes?$select=LogicalName"))
-        .compose(p -> all(p, new HashSet<>())));
+        "EntityDefinitions(LogicalName=" + ODataLiterals.string(logical) + ")/Attributes?$select=LogicalName,"
+            + "IsValidForCreate,IsValidForUpdate"))
+        .compose(p -> all(p, new Columns(new HashSet<>(), new HashSet<>()))));
   }
 
   /**
@@ -73,10 +90,16 @@ public final class DataverseMetadataReader {
         });
   }
 
-  private Future<Set<String>> all(Page p, Set<String> names) {
-    p.rows().forEach(r -> names.add(r.getString("LogicalName")));
-    return p.hasNext() ? crm.follow(p.nextLink()).compose(n -> all(n, names))
-        : Future.succeededFuture(Set.copyOf(names));
+  private Future<Columns> all(Page p, Columns found) {
+    p.rows().forEach(r -> {
+      found.names().add(r.getString("LogicalName"));
+      if (Boolean.FALSE.equals(r.getBoolean("IsValidForCreate"))
+          && Boolean.FALSE.equals(r.getBoolean("IsValidForUpdate"))) {
+        found.readOnly().add(r.getString("LogicalName"));
+      }
+    });
+    return p.hasNext() ? crm.follow(p.nextLink()).compose(n -> all(n, found))
+        : Future.succeededFuture(new Columns(Set.copyOf(found.names()), Set.copyOf(found.readOnly())));
   }
 
   private static <T> Future<T> cached(Map<String, Future<T>> cache, String key,
