@@ -11,11 +11,13 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Reads served through the simulator's indexes instead of a scan of every row: SQL Server answers Business
- * Central's {@code SystemModifiedAt} filters and orderings from the index BC keeps on that field (every table has
- * one since BC 17) and counts a key range on the clustered key. This only saves the simulator CPU: the rows
- * returned, their order, the paging and the modelled cost (charged per row returned) are those of the scan, which
- * stays as the fallback whenever an index cannot answer (another ordering, a value not in the stamp format).
+ * Reads served through the simulator's own indexes instead of a scan of every row: {@code SystemModifiedAt} filters
+ * and orderings (the incremental read), and {@code $count} of a key range, alone or with one option value such as
+ * {@code Blocked eq ' '} (the deletion check). This saves the simulator CPU only and models nothing: whether BC keeps
+ * a key on SystemModifiedAt is not documented (the system-fields page names only SystemId's unique key), and the
+ * cost model charges per row returned whatever is visited. The rows, their order, the paging and the charged cost
+ * are those of the scan, which stays as the fallback whenever an index cannot answer (another ordering, a value not
+ * in the stamp format) and as the reference {@code ErpIndexedReadTest} compares with.
  */
 final class ErpIndexedRead {
 
