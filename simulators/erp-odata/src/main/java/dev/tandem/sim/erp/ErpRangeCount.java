@@ -15,10 +15,23 @@ final class ErpRangeCount {
 
   private ErpRangeCount() {}
 
-  /** @return how many rows of the table pass the filter */
-  static int count(Service s, EntityStore.Table t, ODataFilter filter) {
+  /**
+   * @param indexed whether a filter on the key alone is counted by rank in the sorted keys (reads no row)
+   * @return how many rows of the table pass the filter
+   */
+  static int count(Service s, EntityStore.Table t, ODataFilter filter, boolean indexed) {
     if (filter == null) {
       return t.size();
+    }
+    String[] exact = indexed ? ErpIndexedRead.keyBounds(s, filter.root()) : null;
+    if (exact != null && exact[4] == null) {
+      return t.countKeys(exact[0], !"".equals(exact[1]), exact[2], !"".equals(exact[3]));
+    }
+    if (exact != null) {
+      int n = t.countKeys(exact[4], exact[5], exact[0], !"".equals(exact[1]), exact[2], !"".equals(exact[3]));
+      if (n >= 0) {
+        return n;
+      }
     }
     String[] b = s.keys().size() == 1 ? bounds(s, s.keys().get(0), filter.root(), new String[2]) : null;
     return b == null ? t.all(filter::test, null).size() : t.countRange(b[0], b[1], filter::test);
@@ -52,7 +65,7 @@ final class ErpRangeCount {
   }
 
   /** @return whether the literal is what the store keeps as the key (codes are kept in capitals) */
-  private static boolean storedAsIs(Service s, String key, String lit) {
+  static boolean storedAsIs(Service s, String key, String lit) {
     ErpServices.Field f = s.fields().get(key);
     return f != null && (f.type() == ErpServices.Type.TEXT
         || f.type() == ErpServices.Type.CODE && lit.equals(lit.toUpperCase(Locale.ROOT)));

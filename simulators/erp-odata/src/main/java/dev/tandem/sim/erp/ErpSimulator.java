@@ -197,7 +197,13 @@ public final class ErpSimulator implements Simulator {
       oauth.register(options.clientId(), options.clientSecret());
     }
     for (Service s : ErpServices.ALL.values()) {
-      store.define(s.name(), "$key", List.of("SystemId"));
+      EntityStore.Table t = store.define(s.name(), "$key", List.of("SystemId"));
+      for (Field f : s.fields().values()) {
+        if (ErpIndexedRead.indexed(f)) {
+          t.sortedIndex(f.name(), f.name().equals(ErpIndexedRead.MODIFIED)
+              ? v -> ErpIndexedRead.STAMP.matcher(v).matches() : v -> true);
+        }
+      }
     }
     this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::serve, this::template,
         status -> error(status, status == 429 ? "Application_TooManyRequests" : "Internal_ServerError",
@@ -520,7 +526,13 @@ public final class ErpSimulator implements Simulator {
         + "inserting, modifying and deleting are not allowed.");
   }
 
-  private SimResponse list(Service s, SimRequest r) {
+  /**
+   * Whether reads use the store's indexes ({@link ErpIndexedRead}); off, every read scans and sorts the rows — the
+   * reference the indexed reads are checked against (same answer, same charged cost).
+   */
+  volatile boolean useIndexes = true;
+
+  SimResponse list(Service s, SimRequest r) {
     ODataQuery q = ODataQuery.parse(r.query(), false);
     checkProperties(s.name(), s.fields().keySet(), q, r.query().get("$orderby"));
     if (q.filter() != null) {
@@ -538,7 +550,10 @@ public final class ErpSimulator implements Simulator {
         String after = token == null ? lowerBound(s, q.filter() == null ? null : q.filter().root()) : decodeToken(token);
         int already = token == null ? 0 : Integer.parseInt(r.query().getOrDefault("$skiptaken", "0"));
         int want = Math.min(pageSize, limit - already);
-        page = want <= 0 ? List.of() : t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
+        page = want <= 0 ? List.of() : useIndexes ? ErpIndexedRead.keyOrdered(t, q.filter(), after, want + 1) : null;
+        if (page == null) {
+          page = t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
+        }
         if (page.size() > want) {
           page = page.subList(0, want);
           if (already + want < limit) {
@@ -546,18 +561,44 @@ public final class ErpSimulator implements Simulator {
           }
         }
       } else {
-        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
         int offset = token == null ? 0 : Integer.parseInt(decodeToken(token).substring(2));
-        int end = Math.min(all.size(), Math.min(limit, offset + pageSize));
-        page = offset >= end ? List.of() : all.subList(offset, end);
-        if (end < Math.min(all.size(), limit)) {
-          next = nextLink(r, encodeToken("o:" + end), end);
+        Iterable<Map<String, Object>> ordered = useIndexes
+            ? ErpIndexedRead.ordered(t, q.filter(), r.query().get("$orderby")) : null;
+        if (ordered != null) {
+          // The same page as the sort below: the matching rows from offset up to the page's end, and whether more.
+          int stop = Math.min(limit, offset + pageSize);
+          List<Map<String, Object>> rows = new ArrayList<>();
+          boolean more = false;
+          int seen = 0;
+          for (Map<String, Object> row : ordered) {
+            if (q.filter() == null || q.filter().test(row)) {
+              if (seen >= stop) {
+                more = true;
+                break;
+              }
+              if (seen >= offset) {
+                rows.add(row);
+              }
+              seen++;
+            }
+          }
+          page = rows;
+          if (more && stop < limit) {
+            next = nextLink(r, encodeToken("o:" + stop), stop);
+          }
+        } else {
+          List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
+          int end = Math.min(all.size(), Math.min(limit, offset + pageSize));
+          page = offset >= end ? List.of() : all.subList(offset, end);
+          if (end < Math.min(all.size(), limit)) {
+            next = nextLink(r, encodeToken("o:" + end), end);
+          }
         }
       }
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name());
       if (q.count()) {
-        body.put("@odata.count", ErpRangeCount.count(s, t, q.filter()));
+        body.put("@odata.count", ErpRangeCount.count(s, t, q.filter(), useIndexes));
       }
       List<Map<String, Object>> value = new ArrayList<>(page.size());
       for (Map<String, Object> row : page) {

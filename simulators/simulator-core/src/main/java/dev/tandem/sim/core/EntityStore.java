@@ -2,14 +2,19 @@ package dev.tandem.sim.core;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.NoSuchElementException;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -63,6 +68,9 @@ public final class EntityStore {
     private final Map<String, Long> versions = new HashMap<>();
     private final TreeMap<Long, String> changed = new TreeMap<>();
     private final TreeMap<Long, Deletion> deletions = new TreeMap<>();
+    private final Map<String, SortedIndex> sorted = new HashMap<>();
+    /** The keys in order, for counting a key range by rank; rebuilt after a row was added or removed. */
+    private volatile String[] keyArray;
 
     Table(String name, String keyField, List<String> uniqueFields) {
       this.name = name;
@@ -133,6 +141,10 @@ public final class EntityStore {
         }
       }
       rows.put(key, row);
+      index(key, row);
+      if (old == null) {
+        keyArray = null;
+      }
       long seq = ++sequence;
       Long prev = versions.put(key, seq);
       if (prev != null) {
@@ -156,6 +168,7 @@ public final class EntityStore {
       if (old == null) {
         return null;
       }
+      keyArray = null;
       unindex(key, old);
       Long prev = versions.remove(key);
       if (prev != null) {
@@ -176,12 +189,14 @@ public final class EntityStore {
     private void restore(String key, Map<String, Object> old, Long prevVersion) {
       Map<String, Object> current = rows.get(key);
       unindex(key, current);
+      keyArray = null;
       Long cur = versions.remove(key);
       if (cur != null) {
         changed.remove(cur);
       }
       if (old != null) {
         rows.put(key, old);
+        index(key, old);
         for (String f : uniqueFields) {
           Object v = old.get(f);
           if (v != null) {
@@ -197,9 +212,18 @@ public final class EntityStore {
       }
     }
 
+    private void index(String key, Map<String, Object> row) {
+      for (SortedIndex i : sorted.values()) {
+        i.add(key, row.get(i.field));
+      }
+    }
+
     private void unindex(String key, Map<String, Object> row) {
       if (row == null) {
         return;
+      }
+      for (SortedIndex i : sorted.values()) {
+        i.remove(key, row.get(i.field));
       }
       for (String f : uniqueFields) {
         Object v = row.get(f);
@@ -330,6 +354,252 @@ public final class EntityStore {
       versions.clear();
       changed.clear();
       deletions.clear();
+      sorted.values().forEach(SortedIndex::clear);
+      keyArray = null;
+    }
+
+    /**
+     * Adds a sorted (non-unique) index on a field holding text, as a database keeps a secondary key: reads ordered
+     * or bounded by the field then visit only the rows they need instead of sorting the table. Call before rows are
+     * added (at definition).
+     *
+     * @param field the field
+     * @param wellFormed values whose text order is the order of what they mean (e.g. timestamps in one fixed
+     *     format); a read may start at a bound only while every value passes
+     */
+    public void sortedIndex(String field, Predicate<String> wellFormed) {
+      if (!rows.isEmpty()) {
+        throw new IllegalStateException("define the index of " + name + "." + field + " before adding rows");
+      }
+      sorted.put(field, new SortedIndex(field, wellFormed));
+    }
+
+    /**
+     * Rows in the order of an indexed field, as a stable sort of the key-ordered rows by that field would give them:
+     * by value (nulls lowest), rows with equal values in key order (also when descending).
+     *
+     * @param field an indexed field
+     * @param descending highest value first
+     * @param from null for every row, else only rows whose value is at least this (text order)
+     * @return the rows (stored instances), or null when the field has no index or holds a value that is not text
+     */
+    public Iterable<Map<String, Object>> ordered(String field, boolean descending, String from) {
+      SortedIndex i = sorted.get(field);
+      if (i == null || i.foreign > 0) {
+        return null;
+      }
+      NavigableMap<String, Object> range = from == null ? i.values : i.values.tailMap(from, true);
+      if (descending) {
+        range = range.descendingMap();
+      }
+      List<Iterable<String>> parts = new ArrayList<>(2);
+      if (from == null && !descending) {
+        parts.add(i.nulls);
+      }
+      NavigableMap<String, Object> r = range;
+      Iterable<String> values = () -> flatten(new Iterator<Iterable<String>>() {
+        private final Iterator<Object> it = r.values().iterator();
+
+        @Override
+        public boolean hasNext() {
+          return it.hasNext();
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Iterable<String> next() {
+          Object k = it.next();
+          return k instanceof String one ? List.of(one) : (TreeSet<String>) k;
+        }
+      });
+      parts.add(values);
+      if (from == null && descending) {
+        parts.add(i.nulls);
+      }
+      return () -> {
+        Iterator<String> keys = flatten(parts.iterator());
+        return new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return keys.hasNext();
+          }
+
+          @Override
+          public Map<String, Object> next() {
+            return rows.get(keys.next());
+          }
+        };
+      };
+    }
+
+    /**
+     * @param field an indexed field
+     * @return whether every value of the field passes the index's well-formedness test (so a bound may be used)
+     */
+    public boolean wellFormed(String field) {
+      SortedIndex i = sorted.get(field);
+      return i != null && i.foreign == 0 && i.malformed == 0;
+    }
+
+    /**
+     * Counts the rows whose key lies between two bounds, by rank in the sorted keys (a count on the clustered key
+     * that reads no rows).
+     *
+     * @param from lower bound, or null
+     * @param fromInclusive whether the lower bound counts
+     * @param to upper bound, or null
+     * @param toInclusive whether the upper bound counts
+     * @return how many
+     */
+    public int countKeys(String from, boolean fromInclusive, String to, boolean toInclusive) {
+      String[] keys = keyArray;
+      if (keys == null) {
+        keys = rows.keySet().toArray(new String[0]);
+        keyArray = keys;
+      }
+      int lo = from == null ? 0 : rank(keys, from, !fromInclusive);
+      int hi = to == null ? keys.length : rank(keys, to, toInclusive);
+      return Math.max(0, hi - lo);
+    }
+
+    /**
+     * Counts the rows holding a value in an indexed field whose key lies between two bounds, by rank in that value's
+     * sorted keys (a count on a secondary key that ends with the primary key, reading no rows).
+     *
+     * @param field an indexed field
+     * @param value the value (text)
+     * @param from lower bound, or null
+     * @param fromInclusive whether the lower bound counts
+     * @param to upper bound, or null
+     * @param toInclusive whether the upper bound counts
+     * @return how many, or -1 when the field has no index or holds a value that is not text
+     */
+    public int countKeys(String field, String value, String from, boolean fromInclusive, String to,
+        boolean toInclusive) {
+      SortedIndex i = sorted.get(field);
+      if (i == null || i.foreign > 0) {
+        return -1;
+      }
+      String[] keys = i.keysOf(value);
+      int lo = from == null ? 0 : rank(keys, from, !fromInclusive);
+      int hi = to == null ? keys.length : rank(keys, to, toInclusive);
+      return Math.max(0, hi - lo);
+    }
+
+    /** @return how many keys are below the value (or at most it, when {@code orEqual}) */
+    private static int rank(String[] keys, String value, boolean orEqual) {
+      int i = Arrays.binarySearch(keys, value);
+      return i >= 0 ? (orEqual ? i + 1 : i) : -i - 1;
+    }
+  }
+
+  private static <T> Iterator<T> flatten(Iterator<? extends Iterable<T>> outer) {
+    return new Iterator<>() {
+      private Iterator<T> inner = Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        while (!inner.hasNext() && outer.hasNext()) {
+          inner = outer.next().iterator();
+        }
+        return inner.hasNext();
+      }
+
+      @Override
+      public T next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return inner.next();
+      }
+    };
+  }
+
+  /**
+   * A sorted index on one field: value → the key holding it, or the keys (a TreeSet, in key order) when several
+   * rows share it; rows without a value apart.
+   */
+  private static final class SortedIndex {
+    private final String field;
+    private final Predicate<String> wellFormed;
+    private final TreeMap<String, Object> values = new TreeMap<>();
+    private final TreeSet<String> nulls = new TreeSet<>();
+    private int foreign;
+    private int malformed;
+    /** Each value's keys as a sorted array, built when counted and dropped when the value's rows change. */
+    private final Map<String, String[]> arrays = new java.util.concurrent.ConcurrentHashMap<>();
+
+    SortedIndex(String field, Predicate<String> wellFormed) {
+      this.field = field;
+      this.wellFormed = wellFormed;
+    }
+
+    String[] keysOf(String value) {
+      return arrays.computeIfAbsent(value, v -> {
+        Object held = values.get(v);
+        return held == null ? new String[0] : held instanceof String one ? new String[] {one}
+            : ((TreeSet<?>) held).toArray(new String[0]);
+      });
+    }
+
+    void add(String key, Object v) {
+      if (v instanceof String s) {
+        arrays.remove(s);
+      }
+      if (v == null) {
+        nulls.add(key);
+      } else if (v instanceof String s) {
+        Object held = values.putIfAbsent(s, key);
+        if (held instanceof String other && !other.equals(key)) {
+          TreeSet<String> keys = new TreeSet<>();
+          keys.add(other);
+          keys.add(key);
+          values.put(s, keys);
+        } else if (held instanceof TreeSet<?> keys) {
+          @SuppressWarnings("unchecked")
+          TreeSet<String> k = (TreeSet<String>) keys;
+          k.add(key);
+        }
+        if (!wellFormed.test(s)) {
+          malformed++;
+        }
+      } else {
+        foreign++;
+      }
+    }
+
+    void remove(String key, Object v) {
+      if (v instanceof String s) {
+        arrays.remove(s);
+      }
+      if (v == null) {
+        nulls.remove(key);
+      } else if (v instanceof String s) {
+        Object held = values.get(s);
+        boolean removed = false;
+        if (key.equals(held)) {
+          values.remove(s);
+          removed = true;
+        } else if (held instanceof TreeSet<?> keys && keys.remove(key)) {
+          removed = true;
+          if (keys.size() == 1) {
+            values.put(s, keys.first());
+          }
+        }
+        if (removed && !wellFormed.test(s)) {
+          malformed--;
+        }
+      } else {
+        foreign--;
+      }
+    }
+
+    void clear() {
+      arrays.clear();
+      values.clear();
+      nulls.clear();
+      foreign = 0;
+      malformed = 0;
     }
   }
 
