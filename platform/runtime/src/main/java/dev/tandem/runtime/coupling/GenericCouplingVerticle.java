@@ -20,7 +20,7 @@ import dev.tandem.runtime.store.PgJobRecordStore.Result;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.sync.FromCrmSync;
-import dev.tandem.runtime.sync.MappingSettings;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.runtime.sync.RecordMapper;
 import dev.tandem.runtime.sync.ReferenceGuard;
 import dev.tandem.runtime.sync.ToCrmSync;

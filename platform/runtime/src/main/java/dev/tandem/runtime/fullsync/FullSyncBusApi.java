@@ -2,6 +2,7 @@ package dev.tandem.runtime.fullsync;
 
 import dev.tandem.api.Addresses;
 import dev.tandem.api.BusFailure;
+import dev.tandem.runtime.store.PgFullSyncStore;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -13,7 +13,7 @@ import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.plugins.PluginHost;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
 import dev.tandem.runtime.store.PgScheduleStore;
-import dev.tandem.runtime.sync.MappingSettings;
+import dev.tandem.runtime.store.MappingSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

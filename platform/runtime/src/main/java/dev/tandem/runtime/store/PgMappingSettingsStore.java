@@ -1,8 +1,7 @@
 package dev.tandem.runtime.store;
 
 import dev.tandem.api.Direction;
-import dev.tandem.runtime.sync.MappingSettings;
-import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
+import dev.tandem.runtime.store.MappingSettings.ConflictPolicy;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;

@@ -12,6 +12,7 @@ import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient.Write;
 import dev.tandem.runtime.store.Coupling;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;
 import dev.tandem.runtime.store.PgWatermarkStore;

@@ -14,6 +14,7 @@ import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
 import dev.tandem.runtime.store.PgRecordErrorStore;

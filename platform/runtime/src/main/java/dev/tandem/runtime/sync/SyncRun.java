@@ -13,6 +13,7 @@ import dev.tandem.api.ErrorKind;
 import dev.tandem.api.TandemException;
 import dev.tandem.runtime.store.Coupling;
 import dev.tandem.runtime.store.JobLease;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.runtime.store.PgErrors;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;

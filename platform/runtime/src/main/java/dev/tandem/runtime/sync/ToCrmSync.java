@@ -11,6 +11,7 @@ import dev.tandem.runtime.connectors.crm.BatchOperation;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.store.Coupling;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgCouplingStore.Outcome;
 import dev.tandem.runtime.store.PgWatermarkStore;

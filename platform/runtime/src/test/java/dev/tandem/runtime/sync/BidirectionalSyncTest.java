@@ -16,7 +16,7 @@ import dev.tandem.runtime.connectors.erp.ODataErpSettings;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.SchemaMigrator;
-import dev.tandem.runtime.sync.MappingSettings.ConflictPolicy;
+import dev.tandem.runtime.store.MappingSettings.ConflictPolicy;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;

@@ -10,6 +10,7 @@ import dev.tandem.runtime.TestRuntimes;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
 import dev.tandem.runtime.plugins.PluginJars;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
 import dev.tandem.sim.erp.ErpSimulator;

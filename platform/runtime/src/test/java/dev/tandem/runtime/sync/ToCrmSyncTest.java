@@ -14,6 +14,7 @@ import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.connectors.erp.ODataErpSettings;
+import dev.tandem.runtime.store.MappingSettings;
 import dev.tandem.runtime.store.PgCouplingStore;
 import dev.tandem.runtime.store.PgWatermarkStore;
 import dev.tandem.runtime.store.SchemaMigrator;

@@ -1,4 +1,4 @@
-package dev.tandem.runtime.sync;
+package dev.tandem.runtime.store;
 
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;

@@ -1,4 +1,4 @@
-package dev.tandem.runtime.fullsync;
+package dev.tandem.runtime.store;
 
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -63,7 +63,7 @@ public final class PgFullSyncStore {
    */
   public record Run(long id, String status, int parts, long splitAtRows, OffsetDateTime startedAt,
       OffsetDateTime finishedAt, String message) {
-    JsonObject toJson() {
+    public JsonObject toJson() {
       return new JsonObject().put("id", id).put("status", status.toUpperCase(java.util.Locale.ROOT))
           .put("parts", parts).put("splitAtRows", splitAtRows).put("startedAt", startedAt.toInstant().toString())
           .put("finishedAt", finishedAt == null ? null : finishedAt.toInstant().toString()).put("message", message);
@@ -128,7 +128,7 @@ public final class PgFullSyncStore {
    * @param tx the coordinator's transaction
    * @return the run
    */
-  Future<Optional<Run>> lockRunning(SqlConnection tx) {
+  public Future<Optional<Run>> lockRunning(SqlConnection tx) {
     return tx.query("SELECT * FROM full_sync_run WHERE status = 'running' FOR UPDATE SKIP LOCKED").execute()
         .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(run(rows.iterator().next())));
   }
@@ -205,7 +205,7 @@ public final class PgFullSyncStore {
    * @param estimated rows expected, or null to keep
    * @return done
    */
-  Future<Void> setLine(SqlClient tx, long runId, String mapping, String status, String reason, Long estimated) {
+  public Future<Void> setLine(SqlClient tx, long runId, String mapping, String status, String reason, Long estimated) {
     return tx.preparedQuery("UPDATE full_sync_line SET status = $3, reason = $4, estimated = coalesce($5, estimated), "
             + "started_at = CASE WHEN $3 = 'running' THEN now() ELSE started_at END, "
             + "finished_at = CASE WHEN $3 IN ('succeeded', 'partial', 'failed', 'held', 'skipped') THEN now() "
@@ -223,19 +223,19 @@ public final class PgFullSyncStore {
    * @param mark the endpoint's newest modified-on, or null
    * @return done
    */
-  Future<Void> markOther(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
+  public Future<Void> markOther(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
     return tx.preparedQuery("UPDATE full_sync_line SET other_mark = $3 WHERE run_id = $1 AND mapping = $2")
         .execute(Tuple.of(runId, mapping, mark)).mapEmpty();
   }
 
   /** @return the other side's newest modified-on when the line started, or null */
-  Future<OffsetDateTime> otherMark(SqlClient tx, long runId, String mapping) {
+  public Future<OffsetDateTime> otherMark(SqlClient tx, long runId, String mapping) {
     return tx.preparedQuery("SELECT other_mark FROM full_sync_line WHERE run_id = $1 AND mapping = $2")
         .execute(Tuple.of(runId, mapping))
         .map(rows -> rows.rowCount() == 0 ? null : rows.iterator().next().getOffsetDateTime(0));
   }
 
-  Future<Void> markLine(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
+  public Future<Void> markLine(SqlClient tx, long runId, String mapping, OffsetDateTime mark) {
     return tx.preparedQuery("UPDATE full_sync_line SET source_mark = $3 WHERE run_id = $1 AND mapping = $2")
         .execute(Tuple.of(runId, mapping, mark)).mapEmpty();
   }
@@ -249,7 +249,7 @@ public final class PgFullSyncStore {
    * @param message summary
    * @return done
    */
-  Future<Void> finish(SqlClient tx, long runId, String status, String message) {
+  public Future<Void> finish(SqlClient tx, long runId, String status, String message) {
     return tx.preparedQuery("UPDATE full_sync_run SET status = $2, message = $3, finished_at = now() WHERE id = $1")
         .execute(Tuple.of(runId, status, message)).mapEmpty();
   }
