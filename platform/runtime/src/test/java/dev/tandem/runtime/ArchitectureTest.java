@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The runtime's package rules (docs/architecture.md, "Packages"): SQL only in {@code store}; {@code store} and
- * {@code connectors} built on the api and their libraries only; no package cycles but the ones listed below, which
- * are known and named, so that any new one fails here.
+ * {@code connectors} built on the api and their libraries only; no package cycles.
  */
 class ArchitectureTest {
 
@@ -41,12 +40,9 @@ class ArchitectureTest {
 
   /**
    * Outside {@code store} and still allowed the PostgreSQL client: {@code TandemRuntime} creates the pool (it wires
-   * the node), {@code DatabaseSettings} turns the configuration into connect options (SSL mode included), and
-   * {@code PgFullSyncStore}, the full synchronization's store, still lives beside its coordinator: moving it into
-   * {@code store} is a file move left for when no other branch edits the full synchronization.
+   * the node) and {@code DatabaseSettings} turns the configuration into connect options (SSL mode included).
    */
-  private static final Set<String> WIRING = Set.of(RUNTIME + ".TandemRuntime", RUNTIME + ".config.DatabaseSettings",
-      RUNTIME + ".fullsync.PgFullSyncStore");
+  private static final Set<String> WIRING = Set.of(RUNTIME + ".TandemRuntime", RUNTIME + ".config.DatabaseSettings");
 
   private static final DescribedPredicate<JavaClass> SQL_API = describe(
       "the PostgreSQL client's statements, rows and errors (io.vertx.sqlclient / io.vertx.pgclient but " + HANDLES + ")",
@@ -77,9 +73,7 @@ class ArchitectureTest {
                 "io.vertx.pgclient", "org.flywaydb")
                 // As designed: the migrator reads its connection from the database settings (a value of config,
                 // which depends on nothing of the store).
-                || c.getName().equals(RUNTIME + ".config.DatabaseSettings")
-                // Known, listed in KNOWN_CYCLES: the stored overrides are read into the engine's MappingSettings.
-                || isMappingSettings(c)))
+                || c.getName().equals(RUNTIME + ".config.DatabaseSettings")))
         .check(CLASSES);
   }
 
@@ -94,26 +88,10 @@ class ArchitectureTest {
         .check(CLASSES);
   }
 
-  /**
-   * No package cycles, except this one, known and named: {@code store → sync}, because
-   * {@code PgMappingSettingsStore} reads the overrides into {@code sync.MappingSettings} while the engine in
-   * {@code sync} uses the stores (a cycle {@code sync ↔ store}). Breaking it means moving {@code MappingSettings}
-   * (a value record of the stored overrides) into {@code store}, as {@code Coupling} and {@code Job} are: a change of
-   * imports in five engine classes and six tests that other branches edit now. Only that class's dependency on that
-   * record is ignored, so any other dependency that closes a cycle fails.
-   */
+  /** No package cycles at all: a dependency that closes one fails here. */
   @Test
-  void noPackageCyclesButTheKnownOne() {
-    slices().matching(RUNTIME + ".(*)..").namingSlices("$1").should().beFreeOfCycles()
-        .ignoreDependency(
-            describe("PgMappingSettingsStore", c -> c.getName().startsWith(RUNTIME + ".store.PgMappingSettingsStore")),
-            describe("MappingSettings", ArchitectureTest::isMappingSettings))
-        .check(CLASSES);
-  }
-
-  private static boolean isMappingSettings(JavaClass c) {
-    return c.getName().equals(RUNTIME + ".sync.MappingSettings")
-        || c.getName().startsWith(RUNTIME + ".sync.MappingSettings$");
+  void noPackageCycles() {
+    slices().matching(RUNTIME + ".(*)..").namingSlices("$1").should().beFreeOfCycles().check(CLASSES);
   }
 
   private static boolean inAny(JavaClass c, String... packages) {
