@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Nodes sharing one application user split its 52 concurrent requests through PostgreSQL, and survive a death. */
-class BudgetSlotKeeperTest {
+class BudgetSlotKeeperIT {
 
   private TestDatabase db;
   private final List<Vertx> nodes = new ArrayList<>();

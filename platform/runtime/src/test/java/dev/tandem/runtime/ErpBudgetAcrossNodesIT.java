@@ -38,7 +38,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the ERP simulator over HTTP and a real PostgreSQL: two nodes with two clients each, all reading at once, never
  * have more than five requests at the simulator.
  */
-class ErpBudgetAcrossNodesTest {
+class ErpBudgetAcrossNodesIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

@@ -9,7 +9,7 @@ import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RuntimeStartTest {
+class RuntimeStartIT {
 
   @Test
   void aFailedStartIsReportedPromptlyWithItsCause(@TempDir Path plugins) {

@@ -7,7 +7,7 @@ import dev.tandem.runtime.Main;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.TestDatabase;
 import dev.tandem.runtime.TestRuntimes;
-import dev.tandem.runtime.http.AdminServerHardeningTest;
+import dev.tandem.runtime.http.AdminServerHardeningIT;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code bin/tandem} subcommands against a running node (with simulators), their output and exit codes. */
-class AdminCommandsTest {
+class AdminCommandsIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);
@@ -54,7 +54,7 @@ class AdminCommandsTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"seed\":1,\"counts\":{}}")).build(),
         HttpResponse.BodyHandlers.ofString());
     Path plugins = Files.createDirectories(work.resolve("plugins"));
-    PluginJars.jar(plugins, "cli", null, Map.of("test.hardening.Currencies", AdminServerHardeningTest.PLUGIN), work);
+    PluginJars.jar(plugins, "cli", null, Map.of("test.hardening.Currencies", AdminServerHardeningIT.PLUGIN), work);
     db = TestDatabase.fresh();
     rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins)
         .withConnections(TestRuntimes.connections(erp.get(), crm.get())));

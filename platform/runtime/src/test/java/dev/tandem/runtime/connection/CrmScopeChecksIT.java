@@ -21,7 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * The connection test and the set-up client ask Entra for the organization's scope when none is configured, and a
  * wrong scope is reported with Entra's AADSTS code and message (the simulator answers as Entra does).
  */
-class CrmScopeChecksTest {
+class CrmScopeChecksIT {
 
   @RegisterExtension
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * change tracking, the same added columns (which the simulator refuses before the import) and the same alternate
  * keys.
  */
-class TandemSolutionTest {
+class TandemSolutionIT {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final List<String> TABLES = List.of("account", "contact", "systemuser", "transactioncurrency",

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * simulator's {@code x-ms-dop-hint} caps and seeds the concurrency; a batch that cannot finish inside the
  * client's timeout is split into halves, never sent whole again, and the next batches are sized to fit.
  */
-class CrmBudgetAndBatchSizeTest {
+class CrmBudgetAndBatchSizeIT {
 
   @RegisterExtension
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Dataverse client against the CRM simulator over HTTP. */
-class DataverseClientTest {
+class DataverseClientIT {
 
   @RegisterExtension
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);

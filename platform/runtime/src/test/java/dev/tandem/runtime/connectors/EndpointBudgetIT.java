@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The node-wide budget per endpoint and user, against the CRM simulator's realistic cost model. */
-class EndpointBudgetTest {
+class EndpointBudgetIT {
 
   @RegisterExtension
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);

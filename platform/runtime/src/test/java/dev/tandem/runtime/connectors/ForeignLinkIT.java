@@ -30,7 +30,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * next or delta link to another host — here a second HTTP server that records what it receives — is refused
  * before any request is made, so the bearer token and the web-service key never leave for it.
  */
-class ForeignLinkTest {
+class ForeignLinkIT {
 
   @RegisterExtension
   static SimulatorExtension<DataverseSimulator> crmSim = new SimulatorExtension<>(DataverseSimulator::new);

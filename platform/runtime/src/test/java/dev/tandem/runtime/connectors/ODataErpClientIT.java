@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The ERP OData client against the ERP simulator over HTTP. */
-class ODataErpClientTest {
+class ODataErpClientIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

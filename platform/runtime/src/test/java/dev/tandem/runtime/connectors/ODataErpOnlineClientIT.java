@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The ERP client on the bc-online profile: OAuth client credentials, token reuse and renewal, the company check. */
-class ODataErpOnlineClientTest {
+class ODataErpOnlineClientIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp =

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * per endpoint user (requests of both count against one limit), one token and one connection pool, which outlives
  * the verticle that opened it.
  */
-class SharedEndpointClientsTest {
+class SharedEndpointClientsIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp =

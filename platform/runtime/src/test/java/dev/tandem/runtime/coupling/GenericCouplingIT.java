@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * create-if-no-match, matching driven by the CRM side (one-to-one both ways), a refused create in a direction the
  * mapping does not synchronize, and a CRM read failing once on the way.
  */
-class GenericCouplingTest {
+class GenericCouplingIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

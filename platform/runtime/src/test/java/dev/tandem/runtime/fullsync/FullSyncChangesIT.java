@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * incremental run after it reads only their changes (not the rows the full synchronization wrote or read), and
  * each person's edit arrives on the other side as the mapping's direction says.
  */
-class FullSyncChangesTest {
+class FullSyncChangesIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

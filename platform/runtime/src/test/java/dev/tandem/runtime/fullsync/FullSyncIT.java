@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Two nodes share a full synchronization cut into key ranges; one of them dies in the middle; the other finishes
  * every range, and the result is what a single node would have made: each customer once, coupled once.
  */
-class FullSyncTest {
+class FullSyncIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * dependency was skipped as "couple first" is held with that reason, and a mapping that writes by a CRM alternate
  * key is recommended for a full synchronization even when both sides hold data (it matches, never duplicates).
  */
-class FullSyncLinesTest {
+class FullSyncLinesIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

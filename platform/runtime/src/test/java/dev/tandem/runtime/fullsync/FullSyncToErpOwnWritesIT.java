@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * stamp compared with the couplings) and takes it to the CRM, and the next ERP-to-CRM run reads none of the 600
  * rows back — it modifies exactly the one real change made after the full synchronization.
  */
-class FullSyncToErpOwnWritesTest {
+class FullSyncToErpOwnWritesIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

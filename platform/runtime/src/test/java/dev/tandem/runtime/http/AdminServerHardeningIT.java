@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What an anonymous or careless client sends must not knock the admin server over or make it answer 500. */
-public class AdminServerHardeningTest {
+public class AdminServerHardeningIT {
 
   @TempDir
   static Path work;

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The admin API over HTTPS with a key and certificate from PEM files (a self-signed pair made here with keytool). */
-class AdminTlsTest {
+class AdminTlsIT {
 
   @TempDir
   Path dir;

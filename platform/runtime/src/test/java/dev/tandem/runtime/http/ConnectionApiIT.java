@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The connection window: validation naming the field, secrets never returned, the Enabled switch refusing new jobs,
  * a second node following a change without restart, the {@code tandem connection test} command, and key rotation.
  */
-class ConnectionApiTest {
+class ConnectionApiIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

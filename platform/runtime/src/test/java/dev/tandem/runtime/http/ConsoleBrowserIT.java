@@ -66,7 +66,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * fails it, except the network errors a flow provokes on purpose, each named.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ConsoleBrowserTest {
+class ConsoleBrowserIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

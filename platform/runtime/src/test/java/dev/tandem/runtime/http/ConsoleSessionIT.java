@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * token on one node, good on another, refused when tampered with, expired or signed for another token, and writes
  * with it refused without the anti-CSRF header.
  */
-class ConsoleSessionTest {
+class ConsoleSessionIT {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static TestDatabase db;

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every metric the Grafana dashboard in docs/ queries is in /metrics of a node that synchronized. */
-class GrafanaDashboardTest {
+class GrafanaDashboardIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);
@@ -57,7 +57,7 @@ class GrafanaDashboardTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"seed\":1,\"counts\":{}}")).build(),
         HttpResponse.BodyHandlers.ofString());
     Path plugins = Files.createDirectories(work.resolve("plugins"));
-    PluginJars.jar(plugins, "dash", null, Map.of("test.hardening.Currencies", AdminServerHardeningTest.PLUGIN), work);
+    PluginJars.jar(plugins, "dash", null, Map.of("test.hardening.Currencies", AdminServerHardeningIT.PLUGIN), work);
     try (TestDatabase db = TestDatabase.fresh()) {
       TandemRuntime rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins)
           .withConnections(TestRuntimes.connections(erp.get(), crm.get())));

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * listed dead and its job is taken over after its lease. And the mapping settings' store errors: MERGE is
  * accepted, a value the database refuses is a 400 naming the field, not an outage.
  */
-class NodesApiTest {
+class NodesApiIT {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 

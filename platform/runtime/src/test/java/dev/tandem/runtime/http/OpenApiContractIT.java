@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The OpenAPI document and the server agree: every route the router has is documented, and every documented
  * operation answers with a documented status and, for JSON, a body of the documented top-level shape.
  */
-class OpenApiContractTest {
+class OpenApiContractIT {
 
   @TempDir
   static Path work;
@@ -46,7 +46,7 @@ class OpenApiContractTest {
   @BeforeAll
   static void start() throws Exception {
     Path plugins = Files.createDirectories(work.resolve("plugins"));
-    PluginJars.jar(plugins, "contract", null, Map.of("test.hardening.Currencies", AdminServerHardeningTest.PLUGIN),
+    PluginJars.jar(plugins, "contract", null, Map.of("test.hardening.Currencies", AdminServerHardeningIT.PLUGIN),
         work);
     db = TestDatabase.fresh();
     rt = TestRuntimes.start(TestRuntimes.config(db.settings(), plugins));

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * clock (minutes behind PostgreSQL's here), so no change made after it is lost; watermarks and the delta link are
  * shown, set and reset through the admin API; record ids given to the API are checked where they enter.
  */
-class ReadPositionsTest {
+class ReadPositionsIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Readiness follows PostgreSQL: the runtime reaches it through a TCP proxy the test cuts and restores. */
-class ReadinessTest {
+class ReadinessIT {
 
   /** A TCP proxy in front of the real PostgreSQL that can be taken down and brought back on the same port. */
   static final class Proxy {

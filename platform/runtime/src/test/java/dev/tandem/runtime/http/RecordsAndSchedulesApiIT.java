@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * key on each side with their coupling state (coupled, uncoupled on either side, with an error) and refused
  * parameters; and an operator's pause of a schedule, which no node's tick runs until it is woken on the other node.
  */
-class RecordsAndSchedulesApiTest {
+class RecordsAndSchedulesApiIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * an unreachable endpoint and an administrator without the roles each fail their named check and change nothing;
  * the database holds no secret in clear text.
  */
-class SetupGuideTest {
+class SetupGuideIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

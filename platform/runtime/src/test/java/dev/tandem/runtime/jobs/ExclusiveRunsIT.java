@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * time, a lost lease fences its holder out, a timed-out job is not run twice at once, and an enqueue wakes the
  * other node through NOTIFY.
  */
-class ExclusiveRunsTest {
+class ExclusiveRunsIT {
 
   private TestDatabase db;
   private final List<QueueNode> nodes = new ArrayList<>();

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The job queue and dispatcher against a real PostgreSQL. */
-class JobQueueTest {
+class JobQueueIT {
 
   private static final JobSettings FAST = new JobSettings(16, 32, 50, 2_000, 10_000, 10, 100, 1_000, 0);
 

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Real plugin jars built in the test: two good ones (a jar and a zip), one whose plugin class is missing, one
  * whose mapping depends on a mapping no plugin provides. The good ones run; the API lists all four.
  */
-class PluginLoadingTest {
+class PluginLoadingIT {
 
   @TempDir
   static Path work;

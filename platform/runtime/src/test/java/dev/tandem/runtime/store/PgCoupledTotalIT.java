@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  * sides through two nodes writing at once, a transaction rolled back and retried, pending rows completed, manual
  * couplings, uncoupling, a restore that clears a side, and reads (which fold the deltas) racing the writes.
  */
-class PgCoupledTotalTest {
+class PgCoupledTotalIT {
 
   private TestDatabase db;
   private Vertx vertx;

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class PgCouplingStoreTest {
+class PgCouplingStoreIT {
 
   private TestDatabase db;
   private Vertx vertx;

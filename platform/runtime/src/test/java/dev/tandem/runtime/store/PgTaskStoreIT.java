@@ -28,7 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** A sync task's store: composite keys, lines under their header, fencing. */
-class PgTaskStoreTest {
+class PgTaskStoreIT {
 
   private static final List<String> HEAD = List.of("Document_Type", "No");
   private static final List<String> LINE = List.of("Document_Type", "Document_No", "Line_No");

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * either encrypted (the server speaks TLS) or refused (it does not) — never silently in plain text, as it was when
  * the mode was ignored. Whichever test server is in use (with or without TLS), this holds.
  */
-class PostgresSslModeTest {
+class PostgresSslModeIT {
 
   @Test
   void requireIsEncryptedOrRefusedAndDisableIsPlain() throws Exception {

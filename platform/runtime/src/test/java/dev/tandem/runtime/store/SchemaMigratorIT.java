@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tandem.runtime.TestDatabase;
 import org.junit.jupiter.api.Test;
 
-class SchemaMigratorTest {
+class SchemaMigratorIT {
 
   @Test
   void migratesAFreshSchemaAndIsIdempotent() {

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Both directions in one job, with the conflict policies, against both simulators. */
-class BidirectionalSyncTest {
+class BidirectionalSyncIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A node dies in the middle of a run; another node takes the job over and finishes it without duplicates. */
-class CrashResumeTest {
+class CrashResumeIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

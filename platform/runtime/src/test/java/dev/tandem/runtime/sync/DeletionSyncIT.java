@@ -44,7 +44,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A coupled record deleted on either side, under each deletion policy. */
-class DeletionSyncTest {
+class DeletionSyncIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);

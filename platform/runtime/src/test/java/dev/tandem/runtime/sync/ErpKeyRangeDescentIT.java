@@ -45,7 +45,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * deletion: the total, two counts per level of the 80-range tree (7 levels), the moved range read and its missing
  * key confirmed — and the deletion found. Three deletions in ranges far apart: at most three paths.
  */
-class ErpKeyRangeDescentTest {
+class ErpKeyRangeDescentIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);

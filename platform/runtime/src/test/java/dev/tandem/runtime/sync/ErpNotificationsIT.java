@@ -36,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * makes the deletion check due though its interval is an hour away, a forged notification is refused, and a
  * notification that never arrives loses nothing: the next incremental run reads the change.
  */
-class ErpNotificationsTest {
+class ErpNotificationsIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp =

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * that answers slowly (so both nodes' checks overlap); BC then lists one subscription per API page and Tandem stores
  * the same one. A renewal due on both nodes at once is made once too.
  */
-class ErpSubscriptionClaimTest {
+class ErpSubscriptionClaimIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp =

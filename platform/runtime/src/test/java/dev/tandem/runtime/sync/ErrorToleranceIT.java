@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * records are in the error log with their kind and stage; raising the tolerance and waking the schedule lets the
  * next run succeed with the same records failed.
  */
-class ErrorToleranceTest {
+class ErrorToleranceIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** CRM-to-ERP runs against both simulators and a real PostgreSQL. */
-class FromCrmSyncTest {
+class FromCrmSyncIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A plugin that declares mappings only: the runtime's generic engine runs its TO_CRM mapping end to end. */
-class GenericEngineTest {
+class GenericEngineIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * moment run it one after the other and create one ERP customer per account; a record PostgreSQL cannot store is
  * isolated from its page instead of failing every run.
  */
-class QueueGuaranteesSyncTest {
+class QueueGuaranteesSyncIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erp = new SimulatorExtension<>(ErpSimulator::new);

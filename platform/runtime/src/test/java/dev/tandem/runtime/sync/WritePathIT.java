@@ -51,7 +51,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a node killed between a create and its coupling, an edit landing between Tandem's read and write or in the
  * same second as Tandem's write, equal whole-second stamps across pages, and the ERP's assigned number.
  */
-class WritePathTest {
+class WritePathIT {
 
   @RegisterExtension
   static SimulatorExtension<ErpSimulator> erpSim = new SimulatorExtension<>(ErpSimulator::new);
