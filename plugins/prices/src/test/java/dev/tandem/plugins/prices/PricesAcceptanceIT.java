@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /** CUSTPRCGRP-PRICE, a one-way ERP-to-CRM mapping, passes the test kit's acceptance suite. */
-class PriceListAcceptanceIT extends MappingAcceptanceSuite {
+class PricesAcceptanceIT extends MappingAcceptanceSuite {
 
   @Override
   protected String mapping() {

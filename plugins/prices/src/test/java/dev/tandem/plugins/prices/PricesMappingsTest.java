@@ -10,7 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class PricesPluginTest {
+class PricesMappingsTest {
 
   private static FieldMapping currencyField(MappingDefinition m) {
     return m.fields().stream().filter(f -> "transactioncurrencyid".equals(f.crmField())).findFirst().orElseThrow();

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /** ITEM-PRODUCT passes the test kit's acceptance suite (one way, ERP to CRM). */
-class ItemProductAcceptanceIT extends MappingAcceptanceSuite {
+class ItemsAcceptanceIT extends MappingAcceptanceSuite {
 
   @Override
   protected String mapping() {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /** CUSTOMER passes the test kit's acceptance suite. */
-class CustomerAcceptanceIT extends MappingAcceptanceSuite {
+class CustomersAcceptanceIT extends MappingAcceptanceSuite {
 
   @Override
   protected String mapping() {

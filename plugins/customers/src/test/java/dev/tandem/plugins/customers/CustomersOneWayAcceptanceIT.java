@@ -3,7 +3,7 @@ package dev.tandem.plugins.customers;
 import io.vertx.core.json.JsonObject;
 
 /** CUSTOMER, set to synchronize ERP to CRM only, passes the acceptance suite's one-way tests too. */
-class CustomerOneWayAcceptanceIT extends CustomerAcceptanceIT {
+class CustomersOneWayAcceptanceIT extends CustomersAcceptanceIT {
 
   @Override
   protected JsonObject overrides() {
