@@ -28,6 +28,8 @@ public final class Addresses {
   public static final String JOB_EVENTS = EVENTS_PREFIX + "jobs";
   /** Published: each page a full-synchronization job commits. */
   public static final String FULL_SYNC_EVENTS = EVENTS_PREFIX + "full-sync";
+  /** Published: a sync task's progress ({@code TaskContext.progress}): job id, kind, mapping, counts, message. */
+  public static final String PROGRESS_EVENTS = EVENTS_PREFIX + "progress";
 
   /** Runtime only: the full-synchronization review ({@code {"counts"}}), replied with its lines. */
   public static final String FULL_SYNC_REVIEW = "tandem.fullsync.review";

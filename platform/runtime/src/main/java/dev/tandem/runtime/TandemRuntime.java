@@ -450,7 +450,7 @@ public final class TandemRuntime {
     }
     return queue.enqueue(job, config.jobs().maxAttempts()).onSuccess(id -> {
       jobMetrics.enqueued(job.kind(), 1);
-      vertx.eventBus().send(DispatcherVerticle.WAKE, null);
+      vertx.eventBus().send(Addresses.DISPATCHER_WAKE, null);
     });
   }
 

@@ -88,6 +88,20 @@ class ArchitectureTest {
         .check(CLASSES);
   }
 
+  /** One event-bus protocol: every request goes out through {@code bus.Bus} as a {@code bus.BusMessages} record. */
+  @Test
+  void requestsGoThroughTheBusPackage() {
+    noClasses().that().resideOutsideOfPackage(RUNTIME + ".bus..").should().callMethodWhere(describe(
+            "a request on the event bus", (JavaCall<?> call) -> call.getTargetOwner().isAssignableTo(
+                "io.vertx.core.eventbus.EventBus") && call.getName().equals("request")))
+        .because("requests are typed (bus.BusMessages) and their failures read one way (bus.BusError)")
+        .check(CLASSES);
+    classes().that().resideInAPackage(RUNTIME + ".bus..").should().onlyDependOnClassesThat(describe(
+            "are the bus itself, the api, the JDK or Vert.x core",
+            c -> inAny(c, RUNTIME + ".bus", "dev.tandem.api", "java", "io.vertx.core")))
+        .check(CLASSES);
+  }
+
   /** No package cycles at all: a dependency that closes one fails here. */
   @Test
   void noPackageCycles() {

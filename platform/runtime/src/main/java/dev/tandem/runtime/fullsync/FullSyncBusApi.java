@@ -2,11 +2,12 @@ package dev.tandem.runtime.fullsync;
 
 import dev.tandem.api.Addresses;
 import dev.tandem.api.BusFailure;
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusMessages.FullSyncReview;
+import dev.tandem.runtime.bus.BusMessages.FullSyncStart;
 import dev.tandem.runtime.store.PgFullSyncStore;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import java.lang.System.Logger.Level;
 import java.util.function.Function;
@@ -32,24 +33,24 @@ final class FullSyncBusApi {
   static Future<Void> register(Vertx vertx, Function<Boolean, Future<JsonObject>> review,
       Function<JsonObject, Future<JsonObject>> start) {
     return Future.all(
-        vertx.eventBus().<JsonObject>consumer(Addresses.FULL_SYNC_REVIEW, msg -> review.apply(msg.body() == null
-            || msg.body().getBoolean("counts", true)).onComplete(ar -> reply(msg, ar))).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.FULL_SYNC_REVIEW, msg -> review.apply(
+            FullSyncReview.from(msg.body()).counts()).onComplete(ar -> Bus.reply(msg, ar, FullSyncBusApi::failure)))
+            .completion(),
         vertx.eventBus().<JsonObject>consumer(Addresses.FULL_SYNC_PROGRESS, msg -> review.apply(false)
-            .onComplete(ar -> reply(msg, ar))).completion(),
-        vertx.eventBus().<JsonObject>consumer(Addresses.FULL_SYNC_START, msg -> start.apply(msg.body() == null
-            ? new JsonObject() : msg.body()).onComplete(ar -> reply(msg, ar))).completion()).mapEmpty();
+            .onComplete(ar -> Bus.reply(msg, ar, FullSyncBusApi::failure))).completion(),
+        vertx.eventBus().<JsonObject>consumer(Addresses.FULL_SYNC_START, msg -> start.apply(
+            FullSyncStart.from(msg.body()).options()).onComplete(ar -> Bus.reply(msg, ar, FullSyncBusApi::failure)))
+            .completion()).mapEmpty();
   }
 
-  private static void reply(Message<JsonObject> msg, AsyncResult<JsonObject> ar) {
-    if (ar.succeeded()) {
-      msg.reply(ar.result());
-    } else if (ar.cause() instanceof PgFullSyncStore.AlreadyRunningException) {
-      BusFailure.CONFLICT.fail(msg, ar.cause().getMessage());
-    } else if (ar.cause() instanceof IllegalArgumentException) {
-      BusFailure.BAD_REQUEST.fail(msg, ar.cause().getMessage());
-    } else {
-      LOG.log(Level.WARNING, "full synchronization request failed", ar.cause());
-      BusFailure.INTERNAL.fail(msg, String.valueOf(ar.cause().getMessage()));
+  private static BusFailure failure(Throwable e) {
+    if (e instanceof PgFullSyncStore.AlreadyRunningException) {
+      return BusFailure.CONFLICT;
     }
+    if (e instanceof IllegalArgumentException) {
+      return BusFailure.BAD_REQUEST;
+    }
+    LOG.log(Level.WARNING, "full synchronization request failed", e);
+    return BusFailure.INTERNAL;
   }
 }

@@ -1,6 +1,5 @@
 package dev.tandem.runtime.fullsync;
 
-import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
@@ -53,12 +52,6 @@ import java.util.function.Supplier;
  */
 public final class FullSyncCoordinatorVerticle extends VerticleBase {
 
-  /** Event-bus address of the review: replies with {@code {run, lines}}. */
-  public static final String REVIEW = Addresses.FULL_SYNC_REVIEW;
-  /** Event-bus address of start ({@code {mappings?, parts?}}): replies with {@code {runId, lines}}. */
-  public static final String START = Addresses.FULL_SYNC_START;
-  /** Event-bus address of the progress snapshot, without endpoint counts: replies with {@code {run, lines}}. */
-  public static final String PROGRESS = Addresses.FULL_SYNC_PROGRESS;
   /** A line of ERP-to-CRM with at least this many rows is cut into the run's key ranges. */
   static final long SPLIT_THRESHOLD = 10_000;
   /** How the reason of a line skipped because its records must be coupled first begins. */

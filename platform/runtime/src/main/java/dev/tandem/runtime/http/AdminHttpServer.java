@@ -515,7 +515,7 @@ public final class AdminHttpServer {
       if (n == 0) {
         ApiError.send(ctx, 404, "not_found", "mapping " + mapping + " has no schedule to wake");
       } else {
-        vertx.eventBus().send(dev.tandem.runtime.jobs.DispatcherVerticle.WAKE, null);
+        vertx.eventBus().send(dev.tandem.api.Addresses.DISPATCHER_WAKE, null);
         json(ctx, 200, new JsonObject().put("mapping", mapping).put("woken", n));
       }
     }).onFailure(ctx::fail);

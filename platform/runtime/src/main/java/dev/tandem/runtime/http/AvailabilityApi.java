@@ -2,6 +2,9 @@ package dev.tandem.runtime.http;
 
 import dev.tandem.api.Addresses;
 import dev.tandem.api.BusFailure;
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusError;
+import dev.tandem.runtime.bus.BusMessages;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
@@ -38,17 +41,18 @@ final class AvailabilityApi {
         ApiError.send(ctx, 400, "bad_request", "'" + id + "' is not a CRM product id (a GUID)");
         return;
       }
-      vertx.eventBus().<JsonObject>request(Addresses.AVAILABILITY, new JsonObject().put("crmProductId", id), TIMEOUT)
-          .onSuccess(m -> ctx.response().putHeader("Content-Type", "application/json").end(m.body().encode()))
-          .onFailure(e -> {
-            if (BusFailure.noConsumer(e) && switchedOff()) {
+      Bus.request(vertx, new BusMessages.Availability(id), TIMEOUT)
+          .onSuccess(body -> ctx.response().putHeader("Content-Type", "application/json").end(body.encode()))
+          .onFailure(failure -> {
+            BusError e = BusError.of(Addresses.AVAILABILITY, failure);
+            if (e.noConsumer() && switchedOff()) {
               ApiError.send(ctx, 409, "availability_off", "item availability is switched off in the connection: "
                   + "switch it on with PATCH /api/v1/connection {\"availability\": {\"enabled\": true, \"user\": "
                   + "\"…\", \"accessKey\": \"…\"}} (or the setup guide's synchronize step)");
-            } else if (BusFailure.noConsumer(e)) {
+            } else if (e.noConsumer()) {
               ApiError.send(ctx, 503, "unavailable", "no installed plugin answers item availability: install the "
                   + "items plugin, with the ERP connection configured");
-            } else if (BusFailure.NOT_FOUND.is(e)) {
+            } else if (e.is(BusFailure.NOT_FOUND)) {
               ApiError.send(ctx, 404, "not_found", e.getMessage());
             } else {
               ApiError.send(ctx, 503, "unavailable", "availability of CRM product " + id + " could not be read: "

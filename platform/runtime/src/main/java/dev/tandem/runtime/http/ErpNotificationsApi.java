@@ -1,7 +1,9 @@
 package dev.tandem.runtime.http;
 
-import dev.tandem.api.BusFailure;
-import dev.tandem.runtime.sync.ErpNotificationsVerticle;
+import dev.tandem.api.Addresses;
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusError;
+import dev.tandem.runtime.bus.BusMessages;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -16,6 +18,9 @@ import io.vertx.ext.web.handler.BodyHandler;
  * drops that subscription: it was not Tandem's), 503 when this node cannot take it now (BC retries).
  */
 final class ErpNotificationsApi {
+
+  /** The event bus's own default send timeout, as before the typed request. */
+  private static final long DEFAULT_TIMEOUT = 30_000;
 
   /** The route. */
   static final String PATH = "/erp/notifications";
@@ -47,15 +52,14 @@ final class ErpNotificationsApi {
       ApiError.send(ctx, 400, "bad_request", "a notification body is {\"value\": [ … ]}");
       return;
     }
-    vertx.eventBus().<JsonObject>request(ErpNotificationsVerticle.ADDRESS, body).onSuccess(reply -> {
-      JsonObject counts = reply.body();
-      if (counts.getInteger("accepted", 0) == 0) {
+    Bus.request(vertx, new BusMessages.ErpNotification(body), DEFAULT_TIMEOUT).onSuccess(taken -> {
+      if (taken.accepted() == 0) {
         ApiError.send(ctx, 401, "unauthorized", "no notification matched a subscription's clientState");
       } else {
         ctx.response().setStatusCode(202).end();
       }
     }).onFailure(e -> {
-      boolean none = BusFailure.noConsumer(e);
+      boolean none = BusError.of(Addresses.ERP_NOTIFICATIONS, e).noConsumer();
       // No webhooks on this node: 404 makes BC drop the subscription; anything passing is retried by BC on 503.
       ApiError.send(ctx, none ? 404 : 503, none ? "not_found" : "unavailable", none
           ? "this node takes no ERP notifications (connections.erp.notificationUrl is not set)"

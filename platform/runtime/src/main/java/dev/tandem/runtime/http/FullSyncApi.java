@@ -1,8 +1,12 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.api.Addresses;
 import dev.tandem.api.BusFailure;
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusError;
+import dev.tandem.runtime.bus.BusMessages;
+import dev.tandem.runtime.bus.BusRequest;
 import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
-import dev.tandem.runtime.sync.FullSyncCheckpoint;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -52,8 +56,8 @@ final class FullSyncApi {
       }
     });
     // ?counts=false leaves out the endpoint counts and recommendations: a cheap read for polling.
-    r.get("/api/v1/full-sync").handler(ctx -> ask(ctx, FullSyncCoordinatorVerticle.REVIEW, new JsonObject()
-        .put("counts", !"false".equals(ctx.request().getParam("counts"))), 200));
+    r.get("/api/v1/full-sync").handler(ctx -> ask(ctx,
+        new BusMessages.FullSyncReview(!"false".equals(ctx.request().getParam("counts"))), 200));
     r.post("/api/v1/full-sync/start").handler(ctx -> {
       JsonObject body;
       try {
@@ -62,25 +66,21 @@ final class FullSyncApi {
         ApiError.send(ctx, 400, "bad_request", "the body must be a JSON object: " + e.getMessage());
         return;
       }
-      ask(ctx, FullSyncCoordinatorVerticle.START, body == null ? new JsonObject() : body, 202);
+      ask(ctx, BusMessages.FullSyncStart.from(body), 202);
     });
     r.get("/api/v1/full-sync/events").handler(this::events);
   }
 
-  private void ask(RoutingContext ctx, String address, JsonObject body, int status) {
-    vertx.eventBus().<JsonObject>request(address, body, SLOW).onSuccess(m -> {
-      JsonObject out = m.body();
+  private void ask(RoutingContext ctx, BusRequest<JsonObject> request, int status) {
+    Bus.request(vertx, request, SLOW).onSuccess(out -> {
       if (status == 202) {
         out.put("review", "/api/v1/full-sync").put("events", "/api/v1/full-sync/events");
       }
       ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(out.encode());
     }).onFailure(e -> {
-      int code = BusFailure.of(e).code();
-      ApiError.send(ctx, code, switch (code) {
-        case 400 -> "bad_request";
-        case 409 -> "conflict";
-        default -> "internal_error";
-      }, e.getMessage());
+      BusError be = BusError.of(request.address(), e);
+      int answer = be.is(BusFailure.BAD_REQUEST) || be.is(BusFailure.CONFLICT) ? be.httpStatus() : 500;
+      ApiError.send(ctx, answer, answer == 500 ? "internal_error" : be.apiCode(), be.getMessage());
     });
   }
 
@@ -100,11 +100,11 @@ final class FullSyncApi {
         .putHeader("Cache-Control", "no-cache").putHeader("X-Accel-Buffering", "no");
     res.write(": full synchronization progress\n\n");
     String[] last = {null};
-    MessageConsumer<JsonObject> pages = vertx.eventBus().consumer(FullSyncCheckpoint.EVENTS,
+    MessageConsumer<JsonObject> pages = vertx.eventBus().consumer(Addresses.FULL_SYNC_EVENTS,
         m -> res.write("event: page\ndata: " + m.body().encode() + "\n\n"));
-    long timer = vertx.setPeriodic(1, eventIntervalMs, id -> vertx.eventBus()
-        .<JsonObject>request(FullSyncCoordinatorVerticle.PROGRESS, new JsonObject(), SLOW).onSuccess(m -> {
-          String now = m.body().encode();
+    long timer = vertx.setPeriodic(1, eventIntervalMs, id -> Bus.request(vertx, new BusMessages.FullSyncProgress(),
+        SLOW).onSuccess(body -> {
+          String now = body.encode();
           if (!now.equals(last[0]) && !res.closed()) {
             last[0] = now;
             res.write("event: progress\ndata: " + now + "\n\n");

@@ -1,10 +1,13 @@
 package dev.tandem.runtime.http;
 
-import dev.tandem.api.BusFailure;
+import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusError;
+import dev.tandem.runtime.bus.BusMessages;
 import dev.tandem.runtime.config.TandemConfig;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.ODataLiterals;
@@ -115,11 +118,10 @@ final class MappingsApi {
       ApiError.send(ctx, 409, "conflict", "mapping " + m.name() + " is disabled: " + m.disabledReason());
       return;
     }
-    ctx.vertx().eventBus().<JsonObject>request(dev.tandem.runtime.sync.OptionSetSyncVerticle.optionsAddress(m.name()),
-            new JsonObject(), new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(60_000))
-        .onSuccess(reply -> json(ctx, 200, reply.body()))
+    Bus.request(ctx.vertx(), new BusMessages.OptionListing(m.name()), 60_000)
+        .onSuccess(reply -> json(ctx, 200, reply))
         .onFailure(e -> {
-          if (BusFailure.noConsumer(e)) {
+          if (BusError.of(Addresses.optionSet(m.name()), e).noConsumer()) {
             ApiError.send(ctx, 503, "unavailable", "no engine serves mapping " + m.name() + " on this node: both "
                 + "connections must be configured");
           } else {

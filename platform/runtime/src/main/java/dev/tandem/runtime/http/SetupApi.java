@@ -3,12 +3,15 @@ package dev.tandem.runtime.http;
 import dev.tandem.api.BusFailure;
 import dev.tandem.api.JobKind;
 
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusError;
+import dev.tandem.runtime.bus.BusMessages;
+import dev.tandem.runtime.bus.BusRequest;
 import dev.tandem.runtime.connection.ConnectionChecks;
 import dev.tandem.runtime.connection.ConnectionDocument;
 import dev.tandem.runtime.connection.ConnectionService;
 import dev.tandem.runtime.connection.CrmSetupClient;
 import dev.tandem.runtime.connectors.crm.DataverseSettings;
-import dev.tandem.runtime.fullsync.FullSyncCoordinatorVerticle;
 import dev.tandem.runtime.plugins.MappingStatus;
 import dev.tandem.runtime.plugins.PluginHost;
 import dev.tandem.runtime.store.PgMappingSettingsStore;
@@ -18,8 +21,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.ReplyException;
-import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -407,15 +408,14 @@ final class SetupApi {
     // The mappings as chosen must fit the CRM's tables: an unknown column would fail every run of its mapping.
     return columnsFit().compose(v -> connection.save(new JsonObject().put("enabled", true)
             .put("disabledReason", null), true))
-        .compose(rev -> coordinator(FullSyncCoordinatorVerticle.REVIEW, new JsonObject(),
-            System.currentTimeMillis() + 60_000))
+        .compose(rev -> coordinator(new BusMessages.FullSyncReview(true), System.currentTimeMillis() + 60_000))
         .compose(review -> {
           admin = null;
           JsonObject out = new JsonObject().put("status", "done").put("review", review);
           if (!start) {
             return Future.succeededFuture(out);
           }
-          return coordinator(FullSyncCoordinatorVerticle.START, new JsonObject(), System.currentTimeMillis() + 60_000)
+          return coordinator(BusMessages.FullSyncStart.from(null), System.currentTimeMillis() + 60_000)
               .map(run -> out.put("fullSync", run));
         });
   }
@@ -441,15 +441,16 @@ final class SetupApi {
   }
 
   /** Asks this node's full-synchronization coordinator, waiting for the engine to come up after enabling. */
-  private Future<JsonObject> coordinator(String address, JsonObject body, long deadline) {
-    return vertx.eventBus().<JsonObject>request(address, body, LONG).map(m -> m.body()).recover(e -> {
-      if (BusFailure.noConsumer(e) && System.currentTimeMillis() < deadline) {
+  private Future<JsonObject> coordinator(BusRequest<JsonObject> request, long deadline) {
+    return Bus.request(vertx, request, LONG).recover(e -> {
+      BusError be = BusError.of(request.address(), e);
+      if (be.noConsumer() && System.currentTimeMillis() < deadline) {
         Promise<JsonObject> p = Promise.promise();
-        vertx.setTimer(200, t -> coordinator(address, body, deadline).onComplete(p));
+        vertx.setTimer(200, t -> coordinator(request, deadline).onComplete(p));
         return p.future();
       }
-      if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
-        return Future.failedFuture(new ApiError(BusFailure.CONFLICT.is(e) ? 409 : 400, "full_sync", re.getMessage()));
+      if (be.delivery() == BusError.Delivery.ANSWERED) {
+        return Future.failedFuture(new ApiError(be.is(BusFailure.CONFLICT) ? 409 : 400, "full_sync", be.getMessage()));
       }
       return Future.failedFuture(new ApiError(503, "unavailable", "the full synchronization coordinator did not "
           + "answer: " + e.getMessage()));

@@ -1,12 +1,14 @@
 package dev.tandem.runtime.jobs;
 
 import dev.tandem.api.Addresses;
-import dev.tandem.api.BusFailure;
 import dev.tandem.api.ErrorKind;
 import dev.tandem.api.JobFailure;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
+import dev.tandem.runtime.bus.Bus;
+import dev.tandem.runtime.bus.BusError;
+import dev.tandem.runtime.bus.BusMessages;
 import dev.tandem.runtime.config.TandemConfig.JobSettings;
 import dev.tandem.runtime.store.Job;
 import dev.tandem.runtime.store.JobLease;
@@ -45,10 +47,6 @@ import java.util.function.Function;
  */
 public final class DispatcherVerticle extends VerticleBase {
 
-  /** Local address that makes the dispatcher look for jobs now (sent after an enqueue on this node). */
-  public static final String WAKE = Addresses.DISPATCHER_WAKE;
-  /** Where job life-cycle events are published. */
-  public static final String EVENTS = Addresses.JOB_EVENTS;
 
   private static final System.Logger LOG = System.getLogger(DispatcherVerticle.class.getName());
 
@@ -169,7 +167,7 @@ public final class DispatcherVerticle extends VerticleBase {
       beat();
     });
     vertx.setPeriodic(Math.max(100, settings.leaseMs() / 2), id -> recover());
-    vertx.eventBus().localConsumer(WAKE, m -> poll());
+    vertx.eventBus().localConsumer(Addresses.DISPATCHER_WAKE, m -> poll());
     Future<Void> registered = nodes == null ? Future.succeededFuture()
         : nodes.register(nodeId, version).onSuccess(v -> beat())
             .recover(e -> {
@@ -263,13 +261,13 @@ public final class DispatcherVerticle extends VerticleBase {
     // The event bus gives up only after a further stop period: the handler was told to stop at the timeout, and
     // until it has, the job keeps its lease and does not run anywhere else.
     DeliveryOptions options = new DeliveryOptions().setSendTimeout(settings.timeoutMs() + stopMs(settings));
-    vertx.eventBus().<JsonObject>request(address, job.toRequest().toJson(), options).onComplete(ar -> {
+    Bus.request(vertx, new BusMessages.Job(address, job.toRequest()), options).onComplete(ar -> {
       if (run.timer >= 0) {
         vertx.cancelTimer(run.timer);
       }
       leases.remove(run.lease);
       if (ar.succeeded()) {
-        succeeded(run, JobOutcome.fromJson(ar.result().body()));
+        succeeded(run, ar.result());
       } else {
         failed(run, ar.cause(), address);
       }
@@ -330,14 +328,15 @@ public final class DispatcherVerticle extends VerticleBase {
   private void failed(Running run, Throwable cause, String address) {
     Job job = run.job;
     TandemException error;
-    if (BusFailure.noConsumer(cause)) {
+    BusError be = BusError.of(address, cause);
+    if (be.noConsumer()) {
       error = new TandemException(ErrorKind.PERMANENT, Stage.DISPATCH, "no verticle consumes " + address + ": "
           + explainMissing.apply(job.mapping()), null, cause);
-    } else if (BusFailure.timedOut(cause)) {
+    } else if (be.timedOut()) {
       error = new TandemException(ErrorKind.RETRIABLE, Stage.DISPATCH, "timed out after " + settings.timeoutMs()
           + " ms and its handler did not stop within another " + stopMs(settings) + " ms", null, cause);
     } else {
-      error = JobFailure.decode(cause);
+      error = JobFailure.decode(be.getCause());
       if (run.timedOut) {
         error = new TandemException(error.kind() == ErrorKind.PERMANENT ? ErrorKind.PERMANENT : ErrorKind.RETRIABLE,
             error.stage(), "timed out after " + settings.timeoutMs() + " ms: " + error.getMessage(),
@@ -415,6 +414,6 @@ public final class DispatcherVerticle extends VerticleBase {
     if (outcome != null) {
       event.put("counts", outcome.toJson());
     }
-    vertx.eventBus().publish(EVENTS, event);
+    vertx.eventBus().publish(Addresses.JOB_EVENTS, event);
   }
 }

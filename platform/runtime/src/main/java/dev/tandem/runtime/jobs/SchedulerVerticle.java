@@ -72,7 +72,7 @@ public final class SchedulerVerticle extends VerticleBase {
     schedules.tick(maxAttempts).onSuccess(ids -> {
       if (!ids.isEmpty()) {
         metrics.enqueued(JobKind.SYNC, ids.size());
-        vertx.eventBus().send(DispatcherVerticle.WAKE, null);
+        vertx.eventBus().send(dev.tandem.api.Addresses.DISPATCHER_WAKE, null);
       }
     }).onFailure(e -> LOG.log(Level.DEBUG, "schedule tick failed: " + e));
   }

@@ -5,6 +5,7 @@ import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
+import dev.tandem.runtime.bus.Bus;
 import dev.tandem.runtime.config.ErpNotificationSettings;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
@@ -49,8 +50,6 @@ import java.util.function.Supplier;
  */
 public final class ErpNotificationsVerticle extends VerticleBase {
 
-  /** Where the HTTP route hands notifications to this verticle. */
-  public static final String ADDRESS = Addresses.ERP_NOTIFICATIONS;
 
   /** The webhook-enabled API pages behind page web services, as BC lists them (webhookSupportedResources). */
   static final Map<String, String> API_PAGES = Map.of("Customer", "customers", "Item", "items",
@@ -102,9 +101,8 @@ public final class ErpNotificationsVerticle extends VerticleBase {
     // Until every subscription is in place, try again soon (the admin API may not listen yet for the handshake).
     vertx.setTimer(1000, t -> maintainUntilDone());
     vertx.setPeriodic(settings.checkMs(), id -> maintain());
-    return vertx.eventBus().<JsonObject>consumer(ADDRESS, msg -> handle(msg.body())
-        .onSuccess(msg::reply).onFailure(e -> BusFailure.UNAVAILABLE.fail(msg, String.valueOf(e.getMessage()))))
-        .completion();
+    return vertx.eventBus().<JsonObject>consumer(Addresses.ERP_NOTIFICATIONS, msg -> handle(msg.body())
+        .onComplete(ar -> Bus.reply(msg, ar, e -> BusFailure.UNAVAILABLE))).completion();
   }
 
   @Override

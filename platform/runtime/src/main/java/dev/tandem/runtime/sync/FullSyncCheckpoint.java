@@ -14,13 +14,11 @@ import java.time.OffsetDateTime;
  * Where a full synchronization job has got to: the last source key committed (both directions read in key order;
  * the highest source modified-on of that page is kept beside it), and the counts so far. It is saved in the job's checkpoint inside each
  * page's transaction, together with that page's couplings, so an attempt that follows a crash resumes after the
- * last committed page and its counts carry on from there. Each save is also published on {@link #EVENTS} for live
+ * last committed page and its counts carry on from there. Each save is also published on {@link Addresses#FULL_SYNC_EVENTS} ({@code {jobId, mapping, direction, done, counts, lastKey, at}}) for live
  * progress.
  */
 public final class FullSyncCheckpoint {
 
-  /** Event-bus address of per-page progress: {@code {jobId, mapping, direction, done, counts, lastKey, at}}. */
-  public static final String EVENTS = Addresses.FULL_SYNC_EVENTS;
 
   private final Vertx vertx;
   private final long jobId;
@@ -83,7 +81,7 @@ public final class FullSyncCheckpoint {
     JsonObject cp = new JsonObject().put("lastKey", key)
         .put("highest", pageHighest == null ? null : pageHighest.toString())
         .put("counts", total.toJson()).put("done", done(total));
-    return PgJobQueue.checkpoint(tx, jobId, cp).onSuccess(v -> vertx.eventBus().publish(EVENTS,
+    return PgJobQueue.checkpoint(tx, jobId, cp).onSuccess(v -> vertx.eventBus().publish(Addresses.FULL_SYNC_EVENTS,
         new JsonObject().put("jobId", jobId)
             .put("mapping", mapping).put("direction", direction.name()).put("done", done(total))
             .put("counts", total.toJson()).put("lastKey", key).put("at", System.currentTimeMillis())));

@@ -1,6 +1,7 @@
 package dev.tandem.runtime.sync;
 
 import dev.tandem.api.Addresses;
+import dev.tandem.api.BusFailure;
 import dev.tandem.api.Direction;
 import dev.tandem.api.ErrorKind;
 import dev.tandem.api.JobFailure;
@@ -9,6 +10,7 @@ import dev.tandem.api.JobRequest;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.Stage;
 import dev.tandem.api.TandemException;
+import dev.tandem.runtime.bus.Bus;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
 import dev.tandem.runtime.connectors.Page;
@@ -37,7 +39,7 @@ import java.util.Set;
  * exists is unchanged; an uncoupled code is coupled with the uncoupled option whose label is the code (ignoring
  * case), or else gets a new option through {@code InsertOptionValue}, labelled with the code. A lost answer to
  * InsertOptionValue leaves an option labelled with the code behind, which the next run couples: no second option.
- * Also answers {@link #optionsAddress(String)}: the option set with each option's coupled ERP code, so operators
+ * Also answers {@link Addresses#optionSet(String)} ({@link dev.tandem.runtime.bus.BusMessages.OptionListing}): the option set with each option's coupled ERP code, so operators
  * see the options no ERP code maps to.
  */
 public final class OptionSetSyncVerticle extends VerticleBase {
@@ -68,20 +70,13 @@ public final class OptionSetSyncVerticle extends VerticleBase {
     this.settings = new PgMappingSettingsStore(pool);
   }
 
-  /**
-   * @param mapping an option-set mapping
-   * @return the event-bus address that answers its option listing
-   */
-  public static String optionsAddress(String mapping) {
-    return Addresses.optionSet(mapping);
-  }
-
   @Override
   public Future<?> start() {
     erp = new ODataErpClient(vertx, connections.erp(), metrics);
     crm = new DataverseClient(vertx, connections.crm(), metrics);
-    vertx.eventBus().<JsonObject>consumer(optionsAddress(def.name()), msg -> listing()
-        .onSuccess(msg::reply).onFailure(e -> JobFailure.fail(msg, e)));
+    vertx.eventBus().<JsonObject>consumer(Addresses.optionSet(def.name()), msg -> listing()
+        .recover(e -> Future.failedFuture(JobFailure.classify(e, Stage.READ)))
+        .onComplete(ar -> Bus.reply(msg, ar, e -> BusFailure.UNAVAILABLE)));
     return vertx.eventBus().<JsonObject>consumer(Addresses.sync(def.name()), msg -> {
       JobRequest req = JobRequest.fromJson(msg.body());
       if (req.direction() == Direction.FROM_CRM) {

@@ -149,7 +149,7 @@ final class TaskSyncContext implements TaskContext {
       event.put("message", message);
     }
     // Beside the dispatcher's life-cycle events on tandem.events.jobs, not among them: a job's status is theirs.
-    vertx.eventBus().publish(dev.tandem.api.Addresses.EVENTS_PREFIX + "progress", event);
+    vertx.eventBus().publish(dev.tandem.api.Addresses.PROGRESS_EVENTS, event);
   }
 
   @Override

@@ -12,7 +12,6 @@ import dev.tandem.runtime.config.TandemConfig;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.config.TandemConfig.JobSettings;
 import dev.tandem.runtime.config.TandemConfig.ScheduleSettings;
-import dev.tandem.runtime.jobs.DispatcherVerticle;
 import dev.tandem.runtime.plugins.PluginJars;
 import dev.tandem.runtime.store.NewJob;
 import dev.tandem.sim.core.Json;
@@ -133,7 +132,7 @@ class QueueGuaranteesSyncIT {
       // Every attempt's start and end, as the two dispatchers announce them.
       List<long[]> events = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
       for (TandemRuntime rt : List.of(a, b)) {
-        rt.vertx().eventBus().<io.vertx.core.json.JsonObject>consumer(DispatcherVerticle.EVENTS, m -> events.add(
+        rt.vertx().eventBus().<io.vertx.core.json.JsonObject>consumer(dev.tandem.api.Addresses.JOB_EVENTS, m -> events.add(
             new long[] {m.body().getLong("id"), "RUNNING".equals(m.body().getString("status")) ? 1 : 0,
                 System.nanoTime()}));
       }
