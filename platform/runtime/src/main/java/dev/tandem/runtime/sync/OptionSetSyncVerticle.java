@@ -39,8 +39,8 @@ import java.util.Set;
  * exists is unchanged; an uncoupled code is coupled with the uncoupled option whose label is the code (ignoring
  * case), or else gets a new option through {@code InsertOptionValue}, labelled with the code. A lost answer to
  * InsertOptionValue leaves an option labelled with the code behind, which the next run couples: no second option.
- * Also answers {@link Addresses#optionSet(String)} ({@link dev.tandem.runtime.bus.BusMessages.OptionListing}): the option set with each option's coupled ERP code, so operators
- * see the options no ERP code maps to.
+ * Also answers {@link Addresses#optionSet(String)} ({@link dev.tandem.runtime.bus.BusMessages.OptionListing}): the
+ * option set with each option's coupled ERP code, so operators see the options no ERP code maps to.
  */
 public final class OptionSetSyncVerticle extends VerticleBase {
 
