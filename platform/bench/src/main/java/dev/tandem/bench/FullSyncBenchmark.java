@@ -224,12 +224,12 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       long inCrm = crmCount("accounts");
       if ("realistic".equals(crmProfile)) {
         results.add(envelope(r, expected));
+        System.out.println(results.get(results.size() - 1));
         double crmSeconds = throttling.writingSeconds();
         results.add(String.format(Locale.ROOT, "  of which CRM writing (first to last CRM request after the start): "
             + "%.1f s = %,.0f /s", crmSeconds, r.written / crmSeconds));
         System.out.println(results.get(results.size() - 1));
         results.add(throttling.summary(60_000 * timeScale));
-        System.out.println(results.get(results.size() - 2));
         System.out.println(results.get(results.size() - 1));
         results.add(timeline(node, r));
         System.out.println(results.get(results.size() - 1));
