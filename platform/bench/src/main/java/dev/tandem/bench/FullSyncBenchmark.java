@@ -404,8 +404,22 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       if (!started.contains("runId")) {
         throw new IllegalStateException("full synchronization refused: " + started);
       }
+      int pollFailures = 0;
       while (true) {
-        JsonObject review = new JsonObject(send("GET", api + "/full-sync?counts=false", null, "Authorization", auth));
+        JsonObject review;
+        try {
+          review = new JsonObject(send("GET", api + "/full-sync?counts=false", null, "Authorization", auth));
+          pollFailures = 0;
+        } catch (IllegalStateException e) {
+          // The review's status read can time out on a loaded node (its PostgreSQL pool busy with the line's
+          // commits: "Timeout waiting for connection"); the line itself retries. Only a persistent failure ends.
+          if (++pollFailures > 60) {
+            throw e;
+          }
+          System.out.println("  status read failed, retrying: " + e.getMessage());
+          Thread.sleep(1000);
+          continue;
+        }
         JsonObject run = review.getJsonObject("run");
         if (run != null && !"RUNNING".equals(run.getString("status"))) {
           double sec = (System.nanoTime() - t0) / 1e9;

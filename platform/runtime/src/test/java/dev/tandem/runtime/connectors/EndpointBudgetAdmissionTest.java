@@ -172,6 +172,31 @@ class EndpointBudgetAdmissionTest {
     assertEquals(1000, b.executionInWindow(), 100, "though only the first is charged here yet");
   }
 
+  /**
+   * A remaining-time figure is the endpoint's when it charged that answer's request; a busy node reads answers late.
+   * A figure that does not yet hold a charge this node stamped after that request can have started must not cut it:
+   * only charges older than the longest request lately are compared.
+   */
+  @Test
+  void aLateRemainingTimeDoesNotCutChargesNewerThanItsRequest() throws Exception {
+    Vertx v = node();
+    EndpointBudget.Limits limits = new EndpointBudget.Limits(52, 6000, 10_000, 60_000, null,
+        "x-ms-ratelimit-time-remaining-xrm-requests", null, true);
+    EndpointBudget b = new EndpointBudget(v, "crm", "late-figure", limits, 52);
+    Promise<Void> ended = Promise.promise();
+    v.runOnContext(x -> b.run("operations", 100, () -> later(v, 1000)).onComplete(ar -> ended.complete()));
+    ended.future().toCompletionStage().toCompletableFuture().get();
+    // Read late: the figure of a request charged before this one ended says nothing was charged yet.
+    b.observe(io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("x-ms-ratelimit-time-remaining-xrm-requests",
+        "10000.00"));
+    assertTrue(b.executionInWindow() >= 900, "the new charge stays: " + b.executionInWindow());
+    // Once the charge is older than any request lately, the endpoint's figure wins (it measured less).
+    Thread.sleep(1300);
+    b.observe(io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("x-ms-ratelimit-time-remaining-xrm-requests",
+        "9400.00"));
+    assertEquals(600, b.executionInWindow(), 1, "cut to the endpoint's 600 ms");
+  }
+
   /** The default limits for every other endpoint keep the window plus everything in flight under the budget. */
   @Test
   void limitsWithoutTheAdmissionRuleCountEverythingInFlight() throws Exception {
