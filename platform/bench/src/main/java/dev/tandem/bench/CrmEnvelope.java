@@ -73,10 +73,16 @@ final class CrmEnvelope {
             charges.addLast(new double[] {r[0], r[1]});
             inWindow[0] += r[1];
           }
-          while (!charges.isEmpty() && charges.peekFirst()[0] <= now - l.windowMs()) {
+          // The same expression as the wake-up time below (end + window <= now): "now - window" rounds differently
+          // in floating point, and a charge that the wake-up says has left but the test says has not stalls the
+          // schedule at the same instant for ever (the benchmark hung there after a 1-user line at every scale).
+          while (!charges.isEmpty() && charges.peekFirst()[0] + l.windowMs() <= now) {
             inWindow[0] -= charges.pollFirst()[1];
           }
-          while (!starts.isEmpty() && starts.peekFirst() <= now - l.windowMs()) {
+          if (charges.isEmpty()) {
+            inWindow[0] = 0; // no rounding residue of the additions and subtractions
+          }
+          while (!starts.isEmpty() && starts.peekFirst() + l.windowMs() <= now) {
             starts.pollFirst();
           }
           if (running.size() < l.concurrency() && inWindow[0] < l.budgetMs() && starts.size() < l.requests()) {
@@ -93,10 +99,13 @@ final class CrmEnvelope {
           if (!starts.isEmpty() && starts.size() >= l.requests()) {
             next = Math.min(next, starts.peekFirst() + l.windowMs());
           }
-          if (next == Double.MAX_VALUE) {
-            throw new IllegalStateException("the workload cannot start: a request is larger than the budget?");
+          if (next == Double.MAX_VALUE || next <= now) {
+            // Nothing would change by waiting: fail rather than loop (a benchmark must not hang on its own arithmetic).
+            throw new IllegalStateException("the schedule cannot advance at " + now + " ms: " + running.size()
+                + " running, " + inWindow[0] + " ms charged in the window of a budget of " + l.budgetMs() + " ms, "
+                + starts.size() + " requests started in it");
           }
-          now = Math.max(now, next);
+          now = next;
         }
         starts.addLast(now);
         double end = now + ms + l.latencyMs();

@@ -224,12 +224,12 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       long inCrm = crmCount("accounts");
       if ("realistic".equals(crmProfile)) {
         results.add(envelope(r, expected));
+        System.out.println(results.get(results.size() - 1));
         double crmSeconds = throttling.writingSeconds();
         results.add(String.format(Locale.ROOT, "  of which CRM writing (first to last CRM request after the start): "
             + "%.1f s = %,.0f /s", crmSeconds, r.written / crmSeconds));
         System.out.println(results.get(results.size() - 1));
         results.add(throttling.summary(60_000 * timeScale));
-        System.out.println(results.get(results.size() - 2));
         System.out.println(results.get(results.size() - 1));
         results.add(timeline(node, r));
         System.out.println(results.get(results.size() - 1));
@@ -404,8 +404,22 @@ public final class FullSyncBenchmark implements Callable<Integer> {
       if (!started.contains("runId")) {
         throw new IllegalStateException("full synchronization refused: " + started);
       }
+      int pollFailures = 0;
       while (true) {
-        JsonObject review = new JsonObject(send("GET", api + "/full-sync?counts=false", null, "Authorization", auth));
+        JsonObject review;
+        try {
+          review = new JsonObject(send("GET", api + "/full-sync?counts=false", null, "Authorization", auth));
+          pollFailures = 0;
+        } catch (IllegalStateException e) {
+          // The review's status read can time out on a loaded node (its PostgreSQL pool busy with the line's
+          // commits: "Timeout waiting for connection"); the line itself retries. Only a persistent failure ends.
+          if (++pollFailures > 60) {
+            throw e;
+          }
+          System.out.println("  status read failed, retrying: " + e.getMessage());
+          Thread.sleep(1000);
+          continue;
+        }
         JsonObject run = review.getJsonObject("run");
         if (run != null && !"RUNNING".equals(run.getString("status"))) {
           double sec = (System.nanoTime() - t0) / 1e9;

@@ -332,7 +332,8 @@ public record TandemConfig(
             r.integer(ConfigDef.CRM_SP_REQUESTS),
             r.longValue(ConfigDef.CRM_SP_EXECUTION),
             r.longValue(ConfigDef.CRM_SP_WINDOW),
-            dl.remainingRequestsHeader(), dl.remainingTimeHeader(), dl.parallelismHintHeader()));
+            dl.remainingRequestsHeader(), dl.remainingTimeHeader(), dl.parallelismHintHeader(),
+            dl.admitsUnderBudget()));
         crm = crm.withMoreClients(moreClients(env.get(ConfigDef.CRM_MORE_CLIENTS.env()),
             Setting.lookup(json, ConfigDef.CRM_MORE_CLIENTS.name()), source, problems));
       }
