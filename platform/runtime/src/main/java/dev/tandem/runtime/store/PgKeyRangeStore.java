@@ -133,15 +133,16 @@ public final class PgKeyRangeStore {
    * @param client pool or transaction
    * @param mapping mapping
    * @param range a range
-   * @return the couplings (both sides set) whose ERP key lies within it
+   * @return the ERP keys of the couplings (both sides set) within it: keys only, so a check of a range of 5,000
+   *     moves no synced values (the few couplings whose key the ERP lacks are loaded whole afterwards)
    */
-  public Future<List<Coupling>> coupledIn(SqlClient client, String mapping, KeyRange range) {
-    return client.preparedQuery("SELECT " + Coupling.COLUMNS + " FROM coupling WHERE mapping = $1 "
+  public Future<List<String>> coupledKeysIn(SqlClient client, String mapping, KeyRange range) {
+    return client.preparedQuery("SELECT erp_id FROM coupling WHERE mapping = $1 "
             + "AND erp_id >= coalesce($2::text, '') AND erp_id < coalesce($3::text, " + TOP + ") "
             + "AND crm_id IS NOT NULL")
         .execute(Tuple.of(mapping, range.lower(), range.upper())).map(rows -> {
-          List<Coupling> out = new ArrayList<>(rows.rowCount());
-          rows.forEach(r -> out.add(Coupling.from(r)));
+          List<String> out = new ArrayList<>(rows.rowCount());
+          rows.forEach(r -> out.add(r.getString(0)));
           return out;
         });
   }

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.api.Direction;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.runtime.connectors.Page;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
@@ -193,14 +194,23 @@ final class ErpKeyRangeCheck {
     Set<String> present = new HashSet<>();
     Future<Void> keys = erp.read(def.erpEntitySet(), bounds(r), List.of(def.erpKey()), def.erpKey())
         .compose(p -> keys(p, present));
-    return Future.all(keys, ranges.coupledIn(pool, def.name(), r)).compose(v -> {
-      List<Coupling> missing = new ArrayList<>();
-      for (Coupling c : v.<List<Coupling>>resultAt(1)) {
-        if (!present.contains(c.erpId())) {
-          missing.add(c);
+    return Future.all(keys, ranges.coupledKeysIn(pool, def.name(), r)).compose(v -> {
+      List<String> missing = new ArrayList<>();
+      for (String k : v.<List<String>>resultAt(1)) {
+        if (!present.contains(k)) {
+          missing.add(k);
         }
       }
-      return confirm(missing);
+      return missing.isEmpty() ? Future.succeededFuture(List.<Coupling>of())
+          : couplings.bySourceIds(pool, def.name(), Direction.TO_CRM, missing).map(found -> {
+            List<Coupling> coupled = new ArrayList<>();
+            found.values().forEach(c -> {
+              if (c.erpId() != null && c.crmId() != null) {
+                coupled.add(c);
+              }
+            });
+            return coupled;
+          }).compose(this::confirm);
     });
   }
 

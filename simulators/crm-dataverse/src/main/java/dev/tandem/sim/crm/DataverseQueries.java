@@ -19,6 +19,8 @@ import java.util.Map;
 final class DataverseQueries {
 
   private static final int MAX_PAGE = 5000;
+  private static final java.util.regex.Pattern LOWER_GUID =
+      java.util.regex.Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
   private DataverseQueries() {}
 
@@ -57,8 +59,11 @@ final class DataverseQueries {
       int top = q.top() >= 0 && !paged ? q.top() : Integer.MAX_VALUE;
       if (q.orderBy() == null) {
         int want = Math.min(pageSize, top);
-        page = t.scan(state[0].isEmpty() ? null : state[0],
-            q.filter() == null ? null : q.filter()::test, want + 1);
+        String after = state[0].isEmpty() ? null : state[0];
+        page = sim.useIndexes ? byKeys(e, t, q, after, want + 1) : null;
+        if (page == null) {
+          page = t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
+        }
         if (page.size() > want && top == Integer.MAX_VALUE) {
           page = page.subList(0, want);
           nextState = page.get(page.size() - 1).get(e.key()) + "\u0001" + state[1] + "\u00010";
@@ -103,6 +108,50 @@ final class DataverseQueries {
       }
       return applied.isEmpty() ? resp : resp.with("Preference-Applied", String.join(",", applied));
     });
+  }
+
+  /**
+   * The rows of a filter that names only primary-key values ({@code accountid eq a or accountid eq b}, the way Tandem
+   * reads the counterparts of a page), looked up by key — Dataverse answers it with an index seek on the table's
+   * primary key — instead of testing every row of the table. The same rows as the key-order scan: in key order,
+   * after the page's last key, the whole filter applied. Rows are stored under their id in lower case ({@link
+   * DataverseSimulator#insert}) and GUID literals are read in lower case, so the case-insensitive equality the scan
+   * applies matches only the row stored under the literal itself.
+   *
+   * @return the rows, or null when the filter is not of that form (the caller scans)
+   */
+  static List<Map<String, Object>> byKeys(Entity e, EntityStore.Table t, ODataQuery q, String after, int limit) {
+    if (q.filter() == null) {
+      return null;
+    }
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+    if (!keyValues(e.key(), q.filter().root(), keys)) {
+      return null;
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String k : after == null ? keys : keys.tailSet(after, false)) {
+      if (out.size() >= limit) {
+        break;
+      }
+      Map<String, Object> row = t.get(k);
+      if (row != null && q.filter().test(row)) {
+        out.add(row);
+      }
+    }
+    return out;
+  }
+
+  /** Collects the values of a disjunction of {@code key eq value} terms; false when the node is anything else. */
+  private static boolean keyValues(String key, dev.tandem.sim.core.ODataFilter.Node n, java.util.Set<String> out) {
+    if (n instanceof dev.tandem.sim.core.ODataFilter.Or o) {
+      return keyValues(key, o.left(), out) && keyValues(key, o.right(), out);
+    }
+    if (n instanceof dev.tandem.sim.core.ODataFilter.Compare c && c.field().equals(key) && c.op().equals("eq")
+        && c.literal() instanceof String lit && LOWER_GUID.matcher(lit).matches()) {
+      out.add(lit);
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -68,6 +68,12 @@ public final class DataverseSimulator implements Simulator {
   final String businessUnitId = UUID.randomUUID().toString();
   /** A fresh organization (DataverseSetup): application users need a role before they may touch data. */
   volatile boolean rolesRequired;
+  /**
+   * Whether collection reads filtered on the primary key alone ({@code accountid eq a or accountid eq b}) look the
+   * rows up by key ({@link DataverseQueries#byKeys}); off, they scan every row — the reference the lookups are
+   * checked against (same rows, pages and charges).
+   */
+  volatile boolean useIndexes = true;
   final List<Map<String, Object>> importedSolutions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** @param options settings */

@@ -74,6 +74,148 @@ final class ErpIndexedRead {
     return hits.size() > limit ? hits.subList(0, limit) : hits;
   }
 
+  /**
+   * The first rows in key order after a key that pass a filter bounding the single primary key ({@code No ge 'A' and
+   * No lt 'B'}, {@code No eq 'A' or No eq 'B'}), visiting only the key ranges the filter can pass — a range seek on
+   * the clustered primary key in BC's SQL Server, as {@link ErpRangeCount} counts — instead of every row from the
+   * table's start (or from the last key of the page before) to its end. The same rows as the scan: a row outside the
+   * ranges fails the filter, and the whole filter is applied to every row inside them.
+   *
+   * @param after exclusive lower key (a next link's), or null
+   * @param limit most rows
+   * @return the rows, or null when the filter does not bound the key (the caller scans)
+   */
+  static List<Map<String, Object>> keyRanges(ErpServices.Service s, EntityStore.Table t, ODataFilter filter,
+      String after, int limit) {
+    if (filter == null || s.keys().size() != 1) {
+      return null;
+    }
+    List<KeyInterval> ranges = intervals(s, s.keys().get(0), filter.root());
+    if (ranges == null) {
+      return null;
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (KeyInterval r : ranges) {
+      if (out.size() >= limit) {
+        break;
+      }
+      String lo = r.lo();
+      boolean loInclusive = r.loInclusive();
+      if (after != null && (lo == null || after.compareTo(lo) >= 0)) {
+        lo = after;
+        loInclusive = false;
+      }
+      if (lo != null && r.hi() != null && lo.equals(r.hi()) && !(loInclusive && r.hiInclusive())) {
+        continue;
+      }
+      out.addAll(t.scanRange(lo, loInclusive, r.hi(), r.hiInclusive(), filter::test, limit - out.size()));
+    }
+    return out;
+  }
+
+  /** A range of primary keys; a null bound is open. */
+  record KeyInterval(String lo, boolean loInclusive, String hi, boolean hiInclusive) {
+
+    boolean empty() {
+      if (lo == null || hi == null) {
+        return false;
+      }
+      int c = lo.compareTo(hi);
+      return c > 0 || c == 0 && !(loInclusive && hiInclusive);
+    }
+  }
+
+  /**
+   * Sorted disjoint key ranges outside which no row passes the node (they may hold rows that fail it), or null when
+   * the node does not bound the key (any row may pass).
+   */
+  static List<KeyInterval> intervals(ErpServices.Service s, String key, ODataFilter.Node n) {
+    if (n instanceof ODataFilter.And a) {
+      List<KeyInterval> l = intervals(s, key, a.left());
+      List<KeyInterval> r = intervals(s, key, a.right());
+      if (l == null || r == null) {
+        return l == null ? r : l;
+      }
+      List<KeyInterval> both = new ArrayList<>();
+      for (KeyInterval x : l) {
+        for (KeyInterval y : r) {
+          KeyInterval i = intersect(x, y);
+          if (!i.empty()) {
+            both.add(i);
+          }
+        }
+      }
+      return merge(both);
+    }
+    if (n instanceof ODataFilter.Or o) {
+      List<KeyInterval> l = intervals(s, key, o.left());
+      List<KeyInterval> r = intervals(s, key, o.right());
+      if (l == null || r == null) {
+        return null;
+      }
+      List<KeyInterval> either = new ArrayList<>(l);
+      either.addAll(r);
+      return merge(either);
+    }
+    if (!(n instanceof ODataFilter.Compare c) || !c.field().equals(key) || !(c.literal() instanceof String lit)
+        || !ErpRangeCount.storedAsIs(s, key, lit)) {
+      return null;
+    }
+    String op = c.fieldOnLeft() ? c.op() : switch (c.op()) {
+      case "gt" -> "lt";
+      case "ge" -> "le";
+      case "lt" -> "gt";
+      case "le" -> "ge";
+      default -> c.op();
+    };
+    KeyInterval i = switch (op) {
+      case "eq" -> new KeyInterval(lit, true, lit, true);
+      case "ge", "gt" -> new KeyInterval(lit, op.equals("ge"), null, false);
+      case "le", "lt" -> new KeyInterval(null, false, lit, op.equals("le"));
+      default -> null;
+    };
+    return i == null ? null : List.of(i);
+  }
+
+  private static KeyInterval intersect(KeyInterval x, KeyInterval y) {
+    String lo = x.lo();
+    boolean loIn = x.loInclusive();
+    if (y.lo() != null && (lo == null || y.lo().compareTo(lo) > 0
+        || y.lo().equals(lo) && !y.loInclusive())) {
+      lo = y.lo();
+      loIn = y.loInclusive();
+    }
+    String hi = x.hi();
+    boolean hiIn = x.hiInclusive();
+    if (y.hi() != null && (hi == null || y.hi().compareTo(hi) < 0
+        || y.hi().equals(hi) && !y.hiInclusive())) {
+      hi = y.hi();
+      hiIn = y.hiInclusive();
+    }
+    return new KeyInterval(lo, loIn, hi, hiIn);
+  }
+
+  /** Sorts and joins overlapping or touching ranges (a join may cover a key neither holds: a superset is safe). */
+  private static List<KeyInterval> merge(List<KeyInterval> in) {
+    List<KeyInterval> sorted = new ArrayList<>(in);
+    sorted.sort((a, b) -> a.lo() == null ? (b.lo() == null ? 0 : -1) : b.lo() == null ? 1 : a.lo().compareTo(b.lo()));
+    List<KeyInterval> out = new ArrayList<>();
+    for (KeyInterval i : sorted) {
+      KeyInterval last = out.isEmpty() ? null : out.get(out.size() - 1);
+      if (last != null && (last.hi() == null || i.lo() == null || i.lo().compareTo(last.hi()) <= 0)) {
+        boolean longer = last.hi() != null && (i.hi() == null || i.hi().compareTo(last.hi()) > 0);
+        boolean same = last.hi() != null && i.hi() != null && i.hi().equals(last.hi());
+        String hi = longer ? i.hi() : last.hi();
+        boolean hiIn = longer ? i.hiInclusive() : same ? last.hiInclusive() || i.hiInclusive() : last.hiInclusive();
+        out.set(out.size() - 1, new KeyInterval(last.lo(), last.loInclusive() || i.lo() != null
+            && last.lo() != null && i.lo().equals(last.lo()) && i.loInclusive(), hi, hiIn));
+      } else {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+
   private static String key(Map<String, Object> row) {
     return String.valueOf(row.get("$key"));
   }

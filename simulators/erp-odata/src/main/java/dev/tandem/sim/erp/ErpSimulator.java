@@ -551,6 +551,9 @@ public final class ErpSimulator implements Simulator {
         int already = token == null ? 0 : Integer.parseInt(r.query().getOrDefault("$skiptaken", "0"));
         int want = Math.min(pageSize, limit - already);
         page = want <= 0 ? List.of() : useIndexes ? ErpIndexedRead.keyOrdered(t, q.filter(), after, want + 1) : null;
+        if (page == null && useIndexes) {
+          page = ErpIndexedRead.keyRanges(s, t, q.filter(), after, want + 1);
+        }
         if (page == null) {
           page = t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
         }

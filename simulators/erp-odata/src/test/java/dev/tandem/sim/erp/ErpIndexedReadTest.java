@@ -54,6 +54,8 @@ class ErpIndexedReadTest {
     String newest = (String) now.get(now.size() - 1).get("SystemModifiedAt");
     String lo = (String) all.get(200).get("No");
     String hi = (String) all.get(1200).get("No");
+    String mid = (String) all.get(700).get("No");
+    String gone = (String) all.get(100 + 211).get("No");
 
     assertTrue(sim.store().read(() -> sim.store().table("Customer").wellFormed(ErpIndexedRead.MODIFIED)),
         "every stamp in the index's format, so the indexed reads start at their bound");
@@ -79,7 +81,20 @@ class ErpIndexedReadTest {
           "$count=true&$top=0&$filter=" + enc("'" + lo + "' le No and No le '" + hi + "' and No ne '" + hi + "'"),
           "$count=true&$top=0&$filter=" + enc("No eq '" + lo + "' and No ge '" + lo + "'"),
           "$count=true&$top=0&$filter=" + enc("No lt '" + lo + "' and No gt '" + hi + "'"),
-          "$count=true&$top=0&$filter=" + enc("Blocked eq ' '"))) {
+          "$count=true&$top=0&$filter=" + enc("Blocked eq ' '"),
+          // Key-range reads (the deletion check's range read and its confirming read by key): a range seek.
+          "$select=No&$orderby=No&$filter=" + enc("No ge '" + lo + "' and No lt '" + hi + "'"),
+          "$select=No&$filter=" + enc("(Blocked eq ' ') and (No ge '" + lo + "' and No lt '" + hi + "')"),
+          "$filter=" + enc("No gt '" + hi + "'") + "&$top=7",
+          "$select=No&$filter=" + enc("'" + lo + "' le No and No le '" + hi + "' and No ne '" + hi + "'"),
+          "$select=No&$filter=" + enc("(No eq '" + mid + "' or No eq '" + lo + "' or No eq '" + gone
+              + "' or No eq '" + hi + "' or No eq '" + lo + "')"),
+          "$select=No&$filter=" + enc("No ge '" + lo + "' and (No lt '" + mid + "' or No ge '" + hi + "')"),
+          "$select=No&$filter=" + enc("(No le '" + lo + "' or No gt '" + mid + "') and (Blocked eq 'All')"),
+          "$select=No&$filter=" + enc("No lt '" + lo + "' and No gt '" + hi + "'"),
+          "$select=No&$filter=" + enc("No eq '" + lo.toLowerCase(java.util.Locale.ROOT) + "' or No eq '" + hi + "'"),
+          "$select=No&$filter=" + enc("No eq '" + lo + "' and SystemModifiedAt gt " + seeded),
+          "$select=No&$orderby=No%20desc&$filter=" + enc("No ge '" + lo + "' and No lt '" + hi + "'"))) {
         List<String> indexed = pages(sim, query, true);
         List<String> scanned = pages(sim, query, false);
         assertEquals(scanned, indexed, query);

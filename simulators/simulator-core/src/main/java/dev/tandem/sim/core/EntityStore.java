@@ -261,6 +261,38 @@ public final class EntityStore {
     }
 
     /**
+     * Rows in key order between two keys, passing a predicate, visiting only that key range (a range seek on the
+     * primary key).
+     *
+     * @param from lower bound, or null from the start
+     * @param fromInclusive whether the lower bound itself is in the range
+     * @param to upper bound, or null to the end
+     * @param toInclusive whether the upper bound itself is in the range
+     * @param filter predicate, or null
+     * @param limit at most this many
+     * @return the rows (stored instances)
+     */
+    public List<Map<String, Object>> scanRange(String from, boolean fromInclusive, String to, boolean toInclusive,
+        Predicate<Map<String, Object>> filter, int limit) {
+      if (from != null && to != null && from.compareTo(to) > 0) {
+        return new ArrayList<>();
+      }
+      NavigableMap<String, Map<String, Object>> range = from == null && to == null ? rows
+          : from == null ? rows.headMap(to, toInclusive) : to == null ? rows.tailMap(from, fromInclusive)
+          : rows.subMap(from, fromInclusive, to, toInclusive);
+      List<Map<String, Object>> out = new ArrayList<>(Math.min(limit, 1024));
+      for (Map<String, Object> r : range.values()) {
+        if (out.size() >= limit) {
+          break;
+        }
+        if (filter == null || filter.test(r)) {
+          out.add(r);
+        }
+      }
+      return out;
+    }
+
+    /**
      * Counts the rows between two keys that pass a predicate, visiting only that key range (an index range scan, as
      * a database counts within a range of its clustered key).
      *
