@@ -263,4 +263,16 @@ class ODataErpClientIT {
     assertTrue(te.getMessage().contains("circuit open"), te.getMessage());
     assertTrue(te.retryAfter() != null && te.retryAfter().toMillis() > 0);
   }
+
+  @Test
+  void manyKeysOnNavAreOrsOfFiftyEquals() throws Exception {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      keys.add("K" + i);
+    }
+    List<String> filters = client.anyOfFilters("No", keys);
+    assertEquals(3, filters.size());
+    assertEquals(ODataErpClient.anyOf("No", keys.subList(0, 50)), filters.get(0), "NAV 2017 has no 'in'");
+    assertEquals(ODataErpClient.anyOf("No", keys.subList(100, 120)), filters.get(2));
+  }
 }

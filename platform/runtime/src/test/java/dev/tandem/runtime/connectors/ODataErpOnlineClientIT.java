@@ -134,4 +134,28 @@ class ODataErpOnlineClientIT {
     assertEquals("https://api.businesscentral.dynamics.com/v2.0/contoso/Sandbox/ODataV4",
         ODataErpSettings.onlineServiceRoot("contoso", "Sandbox"));
   }
+
+  @Test
+  void manyKeysAreReadWithInAsFewFiltersAsTheUrlMarginAllows() throws Exception {
+    admin(erp.get().baseUrl(), "POST", "seed", "{\"seed\":5,\"counts\":{\"Item\":700}}");
+    ODataErpClient client = client();
+    List<String> nos = new java.util.ArrayList<>();
+    Page page = on(vertx, () -> client.read("Item", null, List.of("No"), "No"));
+    page.rows().forEach(r -> nos.add(r.getString("No")));
+    while (page.hasNext()) {
+      String next = page.nextLink();
+      page = on(vertx, () -> client.follow(next));
+      page.rows().forEach(r -> nos.add(r.getString("No")));
+    }
+    List<String> wanted = new java.util.ArrayList<>(nos.subList(0, 600));
+    wanted.add("NO'SUCH");
+    List<String> filters = client.anyOfFilters("No", wanted);
+    java.util.Set<String> found = new java.util.HashSet<>();
+    for (String f : filters) {
+      assertTrue(f.startsWith("No in ('") && f.length() <= ODataErpClient.KEY_FILTER_CHARS, f);
+      on(vertx, () -> client.read("Item", f, List.of("No"), null)).rows().forEach(r -> found.add(r.getString("No")));
+    }
+    assertTrue(filters.size() < 601 / ODataErpClient.OR_KEYS, "fewer reads than 50 keys each: " + filters.size());
+    assertEquals(java.util.Set.copyOf(nos.subList(0, 600)), found);
+  }
 }

@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
  * An OData v4 {@code $filter}, parsed and evaluated against rows: comparisons (eq ne gt ge lt le), and, or, not,
  * parentheses, contains / startswith / endswith, string literals with {@code ''} escapes, numbers, true, false,
  * null, GUIDs and unquoted ISO date-times. The parsed tree is exposed so a protocol can refuse what its server
- * refuses (the ERP rejects {@code or} across different fields).
+ * refuses (the ERP rejects {@code or} across different fields). The OData 4.01 {@code in} operator
+ * ({@code No in ('A','B')}) is parsed only where the server accepts it ({@link #parse(String, boolean, boolean)}),
+ * as the {@code or} of one {@code eq} per value, so it is evaluated, indexed and refused exactly as that {@code or}.
  */
 public final class ODataFilter {
 
@@ -89,7 +91,18 @@ public final class ODataFilter {
    * @throws ODataQueryException naming the position and what was expected
    */
   public static ODataFilter parse(String text, boolean caseInsensitive) {
-    Parser p = new Parser(text);
+    return parse(text, caseInsensitive, false);
+  }
+
+  /**
+   * @param text the {@code $filter} value
+   * @param caseInsensitive compare text without regard to case (Dataverse does; Business Central does not)
+   * @param inOperator whether {@code field in (v1, v2, …)} is accepted (Business Central online since 2024 wave 1)
+   * @return the filter
+   * @throws ODataQueryException naming the position and what was expected
+   */
+  public static ODataFilter parse(String text, boolean caseInsensitive, boolean inOperator) {
+    Parser p = new Parser(text, inOperator);
     Node n = p.or();
     if (p.peek() != null) {
       throw new ODataQueryException("unexpected '" + p.peek() + "' at position " + p.pos + " in $filter: " + text);
@@ -198,11 +211,13 @@ public final class ODataFilter {
     private final String text;
     private final List<String> tokens = new ArrayList<>();
     private final List<Integer> positions = new ArrayList<>();
+    private final boolean inOperator;
     private int i;
     int pos;
 
-    Parser(String text) {
+    Parser(String text, boolean inOperator) {
       this.text = text;
+      this.inOperator = inOperator;
       tokenize();
     }
 
@@ -324,6 +339,10 @@ public final class ODataFilter {
         }
         return f;
       }
+      if (inOperator && "in".equalsIgnoreCase(peek()) && isField(t)) {
+        next();
+        return in(t);
+      }
       String op = next();
       if (!isOp(op)) {
         throw new ODataQueryException("expected a comparison (eq, ne, gt, ge, lt, le) after '" + t + "' but found '"
@@ -339,6 +358,28 @@ public final class ODataFilter {
             + "' in $filter: " + text);
       }
       return new Compare(right, op.toLowerCase(Locale.ROOT), literal(t), false);
+    }
+
+    /** {@code field in (v1, v2, …)}: the {@code or} of one {@code eq} per value, in the order written. */
+    private Node in(String field) {
+      expect("(");
+      Node n = null;
+      while (true) {
+        String v = next();
+        if (v.equals(")")) {
+          throw new ODataQueryException("'in' needs at least one value at position " + pos + " in $filter: " + text);
+        }
+        Node eq = new Compare(field, "eq", literal(v), true);
+        n = n == null ? eq : new Or(n, eq);
+        String sep = next();
+        if (sep.equals(")")) {
+          return n;
+        }
+        if (!sep.equals(",")) {
+          throw new ODataQueryException("expected ',' or ')' but found '" + sep + "' at position " + pos
+              + " in $filter: " + text);
+        }
+      }
     }
 
     private static boolean isOp(String s) {

@@ -28,8 +28,19 @@ public record ODataQuery(ODataFilter filter, List<String> select, Comparator<Map
    * @throws ODataQueryException naming the bad option
    */
   public static ODataQuery parse(Map<String, String> query, boolean caseInsensitive) {
+    return parse(query, caseInsensitive, false);
+  }
+
+  /**
+   * @param query the request's query parameters
+   * @param caseInsensitive text comparison without regard to case
+   * @param inOperator whether {@code $filter} may use {@code field in (…)} ({@link ODataFilter#parse(String,
+   *     boolean, boolean)})
+   * @return the parsed query
+   */
+  public static ODataQuery parse(Map<String, String> query, boolean caseInsensitive, boolean inOperator) {
     String f = query.get("$filter");
-    ODataFilter filter = f == null || f.isBlank() ? null : ODataFilter.parse(f, caseInsensitive);
+    ODataFilter filter = f == null || f.isBlank() ? null : ODataFilter.parse(f, caseInsensitive, inOperator);
     List<String> select = new ArrayList<>();
     String s = query.get("$select");
     if (s != null && !s.isBlank()) {

@@ -54,4 +54,17 @@ class ODataFilterTest {
         .contains("unterminated string"));
     assertThrows(ODataQueryException.class, () -> ODataFilter.parse("(Name eq 'x'", false));
   }
+
+  @Test
+  void inIsTheOrOfEqualsWhereTheServerAcceptsIt() {
+    ODataFilter f = ODataFilter.parse("No in ('X', 'C1','o''b')", false, true);
+    assertTrue(f.root() instanceof ODataFilter.Or, "parsed as the or of eqs");
+    assertEquals(java.util.Set.of("No"), f.root().fields());
+    assertEquals(ODataFilter.parse("No eq 'X' or No eq 'C1' or No eq 'o''b'", false).root(), f.root());
+    assertTrue(ODataFilter.parse("No in (3, 4) and Name eq 'x'", false, true).root() instanceof ODataFilter.And);
+    org.junit.jupiter.api.Assertions.assertThrows(ODataQueryException.class,
+        () -> ODataFilter.parse("No in ('X')", false));
+    org.junit.jupiter.api.Assertions.assertThrows(ODataQueryException.class,
+        () -> ODataFilter.parse("No in ()", false, true));
+  }
 }

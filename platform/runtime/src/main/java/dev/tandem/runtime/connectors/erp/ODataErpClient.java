@@ -311,6 +311,50 @@ public final class ODataErpClient {
   }
 
   /**
+   * Characters of {@code $filter} a read by key may use. Neither Microsoft's OData pages nor BC's limits name a URL
+   * length for BC online; 2,000 characters (before percent-encoding) is Tandem's own margin below the limits of
+   * common proxies and gateways, not a BC figure.
+   */
+  public static final int KEY_FILTER_CHARS = 2000;
+  /** Values per {@code or} of {@code eq}s at most (NAV 2017, no {@code in}): the reads by key Tandem always sent. */
+  public static final int OR_KEYS = 50;
+
+  /**
+   * Filters selecting rows by many values of one field, as few as fit: on {@code bc-online} {@code f in ('a','b')}
+   * (BC supports the OData {@code in} operator since 2024 release wave 1; "Using filter expressions in OData
+   * URIs": "In a list of values"), each at most {@link #KEY_FILTER_CHARS} long; on {@code nav} the {@code or} of
+   * {@link #OR_KEYS} {@code eq}s ({@link #anyOf}). An {@code in} costs BC what the {@code or} costs (the rows it
+   * returns) but one request instead of several.
+   *
+   * @param field a field, e.g. {@code No}
+   * @param values its values
+   * @return the filters, each selecting a run of the values in order
+   */
+  public List<String> anyOfFilters(String field, List<String> values) {
+    List<String> out = new java.util.ArrayList<>();
+    boolean guids = "SystemId".equals(field) && values.stream().allMatch(ODataLiterals::isGuid);
+    if (settings.profile() != ODataErpSettings.Profile.BC_ONLINE) {
+      for (int i = 0; i < values.size(); i += OR_KEYS) {
+        out.add(ODataLiterals.anyOf(field, values.subList(i, Math.min(values.size(), i + OR_KEYS)), guids));
+      }
+      return out;
+    }
+    StringBuilder f = null;
+    for (String v : values) {
+      String lit = guids ? ODataLiterals.guid(v) : ODataLiterals.string(v);
+      if (f != null && f.length() + 1 + lit.length() + 1 > KEY_FILTER_CHARS) {
+        out.add(f.append(')').toString());
+        f = null;
+      }
+      f = f == null ? new StringBuilder(field).append(" in (").append(lit) : f.append(',').append(lit);
+    }
+    if (f != null) {
+      out.add(f.append(')').toString());
+    }
+    return out;
+  }
+
+  /**
    * @param field a field
    * @param values values, each escaped
    * @return {@code (f eq 'a' or f eq 'b')}, which the ERP accepts because every term is on the same field;
