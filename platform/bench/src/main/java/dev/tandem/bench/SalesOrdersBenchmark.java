@@ -103,6 +103,7 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
   private String erpRoot;
   private String erpTokenUrl;
   private String salesToken;
+  private String crmScope;
   private String api;
   private String metricsUrl;
   private final List<String> accounts = new ArrayList<>();
@@ -152,9 +153,8 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
     // The salespeople: another application user, so their requests do not count against Tandem's limits.
     send("POST", crmAdmin + "/clients", new JsonObject().put("clientId", "bench-sales").put("clientSecret",
         "bench-sales-secret").put("applicationUser", true).encode(), "Content-Type", "application/json");
-    salesToken = new JsonObject(send("POST", crmTokenUrl, "grant_type=client_credentials&client_id=bench-sales"
-        + "&client_secret=bench-sales-secret&scope=" + enc("http://localhost:" + crmPort + "/.default"),
-        "Content-Type", "application/x-www-form-urlencoded")).getString("access_token");
+    crmScope = "http://localhost:" + crmPort + "/.default";
+    salesToken = salesToken();
 
     Path dir = Files.createTempDirectory("tandem-bench");
     Path plugins = Files.createDirectories(dir.resolve("plugins"));
@@ -253,6 +253,7 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
 
   private void latency() throws Exception {
     List<String> ids = createOrders(latencyOrders, "LO");
+    salesToken = salesToken();
     Map<String, Long> submitted = new ConcurrentHashMap<>();
     Map<String, Long> seen = new ConcurrentHashMap<>();
     boolean[] on = {true};
@@ -311,8 +312,12 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
       StringBuilder missing = new StringBuilder();
       for (String id : ids) {
         if (!seen.containsKey(id) && missing.length() < 2000) {
-          missing.append(new JsonObject(send("GET", crmApi + "/salesorders(" + id + ")?$select=ordernumber,statecode,"
-              + "modifiedon", null, "Authorization", "Bearer " + salesToken)).encode()).append(' ');
+          try {
+            missing.append(new JsonObject(send("GET", crmApi + "/salesorders(" + id + ")?$select=ordernumber,"
+                + "statecode,modifiedon", null, "Authorization", "Bearer " + salesToken())).encode()).append(' ');
+          } catch (Exception e) {
+            missing.append(id).append(" (").append(e.getMessage()).append(") ");
+          }
         }
       }
       // Parts 2 and 3 still run (their orders are others); the run fails at the end.
@@ -378,6 +383,7 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
 
   /** Submits the orders as the salespeople: PATCH statecode 1 in $batch requests of 500, 4 side by side. */
   private void submitAll(List<String> ids) throws Exception {
+    salesToken = salesToken();
     long t0 = System.nanoTime();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
@@ -488,6 +494,13 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
         job.getJsonObject("counts").encode()));
     results.add("exactness   " + exact);
     print(results.get(results.size() - 2));
+  }
+
+  /** @return a fresh token of the salespeople's user (its lifetime shrinks with the CRM's time scale) */
+  private String salesToken() throws Exception {
+    return new JsonObject(send("POST", crmTokenUrl, "grant_type=client_credentials&client_id=bench-sales"
+        + "&client_secret=bench-sales-secret&scope=" + enc(crmScope), "Content-Type",
+        "application/x-www-form-urlencoded")).getString("access_token");
   }
 
   /** Tandem's CRM user's requests, refusals and execution since the simulator started. */
