@@ -25,7 +25,9 @@ import java.util.Set;
  * each header of the page, side by side with the page's others, it writes in one change set: the header (create, or the fields that changed), each line (create, or the
  * fields that changed) and a delete for each line coupled earlier whose CRM line is gone. Once the change set went
  * through it couples header and lines; a header or line that cannot be mapped, or a change set the ERP refuses, is
- * one record error naming the cause, and the ERP is left as it was.
+ * one record error naming the cause, and the ERP is left as it was. Several headers' change sets travel in one
+ * transactional {@code $batch} of at most {@value #GROUP_OPS} operations (all or nothing; a refusal sends each of
+ * them again alone), about {@value #GROUPS_PER_PAGE} such groups per page.
  *
  * <p>The ERP keys come from the mapped values: the header's key fields (e.g. {@code Document_Type} as a constant,
  * {@code No} from the CRM order number) and each line's own key fields beyond the parent's (e.g. {@code Line_No}
@@ -42,6 +44,13 @@ public class HeaderLinesTask extends SyncTask {
   private static final int RETRY_FIRST = 200;
   /** Headers read and written together: one query per page for each read, their change sets side by side. */
   private static final int PAGE = 50;
+  /** Operations per transactional $batch at most: Business Central online's limit per $batch. */
+  static final int GROUP_OPS = 100;
+  /**
+   * Groups a page's change sets are packed into: more than the ERP user's 5 processing slots (and the connector's
+   * 8 requests in flight), so the slots stay busy while a group's answer travels.
+   */
+  static final int GROUPS_PER_PAGE = 10;
 
   /** For subclasses and plugins that use it as it is. */
   public HeaderLinesTask() {}
@@ -151,9 +160,36 @@ public class HeaderLinesTask extends SyncTask {
         return Future.succeededFuture(so);
       }
       List<Future<JobOutcome>> sent = new ArrayList<>();
+      List<Plan> plans = new ArrayList<>();
       for (Prepared p : page) {
-        sent.add(p.outcome != null ? p.outcome : changeSet(ctx, head, child, p.key, p.row, p.crmLines, p.header,
-            p.lines, p.lineKeys, p.linked, p.erpHeader, p.erpLines));
+        if (p.outcome != null) {
+          sent.add(p.outcome);
+        } else {
+          plans.add(plan(ctx, head, child, p.key, p.row, p.crmLines, p.header, p.lines, p.lineKeys, p.linked,
+              p.erpHeader, p.erpLines));
+        }
+      }
+      // The page's change sets in about GROUPS_PER_PAGE groups of at most GROUP_OPS operations: few requests, and
+      // still enough side by side to keep the ERP's processing slots busy.
+      int pageOps = plans.stream().mapToInt(pl -> pl.writes().size()).sum();
+      int target = Math.min(GROUP_OPS, Math.max(1, (pageOps + GROUPS_PER_PAGE - 1) / GROUPS_PER_PAGE));
+      List<Plan> group = new ArrayList<>();
+      int ops = 0;
+      for (Plan plan : plans) {
+        if (plan.writes().isEmpty() || plan.writes().size() > GROUP_OPS) {
+          sent.add(send(ctx, plan));
+          continue;
+        }
+        if (!group.isEmpty() && ops + plan.writes().size() > target) {
+          sent.add(group(ctx, List.copyOf(group)));
+          group.clear();
+          ops = 0;
+        }
+        group.add(plan);
+        ops += plan.writes().size();
+      }
+      if (!group.isEmpty()) {
+        sent.add(group(ctx, List.copyOf(group)));
       }
       Future<List<Prepared>> next = k + 1 < pages.size() ? prepare(ctx, head, child, pages.get(k + 1), rows) : null;
       return Future.join(sent).transform(ar -> {
@@ -472,113 +508,174 @@ public class HeaderLinesTask extends SyncTask {
     });
   }
 
-  private Future<JobOutcome> changeSet(TaskContext ctx, MappingDefinition head, ChildMapping child, ErpKey key,
-      JsonObject row, List<JsonObject> crmLines, FieldMapper.Mapped h, List<FieldMapper.Mapped> ml,
-      List<ErpKey> lineKeys, List<Coupled> linked, List<JsonObject> erpHeader, List<JsonObject> erpLines) {
+  /** One header's change set: its writes, and what Tandem records once they went through. */
+  private record Plan(MappingDefinition head, ChildMapping child, ErpKey key, String crmId, JsonObject row,
+      List<JsonObject> crmLines, List<ErpKey> lineKeys, List<ErpWrite> writes, boolean created,
+      List<ErpKey> removed) {}
+
+  private Plan plan(TaskContext ctx, MappingDefinition head, ChildMapping child, ErpKey key, JsonObject row,
+      List<JsonObject> crmLines, FieldMapper.Mapped h, List<FieldMapper.Mapped> ml, List<ErpKey> lineKeys,
+      List<Coupled> linked, List<JsonObject> erpHeader, List<JsonObject> erpLines) {
     MappingDefinition lines = child.lines();
     String crmId = row.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
-    return Future.succeededFuture()
-        .compose(v -> {
-          Map<ErpKey, JsonObject> current = new HashMap<>();
-          erpLines.forEach(r -> current.put(lines.erpKeyOf(r), r));
-          List<ErpWrite> writes = new ArrayList<>();
-          boolean created = erpHeader.isEmpty();
-          if (created) {
-            JsonObject body = new JsonObject(new LinkedHashMap<>(h.values()));
-            key.values().forEach(body::put);
-            writes.add(ErpWrite.create(head.erpEntitySet(), body));
-          } else {
-            Map<String, Object> changes = new LinkedHashMap<>(ctx.mapper(head).changes(Direction.FROM_CRM, h.values(),
-                erpHeader.get(0)));
-            key.fields().forEach(changes::remove);
-            if (!changes.isEmpty()) {
-              writes.add(ErpWrite.update(head.erpEntitySet(), key, erpHeader.get(0).getString("@odata.etag"),
-                  new JsonObject(changes)));
-            }
-          }
-          Set<ErpKey> kept = new HashSet<>(lineKeys);
-          for (int i = 0; i < crmLines.size(); i++) {
-            ErpKey k = lineKeys.get(i);
-            JsonObject cur = current.get(k);
-            if (cur == null) {
-              JsonObject body = new JsonObject(new LinkedHashMap<>(ml.get(i).values()));
-              k.values().forEach(body::put);
-              writes.add(ErpWrite.create(lines.erpEntitySet(), body));
-            } else {
-              Map<String, Object> changes = new LinkedHashMap<>(ctx.mapper(lines).changes(Direction.FROM_CRM,
-                  ml.get(i).values(), cur));
-              k.fields().forEach(changes::remove);
-              if (!changes.isEmpty()) {
-                writes.add(ErpWrite.update(lines.erpEntitySet(), k, cur.getString("@odata.etag"),
-                    new JsonObject(changes)));
-              }
-            }
-          }
-          List<ErpKey> removed = new ArrayList<>();
-          for (Coupled c : linked) {
-            if (!kept.contains(c.erpKey())) {
-              removed.add(c.erpKey());
-              JsonObject cur = current.get(c.erpKey());
-              if (cur != null) {
-                writes.add(ErpWrite.delete(lines.erpEntitySet(), c.erpKey(), cur.getString("@odata.etag")));
-              }
-            }
-          }
-          Set<ErpKey> coupledKeys = new HashSet<>(kept);
-          linked.forEach(c -> coupledKeys.add(c.erpKey()));
-          writes.addAll(AttachedLines.writes(this, child, crmLines, ml, lineKeys, current, coupledKeys, removed));
-          writes.forEach(w -> ctx.logger().log(System.Logger.Level.DEBUG, () -> head.name() + " " + key + ": " + w));
-          Future<Boolean> sent = writes.isEmpty() ? Future.succeededFuture(true)
-              : ctx.erp().changeSet(writes).compose(outcomes -> {
-                // The cause is the write the ERP refused; the others of a failed change set were undone (their
-                // own status 2xx) or never ran (no status).
-                int cause = -1;
-                for (int i = 0; i < outcomes.size(); i++) {
-                  WriteOutcome o = outcomes.get(i);
-                  if (!o.ok() && (cause < 0 || outcomes.get(cause).status() / 100 == 2 || outcomes.get(cause)
-                      .status() == 0) && o.status() / 100 != 2 && o.status() != 0) {
-                    cause = i;
-                  } else if (!o.ok() && cause < 0) {
-                    cause = i;
-                  }
-                }
-                if (cause >= 0) {
-                  WriteOutcome o = outcomes.get(cause);
-                  {
-                    if (o.error().kind() == ErrorKind.RETRIABLE) {
-                      return Future.failedFuture(o.error());
-                    }
-                    ErpWrite w = writes.get(cause);
-                    return failed(ctx, key, crmId, Stage.WRITE, head.name() + " " + key + ": the ERP refused "
-                        + w.method() + " " + w.service() + (w.key() == null ? "" : "(" + w.key().segment() + ")")
-                        + ", so nothing of the change set was written: " + o.error().getMessage()).map(x -> false);
-                  }
-                }
-                return Future.succeededFuture(true);
-              }, e -> e instanceof TandemException t && t.kind() == ErrorKind.DATA
-                  ? failed(ctx, key, crmId, Stage.WRITE, head.name() + " " + key + ": " + t.getMessage()).map(x -> false)
-                  : Future.failedFuture(e));
-          return sent.compose(ok -> {
-            if (!ok) {
-              return Future.succeededFuture(new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
-            }
-            List<Coupled> pairs = new ArrayList<>();
-            pairs.add(new Coupled(head.name(), key, crmId, null, stamp(row, head.crmModifiedOn()), null));
-            for (int i = 0; i < crmLines.size(); i++) {
-              pairs.add(new Coupled(lines.name(), lineKeys.get(i), crmLines.get(i).getString(lines.crmKey()), null,
-                  stamp(crmLines.get(i), lines.crmModifiedOn()), key));
-            }
-            return ctx.couplings().couple(pairs.subList(0, 1))
-                .compose(v2 -> ctx.couplings().couple(pairs.subList(1, pairs.size())))
-                .compose(v2 -> ctx.couplings().uncouple(lines.name(), removed))
-                .compose(v2 -> ctx.errors().resolve(null, crmId))
-                .map(v2 -> writes.isEmpty() ? new JobOutcome(0, 0, 0, 1, 0, 0, 0, 0, null)
-                    : created ? new JobOutcome(1, 0, 0, 0, 0, 0, 0, 0, null)
-                    : new JobOutcome(0, 1, 0, 0, 0, 0, 0, 0, null));
-          });
-        });
+    Map<ErpKey, JsonObject> current = new HashMap<>();
+    erpLines.forEach(r -> current.put(lines.erpKeyOf(r), r));
+    List<ErpWrite> writes = new ArrayList<>();
+    boolean created = erpHeader.isEmpty();
+    if (created) {
+      JsonObject body = new JsonObject(new LinkedHashMap<>(h.values()));
+      key.values().forEach(body::put);
+      writes.add(ErpWrite.create(head.erpEntitySet(), body));
+    } else {
+      Map<String, Object> changes = new LinkedHashMap<>(ctx.mapper(head).changes(Direction.FROM_CRM, h.values(),
+          erpHeader.get(0)));
+      key.fields().forEach(changes::remove);
+      if (!changes.isEmpty()) {
+        writes.add(ErpWrite.update(head.erpEntitySet(), key, erpHeader.get(0).getString("@odata.etag"),
+            new JsonObject(changes)));
+      }
+    }
+    Set<ErpKey> kept = new HashSet<>(lineKeys);
+    for (int i = 0; i < crmLines.size(); i++) {
+      ErpKey k = lineKeys.get(i);
+      JsonObject cur = current.get(k);
+      if (cur == null) {
+        JsonObject body = new JsonObject(new LinkedHashMap<>(ml.get(i).values()));
+        k.values().forEach(body::put);
+        writes.add(ErpWrite.create(lines.erpEntitySet(), body));
+      } else {
+        Map<String, Object> changes = new LinkedHashMap<>(ctx.mapper(lines).changes(Direction.FROM_CRM,
+            ml.get(i).values(), cur));
+        k.fields().forEach(changes::remove);
+        if (!changes.isEmpty()) {
+          writes.add(ErpWrite.update(lines.erpEntitySet(), k, cur.getString("@odata.etag"),
+              new JsonObject(changes)));
+        }
+      }
+    }
+    List<ErpKey> removed = new ArrayList<>();
+    for (Coupled c : linked) {
+      if (!kept.contains(c.erpKey())) {
+        removed.add(c.erpKey());
+        JsonObject cur = current.get(c.erpKey());
+        if (cur != null) {
+          writes.add(ErpWrite.delete(lines.erpEntitySet(), c.erpKey(), cur.getString("@odata.etag")));
+        }
+      }
+    }
+    Set<ErpKey> coupledKeys = new HashSet<>(kept);
+    linked.forEach(c -> coupledKeys.add(c.erpKey()));
+    writes.addAll(AttachedLines.writes(this, child, crmLines, ml, lineKeys, current, coupledKeys, removed));
+    writes.forEach(w -> ctx.logger().log(System.Logger.Level.DEBUG, () -> head.name() + " " + key + ": " + w));
+    return new Plan(head, child, key, crmId, row, crmLines, lineKeys, writes, created, removed);
   }
 
+  /**
+   * Headers' change sets packed into ONE transactional $batch, up to {@value #GROUP_OPS} operations (Business
+   * Central online's limit per $batch): the ERP's request limit (6,000 per 5 minutes) then counts one request for
+   * several orders instead of one each, and each request's own cost is paid once. A group is all or nothing, as each
+   * header's change set is on its own; when the ERP refuses a write of the group (nothing of it stays), every header
+   * is sent again alone, so the one refused gets its record error and the others go through.
+   */
+  private Future<JobOutcome> group(TaskContext ctx, List<Plan> plans) {
+    if (plans.size() == 1) {
+      return send(ctx, plans.get(0));
+    }
+    List<ErpWrite> all = new ArrayList<>();
+    plans.forEach(p -> all.addAll(p.writes()));
+    Future<Boolean> sent = ctx.erp().changeSet(all).map(outcomes -> {
+      for (WriteOutcome o : outcomes) {
+        if (!o.ok() && o.error().kind() == ErrorKind.RETRIABLE) {
+          throw o.error();
+        }
+      }
+      return outcomes.stream().allMatch(WriteOutcome::ok);
+    }).recover(e -> e instanceof TandemException t && t.kind() != ErrorKind.RETRIABLE
+        ? Future.succeededFuture(false) : Future.failedFuture(e));
+    return sent.compose(ok -> {
+      if (!ok) {
+        return Future.join(plans.stream().map(p -> send(ctx, p)).toList()).map(cf -> sum(cf.list()));
+      }
+      return written(ctx, plans);
+    });
+  }
+
+  private static JobOutcome sum(List<JobOutcome> outcomes) {
+    JobOutcome s = JobOutcome.EMPTY;
+    for (JobOutcome o : outcomes) {
+      s = s.plus(o);
+    }
+    return s;
+  }
+
+  /** One header's change set alone; a write the ERP refuses is the header's record error. */
+  private Future<JobOutcome> send(TaskContext ctx, Plan plan) {
+    List<ErpWrite> writes = plan.writes();
+    MappingDefinition head = plan.head();
+    ErpKey key = plan.key();
+    String crmId = plan.crmId();
+    Future<Boolean> sent = writes.isEmpty() ? Future.succeededFuture(true)
+        : ctx.erp().changeSet(writes).compose(outcomes -> {
+          // The cause is the write the ERP refused; the others of a failed change set were undone (their
+          // own status 2xx) or never ran (no status).
+          int cause = -1;
+          for (int i = 0; i < outcomes.size(); i++) {
+            WriteOutcome o = outcomes.get(i);
+            if (!o.ok() && (cause < 0 || outcomes.get(cause).status() / 100 == 2 || outcomes.get(cause)
+                .status() == 0) && o.status() / 100 != 2 && o.status() != 0) {
+              cause = i;
+            } else if (!o.ok() && cause < 0) {
+              cause = i;
+            }
+          }
+          if (cause >= 0) {
+            WriteOutcome o = outcomes.get(cause);
+            if (o.error().kind() == ErrorKind.RETRIABLE) {
+              return Future.failedFuture(o.error());
+            }
+            ErpWrite w = writes.get(cause);
+            return failed(ctx, key, crmId, Stage.WRITE, head.name() + " " + key + ": the ERP refused "
+                + w.method() + " " + w.service() + (w.key() == null ? "" : "(" + w.key().segment() + ")")
+                + ", so nothing of the change set was written: " + o.error().getMessage()).map(x -> false);
+          }
+          return Future.succeededFuture(true);
+        }, e -> e instanceof TandemException t && t.kind() == ErrorKind.DATA
+            ? failed(ctx, key, crmId, Stage.WRITE, head.name() + " " + key + ": " + t.getMessage()).map(x -> false)
+            : Future.failedFuture(e));
+    return sent.compose(ok -> ok ? written(ctx, List.of(plan))
+        : Future.succeededFuture(new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null)));
+  }
+
+  /**
+   * The headers' change sets went through: their headers, then their lines coupled (one transaction each for all
+   * of them), the lines no longer in the CRM uncoupled, their open errors resolved.
+   */
+  private Future<JobOutcome> written(TaskContext ctx, List<Plan> plans) {
+    List<Coupled> heads = new ArrayList<>();
+    List<Coupled> pairs = new ArrayList<>();
+    JobOutcome out = JobOutcome.EMPTY;
+    for (Plan p : plans) {
+      MappingDefinition lines = p.child().lines();
+      heads.add(new Coupled(p.head().name(), p.key(), p.crmId(), null, stamp(p.row(), p.head().crmModifiedOn()),
+          null));
+      for (int i = 0; i < p.crmLines().size(); i++) {
+        pairs.add(new Coupled(lines.name(), p.lineKeys().get(i), p.crmLines().get(i).getString(lines.crmKey()),
+            null, stamp(p.crmLines().get(i), lines.crmModifiedOn()), p.key()));
+      }
+      out = out.plus(p.writes().isEmpty() ? new JobOutcome(0, 0, 0, 1, 0, 0, 0, 0, null)
+          : p.created() ? new JobOutcome(1, 0, 0, 0, 0, 0, 0, 0, null)
+          : new JobOutcome(0, 1, 0, 0, 0, 0, 0, 0, null));
+    }
+    JobOutcome result = out;
+    Future<Void> chain = ctx.couplings().couple(heads).compose(v -> ctx.couplings().couple(pairs));
+    for (Plan p : plans) {
+      if (!p.removed().isEmpty()) {
+        chain = chain.compose(v -> ctx.couplings().uncouple(p.child().lines().name(), p.removed()).mapEmpty());
+      }
+    }
+    return chain.compose(v -> Future.join(plans.stream().map(p -> ctx.errors().resolve(null, p.crmId()))
+        .toList())).map(v -> result);
+  }
   /** @return a query option's value percent-encoded (spaces as %20, as the Web API's examples write them) */
   private static String encode(String value) {
     return java.net.URLEncoder.encode(value, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");

@@ -338,7 +338,10 @@ public abstract class HeaderLinesAcceptanceSuite {
     // one header read and one lines read per order would be 12 of each.
     assertTrue(headerReads >= 1 && headerReads <= 3, "ERP header reads for 12 orders: " + routes);
     assertTrue(lineReads >= 1 && lineReads <= 2, "ERP line reads for 12 orders: " + routes);
-    assertEquals(12, batches, "one change set per order (BC locks a header whose lines come in parallel): " + routes);
+    // Each order's header and lines in one transactional $batch (BC locks a header whose lines come in parallel);
+    // several orders may share one (HeaderLinesTask packs a page's change sets into groups), never more than one
+    // request per order.
+    assertTrue(batches >= 1 && batches <= 12, "ERP $batch requests for 12 orders: " + routes);
     for (int i = 1; i <= 12; i++) {
       assertEquals(2, erpRows(erpLines("PAGE-" + i)).size(), "PAGE-" + i + " with both its lines");
     }

@@ -315,6 +315,12 @@ final class DataverseSalesOrders {
     return rest.signum() <= 0 ? BigDecimal.ZERO : cost.divide(rest, 2, RoundingMode.HALF_UP);
   }
 
+  /** A header's lines, in key order: through the index on the header column, else by a scan. */
+  private static List<Map<String, Object>> linesOf(DataverseSimulator sim, String lineSet, String column, Object id) {
+    List<Map<String, Object>> indexed = id instanceof String s ? sim.store().table(lineSet).withValue(column, s) : null;
+    return indexed != null ? indexed : sim.store().table(lineSet).all(r -> id.equals(r.get(column)), null);
+  }
+
   /** The header's totals from its product lines and its own discount and freight. */
   private static Map<String, Object> totals(DataverseSimulator sim, Entity header, Map<String, Object> row) {
     String lineSet = header.set().equals("salesorders") ? "salesorderdetails" : "invoicedetails";
@@ -324,7 +330,7 @@ final class DataverseSalesOrders {
     BigDecimal manual = BigDecimal.ZERO;
     BigDecimal tax = BigDecimal.ZERO;
     int error = 0;
-    for (Map<String, Object> l : sim.store().table(lineSet).all(r -> id.equals(r.get(column)), null)) {
+    for (Map<String, Object> l : linesOf(sim, lineSet, column, id)) {
       detail = detail.add(money(l.get("baseamount")).subtract(money(l.get("manualdiscountamount"))));
       manual = manual.add(money(l.get("manualdiscountamount")));
       tax = tax.add(money(l.get("tax")));
@@ -462,8 +468,7 @@ final class DataverseSalesOrders {
       inv.put("statecode", 0);
       inv.put("statuscode", 1);
       Map<String, Object> stored = sim.insertInternal(invoices, inv, user);
-      for (Map<String, Object> l : sim.store().table("salesorderdetails").all(r -> id.equals(
-          r.get("_salesorderid_value")), null)) {
+      for (Map<String, Object> l : linesOf(sim, "salesorderdetails", "_salesorderid_value", id)) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("invoicedetailid", UUID.randomUUID().toString());
         d.put("_invoiceid_value", invoiceId);

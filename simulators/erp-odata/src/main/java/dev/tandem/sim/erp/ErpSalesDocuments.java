@@ -1,5 +1,6 @@
 package dev.tandem.sim.erp;
 
+import dev.tandem.sim.core.EntityStore;
 import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimRequest;
 import dev.tandem.sim.core.SimResponse;
@@ -160,8 +161,7 @@ final class ErpSalesDocuments {
         String type = str(row.get("Document_Type"));
         String doc = str(row.get("Document_No"));
         int last = 0;
-        for (Map<String, Object> l : sim.store().table("SalesOrderLine").all(r -> type.equals(r.get("Document_Type"))
-            && doc.equalsIgnoreCase(str(r.get("Document_No"))), null)) {
+        for (Map<String, Object> l : linesOf(type, doc)) {
           last = Math.max(last, ((Number) l.get("Line_No")).intValue());
         }
         row.put("Line_No", last + 10_000);
@@ -290,10 +290,17 @@ final class ErpSalesDocuments {
   }
 
   private List<Map<String, Object>> lines(Map<String, Object> h) {
-    String type = str(h.get("Document_Type"));
-    String no = str(h.get("No"));
-    return sim.store().table("SalesOrderLine").all(r -> type.equals(r.get("Document_Type"))
-        && no.equalsIgnoreCase(str(r.get("Document_No"))), null);
+    return linesOf(str(h.get("Document_Type")), str(h.get("No")));
+  }
+
+  /** The lines of one document, in key order: through the index on Document_No while every value is upper case. */
+  private List<Map<String, Object>> linesOf(String type, String no) {
+    EntityStore.Table t = sim.store().table("SalesOrderLine");
+    java.util.function.Predicate<Map<String, Object>> mine = r -> type.equals(r.get("Document_Type"))
+        && no.equalsIgnoreCase(str(r.get("Document_No")));
+    List<Map<String, Object>> candidates = t.wellFormed("Document_No")
+        ? t.withValue("Document_No", no.toUpperCase(java.util.Locale.ROOT)) : null;
+    return candidates == null ? t.all(mine, null) : candidates.stream().filter(mine).toList();
   }
 
   /**

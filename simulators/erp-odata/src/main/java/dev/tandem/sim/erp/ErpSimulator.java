@@ -204,6 +204,11 @@ public final class ErpSimulator implements Simulator {
               ? v -> ErpIndexedRead.STAMP.matcher(v).matches() : v -> true);
         }
       }
+      if (s.name().equals("SalesOrderLine")) {
+        // A header's lines by its number (the line table's primary key starts with it in BC): a Code field, so
+        // stored in upper case; ErpSalesDocuments falls back to a scan should a value not be.
+        t.sortedIndex("Document_No", v -> v.equals(v.toUpperCase(java.util.Locale.ROOT)));
+      }
     }
     this.server = new SimulatorServer("erp-odata", options.port(), options.seed(), this::serve, this::template,
         status -> error(status, status == 429 ? "Application_TooManyRequests" : "Internal_ServerError",

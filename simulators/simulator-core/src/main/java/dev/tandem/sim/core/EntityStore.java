@@ -465,6 +465,31 @@ public final class EntityStore {
     }
 
     /**
+     * The rows holding a value in an indexed field, in key order: what {@code all(r -> value.equals(r.get(field)),
+     * null)} gives, without reading the other rows.
+     *
+     * @param field an indexed field
+     * @param value the value (text)
+     * @return the rows (stored instances), or null when the field has no index or holds a value that is not text
+     */
+    public List<Map<String, Object>> withValue(String field, String value) {
+      SortedIndex i = sorted.get(field);
+      if (i == null || i.foreign > 0) {
+        return null;
+      }
+      Object held = i.values.get(value);
+      List<Map<String, Object>> out = new ArrayList<>();
+      if (held instanceof String one) {
+        out.add(rows.get(one));
+      } else if (held instanceof TreeSet<?> keys) {
+        for (Object k : keys) {
+          out.add(rows.get((String) k));
+        }
+      }
+      return out;
+    }
+
+    /**
      * @param field an indexed field
      * @return whether every value of the field passes the index's well-formedness test (so a bound may be used)
      */

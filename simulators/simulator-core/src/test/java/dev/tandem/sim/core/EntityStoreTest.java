@@ -38,6 +38,33 @@ class EntityStoreTest {
   }
 
   @Test
+  void rowsByAnIndexedValueAreWhatAScanFinds() {
+    EntityStore store = new EntityStore();
+    EntityStore.Table t = store.define("lines", "id", List.of());
+    assertNull(t.withValue("number", "H1"), "no index, no answer: the caller scans");
+    t.sortedIndex("number", v -> true);
+    store.write(() -> {
+      t.put(row("c", "H1"));
+      t.put(row("a", "H1"));
+      t.put(row("b", "H2"));
+      t.put(row("d", null));
+      return null;
+    });
+    for (String v : List.of("H1", "H2", "H3")) {
+      assertEquals(store.read(() -> t.all(r -> v.equals(r.get("number")), null)),
+          store.read(() -> t.withValue("number", v)), v);
+    }
+    store.write(() -> {
+      t.delete("a");
+      t.put(row("b", "H1"));
+      return null;
+    });
+    assertEquals(List.of("b", "c"), store.read(() -> t.withValue("number", "H1").stream().map(r -> r.get("id"))
+        .toList()), "moved and deleted rows follow");
+    assertEquals(List.of(), store.read(() -> t.withValue("number", "H2")));
+  }
+
+  @Test
   void uniqueIndexesAndChangeLog() {
     EntityStore store = new EntityStore();
     EntityStore.Table t = store.define("accounts", "id", List.of("number"));
