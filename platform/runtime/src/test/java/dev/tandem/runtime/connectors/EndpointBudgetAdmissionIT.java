@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * while the window's charges are under the budget and charged when it ends, so a bulk load may have more in flight
  * than the budget holds, and only what may already have ended at the endpoint counts against a new start.
  */
-class EndpointBudgetAdmissionTest {
+class EndpointBudgetAdmissionIT {
 
   @RegisterExtension
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
