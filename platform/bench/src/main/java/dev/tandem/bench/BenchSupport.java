@@ -99,10 +99,26 @@ final class BenchSupport {
       b.header(headers[i], headers[i + 1]);
     }
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() == 503) {
+      throw new Unavailable(method + " " + url + " answered 503: "
+          + r.body().substring(0, Math.min(300, r.body().length())),
+          r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(1L));
+    }
     if (r.statusCode() >= 300) {
       throw new IllegalStateException(method + " " + url + " answered " + r.statusCode() + ": "
           + r.body().substring(0, Math.min(300, r.body().length())));
     }
     return r.body();
+  }
+
+  /** A 503: the node could not serve the request now (PostgreSQL busy or away) and says when to ask again. */
+  static final class Unavailable extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+    final long retryAfterSeconds;
+
+    Unavailable(String message, long retryAfterSeconds) {
+      super(message);
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
   }
 }

@@ -410,14 +410,15 @@ public final class FullSyncBenchmark implements Callable<Integer> {
         try {
           review = new JsonObject(send("GET", api + "/full-sync?counts=false", null, "Authorization", auth));
           pollFailures = 0;
-        } catch (IllegalStateException e) {
-          // The review's status read can time out on a loaded node (its PostgreSQL pool busy with the line's
-          // commits: "Timeout waiting for connection"); the line itself retries. Only a persistent failure ends.
+        } catch (BenchSupport.Unavailable e) {
+          // A loaded node may find no free PostgreSQL connection for the status read (503 with Retry-After); the
+          // line itself retries its pages. Any other failure, or a 503 that persists, ends the run.
           if (++pollFailures > 60) {
             throw e;
           }
-          System.out.println("  status read failed, retrying: " + e.getMessage());
-          Thread.sleep(1000);
+          System.out.println("  status read unavailable, retrying in " + e.retryAfterSeconds + " s: "
+              + e.getMessage());
+          Thread.sleep(1000 * e.retryAfterSeconds);
           continue;
         }
         JsonObject run = review.getJsonObject("run");

@@ -5,6 +5,7 @@ import dev.tandem.api.BusFailure;
 import dev.tandem.runtime.bus.Bus;
 import dev.tandem.runtime.bus.BusMessages.FullSyncReview;
 import dev.tandem.runtime.bus.BusMessages.FullSyncStart;
+import dev.tandem.runtime.store.PgErrors;
 import dev.tandem.runtime.store.PgFullSyncStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -49,6 +50,10 @@ final class FullSyncBusApi {
     }
     if (e instanceof IllegalArgumentException) {
       return BusFailure.BAD_REQUEST;
+    }
+    if (PgErrors.unavailable(e)) {
+      // PostgreSQL out of connections or out of reach: the caller may ask again in a moment (503, not 500).
+      return BusFailure.UNAVAILABLE;
     }
     LOG.log(Level.WARNING, "full synchronization request failed", e);
     return BusFailure.INTERNAL;

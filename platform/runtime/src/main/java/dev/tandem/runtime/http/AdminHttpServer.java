@@ -271,7 +271,7 @@ public final class AdminHttpServer {
         "the request body is larger than " + BODY_LIMIT / 1024 + " KiB"));
     r.errorHandler(400, ctx -> ApiError.send(ctx, 400, "bad_request", "malformed request"
         + (ctx.failure() == null ? "" : ": " + ctx.failure().getMessage())));
-    r.errorHandler(500, this::internalError);
+    r.errorHandler(500, ApiFailureHandler::handle);
     return r;
   }
 
@@ -519,58 +519,6 @@ public final class AdminHttpServer {
         json(ctx, 200, new JsonObject().put("mapping", mapping).put("woken", n));
       }
     }).onFailure(ctx::fail);
-  }
-
-  private void internalError(RoutingContext ctx) {
-    Throwable f = ctx.failure();
-    if (f instanceof ApiError e) {
-      ApiError.send(ctx, e.status(), e.code(), e.getMessage());
-      return;
-    }
-    if (dev.tandem.runtime.store.PgErrors.rejectedData(f)) {
-      // PostgreSQL answered and refused the value: the request is at fault, not the database.
-      rejected(ctx, f);
-      return;
-    }
-    LOG.log(Level.ERROR, "admin API request " + ctx.request().path() + " failed", f);
-    boolean db = f != null && f.getClass().getName().startsWith("io.vertx.pgclient")
-        || f instanceof io.vertx.core.VertxException;
-    ApiError.send(ctx, db ? 503 : 500, db ? "unavailable" : "internal_error",
-        (db ? "PostgreSQL is unavailable: " : "internal error: ") + (f == null ? "unknown" : f.getMessage()));
-  }
-
-  /**
-   * A value PostgreSQL refused: 409 for a unique or foreign-key violation (the state of other records), 400 for
-   * any other constraint or data error; the message names the request field behind the column.
-   */
-  private static void rejected(RoutingContext ctx, Throwable f) {
-    String state = dev.tandem.runtime.store.PgErrors.sqlState(f);
-    boolean conflict = "23505".equals(state) || "23503".equals(state);
-    String column = dev.tandem.runtime.store.PgErrors.column(f);
-    String field = column == null ? null : FIELDS.getOrDefault(column, camel(column));
-    String constraint = dev.tandem.runtime.store.PgErrors.constraint(f);
-    String what = conflict ? "conflicts with existing data" : "is not an accepted value";
-    ApiError.send(ctx, conflict ? 409 : 400, conflict ? "conflict" : "invalid",
-        (field == null ? "a value of the request " + what : field + ": the value " + what)
-            + (constraint == null ? "" : " (constraint " + constraint + ")"));
-  }
-
-  /** Columns whose request field is not their camel-case name. */
-  private static final java.util.Map<String, String> FIELDS = java.util.Map.of("schedule_ms", "scheduleSeconds",
-      "skip_after_repeats", "skipAfterRepeats", "conflict_policy", "conflictPolicy");
-
-  private static String camel(String column) {
-    StringBuilder sb = new StringBuilder();
-    boolean up = false;
-    for (char ch : column.toCharArray()) {
-      if (ch == '_') {
-        up = true;
-      } else {
-        sb.append(up ? Character.toUpperCase(ch) : ch);
-        up = false;
-      }
-    }
-    return sb.toString();
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

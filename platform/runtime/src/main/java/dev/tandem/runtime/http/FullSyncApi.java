@@ -1,7 +1,6 @@
 package dev.tandem.runtime.http;
 
 import dev.tandem.api.Addresses;
-import dev.tandem.api.BusFailure;
 import dev.tandem.runtime.bus.Bus;
 import dev.tandem.runtime.bus.BusError;
 import dev.tandem.runtime.bus.BusMessages;
@@ -77,11 +76,7 @@ final class FullSyncApi {
         out.put("review", "/api/v1/full-sync").put("events", "/api/v1/full-sync/events");
       }
       ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(out.encode());
-    }).onFailure(e -> {
-      BusError be = BusError.of(request.address(), e);
-      int answer = be.is(BusFailure.BAD_REQUEST) || be.is(BusFailure.CONFLICT) ? be.httpStatus() : 500;
-      ApiError.send(ctx, answer, answer == 500 ? "internal_error" : be.apiCode(), be.getMessage());
-    });
+    }).onFailure(e -> ctx.fail(BusError.of(request.address(), e)));
   }
 
   /**

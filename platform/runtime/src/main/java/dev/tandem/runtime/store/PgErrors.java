@@ -22,6 +22,34 @@ public final class PgErrors {
     return state != null && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54"));
   }
 
+  /** The message of the pool's own failure when no connection became free within its wait timeout. */
+  private static final String POOL_WAIT_TIMEOUT = "Timeout waiting for connection";
+
+  /**
+   * Whether a failure says PostgreSQL cannot serve this node now, so the same request may succeed later: the pool
+   * waited out its timeout for a free connection, PostgreSQL refused a new client (SQLSTATE 53300, too many
+   * connections; 57P03, cannot connect now), shut down or lost the connection (57P01, 57P02; class 08, connection
+   * exception), or the connection was closed or could not be opened. A statement PostgreSQL answered with another
+   * error (a syntax error, a missing table) is not: that is a bug, and retrying it changes nothing.
+   *
+   * @param e a failure
+   * @return whether it is an outage of PostgreSQL rather than a fault of the request or the code
+   */
+  public static boolean unavailable(Throwable e) {
+    String state = sqlState(e);
+    if (state != null) {
+      return state.equals("53300") || state.startsWith("57P0") || state.startsWith("08");
+    }
+    // Netty's connect timeout is a ConnectException too.
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.sqlclient.ClosedConnectionException || t instanceof java.net.ConnectException
+          || t instanceof io.vertx.core.VertxException && POOL_WAIT_TIMEOUT.equals(t.getMessage())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * @param e a failure
    * @return whether it is an integrity constraint violation (SQLSTATE class 23)
