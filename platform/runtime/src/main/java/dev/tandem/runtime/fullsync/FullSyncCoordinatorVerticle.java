@@ -1,12 +1,12 @@
 package dev.tandem.runtime.fullsync;
 
+import dev.tandem.runtime.connectors.crm.CrmQuery;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobKind;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.MappingDependency;
 import dev.tandem.runtime.config.TandemConfig.Connections;
 import dev.tandem.runtime.connectors.EndpointMetrics;
-import dev.tandem.runtime.connectors.ODataLiterals;
 import dev.tandem.runtime.connectors.crm.DataverseClient;
 import dev.tandem.runtime.connectors.erp.ODataErpClient;
 import dev.tandem.runtime.store.PgFullSyncStore.Line;
@@ -408,8 +408,7 @@ public final class FullSyncCoordinatorVerticle extends VerticleBase {
     if (dir == Direction.TO_CRM) {
       return erp.newest(d.erpEntitySet(), d.erpModifiedOn());
     }
-    return crm.query(d.crmEntitySet() + "?$select=" + d.crmModifiedOn() + "&$orderby="
-            + ODataLiterals.query(d.crmModifiedOn() + " desc") + "&$top=1")
+    return crm.query(CrmQuery.newest(d.crmEntitySet(), d.crmModifiedOn()).toString())
         .map(p -> p.rows().isEmpty() || p.rows().get(0).getString(d.crmModifiedOn()) == null ? null
             : OffsetDateTime.parse(p.rows().get(0).getString(d.crmModifiedOn())));
   }

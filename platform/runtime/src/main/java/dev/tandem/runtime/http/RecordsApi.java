@@ -1,5 +1,6 @@
 package dev.tandem.runtime.http;
 
+import dev.tandem.runtime.connectors.crm.CrmQuery;
 import dev.tandem.api.Direction;
 import dev.tandem.api.FieldMapping;
 import dev.tandem.api.MappingDefinition;
@@ -262,13 +263,8 @@ final class RecordsApi {
     List<String> select = new ArrayList<>();
     select.add(eff.crmKey());
     select.addAll(fields);
-    StringBuilder q = new StringBuilder(eff.crmEntitySet()).append("?$select=")
-        .append(ODataLiterals.query(String.join(",", select)));
-    if (filter != null) {
-      q.append("&$filter=").append(ODataLiterals.query(filter));
-    }
-    q.append("&$orderby=").append(ODataLiterals.query(eff.crmKey()));
-    return crm.queryPage(q.toString(), limit);
+    return crm.queryPage(CrmQuery.of(eff.crmEntitySet()).select(select).filter(filter).orderBy(eff.crmKey())
+        .toString(), limit);
   }
 
   private static String enc(String s) {

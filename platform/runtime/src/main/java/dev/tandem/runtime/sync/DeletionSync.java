@@ -1,5 +1,6 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.runtime.connectors.crm.CrmQuery;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
@@ -282,7 +283,8 @@ final class DeletionSync {
     for (int from = 0; from < ids.size(); from += SyncRun.READ_CHUNK) {
       String filter = ODataLiterals.anyOf(def.crmKey(), ids.subList(from, Math.min(ids.size(),
           from + SyncRun.READ_CHUNK)), true);
-      reads.add(crm.query(def.crmEntitySet() + "?$select=" + def.crmKey() + "&$filter=" + ODataLiterals.query(filter))
+      reads.add(crm.query(CrmQuery.of(def.crmEntitySet()).select(List.of(def.crmKey())).filter(filter)
+          .toString())
           .onSuccess(p -> rows.addAll(p.rows())));
     }
     return Future.all(reads).map(v -> rows);

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.runtime.connectors.crm.CrmQuery;
 import dev.tandem.api.Addresses;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobFailure;
@@ -301,8 +302,7 @@ public final class GenericSyncVerticle extends VerticleBase {
     Future<Void> own = !req.parameters().getBoolean("otherSide", false) || dir != Direction.TO_CRM
         || eff.direction() != Direction.BIDIRECTIONAL
         ? Future.succeededFuture()
-        : crm.query(eff.crmEntitySet() + "?$select=" + eff.crmModifiedOn() + "&$orderby="
-                + dev.tandem.runtime.connectors.ODataLiterals.query(eff.crmModifiedOn() + " desc") + "&$top=1")
+        : crm.query(CrmQuery.newest(eff.crmEntitySet(), eff.crmModifiedOn()).toString())
             .compose(p -> {
               // No mark: the CRM had no rows when the line started; its runs read from the start, without ours.
               OffsetDateTime from = other == null ? null : OffsetDateTime.parse(other);

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.runtime.connectors.crm.CrmQuery;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
@@ -220,7 +221,7 @@ abstract class SyncRun {
         return Future.failedFuture(TandemException.permanent(Stage.READ, "mapping " + def.name() + ": CRM id "
             + notAGuid.getMessage()));
       }
-      reads.add(crm.query(def.crmEntitySet() + "?$filter=" + ODataLiterals.query(filter))
+      reads.add(crm.query(CrmQuery.of(def.crmEntitySet()).filter(filter).toString())
           .onSuccess(p -> rows.addAll(p.rows())));
     }
     return Future.all(reads).map(v -> rows);

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.sync;
 
+import dev.tandem.runtime.connectors.crm.CrmQuery;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.MappingDefinition;
@@ -287,8 +288,8 @@ public final class ToCrmSync extends SyncRun {
       Future<Void> reads = Future.succeededFuture();
       for (int from = 0; from < values.size(); from += FALLBACK_CHUNK) {
         List<String> chunk = values.subList(from, Math.min(values.size(), from + FALLBACK_CHUNK));
-        reads = reads.compose(x -> crm.query(def.crmEntitySet() + "?$select=" + def.crmKey() + "," + column
-            + "&$filter=" + ODataLiterals.query(ODataLiterals.anyOf(column, chunk, false)))
+        reads = reads.compose(x -> crm.query(CrmQuery.of(def.crmEntitySet()).select(List.of(def.crmKey(), column))
+            .filter(ODataLiterals.anyOf(column, chunk, false)).toString())
             .compose(p -> collectIds(p, column, idByValue)));
       }
       return reads.map(x -> {

@@ -16,4 +16,12 @@ class CrmQueryTest {
         CrmQuery.of("accounts").select(List.of()).filter("name eq 'O''Neil & Co'").toString());
     assertEquals("contacts", CrmQuery.of("contacts").filter(null).filter(" ").toString());
   }
+
+  @Test
+  void orderAndTopFollowTheOtherOptions() {
+    assertEquals("accounts?$select=modifiedon&$orderby=modifiedon%20desc&$top=1",
+        CrmQuery.newest("accounts", "modifiedon").toString());
+    assertEquals("accounts?$select=accountid&$filter=accountid%20gt%20x&$orderby=accountid",
+        CrmQuery.of("accounts").select(List.of("accountid")).filter("accountid gt x").orderBy("accountid").toString());
+  }
 }

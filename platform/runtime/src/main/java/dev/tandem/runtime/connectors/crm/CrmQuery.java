@@ -40,6 +40,33 @@ public final class CrmQuery {
     return filter == null || filter.isBlank() ? this : option("$filter", filter);
   }
 
+  /**
+   * @param orderBy an OData {@code $orderby}, e.g. {@code accountid} or {@code modifiedon asc,accountid asc}
+   * @return this
+   */
+  public CrmQuery orderBy(String orderBy) {
+    return option("$orderby", orderBy);
+  }
+
+  /**
+   * @param rows the most rows to read
+   * @return this
+   */
+  public CrmQuery top(int rows) {
+    return option("$top", Integer.toString(rows));
+  }
+
+  /**
+   * The newest row by a timestamp column, reading that column only.
+   *
+   * @param entitySet e.g. {@code accounts}
+   * @param modifiedOn the timestamp column
+   * @return the query
+   */
+  public static CrmQuery newest(String entitySet, String modifiedOn) {
+    return of(entitySet).select(java.util.List.of(modifiedOn)).orderBy(modifiedOn + " desc").top(1);
+  }
+
   private CrmQuery option(String name, String value) {
     text.append(sep).append(name).append('=').append(ODataLiterals.query(value));
     sep = '&';
