@@ -86,12 +86,43 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
   }
 
   /**
-   * @param change adjusts the node's configuration before it starts (job settings, schedules)
+   * The plugin files a test's build names in system properties (set by the plugin's failsafe configuration).
+   *
+   * @param systemProperties e.g. {@code tandem.plugin.jar}
+   * @return the files, in that order
+   * @throws IllegalStateException when a property is not set (the test was not run through {@code mvn verify})
+   */
+  public static Path[] pluginFiles(String... systemProperties) {
+    Path[] out = new Path[systemProperties.length];
+    for (int i = 0; i < out.length; i++) {
+      String v = System.getProperty(systemProperties[i]);
+      if (v == null) {
+        throw new IllegalStateException("system property " + systemProperties[i]
+            + " is not set: run the test through mvn verify");
+      }
+      out[i] = Path.of(v);
+    }
+    return out;
+  }
+
+  /**
+   * @param change adjusts the node's configuration before it starts (job settings, schedules), after the
+   *     adjustments given before
    * @return this
    */
   public TandemExtension configure(UnaryOperator<TandemConfig> change) {
-    this.customizer = change;
+    UnaryOperator<TandemConfig> before = customizer;
+    this.customizer = c -> change.apply(before.apply(c));
     return this;
+  }
+
+  /**
+   * @param plugin a plugin's id
+   * @param settings its settings ({@code plugins.<id>} of the configuration)
+   * @return this
+   */
+  public TandemExtension withPluginSettings(String plugin, JsonObject settings) {
+    return configure(c -> c.withPluginSettings(plugin, settings));
   }
 
   /**
@@ -265,6 +296,41 @@ public final class TandemExtension implements BeforeAllCallback, AfterAllCallbac
    */
   public JsonObject sync(String mapping) throws Exception {
     return runJob("/api/v1/mappings/" + mapping + "/sync", new JsonObject());
+  }
+
+  /**
+   * Runs a mapping's synchronization now and waits for it; it must succeed.
+   *
+   * @param mapping the mapping
+   * @return the job's counts
+   * @throws Exception on I/O failure, or an AssertionError when the job fails
+   */
+  public JsonObject syncSucceeded(String mapping) throws Exception {
+    JsonObject job = sync(mapping);
+    if (!"SUCCEEDED".equals(job.getString("status"))) {
+      throw new AssertionError("sync of " + mapping + " did not succeed: " + job.encode());
+    }
+    return job.getJsonObject("counts");
+  }
+
+  /**
+   * @param mapping a mapping
+   * @return the CRM id of each coupled record of the mapping, by ERP key (up to 1,000 couplings)
+   * @throws Exception on I/O failure
+   */
+  public Map<String, String> coupledCrmIds(String mapping) throws Exception {
+    ApiResponse r = api("GET", "/api/v1/couplings?mapping=" + mapping + "&limit=1000", null);
+    if (r.status() != 200) {
+      throw new AssertionError("couplings of " + mapping + ": " + r.status() + " " + r.body());
+    }
+    Map<String, String> out = new HashMap<>();
+    r.json().getJsonArray("couplings").forEach(o -> {
+      JsonObject c = (JsonObject) o;
+      if ("COUPLED".equals(c.getString("state"))) {
+        out.put(c.getString("erpId"), c.getString("crmId"));
+      }
+    });
+    return out;
   }
 
   /**

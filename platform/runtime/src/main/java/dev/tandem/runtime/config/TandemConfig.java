@@ -527,6 +527,17 @@ public record TandemConfig(
         other, http);
   }
 
+  /**
+   * @param plugin a plugin's id
+   * @param settings its settings, as {@code plugins.<id>} in the configuration file holds them
+   * @return a copy with those settings for that plugin, the other plugins' kept
+   */
+  public TandemConfig withPluginSettings(String plugin, JsonObject settings) {
+    JsonObject all = plugins == null ? new JsonObject() : plugins.copy();
+    return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, schedules,
+        all.put(plugin, settings), connections, http);
+  }
+
   /** @return a copy with other scheduler settings */
   public TandemConfig withSchedules(ScheduleSettings other) {
     return new TandemConfig(database, httpHost, httpPort, adminToken, pluginsDir, nodeId, jobs, other, plugins,

@@ -1,10 +1,11 @@
 package dev.tandem.plugins.items;
 
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tandem.runtime.config.TandemConfig;
-import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
 import dev.tandem.sim.erp.ErpSimulator;
@@ -51,18 +52,7 @@ class ItemAvailabilityIT {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final String JOB = "/api/v1/ledger-jobs/" + ItemMappings.ITEM_AVAILABILITY;
 
-  private static String http(String method, String url, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).method(method, body == null
-        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      b.header("Content-Type", "application/json");
-    }
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString()).body();
-  }
 
-  private static List<Map<String, Object>> rows(String base, String set) throws Exception {
-    return Json.objects(Json.object(http("GET", base + "/__admin/sim/rows/" + set + "?top=5000", null)).get("rows"));
-  }
 
   private static JsonObject sync(String mapping) throws Exception {
     JsonObject job = tandem.sync(mapping);

@@ -1,7 +1,6 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,13 +35,11 @@ class ConnectionChangeIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(4)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar",
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar",
           "tandem.items.jar"))
       .withSecretKey()
-      .configure(c -> {
-        TandemConfig base = PricesHarness.against(c, nav, crm, new JsonObject().put("localCurrencyCode", "USD"));
-        return base.withConnections(TandemConfig.Connections.none());
-      });
+      .againstSimulators(nav, crm).withPluginSettings("prices", new JsonObject().put("localCurrencyCode", "USD"))
+      .configure(c -> c.withConnections(TandemConfig.Connections.none()));
 
   private static JsonObject crmSide() {
     return new JsonObject().put("url", crm.get().apiUrl()).put("tokenUrl", crm.get().tokenUrl())
@@ -105,9 +102,9 @@ class ConnectionChangeIT {
     http("POST", nav.get().baseUrl() + "/__admin/sim/seed",
         "{\"seed\":3,\"counts\":{\"SalespersonPurchaser\":0,\"Item\":5,\"Resource\":0}}");
     for (String m : new String[] {"UNIT-OF-MEASURE", "UNIT-OF-MEASURE-BASE", "ITEM-PRODUCT"}) {
-      sync(tandem, m);
+      tandem.syncSucceeded(m);
     }
-    String product = PricesHarness.couplings(tandem, "ITEM-PRODUCT").values().iterator().next();
+    String product = tandem.coupledCrmIds("ITEM-PRODUCT").values().iterator().next();
     String availability = "/api/v1/availability/" + product;
     await("availability read with the connection's availability user", availability, 200, "inventory");
     // A wrong key for that user: the reads fail with the ERP's 401, so they do go with it.
@@ -129,9 +126,9 @@ class ConnectionChangeIT {
 
     http("POST", online.get().baseUrl() + "/__admin/sim/seed",
         "{\"seed\":3,\"counts\":{\"SalespersonPurchaser\":0,\"Item\":5,\"Resource\":0}}");
-    long currencies = sync(tandem, "CURRENCY").getLong("inserted");
+    long currencies = tandem.syncSucceeded("CURRENCY").getLong("inserted");
     assertTrue(currencies > 0, "currencies written through the new connection");
-    JsonObject lists = sync(tandem, "PLHEADER-PRICE");
+    JsonObject lists = tandem.syncSucceeded("PLHEADER-PRICE");
     assertTrue(lists.getLong("inserted") > 0, lists.encode());
   }
 }

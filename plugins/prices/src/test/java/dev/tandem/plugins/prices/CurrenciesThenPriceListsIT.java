@@ -1,9 +1,7 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.couplings;
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.rows;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tandem.sim.core.SimulatorExtension;
@@ -34,8 +32,8 @@ class CurrenciesThenPriceListsIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "gbp")));
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar"))
+      .againstSimulators(erp, crm).withPluginSettings("prices", new JsonObject().put("localCurrencyCode", "gbp"));
 
   @Test
   void currenciesAreCoupledOrCreatedThenPriceListsGetTheLocalCurrency() throws Exception {
@@ -48,7 +46,7 @@ class CurrenciesThenPriceListsIT {
     Map<String, String> before = isoToId();
     assertEquals(List.of("EUR", "GBP", "USD"), before.keySet().stream().sorted().toList());
 
-    JsonObject first = sync(tandem, "CURRENCY");
+    JsonObject first = tandem.syncSucceeded("CURRENCY");
     assertEquals(2, first.getInteger("inserted"), first.encode());
     assertEquals(3, first.getInteger("modified"), "the CRM's own rows are coupled through the upsert: " + first.encode());
     assertEquals(0, first.getInteger("failed"), first.encode());
@@ -56,7 +54,7 @@ class CurrenciesThenPriceListsIT {
     assertEquals(List.of("DKK", "EUR", "GBP", "SEK", "USD"), after.keySet().stream().sorted().toList(),
         "one CRM currency per ISO code");
     before.forEach((iso, id) -> assertEquals(id, after.get(iso), iso + " keeps its CRM id"));
-    Map<String, String> coupled = couplings(tandem, "CURRENCY");
+    Map<String, String> coupled = tandem.coupledCrmIds("CURRENCY");
     assertEquals(5, coupled.size(), coupled.toString());
     coupled.forEach((code, id) -> assertEquals(after.get(code), id, "coupling of " + code));
     Map<String, Object> dkk = rows(crm.get().baseUrl(), "transactioncurrencies").stream()
@@ -66,11 +64,11 @@ class CurrenciesThenPriceListsIT {
     assertEquals(2, ((Number) dkk.get("currencyprecision")).intValue());
     assertEquals(1.0, ((Number) dkk.get("exchangerate")).doubleValue());
 
-    JsonObject again = sync(tandem, "CURRENCY");
+    JsonObject again = tandem.syncSucceeded("CURRENCY");
     assertEquals(0, again.getInteger("inserted") + again.getInteger("modified") + again.getInteger("failed"),
         again.encode());
 
-    JsonObject lists = sync(tandem, "CUSTPRCGRP-PRICE");
+    JsonObject lists = tandem.syncSucceeded("CUSTPRCGRP-PRICE");
     assertEquals(3, lists.getInteger("inserted"), lists.encode());
     Map<String, Map<String, Object>> byName = rows(crm.get().baseUrl(), "pricelevels").stream()
         .collect(Collectors.toMap(r -> (String) r.get("name"), r -> r));
@@ -79,9 +77,9 @@ class CurrenciesThenPriceListsIT {
     byName.forEach((name, row) -> assertEquals(after.get("GBP"), row.get("_transactioncurrencyid_value"),
         "price list " + name + " is in the local currency"));
     assertEquals(Map.of("EXPORT", id(byName, "EXPORT"), "RETAIL", id(byName, "RETAIL"), "WHOLESALE",
-        id(byName, "WHOLESALE")), couplings(tandem, "CUSTPRCGRP-PRICE"));
+        id(byName, "WHOLESALE")), tandem.coupledCrmIds("CUSTPRCGRP-PRICE"));
 
-    JsonObject listsAgain = sync(tandem, "CUSTPRCGRP-PRICE");
+    JsonObject listsAgain = tandem.syncSucceeded("CUSTPRCGRP-PRICE");
     assertEquals(0, listsAgain.getInteger("inserted") + listsAgain.getInteger("modified"), listsAgain.encode());
     assertEquals(3, rows(crm.get().baseUrl(), "pricelevels").size());
   }

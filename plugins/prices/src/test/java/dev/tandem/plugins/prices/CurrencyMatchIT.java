@@ -1,9 +1,7 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.couplings;
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.rows;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tandem.sim.core.SimulatorExtension;
@@ -32,8 +30,8 @@ class CurrencyMatchIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject()));
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar"))
+      .againstSimulators(erp, crm).withPluginSettings("prices", new JsonObject());
 
   @Test
   void currenciesAreCoupledOnTheirCodeAndTheMissingOnesCreated() throws Exception {
@@ -58,11 +56,11 @@ class CurrencyMatchIT {
     Map<String, String> after = isoToId();
     assertEquals(List.of("DKK", "EUR", "GBP", "SEK", "USD"), after.keySet().stream().sorted().toList());
     before.forEach((iso, crmId) -> assertEquals(crmId, after.get(iso), iso + " is coupled, not created"));
-    Map<String, String> coupled = couplings(tandem, "CURRENCY");
+    Map<String, String> coupled = tandem.coupledCrmIds("CURRENCY");
     assertEquals(5, coupled.size(), coupled.toString());
     coupled.forEach((code, crmId) -> assertEquals(after.get(code), crmId, "coupling of " + code));
 
-    JsonObject counts = sync(tandem, "CURRENCY");
+    JsonObject counts = tandem.syncSucceeded("CURRENCY");
     assertEquals(0, counts.getInteger("inserted") + counts.getInteger("failed"), counts.encode());
     assertEquals(after, isoToId());
   }

@@ -1,8 +1,7 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.rows;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,9 +32,9 @@ class CustomerCurrencyIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar",
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar",
           "tandem.customers.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject()));
+      .againstSimulators(erp, crm).withPluginSettings("prices", new JsonObject());
 
   @Test
   void accountsGetTheirCustomersCurrency() throws Exception {
@@ -46,12 +45,12 @@ class CustomerCurrencyIT {
     JsonArray notes = customer.getJsonArray("notes", new JsonArray());
     assertTrue(notes.stream().noneMatch(n -> String.valueOf(n).contains("CURRENCY")), customer.encode());
 
-    sync(tandem, "CURRENCY");
-    sync(tandem, "SALESPEOPLE");
+    tandem.syncSucceeded("CURRENCY");
+    tandem.syncSucceeded("SALESPEOPLE");
     for (String m : List.of("PAYMENT-TERMS", "SHIPMENT-METHOD", "SHIPPING-AGENT")) {
-      sync(tandem, m);
+      tandem.syncSucceeded(m);
     }
-    JsonObject counts = sync(tandem, "CUSTOMER");
+    JsonObject counts = tandem.syncSucceeded("CUSTOMER");
     assertEquals(0, counts.getInteger("failed"), counts.encode());
 
     Map<String, String> currencyId = new HashMap<>();

@@ -1,9 +1,7 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.couplings;
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.rows;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,9 +38,9 @@ class PriceListsIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar",
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar",
           "tandem.items.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "USD")));
+      .againstSimulators(erp, crm).withPluginSettings("prices", new JsonObject().put("localCurrencyCode", "USD"));
 
   @Test
   void salesPriceListsAndTheirLinesLandInTheCrm() throws Exception {
@@ -54,15 +52,15 @@ class PriceListsIT {
     http("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":21,\"counts\":{\"systemusers\":2}}");
     for (String m : List.of("CURRENCY", "PLHEADER-PRICE", "UNIT-OF-MEASURE", "UNIT-OF-MEASURE-BASE",
         "ITEM-PRODUCT", "RESOURCE-PRODUCT")) {
-      sync(tandem, m);
+      tandem.syncSucceeded(m);
     }
     List<Map<String, Object>> headers = rows(erp.get().baseUrl(), "PriceListHeader");
     Set<String> sales = headers.stream().filter(h -> "Sale".equals(h.get("Price_Type"))
         && "Price".equals(h.get("Amount_Type"))).map(h -> (String) h.get("Code")).collect(Collectors.toSet());
     assertTrue(sales.size() < headers.size(), "discount and purchase price lists exist and are left out");
-    Map<String, String> lists = couplings(tandem, "PLHEADER-PRICE");
+    Map<String, String> lists = tandem.coupledCrmIds("PLHEADER-PRICE");
     assertEquals(sales, lists.keySet());
-    Map<String, String> currencies = couplings(tandem, "CURRENCY");
+    Map<String, String> currencies = tandem.coupledCrmIds("CURRENCY");
     Map<String, Map<String, Object>> levels = rows(crm.get().baseUrl(), "pricelevels").stream()
         .collect(Collectors.toMap(r -> (String) r.get("pricelevelid"), r -> r));
     for (Map<String, Object> h : headers) {
@@ -77,10 +75,10 @@ class PriceListsIT {
       assertEquals("0001-01-01".equals(h.get("Ending_Date")) ? null : h.get("Ending_Date"), level.get("enddate"));
     }
 
-    JsonObject items = sync(tandem, "PLLINE-PRODPRICE");
-    JsonObject resources = sync(tandem, "PLLINE-RESPRICE");
-    Map<String, String> products = couplings(tandem, "ITEM-PRODUCT");
-    Map<String, String> services = couplings(tandem, "RESOURCE-PRODUCT");
+    JsonObject items = tandem.syncSucceeded("PLLINE-PRODPRICE");
+    JsonObject resources = tandem.syncSucceeded("PLLINE-RESPRICE");
+    Map<String, String> products = tandem.coupledCrmIds("ITEM-PRODUCT");
+    Map<String, String> services = tandem.coupledCrmIds("RESOURCE-PRODUCT");
     List<Map<String, Object>> lines = rows(erp.get().baseUrl(), "PriceListLine");
     List<Map<String, Object>> sold = lines.stream().filter(l -> sales.contains((String) l.get("Price_List_Code"))
         && new BigDecimal(String.valueOf(l.get("Minimum_Quantity"))).signum() == 0).toList();
@@ -104,10 +102,10 @@ class PriceListsIT {
     Map<String, Map<String, Object>> crmItems = rows(crm.get().baseUrl(), "productpricelevels").stream()
         .collect(Collectors.toMap(r -> (String) r.get("productpricelevelid"), r -> r));
     assertEquals(wanted.size(), crmItems.size(), "one price list item per sales line of minimum quantity 0");
-    Map<String, String> coupledLines = couplings(tandem, "PLLINE-PRODPRICE");
-    coupledLines.putAll(couplings(tandem, "PLLINE-RESPRICE"));
-    Map<String, String> units = couplings(tandem, "UNIT-OF-MEASURE-BASE");
-    Map<String, String> unitGroups = couplings(tandem, "UNIT-OF-MEASURE");
+    Map<String, String> coupledLines = tandem.coupledCrmIds("PLLINE-PRODPRICE");
+    coupledLines.putAll(tandem.coupledCrmIds("PLLINE-RESPRICE"));
+    Map<String, String> units = tandem.coupledCrmIds("UNIT-OF-MEASURE-BASE");
+    Map<String, String> unitGroups = tandem.coupledCrmIds("UNIT-OF-MEASURE");
     for (Map<String, Object> l : wanted) {
       Map<String, Object> row = crmItems.get(coupledLines.get(((String) l.get("SystemId")).toLowerCase()));
       String what = "line " + l.get("Price_List_Code") + "/" + l.get("Line_No");
@@ -125,7 +123,7 @@ class PriceListsIT {
     assertTrue(wanted.stream().anyMatch(l -> "EUR".equals(l.get("Currency_Code"))), "lines of the EUR lists");
 
     for (String m : List.of("PLHEADER-PRICE", "PLLINE-PRODPRICE", "PLLINE-RESPRICE")) {
-      JsonObject again = sync(tandem, m);
+      JsonObject again = tandem.syncSucceeded(m);
       assertEquals(0, again.getInteger("inserted") + again.getInteger("modified"), m + ": " + again.encode());
     }
   }

@@ -1,9 +1,7 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.couplings;
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.rows;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,9 +41,9 @@ class SalesPricesIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar",
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar",
           "tandem.items.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "USD")));
+      .againstSimulators(erp, crm).withPluginSettings("prices", new JsonObject().put("localCurrencyCode", "USD"));
 
   @Test
   void pricesLandInTheirPriceListsInTheirCurrency() throws Exception {
@@ -54,9 +52,9 @@ class SalesPricesIT {
     http("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":12,\"counts\":{\"systemusers\":2}}");
     for (String m : List.of("CURRENCY", "CUSTPRCGRP-PRICE", "UNIT-OF-MEASURE", "UNIT-OF-MEASURE-BASE",
         "ITEM-PRODUCT")) {
-      sync(tandem, m);
+      tandem.syncSucceeded(m);
     }
-    Map<String, String> products = couplings(tandem, "ITEM-PRODUCT");
+    Map<String, String> products = tandem.coupledCrmIds("ITEM-PRODUCT");
     List<Map<String, Object>> prices = rows(erp.get().baseUrl(), "SalesPrice").stream()
         .filter(p -> "Customer Price Group".equals(p.get("Sales_Type"))).toList();
     assertTrue(prices.stream().anyMatch(p -> "EUR".equals(p.get("Currency_Code"))), "some prices in EUR");
@@ -73,7 +71,7 @@ class SalesPricesIT {
     long notCoupled = prices.size() - expected;
     assertTrue(notCoupled > 0 && expected > 10, expected + " coupled, " + notCoupled + " not");
 
-    JsonObject first = sync(tandem, "SALESPRC-PRODPRICE");
+    JsonObject first = tandem.syncSucceeded("SALESPRC-PRODPRICE");
     assertEquals(expected, (long) first.getInteger("inserted"), first.encode());
     assertEquals(notCoupled, (long) first.getInteger("failed"), first.encode());
     JsonArray errors = tandem.api("GET", "/api/v1/errors?mapping=SALESPRC-PRODPRICE&limit=100", null).json()
@@ -91,23 +89,23 @@ class SalesPricesIT {
     assertEquals(201, tandem.api("POST", "/api/v1/couplings", new JsonObject().put("mapping", "ITEM-PRODUCT")
         .put("erpId", item).put("crmId", product)).status());
     products.put(item, product);
-    JsonObject retried = sync(tandem, "SALESPRC-PRODPRICE");
+    JsonObject retried = tandem.syncSucceeded("SALESPRC-PRODPRICE");
     assertEquals(notCoupled, (long) retried.getInteger("inserted"), retried.encode());
     assertEquals(0, retried.getInteger("failed"), retried.encode());
     checkPriceListItems(prices, products, prices.size());
 
-    JsonObject again = sync(tandem, "SALESPRC-PRODPRICE");
+    JsonObject again = tandem.syncSucceeded("SALESPRC-PRODPRICE");
     assertEquals(0, again.getInteger("inserted") + again.getInteger("modified") + again.getInteger("failed"),
         again.encode());
   }
 
   private static void checkPriceListItems(List<Map<String, Object>> prices, Map<String, String> products,
       long expected) throws Exception {
-    Map<String, String> priceLists = couplings(tandem, "CUSTPRCGRP-PRICE");
-    Map<String, String> currencies = couplings(tandem, "CURRENCY");
-    Map<String, String> unitGroups = couplings(tandem, "UNIT-OF-MEASURE");
-    Map<String, String> units = couplings(tandem, "UNIT-OF-MEASURE-BASE");
-    Map<String, String> coupled = couplings(tandem, "SALESPRC-PRODPRICE");
+    Map<String, String> priceLists = tandem.coupledCrmIds("CUSTPRCGRP-PRICE");
+    Map<String, String> currencies = tandem.coupledCrmIds("CURRENCY");
+    Map<String, String> unitGroups = tandem.coupledCrmIds("UNIT-OF-MEASURE");
+    Map<String, String> units = tandem.coupledCrmIds("UNIT-OF-MEASURE-BASE");
+    Map<String, String> coupled = tandem.coupledCrmIds("SALESPRC-PRODPRICE");
     assertEquals(expected, coupled.size());
     assertNotEquals(currencies.get("EUR"), currencies.get("USD"));
     Map<String, Map<String, Object>> items = rows(crm.get().baseUrl(), "productpricelevels").stream()

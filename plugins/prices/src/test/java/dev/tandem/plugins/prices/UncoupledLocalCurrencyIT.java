@@ -1,8 +1,7 @@
 package dev.tandem.plugins.prices;
 
-import static dev.tandem.plugins.prices.PricesHarness.http;
-import static dev.tandem.plugins.prices.PricesHarness.rows;
-import static dev.tandem.plugins.prices.PricesHarness.sync;
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,15 +28,15 @@ class UncoupledLocalCurrencyIT {
   static SimulatorExtension<DataverseSimulator> crm = new SimulatorExtension<>(DataverseSimulator::new);
   @RegisterExtension
   @Order(3)
-  static TandemExtension tandem = TandemExtension.withPlugins(PricesHarness.jars("tandem.plugin.jar"))
-      .configure(c -> PricesHarness.against(c, erp, crm, new JsonObject().put("localCurrencyCode", "CHF")));
+  static TandemExtension tandem = TandemExtension.withPlugins(TandemExtension.pluginFiles("tandem.plugin.jar"))
+      .againstSimulators(erp, crm).withPluginSettings("prices", new JsonObject().put("localCurrencyCode", "CHF"));
 
   @Test
   void priceListsNameTheUncoupledLocalCurrency() throws Exception {
     http("POST", erp.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":6,\"counts\":{}}");
     http("POST", crm.get().baseUrl() + "/__admin/sim/seed", "{\"seed\":6,\"counts\":{}}");
-    sync(tandem, "CURRENCY");
-    JsonObject counts = sync(tandem, "CUSTPRCGRP-PRICE");
+    tandem.syncSucceeded("CURRENCY");
+    JsonObject counts = tandem.syncSucceeded("CUSTPRCGRP-PRICE");
     assertEquals(3, counts.getInteger("failed"), counts.encode());
     assertEquals(0, rows(crm.get().baseUrl(), "pricelevels").size());
     JsonObject error = tandem.api("GET", "/api/v1/errors?mapping=CUSTPRCGRP-PRICE&limit=1", null).json()
