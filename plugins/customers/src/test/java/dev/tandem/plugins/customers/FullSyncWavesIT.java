@@ -1,5 +1,6 @@
 package dev.tandem.plugins.customers;
 
+import static dev.tandem.testkit.SimulatorAdmin.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,11 +50,6 @@ class FullSyncWavesIT {
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  private static String http(String method, String url, String body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).method(method, body == null
-        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-  }
 
   private static JsonObject endedRun() throws Exception {
     for (int i = 0; i < 1200; i++) {

@@ -1,18 +1,15 @@
 package dev.tandem.plugins.customers;
 
+import static dev.tandem.testkit.SimulatorAdmin.http;
+import static dev.tandem.testkit.SimulatorAdmin.rows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.SimulatorExtension;
 import dev.tandem.sim.crm.DataverseSimulator;
 import dev.tandem.sim.erp.ErpSimulator;
 import dev.tandem.testkit.TandemExtension;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -39,17 +36,8 @@ class SalespeopleThenCustomersIT {
   static TandemExtension tandem = TandemExtension.withPlugins(Path.of(System.getProperty("tandem.plugin.jar")))
       .againstSimulators(erp, crm);
 
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  private static String http(String method, String url, String body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create(url)).method(method, body == null
-        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-  }
 
-  private static List<Map<String, Object>> rows(String base, String set) throws Exception {
-    return Json.objects(Json.object(http("GET", base + "/__admin/sim/rows/" + set + "?top=5000", null)).get("rows"));
-  }
 
   private static String lastMessage;
 
