@@ -34,7 +34,7 @@ final class ErpAdmin {
       if (sim.webhooks() != null) {
         sim.webhooks().reset();
       }
-    }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpSimulator::present);
+    }, (seed, counts) -> seed(sim, seed, counts), sim.options().seed(), ErpRows::present);
     // Webhooks (bc-online): delay, lifetime and dropped notifications for tests; what was delivered.
     server.adminRoute("GET", "/sim/webhooks", (r, p) -> sim.webhooks() == null ? noWebhooks()
         : SimResponse.json(200, sim.webhooks().state()));
@@ -87,11 +87,11 @@ final class ErpAdmin {
             entry.put("Entry_Type", w.get("entryType") instanceof String t ? t
                 : qty.signum() >= 0 ? "Positive Adjmt." : "Negative Adjmt.");
             entry.put("Document_No", w.get("documentNo") instanceof String d ? d : "SIM-ADJ");
-            posted.add(ErpSimulator.present(sim.post("ItemLedgerEntries", entry)));
+            posted.add(ErpRows.present(sim.ledger().post("ItemLedgerEntries", entry)));
             item = sim.store().table("Item").get(item.get("$key").toString());
           }
           if (wanted.size() == 1) {
-            Map<String, Object> out = new LinkedHashMap<>(ErpSimulator.present(item));
+            Map<String, Object> out = new LinkedHashMap<>(ErpRows.present(item));
             out.put("entry", posted.get(0));
             return SimResponse.json(200, out);
           }
@@ -122,7 +122,7 @@ final class ErpAdmin {
         entry.put("Due_Date", java.time.LocalDate.parse(d).toString());
       }
       try {
-        return sim.store().write(() -> SimResponse.json(200, ErpSimulator.present(sim.post("CustLedgerEntries",
+        return sim.store().write(() -> SimResponse.json(200, ErpRows.present(sim.ledger().post("CustLedgerEntries",
             entry))));
       } catch (ErpSimulator.ErpError e) {
         return e.response;
@@ -167,7 +167,7 @@ final class ErpAdmin {
       if (!(b.get("manualNos") instanceof Boolean allowed)) {
         throw new IllegalArgumentException("manualNos must be true or false");
       }
-      sim.manualNumbers(String.valueOf(b.get("service")), allowed);
+      sim.writes().manualNumbers(String.valueOf(b.get("service")), allowed);
       return SimResponse.empty(204);
     });
     // bc-online: expire the tokens issued so far, register another client or change the token lifetime.

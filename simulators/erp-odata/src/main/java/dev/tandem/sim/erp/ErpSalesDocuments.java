@@ -552,7 +552,7 @@ final class ErpSalesDocuments {
     ce.put("Due_Date", inv.get("Due_Date"));
     ce.put("Open", true);
     ce.put("Posting_Date", today);
-    sim.post("CustLedgerEntries", ce);
+    sim.ledger().post("CustLedgerEntries", ce);
     for (Map<String, Object> l : lines) {
       sim.store().table("SalesOrderLine").delete((String) l.get("$key"));
     }
@@ -575,7 +575,7 @@ final class ErpSalesDocuments {
       e.put("Description", l.get("Description"));
       e.put("Quantity", rest.negate());
       e.put("Posting_Date", today);
-      sim.post("ItemLedgerEntries", e);
+      sim.ledger().post("ItemLedgerEntries", e);
     }
   }
 
@@ -683,7 +683,7 @@ final class ErpSalesDocuments {
             case "ship" -> sales.ship(s);
             default -> sales.post(s);
           });
-          return SimResponse.json(200, ErpSimulator.present(out));
+          return SimResponse.json(200, ErpRows.present(out));
         } catch (ErpError e) {
           return e.response;
         }

@@ -1,8 +1,6 @@
 package dev.tandem.sim.erp;
 
 import dev.tandem.sim.core.EntityStore;
-import dev.tandem.sim.core.Json;
-import dev.tandem.sim.core.ODataFilter;
 import dev.tandem.sim.core.ODataQuery;
 import dev.tandem.sim.core.ODataQueryException;
 import dev.tandem.sim.core.SimRequest;
@@ -11,14 +9,11 @@ import dev.tandem.sim.core.Simulator;
 import dev.tandem.sim.core.SimulatorServer;
 import dev.tandem.sim.erp.ErpServices.Field;
 import dev.tandem.sim.erp.ErpServices.Service;
-import java.math.BigDecimal;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -140,41 +135,12 @@ public final class ErpSimulator implements Simulator {
   private final AtomicLong lastModified = new AtomicLong();
   private volatile boolean seeding;
   private final Map<String, String> itemCrmIds = new ConcurrentHashMap<>();
-  private final Map<String, AtomicLong> numberSeries = new ConcurrentHashMap<>();
-  private final Map<String, Boolean> manualNumbers = new ConcurrentHashMap<>();
   private final String root;
   private final String expectedAuth;
   private final ErpAuth oauth;
   private final ErpServiceProtection protection = new ErpServiceProtection(this::caller);
-  /** FlowFields per page: calculated on every read (sums over ledger entries), costlier than stored fields. */
-  static final Map<String, List<String>> FLOW_FIELDS = Map.of("Customer", List.of("Balance_LCY", "Balance_Due_LCY",
-      "Outstanding_Orders_LCY", "Shipped_Not_Invoiced_LCY", "Sales_LCY"),
-      "Item", List.of("Inventory"), "SalesOrder", List.of("Amount"));
-
-  /**
-   * A FlowField {@code CalcFormula = Sum(ledger.amount WHERE (ownerField = FIELD(No)))}: table 27 Item field 68
-   * Inventory sums "Item Ledger Entry".Quantity by "Item No."; table 18 Customer "Balance (LCY)" sums the customer's
-   * ledger amounts in LCY. BC keeps such sums in SIFT indexes that posting maintains; the simulator keeps the sum on
-   * the owner row the same way, updated by every posted entry, without touching the row's SystemModifiedAt.
-   */
-  record FlowField(String owner, String field, String ledger, String ownerField, String amountField) {}
-
-  static final List<FlowField> SUMS = List.of(
-      new FlowField("Item", "Inventory", "ItemLedgerEntries", "Item_No", "Quantity"),
-      new FlowField("Customer", "Balance_LCY", "CustLedgerEntries", "Customer_No", "Amount_LCY"),
-      // Table 18 field 62 Sales (LCY) = Sum("Cust. Ledger Entry"."Sales (LCY)"), under page 21's Date Filter
-      // 0D..WORKDATE: every entry posted so far.
-      new FlowField("Customer", "Sales_LCY", "CustLedgerEntries", "Customer_No", "Sales_LCY"));
-
-  /**
-   * The customer's remaining amounts (LCY) by due date, kept on the Customer row ({@code $dues}, never shown) by
-   * every posted customer ledger entry: Balance Due (LCY) (table 18 field 67, Sum of the detailed entries' Amount
-   * (LCY) WHERE Initial Entry Due Date = UPPERLIMIT(Date Filter), page 21 setting the Date Filter to 0D..WORKDATE)
-   * depends on today's date, so it is calculated when the row is read, as BC calculates a FlowField.
-   */
-  static final String DUES = "$dues";
-
-  private final Map<String, AtomicLong> entryNumbers = new ConcurrentHashMap<>();
+  /** Ledger entries and the FlowFields over them. */
+  private final ErpLedger ledger = new ErpLedger(this);
   /** The web service option "Exclude Non-Editable FlowFields" from the ETag (off by default, as in BC). */
   private volatile boolean etagExcludesFlowFields;
   private final String companyId = UUID.nameUUIDFromBytes("company".getBytes(StandardCharsets.UTF_8)).toString();
@@ -226,6 +192,10 @@ public final class ErpSimulator implements Simulator {
     return expectedAuth.equals(r.header("Authorization")) ? options.user() : null;
   }
 
+  ErpLedger ledger() {
+    return ledger;
+  }
+
   ErpServiceProtection protection() {
     return protection;
   }
@@ -251,7 +221,7 @@ public final class ErpSimulator implements Simulator {
   }
 
   /** Charges server time to the request being handled (nothing when seeding or from the admin API). */
-  private void charge(double modelMs) {
+  void charge(double modelMs) {
     ErpCosts.Meter m = ErpCosts.Meter.current();
     if (m != null) {
       m.charge(modelMs);
@@ -259,7 +229,7 @@ public final class ErpSimulator implements Simulator {
   }
 
   /** Charges a write; one over 8 minutes (scaled) is cancelled before it changes anything: 408. */
-  private void chargeWrite(ErpCosts.Op op) {
+  void chargeWrite(ErpCosts.Op op) {
     double ms = protection.costs().cost(op);
     if (ms > ErpCosts.OPERATION_TIMEOUT_MS) {
       charge(ErpCosts.OPERATION_TIMEOUT_MS);
@@ -267,11 +237,6 @@ public final class ErpSimulator implements Simulator {
           + "was cancelled."));
     }
     charge(ms);
-  }
-
-  private static int flowFields(Service s, ODataQuery q) {
-    List<String> ff = FLOW_FIELDS.getOrDefault(s.name(), List.of());
-    return q == null || q.select().isEmpty() ? ff.size() : (int) ff.stream().filter(q.select()::contains).count();
   }
 
   /** Starts with defaults on a free port. */
@@ -430,7 +395,7 @@ public final class ErpSimulator implements Simulator {
       if (m.group(3) == null) {
         return switch (r.method()) {
           case "GET" -> list(s, r);
-          case "POST" -> s.readOnly() ? readOnly(serviceName) : create(s, r);
+          case "POST" -> s.readOnly() ? readOnly(serviceName) : writes.create(s, r);
           default -> error(405, "BadRequest_MethodNotAllowed", "The requested resource does not support http method '"
               + r.method() + "'.");
         };
@@ -438,8 +403,8 @@ public final class ErpSimulator implements Simulator {
       String key = ErpKeys.parse(s, m.group(3));
       return switch (r.method()) {
         case "GET" -> get(s, key);
-        case "PATCH", "PUT" -> s.readOnly() ? readOnly(serviceName) : update(s, key, r);
-        case "DELETE" -> s.readOnly() ? readOnly(serviceName) : delete(s, key, r);
+        case "PATCH", "PUT" -> s.readOnly() ? readOnly(serviceName) : writes.update(s, key, r);
+        case "DELETE" -> s.readOnly() ? readOnly(serviceName) : writes.delete(s, key, r);
         default -> error(405, "BadRequest_MethodNotAllowed", "The requested resource does not support http method '"
             + r.method() + "'.");
       };
@@ -537,226 +502,29 @@ public final class ErpSimulator implements Simulator {
    */
   volatile boolean useIndexes = true;
 
+  /** Reads of a page: filters, orders, pages and the cost of what they return. */
+  private final ErpReads reads = new ErpReads(this);
+
   SimResponse list(Service s, SimRequest r) {
-    ODataQuery q = query(r);
-    checkProperties(s.name(), s.fields().keySet(), q, r.query().get("$orderby"));
-    if (q.filter() != null) {
-      refuseOrAcrossFields(q.filter().root());
-    }
-    int pageSize = ODataQuery.maxPageSize(r.header("Prefer"), options.maxPageSize(), options.maxPageSize());
-    String token = r.query().get("$skiptoken");
-    return store.read(() -> {
-      EntityStore.Table t = store.table(s.name());
-      List<Map<String, Object>> page;
-      String next = null;
-      int limit = q.top() >= 0 ? q.top() : Integer.MAX_VALUE;
-      if (q.orderBy() == null || keyOrder(s, r.query().get("$orderby"))) {
-        // No order, or the primary key's: the rows are kept in key order, so a page continues after the last key.
-        String after = token == null ? lowerBound(s, q.filter() == null ? null : q.filter().root()) : decodeToken(token);
-        int already = token == null ? 0 : Integer.parseInt(r.query().getOrDefault("$skiptaken", "0"));
-        int want = Math.min(pageSize, limit - already);
-        page = want <= 0 ? List.of() : useIndexes ? ErpIndexedRead.keyOrdered(t, q.filter(), after, want + 1) : null;
-        if (page == null && want > 0 && useIndexes) {
-          page = ErpIndexedRead.keyRanges(s, t, q.filter(), after, want + 1);
-        }
-        if (page == null && want > 0 && useIndexes) {
-          page = byKeys(s, t, q.filter(), after, want + 1);
-        }
-        if (page == null) {
-          page = t.scan(after, q.filter() == null ? null : q.filter()::test, want + 1);
-        }
-        if (page.size() > want) {
-          page = page.subList(0, want);
-          if (already + want < limit) {
-            next = nextLink(r, encodeToken((String) page.get(page.size() - 1).get("$key")), already + want);
-          }
-        }
-      } else {
-        int offset = token == null ? 0 : Integer.parseInt(decodeToken(token).substring(2));
-        Iterable<Map<String, Object>> ordered = useIndexes
-            ? ErpIndexedRead.ordered(t, q.filter(), r.query().get("$orderby")) : null;
-        if (ordered != null) {
-          // The same page as the sort below: the matching rows from offset up to the page's end, and whether more.
-          int stop = Math.min(limit, offset + pageSize);
-          List<Map<String, Object>> rows = new ArrayList<>();
-          boolean more = false;
-          int seen = 0;
-          for (Map<String, Object> row : ordered) {
-            if (q.filter() == null || q.filter().test(row)) {
-              if (seen >= stop) {
-                more = true;
-                break;
-              }
-              if (seen >= offset) {
-                rows.add(row);
-              }
-              seen++;
-            }
-          }
-          page = rows;
-          if (more && stop < limit) {
-            next = nextLink(r, encodeToken("o:" + stop), stop);
-          }
-        } else {
-          List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, q.orderBy());
-          int end = Math.min(all.size(), Math.min(limit, offset + pageSize));
-          page = offset >= end ? List.of() : all.subList(offset, end);
-          if (end < Math.min(all.size(), limit)) {
-            next = nextLink(r, encodeToken("o:" + end), end);
-          }
-        }
-      }
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name());
-      if (q.count()) {
-        body.put("@odata.count", ErpRangeCount.count(s, t, q.filter(), useIndexes));
-      }
-      List<Map<String, Object>> value = new ArrayList<>(page.size());
-      for (Map<String, Object> row : page) {
-        Map<String, Object> shown = calculated(s, row);
-        value.add(q.select().isEmpty() ? present(shown) : q.project(shown, List.of("@odata.etag")));
-      }
-      body.put("value", value);
-      if (next != null) {
-        body.put("@odata.nextLink", next);
-      }
-      charge(protection.costs().readCost(value.size(), flowFields(s, q)));
-      return SimResponse.json(200, body);
-    });
+    return reads.list(s, r);
+  }
+
+  /** Writes to a page: inserts with their number series and relations, modifies and deletes with If-Match. */
+  private final ErpWrites writes = new ErpWrites(this);
+
+  ErpWrites writes() {
+    return writes;
   }
 
   /**
-   * Business Central refuses a query that names a property the page does not have, in {@code $select},
-   * {@code $filter} or {@code $orderby}: "Could not find a property named 'X' on type 'Microsoft.NAV.Customer'."
-   */
-  static void checkProperties(String type, java.util.Set<String> known, ODataQuery q, String orderBy) {
-    List<String> named = new ArrayList<>(q.select());
-    if (q.filter() != null) {
-      named.addAll(q.filter().root().fields());
-    }
-    if (orderBy != null) {
-      for (String part : orderBy.split(",")) {
-        String f = part.trim().split("\\s+")[0];
-        if (!f.isEmpty()) {
-          named.add(f);
-        }
-      }
-    }
-    for (String f : named) {
-      if (!known.contains(f)) {
-        throw new ODataQueryException("Could not find a property named '" + f + "' on type 'Microsoft.NAV." + type
-            + "'.");
-      }
-    }
-  }
-
-  /**
-   * Where a key-ordered scan may start: a ledger read "Entry_No gt n" (the incremental read of posted entries)
-   * starts after entry n instead of at the first entry, as the primary key's index seek does in BC.
-   */
-  private static String lowerBound(Service s, ODataFilter.Node n) {
-    if (n instanceof ODataFilter.And a) {
-      String l = lowerBound(s, a.left());
-      return l != null ? l : lowerBound(s, a.right());
-    }
-    if (s.keys().size() == 1 && s.fields().get(s.keys().get(0)).type() == ErpServices.Type.INTEGER
-        && n instanceof ODataFilter.Compare c && c.field().equals(s.keys().get(0)) && c.fieldOnLeft()
-        && c.literal() instanceof Number v && (c.op().equals("gt") || c.op().equals("ge"))) {
-      long from = c.op().equals("gt") ? v.longValue() : v.longValue() - 1;
-      return from < 0 ? null : ErpKeys.of(s, Map.of(s.keys().get(0), from));
-    }
-    return null;
-  }
-
-  /**
-   * A read by key ({@code No eq 'A' or No eq 'B' …}, or {@code No in ('A','B',…)}) served by looking each key up
-   * instead of scanning every row with the whole filter: the rows the scan finds (each looked-up row still passes the
-   * filter, so case and type compare as in the scan), in key order after {@code after}, at most {@code limit}. This
-   * saves the simulator CPU only; the cost charged is per row returned, as for the scan.
+   * Inserts a row as data migration does (see {@link ErpWrites#insert(Service, Map)}). Call inside write().
    *
-   * @return the rows, or null when the filter is not an {@code or} of {@code eq}s on the single key
+   * @param s the service
+   * @param body the row's fields
+   * @return the stored row
    */
-  private static List<Map<String, Object>> byKeys(Service s, EntityStore.Table t, ODataFilter filter, String after,
-      int limit) {
-    if (filter == null || s.keys().size() != 1) {
-      return null;
-    }
-    ErpServices.Type type = s.fields().get(s.keys().get(0)).type();
-    if (type != ErpServices.Type.CODE && type != ErpServices.Type.TEXT) {
-      return null;
-    }
-    List<Object> values = new ArrayList<>();
-    if (!keyValues(s.keys().get(0), filter.root(), values)) {
-      return null;
-    }
-    java.util.TreeMap<String, Map<String, Object>> found = new java.util.TreeMap<>();
-    for (Object v : values) {
-      String key = ErpKeys.of(s, Map.of(s.keys().get(0), v));
-      if (after != null && key.compareTo(after) <= 0) {
-        continue;
-      }
-      Map<String, Object> row = t.get(key);
-      if (row != null && filter.test(row)) {
-        found.put(key, row);
-      }
-    }
-    List<Map<String, Object>> out = new ArrayList<>(Math.min(limit, found.size()));
-    for (Map<String, Object> row : found.values()) {
-      if (out.size() >= limit) {
-        break;
-      }
-      out.add(row);
-    }
-    return out;
-  }
-
-  private static boolean keyValues(String key, ODataFilter.Node n, List<Object> into) {
-    if (n instanceof ODataFilter.Or o) {
-      return keyValues(key, o.left(), into) && keyValues(key, o.right(), into);
-    }
-    if (n instanceof ODataFilter.Compare c && c.field().equals(key) && c.op().equals("eq")
-        && c.literal() instanceof String) {
-      into.add(c.literal());
-      return true;
-    }
-    return false;
-  }
-
-  /** @return whether {@code $orderby} asks for the order the rows are kept in: the single key field, ascending */
-  private static boolean keyOrder(Service s, String orderBy) {
-    if (orderBy == null || s.keys().size() != 1) {
-      return false;
-    }
-    String o = orderBy.trim();
-    String key = s.keys().get(0);
-    return o.equals(key) || o.equalsIgnoreCase(key + " asc");
-  }
-
-  private String nextLink(SimRequest r, String token, int taken) {
-    StringBuilder sb = new StringBuilder(baseUrl()).append(r.path().replace(" ", "%20").replace("'", "%27"))
-        .append('?');
-    for (Map.Entry<String, String> e : r.query().entrySet()) {
-      if (!e.getKey().equals("$skiptoken") && !e.getKey().equals("$skiptaken")) {
-        sb.append(enc(e.getKey())).append('=').append(enc(e.getValue())).append('&');
-      }
-    }
-    return sb.append("$skiptoken=").append(enc(token)).append("&$skiptaken=").append(taken).toString();
-  }
-
-  private static String enc(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%24", "$");
-  }
-
-  private static String encodeToken(String s) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String decodeToken(String s) {
-    try {
-      return new String(Base64.getUrlDecoder().decode(s), StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw new ODataQueryException("The skip token '" + s + "' is not valid.");
-    }
+  Map<String, Object> insert(Service s, Map<String, Object> body) {
+    return writes.insert(s, body);
   }
 
   /**
@@ -766,24 +534,8 @@ public final class ErpSimulator implements Simulator {
    * in web service queries"). It is the {@code or} of one {@code eq} per value and costs what that {@code or} costs:
    * the request and the rows it returns. On {@code nav} (NAV 2017) it is a 400 like any unknown operator.
    */
-  private ODataQuery query(SimRequest r) {
+  ODataQuery query(SimRequest r) {
     return ODataQuery.parse(r.query(), false, options.profile() == Profile.BC_ONLINE);
-  }
-
-  /** Business Central refuses OR between terms on different fields. */
-  private static void refuseOrAcrossFields(ODataFilter.Node n) {
-    if (n instanceof ODataFilter.Or o && o.fields().size() > 1) {
-      throw new ODataQueryException("The 'OR' operator is not supported on distinct fields on an OData filter.");
-    }
-    if (n instanceof ODataFilter.Or o) {
-      refuseOrAcrossFields(o.left());
-      refuseOrAcrossFields(o.right());
-    } else if (n instanceof ODataFilter.And a) {
-      refuseOrAcrossFields(a.left());
-      refuseOrAcrossFields(a.right());
-    } else if (n instanceof ODataFilter.Not x) {
-      refuseOrAcrossFields(x.inner());
-    }
   }
 
   private SimResponse get(Service s, String key) {
@@ -792,224 +544,25 @@ public final class ErpSimulator implements Simulator {
       if (row == null) {
         return notFound(s);
       }
-      charge(protection.costs().readCost(1, flowFields(s, null)));
+      charge(protection.costs().readCost(1, ErpReads.flowFields(s, null)));
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("@odata.context", serviceRoot() + "/$metadata#Company('" + options.company() + "')/" + s.name()
           + "/$entity");
-      body.putAll(present(calculated(s, row)));
+      body.putAll(ErpRows.present(ErpLedger.calculated(s, row)));
       return SimResponse.json(200, body).with("ETag", (String) row.get("@odata.etag"));
     });
   }
 
-  private static SimResponse notFound(Service s) {
+  static SimResponse notFound(Service s) {
     return error(404, "Internal_RecordNotFound", "The " + s.name() + " does not exist. Identification fields and "
         + "values: the record you are trying to access does not exist.");
   }
 
-  private SimResponse create(Service s, SimRequest r) {
-    Map<String, Object> body = parseBody(r);
-    chargeWrite(ErpCosts.Op.INSERT);
-    return sales.underHeaderLock(s, body, null, () -> store.write(() -> {
-      Map<String, Object> row = insert(s, body, true);
-      notify(s, row, "created");
-      return SimResponse.json(201, present(row));
-    }));
-  }
-
-  /**
-   * Inserts a row the way the page's insert trigger does, for seeding and the admin API: table relations are
-   * checked, read-only fields and explicit numbers accepted (data migration writes them). Call inside write().
-   */
-  Map<String, Object> insert(Service s, Map<String, Object> body) {
-    if (SUMS.stream().anyMatch(f -> f.ledger().equals(s.name()))) {
-      return post(s.name(), body);
-    }
-    return insert(s, body, false);
-  }
-
-  /**
-   * @param protocol a client's POST: read-only controls refused, explicit numbers only where the number series
-   *     allows manual numbers
-   */
-  private Map<String, Object> insert(Service s, Map<String, Object> body, boolean protocol) {
-    Map<String, Object> row = new LinkedHashMap<>();
-    for (Field f : s.fields().values()) {
-      if (!f.name().equals("SystemModifiedAt")) {
-        row.put(f.name(), defaultValue(f));
-      }
-    }
-    applyFields(s, row, body, true, protocol);
-    if (s.name().equals("PriceListLine")) {
-      ErpPriceLists.newLine(store, row, body.keySet());
-    }
-    if (s.name().startsWith("SalesOrder")) {
-      sales.defaults(s, row, body.keySet());
-    }
-    String last = s.keys().get(s.keys().size() - 1);
-    if (protocol && s.numberPrefix() != null && row.get(last) != null && !"".equals(row.get(last))
-        && !manualNumbers.getOrDefault(s.name(), true)) {
-      throw new ErpError(error(400, "Application_DialogException", "You may not enter numbers manually. If you "
-          + "want to enter numbers manually, please activate Manual Nos. in No. Series " + s.numberPrefix() + "."));
-    }
-    if ((row.get(last) == null || "".equals(row.get(last))) && s.numberPrefix() != null) {
-      row.put(last, nextNumber(s));
-    }
-    checkRelations(s, row, body.keySet());
-    sales.beforeInsert(s, row, body.keySet());
-    for (String k : s.keys()) {
-      Object v = row.get(k);
-      if (v == null || "".equals(v) && !k.equals("Currency_Code") && !k.equals("Unit_of_Measure_Code")
-          && !k.equals("Starting_Date")) {
-        throw new ErpError(error(400, "Application_FieldMustHaveValue", k + " must have a value in " + s.name()
-            + ": It cannot be zero or empty."));
-      }
-    }
-    String key = ErpKeys.of(s, row);
-    if (store.table(s.name()).get(key) != null) {
-      throw new ErpError(error(400, "Internal_EntityWithSameKeyExists", "The record in table " + s.name()
-          + " already exists. Identification fields and values: " + describeKey(s, row)));
-    }
-    if (row.get("SystemId") == null || "".equals(row.get("SystemId"))) {
-      row.put("SystemId", UUID.randomUUID().toString());
-    }
-    row.put("$key", key);
-    // A FlowField given to a data migration (seed, admin rows) is the sum of the entries: an opening entry.
-    Map<String, Object> opening = null;
-    for (FlowField sum : SUMS) {
-      if (sum.owner().equals(s.name()) && decimal(row.get(sum.field())).signum() != 0) {
-        BigDecimal amount = decimal(row.get(sum.field()));
-        row.put(sum.field(), BigDecimal.ZERO);
-        opening = new LinkedHashMap<>();
-        opening.put("ledger", sum.ledger());
-        opening.put(sum.ownerField(), row.get("No"));
-        opening.put(sum.amountField(), amount);
-        opening.put("Document_No", "OPENING");
-        opening.put("Description", "Opening balance");
-        if (sum.ledger().equals("ItemLedgerEntries")) {
-          opening.put("Entry_Type", amount.signum() > 0 ? "Positive Adjmt." : "Negative Adjmt.");
-        }
-      }
-    }
-    stamp(s, row);
-    store.table(s.name()).put(row);
-    sales.afterLineWrite(s, row);
-    if (opening != null) {
-      String ledger = (String) opening.remove("ledger");
-      post(ledger, opening);
-      return store.table(s.name()).get(key);
-    }
-    return row;
-  }
-
-  /**
-   * Sets a number series' Manual Nos.: whether clients may give the number of a new row themselves.
-   *
-   * @param service a service with a number series
-   * @param allowed Manual Nos.
-   */
-  void manualNumbers(String service, boolean allowed) {
-    Service s = published(options, service);
-    if (s == null || s.numberPrefix() == null) {
-      throw new IllegalArgumentException("service " + service + " has no number series");
-    }
-    manualNumbers.put(s.name(), allowed);
-  }
-
   void resetNumberSeries() {
-    manualNumbers.clear();
+    writes.reset();
     sales.reset();
-    entryNumbers.clear();
+    ledger.reset();
     etagExcludesFlowFields = false;
-  }
-
-  /**
-   * Business Central's TableRelation check on validate: a non-empty code must name an existing row of the
-   * related table. Only fields the request sets are validated, as BC validates the fields a client writes.
-   */
-  private void checkRelations(Service s, Map<String, Object> row, java.util.Set<String> written) {
-    for (Field f : s.fields().values()) {
-      String target = f.relation();
-      if (s.name().equals("SalesOrderLine") && f.name().equals("No")) {
-        target = "Item".equals(row.get("Type")) ? "Item" : "Resource".equals(row.get("Type")) ? "Resource" : null;
-      }
-      if (s.name().startsWith("PriceList")) {
-        target = ErpPriceLists.relation(f.name(), row, target);
-      }
-      if (target == null || !written.contains(f.name())) {
-        continue;
-      }
-      Object v = row.get(f.name());
-      if (v == null || "".equals(v)) {
-        continue;
-      }
-      Service t = ErpServices.ALL.get(target);
-      if (store.table(t.name()).get(ErpKeys.of(t, Map.of(t.keys().get(0), v))) == null) {
-        throw new ErpError(error(400, "Internal_InvalidTableRelation", "The field " + f.name() + " of table "
-            + s.name() + " contains a value (" + v + ") that cannot be found in the related table (" + t.name()
-            + ")."));
-      }
-    }
-  }
-
-  String nextNumber(Service s) {
-    AtomicLong counter = numberSeries.computeIfAbsent(s.name(), n -> new AtomicLong(100_000));
-    EntityStore.Table t = store.table(s.name());
-    String candidate;
-    do {
-      candidate = s.numberPrefix() + counter.incrementAndGet();
-    } while (s.keys().size() == 1 && t.get(candidate) != null);
-    return candidate;
-  }
-
-  private SimResponse update(Service s, String key, SimRequest r) {
-    Map<String, Object> body = parseBody(r);
-    String ifMatch = r.header("If-Match");
-    chargeWrite(ErpCosts.Op.MODIFY);
-    if (ifMatch == null) {
-      return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
-          + "service. Please provide a valid token in the client request.");
-    }
-    return sales.underHeaderLock(s, body, key, () -> store.write(() -> {
-      Map<String, Object> current = store.table(s.name()).get(key);
-      SimResponse refused = checkIfMatch(s, current, ifMatch);
-      if (refused != null) {
-        return refused;
-      }
-      Map<String, Object> row = new LinkedHashMap<>(current);
-      applyFields(s, row, body, false, true);
-      checkRelations(s, row, body.keySet());
-      sales.beforeModify(s, current, row, body.keySet());
-      if (!ErpKeys.of(s, row).equals(key)) {
-        throw new ErpError(error(400, "BadRequest", "Key fields cannot be changed with PATCH; rename the record "
-            + "in the client instead."));
-      }
-      stamp(s, row);
-      store.table(s.name()).put(row);
-      sales.afterLineWrite(s, row);
-      notify(s, row, "updated");
-      return SimResponse.json(200, present(row)).with("ETag", (String) row.get("@odata.etag"));
-    }));
-  }
-
-  private SimResponse delete(Service s, String key, SimRequest r) {
-    String ifMatch = r.header("If-Match");
-    chargeWrite(ErpCosts.Op.DELETE);
-    if (ifMatch == null) {
-      return error(400, "BadRequest_InvalidToken", "Could not validate the client concurrency token required by the "
-          + "service. Please provide a valid token in the client request.");
-    }
-    return sales.underHeaderLock(s, null, key, () -> store.write(() -> {
-      Map<String, Object> current = store.table(s.name()).get(key);
-      SimResponse refused = checkIfMatch(s, current, ifMatch);
-      if (refused != null) {
-        return refused;
-      }
-      sales.beforeDelete(s, current);
-      store.table(s.name()).delete(key);
-      sales.afterLineWrite(s, current);
-      notify(s, current, "deleted");
-      return SimResponse.empty(204);
-    }));
   }
 
   /** Queues a webhook notification of a client's change for the subscriptions to the record's API page. */
@@ -1029,23 +582,12 @@ public final class ErpSimulator implements Simulator {
     return webhooks;
   }
 
-  /** Business Central's concurrency check: the row must exist and the ETag match (or be {@code *}). */
-  private static SimResponse checkIfMatch(Service s, Map<String, Object> current, String ifMatch) {
-    if (current == null) {
-      return notFound(s);
-    }
-    if (!ifMatch.equals("*") && !ifMatch.equals(current.get("@odata.etag"))) {
-      return error(409, "Request_EntityChanged", "Another user has already changed the record.");
-    }
-    return null;
-  }
-
   private static final java.util.Set<String> AVAILABILITY_FIELDS = java.util.Set.of("CRM_ID", "ItemNo", "UOM",
       "Inventory");
 
   private SimResponse availability(SimRequest r) {
     ODataQuery q = query(r);
-    checkProperties("ProductItemAvailability", AVAILABILITY_FIELDS, q, r.query().get("$orderby"));
+    ErpReads.checkProperties("ProductItemAvailability", AVAILABILITY_FIELDS, q, r.query().get("$orderby"));
     return store.read(() -> {
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Map<String, Object> item : store.table("Item").all(null, null)) {
@@ -1069,85 +611,6 @@ public final class ErpSimulator implements Simulator {
   }
 
   // ---- rows -----------------------------------------------------------------------------------------------
-
-  private static Object defaultValue(Field f) {
-    return switch (f.type()) {
-      case CODE, TEXT, GUID -> "";
-      case DECIMAL, INTEGER -> 0;
-      case BOOLEAN -> false;
-      case OPTION -> f.options().get(0);
-      case DATE -> "0001-01-01";
-      case DATETIME -> null;
-    };
-  }
-
-  private Map<String, Object> parseBody(SimRequest r) {
-    try {
-      return Json.object(r.bodyText());
-    } catch (IllegalArgumentException e) {
-      throw new ErpError(error(400, "BadRequest_InvalidRequestBody", "The request body is not valid JSON: "
-          + e.getMessage()));
-    }
-  }
-
-  /**
-   * Validates and applies body fields: known names, types, lengths, upper-case codes; from a client
-   * ({@code protocol}), read-only controls are refused.
-   */
-  void applyFields(Service s, Map<String, Object> row, Map<String, Object> body, boolean insert, boolean protocol) {
-    for (Map.Entry<String, Object> e : body.entrySet()) {
-      String name = e.getKey();
-      if (name.startsWith("@odata.")) {
-        continue;
-      }
-      Field f = s.fields().get(name);
-      if (f == null) {
-        throw new ErpError(error(400, "BadRequest", "The property '" + name + "' does not exist on type "
-            + "'NAV." + s.name() + "'. Make sure to only use property names that are defined by the type."));
-      }
-      if (f.name().equals("SystemModifiedAt") || (f.name().equals("SystemId") && !insert)) {
-        continue;
-      }
-      if (protocol && f.readOnly()) {
-        throw new ErpError(error(400, "BadRequest_InvalidOperation", "Control '" + f.name() + "' is read-only."));
-      }
-      row.put(name, coerce(s, f, e.getValue()));
-    }
-  }
-
-  private Object coerce(Service s, Field f, Object v) {
-    try {
-      return switch (f.type()) {
-        case CODE -> checkLength(f, v == null ? "" : String.valueOf(v).toUpperCase(Locale.ROOT));
-        case TEXT -> checkLength(f, v == null ? "" : String.valueOf(v));
-        case DECIMAL -> v instanceof Number n ? n : new BigDecimal(String.valueOf(v));
-        case INTEGER -> v instanceof Number n ? n.intValue() : Integer.parseInt(String.valueOf(v));
-        case BOOLEAN -> v instanceof Boolean b ? b : Boolean.parseBoolean(String.valueOf(v));
-        case OPTION -> {
-          String o = String.valueOf(v);
-          if (!f.options().contains(o)) {
-            throw new ErpError(error(400, "BadRequest", "Cannot convert the literal '" + o + "' to the expected "
-                + "type of " + f.name() + ": allowed are " + f.options()));
-          }
-          yield o;
-        }
-        case DATE -> LocalDate.parse(String.valueOf(v)).toString();
-        case GUID -> UUID.fromString(String.valueOf(v)).toString();
-        case DATETIME -> Instant.parse(String.valueOf(v)).toString();
-      };
-    } catch (NumberFormatException | DateTimeParseException e) {
-      throw new ErpError(error(400, "BadRequest", "Cannot convert the value '" + v + "' of " + s.name() + "."
-          + f.name() + " to " + f.type()));
-    }
-  }
-
-  private Object checkLength(Field f, String value) {
-    if (value.length() > f.length()) {
-      throw new ErpError(error(400, "Application_StringExceededLength", "The length of the string is "
-          + value.length() + ", but it must be less than or equal to " + f.length() + " characters. Value: " + value));
-    }
-    return value;
-  }
 
   /**
    * Makes room for {@code rows} seeded rows before now: seeded data stands for records changed in the past, and
@@ -1188,17 +651,13 @@ public final class ErpSimulator implements Simulator {
     StringBuilder tag = new StringBuilder("'").append(row.get("$stamp")).append(';').append(row.get("SystemId"))
         .append(';');
     if (!etagExcludesFlowFields) {
-      for (String f : FLOW_FIELDS.getOrDefault(s.name(), List.of())) {
-        tag.append(decimal(row.get(f)).stripTrailingZeros().toPlainString()).append(';');
+      for (String f : ErpLedger.FLOW_FIELDS.getOrDefault(s.name(), List.of())) {
+        tag.append(ErpRows.decimal(row.get(f)).stripTrailingZeros().toPlainString()).append(';');
       }
     }
     tag.append('\'');
     row.put("@odata.etag", "W/\"" + Base64.getEncoder().encodeToString(tag.toString()
         .getBytes(StandardCharsets.UTF_8)) + "\"");
-  }
-
-  private static BigDecimal decimal(Object v) {
-    return v == null ? BigDecimal.ZERO : v instanceof BigDecimal b ? b : new BigDecimal(String.valueOf(v));
   }
 
   /**
@@ -1209,7 +668,7 @@ public final class ErpSimulator implements Simulator {
   void etagExcludesFlowFields(boolean exclude) {
     store.write(() -> {
       etagExcludesFlowFields = exclude;
-      for (String owner : FLOW_FIELDS.keySet()) {
+      for (String owner : ErpLedger.FLOW_FIELDS.keySet()) {
         Service s = ErpServices.ALL.get(owner);
         for (Map<String, Object> row : store.table(owner).all(null, null)) {
           Map<String, Object> copy = new LinkedHashMap<>(row);
@@ -1223,137 +682,6 @@ public final class ErpSimulator implements Simulator {
 
   boolean etagExcludesFlowFields() {
     return etagExcludesFlowFields;
-  }
-
-  /**
-   * Posts a ledger entry as BC's posting routines do (item journal, sales posting, cash receipt): the entry gets
-   * the next Entry No., and the owner's FlowField sum moves by its amount; the owner row keeps its SystemModifiedAt
-   * (posting never modifies the Item or Customer record), only its ETag changes with the FlowField. Call inside
-   * write().
-   *
-   * @param ledger ItemLedgerEntries or CustLedgerEntries
-   * @param fields the entry's fields (the owner's number and the amount among them)
-   * @return the entry
-   */
-  Map<String, Object> post(String ledger, Map<String, Object> fields) {
-    List<FlowField> sums = SUMS.stream().filter(f -> f.ledger().equals(ledger)).toList();
-    if (sums.isEmpty()) {
-      throw new IllegalArgumentException(ledger + " is not a ledger");
-    }
-    FlowField sum = sums.get(0);
-    Service ls = ErpServices.ALL.get(ledger);
-    Service owner = ErpServices.ALL.get(sum.owner());
-    Object ownerNo = fields.get(sum.ownerField());
-    String ownerKey = ownerNo == null ? null : ErpKeys.of(owner, Map.of("No", ownerNo));
-    Map<String, Object> ownerRow = ownerKey == null ? null : store.table(owner.name()).get(ownerKey);
-    if (ownerRow == null) {
-      throw new ErpError(error(400, "Internal_InvalidTableRelation", "The field " + sum.ownerField() + " of table "
-          + ledger + " contains a value (" + ownerNo + ") that cannot be found in the related table ("
-          + owner.name() + ")."));
-    }
-    Map<String, Object> row = new LinkedHashMap<>();
-    for (Field f : ls.fields().values()) {
-      if (!f.name().equals("SystemModifiedAt")) {
-        row.put(f.name(), defaultValue(f));
-      }
-    }
-    applyFields(ls, row, fields, true, false);
-    AtomicLong counter = entryNumbers.computeIfAbsent(ledger, n -> new AtomicLong());
-    long no = fields.get("Entry_No") instanceof Number n ? n.longValue() : counter.get() + 1;
-    counter.updateAndGet(prev -> Math.max(prev, no));
-    row.put("Entry_No", no);
-    if ("0001-01-01".equals(row.get("Posting_Date"))) {
-      row.put("Posting_Date", LocalDate.now(ZoneOffset.UTC).toString());
-    }
-    BigDecimal amount = decimal(row.get(sum.amountField()));
-    if (ls.fields().containsKey("Remaining_Quantity") && !fields.containsKey("Remaining_Quantity")) {
-      row.put("Remaining_Quantity", amount.signum() > 0 ? amount : BigDecimal.ZERO);
-      row.put("Open", amount.signum() > 0);
-    }
-    if (ledger.equals("CustLedgerEntries")) {
-      customerEntryDefaults(row, fields.keySet(), amount);
-    }
-    String key = ErpKeys.of(ls, row);
-    if (store.table(ledger).get(key) != null) {
-      throw new ErpError(error(400, "Internal_EntityWithSameKeyExists", "The record in table " + ledger
-          + " already exists. Identification fields and values: Entry_No='" + no + "'"));
-    }
-    row.put("SystemId", UUID.randomUUID().toString());
-    row.put("$key", key);
-    stamp(ls, row);
-    store.table(ledger).put(row);
-    Map<String, Object> changed = new LinkedHashMap<>(ownerRow);
-    for (FlowField f : sums) {
-      changed.put(f.field(), decimal(ownerRow.get(f.field())).add(decimal(row.get(f.amountField()))));
-    }
-    if (ledger.equals("CustLedgerEntries")) {
-      @SuppressWarnings("unchecked")
-      Map<String, BigDecimal> dues = ownerRow.get(DUES) instanceof Map<?, ?> m
-          ? new java.util.TreeMap<>((Map<String, BigDecimal>) m) : new java.util.TreeMap<>();
-      dues.merge(String.valueOf(row.get("Due_Date")), decimal(row.get("Remaining_Amt_LCY")), BigDecimal::add);
-      changed.put(DUES, dues);
-    }
-    tag(owner, changed);
-    store.table(owner.name()).put(changed);
-    return row;
-  }
-
-  /**
-   * A posted customer ledger entry's defaults: Due Date the posting date (a payment, or an invoice without payment
-   * terms), Remaining Amt. (LCY) its whole amount (entries are not applied to each other here), and Sales (LCY) the
-   * amount of an invoice or credit memo (amounts excluding VAT: the simulator has no VAT), 0 for a payment.
-   */
-  private static void customerEntryDefaults(Map<String, Object> row, java.util.Set<String> given, BigDecimal amount) {
-    if (!given.contains("Due_Date") || "0001-01-01".equals(row.get("Due_Date"))) {
-      row.put("Due_Date", row.get("Posting_Date"));
-    }
-    if (!given.contains("Remaining_Amt_LCY")) {
-      row.put("Remaining_Amt_LCY", amount);
-    }
-    if (!given.contains("Sales_LCY")) {
-      Object type = row.get("Document_Type");
-      row.put("Sales_LCY", "Invoice".equals(type) || "Credit Memo".equals(type) ? amount : BigDecimal.ZERO);
-    }
-  }
-
-  /**
-   * The row with its date-dependent FlowField calculated: a Customer's Balance Due (LCY) is the remaining amount of
-   * its entries due today or earlier (see {@link #DUES}). Other rows are returned as they are.
-   */
-  static Map<String, Object> calculated(Service s, Map<String, Object> row) {
-    if (!s.name().equals("Customer") || !(row.get(DUES) instanceof Map<?, ?> dues)) {
-      return row;
-    }
-    String today = LocalDate.now(ZoneOffset.UTC).toString();
-    BigDecimal due = BigDecimal.ZERO;
-    for (Map.Entry<?, ?> e : dues.entrySet()) {
-      if (String.valueOf(e.getKey()).compareTo(today) <= 0) {
-        due = due.add((BigDecimal) e.getValue());
-      }
-    }
-    Map<String, Object> out = new LinkedHashMap<>(row);
-    out.put("Balance_Due_LCY", due);
-    return out;
-  }
-
-  private static String describeKey(Service s, Map<String, Object> row) {
-    List<String> parts = new ArrayList<>();
-    for (String k : s.keys()) {
-      parts.add(k + "='" + row.get(k) + "'");
-    }
-    return String.join(",", parts);
-  }
-
-  /** @return the row as clients see it: without internal fields */
-  static Map<String, Object> present(Map<String, Object> row) {
-    Map<String, Object> out = new LinkedHashMap<>(row.size());
-    out.put("@odata.etag", row.get("@odata.etag"));
-    for (Map.Entry<String, Object> e : row.entrySet()) {
-      if (!e.getKey().startsWith("$") && !e.getKey().equals("@odata.etag")) {
-        out.put(e.getKey(), e.getValue());
-      }
-    }
-    return out;
   }
 
   /**
