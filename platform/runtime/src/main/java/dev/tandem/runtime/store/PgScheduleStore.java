@@ -22,6 +22,10 @@ public final class PgScheduleStore {
       + "    WHERE r.status = 'running' AND l.mapping = schedule.mapping AND l.status IN ('waiting', 'running')) "
       // The connection's Enabled switch off stops every schedule, on every node.
       + "  AND NOT EXISTS (SELECT 1 FROM connection_setting c WHERE NOT c.enabled) "
+      // A schedule whose run is still queued or going stays due rather than moving on by an interval it did not
+      // use: a change that came in during the run is picked up by the next tick after the run ends, not an interval
+      // later (a sales order submitted while a run writes others reaches the ERP that much sooner).
+      + "  AND NOT EXISTS (SELECT 1 FROM job j WHERE j.schedule_id = schedule.id AND j.status IN ('queued', 'running')) "
       + "  ORDER BY next_run_at FOR UPDATE SKIP LOCKED), "
       + "upd AS (UPDATE schedule s SET "
       + "  state = CASE WHEN s.inactivity_timeout_ms > 0 "

@@ -232,6 +232,22 @@ class JobQueueIT {
   }
 
   @Test
+  void aScheduleThatFallsDueDuringItsRunRunsAgainAsSoonAsTheRunEnds() throws Exception {
+    QueueNode n = node();
+    n.await(n.schedules.ensure("ORDERS", 1000, 0));
+    List<Long> first = n.await(n.schedules.tick(5));
+    assertEquals(1, first.size());
+    n.await(n.queue.claim("n1", 10, 5_000));
+    Thread.sleep(1100);
+    assertEquals(0, n.await(n.schedules.tick(5)).size(), "the run is still going");
+    n.await(n.queue.complete("n1", Map.of(first.get(0), JobOutcome.EMPTY)));
+    // Due since before the run ended: the next tick runs it, not one an interval after the tick during the run.
+    List<Long> next = n.await(n.schedules.tick(5));
+    assertEquals(1, next.size(), "the schedule stayed due while its run went on");
+    assertEquals(0, n.await(n.schedules.tick(5)).size(), "one job at a time: the new one is queued");
+  }
+
+  @Test
   void aMappingInAFullSynchronizationGetsNoScheduledRunsUntilItsLineEnds() throws Exception {
     QueueNode n = node();
     n.await(n.schedules.ensure("CUSTOMER", 50, 0));
