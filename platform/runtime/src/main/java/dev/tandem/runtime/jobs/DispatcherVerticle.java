@@ -411,6 +411,9 @@ public final class DispatcherVerticle extends VerticleBase {
   private void publish(Job job, String status, JobOutcome outcome) {
     JsonObject event = new JsonObject().put("id", job.id()).put("kind", job.kind().name())
         .put("mapping", job.mapping()).put("status", status).put("node", nodeId);
+    if (job.scheduleId() != null) {
+      event.put("scheduleId", job.scheduleId());
+    }
     if (outcome != null) {
       event.put("counts", outcome.toJson());
     }

@@ -22,6 +22,7 @@ public final class SchedulerVerticle extends VerticleBase {
   private final int maxAttempts;
   private final JobMetrics metrics;
   private final long retentionMs;
+  private boolean tickSoon;
 
   /**
    * @param schedules schedule store
@@ -47,6 +48,19 @@ public final class SchedulerVerticle extends VerticleBase {
   public Future<?> start() {
     if (enabled) {
       vertx.setPeriodic(tickMs, id -> tick());
+      // A scheduled run that ended may have left its schedule due (it fell due during the run): tick now rather
+      // than up to a tick later. Ticks coalesce, and the statement is safe to run on every node at once.
+      vertx.eventBus().<io.vertx.core.json.JsonObject>localConsumer(dev.tandem.api.Addresses.JOB_EVENTS, m -> {
+        String status = m.body().getString("status");
+        if (m.body().containsKey("scheduleId") && ("SUCCEEDED".equals(status) || "FAILED".equals(status))
+            && !tickSoon) {
+          tickSoon = true;
+          vertx.setTimer(1, t -> {
+            tickSoon = false;
+            tick();
+          });
+        }
+      });
     }
     vertx.setPeriodic(5000, id -> queue.countByStatus().onSuccess(metrics::depth));
     queue.countByStatus().onSuccess(metrics::depth);

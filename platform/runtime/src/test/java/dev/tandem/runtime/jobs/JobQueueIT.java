@@ -248,6 +248,23 @@ class JobQueueIT {
   }
 
   @Test
+  void theEndOfAScheduledRunTicksAtOnceInsteadOfWaitingForTheNextTick() throws Exception {
+    QueueNode n = node();
+    AtomicInteger calls = new AtomicInteger();
+    n.consume(Addresses.sync("ORDERS"), m -> {
+      calls.incrementAndGet();
+      // Longer than the interval: the schedule falls due while the run goes on.
+      n.vertx.setTimer(300, t -> m.reply(new JobOutcome(1, 0, 0, 0, 0, 0, 0, 0, null).toJson()));
+    });
+    n.await(n.schedules.ensure("ORDERS", 100, 0));
+    n.dispatch("n1", FAST);
+    // Periodic ticks a minute apart: only the job-ended wake can start the second run within the test.
+    n.await(n.vertx.deployVerticle(new SchedulerVerticle(n.schedules, n.queue, 60_000, true, 5, n.metrics, 0)));
+    assertEquals(1, n.await(n.schedules.tick(5)).size());
+    await("a second run right after the first", 5_000, () -> calls.get() >= 2);
+  }
+
+  @Test
   void aMappingInAFullSynchronizationGetsNoScheduledRunsUntilItsLineEnds() throws Exception {
     QueueNode n = node();
     n.await(n.schedules.ensure("CUSTOMER", 50, 0));
