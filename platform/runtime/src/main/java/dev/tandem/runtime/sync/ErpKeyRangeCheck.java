@@ -91,7 +91,7 @@ final class ErpKeyRangeCheck {
       elapsedMs = ms(t0);
       if (ar.succeeded()) {
         LOG.log(System.Logger.Level.INFO, "mapping " + def.name() + ": " + summary() + ", " + ar.result().size()
-            + " deleted");
+            + " coupled records gone in the ERP");
       } else {
         LOG.log(System.Logger.Level.WARNING, "mapping " + def.name() + ": " + summary() + ", failed: "
             + ar.cause());
