@@ -38,19 +38,19 @@ final class DataverseAdmin {
       u.put("islicensed", false);
       u.put("applicationid", sim.options().clientId());
       u.put("accessmode", 4);
-      sim.insert(users, u, id, id);
+      sim.records().insert(users, u, id, id);
       // Dataverse's own SYSTEM user: seeded rows are created by it, not by the integration user, so Tandem's
       // CRM reads (which leave out the integration user's own changes) see them as people's data.
       String system = systemUserId();
       if (sim.store().table("systemusers").get(system) == null) {
-        sim.insert(users, Map.of("firstname", "", "lastname", "SYSTEM", "isdisabled", false, "islicensed", false,
+        sim.records().insert(users, Map.of("firstname", "", "lastname", "SYSTEM", "isdisabled", false, "islicensed", false,
             "accessmode", 3), system, system);
       }
       Entity roles = sim.entity("roles");
       for (String name : new String[] {ADMIN_ROLE, "System Customizer", "Integration Administrator",
           "Integration User", "Salesperson"}) {
         // Every role belongs to a business unit: these to the root one (a system-set lookup, written to the row).
-        Map<String, Object> role = new LinkedHashMap<>(sim.insert(roles, Map.of("name", name), id, null));
+        Map<String, Object> role = new LinkedHashMap<>(sim.records().insert(roles, Map.of("name", name), id, null));
         role.put("_businessunitid_value", sim.businessUnitId);
         sim.store().table("roles").put(role);
       }
@@ -72,7 +72,7 @@ final class DataverseAdmin {
         u.put("islicensed", false);
         u.put("applicationid", clientId);
         u.put("accessmode", 4);
-        sim.insert(sim.entity("systemusers"), u, id, id);
+        sim.records().insert(sim.entity("systemusers"), u, id, id);
       }
       return null;
     });
@@ -129,7 +129,7 @@ final class DataverseAdmin {
         Entity e = sim.entity(p.get("entitySet"));
         return sim.store().write(() -> {
           List<Object> ids = new ArrayList<>();
-          rows.forEach(row -> ids.add(sim.insert(e, row, systemUserId(), null).get(e.key())));
+          rows.forEach(row -> ids.add(sim.records().insert(e, row, systemUserId(), null).get(e.key())));
           return SimResponse.json(200, Map.of("inserted", rows.size(), "ids", ids));
         });
       } catch (DataverseSimulator.DvError e) {
@@ -235,13 +235,13 @@ final class DataverseAdmin {
         u.put("mobilephone", names.phone());
         u.put("isdisabled", false);
         u.put("islicensed", true);
-        users.add((String) sim.insert(sim.entity("systemusers"), u, user, null).get("systemuserid"));
+        users.add((String) sim.records().insert(sim.entity("systemusers"), u, user, null).get("systemuserid"));
       }
       Map<String, String> currencies = new LinkedHashMap<>();
       for (String[] c : new String[][] {{"EUR", "Euro", "€"}, {"USD", "US Dollar", "$"}, {"GBP", "Pound", "£"}}) {
         Map<String, Object> row = sim.store().table("transactioncurrencies").byUnique("isocurrencycode", c[0]);
         if (row == null && counts.getOrDefault("transactioncurrencies", 1) > 0) {
-          row = sim.insert(sim.entity("transactioncurrencies"), Map.of("isocurrencycode", c[0], "currencyname", c[1],
+          row = sim.records().insert(sim.entity("transactioncurrencies"), Map.of("isocurrencycode", c[0], "currencyname", c[1],
               "currencysymbol", c[2], "exchangerate", 1.0, "currencyprecision", 2), user, null);
         }
         if (row != null) {
@@ -266,7 +266,7 @@ final class DataverseAdmin {
         if (!currencies.isEmpty() && names.nextInt(2) == 0) {
           a.put("transactioncurrencyid@odata.bind", "/transactioncurrencies(" + currencies.values().iterator().next() + ")");
         }
-        sim.insert(sim.entity("accounts"), a, user, null);
+        sim.records().insert(sim.entity("accounts"), a, user, null);
       }
       List<String> accounts = new ArrayList<>(sim.store().table("accounts").all(null, null).stream()
           .map(r -> (String) r.get("accountid")).toList());
@@ -281,14 +281,14 @@ final class DataverseAdmin {
         if (!accounts.isEmpty()) {
           c.put("parentcustomerid_account@odata.bind", "/accounts(" + accounts.get(names.nextInt(accounts.size())) + ")");
         }
-        sim.insert(sim.entity("contacts"), c, user, null);
+        sim.records().insert(sim.entity("contacts"), c, user, null);
       }
       if (counts.getOrDefault("products", 0) > 0) {
         // Products need a unit group and a default unit: the organization's "Default Unit" group, whose base
         // unit ("Primary Unit") Dataverse creates with it. Seeded products are published (Active).
         Map<String, Object> group = sim.store().table("uomschedules").byUnique("name", "Default Unit");
         if (group == null) {
-          group = sim.insert(sim.entity("uomschedules"), Map.of("name", "Default Unit", "baseuomname",
+          group = sim.records().insert(sim.entity("uomschedules"), Map.of("name", "Default Unit", "baseuomname",
               "Primary Unit"), user, null);
         }
         String groupId = (String) group.get("uomscheduleid");
@@ -303,8 +303,8 @@ final class DataverseAdmin {
           p.put("quantitydecimal", 0);
           p.put("defaultuomscheduleid@odata.bind", "/uomschedules(" + groupId + ")");
           p.put("defaultuomid@odata.bind", "/uoms(" + unitId + ")");
-          Map<String, Object> row = sim.insert(sim.entity("products"), p, user, null);
-          sim.update(sim.entity("products"), row, Map.of("statecode", 0, "statuscode", 1), user);
+          Map<String, Object> row = sim.records().insert(sim.entity("products"), p, user, null);
+          sim.records().update(sim.entity("products"), row, Map.of("statecode", 0, "statuscode", 1), user);
         }
       }
       return null;

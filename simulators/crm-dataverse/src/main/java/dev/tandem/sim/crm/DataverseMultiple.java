@@ -43,21 +43,21 @@ final class DataverseMultiple {
           sim.charge(action.equals("CreateMultiple") ? DataverseCosts.Op.CREATE
               : action.equals("UpdateMultiple") ? DataverseCosts.Op.UPDATE : DataverseCosts.Op.UPSERT, null);
           switch (action) {
-            case "CreateMultiple" -> ids.add((String) sim.insert(e, t, user, null).get(e.key()));
+            case "CreateMultiple" -> ids.add((String) sim.records().insert(e, t, user, null).get(e.key()));
             case "UpdateMultiple" -> {
               if (current == null) {
-                throw new DvError(sim.notFound(e, key == null ? String.valueOf(ref) : key));
+                throw new DvError(sim.records().notFound(e, key == null ? String.valueOf(ref) : key));
               }
-              ids.add((String) sim.update(e, current, t, user).get(e.key()));
+              ids.add((String) sim.records().update(e, current, t, user).get(e.key()));
             }
             case "UpsertMultiple" -> {
               if (current != null) {
-                ids.add((String) sim.update(e, current, t, user).get(e.key()));
+                ids.add((String) sim.records().update(e, current, t, user).get(e.key()));
               } else {
                 if (ref != null && key == null) {
                   addAlternateKey(ref, t);
                 }
-                ids.add((String) sim.insert(e, t, user, key).get(e.key()));
+                ids.add((String) sim.records().insert(e, t, user, key).get(e.key()));
               }
             }
             default -> throw new DvError(DataverseSimulator.error(404, "0x80060888",

@@ -65,7 +65,7 @@ final class DataverseProducts {
     // The base unit is its own base; the read-only flag is the server's to set.
     unit.put("_baseuom_value", id);
     unit.put("isschedulebaseuom", true);
-    sim.insertInternal(uoms, unit, user);
+    sim.records().insertInternal(uoms, unit, user);
   }
 
   /** POST products(id)/Microsoft.Dynamics.CRM.PublishProductHierarchy: a Draft product (and its family) becomes Active. */
@@ -73,7 +73,7 @@ final class DataverseProducts {
     return sim.store().write(() -> {
       Map<String, Object> current = key == null ? null : sim.store().table(e.set()).get(key);
       if (current == null) {
-        return sim.notFound(e, key == null ? segment : key);
+        return sim.records().notFound(e, key == null ? segment : key);
       }
       if (!Integer.valueOf(DRAFT_STATE).equals(current.get("statecode"))) {
         return DataverseSimulator.error(400, "0x80043b2c", "Only products in Draft state can be published.");
@@ -81,7 +81,7 @@ final class DataverseProducts {
       Map<String, Object> active = new LinkedHashMap<>();
       active.put("statecode", 0);
       active.put("statuscode", 1);
-      sim.update(e, current, active, user);
+      sim.records().update(e, current, active, user);
       return SimResponse.empty(204);
     });
   }

@@ -28,7 +28,7 @@ final class DataverseQueries {
     String delta = r.query().get("$deltatoken");
     boolean track = ODataQuery.prefers(r.header("Prefer"), "odata.track-changes");
     ODataQuery q = ODataQuery.parse(r.query(), true);
-    sim.checkColumns(e, q, r.query());
+    sim.records().checkColumns(e, q, r.query());
     if ((track || delta != null) && (q.filter() != null || q.orderBy() != null || q.top() >= 0
         || r.query().containsKey("$expand"))) {
       throw new ODataQueryException("Change tracking does not support $filter, $orderby, $expand or $top.");
@@ -88,7 +88,7 @@ final class DataverseQueries {
       }
       List<Map<String, Object>> value = new ArrayList<>(page.size());
       for (Map<String, Object> row : page) {
-        value.add(sim.present(e, row, q));
+        value.add(sim.records().present(e, row, q));
       }
       body.put("value", value);
       sim.chargeRows(value.size());
@@ -212,7 +212,7 @@ final class DataverseQueries {
           del.put("reason", "deleted");
           value.add(del);
         } else {
-          value.add(sim.present(e, t.get((String) c.getValue()), q));
+          value.add(sim.records().present(e, t.get((String) c.getValue()), q));
         }
       }
       sim.chargeRows(value.size());

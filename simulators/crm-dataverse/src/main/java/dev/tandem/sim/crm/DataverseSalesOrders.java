@@ -217,7 +217,7 @@ final class DataverseSalesOrders {
     Map<String, Object> totals = totals(sim, pe, parent);
     boolean same = totals.entrySet().stream().allMatch(t -> t.getValue().equals(parent.get(t.getKey())));
     if (!same) {
-      sim.systemUpdate(pe, parent, totals, user);
+      sim.records().systemUpdate(pe, parent, totals, user);
     }
   }
 
@@ -395,7 +395,7 @@ final class DataverseSalesOrders {
     return sim.store().write(() -> {
       Map<String, Object> order = sim.store().table("salesorders").get(id);
       if (order == null) {
-        return sim.notFound(orders, id);
+        return sim.records().notFound(orders, id);
       }
       int target = fulfill ? FULFILLED : CANCELED;
       if (state(order) != ACTIVE && state(order) != SUBMITTED) {
@@ -419,11 +419,11 @@ final class DataverseSalesOrders {
       activity.put("_salesorderid_value", id);
       activity.put("statecode", 1);
       activity.put("statuscode", 2);
-      sim.insertInternal(sim.entity("ordercloses"), activity, user);
+      sim.records().insertInternal(sim.entity("ordercloses"), activity, user);
       if (fulfill) {
         set.put("datefulfilled", when);
       }
-      sim.systemUpdate(orders, order, set, user);
+      sim.records().systemUpdate(orders, order, set, user);
       return SimResponse.empty(204);
     });
   }
@@ -446,7 +446,7 @@ final class DataverseSalesOrders {
     return sim.store().write(() -> {
       Map<String, Object> order = sim.store().table("salesorders").get(id);
       if (order == null) {
-        return sim.notFound(orders, id);
+        return sim.records().notFound(orders, id);
       }
       if (state(order) == CANCELED) {
         return DataverseSimulator.error(400, "0x80040203", "The salesorder is Canceled: a canceled order cannot be "
@@ -467,7 +467,7 @@ final class DataverseSalesOrders {
       inv.put("_ownerid_value", order.get("_ownerid_value") != null ? order.get("_ownerid_value") : user);
       inv.put("statecode", 0);
       inv.put("statuscode", 1);
-      Map<String, Object> stored = sim.insertInternal(invoices, inv, user);
+      Map<String, Object> stored = sim.records().insertInternal(invoices, inv, user);
       for (Map<String, Object> l : linesOf(sim, "salesorderdetails", "_salesorderid_value", id)) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("invoicedetailid", UUID.randomUUID().toString());
@@ -480,9 +480,9 @@ final class DataverseSalesOrders {
             d.put(c, l.get(c));
           }
         }
-        sim.insertInternal(details, d, user);
+        sim.records().insertInternal(details, d, user);
       }
-      stored = sim.systemUpdate(invoices, stored, totals(sim, invoices, stored), user);
+      stored = sim.records().systemUpdate(invoices, stored, totals(sim, invoices, stored), user);
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("@odata.context", sim.apiUrl() + "/$metadata#invoices/$entity");
       Object columns = body.get("ColumnSet");

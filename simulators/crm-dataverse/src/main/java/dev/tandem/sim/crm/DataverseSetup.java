@@ -220,11 +220,11 @@ final class DataverseSetup {
       job.put("data", "<importexportxml><solutionManifests><solutionManifest><UniqueName>" + parts[0]
           + "</UniqueName><Version>" + parts[1] + "</Version><result result=\"success\"/></solutionManifest>"
           + "</solutionManifests></importexportxml>");
-      sim.insert(sim.entity("importjobs"), job, user, jobId.toLowerCase(Locale.ROOT));
+      sim.records().insert(sim.entity("importjobs"), job, user, jobId.toLowerCase(Locale.ROOT));
       Map<String, Object> existing = sim.store().table("solutions").all(x -> parts[0].equals(x.get("uniquename")),
           null).stream().findFirst().orElse(null);
       if (existing == null) {
-        sim.insert(sim.entity("solutions"), Map.of("uniquename", parts[0], "friendlyname", parts[0],
+        sim.records().insert(sim.entity("solutions"), Map.of("uniquename", parts[0], "friendlyname", parts[0],
             "version", parts[1], "ismanaged", solution.managed(), "installedon", now), user, null);
       } else {
         Map<String, Object> updated = new LinkedHashMap<>(existing);
@@ -235,11 +235,11 @@ final class DataverseSetup {
       for (String name : solution.roles()) {
         if (role(sim, name, sim.businessUnitId) == null) {
           // The business unit and parent are system-set lookups: written to the row, not through the API.
-          Map<String, Object> root = new LinkedHashMap<>(sim.insert(sim.entity("roles"), Map.of("name", name), user,
+          Map<String, Object> root = new LinkedHashMap<>(sim.records().insert(sim.entity("roles"), Map.of("name", name), user,
               null));
           root.put("_businessunitid_value", sim.businessUnitId);
           sim.store().table("roles").put(root);
-          Map<String, Object> copy = new LinkedHashMap<>(sim.insert(sim.entity("roles"), Map.of("name", name), user,
+          Map<String, Object> copy = new LinkedHashMap<>(sim.records().insert(sim.entity("roles"), Map.of("name", name), user,
               null));
           copy.put("_businessunitid_value", childBusinessUnit(sim));
           copy.put("_parentroleid_value", root.get("roleid"));
@@ -273,11 +273,11 @@ final class DataverseSetup {
     String roleId = open < 0 ? "" : ref.substring(open + 1, ref.length() - 1).toLowerCase(Locale.ROOT);
     return sim.store().write(() -> {
       if (userId == null || sim.store().table("systemusers").get(userId) == null) {
-        return sim.notFound(sim.entity("systemusers"), String.valueOf(userId));
+        return sim.records().notFound(sim.entity("systemusers"), String.valueOf(userId));
       }
       Map<String, Object> role = sim.store().table("roles").get(roleId);
       if (role == null) {
-        return sim.notFound(sim.entity("roles"), roleId);
+        return sim.records().notFound(sim.entity("roles"), roleId);
       }
       if (role.get("_businessunitid_value") != null && !sim.businessUnitId.equals(role.get("_businessunitid_value"))) {
         return DataverseSimulator.error(400, "0x80040203", "The role is not from the same business unit as the "
@@ -295,7 +295,7 @@ final class DataverseSetup {
   static SimResponse associated(DataverseSimulator sim, String userId) {
     return sim.store().read(() -> {
       if (userId == null || sim.store().table("systemusers").get(userId) == null) {
-        return sim.notFound(sim.entity("systemusers"), String.valueOf(userId));
+        return sim.records().notFound(sim.entity("systemusers"), String.valueOf(userId));
       }
       List<Map<String, Object>> out = new ArrayList<>();
       sim.store().table("systemuserroles").all(x -> userId.equals(x.get("systemuserid")), null).forEach(x -> {
