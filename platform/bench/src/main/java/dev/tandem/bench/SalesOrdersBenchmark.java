@@ -136,6 +136,9 @@ public final class SalesOrdersBenchmark implements Callable<Integer> {
     if (orders > 0 && invoices > orders) {
       throw new IllegalArgumentException("--invoices must not exceed --orders");
     }
+    if (pollBack < 0) {
+      throw new IllegalArgumentException("--poll-back must not be negative");
+    }
     print(String.format(Locale.ROOT, "load %s, %d cores, time scale %s", load(),
         Runtime.getRuntime().availableProcessors(), timeScale));
     int erpPort = BenchSupport.freePort();

@@ -35,11 +35,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * the first page is changed by a person while the second page is on its way. Each page is a keyset query after the
  * last order read ({@code modifiedon}, then {@code salesorderid}), so the change moves only that order (it comes
  * once more at the end) and no other order slips past the pages: every order becomes exactly one ERP order, the
- * changed one with its change, and every CRM order gets its ERP number back (those reads span pages too).
+ * changed one with its change, and every CRM order gets its ERP number back (those reads span pages too). Then
+ * the invoices of five posted orders each link to their CRM order, read by id two rows a page.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class SalesOrdersPagingIT {
 
   private static final int ORDERS = 7;
+  private static final long DELAY_MS = 6000;
+  private static String personToken;
 
   @RegisterExtension
   @Order(1)
@@ -62,6 +66,7 @@ class SalesOrdersPagingIT {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @Test
+  @Order(1)
   void anOrderChangedWhileTheHeadersArePagedIsSyncedOnceAndNoOtherIsSkipped() throws Exception {
     prepare();
     String account = crmCreate("accounts", new JsonObject().put("name", "Paging account"));
@@ -76,13 +81,18 @@ class SalesOrdersPagingIT {
       person("PATCH", "salesorders(" + id + ")", new JsonObject().put("statecode", 1).put("statuscode", 3));
       ids.add(id);
     }
+    // modifiedon has whole seconds: the edit below is to fall in a later second than every order's submission, so
+    // it moves the order behind the rows read. (An edit in the same second keeps the order where it was, before the
+    // last row read; this run writes what it read, and the next takes the change: it reads from its watermark less
+    // an overlap.)
+    Thread.sleep(1100);
     // The order the task's first page of two starts with, in the task's order.
     JsonObject first = crmGet("salesorders?$select=salesorderid,ordernumber&$orderby="
         + enc("modifiedon asc,salesorderid asc") + "&$filter=" + enc("statecode eq 1")).getJsonArray("value")
         .getJsonObject(0);
-    // The second read of the headers waits 2 s before the CRM answers it: meanwhile a person edits that order.
+    // The second read of the headers waits before the CRM answers it: meanwhile a person edits that order.
     post(CRM.get().baseUrl() + "/__admin/sim/faults", new JsonObject().put("pathPattern", "/salesorders$")
-        .put("method", "GET").put("kind", "LATENCY").put("latencyMs", 2000).put("nth", 2).put("times", 1));
+        .put("method", "GET").put("kind", "LATENCY").put("latencyMs", DELAY_MS).put("nth", 2).put("times", 1));
     var started = TANDEM.api("POST", "/api/v1/mappings/" + SalesOrderMappings.ORDERS + "/sync", new JsonObject());
     assertEquals(202, started.status(), started.body());
     long until = System.currentTimeMillis() + 60_000;
@@ -90,10 +100,15 @@ class SalesOrdersPagingIT {
       assertTrue(System.currentTimeMillis() < until, "the second page was never asked for");
       Thread.sleep(10);
     }
+    long t0 = System.nanoTime();
     String edited = first.getString("salesorderid");
     person("PATCH", "salesorders(" + edited + ")", new JsonObject().put("statecode", 0).put("statuscode", 1));
     person("PATCH", "salesorders(" + edited + ")", new JsonObject().put("name", "Edited while paged"));
     person("PATCH", "salesorders(" + edited + ")", new JsonObject().put("statecode", 1).put("statuscode", 3));
+    long editMs = (System.nanoTime() - t0) / 1_000_000;
+    // Otherwise the job may have read every page before the order was submitted again (it then takes the change
+    // in its next run): the case under test is an edit between two page reads.
+    assertTrue(editMs < DELAY_MS - 1000, "the edit took " + editMs + " ms, not within the delayed page read");
     JsonObject job = TANDEM.awaitJob(started.json().getLong("jobId"));
     assertEquals("SUCCEEDED", job.getString("status"), job.encode());
     assertEquals(1, fired(), "the delayed read was one of the job's");
@@ -118,6 +133,30 @@ class SalesOrdersPagingIT {
     assertEquals("SUCCEEDED", again.getString("status"), again.encode());
     assertEquals(0, again.getJsonObject("counts").getLong("inserted"), "nothing twice: " + again.encode());
     assertEquals(ORDERS, erpRows("SalesOrder", "startswith(No,'PG-')").size());
+  }
+
+  @Test
+  @Order(2)
+  void invoicesOfMoreOrdersThanAPageAreEachLinkedToTheirOrder() throws Exception {
+    // Five of the orders posted: the invoice task reads their CRM orders by id, two rows a page.
+    Map<String, String> orderOf = new java.util.HashMap<>();
+    for (int i = 1; i <= 5; i++) {
+      admin("release", "PG-" + i);
+      admin("post", "PG-" + i);
+      orderOf.put("PG-" + i, crmGet("salesorders?$select=salesorderid&$filter=" + enc("ordernumber eq 'PG-" + i + "'"))
+          .getJsonArray("value").getJsonObject(0).getString("salesorderid"));
+    }
+    JsonObject job = TANDEM.sync(SalesOrderMappings.INVOICES);
+    assertEquals("SUCCEEDED", job.getString("status"), job.encode());
+    List<Map<String, Object>> posted = erpRows("SalesInvoice", "startswith(Order_No,'PG-')");
+    assertEquals(5, posted.size(), posted.toString());
+    for (Map<String, Object> inv : posted) {
+      JsonArray crm = crmGet("invoices?$select=invoicenumber,_salesorderid_value&$filter="
+          + enc("invoicenumber eq '" + inv.get("No") + "'")).getJsonArray("value");
+      assertEquals(1, crm.size(), "one CRM invoice for " + inv.get("No") + ": " + crm.encode());
+      assertEquals(orderOf.get(String.valueOf(inv.get("Order_No"))), crm.getJsonObject(0)
+          .getString("_salesorderid_value"), "linked to its CRM order: " + crm.encode());
+    }
   }
 
   // ---- setup and helpers ------------------------------------------------------------------------------------
@@ -196,15 +235,28 @@ class SalesOrdersPagingIT {
   }
 
   private static HttpResponse<String> personSend(String method, String path, JsonObject body) throws Exception {
-    String token = new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().tokenUrl()))
+    if (personToken == null) {
+      personToken = token();
+    }
+    return HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().apiUrl() + "/" + path))
+        .header("Authorization", "Bearer " + personToken).header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String token() throws Exception {
+    return new JsonObject(HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().tokenUrl()))
         .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(
             "grant_type=client_credentials&client_id=person&client_secret=pw-person&scope="
                 + enc(CRM.get().scope()))).build(), HttpResponse.BodyHandlers.ofString()).body())
         .getString("access_token");
-    return HTTP.send(HttpRequest.newBuilder(URI.create(CRM.get().apiUrl() + "/" + path))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void admin(String action, String no) throws Exception {
+    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(ERP.get().baseUrl()
+        + "/__admin/sim/sales-orders/" + action)).POST(HttpRequest.BodyPublishers.ofString(
+            new JsonObject().put("no", no).encode())).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(2, r.statusCode() / 100, action + " " + no + ": " + r.body());
   }
 
   private static void post(String url, JsonObject body) throws Exception {
