@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
  * {@code (<modifiedon> gt X or (<modifiedon> eq X and <key> gt Y))} with X and Y the last row's values, to the read's
  * own filter. A row changed while the read is under way gets a later {@code modifiedon}, so it moves behind the last
  * row and comes once more in a later page (handle it once); no other row moves across a page boundary, and none is
- * skipped. An offset into the sorted rows (a counted page) would skip as many rows as moved behind it meanwhile.
+ * skipped. An offset into the sorted rows (a counted page) would skip as many rows as moved behind it meanwhile. A
+ * change within the same second as the last row read may keep the row before it: an incremental reader takes it in
+ * its next read, which starts at its watermark less an overlap.
  *
  * @param modifiedOn the modified-on column, e.g. {@code modifiedon}
  * @param key the primary key column (a GUID), e.g. {@code salesorderid}
