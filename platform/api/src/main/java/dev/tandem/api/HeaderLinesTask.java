@@ -19,7 +19,8 @@ import java.util.Set;
  * ({@link ErpConnector#changeSet}), so the ERP never holds a header without its lines or half of a change.
  *
  * <p>Per job it finds the headers to write: those with open record errors (tried first), those modified since the
- * CRM watermark, and those whose lines changed or were deleted (CRM change tracking on the lines' table). It works
+ * CRM watermark (in {@code modifiedon} and key order, each page a query after the last row read: {@link
+ * KeysetPaging}), and those whose lines changed or were deleted (CRM change tracking on the lines' table). It works
  * by pages of headers, each read one request or query per page (the CRM headers and their lines, the mapping of
  * headers and lines, the headers' couplings and their lines' couplings, the ERP headers and their lines); then for
  * each header of the page, side by side with the page's others, it writes in one change set: the header (create, or the fields that changed), each line (create, or the
@@ -116,9 +117,8 @@ public class HeaderLinesTask extends SyncTask {
           String filter = mark == null ? null : head.crmModifiedOn() + " ge " + mark.minus(OVERLAP);
           String own = head.crmFilter() == null ? filter
               : filter == null ? head.crmFilter() : filter + " and (" + head.crmFilter() + ")";
-          String query = head.crmEntitySet() + "?$orderby=" + head.crmModifiedOn()
-              + (own == null ? "" : "&$filter=" + encode(own));
-          return ctx.crm().page(query).compose(p -> headersChanged(ctx, head, p, work, rows, highest));
+          return headersChanged(ctx, head, new KeysetPaging(head.crmModifiedOn(), head.crmKey()), own, null, work,
+              rows, highest);
         })
         .compose(v -> write(ctx, head, child, work, rows))
         .compose(o -> {
@@ -254,20 +254,36 @@ public class HeaderLinesTask extends SyncTask {
     });
   }
 
-  private Future<Void> headersChanged(TaskContext ctx, MappingDefinition head, RecordPage page, Set<String> work,
-      Map<String, JsonObject> rows, OffsetDateTime[] highest) {
-    for (JsonObject r : page.rows()) {
-      String id = r.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
-      work.add(id);
-      rows.put(id, r);
-      String m = r.getString(head.crmModifiedOn());
-      if (m != null) {
-        OffsetDateTime t = OffsetDateTime.parse(m);
-        highest[0] = highest[0] == null || t.isAfter(highest[0]) ? t : highest[0];
+  /**
+   * The changed headers, page by page, in {@code modifiedon} then key order; each page is its own query after the
+   * last row of the page before ({@link KeysetPaging}), not the first query's next link. So a header changed while
+   * the headers are read (a person's edit, Tandem's own write-back of an earlier run) moves only itself, behind the
+   * last row read, and comes once more at the end (it is written once: the work is a set); no other header moves
+   * out of the pages read and is missed, and the watermark never passes a header not read.
+   *
+   * @param own the read's own filter (watermark and the mapping's CRM filter), or null
+   * @param last the last header of the page before, or null for the first page
+   */
+  private Future<Void> headersChanged(TaskContext ctx, MappingDefinition head, KeysetPaging paging, String own,
+      JsonObject last, Set<String> work, Map<String, JsonObject> rows, OffsetDateTime[] highest) {
+    String filter = paging.filter(own, last);
+    String query = head.crmEntitySet() + "?$orderby=" + encode(paging.orderBy())
+        + (filter == null ? "" : "&$filter=" + encode(filter));
+    return ctx.crm().page(query).compose(page -> {
+      for (JsonObject r : page.rows()) {
+        String id = r.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT);
+        work.add(id);
+        rows.put(id, r);
+        String m = r.getString(head.crmModifiedOn());
+        if (m != null) {
+          OffsetDateTime t = OffsetDateTime.parse(m);
+          highest[0] = highest[0] == null || t.isAfter(highest[0]) ? t : highest[0];
+        }
       }
-    }
-    return page.hasNext() ? ctx.crm().next(page.nextLink())
-        .compose(n -> headersChanged(ctx, head, n, work, rows, highest)) : Future.succeededFuture();
+      return page.hasNext() && !page.rows().isEmpty() && !ctx.cancelled()
+          ? headersChanged(ctx, head, paging, own, page.rows().get(page.rows().size() - 1), work, rows, highest)
+          : Future.succeededFuture();
+    });
   }
 
   /** Headers by id, within the mapping's CRM filter (one query); those gone or filtered out are missing. */
@@ -402,7 +418,7 @@ public class HeaderLinesTask extends SyncTask {
         return Future.succeededFuture(List.<Prepared>of());
       }
       String filter = String.join(" or ", present.stream().map(id -> parentValue + " eq " + id).toList());
-      return all(ctx.crm(), lines.crmEntitySet() + "?$filter=" + encode(filter) + "&$orderby=" + lines.crmModifiedOn(),
+      return all(ctx.crm(), lines.crmEntitySet() + "?$filter=" + encode(filter) + "&$orderby=" + lines.crmKey(),
           crmLines).compose(x -> {
             Map<String, List<JsonObject>> linesOf = new HashMap<>();
             crmLines.forEach(l -> linesOf.computeIfAbsent(String.valueOf(l.getString(parentValue))

@@ -2,6 +2,7 @@ package dev.tandem.runtime.sync;
 
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
+import dev.tandem.api.KeysetPaging;
 import dev.tandem.api.MappingDefinition;
 import dev.tandem.api.Stage;
 import dev.tandem.runtime.connectors.ODataLiterals;
@@ -184,10 +185,13 @@ public final class FromCrmSync extends SyncRun {
    * comes again at the end (and is handled once).
    */
   private String incrementalAfter(JsonObject last) {
-    String at = ODataLiterals.dateTime(sourceModified(last));
-    String after = "(" + def.crmModifiedOn() + " gt " + at + " or (" + def.crmModifiedOn() + " eq " + at + " and "
-        + def.crmKey() + " gt " + ODataLiterals.guid(sourceKey(last)) + "))";
+    String after = paging().after(last);
     return query(incrementalFrom, incrementalOwn == null ? after : incrementalOwn + " and " + after);
+  }
+
+  /** The incremental read's order and the condition of each page after the first ({@link KeysetPaging}). */
+  private KeysetPaging paging() {
+    return new KeysetPaging(def.crmModifiedOn(), def.crmKey());
   }
 
   /** The read from a point (the overlap already taken off), with one more condition or none. */
@@ -207,7 +211,7 @@ public final class FromCrmSync extends SyncRun {
     // after Tandem's write, is still a change. modifiedon has whole seconds: the primary key makes the order
     // unique, so server-driven paging neither repeats nor skips rows that share a stamp.
     return def.crmEntitySet() + (terms.isEmpty() ? "?" : "?$filter=" + encode(String.join(" and ", terms)) + "&")
-        + "$orderby=" + encode(def.crmModifiedOn() + " asc," + def.crmKey() + " asc");
+        + "$orderby=" + encode(paging().orderBy());
   }
 
   private static String encode(String s) {

@@ -377,7 +377,10 @@ final class InvoiceTask extends SyncTask {
     return null;
   }
 
-  /** The CRM orders by id (lower case), 50 ids per query: the price list and currency an invoice takes. */
+  /**
+   * The CRM orders by id (lower case), 50 ids per query, every page of it: the price list and currency an invoice
+   * takes.
+   */
   private static Future<Map<String, JsonObject>> crmOrders(TaskContext ctx, List<String> ids) {
     Map<String, JsonObject> out = new HashMap<>();
     if (ids.isEmpty()) {
@@ -385,10 +388,7 @@ final class InvoiceTask extends SyncTask {
     }
     String filter = String.join(" or ", ids.stream().map(x -> "salesorderid eq " + x).toList());
     return ctx.crm().page("salesorders?$select=salesorderid,_pricelevelid_value,_transactioncurrencyid_value"
-        + "&$filter=" + filter.replace(" ", "%20")).map(p -> {
-          p.rows().forEach(r -> out.put(r.getString("salesorderid").toLowerCase(Locale.ROOT), r));
-          return out;
-        });
+        + "&$filter=" + filter.replace(" ", "%20")).compose(p -> SalesOrderTask.allPages(ctx, p, out)).map(v -> out);
   }
 
   /** The CRM id of a record Tandem creates: derived from mapping and ERP key, so a retry writes the same row. */

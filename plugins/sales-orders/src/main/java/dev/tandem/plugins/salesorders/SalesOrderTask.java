@@ -357,7 +357,7 @@ final class SalesOrderTask extends HeaderLinesTask {
         .map(v -> new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
   }
 
-  /** The CRM orders by id (lower case): state and the columns written back, 50 ids per query. */
+  /** The CRM orders by id (lower case): state and the columns written back, 50 ids per query (all its pages). */
   private static Future<Map<String, JsonObject>> crmOrders(TaskContext ctx, List<String> ids) {
     Map<String, JsonObject> out = new HashMap<>();
     Future<Void> chain = Future.succeededFuture();
@@ -366,11 +366,18 @@ final class SalesOrderTask extends HeaderLinesTask {
       String filter = String.join(" or ", part.stream().map(x -> "salesorderid eq " + x).toList());
       String query = "salesorders?$select=salesorderid,statecode,tandem_erpordernumber,tandem_erpstatus&$filter="
           + filter.replace(" ", "%20");
-      chain = chain.compose(v -> ctx.crm().page(query).map(p -> {
-        p.rows().forEach(r -> out.put(r.getString("salesorderid").toLowerCase(Locale.ROOT), r));
-        return null;
-      }));
+      chain = chain.compose(v -> ctx.crm().page(query).compose(p -> allPages(ctx, p, out)));
     }
     return chain.map(v -> out);
+  }
+
+  /**
+   * A read's rows by id (lower case), every page of it: the CRM's page size (connections.crm.pageSize) may be smaller
+   * than the ids asked for.
+   */
+  static Future<Void> allPages(TaskContext ctx, RecordPage page, Map<String, JsonObject> into) {
+    page.rows().forEach(r -> into.put(r.getString("salesorderid").toLowerCase(Locale.ROOT), r));
+    return page.hasNext() ? ctx.crm().next(page.nextLink()).compose(n -> allPages(ctx, n, into))
+        : Future.succeededFuture();
   }
 }

@@ -1,6 +1,7 @@
 package dev.tandem.sim.crm;
 
 import dev.tandem.sim.core.EntityStore;
+import dev.tandem.sim.core.Json;
 import dev.tandem.sim.core.ODataQuery;
 import dev.tandem.sim.core.ODataQueryException;
 import dev.tandem.sim.core.SimRequest;
@@ -13,7 +14,8 @@ import java.util.Map;
 
 /**
  * Collection reads: query options, paging with {@code odata.maxpagesize} (default and maximum 5000) and
- * {@code $skiptoken} next links, {@code @odata.count} capped at 5000, and change tracking with delta links that
+ * {@code $skiptoken} next links (after the last key; with {@code $orderby}, a paging cookie: after the last row's
+ * order-by values and key), {@code @odata.count} capped at 5000, and change tracking with delta links that
  * expire ({@link ChangeTracking}).
  */
 final class DataverseQueries {
@@ -52,7 +54,10 @@ final class DataverseQueries {
     return store.read(() -> {
       EntityStore.Table t = store.table(e.set());
       String[] state = skip == null ? new String[] {"", String.valueOf(store.sequence()), "0"}
-          : DataverseSimulator.untoken(skip).split("\u0001", -1);
+          : DataverseSimulator.untoken(skip).split("\u0001", 4);
+      if (state.length < 3) {
+        throw new ODataQueryException("The skip token '" + skip + "' is not valid.");
+      }
       List<Map<String, Object>> page;
       String nextState = null;
       // $top is ignored when a page size is asked for, as Dataverse does.
@@ -71,13 +76,22 @@ final class DataverseQueries {
           page = page.subList(0, want);
         }
       } else {
-        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test,
-            pageOrder(e, r.query().get("$orderby"), q));
-        int offset = Integer.parseInt(state[2]);
-        int end = Math.min(all.size(), Math.min(top, offset + pageSize));
-        page = offset >= end ? List.of() : all.subList(offset, end);
-        if (end < Math.min(all.size(), top)) {
-          nextState = "\u0001" + state[1] + "\u0001" + end;
+        // Paging cookie: the next page starts after the last row's order-by values and primary key, in the order
+        // of the page's own request, whatever moved before it meanwhile.
+        java.util.Comparator<Map<String, Object>> order = pageOrder(e, r.query().get("$orderby"), q);
+        List<Map<String, Object>> all = t.all(q.filter() == null ? null : q.filter()::test, order);
+        int returned;
+        try {
+          returned = Integer.parseInt(state[2]);
+        } catch (NumberFormatException x) {
+          throw new ODataQueryException("The skip token '" + skip + "' is not valid.");
+        }
+        int from = state.length > 3 ? firstAfter(all, order, cookie(skip, state[3])) : 0;
+        int end = Math.min(all.size(), from + Math.max(0, Math.min(pageSize, top - returned)));
+        page = from >= end ? List.of() : all.subList(from, end);
+        if (end < all.size() && returned + page.size() < top) {
+          nextState = "\u0001" + state[1] + "\u0001" + (returned + page.size()) + "\u0001"
+              + cookie(e, r.query().get("$orderby"), page.get(page.size() - 1));
         }
       }
       Map<String, Object> body = new LinkedHashMap<>();
@@ -108,6 +122,53 @@ final class DataverseQueries {
       }
       return applied.isEmpty() ? resp : resp.with("Preference-Applied", String.join(",", applied));
     });
+  }
+
+  /**
+   * The paging cookie of a page read with {@code $orderby}: the last row's values of the order-by columns and its
+   * primary key, as Dataverse's cookie holds the first and last records of the page it returned (Microsoft, "Page
+   * results using FetchXml", Paging cookies; the Web API's {@code $skiptoken} carries it). The next page is not
+   * counted from the top: it starts after these values ({@link #firstAfter}).
+   */
+  static String cookie(Entity e, String orderBy, Map<String, Object> last) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    for (String part : orderBy.split(",")) {
+      String field = part.trim().split("\\s+")[0];
+      c.put(field, last.get(field));
+    }
+    c.put(e.key(), last.get(e.key()));
+    return Json.write(c);
+  }
+
+  private static Map<String, Object> cookie(String skip, String json) {
+    try {
+      return Json.object(json);
+    } catch (IllegalArgumentException x) {
+      throw new ODataQueryException("The skip token '" + skip + "' is not valid.");
+    }
+  }
+
+  /**
+   * Where the page after a paging cookie starts in this request's order: the first row that sorts after the
+   * cookie's values (its order-by values, then its primary key). Paging is dynamic in Dataverse: the rows of a page
+   * are decided when it is asked for (Microsoft, "Paging behaviors and ordering"). A row changed between two page
+   * reads moves only itself (behind the cookie, or ahead where a later page takes it); no other row shifts across
+   * the page boundary, as it would with an offset. Rows tied on a non-unique ordering are in this request's own
+   * order ({@link #pageOrder}), so among those rows still repeat or go missing.
+   */
+  static int firstAfter(List<Map<String, Object>> sorted, java.util.Comparator<Map<String, Object>> order,
+      Map<String, Object> cookie) {
+    int lo = 0;
+    int hi = sorted.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (order.compare(sorted.get(mid), cookie) > 0) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
   }
 
   /**

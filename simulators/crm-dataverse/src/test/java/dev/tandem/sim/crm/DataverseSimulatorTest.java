@@ -226,6 +226,39 @@ class DataverseSimulatorTest {
     assertEquals(0, exact[1]);
   }
 
+  @Test
+  void orderedPagingFollowsThePagingCookieSoARowChangedBetweenPagesShiftsNoOther() throws Exception {
+    // Dataverse's next link carries a paging cookie (the last row's order-by values and primary key); the next page
+    // starts after those values, decided when it is asked for (Microsoft, "Page results using FetchXml", "Paging
+    // behaviors and ordering"). An offset would skip a row once a row before it moved to the end.
+    List<String> ids = new ArrayList<>();
+    for (int i = 1; i <= 10; i++) {
+      ids.add(idFrom(api("POST", "accounts", "{\"name\":\"Cookie " + i + "\",\"creditlimit\":" + i + "}")));
+    }
+    String url = "accounts?$select=name,creditlimit&$orderby=" + q("creditlimit asc,accountid asc");
+    HttpResponse<String> first = api("GET", url, null, "Prefer", "odata.maxpagesize=4");
+    assertEquals(List.of("Cookie 1", "Cookie 2", "Cookie 3", "Cookie 4"), names(first));
+    // Between the reads, a row of the first page moves to the end (offset paging would now skip "Cookie 5").
+    assertEquals(204, api("PATCH", "accounts(" + ids.get(1) + ")", "{\"creditlimit\":100}").statusCode());
+    HttpResponse<String> second = api("GET", (String) json(first).get("@odata.nextLink"), null, "Prefer",
+        "odata.maxpagesize=4");
+    assertEquals(200, second.statusCode(), second.body());
+    assertEquals(List.of("Cookie 5", "Cookie 6", "Cookie 7", "Cookie 8"), names(second),
+        "the page starts after the cookie's values: no row shifted into the first page");
+    HttpResponse<String> third = api("GET", (String) json(second).get("@odata.nextLink"), null, "Prefer",
+        "odata.maxpagesize=4");
+    assertEquals(List.of("Cookie 9", "Cookie 10", "Cookie 2"), names(third),
+        "the moved row comes once more, after the rest");
+    assertEquals(null, json(third).get("@odata.nextLink"));
+    // A token that is not one the simulator issued is refused, not answered from the top.
+    assertEquals(400, api("GET", url + "&$skiptoken=bm90LWEtdG9rZW4", null, "Prefer", "odata.maxpagesize=4")
+        .statusCode());
+  }
+
+  private static List<Object> names(HttpResponse<String> r) throws Exception {
+    return Json.objects(json(r).get("value")).stream().map(m -> m.get("name")).toList();
+  }
+
   /** @return {distinct ids, repeated ids} over every page */
   private static int[] pageAll(String url, Set<String> stamps) throws Exception {
     Set<String> seen = new HashSet<>();
