@@ -61,8 +61,13 @@ public abstract class HeaderLinesAcceptanceSuite {
           .withSchedules(new ScheduleSettings(false, 1000, 0, 30_000))
           .withJobs(new JobSettings(4, 4, 50, 2_000, 120_000, 5, 100, 1_000, 0))
           .withConnections(new Connections(TandemExtension.erpSettings(ERP.get()).withTimeouts(3, 30_000),
-              DataverseSettings.of(CRM.get().apiUrl(), CRM.get().tokenUrl(), "tandem-sync", "tandem-secret",
-                  null))));
+              // CRM pages of 5 rows: every read of more than a few orders or lines follows next links, as reads of
+              // thousands do in production (a read that took only its first page lost the rest).
+              new DataverseSettings(CRM.get().apiUrl(), CRM.get().tokenUrl(), "tandem-sync", "tandem-secret", null,
+                  CRM_PAGE_SIZE, DataverseSettings.DATAVERSE_CONCURRENCY_LIMIT, 8, 5, 1000, 120_000))));
+
+  /** The node's CRM page size in the suite. */
+  protected static final int CRM_PAGE_SIZE = 5;
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.coupling;
 
+import dev.tandem.runtime.sync.SyncIo;
 import dev.tandem.api.Direction;
 import dev.tandem.api.JobOutcome;
 import dev.tandem.api.JobRequest;
@@ -88,11 +89,11 @@ abstract class CouplingJob {
    */
   protected Future<JobOutcome> runSelected(boolean fromErp, List<String> keys) {
     OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC);
-    PgWatermarkStore wm = new PgWatermarkStore();
+    SyncIo run = new SyncIo(io.pool(), io.couplings(), new PgWatermarkStore(), io.erp(), io.crm(), eff);
     return fromErp
-        ? new ToCrmSync(io.pool(), io.couplings(), wm, io.erp(), io.crm(), eff, mapper, req.jobId(), s.skipAfter(),
+        ? new ToCrmSync(run, mapper, req.jobId(), s.skipAfter(),
             s.policy()).runSelected(keys, start)
-        : new FromCrmSync(io.pool(), io.couplings(), wm, io.erp(), io.crm(), eff, mapper, req.jobId(), s.skipAfter(),
+        : new FromCrmSync(run, mapper, req.jobId(), s.skipAfter(),
             s.policy()).runSelected(keys, start);
   }
 

@@ -62,15 +62,14 @@ final class DeletionSync {
   private ErpKeyRangeCheck erpCheck;
   private final dev.tandem.runtime.store.PgKeyRangeStore keyRanges = new dev.tandem.runtime.store.PgKeyRangeStore();
 
-  DeletionSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
-      DataverseClient crm, MappingDefinition def, DeletionPolicy policy, long jobId, long erpScanEveryMs) {
+  DeletionSync(SyncIo io, DeletionPolicy policy, long jobId, long erpScanEveryMs) {
     this.erpScanEveryMs = erpScanEveryMs;
-    this.pool = pool;
-    this.couplings = couplings;
-    this.watermarks = watermarks;
-    this.erp = erp;
-    this.crm = crm;
-    this.def = def;
+    this.pool = io.pool();
+    this.couplings = io.couplings();
+    this.watermarks = io.watermarks();
+    this.erp = io.erp();
+    this.crm = io.crm();
+    this.def = io.def();
     this.policy = policy;
     this.jobId = jobId;
   }

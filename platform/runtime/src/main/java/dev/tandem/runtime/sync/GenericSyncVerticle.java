@@ -232,7 +232,7 @@ public final class GenericSyncVerticle extends VerticleBase {
     }
     // Deletions first (a restore is then done by the runs, which retry it first); then, for a bidirectional
     // mapping, ERP to CRM before CRM to ERP, as the reference system does.
-    DeletionSync deletionRun = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(),
+    DeletionSync deletionRun = new DeletionSync(io(couplings, watermarks, eff), s.deletions(),
         req.jobId(), erpDeletionScanMs).limits(s);
     Future<JobOutcome> deletions = deletionRun.run();
     ToCrmSync toRun = toCrm(couplings, watermarks, eff, mapper, req.jobId(), s);
@@ -310,7 +310,7 @@ public final class GenericSyncVerticle extends VerticleBase {
               return newest == null ? Future.<Void>succeededFuture()
                   : watermarks.ownCrmWrites(pool, def.name(), from, OffsetDateTime.parse(newest));
             });
-    DeletionSync deletions = new DeletionSync(pool, couplings, watermarks, erp, crm, eff, s.deletions(), req.jobId(),
+    DeletionSync deletions = new DeletionSync(io(couplings, watermarks, eff), s.deletions(), req.jobId(),
         erpDeletionScanMs).limits(s);
     return own.compose(v -> deletions.startTracking()).map(o -> o.withMessage(def.name()
         + " change tracking started after the full synchronization: " + o.deleted() + " deleted, " + o.uncoupled()
@@ -343,7 +343,7 @@ public final class GenericSyncVerticle extends VerticleBase {
 
   private ToCrmSync toCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
       RecordMapper mapper, long jobId, MappingSettings s) {
-    ToCrmSync run = new ToCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(), s.policy());
+    ToCrmSync run = new ToCrmSync(io(couplings, watermarks, eff), mapper, jobId, s.skipAfter(), s.policy());
     run.onlyCoupled(s.onlyCoupled()).overlap(s.overlap());
     run.fenced(leases.of(jobId));
     return run;
@@ -351,7 +351,7 @@ public final class GenericSyncVerticle extends VerticleBase {
 
   private FromCrmSync fromCrm(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff,
       RecordMapper mapper, long jobId, MappingSettings s) {
-    FromCrmSync run = new FromCrmSync(pool, couplings, watermarks, erp, crm, eff, mapper, jobId, s.skipAfter(),
+    FromCrmSync run = new FromCrmSync(io(couplings, watermarks, eff), mapper, jobId, s.skipAfter(),
         s.policy());
     run.onlyCoupled(s.onlyCoupled()).overlap(s.overlap());
     run.fenced(leases.of(jobId));
@@ -397,5 +397,10 @@ public final class GenericSyncVerticle extends VerticleBase {
       crm.close();
     }
     return Future.succeededFuture();
+  }
+
+  /** @return the stores and this verticle's clients, for a run of the mapping as it is in effect */
+  private SyncIo io(PgCouplingStore couplings, PgWatermarkStore watermarks, MappingDefinition eff) {
+    return new SyncIo(pool, couplings, watermarks, erp, crm, eff);
   }
 }

@@ -69,15 +69,14 @@ abstract class SyncRun {
   private java.time.Duration overlap = MappingSettings.DEFAULT_OVERLAP;
   private JobLease lease = JobLease.NONE;
 
-  SyncRun(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp, DataverseClient crm,
-      MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy,
+  SyncRun(SyncIo io, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy,
       Direction flow) {
-    this.pool = pool;
-    this.couplings = couplings;
-    this.watermarks = watermarks;
-    this.erp = erp;
-    this.crm = crm;
-    this.def = def;
+    this.pool = io.pool();
+    this.couplings = io.couplings();
+    this.watermarks = io.watermarks();
+    this.erp = io.erp();
+    this.crm = io.crm();
+    this.def = io.def();
     this.mapper = mapper;
     this.jobId = jobId;
     this.skipAfter = skipAfter;

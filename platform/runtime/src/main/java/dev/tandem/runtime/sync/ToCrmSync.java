@@ -42,21 +42,14 @@ public final class ToCrmSync extends SyncRun {
   private List<String> integrationUsers = List.of();
 
   /**
-   * @param pool PostgreSQL
-   * @param couplings coupling store
-   * @param watermarks watermark store
-   * @param erp ERP client
-   * @param crm CRM client
-   * @param def the mapping
+   * @param io the stores, the clients and the mapping
    * @param mapper its record mapper
    * @param jobId the job
    * @param skipAfter identical errors in a row before a record is skipped
    * @param policy what a bidirectional conflict leads to
    */
-  public ToCrmSync(Pool pool, PgCouplingStore couplings, PgWatermarkStore watermarks, ODataErpClient erp,
-      DataverseClient crm, MappingDefinition def, RecordMapper mapper, long jobId, int skipAfter,
-      MappingSettings.ConflictPolicy policy) {
-    super(pool, couplings, watermarks, erp, crm, def, mapper, jobId, skipAfter, policy, Direction.TO_CRM);
+  public ToCrmSync(SyncIo io, RecordMapper mapper, long jobId, int skipAfter, MappingSettings.ConflictPolicy policy) {
+    super(io, mapper, jobId, skipAfter, policy, Direction.TO_CRM);
   }
 
   /**

@@ -117,11 +117,13 @@ class BidirectionalSyncIT {
     PgCouplingStore couplings = new PgCouplingStore(pool);
     PgWatermarkStore watermarks = new PgWatermarkStore();
     OffsetDateTime start = OffsetDateTime.now();
-    FromCrmSync fromCrm = new FromCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy);
+    FromCrmSync fromCrm = new FromCrmSync(new SyncIo(pool, couplings, watermarks, erp, crm, CUSTOMER),
+            mapper, id, 2, policy);
     // As GenericSyncVerticle: records merged by the CRM-to-ERP run then send the ERP's changes to the CRM.
-    return on(() -> new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy).run(start)
+    return on(() -> new ToCrmSync(new SyncIo(pool, couplings, watermarks, erp, crm, CUSTOMER),
+            mapper, id, 2, policy).run(start)
         .compose(a -> fromCrm.run(start).compose(b -> fromCrm.merged().isEmpty() ? Future.succeededFuture(b)
-            : new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2, policy)
+            : new ToCrmSync(new SyncIo(pool, couplings, watermarks, erp, crm, CUSTOMER), mapper, id, 2, policy)
                 .runSelected(fromCrm.merged(), start).map(b::plus)).map(a::plus)));
   }
 

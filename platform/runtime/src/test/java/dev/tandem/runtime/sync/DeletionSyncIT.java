@@ -137,16 +137,17 @@ class DeletionSyncIT {
     PgCouplingStore couplings = new PgCouplingStore(pool);
     PgWatermarkStore watermarks = new PgWatermarkStore();
     OffsetDateTime start = OffsetDateTime.now();
-    return on(() -> new DeletionSync(pool, couplings, watermarks, erp, crm, CUSTOMER, deletions, id, erpScanEveryMs)
+    return on(() -> new DeletionSync(new SyncIo(pool, couplings, watermarks, erp, crm, CUSTOMER),
+            deletions, id, erpScanEveryMs)
         .limits(limits).run()
         .compose(d -> {
-          ToCrmSync to = new ToCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2,
+          ToCrmSync to = new ToCrmSync(new SyncIo(pool, couplings, watermarks, erp, crm, CUSTOMER), mapper, id, 2,
               ConflictPolicy.NONE);
           to.onlyCoupled(onlyCoupled);
           return to.run(start).map(d::plus);
         })
         .compose(a -> {
-          FromCrmSync from = new FromCrmSync(pool, couplings, watermarks, erp, crm, CUSTOMER, mapper, id, 2,
+          FromCrmSync from = new FromCrmSync(new SyncIo(pool, couplings, watermarks, erp, crm, CUSTOMER), mapper, id, 2,
               ConflictPolicy.NONE);
           from.onlyCoupled(onlyCoupled);
           return from.run(start).map(a::plus);

@@ -76,8 +76,9 @@ class ErpKeyRangeDescentIT {
       DataverseClient crm = new DataverseClient(vertx, DataverseSettings.of(crmSim.get().apiUrl(),
           crmSim.get().tokenUrl(), "tandem-sync", "tandem-secret", null), EndpointMetrics.NONE);
       PgCouplingStore couplings = new PgCouplingStore(pool);
-      JobOutcome loaded = ConnectorTestSupport.on(vertx, () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(),
-          erp, crm, CUSTOMER, new RecordMapper(CUSTOMER, Set.of(), n -> null), 1, 2, ConflictPolicy.NONE)
+      JobOutcome loaded = ConnectorTestSupport.on(vertx, () -> new ToCrmSync(
+              new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER),
+              new RecordMapper(CUSTOMER, Set.of(), n -> null), 1, 2, ConflictPolicy.NONE)
           .run(OffsetDateTime.now()));
       assertEquals(2000, loaded.inserted(), loaded.toString());
 

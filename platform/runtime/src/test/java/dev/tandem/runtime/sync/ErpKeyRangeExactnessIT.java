@@ -255,8 +255,9 @@ class ErpKeyRangeExactnessIT {
 
   /** An ERP-to-CRM run: what is new in the ERP goes to the CRM and is coupled. */
   private JobOutcome load() throws Exception {
-    return ConnectorTestSupport.on(vertx, () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm,
-        CUSTOMER, new RecordMapper(CUSTOMER, Set.of(), n -> null), 1, 2, ConflictPolicy.NONE)
+    return ConnectorTestSupport.on(vertx, () -> new ToCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER),
+            new RecordMapper(CUSTOMER, Set.of(), n -> null), 1, 2, ConflictPolicy.NONE)
         .run(OffsetDateTime.now()));
   }
 

@@ -123,7 +123,7 @@ class FromCrmSyncIT {
   private FromCrmSync fromCrm() {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(ACCOUNTS, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
-    return new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS, mapper, id, 2,
+    return new FromCrmSync(new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, ACCOUNTS), mapper, id, 2,
         MappingSettings.ConflictPolicy.NONE);
   }
 
@@ -209,7 +209,7 @@ class FromCrmSyncIT {
   private FromCrmSync fromCrm(MappingDefinition def) {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(def, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
-    return new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, def, mapper, id, 2,
+    return new FromCrmSync(new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, def), mapper, id, 2,
         MappingSettings.ConflictPolicy.NONE);
   }
 
@@ -369,12 +369,14 @@ class FromCrmSyncIT {
         crmSim.get().tokenUrl(), "tandem-sync", "tandem-secret", null, 10, 52, 8, 3, 1000, 10_000),
         EndpointMetrics.NONE);
     RecordMapper mapper = new RecordMapper(NUMBERED_ACCOUNTS, Set.of(), n -> null);
-    JobOutcome first = on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, small,
-        NUMBERED_ACCOUNTS, mapper, ++job, 2, MappingSettings.ConflictPolicy.NONE).run(OffsetDateTime.now()));
+    JobOutcome first = on(() -> new FromCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, small, NUMBERED_ACCOUNTS),
+            mapper, ++job, 2, MappingSettings.ConflictPolicy.NONE).run(OffsetDateTime.now()));
     assertEquals(150, first.inserted(), first.toString());
     assertEquals(150, Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts")).get("Customer"));
-    JobOutcome second = on(() -> new FromCrmSync(pool, couplings, new PgWatermarkStore(), erp, small,
-        NUMBERED_ACCOUNTS, mapper, ++job, 2, MappingSettings.ConflictPolicy.NONE).run(OffsetDateTime.now()));
+    JobOutcome second = on(() -> new FromCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, small, NUMBERED_ACCOUNTS),
+            mapper, ++job, 2, MappingSettings.ConflictPolicy.NONE).run(OffsetDateTime.now()));
     assertEquals(0, second.inserted() + second.modified(), second.toString());
     assertEquals(150, Json.object(get(erpSim.get().baseUrl() + "/__admin/sim/counts")).get("Customer"));
   }

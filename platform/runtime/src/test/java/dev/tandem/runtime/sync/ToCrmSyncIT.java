@@ -116,7 +116,8 @@ class ToCrmSyncIT {
   private JobOutcome run() throws Exception {
     long id = ++job;
     RecordMapper mapper = new RecordMapper(CUSTOMER, Set.of(), n -> n.equals("SALESPEOPLE") ? SALESPEOPLE : null);
-    return on(() -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER, mapper, id, 2,
+    return on(() -> new ToCrmSync(new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, CUSTOMER),
+            mapper, id, 2,
         MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now()));
   }
@@ -199,7 +200,9 @@ class ToCrmSyncIT {
         .crmAlternateKey("isocurrencycode").build();
     Map<String, String> before = currencies();
     assertEquals(Set.of("EUR", "USD", "GBP"), before.keySet(), "the CRM seed's currencies");
-    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, currency,
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, currency),
+            
         new RecordMapper(currency, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now());
     JobOutcome first = on(sync);
@@ -234,7 +237,9 @@ class ToCrmSyncIT {
         .field(FieldMapping.of(null, "currencyprecision", Direction.TO_CRM).withConstant(2))
         .crmAlternateKey("isocurrencycode").build();
     Map<String, String> before = currencies();
-    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, currency,
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, currency),
+            
         new RecordMapper(currency, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now());
     JobOutcome first = on(sync);
@@ -271,7 +276,9 @@ class ToCrmSyncIT {
     // The first write's answer is lost after the CRM applied it.
     admin(crmSim.get().baseUrl(), "faults", "{\"pathPattern\":\"/\\\\$batch\",\"method\":\"POST\","
         + "\"kind\":\"DROP_RESPONSE\",\"times\":1}");
-    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, byNumber,
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, byNumber),
+            
         new RecordMapper(byNumber, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now());
     try {
@@ -307,7 +314,9 @@ class ToCrmSyncIT {
         .field("City", "address1_cty", Direction.TO_CRM)
         .field("No", "accountnumber", Direction.TO_CRM)
         .build();
-    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm, typo,
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, typo),
+            
         new RecordMapper(typo, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now());
     Exception failed = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> on(sync));
@@ -335,8 +344,9 @@ class ToCrmSyncIT {
         .field(FieldMapping.of(null, "exchangerate", Direction.TO_CRM).withConstant(1.0))
         .field("No", "accountnumber", Direction.TO_CRM)
         .build();
-    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(pool, couplings, new PgWatermarkStore(), erp, crm,
-        computed, new RecordMapper(computed, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
+    Supplier<Future<JobOutcome>> sync = () -> new ToCrmSync(
+            new SyncIo(pool, couplings, new PgWatermarkStore(), erp, crm, computed),
+            new RecordMapper(computed, Set.of(), n -> null), ++job, 2, MappingSettings.ConflictPolicy.NONE)
         .run(OffsetDateTime.now());
     Exception failed = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> on(sync));
     Throwable cause = failed;

@@ -167,12 +167,14 @@ class WritePathIT {
   }
 
   private ToCrmSync toCrm(MappingDefinition def, ConflictPolicy policy, long id) {
-    return new ToCrmSync(pool, couplings(), new PgWatermarkStore(), erp, crm, def, new RecordMapper(def, Set.of(),
+    return new ToCrmSync(new SyncIo(pool, couplings(), new PgWatermarkStore(), erp, crm, def),
+            new RecordMapper(def, Set.of(),
         n -> null), id, 2, policy);
   }
 
   private FromCrmSync fromCrm(MappingDefinition def, ConflictPolicy policy, long id) {
-    return new FromCrmSync(pool, couplings(), new PgWatermarkStore(), erp, crm, def, new RecordMapper(def, Set.of(),
+    return new FromCrmSync(new SyncIo(pool, couplings(), new PgWatermarkStore(), erp, crm, def),
+            new RecordMapper(def, Set.of(),
         n -> null), id, 2, policy);
   }
 
