@@ -319,20 +319,22 @@ public final class PgCouplingStore {
    * @param jobId the job
    * @param direction the direction the deletion concerns (TO_CRM: the ERP record is gone)
    * @param message what happened and what to do
-   * @return nothing
+   * @return whether the deletion was new to the coupling (false when an earlier run noted it already: a range the
+   *     ERP deletion check reads again finds it again)
    */
-  public Future<Void> noteDeletion(Coupling c, long jobId, Direction direction, String message) {
+  public Future<Boolean> noteDeletion(Coupling c, long jobId, Direction direction, String message) {
     // The coupling also remembers which side is gone: change tracking reports a CRM deletion once, and the policy
     // in force later (or a retry) must still find it.
     return pool.preparedQuery("WITH u AS (UPDATE coupling SET last_error = $2, deleted_side = $8, updated_at = now() "
-            + "WHERE id = $1 AND (last_error IS DISTINCT FROM $2 OR deleted_side IS DISTINCT FROM $8) RETURNING id) "
-            + "INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message, kind, stage) "
+            + "WHERE id = $1 AND (last_error IS DISTINCT FROM $2 OR deleted_side IS DISTINCT FROM $8) RETURNING id), "
+            + "e AS (INSERT INTO record_error (job_id, mapping, direction, erp_id, crm_id, message, kind, stage) "
             + "SELECT $3, $4, $5, $6, $7, $2, 'DATA', 'READ' FROM u WHERE NOT EXISTS (SELECT 1 FROM record_error e "
-            + "  WHERE e.mapping = $4 AND e.resolved_at IS NULL AND e.message = $2)")
+            + "  WHERE e.mapping = $4 AND e.resolved_at IS NULL AND e.message = $2)) "
+            + "SELECT count(*) FROM u")
         .execute(Tuple.tuple().addValue(c.id()).addValue(message).addValue(jobId).addValue(c.mapping())
             .addValue(direction.name()).addValue(c.erpId()).addValue(c.crmId())
             .addValue(direction == Direction.FROM_CRM ? "CRM" : "ERP"))
-        .mapEmpty();
+        .map(rows -> rows.iterator().next().getLong(0) > 0);
   }
 
   /**

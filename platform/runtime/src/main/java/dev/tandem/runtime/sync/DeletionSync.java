@@ -327,15 +327,16 @@ final class DeletionSync {
     }
   }
 
+  /** Logs deletions left alone; only those not noted by an earlier run count as this run's failures. */
   private Future<JobOutcome> note(List<Coupling> gone, boolean deletedOnCrm, String what) {
-    Future<Void> chain = Future.succeededFuture();
+    Future<Integer> chain = Future.succeededFuture(0);
     for (Coupling c : gone) {
-      chain = chain.compose(v -> noteOne(c, deletedOnCrm, what));
+      chain = chain.compose(n -> noteOne(c, deletedOnCrm, what).map(fresh -> fresh ? n + 1 : n));
     }
-    return chain.map(new JobOutcome(0, 0, 0, 0, 0, gone.size(), 0, 0, null));
+    return chain.map(n -> new JobOutcome(0, 0, 0, 0, 0, n, 0, 0, null));
   }
 
-  private Future<Void> noteOne(Coupling c, boolean deletedOnCrm, String what) {
+  private Future<Boolean> noteOne(Coupling c, boolean deletedOnCrm, String what) {
     String message = "[READ] " + (deletedOnCrm ? "CRM " + def.crmEntitySet() + " " + c.crmId() : "ERP "
         + def.erpEntitySet() + " " + c.erpId()) + " (coupled with " + (deletedOnCrm ? "ERP " + c.erpId()
         : "CRM " + c.crmId()) + ") was deleted; " + what;
@@ -373,7 +374,7 @@ final class DeletionSync {
               + def.erpEntitySet() + " " + c.erpId() : "CRM " + def.crmEntitySet() + " " + c.crmId()) + ": "
               + (r.error() == null ? "status " + r.status() : r.error().getMessage())
               + "; the coupling stays and the next run tries again";
-          chain = chain.compose(v -> noteOne(c, deletedOnCrm, why));
+          chain = chain.compose(v -> noteOne(c, deletedOnCrm, why).mapEmpty());
         }
       }
       long deleted = done.size();

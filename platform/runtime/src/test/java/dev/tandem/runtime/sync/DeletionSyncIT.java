@@ -170,9 +170,12 @@ class DeletionSyncIT {
     assertEquals(9, count(erpSim.get().baseUrl(), "Customer"));
     assertEquals(9, count(crmSim.get().baseUrl(), "accounts"));
     assertEquals(2, db.queryLong("SELECT count(*) FROM record_error WHERE message LIKE '%was deleted; deletion policy NONE%'"));
-    run(DeletionPolicy.NONE);
+    JobOutcome again = run(DeletionPolicy.NONE);
     assertEquals(2, db.queryLong("SELECT count(*) FROM record_error WHERE message LIKE '%was deleted%'"),
         "CRM deletions come once through change tracking; the ERP one is logged once");
+    // The ERP check reads the deletion's key range again (the rolling re-read) and finds it again: noted already,
+    // it is not this run's failure. Counting it every time would trip the error tolerance on old news.
+    assertEquals(0, again.failed(), again.toString());
   }
 
   @Test
