@@ -45,6 +45,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 public abstract class HeaderLinesAcceptanceSuite {
 
+  /** The node's CRM page size in the suite. */
+  protected static final int CRM_PAGE_SIZE = 5;
+
   /** The ERP simulator. */
   @RegisterExtension
   @Order(1)
@@ -65,9 +68,6 @@ public abstract class HeaderLinesAcceptanceSuite {
               // thousands do in production (a read that took only its first page lost the rest).
               new DataverseSettings(CRM.get().apiUrl(), CRM.get().tokenUrl(), "tandem-sync", "tandem-secret", null,
                   CRM_PAGE_SIZE, DataverseSettings.DATAVERSE_CONCURRENCY_LIMIT, 8, 5, 1000, 120_000))));
-
-  /** The node's CRM page size in the suite. */
-  protected static final int CRM_PAGE_SIZE = 5;
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 

@@ -99,8 +99,10 @@ public final class SalesOrderMappings {
         .dependsOn(MappingDependency.optional(BASE_UNIT))
         .dependsOn(MappingDependency.optional(CURRENCY))
         .dependsOn(MappingDependency.optional(PRICE_GROUP))
-        // A short poll of the submitted orders: the issue asks for seconds, not the reference's 30 minutes.
-        .schedule(Duration.ofSeconds(5))
+        // A short poll of the submitted orders, so one reaches the ERP within 5 s (the reference's job ran every 30
+        // minutes): a run that finds nothing costs one CRM and one ERP read, 150 each per 5 minutes of Dataverse's
+        // 6,000 and BC's 6,000 (2.5 %), whatever the number of nodes (one job per schedule at a time).
+        .schedule(Duration.ofSeconds(2))
         .build();
   }
 
