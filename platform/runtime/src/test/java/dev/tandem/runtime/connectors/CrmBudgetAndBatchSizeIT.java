@@ -167,12 +167,54 @@ class CrmBudgetAndBatchSizeIT {
 
   @Test
   void aBatchThatCannotFinishInsideTheClientTimeoutIsSplitNotSentWholeAgain() throws Exception {
-    // 200 ms per upsert: 24 take 4.8 s against a client timeout of 4 s; 12 take 2.4 s.
+    // 20 ms per upsert: 240 take 4.8 s against a client timeout of 4 s; 120 take 2.4 s. (A write of 240 is above
+    // the size that is spread over several batches, so it goes as one.)
     crm.get().profile("realistic", 1);
-    admin(crm.get().baseUrl(), "POST", "costs", "{\"latencyMs\":0,\"requestMs\":0,\"upsertMs\":200,"
+    admin(crm.get().baseUrl(), "POST", "costs", "{\"latencyMs\":0,\"requestMs\":0,\"upsertMs\":20,"
         + "\"representationMs\":0}");
     Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
-    EndpointMetrics counting = new EndpointMetrics() {
+    Vertx v = node();
+    DataverseClient c = new DataverseClient(v, settings(8, 8, 240, 4_000), counting(answers));
+    List<WriteResult> first = on(v, () -> c.batch(upserts(240)));
+    assertEquals(240, first.size());
+    assertTrue(first.stream().allMatch(WriteResult::ok), first.toString());
+    assertEquals(1, answers.get("io_error").get(), "the whole batch timed out once " + answers);
+    assertEquals(2, answers.get("200").get(), "and went again as two halves, not whole: " + answers);
+    assertEquals(240, accounts(), "every row once");
+    int next = c.sizer().next();
+    assertTrue(next < 120, "the next batches are sized to end within half the timeout: " + next);
+
+    List<WriteResult> second = on(v, () -> c.batch(upserts(240)));
+    assertTrue(second.stream().allMatch(WriteResult::ok), second.toString());
+    assertEquals(1, answers.get("io_error").get(), "none of them timed out: " + answers);
+    assertEquals(2 + (240 + next - 1) / next, answers.get("200").get(), answers.toString());
+    assertEquals(480, accounts());
+  }
+
+  @Test
+  void aSmallWriteIsSpreadOverBatchesSideBySide() throws Exception {
+    // 40 ms per upsert, as Dataverse's realistic costs: 100 in one batch would take 4 s, run one after another.
+    crm.get().profile("realistic", 1);
+    admin(crm.get().baseUrl(), "POST", "costs", "{\"latencyMs\":0,\"requestMs\":0,\"upsertMs\":40,"
+        + "\"representationMs\":0}");
+    Map<String, AtomicLong> answers = new ConcurrentHashMap<>();
+    Vertx v = node();
+    DataverseClient c = new DataverseClient(v, settings(52, 52, 1000, 120_000), counting(answers));
+    long t0 = System.nanoTime();
+    List<WriteResult> written = on(v, () -> c.batch(upserts(100)));
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertTrue(written.stream().allMatch(WriteResult::ok), written.toString());
+    assertEquals(100, accounts(), "every row once");
+    assertEquals(10, answers.get("200").get(), "ten batches of 10: " + answers);
+    assertTrue(seconds < 2.5, "side by side, not 4 s one after another: " + seconds + " s");
+
+    answers.clear();
+    on(v, () -> c.batch(upserts(201)));
+    assertEquals(1, answers.get("200").get(), "a write over 200 keeps its batch whole: " + answers);
+  }
+
+  private static EndpointMetrics counting(Map<String, AtomicLong> answers) {
+    return new EndpointMetrics() {
       @Override
       public void request(String endpoint, String status) {
         answers.computeIfAbsent(status, k -> new AtomicLong()).incrementAndGet();
@@ -181,21 +223,5 @@ class CrmBudgetAndBatchSizeIT {
       @Override
       public void throttled(String endpoint) {}
     };
-    Vertx v = node();
-    DataverseClient c = new DataverseClient(v, settings(8, 8, 24, 4_000), counting);
-    List<WriteResult> first = on(v, () -> c.batch(upserts(24)));
-    assertEquals(24, first.size());
-    assertTrue(first.stream().allMatch(WriteResult::ok), first.toString());
-    assertEquals(1, answers.get("io_error").get(), "the whole batch timed out once " + answers);
-    assertEquals(2, answers.get("200").get(), "and went again as two halves, not whole: " + answers);
-    assertEquals(24, accounts(), "every row once");
-    int next = c.sizer().next();
-    assertTrue(next < 12, "the next batches are sized to end within half the timeout: " + next);
-
-    List<WriteResult> second = on(v, () -> c.batch(upserts(24)));
-    assertTrue(second.stream().allMatch(WriteResult::ok), second.toString());
-    assertEquals(1, answers.get("io_error").get(), "none of them timed out: " + answers);
-    assertEquals(2 + (24 + next - 1) / next, answers.get("200").get(), answers.toString());
-    assertEquals(48, accounts());
   }
 }
