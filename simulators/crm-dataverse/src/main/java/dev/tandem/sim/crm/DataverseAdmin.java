@@ -196,6 +196,17 @@ final class DataverseAdmin {
       }
       return SimResponse.empty(204);
     });
+    // Another organization (environment) of the same tenant: Entra issues tokens for its scope, this organization
+    // refuses them (401), as a connection pointed at the wrong environment meets it.
+    server.adminRoute("POST", "/sim/tenant/organizations", (r, p) -> {
+      Object url = Json.object(r.bodyText()).get("url");
+      if (!(url instanceof String u) || !(u.startsWith("https://") || u.startsWith("http://"))) {
+        return DataverseSimulator.error(400, "0x80040203", "url must be the organization's URL, e.g. "
+            + "https://contoso-test.crm4.dynamics.com");
+      }
+      sim.otherOrganizationInTenant(u);
+      return SimResponse.empty(204);
+    });
     server.adminRoute("POST", "/sim/clients", (r, p) -> {
       Map<String, Object> b = Json.object(r.bodyText());
       String clientId = (String) b.get("clientId");

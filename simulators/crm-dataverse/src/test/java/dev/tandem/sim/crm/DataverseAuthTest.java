@@ -124,6 +124,23 @@ class DataverseAuthTest {
   }
 
   @Test
+  void anotherOrganizationOfTheTenantCanBeDeclaredThroughTheAdminApi() throws Exception {
+    HttpResponse<String> before = withScope("https://contoso-uat.crm4.dynamics.com/.default");
+    assertEquals(400, before.statusCode(), "no such resource in the tenant yet: " + before.body());
+    HttpResponse<String> bad = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl()
+        + "/__admin/sim/tenant/organizations")).POST(HttpRequest.BodyPublishers.ofString("{\"url\":\"contoso\"}"))
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, bad.statusCode(), bad.body());
+    HttpResponse<String> added = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().baseUrl()
+        + "/__admin/sim/tenant/organizations")).POST(HttpRequest.BodyPublishers.ofString(
+        "{\"url\":\"https://contoso-uat.crm4.dynamics.com\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(204, added.statusCode(), added.body());
+    HttpResponse<String> r = withScope("https://contoso-uat.crm4.dynamics.com/.default");
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals(401, whoAmI((String) Json.object(r.body()).get("access_token")).statusCode());
+  }
+
+  @Test
   void every401NamesTheAuthorityAndThisOrganization() throws Exception {
     HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create(crm.get().apiUrl() + "/accounts"))
         .GET().build(), HttpResponse.BodyHandlers.ofString());
