@@ -25,6 +25,17 @@ final class DataverseMultiple {
     if (!(body.get("Targets") instanceof List<?> targets)) {
       return DataverseSimulator.error(400, "0x80048d19", action + " needs a 'Targets' array.");
     }
+    // "You must specify the @odata.type annotation with every item in the Targets parameter" (UpsertMultiple,
+    // CreateMultiple, UpdateMultiple action references). The error's code is modelled, not documented.
+    String type = "Microsoft.Dynamics.CRM." + e.logical();
+    for (int i = 0; i < targets.size(); i++) {
+      Object t = targets.get(i);
+      Object given = t instanceof Map<?, ?> m ? m.get("@odata.type") : null;
+      if (!type.equals(given)) {
+        return DataverseSimulator.error(400, "0x80048d19", action + ": item " + i + " of Targets must carry "
+            + "\"@odata.type\": \"" + type + "\"" + (given == null ? "" : ", not \"" + given + "\"") + ".");
+      }
+    }
     if (targets.size() > 1000) {
       return DataverseSimulator.error(400, "0x80048d19", action + " accepts at most 1000 targets, got "
           + targets.size() + ".");

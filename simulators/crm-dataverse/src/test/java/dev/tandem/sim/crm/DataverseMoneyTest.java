@@ -137,8 +137,10 @@ class DataverseMoneyTest {
     assertEquals(400, upserted.statusCode(), upserted.body());
     assertEquals(404, api("GET", "accounts(accountnumber='C2')", null).statusCode(), "nothing was created");
     HttpResponse<String> multiple = api("POST", "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
-        "{\"Targets\":[{\"@odata.id\":\"accounts(accountnumber='C1')\",\"revenue_base\":1}]}");
+        "{\"Targets\":[{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\","
+            + "\"@odata.id\":\"accounts(accountnumber='C1')\",\"revenue_base\":1}]}");
     assertEquals(400, multiple.statusCode(), multiple.body());
+    assertTrue(multiple.body().contains("revenue_base"), "refused for the base column: " + multiple.body());
     assertEquals(1.0, num(row("accounts", id), "exchangerate"));
     // The transaction currency's own rate is an ordinary column; a table without money has no exchangerate.
     assertEquals(204, api("PATCH", "transactioncurrencies(" + currency("JPY", 150) + ")", "{\"exchangerate\":151}",

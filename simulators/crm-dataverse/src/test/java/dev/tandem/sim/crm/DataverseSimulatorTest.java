@@ -392,15 +392,31 @@ class DataverseSimulatorTest {
     assertEquals(200, created.statusCode(), created.body());
     assertEquals(2, ((List<?>) json(created).get("Ids")).size());
     HttpResponse<String> rolledBack = api("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
-        "{\"Targets\":[{\"name\":\"M3\"},{\"name\":\"" + "z".repeat(170) + "\"}]}");
+        "{\"Targets\":[{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"name\":\"M3\"},"
+            + "{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"name\":\"" + "z".repeat(170) + "\"}]}");
     assertEquals(400, rolledBack.statusCode());
+    assertTrue(rolledBack.body().contains("0x80044331"), "the long name, not the request: " + rolledBack.body());
     assertEquals(2, ((Map<?, ?>) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/counts", null))).get("accounts"));
     HttpResponse<String> upserted = api("POST", "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
-        "{\"Targets\":[{\"@odata.id\":\"accounts(accountnumber='M1')\",\"name\":\"M1 changed\"},"
-            + "{\"@odata.id\":\"accounts(accountnumber='M9')\",\"name\":\"M9 new\"}]}");
+        "{\"Targets\":[{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"@odata.id\":\"accounts(accountnumber='M1')\","
+            + "\"name\":\"M1 changed\"},{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\","
+            + "\"@odata.id\":\"accounts(accountnumber='M9')\",\"name\":\"M9 new\"}]}");
     assertEquals(204, upserted.statusCode(), upserted.body());
     assertEquals("M1 changed", json(api("GET", "accounts(accountnumber='M1')", null)).get("name"));
     assertEquals("M9 new", json(api("GET", "accounts(accountnumber='M9')", null)).get("name"));
+  }
+
+  @Test
+  void multipleTargetsMustEachCarryTheirOdataType() throws Exception {
+    HttpResponse<String> none = api("POST", "accounts/Microsoft.Dynamics.CRM.UpsertMultiple",
+        "{\"Targets\":[{\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"name\":\"T1\"},{\"name\":\"T2\"}]}");
+    assertEquals(400, none.statusCode(), none.body());
+    assertTrue(none.body().contains("item 1 of Targets"), none.body());
+    HttpResponse<String> other = api("POST", "accounts/Microsoft.Dynamics.CRM.CreateMultiple",
+        "{\"Targets\":[{\"@odata.type\":\"Microsoft.Dynamics.CRM.contact\",\"name\":\"T3\"}]}");
+    assertEquals(400, other.statusCode(), other.body());
+    assertEquals(0, ((Map<?, ?>) json(raw("GET", crm.get().baseUrl() + "/__admin/sim/counts", null))).get("accounts"),
+        "nothing written");
   }
 
   @Test
