@@ -171,6 +171,40 @@ class BidirectionalSyncIT {
         .get(column);
   }
 
+  /**
+   * Business logic in the organization (a plug-in or workflow) that writes a column after every write, as SYSTEM:
+   * the rows Tandem wrote come back as changed by someone else (the echo filter on the modifier lets them through),
+   * and the run must find nothing to send to the ERP and not ping-pong. When the logic writes a mapped column, the
+   * ERP takes it once and both sides settle.
+   */
+  @Test
+  void businessLogicTouchingTandemsWritesSettlesWithoutPingPong() throws Exception {
+    assertEquals(30, run(ConflictPolicy.NONE).inserted());
+    post(crmSim.get().baseUrl() + "/__admin/sim/server-logic", "{\"entitySet\":\"accounts\",\"mode\":\"async\","
+        + "\"set\":{\"description\":\"Checked by the credit plug-in\"}}", "application/json", null);
+    String no = db.queryString("SELECT erp_id FROM coupling ORDER BY erp_id LIMIT 1");
+    String id = db.queryString("SELECT crm_id FROM coupling WHERE erp_id = '" + no + "'");
+    editErp(no, "Sligo");
+    String erpStamp = erpValue(no, "SystemModifiedAt");
+    JobOutcome toCrm = run(ConflictPolicy.NONE);
+    assertEquals(1, toCrm.modified(), toCrm.toString());
+    assertEquals("Checked by the credit plug-in", crmValue(id, "description"), "the plug-in ran after Tandem's write");
+    JobOutcome after = run(ConflictPolicy.NONE);
+    assertEquals(0, after.inserted() + after.modified() + after.failed(), "an unmapped column: nothing to do " + after);
+    assertEquals(erpStamp, erpValue(no, "SystemModifiedAt"), "the ERP customer was not written");
+
+    // Logic that rewrites a mapped column (the city in upper case, say): the ERP takes it once, then quiet.
+    post(crmSim.get().baseUrl() + "/__admin/sim/server-logic", "{\"entitySet\":\"accounts\",\"mode\":\"async\","
+        + "\"set\":{\"address1_city\":\"SLIGO\"}}", "application/json", null);
+    editErp(no, "Sligo Town");
+    run(ConflictPolicy.NONE);
+    run(ConflictPolicy.NONE);
+    assertEquals("SLIGO", crmCity(id));
+    assertEquals("SLIGO", erpCity(no), "the CRM's business logic wins the field on the ERP side too");
+    JobOutcome settled = run(ConflictPolicy.NONE);
+    assertEquals(0, settled.inserted() + settled.modified() + settled.failed(), "settled: " + settled);
+  }
+
   @Test
   void ownWritesNeverComeBackAndConflictsFollowThePolicy() throws Exception {
     JobOutcome first = run(ConflictPolicy.NONE);

@@ -90,6 +90,7 @@ final class DataverseAdmin {
       sim.protection().reset();
       sim.changeTracking().reset();
       sim.optionSets().reset();
+      sim.serverLogic().clear();
       sim.metadata().reset(sim.metadata().tandemState());
       sim.clockOffsetMs(0);
       sim.rolesRequired = false;
@@ -205,6 +206,38 @@ final class DataverseAdmin {
             + "https://contoso-test.crm4.dynamics.com");
       }
       sim.otherOrganizationInTenant(u);
+      return SimResponse.empty(204);
+    });
+    // Plug-ins and workflows on a table's writes (DataverseServerLogic): they move modifiedon and the modifier after
+    // a client's write, as in an organization with business logic.
+    server.adminRoute("GET", "/sim/server-logic", (r, p) -> SimResponse.json(200, Map.of("steps",
+        sim.serverLogic().steps().stream().map(s -> Map.of("entitySet", s.entitySet(), "on",
+            List.copyOf(s.messages()), "set", s.set(), "mode", s.synchronous() ? "sync" : "async",
+            "executionMs", s.executionMs())).toList())));
+    server.adminRoute("POST", "/sim/server-logic", (r, p) -> {
+      Map<String, Object> b = Json.object(r.bodyText());
+      Object set = b.get("entitySet");
+      Object columns = b.get("set");
+      if (!(set instanceof String es) || !sim.sets().contains(es)) {
+        return DataverseSimulator.error(400, "0x80040203", "entitySet must name a table, e.g. accounts");
+      }
+      if (!(columns instanceof Map<?, ?> cols) || cols.isEmpty()) {
+        return DataverseSimulator.error(400, "0x80040203", "set must be an object of the columns the step writes");
+      }
+      Object on = b.getOrDefault("on", List.of("create", "update"));
+      if (!(on instanceof List<?> msgs) || msgs.isEmpty()
+          || !msgs.stream().allMatch(m -> "create".equals(m) || "update".equals(m))) {
+        return DataverseSimulator.error(400, "0x80040203", "on must list create and/or update");
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> written = new java.util.LinkedHashMap<>((Map<String, Object>) cols);
+      sim.serverLogic().add(new DataverseServerLogic.Step(es, java.util.Set.copyOf(msgs.stream()
+          .map(String::valueOf).toList()), written, !"async".equals(b.get("mode")),
+          b.get("executionMs") instanceof Number n ? n.doubleValue() : 0));
+      return SimResponse.empty(204);
+    });
+    server.adminRoute("DELETE", "/sim/server-logic", (r, p) -> {
+      sim.serverLogic().clear();
       return SimResponse.empty(204);
     });
     server.adminRoute("POST", "/sim/clients", (r, p) -> {

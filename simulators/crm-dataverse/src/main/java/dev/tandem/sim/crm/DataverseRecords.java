@@ -146,7 +146,7 @@ final class DataverseRecords {
     putRow(e, row);
     DataverseProducts.afterCreate(sim, e, row, user);
     DataverseSalesOrders.afterPut(sim, e, row, user);
-    return row;
+    return sim.serverLogic().after(sim, e, row, "create", user);
   }
 
   /** Inserts a row the server itself creates (no validation of the client's rules); call inside write(). */
@@ -230,7 +230,7 @@ final class DataverseRecords {
     DataverseMoney.compute(sim, e, row);
     putRow(e, row);
     DataverseSalesOrders.afterPut(sim, e, row, user);
-    return row;
+    return sim.serverLogic().after(sim, e, row, "update", user);
   }
 
   SimResponse delete(Entity e, String key, String segment, SimRequest r, String user) {

@@ -480,6 +480,13 @@ public final class DataverseSimulator implements Simulator {
     return records;
   }
 
+  /** Plug-ins and workflows the organization runs on writes (none by default). */
+  private final DataverseServerLogic serverLogic = new DataverseServerLogic();
+
+  DataverseServerLogic serverLogic() {
+    return serverLogic;
+  }
+
   /**
    * New modifiedon, versionnumber and modifier. Dataverse's modifiedon has whole seconds, so rows changed in the
    * same second share it; only versionnumber (the row version behind the ETag) is unique and increasing.
