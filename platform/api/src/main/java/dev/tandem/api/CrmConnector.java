@@ -26,6 +26,30 @@ public interface CrmConnector {
   Future<RecordPage> next(String nextLink);
 
   /**
+   * Reads every page of a query, one after another, and appends their rows: for reads whose size the caller does
+   * not bound by the CRM's page size (a filter of 50 ids may still come back in pages of 5).
+   *
+   * @param entitySetAndQuery as for {@link #page(String)}
+   * @param into the rows of every page, appended in order
+   * @return done after the last page
+   */
+  default Future<Void> readAll(String entitySetAndQuery, List<io.vertx.core.json.JsonObject> into) {
+    return page(entitySetAndQuery).compose(p -> readRest(p, into));
+  }
+
+  /**
+   * Appends a page's rows and those of every page after it.
+   *
+   * @param page a page already read
+   * @param into the rows, appended in order
+   * @return done after the last page
+   */
+  default Future<Void> readRest(RecordPage page, List<io.vertx.core.json.JsonObject> into) {
+    into.addAll(page.rows());
+    return page.hasNext() ? next(page.nextLink()).compose(n -> readRest(n, into)) : Future.succeededFuture();
+  }
+
+  /**
    * Starts CRM change tracking on a table ({@code Prefer: odata.track-changes}): every row, page by page, and on
    * the last page a {@link RecordPage#deltaLink()}. Following that link later with {@link #next(String)} gives
    * the rows changed since, deletions as {@code $deletedEntity} rows ({@link RecordPage#deleted}).

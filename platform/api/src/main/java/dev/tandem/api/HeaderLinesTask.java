@@ -295,7 +295,7 @@ public class HeaderLinesTask extends SyncTask {
     String filter = "(" + String.join(" or ", ids.stream().map(id -> head.crmKey() + " eq " + id).toList()) + ")"
         + (head.crmFilter() == null ? "" : " and (" + head.crmFilter() + ")");
     List<JsonObject> found = new ArrayList<>();
-    return all(ctx.crm(), head.crmEntitySet() + "?$filter=" + encode(filter), found).map(v -> {
+    return ctx.crm().readAll(head.crmEntitySet() + "?$filter=" + encode(filter), found).map(v -> {
       found.forEach(r -> into.put(r.getString(head.crmKey()).toLowerCase(java.util.Locale.ROOT), r));
       return null;
     });
@@ -418,7 +418,7 @@ public class HeaderLinesTask extends SyncTask {
         return Future.succeededFuture(List.<Prepared>of());
       }
       String filter = String.join(" or ", present.stream().map(id -> parentValue + " eq " + id).toList());
-      return all(ctx.crm(), lines.crmEntitySet() + "?$filter=" + encode(filter) + "&$orderby=" + lines.crmKey(),
+      return ctx.crm().readAll(lines.crmEntitySet() + "?$filter=" + encode(filter) + "&$orderby=" + lines.crmKey(),
           crmLines).compose(x -> {
             Map<String, List<JsonObject>> linesOf = new HashMap<>();
             crmLines.forEach(l -> linesOf.computeIfAbsent(String.valueOf(l.getString(parentValue))
@@ -708,15 +708,6 @@ public class HeaderLinesTask extends SyncTask {
         .compose(v -> ctx.errors().report(List.of(new RecordError(Direction.FROM_CRM, key, crmId, ErrorKind.DATA,
             stage, message))))
         .map(v -> new JobOutcome(0, 0, 0, 0, 0, 1, 0, 0, null));
-  }
-
-  private static Future<Void> all(CrmConnector crm, String query, List<JsonObject> into) {
-    return crm.page(query).compose(p -> more(crm, p, into));
-  }
-
-  private static Future<Void> more(CrmConnector crm, RecordPage p, List<JsonObject> into) {
-    into.addAll(p.rows());
-    return p.hasNext() ? crm.next(p.nextLink()).compose(n -> more(crm, n, into)) : Future.succeededFuture();
   }
 
   private static Future<Void> allErp(ErpConnector erp, String service, String filter, List<JsonObject> into) {

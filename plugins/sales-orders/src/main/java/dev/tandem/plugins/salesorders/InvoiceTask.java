@@ -387,8 +387,8 @@ final class InvoiceTask extends SyncTask {
       return Future.succeededFuture(out);
     }
     String filter = String.join(" or ", ids.stream().map(x -> "salesorderid eq " + x).toList());
-    return ctx.crm().page("salesorders?$select=salesorderid,_pricelevelid_value,_transactioncurrencyid_value"
-        + "&$filter=" + filter.replace(" ", "%20")).compose(p -> SalesOrderTask.allPages(ctx, p, out)).map(v -> out);
+    return SalesOrderTask.byId(ctx, "salesorders?$select=salesorderid,_pricelevelid_value,_transactioncurrencyid_value"
+        + "&$filter=" + filter.replace(" ", "%20"), out).map(v -> out);
   }
 
   /** The CRM id of a record Tandem creates: derived from mapping and ERP key, so a retry writes the same row. */

@@ -366,7 +366,7 @@ final class SalesOrderTask extends HeaderLinesTask {
       String filter = String.join(" or ", part.stream().map(x -> "salesorderid eq " + x).toList());
       String query = "salesorders?$select=salesorderid,statecode,tandem_erpordernumber,tandem_erpstatus&$filter="
           + filter.replace(" ", "%20");
-      chain = chain.compose(v -> ctx.crm().page(query).compose(p -> allPages(ctx, p, out)));
+      chain = chain.compose(v -> byId(ctx, query, out));
     }
     return chain.map(v -> out);
   }
@@ -375,9 +375,11 @@ final class SalesOrderTask extends HeaderLinesTask {
    * A read's rows by id (lower case), every page of it: the CRM's page size (connections.crm.pageSize) may be smaller
    * than the ids asked for.
    */
-  static Future<Void> allPages(TaskContext ctx, RecordPage page, Map<String, JsonObject> into) {
-    page.rows().forEach(r -> into.put(r.getString("salesorderid").toLowerCase(Locale.ROOT), r));
-    return page.hasNext() ? ctx.crm().next(page.nextLink()).compose(n -> allPages(ctx, n, into))
-        : Future.succeededFuture();
+  static Future<Void> byId(TaskContext ctx, String query, Map<String, JsonObject> into) {
+    List<JsonObject> rows = new java.util.ArrayList<>();
+    return ctx.crm().readAll(query, rows).map(v -> {
+      rows.forEach(r -> into.put(r.getString("salesorderid").toLowerCase(Locale.ROOT), r));
+      return null;
+    });
   }
 }
